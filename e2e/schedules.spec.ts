@@ -1,0 +1,51 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./support/chromium";
+import { startServer, type TestServer } from "./support/server";
+
+describe("schedules page (production server, headless Chromium)", () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("lists a schedule created through the API with its human cron and next fire time", async () => {
+    const created = await server.api("/api/schedules", {
+      method: "POST",
+      json: { name: "Morning digest", prompt: "Summarize overnight changes", schedule: "weekdays at 9:00", timezone: "Europe/Berlin" },
+    });
+    expect(created.status).toBe(201);
+    expect(created.data.schedule.cronExpression).toBe("0 9 * * 1-5");
+
+    const page = await browser.newPage();
+    await page.goto(`${server.baseURL}/schedules`);
+    const row = page.getByTestId("schedule-row").filter({ hasText: "Morning digest" });
+    await row.waitFor();
+    const text = await row.innerText();
+    expect(text).toContain("At 09:00, Monday through Friday");
+    expect(text).toContain("0 9 * * 1-5 · Europe/Berlin");
+    expect(await row.getByTestId("next-fire").innerText()).toMatch(/^in \d+ (minutes?|hours?|days?)$|^tomorrow$/);
+    await page.close();
+  });
+
+  it("pauses and resumes from the list", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.baseURL}/schedules`);
+    const row = page.getByTestId("schedule-row").filter({ hasText: "Morning digest" });
+    await row.getByRole("button", { name: "Pause" }).click();
+    await row.getByRole("button", { name: "Resume" }).waitFor();
+    const { data } = await server.api("/api/schedules");
+    expect(data.schedules[0].status).toBe("paused");
+    await row.getByRole("button", { name: "Resume" }).click();
+    await row.getByRole("button", { name: "Pause" }).waitFor();
+    expect((await server.api("/api/schedules")).data.schedules[0].status).toBe("active");
+    await page.close();
+  });
+});

@@ -1,0 +1,10 @@
+/**
+ * Next.js boot hook. Runs once per server process before requests are served; the
+ * Node-only work (SQLite, child processes) is imported only on the Node runtime.
+ */
+export async function register(): Promise<void> {
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { boot } = await import("./src/lib/boot");
+    await boot();
+  }
+}

@@ -1,0 +1,17 @@
+import { bootState } from "@/lib/boot";
+import { json, route } from "@/lib/http/route";
+import { APP_VERSION } from "@/lib/version";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/health → 200 once migrated and the scheduler is armed; 503 before. */
+export const GET = route(() => {
+  const state = bootState();
+  if (!state.ready) {
+    return json(
+      { ok: false, error: "not_ready", message: state.error ?? "Agentcron is still booting; try again in a moment.", version: APP_VERSION },
+      503,
+    );
+  }
+  return json({ ok: true, version: APP_VERSION, runnerId: state.runnerId });
+});

@@ -1,0 +1,22 @@
+import { json, readJson, route } from "@/lib/http/route";
+import { schedulePatchSchema } from "@/lib/schedules/input";
+import { deleteSchedule, getSchedule, serializeSchedule, updateSchedule } from "@/lib/schedules/service";
+
+export const dynamic = "force-dynamic";
+type Params = { id: string };
+
+/** GET /api/schedules/:id → {schedule}; 404 schedule_not_found. */
+export const GET = route<Params>((_req, { id }) => json({ schedule: serializeSchedule(getSchedule(id)) }));
+
+/** PATCH /api/schedules/:id → 200 {schedule, warnings}. */
+export const PATCH = route<Params>(async (req, { id }) => {
+  const patch = await readJson(req, schedulePatchSchema);
+  const { schedule, warnings } = updateSchedule(id, patch, Date.now());
+  return json({ schedule: serializeSchedule(schedule), warnings });
+});
+
+/** DELETE /api/schedules/:id → 204; its tasks stay in history. */
+export const DELETE = route<Params>((_req, { id }) => {
+  deleteSchedule(id, Date.now());
+  return new Response(null, { status: 204 });
+});

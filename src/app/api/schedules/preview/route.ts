@@ -1,0 +1,11 @@
+import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { schedulePreviewSchema } from "@/lib/schedules/input";
+import { previewSchedule } from "@/lib/schedules/service";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/schedules/preview?cronExpression=|schedule=&timezone=&count=5 → {cronExpression, description, next}. */
+export const GET = route((req) => {
+  const query = parseWith(schedulePreviewSchema, queryOf(req));
+  return json(previewSchedule(query, Date.now()));
+});

@@ -1,0 +1,15 @@
+import { json, readJson, route } from "@/lib/http/route";
+import { scheduleCreateSchema } from "@/lib/schedules/input";
+import { createSchedule, listSchedules, serializeSchedule } from "@/lib/schedules/service";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/schedules → {schedules}. */
+export const GET = route(() => json({ schedules: listSchedules().map(serializeSchedule) }));
+
+/** POST /api/schedules → 201 {schedule, warnings}; 400 invalid_request with fields. */
+export const POST = route(async (req) => {
+  const input = await readJson(req, scheduleCreateSchema);
+  const { schedule, warnings } = createSchedule(input, Date.now());
+  return json({ schedule: serializeSchedule(schedule), warnings }, 201);
+});

@@ -1,0 +1,121 @@
+import "server-only";
+import { eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import { getDb, type Db } from "../db/client";
+import { settings } from "../db/schema";
+import { recordEvent } from "../events/log";
+
+/**
+ * Typed settings with precedence environment variable > stored setting > default
+ * (API.md "Settings"). Each value is a positive integer.
+ */
+export const SETTING_DEFINITIONS = {
+  maxConcurrent: { env: "SCHEDULE_MAX_CONCURRENT", default: 2, max: 1000 },
+  maxRunDurationSec: { env: "SCHEDULE_MAX_RUN_DURATION_SEC", default: 1200, max: 7 * 24 * 3600 },
+  chatPressureDelaySec: { env: "SCHEDULE_CHAT_PRESSURE_DELAY_SEC", default: 30, max: 24 * 3600 },
+} as const;
+
+export type SettingKey = keyof typeof SETTING_DEFINITIONS;
+export type Settings = Record<SettingKey, number>;
+export const SETTING_KEYS = Object.keys(SETTING_DEFINITIONS) as SettingKey[];
+
+/** Effective settings plus which keys an environment variable pins. */
+export interface SettingsView extends Settings {
+  /** Keys whose value comes from the environment; PATCHing them is stored but has no effect. */
+  lockedByEnv: SettingKey[];
+}
+
+const warned = new Set<string>();
+
+/**
+ * The environment's value for `key`, or undefined when unset or invalid. An invalid
+ * value (not a positive integer) logs one warning naming the variable and is ignored.
+ */
+function envValue(key: SettingKey): number | undefined {
+  const def = SETTING_DEFINITIONS[key];
+  const raw = process.env[def.env];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const n = Number(raw.trim());
+  if (!Number.isInteger(n) || n <= 0 || n > def.max) {
+    if (!warned.has(`${def.env}=${raw}`)) {
+      warned.add(`${def.env}=${raw}`);
+      console.warn(
+        `[agentcron] ${def.env}=${JSON.stringify(raw)} is not a positive integer (1..${def.max}); falling back to the stored setting or default.`,
+      );
+    }
+    return undefined;
+  }
+  return n;
+}
+
+/** Effective settings: env > stored > default. */
+export function getSettings(db: Db = getDb()): Settings {
+  return getSettingsView(db);
+}
+
+/** Effective settings with the env-pinned keys (GET /api/settings). */
+export function getSettingsView(db: Db = getDb()): SettingsView {
+  const rows = db.select().from(settings).where(inArray(settings.key, SETTING_KEYS)).all();
+  const stored = new Map(rows.map((r) => [r.key, r.value]));
+  const view = { lockedByEnv: [] as SettingKey[] } as SettingsView;
+  for (const key of SETTING_KEYS) {
+    const fromEnv = envValue(key);
+    const fromDb = stored.get(key);
+    if (fromEnv !== undefined) {
+      view[key] = fromEnv;
+      view.lockedByEnv.push(key);
+    } else if (typeof fromDb === "number" && Number.isInteger(fromDb) && fromDb > 0) {
+      view[key] = fromDb;
+    } else {
+      view[key] = SETTING_DEFINITIONS[key].default;
+    }
+  }
+  return view;
+}
+
+export const settingsPatchSchema = z
+  .object(
+    Object.fromEntries(
+      SETTING_KEYS.map((k) => [
+        k,
+        z
+          .number({ error: "must be a number" })
+          .int("must be an integer")
+          .positive("must be a positive integer")
+          .max(SETTING_DEFINITIONS[k].max, `must be at most ${SETTING_DEFINITIONS[k].max}`)
+          .optional(),
+      ]),
+    ) as Record<SettingKey, z.ZodOptional<z.ZodNumber>>,
+  )
+  .strict();
+
+/**
+ * Stores the given settings (one transaction with its `settings_changed` event) and
+ * returns the effective view. Keys pinned by the environment are stored too, so they
+ * apply once the variable is removed.
+ */
+export function updateSettings(patch: Partial<Settings>, now: number, db: Db = getDb()): SettingsView {
+  const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [SettingKey, number][];
+  db.transaction((tx) => {
+    for (const [key, value] of entries) {
+      tx.insert(settings)
+        .values({ key, value, updatedAt: now })
+        .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } })
+        .run();
+    }
+    if (entries.length) {
+      recordEvent(tx, {
+        kind: "settings_changed",
+        message: `Settings changed: ${entries.map(([k, v]) => `${k}=${v}`).join(", ")}`,
+        data: Object.fromEntries(entries),
+        createdAt: now,
+      });
+    }
+  });
+  return getSettingsView(db);
+}
+
+/** Removes a stored setting (tests). */
+export function clearStoredSetting(key: SettingKey, db: Db = getDb()): void {
+  db.delete(settings).where(eq(settings.key, key)).run();
+}

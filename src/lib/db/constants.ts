@@ -1,0 +1,100 @@
+/**
+ * Enum values shared by the drizzle schema, the zod input schemas and the UI.
+ * One place for each list: add a value here and every layer sees it.
+ */
+
+export const SCHEDULE_STATUSES = ["active", "paused", "completed", "expired"] as const;
+export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
+
+/** What to do with a new occurrence while the schedule's previous task is queued or running. */
+export const OVERLAP_POLICIES = ["skip", "buffer_one", "buffer_all", "cancel_other", "allow_all"] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+/** What to do with occurrences missed while no scheduler was running. */
+export const CATCH_UP_POLICIES = ["latest", "all", "skip"] as const;
+export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
+
+export const TASK_STATUSES = ["queued", "running", "completed", "failed", "cancelled", "skipped"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TERMINAL_TASK_STATUSES = ["completed", "failed", "cancelled", "skipped"] as const satisfies readonly TaskStatus[];
+
+export const TASK_SOURCE_TYPES = ["scheduled", "manual", "retry"] as const;
+export type TaskSourceType = (typeof TASK_SOURCE_TYPES)[number];
+
+/**
+ * Failure classes written explicitly at the terminal transition (DESIGN.md "Policies").
+ * Infrastructure-shaped ones are retried; see RETRYABLE_FAILURE_REASONS.
+ */
+export const FAILURE_REASONS = [
+  "turn_limit_exceeded",
+  "timeout",
+  "lease_expired",
+  "runtime_recovery",
+  "aborted",
+  "auth_failed",
+  "rate_limited",
+  "network",
+  "budget_exceeded",
+  "process_failure",
+  "runtime_missing_executable",
+  "agent_error",
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Failures that retry with backoff while attempts remain (DESIGN.md "Policies" → retries). */
+export const RETRYABLE_FAILURE_REASONS: readonly FailureReason[] = [
+  "lease_expired",
+  "runtime_recovery",
+  "timeout",
+  "rate_limited",
+  "network",
+];
+
+export const SKIPPED_REASONS = ["overlap", "paused_at_fire", "schedule_deleted", "cancelled_by_overlap"] as const;
+export type SkippedReason = (typeof SKIPPED_REASONS)[number];
+
+export const RUNTIME_KINDS = ["command", "claude-agent-sdk", "openai-compatible"] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+export const CHAT_ROLES = ["user", "assistant"] as const;
+export type ChatRole = (typeof CHAT_ROLES)[number];
+export const CHAT_MESSAGE_STATUSES = ["streaming", "complete", "error", "aborted"] as const;
+export type ChatMessageStatus = (typeof CHAT_MESSAGE_STATUSES)[number];
+
+/** Kinds of rows in the `events` activity/audit log. */
+export const EVENT_KINDS = [
+  "schedule_created",
+  "schedule_updated",
+  "schedule_deleted",
+  "schedule_paused",
+  "schedule_resumed",
+  "auto_paused",
+  "missed_occurrences",
+  "manual_force_bypass",
+  "settings_changed",
+  "schedule_completed",
+  "schedule_expired",
+  "invalid_cron",
+  "task_retried",
+  "runtime_recovery",
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Input bounds, enforced by zod at the edge. */
+export const LIMITS = {
+  nameMax: 200,
+  promptMax: 100_000,
+  maxTurnsMin: 1,
+  maxTurnsMax: 10_000,
+  maxRunDurationSecMax: 7 * 24 * 3600,
+  maxAttemptsMax: 20,
+  catchUpWindowSecMax: 30 * 24 * 3600,
+  maxFiringsMax: 1_000_000_000,
+} as const;
+
+/** Turn budget given to a task whose schedule leaves maxTurns empty ("inherit"). */
+export const DEFAULT_MAX_TURNS = 100;
+/** Attempts (first run + retries) when a schedule leaves maxAttempts empty. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** catchUpWindowSec when a schedule leaves it empty: one hour. */
+export const DEFAULT_CATCH_UP_WINDOW_SEC = 3600;

@@ -1,0 +1,232 @@
+/**
+ * The whole SQLite schema (DESIGN.md "Data"). Every timestamp is an integer of UTC
+ * milliseconds; JSON columns hold objects, never secrets (a runtime names the env var
+ * that holds its key). Migrations are generated from this file by drizzle-kit.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  CATCH_UP_POLICIES,
+  CHAT_MESSAGE_STATUSES,
+  CHAT_ROLES,
+  OVERLAP_POLICIES,
+  RUNTIME_KINDS,
+  SCHEDULE_STATUSES,
+  TASK_SOURCE_TYPES,
+  TASK_STATUSES,
+  type FailureReason,
+} from "./constants";
+
+export const runtimes = sqliteTable(
+  "runtimes",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: RUNTIME_KINDS }).notNull(),
+    config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("runtimes_name_unique").on(t.name)],
+);
+
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    prompt: text("prompt").notNull(),
+    cronExpression: text("cron_expression").notNull(),
+    timezone: text("timezone").notNull().default("UTC"),
+    /** null = the default runtime at fire time. */
+    runtimeId: text("runtime_id").references(() => runtimes.id),
+    status: text("status", { enum: SCHEDULE_STATUSES }).notNull().default("active"),
+    pausedReason: text("paused_reason"),
+    /** Turn budget per task; null = DEFAULT_MAX_TURNS. */
+    maxTurns: integer("max_turns"),
+    maxTurnsSetAt: integer("max_turns_set_at"),
+    /** Lease length per task in seconds; null = the global SCHEDULE_MAX_RUN_DURATION_SEC. */
+    maxRunDurationSec: integer("max_run_duration_sec"),
+    maxAttempts: integer("max_attempts").notNull().default(3),
+    overlapPolicy: text("overlap_policy", { enum: OVERLAP_POLICIES }).notNull().default("skip"),
+    catchUpPolicy: text("catch_up_policy", { enum: CATCH_UP_POLICIES }).notNull().default("latest"),
+    catchUpWindowSec: integer("catch_up_window_sec").notNull().default(3600),
+    maxFirings: integer("max_firings"),
+    expiresAt: integer("expires_at"),
+    firingCount: integer("firing_count").notNull().default(0),
+    nextFireAt: integer("next_fire_at"),
+    /** Occurrences up to and including this instant have been planned. */
+    lastPlannedAt: integer("last_planned_at"),
+    lastFiredAt: integer("last_fired_at"),
+    avgTurnsPerFiring: real("avg_turns_per_firing"),
+    lastTurnCount: integer("last_turn_count"),
+    failureStreak: integer("failure_streak").notNull().default(0),
+    turnBudgetBreachStreak: integer("turn_budget_breach_streak").notNull().default(0),
+    lastFailureReason: text("last_failure_reason"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("schedules_due_idx").on(t.status, t.nextFireAt)],
+);
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    /** No foreign key on purpose: a deleted schedule's tasks stay in history under its id. */
+    scheduleId: text("schedule_id"),
+    runtimeId: text("runtime_id"),
+    title: text("title").notNull(),
+    prompt: text("prompt").notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull().default("queued"),
+    sourceType: text("source_type", { enum: TASK_SOURCE_TYPES }).notNull(),
+    /** The occurrence (UTC ms) a scheduled task was planned for; null for manual tasks. */
+    plannedAt: integer("planned_at"),
+    attempt: integer("attempt").notNull().default(1),
+    maxAttempts: integer("max_attempts").notNull().default(1),
+    parentTaskId: text("parent_task_id"),
+    /** A queued task is not claimed before this instant (retry backoff). */
+    notBefore: integer("not_before"),
+    maxTurns: integer("max_turns").notNull(),
+    /** Lease length in seconds; null = the global default at claim time. */
+    maxRunDurationSec: integer("max_run_duration_sec"),
+    turnCount: integer("turn_count").notNull().default(0),
+    slotClaimedAt: integer("slot_claimed_at"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    heartbeatAt: integer("heartbeat_at"),
+    runnerId: text("runner_id"),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    failureReason: text("failure_reason").$type<FailureReason>(),
+    error: text("error"),
+    result: text("result"),
+    sessionId: text("session_id"),
+    skippedReason: text("skipped_reason"),
+    forced: integer("forced", { mode: "boolean" }).notNull().default(false),
+    /** First instant chat pressure held this task back; bounds the total hold (invariant 8). */
+    pressureHeldSince: integer("pressure_held_since"),
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
+    costUsd: real("cost_usd"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    // Invariant 1: one occurrence, at most one root task.
+    uniqueIndex("tasks_occurrence_unique")
+      .on(t.scheduleId, t.plannedAt)
+      .where(sql`${t.parentTaskId} IS NULL AND ${t.plannedAt} IS NOT NULL`),
+    index("tasks_status_idx").on(t.status, t.plannedAt, t.createdAt),
+    index("tasks_schedule_idx").on(t.scheduleId, t.createdAt),
+    index("tasks_parent_idx").on(t.parentTaskId),
+  ],
+);
+
+export const taskEvents = sqliteTable(
+  "task_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    /** AgentEvent type: session | assistant | tool_call | tool_result | stderr | usage | result. */
+    type: text("type").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("task_events_task_idx").on(t.taskId, t.id)],
+);
+
+export const scheduleFiringMetrics = sqliteTable(
+  "schedule_firing_metrics",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    scheduleId: text("schedule_id").notNull(),
+    taskId: text("task_id").notNull(),
+    firedAt: integer("fired_at").notNull(),
+    plannedAt: integer("planned_at"),
+    slotClaimedAt: integer("slot_claimed_at"),
+    completedAt: integer("completed_at").notNull(),
+    latenessMs: integer("lateness_ms").notNull(),
+    slotWaitMs: integer("slot_wait_ms").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    turnCount: integer("turn_count").notNull(),
+    maxTurnsAtFiring: integer("max_turns_at_firing").notNull(),
+    eventLoopLagMs: real("event_loop_lag_ms").notNull(),
+    peakRssMb: real("peak_rss_mb").notNull(),
+    chatStreamsActive: integer("chat_streams_active").notNull(),
+    concurrentSchedules: integer("concurrent_schedules").notNull(),
+    failureReason: text("failure_reason"),
+  },
+  (t) => [index("firing_metrics_schedule_idx").on(t.scheduleId, t.firedAt), index("firing_metrics_fired_idx").on(t.firedAt)],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind").notNull(),
+    scheduleId: text("schedule_id"),
+    taskId: text("task_id"),
+    message: text("message").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("events_schedule_idx").on(t.scheduleId, t.createdAt), index("events_kind_idx").on(t.kind, t.createdAt)],
+);
+
+export const runners = sqliteTable("runners", {
+  id: text("id").primaryKey(),
+  pid: integer("pid").notNull(),
+  hostname: text("hostname").notNull(),
+  startedAt: integer("started_at").notNull(),
+  heartbeatAt: integer("heartbeat_at").notNull(),
+  stoppedAt: integer("stopped_at"),
+});
+
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const chatConversations = sqliteTable("chat_conversations", {
+  id: text("id").primaryKey(),
+  title: text("title").notNull(),
+  runtimeId: text("runtime_id"),
+  /** The runtime's session id, resumed for multi-turn context. */
+  sessionId: text("session_id"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const chatMessages = sqliteTable(
+  "chat_messages",
+  {
+    id: text("id").primaryKey(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => chatConversations.id, { onDelete: "cascade" }),
+    role: text("role", { enum: CHAT_ROLES }).notNull(),
+    content: text("content").notNull().default(""),
+    status: text("status", { enum: CHAT_MESSAGE_STATUSES }).notNull(),
+    error: text("error"),
+    /** The runner that streams this message; boot reconcile finalizes a dead runner's. */
+    runnerId: text("runner_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("chat_messages_conversation_idx").on(t.conversationId, t.createdAt)],
+);
+
+export type RuntimeRow = typeof runtimes.$inferSelect;
+export type ScheduleRow = typeof schedules.$inferSelect;
+export type NewScheduleRow = typeof schedules.$inferInsert;
+export type TaskRow = typeof tasks.$inferSelect;
+export type NewTaskRow = typeof tasks.$inferInsert;
+export type TaskEventRow = typeof taskEvents.$inferSelect;
+export type FiringMetricRow = typeof scheduleFiringMetrics.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type RunnerRow = typeof runners.$inferSelect;
+export type ChatConversationRow = typeof chatConversations.$inferSelect;
+export type ChatMessageRow = typeof chatMessages.$inferSelect;

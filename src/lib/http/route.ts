@@ -1,0 +1,109 @@
+import "server-only";
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { AppError, invalidRequest } from "../errors";
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** JSON response with a status (default 200). */
+export function json(data: unknown, status = 200, headers?: HeadersInit): NextResponse {
+  return NextResponse.json(data, { status, headers });
+}
+
+/** The API error body for any thrown value; non-AppErrors are logged and hidden. */
+export function errorResponse(err: unknown): NextResponse {
+  if (err instanceof AppError) {
+    return json(
+      { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}), ...(err.extra ?? {}) },
+      err.status,
+    );
+  }
+  console.error("[agentcron] unhandled error in route", err);
+  return json({ error: "internal_error", message: "Something went wrong on the server; see its log." }, 500);
+}
+
+/**
+ * Refuses state-changing requests from another origin (API.md: 403 `cross_origin`).
+ * Requests without an Origin header (curl, server-to-server) pass; a browser always
+ * sends Origin on cross-site POST/PATCH/DELETE.
+ */
+export function assertSameOrigin(req: Request): void {
+  if (!STATE_CHANGING.has(req.method)) return;
+  const origin = req.headers.get("origin");
+  const fetchSite = req.headers.get("sec-fetch-site");
+  if (fetchSite === "cross-site") throw crossOrigin();
+  if (!origin) return;
+  const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host") ?? new URL(req.url).host;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    throw crossOrigin();
+  }
+  if (originHost !== host) throw crossOrigin();
+}
+
+function crossOrigin(): AppError {
+  return new AppError("cross_origin", 403, "Requests that change state must come from the Agentcron app's own origin.");
+}
+
+type RouteContext<P> = { params: Promise<P> };
+
+/**
+ * Wraps a route handler: origin check, awaited params, AppError → JSON error.
+ * Keep handlers thin: parse, call one service function, answer.
+ */
+export function route<P = Record<string, never>>(
+  handler: (req: Request, params: P) => Promise<Response> | Response,
+): (req: Request, ctx: RouteContext<P>) => Promise<Response> {
+  return async (req, ctx) => {
+    try {
+      assertSameOrigin(req);
+      const params = ctx?.params ? await ctx.params : ({} as P);
+      return await handler(req, params);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/** zod issues → `{field: message}` (first issue per field; the root is `body`). */
+export function zodFields(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.join(".") : "body";
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
+/** Parses `value` with `schema`, or throws 400 `invalid_request` naming the fields. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalidRequest(zodFields(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * Reads a JSON body and validates it.
+ * @throws AppError 400 `invalid_request` on a non-JSON content type (`fields.contentType`),
+ *   malformed JSON (`fields.body`) or a schema violation (the offending fields).
+ */
+export async function readJson<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type.trim())) {
+    throw invalidRequest({ contentType: "must be application/json" }, "Send the body as JSON with Content-Type: application/json.");
+  }
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch {
+    throw invalidRequest({ body: "is not valid JSON" }, "The request body is not valid JSON.");
+  }
+  return parseWith(schema, body);
+}
+
+/** Query-string parameters as a plain object (last value wins). */
+export function queryOf(req: Request): Record<string, string> {
+  return Object.fromEntries(new URL(req.url).searchParams.entries());
+}

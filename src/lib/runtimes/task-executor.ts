@@ -1,0 +1,179 @@
+import "server-only";
+import { EventEmitter } from "node:events";
+import { and, eq } from "drizzle-orm";
+import type { FailureReason } from "../db/constants";
+import type { Db } from "../db/client";
+import { tasks } from "../db/schema";
+import { processSingleton } from "../process-singleton";
+import { systemClock, type Clock } from "../time/clock";
+import { classifyErrorText, isFailureReason } from "./failure-classes";
+import type { AgentEvent, AgentRuntime, RunResult } from "./types";
+
+/** Abort reasons the executor understands (`controller.abort(reason)`). */
+export type TaskAbortReason = "cancelled" | "lease_expired" | "timeout" | "runtime_recovery" | "shutdown";
+
+/** How a task's run ended, ready for the scheduler's guarded terminal write. */
+export interface TaskOutcome {
+  status: "completed" | "failed" | "cancelled";
+  failureReason: FailureReason | null;
+  error: string | null;
+  result: string | null;
+  turnCount: number;
+  sessionId: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+}
+
+export interface ExecuteTaskInput {
+  db: Db;
+  taskId: string;
+  runtime: AgentRuntime;
+  prompt: string;
+  maxTurns: number;
+  cwd?: string;
+  resumeSessionId?: string | null;
+  env?: Record<string, string>;
+  signal: AbortSignal;
+  clock?: Clock;
+  /** Flush buffered events at least this often (ms). Default 100. */
+  flushIntervalMs?: number;
+  /** Flush as soon as this many events are buffered. Default 200. */
+  flushMaxEvents?: number;
+}
+
+/** Live task events for SSE: emits `task:<id>` with the rows of each flush, `end:<id>` at the end. */
+export function taskEventBus(): EventEmitter {
+  return processSingleton("task-event-bus", () => {
+    const bus = new EventEmitter();
+    bus.setMaxListeners(0);
+    return bus;
+  });
+}
+
+/**
+ * Runs one task through a runtime: persists its events to `task_events` in batches
+ * (one transaction per `flushIntervalMs` or `flushMaxEvents`, never per token),
+ * keeps `tasks.turnCount`/`sessionId` live while the task is running, and maps the
+ * runtime's result to a TaskOutcome. It never writes the terminal state: the caller
+ * does that with its `status='running' AND runnerId=me` guard (invariant 5).
+ * Never throws; a runtime that throws or ends without a result is a failed outcome.
+ */
+export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome> {
+  const clock = input.clock ?? systemClock;
+  const flushIntervalMs = input.flushIntervalMs ?? 100;
+  const flushMaxEvents = input.flushMaxEvents ?? 200;
+  const bus = taskEventBus();
+
+  let buffer: { type: string; payload: Record<string, unknown>; createdAt: number }[] = [];
+  let turns = 0;
+  let sessionId: string | null = input.resumeSessionId ?? null;
+  let lastText: string | null = null;
+  let usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, seen: false };
+  let result: RunResult | null = null;
+  let thrown: unknown = null;
+  let dirtyProgress = false;
+
+  const insertEvents = input.db.$client.prepare(
+    "INSERT INTO task_events (task_id, type, payload, created_at) VALUES (?, ?, ?, ?)",
+  );
+  const flush = () => {
+    if (!buffer.length && !dirtyProgress) return;
+    const rows = buffer;
+    buffer = [];
+    dirtyProgress = false;
+    input.db.transaction((tx) => {
+      for (const r of rows) insertEvents.run(input.taskId, r.type, JSON.stringify(r.payload), r.createdAt);
+      tx.update(tasks)
+        .set({ turnCount: turns, sessionId, heartbeatAt: clock.now() })
+        .where(and(eq(tasks.id, input.taskId), eq(tasks.status, "running")))
+        .run();
+    });
+    if (rows.length) bus.emit(`task:${input.taskId}`, rows);
+  };
+  const timer = setInterval(flush, flushIntervalMs);
+  timer.unref?.();
+
+  const push = (e: AgentEvent) => {
+    const { type, ...payload } = e;
+    buffer.push({ type, payload: payload as Record<string, unknown>, createdAt: clock.now() });
+    if (buffer.length >= flushMaxEvents) flush();
+  };
+
+  try {
+    for await (const event of input.runtime.run({
+      prompt: input.prompt,
+      maxTurns: input.maxTurns,
+      cwd: input.cwd,
+      resumeSessionId: input.resumeSessionId,
+      env: input.env,
+      signal: input.signal,
+    })) {
+      switch (event.type) {
+        case "assistant":
+          turns += 1;
+          lastText = event.text;
+          dirtyProgress = true;
+          break;
+        case "session":
+          sessionId = event.sessionId;
+          dirtyProgress = true;
+          break;
+        case "usage":
+          usage = {
+            inputTokens: usage.inputTokens + event.inputTokens,
+            outputTokens: usage.outputTokens + event.outputTokens,
+            costUsd: usage.costUsd + (event.costUsd ?? 0),
+            seen: true,
+          };
+          break;
+        case "result":
+          result = event.result;
+          break;
+      }
+      push(event);
+    }
+  } catch (err) {
+    thrown = err;
+    push({ type: "stderr", line: `runtime error: ${(err as Error)?.message ?? String(err)}` });
+  } finally {
+    clearInterval(timer);
+    try {
+      flush();
+    } catch (err) {
+      console.error(`[agentcron] task ${input.taskId}: could not flush events`, err);
+    }
+    bus.emit(`end:${input.taskId}`);
+  }
+
+  const outcome: TaskOutcome = {
+    status: "failed",
+    failureReason: null,
+    error: null,
+    result: result?.text ?? lastText,
+    turnCount: result?.turns ?? turns,
+    sessionId: result?.sessionId ?? sessionId,
+    inputTokens: result?.inputTokens ?? (usage.seen ? usage.inputTokens : null),
+    outputTokens: result?.outputTokens ?? (usage.seen ? usage.outputTokens : null),
+    costUsd: result?.costUsd ?? (usage.seen ? usage.costUsd : null),
+  };
+
+  const abortReason = input.signal.aborted ? input.signal.reason : undefined;
+  if (abortReason !== undefined && result?.status !== "success") {
+    if (abortReason === "cancelled") {
+      return { ...outcome, status: "cancelled", failureReason: "aborted", error: "Cancelled by user" };
+    }
+    const reason = isFailureReason(abortReason) ? abortReason : "aborted";
+    return { ...outcome, failureReason: reason, error: `Aborted: ${String(abortReason)}` };
+  }
+  if (result?.status === "success") return { ...outcome, status: "completed" };
+  if (result?.status === "max_turns") {
+    return {
+      ...outcome,
+      failureReason: "turn_limit_exceeded",
+      error: result.error ?? `Stopped at the turn budget of ${input.maxTurns} agent turns`,
+    };
+  }
+  const error = result?.error ?? (thrown ? ((thrown as Error).message ?? String(thrown)) : "The runtime ended without a result");
+  return { ...outcome, failureReason: result?.failureReason ?? classifyErrorText(error), error };
+}

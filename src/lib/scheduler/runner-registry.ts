@@ -1,0 +1,32 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { runners, type RunnerRow } from "../db/schema";
+
+/**
+ * Registers this process as a runner (DESIGN.md "runner": one server process, a row
+ * with pid, hostname and heartbeat). Returns the new runner id.
+ * @param now UTC ms.
+ */
+export function registerRunner(db: Db, now: number): string {
+  const id = `runner_${randomUUID()}`;
+  db.insert(runners).values({ id, pid: process.pid, hostname: os.hostname(), startedAt: now, heartbeatAt: now }).run();
+  return id;
+}
+
+/** Stamps the runner's heartbeat (liveness: a runner that stops heartbeating has its tasks recovered). */
+export function heartbeatRunner(db: Db, runnerId: string, now: number): void {
+  db.update(runners).set({ heartbeatAt: now }).where(eq(runners.id, runnerId)).run();
+}
+
+/** Marks a runner stopped (clean shutdown); its running tasks are recovered at the next boot. */
+export function markRunnerStopped(db: Db, runnerId: string, now: number): void {
+  db.update(runners).set({ stoppedAt: now, heartbeatAt: now }).where(eq(runners.id, runnerId)).run();
+}
+
+/** One runner row, or undefined. */
+export function getRunner(db: Db, runnerId: string): RunnerRow | undefined {
+  return db.select().from(runners).where(eq(runners.id, runnerId)).get();
+}

@@ -1,0 +1,261 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { asc, eq } from "drizzle-orm";
+import { DEFAULT_CATCH_UP_WINDOW_SEC, DEFAULT_MAX_ATTEMPTS } from "../db/constants";
+import { getDb, type Db } from "../db/client";
+import { runtimes, schedules, type ScheduleRow } from "../db/schema";
+import { AppError, invalidRequest, notFound } from "../errors";
+import { recordEvent } from "../events/log";
+import { pokeScheduler } from "../scheduler/control";
+import { toIso } from "../time/clock";
+import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
+import { CronError, describeCron, nextOccurrence, nextOccurrences, validateCron } from "./cron";
+import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
+import { plainWordsToCron } from "./plain-words";
+
+export interface ScheduleSaved {
+  schedule: ScheduleRow;
+  warnings: CollisionWarning[];
+}
+
+/**
+ * Resolves `cronExpression` or plain-words `schedule` plus timezone into a validated,
+ * normalized cron expression.
+ * @throws AppError 400 `invalid_request` naming `cronExpression`, `schedule` or `timezone`.
+ */
+export function resolveCron(input: { cronExpression?: string; schedule?: string }, timezone: string): string {
+  let expression = input.cronExpression;
+  let field: "cronExpression" | "schedule" = "cronExpression";
+  if (expression === undefined && input.schedule !== undefined) {
+    field = "schedule";
+    // Plain words first; a cron expression typed into the plain-words box also works.
+    expression = plainWordsToCron(input.schedule) ?? input.schedule;
+  }
+  try {
+    return validateCron(expression ?? "", timezone);
+  } catch (err) {
+    if (err instanceof CronError) {
+      if (err.field === "timezone") throw invalidRequest({ timezone: err.message });
+      throw invalidRequest({
+        [field]:
+          field === "schedule"
+            ? `is not understood: use plain words such as "every 15 minutes", "weekdays at 9:00", "daily at 18:30", or a cron expression`
+            : err.message,
+      });
+    }
+    throw err;
+  }
+}
+
+function assertRuntimeExists(db: Db, runtimeId: string | null | undefined): void {
+  if (!runtimeId) return;
+  const found = db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.id, runtimeId)).get();
+  if (!found) throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
+}
+
+/** Every schedule, oldest first. */
+export function listSchedules(db: Db = getDb()): ScheduleRow[] {
+  return db.select().from(schedules).orderBy(asc(schedules.createdAt)).all();
+}
+
+/**
+ * One schedule.
+ * @throws AppError 404 `schedule_not_found`.
+ */
+export function getSchedule(id: string, db: Db = getDb()): ScheduleRow {
+  const row = db.select().from(schedules).where(eq(schedules.id, id)).get();
+  if (!row) throw notFound("schedule", id);
+  return row;
+}
+
+/**
+ * Creates a schedule; computes `nextFireAt` (first occurrence after `now`) before
+ * anything can run (invariant 6). Occurrences before `now` are never planned for it.
+ * @param now UTC ms.
+ * @throws AppError 400 `invalid_request` (bad cron, timezone, unknown runtime).
+ */
+export function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): ScheduleSaved {
+  const timezone = input.timezone ?? "UTC";
+  const cronExpression = resolveCron(input, timezone);
+  assertRuntimeExists(db, input.runtimeId);
+  const status = input.status ?? "active";
+  const row: ScheduleRow = {
+    id: randomUUID(),
+    name: input.name,
+    prompt: input.prompt,
+    cronExpression,
+    timezone,
+    runtimeId: input.runtimeId ?? null,
+    status,
+    pausedReason: status === "paused" ? "paused_by_user" : null,
+    maxTurns: input.maxTurns ?? null,
+    maxTurnsSetAt: input.maxTurns != null ? now : null,
+    maxRunDurationSec: input.maxRunDurationSec ?? null,
+    maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    overlapPolicy: input.overlapPolicy ?? "skip",
+    catchUpPolicy: input.catchUpPolicy ?? "latest",
+    catchUpWindowSec: input.catchUpWindowSec ?? DEFAULT_CATCH_UP_WINDOW_SEC,
+    maxFirings: input.maxFirings ?? null,
+    expiresAt: input.expiresAt ?? null,
+    firingCount: 0,
+    nextFireAt: status === "active" ? nextOccurrence(cronExpression, timezone, now) : null,
+    lastPlannedAt: now,
+    lastFiredAt: null,
+    avgTurnsPerFiring: null,
+    lastTurnCount: null,
+    failureStreak: 0,
+    turnBudgetBreachStreak: 0,
+    lastFailureReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  db.transaction((tx) => {
+    tx.insert(schedules).values(row).run();
+    recordEvent(tx, { kind: "schedule_created", scheduleId: row.id, message: `Schedule "${row.name}" created`, createdAt: now });
+  });
+  pokeScheduler("schedule_saved");
+  return { schedule: row, warnings: computeCollisionWarnings(db, row) };
+}
+
+/**
+ * Applies a partial update. Changing the cron or timezone, or resuming, recomputes
+ * `nextFireAt` from `now` and sets `lastPlannedAt = now` (occurrences before the change
+ * or during a pause are not caught up). Resuming clears `pausedReason` and both failure
+ * streaks; editing `maxTurns` stamps `maxTurnsSetAt` (first-breach grace).
+ * @param now UTC ms.
+ * @throws AppError 404 `schedule_not_found`, 400 `invalid_request`.
+ */
+export function updateSchedule(id: string, patch: SchedulePatchInput, now: number, db: Db = getDb()): ScheduleSaved {
+  const current = getSchedule(id, db);
+  const timezone = patch.timezone ?? current.timezone;
+  const cronChanged = patch.cronExpression !== undefined || patch.schedule !== undefined || patch.timezone !== undefined;
+  const cronExpression = cronChanged
+    ? resolveCron(
+        patch.cronExpression !== undefined || patch.schedule !== undefined ? patch : { cronExpression: current.cronExpression },
+        timezone,
+      )
+    : current.cronExpression;
+  if (patch.runtimeId !== undefined) assertRuntimeExists(db, patch.runtimeId);
+
+  const next: ScheduleRow = { ...current, updatedAt: now, cronExpression, timezone };
+  for (const key of [
+    "name", "prompt", "runtimeId", "maxRunDurationSec", "maxAttempts", "overlapPolicy",
+    "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt",
+  ] as const) {
+    if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
+  }
+  if (patch.maxTurns !== undefined && patch.maxTurns !== current.maxTurns) {
+    next.maxTurns = patch.maxTurns;
+    next.maxTurnsSetAt = now;
+  }
+
+  let statusEvent: "schedule_paused" | "schedule_resumed" | null = null;
+  if (patch.status === "paused" && current.status !== "paused") {
+    next.status = "paused";
+    next.pausedReason = "paused_by_user";
+    next.nextFireAt = null;
+    statusEvent = "schedule_paused";
+  } else if (patch.status === "active" && current.status !== "active") {
+    next.status = "active";
+    next.pausedReason = null;
+    next.failureStreak = 0;
+    next.turnBudgetBreachStreak = 0;
+    statusEvent = "schedule_resumed";
+  }
+  if (next.status === "active" && (cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
+    next.nextFireAt = nextOccurrence(cronExpression, timezone, now);
+    next.lastPlannedAt = Math.max(current.lastPlannedAt ?? 0, now);
+  }
+
+  db.transaction((tx) => {
+    tx.update(schedules).set(next).where(eq(schedules.id, id)).run();
+    recordEvent(tx, {
+      kind: statusEvent ?? "schedule_updated",
+      scheduleId: id,
+      message:
+        statusEvent === "schedule_paused"
+          ? `Schedule "${next.name}" paused`
+          : statusEvent === "schedule_resumed"
+            ? `Schedule "${next.name}" resumed`
+            : `Schedule "${next.name}" updated`,
+      data: { fields: Object.keys(patch) },
+      createdAt: now,
+    });
+  });
+  pokeScheduler("schedule_saved");
+  return { schedule: next, warnings: computeCollisionWarnings(db, next) };
+}
+
+/**
+ * Deletes a schedule; its tasks stay in history under its id, and queued ones are
+ * skipped at fire time (`schedule_deleted`).
+ * @throws AppError 404 `schedule_not_found`.
+ */
+export function deleteSchedule(id: string, now: number, db: Db = getDb()): void {
+  const current = getSchedule(id, db);
+  db.transaction((tx) => {
+    tx.delete(schedules).where(eq(schedules.id, id)).run();
+    recordEvent(tx, { kind: "schedule_deleted", scheduleId: id, message: `Schedule "${current.name}" deleted`, createdAt: now });
+  });
+  pokeScheduler("schedule_saved");
+}
+
+/**
+ * Preview for the create/edit sheet: normalized cron, description, next `count` fires.
+ * @param now UTC ms.
+ * @throws AppError 400 `invalid_request`.
+ */
+export function previewSchedule(
+  input: { cronExpression?: string; schedule?: string; timezone?: string; count?: number },
+  now: number,
+): { cronExpression: string; description: string; next: string[] } {
+  const timezone = input.timezone ?? "UTC";
+  const cronExpression = resolveCron(input, timezone);
+  return {
+    cronExpression,
+    description: describeCron(cronExpression),
+    next: nextOccurrences(cronExpression, timezone, now, input.count ?? 5).map((ms) => new Date(ms).toISOString()),
+  };
+}
+
+/** API shape of a schedule (API.md `Schedule`): ISO timestamps, internal columns left out. */
+export function serializeSchedule(s: ScheduleRow) {
+  return {
+    id: s.id,
+    name: s.name,
+    prompt: s.prompt,
+    cronExpression: s.cronExpression,
+    description: describeCron(s.cronExpression),
+    timezone: s.timezone,
+    runtimeId: s.runtimeId,
+    status: s.status,
+    pausedReason: s.pausedReason,
+    maxTurns: s.maxTurns,
+    maxTurnsSetAt: toIso(s.maxTurnsSetAt),
+    maxRunDurationSec: s.maxRunDurationSec,
+    maxAttempts: s.maxAttempts,
+    overlapPolicy: s.overlapPolicy,
+    catchUpPolicy: s.catchUpPolicy,
+    catchUpWindowSec: s.catchUpWindowSec,
+    maxFirings: s.maxFirings,
+    expiresAt: toIso(s.expiresAt),
+    firingCount: s.firingCount,
+    nextFireAt: toIso(s.nextFireAt),
+    lastFiredAt: toIso(s.lastFiredAt),
+    avgTurnsPerFiring: s.avgTurnsPerFiring,
+    lastTurnCount: s.lastTurnCount,
+    failureStreak: s.failureStreak,
+    turnBudgetBreachStreak: s.turnBudgetBreachStreak,
+    lastFailureReason: s.lastFailureReason,
+    createdAt: toIso(s.createdAt)!,
+    updatedAt: toIso(s.updatedAt)!,
+  };
+}
+export type ScheduleDto = ReturnType<typeof serializeSchedule>;
+
+/** Guard for callers that need an active schedule (Run now). */
+export function assertScheduleActive(s: ScheduleRow): void {
+  if (s.status !== "active") {
+    throw new AppError("schedule_not_active", 409, `Schedule "${s.name}" is ${s.status}; resume it before running it.`);
+  }
+}

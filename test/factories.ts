@@ -1,0 +1,156 @@
+/**
+ * Test factories: insert real rows through drizzle with sensible defaults, each
+ * overridable (`makeSchedule({cronExpression: "* * * * * *"})`).
+ */
+import { randomUUID } from "node:crypto";
+import { getDb, type Db } from "@/lib/db/client";
+import {
+  chatConversations,
+  chatMessages,
+  events,
+  runners,
+  runtimes,
+  scheduleFiringMetrics,
+  schedules,
+  settings,
+  taskEvents,
+  tasks,
+  type RuntimeRow,
+  type ScheduleRow,
+  type TaskRow,
+} from "@/lib/db/schema";
+import { nextOccurrence } from "@/lib/schedules/cron";
+
+export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
+
+/** Deletes every row of every table (between tests that share a file's DB). */
+export function truncateAll(db: Db = getDb()): void {
+  db.transaction((tx) => {
+    for (const t of [taskEvents, scheduleFiringMetrics, events, tasks, chatMessages, chatConversations, schedules, runtimes, runners, settings]) {
+      tx.delete(t).run();
+    }
+  });
+}
+
+export function makeRuntime(overrides: Partial<RuntimeRow> = {}, db: Db = getDb()): RuntimeRow {
+  const now = overrides.createdAt ?? T0;
+  const row: RuntimeRow = {
+    id: randomUUID(),
+    name: `runtime-${randomUUID().slice(0, 8)}`,
+    kind: "command",
+    config: { command: ["echo", "{prompt}"], promptVia: "arg", outputFormat: "text" },
+    isDefault: false,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+  db.insert(runtimes).values(row).run();
+  return row;
+}
+
+export function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db = getDb()): ScheduleRow {
+  const now = overrides.createdAt ?? T0;
+  const cronExpression = overrides.cronExpression ?? "*/5 * * * *";
+  const timezone = overrides.timezone ?? "UTC";
+  const row: ScheduleRow = {
+    id: randomUUID(),
+    name: `schedule-${randomUUID().slice(0, 8)}`,
+    prompt: "Summarize the repository",
+    cronExpression,
+    timezone,
+    runtimeId: null,
+    status: "active",
+    pausedReason: null,
+    maxTurns: null,
+    maxTurnsSetAt: null,
+    maxRunDurationSec: null,
+    maxAttempts: 3,
+    overlapPolicy: "skip",
+    catchUpPolicy: "latest",
+    catchUpWindowSec: 3600,
+    maxFirings: null,
+    expiresAt: null,
+    firingCount: 0,
+    nextFireAt: nextOccurrence(cronExpression, timezone, now),
+    lastPlannedAt: now,
+    lastFiredAt: null,
+    avgTurnsPerFiring: null,
+    lastTurnCount: null,
+    failureStreak: 0,
+    turnBudgetBreachStreak: 0,
+    lastFailureReason: null,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+  db.insert(schedules).values(row).run();
+  return row;
+}
+
+export function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): TaskRow {
+  const row: TaskRow = {
+    id: randomUUID(),
+    scheduleId: null,
+    runtimeId: null,
+    title: "task",
+    prompt: "Do the thing",
+    status: "queued",
+    sourceType: "manual",
+    plannedAt: null,
+    attempt: 1,
+    maxAttempts: 3,
+    parentTaskId: null,
+    notBefore: null,
+    maxTurns: 10,
+    maxRunDurationSec: null,
+    turnCount: 0,
+    slotClaimedAt: null,
+    leaseExpiresAt: null,
+    heartbeatAt: null,
+    runnerId: null,
+    startedAt: null,
+    finishedAt: null,
+    failureReason: null,
+    error: null,
+    result: null,
+    sessionId: null,
+    skippedReason: null,
+    forced: false,
+    pressureHeldSince: null,
+    inputTokens: null,
+    outputTokens: null,
+    costUsd: null,
+    createdAt: T0,
+    ...overrides,
+  };
+  db.insert(tasks).values(row).run();
+  return row;
+}
+
+export function makeConversation(overrides: Partial<typeof chatConversations.$inferInsert> = {}, db: Db = getDb()) {
+  const row = { id: randomUUID(), title: "Chat", runtimeId: null, sessionId: null, createdAt: T0, updatedAt: T0, ...overrides };
+  db.insert(chatConversations).values(row).run();
+  return row;
+}
+
+export function makeMessage(overrides: Partial<typeof chatMessages.$inferInsert> & { conversationId: string }, db: Db = getDb()) {
+  const row = {
+    id: randomUUID(),
+    role: "user" as const,
+    content: "hello",
+    status: "complete" as const,
+    error: null,
+    runnerId: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+  db.insert(chatMessages).values(row).run();
+  return row;
+}
+
+export function makeRunner(overrides: Partial<typeof runners.$inferInsert> = {}, db: Db = getDb()) {
+  const row = { id: `runner_${randomUUID()}`, pid: 1, hostname: "test", startedAt: T0, heartbeatAt: T0, stoppedAt: null, ...overrides };
+  db.insert(runners).values(row).run();
+  return row;
+}

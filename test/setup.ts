@@ -1,0 +1,21 @@
+/**
+ * Per test file: a fresh temp data directory, so every file gets its own real SQLite
+ * file with migrations applied on first getDb().
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll } from "vitest";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-test-"));
+process.env.AGENTCRON_DATA_DIR = dir;
+process.env.AGENTCRON_MIGRATIONS_DIR = path.resolve(__dirname, "../drizzle");
+for (const name of ["SCHEDULE_MAX_CONCURRENT", "SCHEDULE_MAX_RUN_DURATION_SEC", "SCHEDULE_CHAT_PRESSURE_DELAY_SEC"]) {
+  delete process.env[name];
+}
+
+afterAll(async () => {
+  const { closeDb } = await import("@/lib/db/client");
+  closeDb();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
