@@ -1,0 +1,124 @@
+/**
+ * Response shapes of the HTTP API (../shared/API.md), shared by the serializers on the
+ * server and the dashboard in the browser. Timestamps are ISO-8601 UTC strings.
+ */
+import type {
+  ChatMessageStatus,
+  ChatRole,
+  FailureReason,
+  RuntimeKind,
+  TaskSourceType,
+  TaskStatus,
+} from "./db/constants";
+
+export type { ScheduleDto } from "./schedules/service";
+export type { CollisionWarning } from "./schedules/collisions";
+
+export interface TaskDto {
+  id: string;
+  scheduleId: string | null;
+  runtimeId: string | null;
+  title: string;
+  status: TaskStatus;
+  sourceType: TaskSourceType;
+  plannedAt: string | null;
+  attempt: number;
+  maxAttempts: number;
+  parentTaskId: string | null;
+  maxTurns: number;
+  turnCount: number;
+  slotClaimedAt: string | null;
+  leaseExpiresAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  failureReason: FailureReason | null;
+  error: string | null;
+  result: string | null;
+  sessionId: string | null;
+  skippedReason: string | null;
+  forced: boolean;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+  createdAt: string;
+}
+
+export interface TaskEventDto {
+  id: number;
+  taskId: string;
+  /** AgentEvent type: session | assistant | tool_call | tool_result | stderr | usage | result. */
+  type: string;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface RuntimeDto {
+  id: string;
+  name: string;
+  kind: RuntimeKind;
+  config: Record<string, unknown>;
+  isDefault: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FiringMetricDto {
+  taskId: string;
+  firedAt: string;
+  plannedAt: string | null;
+  slotClaimedAt: string | null;
+  completedAt: string;
+  latenessMs: number;
+  slotWaitMs: number;
+  durationMs: number;
+  turnCount: number;
+  maxTurnsAtFiring: number;
+  eventLoopLagMs: number;
+  peakRssMb: number;
+  chatStreamsActive: number;
+  concurrentSchedules: number;
+  failureReason: string | null;
+}
+
+export interface EventDto {
+  id: number;
+  kind: string;
+  scheduleId: string | null;
+  taskId: string | null;
+  message: string;
+  data: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+export interface SchedulerStatusDto {
+  maxConcurrent: number;
+  running: number;
+  queued: number;
+  chatStreamsActive: number;
+  nextFireAt: string | null;
+  eventLoopLagMs: number;
+}
+
+export interface ConversationDto {
+  id: string;
+  title: string;
+  runtimeId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MessageDto {
+  id: string;
+  conversationId: string;
+  role: ChatRole;
+  content: string;
+  status: ChatMessageStatus;
+  createdAt: string;
+}
+
+/** Chat SSE `data:` payloads (API.md "Chat"). */
+export type ChatStreamEvent =
+  | { type: "status"; status: string; messageId?: string; heldBackTasks?: number }
+  | { type: "delta"; text: string }
+  | { type: "done"; messageId: string }
+  | { type: "error"; message: string; messageId?: string };
