@@ -113,12 +113,28 @@ export interface MessageDto {
   role: ChatRole;
   content: string;
   status: ChatMessageStatus;
+  /** Why an assistant message ended as `error` or `aborted`; null otherwise. */
+  error: string | null;
   createdAt: string;
 }
 
-/** Chat SSE `data:` payloads (API.md "Chat"). */
+/**
+ * Chat SSE `data:` payloads (API.md "Chat"), in order: one `status` when the turn
+ * starts, `delta`s of assistant text, then exactly one `done` (status `complete`) or
+ * `error` (status `error`, or `aborted` when the agent was stopped). The terminal event
+ * is sent after the message is final in the DB.
+ */
 export type ChatStreamEvent =
-  | { type: "status"; status: string; messageId?: string; heldBackTasks?: number }
+  | {
+      type: "status";
+      status: string;
+      /** The assistant message being streamed. */
+      messageId?: string;
+      userMessageId?: string;
+      conversationId?: string;
+      /** Queued scheduled tasks due now, held back while this chat streams (chat pressure). */
+      heldBackTasks?: number;
+    }
   | { type: "delta"; text: string }
   | { type: "done"; messageId: string }
-  | { type: "error"; message: string; messageId?: string };
+  | { type: "error"; message: string; messageId?: string; status?: "error" | "aborted" };

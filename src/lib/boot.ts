@@ -1,4 +1,5 @@
 import "server-only";
+import { reconcileStreamingMessages } from "./chat/reconcile";
 import { getDb } from "./db/client";
 import { processSingleton } from "./process-singleton";
 import { getSchedulerHandle } from "./scheduler/control";
@@ -22,7 +23,8 @@ export function bootState(): BootState {
 
 /**
  * Boots Agentcron once per process, even under dev hot reload: migrate the DB,
- * register this process as a runner, start the scheduler, and install SIGTERM/SIGINT
+ * register this process as a runner, finalize chat messages a dead process left
+ * streaming, start the scheduler, and install SIGTERM/SIGINT
  * handlers that stop it cleanly. Called from instrumentation.ts `register()` on the
  * Node runtime. Later calls return the first call's promise.
  */
@@ -33,6 +35,12 @@ export function boot(): Promise<void> {
       const db = getDb();
       const runnerId = registerRunner(db, systemClock.now());
       state.runnerId = runnerId;
+      try {
+        reconcileStreamingMessages(db, runnerId, systemClock.now());
+      } catch (err) {
+        // Stale chat messages must not keep the scheduler from starting.
+        console.error("[agentcron] could not finalize chat messages left streaming", err);
+      }
       await startScheduler({ db, clock: systemClock, runnerId });
       installShutdown(runnerId);
       state.ready = true;

@@ -109,6 +109,9 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
       env: input.env,
       signal: input.signal,
     })) {
+      // Deltas repeat the turn's `assistant` message piece by piece: persisting them
+      // would write per token and store the text twice (DESIGN.md "task_events").
+      if (event.type === "text_delta") continue;
       switch (event.type) {
         case "assistant":
           turns += 1;

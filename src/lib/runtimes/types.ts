@@ -10,6 +10,12 @@ export type AgentEvent =
   | { type: "session"; sessionId: string }
   /** One assistant message = one agent turn (never a log row or a token). */
   | { type: "assistant"; text: string }
+  /**
+   * Optional: a piece of the assistant message being generated, for token-level chat
+   * streaming. A runtime that emits deltas still emits the whole `assistant` message
+   * at the end of the turn; consumers that don't stream (task persistence) skip deltas.
+   */
+  | { type: "text_delta"; text: string }
   | { type: "tool_call"; id?: string; name: string; input: unknown }
   | { type: "tool_result"; id?: string; output: string; isError?: boolean }
   | { type: "stderr"; line: string }

@@ -1,0 +1,24 @@
+import { bootState } from "@/lib/boot";
+import { prepareChatTurn } from "@/lib/chat/chat-engine";
+import { listMessages, serializeMessage } from "@/lib/chat/conversations";
+import { messagePostSchema } from "@/lib/chat/input";
+import { sseKeepaliveMs, sseResponse } from "@/lib/chat/sse";
+import { getDb } from "@/lib/db/client";
+import { json, readJson, route } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+type Params = { id: string };
+
+/** GET /api/chat/conversations/:id/messages → {messages}; 404 conversation_not_found. */
+export const GET = route<Params>((_req, { id }) => json({ messages: listMessages(id).map(serializeMessage) }));
+
+/**
+ * POST /api/chat/conversations/:id/messages {content} → text/event-stream of
+ * ChatStreamEvent (`status`, `delta`…, then `done` or `error`) with `: keepalive`
+ * comments; a client disconnect aborts the agent. 400/404/409/422 JSON before streaming.
+ */
+export const POST = route<Params>(async (req, { id }) => {
+  const { content } = await readJson(req, messagePostSchema);
+  const turn = prepareChatTurn({ db: getDb(), conversationId: id, content, runnerId: bootState().runnerId });
+  return sseResponse((emit, signal) => turn.run({ emit, signal }), { keepaliveMs: sseKeepaliveMs(), requestSignal: req.signal });
+});

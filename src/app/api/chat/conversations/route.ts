@@ -1,0 +1,14 @@
+import { createConversation, listConversations, serializeConversation } from "@/lib/chat/conversations";
+import { conversationCreateSchema } from "@/lib/chat/input";
+import { json, readJson, route } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/chat/conversations → {conversations}, most recently active first. */
+export const GET = route(() => json({ conversations: listConversations().map(serializeConversation) }));
+
+/** POST /api/chat/conversations {title?, runtimeId?} → 201 {conversation}; 400 on an unknown runtime. */
+export const POST = route(async (req) => {
+  const input = await readJson(req, conversationCreateSchema);
+  return json({ conversation: serializeConversation(createConversation(input, Date.now())) }, 201);
+});

@@ -1,0 +1,49 @@
+import "server-only";
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { chatMessages, runners } from "../db/schema";
+import { finalizedContent } from "./conversations";
+
+/** Error text of a message whose stream was cut short by its process stopping. */
+export const INTERRUPTED_ERROR = "Interrupted: the server stopped while this reply was streaming";
+
+/**
+ * A runner whose heartbeat is older than this (ms) is considered dead. Runners
+ * heartbeat far more often; the margin keeps a busy but live process from being
+ * mistaken for a dead one when two processes share the DB file.
+ */
+export const RUNNER_DEAD_AFTER_MS = 60_000;
+
+/**
+ * Finalizes assistant messages left `streaming` by a process that is gone (boot
+ * reconcile, issue 6): each becomes `error` with INTERRUPTED_ERROR and keeps the text
+ * that was saved before the process stopped — or a note when none was, never an empty
+ * message. A message of a live runner (another process sharing the file) is left alone;
+ * a runner counts as gone when it is not `me`, and is missing, marked stopped, or its
+ * heartbeat is older than RUNNER_DEAD_AFTER_MS.
+ * @param me this process's runner id.
+ * @param now UTC ms.
+ * @returns the number of messages finalized.
+ */
+export function reconcileStreamingMessages(db: Db, me: string, now: number): number {
+  const streaming = db
+    .select({ id: chatMessages.id, content: chatMessages.content, runnerId: chatMessages.runnerId, stoppedAt: runners.stoppedAt, heartbeatAt: runners.heartbeatAt })
+    .from(chatMessages)
+    .leftJoin(runners, eq(runners.id, chatMessages.runnerId))
+    .where(eq(chatMessages.status, "streaming"))
+    .all();
+  const orphans = streaming.filter(
+    (m) => m.runnerId !== me && (m.heartbeatAt == null || m.stoppedAt != null || m.heartbeatAt < now - RUNNER_DEAD_AFTER_MS),
+  );
+  if (!orphans.length) return 0;
+  db.transaction((tx) => {
+    for (const m of orphans) {
+      tx.update(chatMessages)
+        .set({ status: "error", error: INTERRUPTED_ERROR, content: finalizedContent(m.content, "error", INTERRUPTED_ERROR), updatedAt: now })
+        .where(and(eq(chatMessages.id, m.id), eq(chatMessages.status, "streaming")))
+        .run();
+    }
+  });
+  console.log(`[agentcron] finalized ${orphans.length} chat message(s) left streaming by a stopped process`);
+  return orphans.length;
+}

@@ -1,0 +1,94 @@
+import "server-only";
+
+/** Default interval between `: keepalive` comments (API.md "Chat": every 15 s). */
+export const SSE_KEEPALIVE_MS = 15_000;
+
+/**
+ * The keepalive interval in ms: `AGENTCRON_SSE_KEEPALIVE_MS` when it is a positive
+ * integer (for proxies with shorter idle timeouts, and tests), else 15 000.
+ */
+export function sseKeepaliveMs(): number {
+  const raw = Number(process.env.AGENTCRON_SSE_KEEPALIVE_MS);
+  return Number.isInteger(raw) && raw > 0 ? raw : SSE_KEEPALIVE_MS;
+}
+
+const encoder = new TextEncoder();
+
+/** One SSE message carrying `data` as a single JSON line. */
+export function encodeSseData(data: unknown): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+}
+
+const KEEPALIVE = encoder.encode(": keepalive\n\n");
+
+export interface SseResponseOptions {
+  /** Interval of `: keepalive` comments in ms. Default SSE_KEEPALIVE_MS. */
+  keepaliveMs?: number;
+  /** The request's signal: aborted when the client disconnects. */
+  requestSignal?: AbortSignal;
+}
+
+/**
+ * A `text/event-stream` Response fed by `produce`, which sends events with `send` and
+ * resolves when the stream is over. The `signal` handed to `produce` aborts with reason
+ * "cancelled" when the client goes away — request aborted or body stream cancelled,
+ * whichever the server reports first — so the producer can stop its agent. `produce`
+ * starts at once and keeps running after a disconnect until it settles; sends after
+ * that are dropped.
+ */
+export function sseResponse<T>(
+  produce: (send: (event: T) => void, signal: AbortSignal) => Promise<unknown>,
+  opts: SseResponseOptions = {},
+): Response {
+  const keepaliveMs = opts.keepaliveMs ?? SSE_KEEPALIVE_MS;
+  const disconnect = new AbortController();
+  const onRequestAbort = () => disconnect.abort("cancelled");
+  let closed = false;
+  let keepalive: ReturnType<typeof setInterval> | undefined;
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (chunk: Uint8Array) => {
+        if (closed) return;
+        try {
+          controller.enqueue(chunk);
+        } catch {
+          closed = true;
+        }
+      };
+      const finish = () => {
+        clearInterval(keepalive);
+        opts.requestSignal?.removeEventListener("abort", onRequestAbort);
+        if (closed) return;
+        closed = true;
+        try {
+          controller.close();
+        } catch {
+          // already closed by a cancel
+        }
+      };
+      keepalive = setInterval(() => write(KEEPALIVE), keepaliveMs);
+      if (opts.requestSignal?.aborted) onRequestAbort();
+      else opts.requestSignal?.addEventListener("abort", onRequestAbort, { once: true });
+      produce((event) => write(encodeSseData(event)), disconnect.signal)
+        .catch((err) => console.error("[agentcron] SSE producer failed", err))
+        .finally(finish);
+    },
+    cancel() {
+      closed = true;
+      clearInterval(keepalive);
+      disconnect.abort("cancelled");
+    },
+  });
+
+  return new Response(stream, {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      // Reverse proxies (nginx) must not buffer the stream.
+      "x-accel-buffering": "no",
+    },
+  });
+}

@@ -1,0 +1,102 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import type { ChatStreamEvent } from "@/lib/api-types";
+import { activeStreamCount } from "@/lib/chat/active-streams";
+import { isConversationStreaming, prepareChatTurn, type RuntimeResolver } from "@/lib/chat/chat-engine";
+import { getDb } from "@/lib/db/client";
+import { chatMessages } from "@/lib/db/schema";
+import type { AgentEvent, AgentRuntime } from "@/lib/runtimes/types";
+import { makeConversation, makeRunner, T0, truncateAll } from "./factories";
+import { ScriptedRuntime, success } from "./support/scripted-runtime";
+
+const resolverFor =
+  (runtime: AgentRuntime): RuntimeResolver =>
+  () => ({ row: { id: "rt", name: "scripted", kind: "command", config: {}, isDefault: true, createdAt: T0, updatedAt: T0 }, runtime });
+
+async function runTurn(runtime: AgentRuntime, opts: { signal?: AbortSignal; abortGraceMs?: number; runnerId?: string } = {}) {
+  const conv = makeConversation();
+  const events: ChatStreamEvent[] = [];
+  const turn = prepareChatTurn({
+    db: getDb(),
+    conversationId: conv.id,
+    content: "question",
+    runnerId: opts.runnerId ?? null,
+    resolveRuntime: resolverFor(runtime),
+    abortGraceMs: opts.abortGraceMs,
+  });
+  const result = await turn.run({ emit: (e) => events.push(e), signal: opts.signal ?? new AbortController().signal });
+  const message = getDb().select().from(chatMessages).where(eq(chatMessages.id, result.messageId)).get()!;
+  return { conv, events, result, message };
+}
+
+beforeEach(() => truncateAll());
+
+describe("chat engine", () => {
+  it("streams whole assistant messages as deltas for a runtime without token deltas", async () => {
+    const { events, message } = await runTurn(
+      new ScriptedRuntime([{ type: "assistant", text: "Step one." }, { type: "assistant", text: "Step two." }, success(2)]),
+    );
+    expect(events.filter((e) => e.type === "delta")).toEqual([
+      { type: "delta", text: "Step one." },
+      { type: "delta", text: "\n\nStep two." },
+    ]);
+    expect(message).toMatchObject({ status: "complete", content: "Step one.\n\nStep two." });
+  });
+
+  it("uses the result text when the runtime sent no assistant message", async () => {
+    const { events, message } = await runTurn(new ScriptedRuntime([success(1, { text: "Only in the result" })]));
+    expect(events.map((e) => e.type)).toEqual(["status", "delta", "done"]);
+    expect(message.content).toBe("Only in the result");
+  });
+
+  it("ends a turn that hit the turn budget as an error that names the budget", async () => {
+    const { events, message } = await runTurn(
+      new ScriptedRuntime([{ type: "assistant", text: "looping" }, { type: "result", result: { status: "max_turns", turns: 100 } }]),
+    );
+    expect(events.at(-1)).toMatchObject({ type: "error", status: "error", message: "Stopped at the turn budget of 100 agent turns" });
+    expect(message).toMatchObject({ status: "error", content: "looping" });
+  });
+
+  it("writes streamed text in batches, not once per delta", async () => {
+    const sqlite = getDb().$client;
+    sqlite.exec("CREATE TEMP TABLE IF NOT EXISTS message_writes (n INTEGER)");
+    sqlite.exec("DELETE FROM message_writes");
+    sqlite.exec(
+      "CREATE TEMP TRIGGER IF NOT EXISTS count_message_writes AFTER UPDATE ON chat_messages BEGIN INSERT INTO message_writes VALUES (1); END",
+    );
+    const deltas: AgentEvent[] = Array.from({ length: 500 }, (_, i) => ({ type: "text_delta", text: `t${i} ` }));
+    const { events, message } = await runTurn(new ScriptedRuntime([...deltas, success(1)]));
+    expect(events.filter((e) => e.type === "delta")).toHaveLength(500);
+    expect(message.content).toBe(deltas.map((d) => (d as { text: string }).text).join(""));
+    const writes = (sqlite.prepare("SELECT count(*) AS n FROM message_writes").get() as { n: number }).n;
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThanOrEqual(3);
+  });
+
+  it("stops waiting for a runtime that ignores its abort signal after the grace period", async () => {
+    const stop = new AbortController();
+    const runtime = new ScriptedRuntime([{ type: "text_delta", text: "stuck" }, { gate: { promise: new Promise(() => {}), open: () => {} } }], {
+      ignoreAbort: true,
+    });
+    runtime.started.promise.then(() => setImmediate(() => stop.abort("cancelled")));
+    const { result, message, conv } = await runTurn(runtime, { signal: stop.signal, abortGraceMs: 20 });
+    expect(result.status).toBe("aborted");
+    expect(message).toMatchObject({ status: "aborted", content: "stuck" });
+    expect(activeStreamCount()).toBe(0);
+    expect(isConversationStreaming(conv.id)).toBe(false);
+  });
+
+  it("stamps the streaming message with the runner that serves it", async () => {
+    const runner = makeRunner();
+    let seen: unknown;
+    const runtime: AgentRuntime = {
+      kind: "probe",
+      async *run() {
+        seen = getDb().select().from(chatMessages).where(eq(chatMessages.role, "assistant")).get();
+        yield success(1, { text: "ok" });
+      },
+    };
+    await runTurn(runtime, { runnerId: runner.id });
+    expect(seen).toMatchObject({ status: "streaming", runnerId: runner.id, content: "" });
+  });
+});
