@@ -166,7 +166,15 @@ function Conversation(props: {
             {reply.phase === "error" && !reply.messageId ? (
               <div role="alert" className="text-destructive flex items-center gap-2 text-sm">
                 Not sent: {reply.error}
-                <Button variant="ghost" size="sm" onClick={props.onDismiss}>
+                <Button
+                  variant="ghost"
+                  size="sm"
+                  onClick={() => {
+                    // Give the refused message back to the composer so nothing typed is lost.
+                    setDraft((d) => d || reply.userContent);
+                    props.onDismiss();
+                  }}
+                >
                   Dismiss
                 </Button>
               </div>
