@@ -8,17 +8,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db/client";
 import { executeTask } from "@/lib/runtimes/task-executor";
 import { makeTask, truncateAll } from "../factories";
-import { alive, collect, sleepingDescendants, waitFor, type Harness } from "./harness";
+import { alive, collect, heldDescendants, waitFor, type Harness } from "./harness";
+import { claudeHarness } from "./harness-claude";
 import { commandHarness } from "./harness-command";
 
-const harnesses: Harness[] = [commandHarness("claude-stream-json"), commandHarness("codex-json")];
+process.env.SCRIPTED_ANTHROPIC_KEY = "sk-ant-scripted";
+const harnesses: Harness[] = [commandHarness("claude-stream-json"), commandHarness("codex-json"), claudeHarness()];
 
 describe.each(harnesses)("runtime contract: $name", (h) => {
   beforeAll(async () => h.setup?.());
   afterAll(async () => h.teardown?.());
   beforeEach(() => truncateAll());
 
-  it("counts agent turns (assistant messages), not log lines, and ends with one result", async () => {
+  it("counts agent turns (assistant messages), not log lines, ends with one result, maps usage and cost", async () => {
     const { events, results, result } = await collect(h.runtime({ turns: 3 }), { maxTurns: 10 });
     expect(results).toHaveLength(1);
     expect(events.at(-1)?.type).toBe("result");
@@ -27,6 +29,12 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
     expect(events.filter((e) => e.type === "tool_result")).toHaveLength(2);
     expect(result).toMatchObject({ status: "success", turns: 3 });
     expect(result?.text).toContain("hello");
+    // usage and cost are mapped from the same run
+    expect(result?.inputTokens).toBeGreaterThan(0);
+    expect(result?.outputTokens).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === "usage")).toBe(true);
+    if (h.reportsCost) expect(result?.costUsd).toBeGreaterThan(0);
+    else expect(result?.costUsd ?? null).toBeNull();
   });
 
   it("persists the run through executeTask: events, live turnCount, completed outcome", async () => {
@@ -42,13 +50,12 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
   });
 
   it("stops at maxTurns → max_turns, and executeTask maps it to turn_limit_exceeded", async () => {
-    const { events, result } = await collect(h.runtime({ turns: 6 }), { maxTurns: 2 });
-    expect(result).toMatchObject({ status: "max_turns", turns: 2 });
-    expect(events.filter((e) => e.type === "assistant")).toHaveLength(2);
-
     const task = makeTask({ status: "running", maxTurns: 2 });
     const outcome = await executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 6 }), prompt: "hello", maxTurns: 2, signal: new AbortController().signal });
     expect(outcome).toMatchObject({ status: "failed", failureReason: "turn_limit_exceeded", turnCount: 2 });
+    const rows = getDb().$client.prepare("SELECT type, payload FROM task_events WHERE task_id = ? ORDER BY id").all(task.id) as { type: string; payload: string }[];
+    expect(rows.filter((r) => r.type === "assistant")).toHaveLength(2);
+    expect(JSON.parse(rows.at(-1)!.payload).result).toMatchObject({ status: "max_turns", turns: 2 });
   });
 
   it("finishes normally when the agent needs exactly maxTurns", async () => {
@@ -57,12 +64,12 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
   });
 
   it("abort mid-run kills every process of the run (SIGTERM, then SIGKILL after the grace)", async () => {
-    expect(await sleepingDescendants()).toEqual([]);
+    expect(await heldDescendants()).toEqual([]);
     const controller = new AbortController();
     const task = makeTask({ status: "running" });
     const running = executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 3, hangWithProcesses: true }), prompt: "hello", maxTurns: 10, signal: controller.signal });
     const sleepers = await waitFor(async () => {
-      const found = await sleepingDescendants();
+      const found = await heldDescendants();
       return found.length ? found : null;
     }, 30_000, "the agent's child processes");
     const { descendantPids } = await import("@/lib/runtimes/process-tree");
@@ -96,15 +103,6 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
     const second = await collect(h.runtime({ turns: 1 }), { resumeSessionId: sessionId, prompt: "continue" });
     expect(second.result).toMatchObject({ status: "success", sessionId });
     if (h.resumedMarker) expect(second.result?.text).toContain(h.resumedMarker(sessionId!));
-  });
-
-  it("maps usage and cost", async () => {
-    const { events, result } = await collect(h.runtime({ turns: 3 }));
-    expect(result?.inputTokens).toBeGreaterThan(0);
-    expect(result?.outputTokens).toBeGreaterThan(0);
-    expect(events.some((e) => e.type === "usage")).toBe(true);
-    if (h.reportsCost) expect(result?.costUsd).toBeGreaterThan(0);
-    else expect(result?.costUsd ?? null).toBeNull();
   });
 
   it("a bad base URL fails as network", async () => {

@@ -46,8 +46,13 @@ export async function collect(runtime: AgentRuntime, input: Partial<RunInput> & 
   return { events, results, result: (results.at(-1) as { result: RunResult } | undefined)?.result };
 }
 
-/** `sleep` processes among this test process's descendants. */
-export async function sleepingDescendants(): Promise<number[]> {
+/** Commands the hanging scenarios leave running: `sleep` (CLI fixture), `tail -f` (model tool calls). */
+const HELD_COMMANDS = new Set(["sleep", "tail"]);
+/** A shell-tool command that holds two processes until killed (Claude Code refuses a bare `sleep`). */
+export const HOLDING_COMMAND = "(tail -f /dev/null & tail -f /dev/null)";
+
+/** Held (`sleep`/`tail`) processes among this test process's descendants. */
+export async function heldDescendants(): Promise<number[]> {
   const pids = await descendantPids(process.pid);
   if (!pids.length) return [];
   // ps exits 1 when some pid is gone already (pidtree's own `ps` is one of them).
@@ -55,7 +60,7 @@ export async function sleepingDescendants(): Promise<number[]> {
   return out
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
-    .filter(([, comm]) => comm === "sleep")
+    .filter(([, comm]) => HELD_COMMANDS.has(comm))
     .map(([pid]) => Number(pid));
 }
 

@@ -112,7 +112,9 @@ export class ClaudeStreamParser {
   private mapResult(msg: Json): RunResult {
     const usage = (msg.usage ?? {}) as Json;
     const base = {
-      turns: typeof msg.num_turns === "number" ? msg.num_turns : this.turnsSeen,
+      // Assistant messages seen, not `num_turns`: Claude Code counts the turn it refused
+      // at the budget too (maxTurns 2 → num_turns 3).
+      turns: this.turnsSeen,
       sessionId: (msg.session_id as string | undefined) ?? this.sessionId,
       inputTokens: tokenCount(usage),
       outputTokens: num(usage.output_tokens),
