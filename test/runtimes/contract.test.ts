@@ -11,9 +11,11 @@ import { makeTask, truncateAll } from "../factories";
 import { alive, collect, heldDescendants, waitFor, type Harness } from "./harness";
 import { claudeHarness } from "./harness-claude";
 import { commandHarness } from "./harness-command";
+import { openAiHarness } from "./harness-openai";
 
 process.env.SCRIPTED_ANTHROPIC_KEY = "sk-ant-scripted";
-const harnesses: Harness[] = [commandHarness("claude-stream-json"), commandHarness("codex-json"), claudeHarness()];
+process.env.SCRIPTED_OPENAI_KEY = "sk-scripted";
+const harnesses: Harness[] = [commandHarness("claude-stream-json"), commandHarness("codex-json"), claudeHarness(), openAiHarness()];
 
 describe.each(harnesses)("runtime contract: $name", (h) => {
   beforeAll(async () => h.setup?.());
@@ -41,11 +43,12 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
     const task = makeTask({ status: "running", maxTurns: 10 });
     const outcome = await executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 2 }), prompt: "hello", maxTurns: 10, signal: new AbortController().signal });
     expect(outcome).toMatchObject({ status: "completed", failureReason: null, turnCount: 2 });
-    expect(outcome.sessionId).toBeTruthy();
+    if (h.resumes) expect(outcome.sessionId).toBeTruthy();
+    else expect(outcome.sessionId).toBeNull();
     const rows = getDb().$client.prepare("SELECT type FROM task_events WHERE task_id = ? ORDER BY id").all(task.id) as { type: string }[];
     expect(rows.filter((r) => r.type === "assistant")).toHaveLength(2);
     expect(rows.at(-1)?.type).toBe("result");
-    const stored = getDb().$client.prepare("SELECT turn_count, session_id FROM tasks WHERE id = ?").get(task.id) as { turn_count: number; session_id: string };
+    const stored = getDb().$client.prepare("SELECT turn_count, session_id FROM tasks WHERE id = ?").get(task.id) as { turn_count: number; session_id: string | null };
     expect(stored).toEqual({ turn_count: 2, session_id: outcome.sessionId });
   });
 
