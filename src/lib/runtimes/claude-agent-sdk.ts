@@ -30,7 +30,7 @@ export interface ClaudeAgentSdkRuntimeOptions {
  * `CLAUDE_CODE_MAX_RETRIES` defaults to 2: the scheduler owns retries with backoff.
  * `extra` (the run's env) wins over everything.
  */
-export function claudeEnv(config: ClaudeAgentSdkConfig, extra: Record<string, string> = {}, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function claudeEnv(config: ClaudeAgentSdkConfig, extra: Record<string, string> = {}, source: Record<string, string | undefined> = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASSED_ENV) if (source[name] !== undefined) env[name] = source[name]!;
   const baseUrl = config.baseUrl ?? (config.baseUrlEnv ? source[config.baseUrlEnv] : source.ANTHROPIC_BASE_URL);
