@@ -8,7 +8,7 @@ import { FakeClock } from "@/lib/time/clock";
 import { eq } from "drizzle-orm";
 import { makeSchedule, T0, truncateAll } from "../factories";
 import { BACKOFF_MS, allTasks, eventsOf, scheduleById, setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "../support/scheduler-harness";
-import { TestRuntime, waitFor } from "../support/test-runtime";
+import { TestRuntime } from "../support/test-runtime";
 
 beforeEach(() => truncateAll());
 afterEach(() => stopTestSchedulers());

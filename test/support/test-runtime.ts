@@ -28,6 +28,8 @@ export class TestRun {
   readonly input: RunInput;
   readonly script: TestRunScript;
   abortedWith: unknown = undefined;
+  /** True once a held run waits for release (its events are out). */
+  holding = false;
   finished = false;
   private releaseFn!: () => void;
   readonly released: Promise<void>;
@@ -74,6 +76,7 @@ export class TestRuntime implements AgentRuntime {
     for (let i = 1; i <= turns; i++) yield { type: "assistant", text: `turn ${i}` };
     yield { type: "usage", inputTokens: 10 * turns, outputTokens: 5 * turns, costUsd: 0.001 * turns };
     if (script.hold) {
+      run.holding = true;
       await new Promise<void>((resolve) => {
         void run.released.then(resolve);
         const onAbort = () => {

@@ -4,7 +4,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { DEFAULT_MAX_TURNS } from "../db/constants";
 import type { Db } from "../db/client";
 import { schedules, tasks, type ScheduleRow, type TaskRow } from "../db/schema";
-import { recordEvent, type DbOrTx } from "../events/log";
+import { recordEvent } from "../events/log";
 import { CronError, nextOccurrence } from "../schedules/cron";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
 import { fallbackSample } from "./firing-metrics";
