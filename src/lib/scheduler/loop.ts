@@ -4,7 +4,7 @@ import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
 import { processSingleton } from "../process-singleton";
 import { resolveRuntime as defaultResolveRuntime } from "../runtimes/registry";
-import type { Clock } from "../time/clock";
+import { systemClock, type Clock } from "../time/clock";
 import { getSchedulerHandle, setSchedulerHandle, type SchedulerHandle } from "./control";
 import { drainQueue } from "./drain";
 import { pruneFiringMetrics } from "./firing-metrics";
@@ -314,4 +314,9 @@ export function getSchedulerLoop(): SchedulerLoop | null {
 /** Installs the process's loop (startScheduler). */
 export function setSchedulerLoop(loop: SchedulerLoop | null): void {
   loopSlot().loop = loop;
+}
+
+/** The scheduler's clock (the injected one once it runs, else the system clock): routes share its notion of now. */
+export function schedulerClock(): Clock {
+  return getSchedulerLoop()?.clock ?? systemClock;
 }
