@@ -1,6 +1,6 @@
 import "server-only";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { APICallError, RetryError, generateText, stepCountIs } from "ai";
+import { APICallError, RetryError, stepCountIs, streamText } from "ai";
 import type { FailureReason } from "../db/constants";
 import { agentTools } from "./agent-tools";
 import type { OpenAiCompatibleConfig } from "./config";
@@ -44,6 +44,7 @@ export function classifyModelError(err: unknown): FailureReason {
  * loop stops at `stepCountIs(maxTurns)` and a run still asking for tools there ends
  * `max_turns`. The API key comes from the env var named by `apiKeyEnv`.
  * `maxRetries: 0`: the scheduler owns retries (with backoff and attempt counting).
+ * Text streams as `text_delta` events ahead of each step's `assistant` event.
  * No sessions: `resumeSessionId` is ignored (the run starts over).
  */
 export function openAiCompatibleRuntime(config: OpenAiCompatibleConfig, options: OpenAiCompatibleRuntimeOptions = {}): AgentRuntime {
@@ -68,13 +69,19 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
   const done = (async (): Promise<RunResult> => {
     if (input.signal.aborted) return { status: "error", turns: 0, error: "Aborted before start", failureReason: abortReason() };
     try {
-      const result = await generateText({
+      // Streamed so a chat shows tokens as they come (`text_delta`); the AI SDK reports
+      // stream failures as parts, not throws, so the first one is rethrown below.
+      let streamError: unknown = null;
+      const result = streamText({
         model: provider.chatModel(config.model),
         prompt: input.prompt,
         tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), options.killGraceMs ?? 2_000),
         stopWhen: stepCountIs(input.maxTurns),
         abortSignal: input.signal,
         maxRetries: 0,
+        onError: ({ error }) => {
+          streamError ??= error;
+        },
         onStepFinish: (step) => {
           turns += 1;
           if (step.text) lastText = step.text;
@@ -88,9 +95,16 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
           channel.push({ type: "usage", inputTokens: step.usage.inputTokens ?? 0, outputTokens: step.usage.outputTokens ?? 0 });
         },
       });
-      const base = { turns, inputTokens, outputTokens, costUsd: null, sessionId: null, text: result.text || lastText };
+      for await (const part of result.fullStream) {
+        if (part.type === "text-delta" && part.text) channel.push({ type: "text_delta", text: part.text });
+        else if (part.type === "error") streamError ??= part.error;
+      }
+      if (streamError) throw streamError;
+      if (input.signal.aborted) throw new Error("aborted");
+      const [text, finishReason] = await Promise.all([result.text, result.finishReason]);
+      const base = { turns, inputTokens, outputTokens, costUsd: null, sessionId: null, text: text || lastText };
       // The budget ran out while the model still wanted tools: it did not finish.
-      if (result.finishReason === "tool-calls" && turns >= input.maxTurns) {
+      if (finishReason === "tool-calls" && turns >= input.maxTurns) {
         return { ...base, status: "max_turns", error: `Stopped at the turn budget of ${input.maxTurns} agent turns` };
       }
       return { ...base, status: "success" };
