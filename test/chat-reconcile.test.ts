@@ -1,10 +1,11 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { boot, bootState } from "@/lib/boot";
-import { INTERRUPTED_ERROR, RUNNER_DEAD_AFTER_MS, reconcileStreamingMessages } from "@/lib/chat/reconcile";
+import { INTERRUPTED_ERROR, reconcileStreamingMessages } from "@/lib/chat/reconcile";
 import { getDb } from "@/lib/db/client";
 import { chatMessages } from "@/lib/db/schema";
 import { getSchedulerHandle } from "@/lib/scheduler/control";
+import { RUNNER_STALE_MS } from "@/lib/scheduler/tuning";
 import { makeConversation, makeMessage, makeRunner, T0, truncateAll } from "./factories";
 
 const message = (id: string) => getDb().select().from(chatMessages).where(eq(chatMessages.id, id)).get()!;
@@ -19,7 +20,7 @@ describe("boot reconcile of chat messages left streaming", () => {
     const now = T0 + 3_600_000;
     const conv = makeConversation();
     const stopped = makeRunner({ heartbeatAt: now - 1_000, stoppedAt: now - 1_000 });
-    const silent = makeRunner({ heartbeatAt: now - RUNNER_DEAD_AFTER_MS - 1 });
+    const silent = makeRunner({ heartbeatAt: now - RUNNER_STALE_MS - 1 });
     const live = makeRunner({ heartbeatAt: now - 1_000 });
     const me = makeRunner({ heartbeatAt: now });
 

@@ -96,10 +96,13 @@ export function prepareChatTurn(opts: ChatTurnOptions): PreparedChatTurn {
   return { conversation, run: (runOpts) => runChatTurn(opts, conversation, resolved, runOpts.emit, runOpts.signal) };
 }
 
-/** Queued tasks that are due now: the scheduled starts this chat's pressure holds back. */
+/**
+ * Queued scheduled and retry tasks that are due now: the starts this chat's pressure
+ * holds back (manual runs are never held; scheduler/chat-pressure.ts).
+ */
 export function countQueuedDueTasks(db: Db, now: number): number {
   const row = db.$client
-    .prepare("SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?)")
+    .prepare("SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND source_type != 'manual' AND (not_before IS NULL OR not_before <= ?)")
     .get(now) as { n: number };
   return row.n;
 }

@@ -2,17 +2,11 @@ import "server-only";
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { chatMessages, runners } from "../db/schema";
+import { RUNNER_STALE_MS } from "../scheduler/tuning";
 import { finalizedContent } from "./conversations";
 
 /** Error text of a message whose stream was cut short by its process stopping. */
 export const INTERRUPTED_ERROR = "Interrupted: the server stopped while this reply was streaming";
-
-/**
- * A runner whose heartbeat is older than this (ms) is considered dead. Runners
- * heartbeat far more often; the margin keeps a busy but live process from being
- * mistaken for a dead one when two processes share the DB file.
- */
-export const RUNNER_DEAD_AFTER_MS = 60_000;
 
 /**
  * Finalizes assistant messages left `streaming` by a process that is gone (boot
@@ -20,7 +14,8 @@ export const RUNNER_DEAD_AFTER_MS = 60_000;
  * that was saved before the process stopped — or a note when none was, never an empty
  * message. A message of a live runner (another process sharing the file) is left alone;
  * a runner counts as gone when it is not `me`, and is missing, marked stopped, or its
- * heartbeat is older than RUNNER_DEAD_AFTER_MS.
+ * heartbeat is older than RUNNER_STALE_MS — the rule the
+ * scheduler uses to recover a dead runner's tasks.
  * @param me this process's runner id.
  * @param now UTC ms.
  * @returns the number of messages finalized.
@@ -33,7 +28,7 @@ export function reconcileStreamingMessages(db: Db, me: string, now: number): num
     .where(eq(chatMessages.status, "streaming"))
     .all();
   const orphans = streaming.filter(
-    (m) => m.runnerId !== me && (m.heartbeatAt == null || m.stoppedAt != null || m.heartbeatAt < now - RUNNER_DEAD_AFTER_MS),
+    (m) => m.runnerId !== me && (m.heartbeatAt == null || m.stoppedAt != null || m.heartbeatAt < now - RUNNER_STALE_MS),
   );
   if (!orphans.length) return 0;
   db.transaction((tx) => {
