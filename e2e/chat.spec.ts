@@ -27,6 +27,7 @@ describe("chat (production server, headless Chromium)", () => {
   let server: TestServer;
   let browser: Browser;
   let chatRuntimeId: string;
+  let longRuntimeId: string;
 
   beforeAll(async () => {
     server = await startServer();
@@ -42,6 +43,16 @@ describe("chat (production server, headless Chromium)", () => {
     });
     expect(chat.status).toBe(201);
     chatRuntimeId = chat.data.runtime.id;
+    const longRunning = await server.api("/api/runtimes", {
+      method: "POST",
+      json: {
+        name: "long-running scripted agent",
+        kind: "command",
+        config: { command: ["node", AGENT, "--format", "claude-stream-json", "--turns", "60", "--delay-ms", "500"], outputFormat: "claude-stream-json" },
+      },
+    });
+    expect(longRunning.status).toBe(201);
+    longRuntimeId = longRunning.data.runtime.id;
     const quick = await server.api("/api/runtimes", {
       method: "POST",
       json: { name: "quick scripted agent", kind: "command", isDefault: true, config: { command: ["node", AGENT, "--format", "claude-stream-json"], outputFormat: "claude-stream-json" } },
@@ -72,8 +83,21 @@ describe("chat (production server, headless Chromium)", () => {
 
   it("streams a reply while a due scheduled task waits for the stream to end, showing the held-back state", async () => {
     expect((await server.api("/api/settings", { method: "PATCH", json: { chatPressureDelaySec: 120 } })).status).toBe(200);
+    // A slow task already in flight before the chat starts: chat pressure must not touch it.
+    const slow = await server.api("/api/schedules", {
+      method: "POST",
+      json: { name: "in flight", prompt: "slow work", cronExpression: "0 0 1 1 *", runtimeId: longRuntimeId },
+    });
+    const run = await server.api(`/api/schedules/${slow.data.schedule.id}/execute`, { method: "POST" });
+    expect(run.status).toBe(202);
+    const taskApi = async (id: string) => (await server.api(`/api/tasks/${id}`)).data.task;
+    const inFlightAtStart = await until(async () => {
+      const t = await taskApi(run.data.taskId);
+      return t.status === "running" && t.turnCount >= 1 ? t : undefined;
+    }, "the in-flight task to make progress");
+
     const page = await openNewChat();
-    const { cronExpression, at } = cronInSeconds(3);
+    const { cronExpression, at } = cronInSeconds(2);
     const schedule = await server.api("/api/schedules", { method: "POST", json: { name: "due during chat", prompt: "scheduled work", cronExpression } });
     expect(schedule.status).toBe(201);
     const scheduleId = schedule.data.schedule.id;
@@ -97,6 +121,9 @@ describe("chat (production server, headless Chromium)", () => {
     expect(Date.parse(held.plannedAt)).toBe(at);
     const stillStreamingAt = Date.now();
     expect(await streaming.getAttribute("data-status")).toBe("streaming");
+    const inFlight = await taskApi(run.data.taskId);
+    expect(inFlight.status).toBe("running");
+    expect(inFlight.turnCount).toBeGreaterThan(inFlightAtStart.turnCount);
 
     // The stream ends → the saved reply replaces the live one → the task starts.
     const reply = page.getByTestId("message").filter({ hasText: "done: Tell me a story" });
@@ -110,7 +137,13 @@ describe("chat (production server, headless Chromium)", () => {
     expect(Date.parse(started.startedAt) - at).toBeLessThan(60_000); // the stream ended, not the 120 s delay
     expect(Date.parse(started.plannedAt)).toBe(at); // the occurrence keeps its nominal time
     await page.getByTestId("held-back-indicator").waitFor({ state: "detached" });
+    // The in-flight task ran through the whole chat untouched; stop it now.
+    const after = await taskApi(run.data.taskId);
+    expect(after.status).toBe("running");
+    expect(after.turnCount).toBeGreaterThan(inFlight.turnCount);
+    expect((await server.api(`/api/tasks/${run.data.taskId}/cancel`, { method: "POST" })).status).toBe(200);
     await server.api(`/api/schedules/${scheduleId}`, { method: "DELETE" });
+    await server.api(`/api/schedules/${slow.data.schedule.id}`, { method: "DELETE" });
     await page.close();
   });
 
