@@ -11,7 +11,7 @@ import type { ConversationDto, MessageDto, RuntimeDto, SchedulerStatusDto } from
 import { apiFetch } from "@/lib/ui/api-client";
 import { relativeTime } from "@/lib/ui/format";
 import { cn } from "@/lib/utils";
-import { conversationsQueryKey, messagesQueryKey, useChatStream, type StreamingReply } from "./use-chat-stream";
+import { conversationsQueryKey, messagesQueryKey, schedulerStatusQueryKey, useChatStream, type StreamingReply } from "./use-chat-stream";
 
 const DEFAULT_RUNTIME = "";
 
@@ -257,7 +257,7 @@ function MessageBubble(props: { role: MessageDto["role"]; status: MessageDto["st
 function HeldBackIndicator({ reply }: { reply: StreamingReply | null }) {
   const live = reply?.phase === "connecting" || reply?.phase === "streaming";
   const status = useQuery({
-    queryKey: ["scheduler-status"],
+    queryKey: schedulerStatusQueryKey,
     queryFn: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
     refetchInterval: live ? 1_000 : 10_000,
     retry: false,

@@ -21,6 +21,7 @@ export interface StreamingReply {
 
 export const conversationsQueryKey = ["chat", "conversations"] as const;
 export const messagesQueryKey = (conversationId: string) => ["chat", "messages", conversationId] as const;
+export const schedulerStatusQueryKey = ["chat", "scheduler-status"] as const;
 
 /**
  * Sends a chat message and reads its SSE reply with fetch + ReadableStream (EventSource
@@ -78,6 +79,8 @@ export function useChatStream() {
         await Promise.all([
           queryClient.invalidateQueries({ queryKey: messagesQueryKey(conversationId) }),
           queryClient.invalidateQueries({ queryKey: conversationsQueryKey }),
+          // The held-back indicator must not outlive the stream by a polling interval.
+          queryClient.invalidateQueries({ queryKey: schedulerStatusQueryKey }),
         ]);
         if (!keepReply) setReply(null);
       }
