@@ -31,6 +31,8 @@ import type { ChatStreamEvent } from "../src/lib/api-types";
 interface Sample {
   ttfdMs: number;
   gapsMs: number[];
+  /** Chat only: until the engine emits `status`, i.e. validation and the message writes. */
+  setupMs?: number;
 }
 
 const PROMPT = "Explain, in a few sentences, why a chat must not wait for background agents: " + "scheduled work can wait a little, a person typing should not. ".repeat(4);
@@ -123,7 +125,16 @@ async function main(): Promise<void> {
     const conversation = createConversation({ runtimeId }, Date.now(), db);
     const t0 = performance.now();
     const turn = prepareChatTurn({ db, conversationId: conversation.id, content: PROMPT, runnerId: null });
-    const res = sseResponse<ChatStreamEvent>((emit, signal) => turn.run({ emit, signal }));
+    let setupMs = NaN;
+    const res = sseResponse<ChatStreamEvent>((emit, signal) =>
+      turn.run({
+        emit: (event) => {
+          if (event.type === "status") setupMs = performance.now() - t0;
+          emit(event);
+        },
+        signal,
+      }),
+    );
     const times: number[] = [];
     let error: string | null = null;
     for await (const item of readSse<ChatStreamEvent>(res.body!)) {
@@ -132,7 +143,7 @@ async function main(): Promise<void> {
       if (item.data.type === "error") error = item.data.message;
     }
     if (error || !times.length) throw new Error(`chat turn failed: ${error ?? "no delta"}`);
-    return { ttfdMs: times[0] - t0, gapsMs: times.slice(1).map((t, i) => t - times[i]) };
+    return { ttfdMs: times[0] - t0, gapsMs: times.slice(1).map((t, i) => t - times[i]), setupMs };
   }
 
   async function measure(label: string) {
@@ -158,6 +169,7 @@ async function main(): Promise<void> {
       ttfdRuntime: ttfd(runtime),
       ttfdChat: ttfd(chat),
       overhead,
+      setup: [percentile(chat.map((s) => s.setupMs!), 50), percentile(chat.map((s) => s.setupMs!), 99)],
       gaps: [percentile(gaps, 50), percentile(gaps, 99), Math.max(...gaps)],
       directGaps: [percentile(directGaps, 50), percentile(directGaps, 99)],
       loop: [loop.percentile(50) / 1e6, loop.percentile(99) / 1e6, loop.max / 1e6],
@@ -206,11 +218,12 @@ async function main(): Promise<void> {
         "TTFD runtime p50/p99",
         "TTFD chat p50/p99",
         "first-delta overhead: chat path / runtime (p50)",
+        "chat setup p50/p99",
         "chat delta gap p50/p99/max (direct p50/p99)",
         "event-loop delay p50/p99/max",
       ]),
     );
-    console.log(line(["---", "---", "---", "---", "---", "---", "---"]));
+    console.log(line(["---", "---", "---", "---", "---", "---", "---", "---"]));
     for (const r of [idle, loaded]) {
       console.log(
         line([
@@ -219,6 +232,7 @@ async function main(): Promise<void> {
           `${fmt(r.ttfdRuntime[0])} / ${fmt(r.ttfdRuntime[1])} ms`,
           `${fmt(r.ttfdChat[0])} / ${fmt(r.ttfdChat[1])} ms`,
           `${fmt(r.overhead[0])} / ${fmt(r.overhead[1])} ms`,
+          `${fmt(r.setup[0])} / ${fmt(r.setup[1])} ms`,
           `${fmt(r.gaps[0])} / ${fmt(r.gaps[1])} / ${fmt(r.gaps[2])} ms (${fmt(r.directGaps[0])} / ${fmt(r.directGaps[1])})`,
           `${fmt(r.loop[0])} / ${fmt(r.loop[1])} / ${fmt(r.loop[2])} ms`,
         ]),
