@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { GET as listConversationsRoute, POST as createConversationRoute } from "@/app/api/chat/conversations/route";
 import { GET as listMessagesRoute, POST as postMessageRoute } from "@/app/api/chat/conversations/[id]/messages/route";
 import { activeStreamCount } from "@/lib/chat/active-streams";
+import { titleFromMessage } from "@/lib/chat/conversations";
 import { getDb } from "@/lib/db/client";
 import { chatConversations, chatMessages } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
@@ -71,6 +72,12 @@ describe("conversations API", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.data.fields).toEqual({ runtimeId: "unknown runtime nope" });
     expect(getDb().select().from(chatConversations).all()).toHaveLength(2);
+  });
+
+  it("titles an untitled conversation from the start of its first message", () => {
+    expect(titleFromMessage("  Short question\nwith details")).toBe("Short question");
+    const long = "Please summarize every open pull request in the repository and flag the ones that touch the scheduler";
+    expect(titleFromMessage(long)).toBe("Please summarize every open pull request in the repository…");
   });
 
   it("answers 404 for the messages of an unknown conversation", async () => {
@@ -254,6 +261,8 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
     expect((await missing.json()).fields).toEqual({ content: expect.any(String) });
     const extra = await postMessage(conv.id, { content: "hi", role: "assistant" });
     expect(extra.status).toBe(400);
+    const tooLong = await postMessage(conv.id, { content: "x".repeat(100_001) });
+    expect((await tooLong.json()).fields).toEqual({ content: "must be at most 100000 characters" });
 
     const unknown = await postMessage("no-such-id", { content: "hi" });
     expect(unknown.status).toBe(404);
