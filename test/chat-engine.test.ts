@@ -2,15 +2,16 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { ChatStreamEvent } from "@/lib/api-types";
 import { activeStreamCount } from "@/lib/chat/active-streams";
-import { isConversationStreaming, prepareChatTurn, type RuntimeResolver } from "@/lib/chat/chat-engine";
+import { isConversationStreaming, prepareChatTurn } from "@/lib/chat/chat-engine";
 import { getDb } from "@/lib/db/client";
 import { chatMessages } from "@/lib/db/schema";
+import type { resolveRuntime } from "@/lib/runtimes/registry";
 import type { AgentEvent, AgentRuntime } from "@/lib/runtimes/types";
 import { makeConversation, makeRunner, T0, truncateAll } from "./factories";
 import { ScriptedRuntime, success } from "./support/scripted-runtime";
 
 const resolverFor =
-  (runtime: AgentRuntime): RuntimeResolver =>
+  (runtime: AgentRuntime): typeof resolveRuntime =>
   () => ({ row: { id: "rt", name: "scripted", kind: "command", config: {}, isDefault: true, createdAt: T0, updatedAt: T0 }, runtime });
 
 async function runTurn(runtime: AgentRuntime, opts: { signal?: AbortSignal; abortGraceMs?: number; runnerId?: string } = {}) {

@@ -13,9 +13,6 @@ import { systemClock, type Clock } from "../time/clock";
 import { registerStream, unregisterStream } from "./active-streams";
 import { UNTITLED_CONVERSATION, finalizedContent, listMessages, titleFromMessage, getConversation } from "./conversations";
 
-/** Resolves a conversation's runtime id (null = default) into a runnable runtime. */
-export type RuntimeResolver = (db: Db, runtimeId: string | null) => ResolvedRuntime;
-
 /** Final status of an assistant message. */
 export type FinalMessageStatus = "complete" | "error" | "aborted";
 
@@ -27,8 +24,8 @@ export interface ChatTurnOptions {
   /** This process's runner id, stamped on the assistant message for boot reconcile. */
   runnerId: string | null;
   clock?: Clock;
-  /** Defaults to the runtime registry; tests inject scripted runtimes. */
-  resolveRuntime?: RuntimeResolver;
+  /** Resolves the conversation's runtime (null = default). The registry's; tests inject scripted runtimes. */
+  resolveRuntime?: typeof registryResolveRuntime;
   /** Write the received text to the streaming message at most this often (ms). Default 250. */
   flushIntervalMs?: number;
   /** Agent turns per chat reply. Default DEFAULT_MAX_TURNS. */
