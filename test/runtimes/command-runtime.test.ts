@@ -31,6 +31,15 @@ describe("command runtime", () => {
     expect(events.filter((e) => e.type === "assistant")).toHaveLength(1);
   });
 
+  it("keeps the tail of a long text output as the result", async () => {
+    const script = 'for (let i = 0; i < 5000; i++) console.log(String(i).padStart(5, "0") + "x".repeat(45)); console.log("the answer")';
+    const { result } = await collect(commandRuntime(cfg({ command: [process.execPath, "-e", script] })));
+    expect(result?.status).toBe("success");
+    expect(result!.text!.length).toBeLessThanOrEqual(100_000);
+    expect(result!.text!.length).toBeGreaterThan(90_000);
+    expect(result!.text!.endsWith("the answer")).toBe(true);
+  });
+
   it("passes the prompt on stdin, the cwd and the extra env", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmd-cwd-"));
     const runtime = commandRuntime(cfg({ command: ["sh", "-c", 'read line; echo "$line|$(pwd)|$GREETING|$RUN_VAR"'], env: { GREETING: "hi" } }));
