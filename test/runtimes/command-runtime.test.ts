@@ -40,11 +40,15 @@ describe("command runtime", () => {
     expect(result!.text!.endsWith("the answer")).toBe(true);
   });
 
-  it("passes the prompt on stdin, the cwd and the extra env", async () => {
+  it("passes the prompt on stdin, the cwd and the extra env (with ${NAME} references)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmd-cwd-"));
-    const runtime = commandRuntime(cfg({ command: ["sh", "-c", 'read line; echo "$line|$(pwd)|$GREETING|$RUN_VAR"'], env: { GREETING: "hi" } }));
+    process.env.AGENTCRON_TEST_TEAM_KEY = "team-secret";
+    const runtime = commandRuntime(
+      cfg({ command: ["sh", "-c", 'read line; echo "$line|$(pwd)|$GREETING|$RUN_VAR|$OPENAI_API_KEY|${MISSING_TOKEN-unset}"'], env: { GREETING: "hi", OPENAI_API_KEY: "${AGENTCRON_TEST_TEAM_KEY}", MISSING_TOKEN: "${AGENTCRON_TEST_NOT_SET}" } }),
+    );
     const { result } = await collect(runtime, { prompt: "from stdin", cwd: dir, env: { RUN_VAR: "run" } });
-    expect(result?.text).toBe(`from stdin|${fs.realpathSync(dir)}|hi|run`);
+    // `${NAME}` references are read from the server's environment at run time; unset ones are left out.
+    expect(result?.text).toBe(`from stdin|${fs.realpathSync(dir)}|hi|run|team-secret|unset`);
   });
 
   it("a CLI that stops itself at --max-turns {maxTurns} maps error_max_turns to max_turns", async () => {

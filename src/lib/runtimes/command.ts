@@ -7,6 +7,7 @@ import { CodexJsonParser } from "./codex-json";
 import {
   MAX_TURNS_PLACEHOLDER,
   PROMPT_PLACEHOLDER,
+  resolveEnvReferences,
   SESSION_PLACEHOLDER,
   type CommandConfig,
   type CommandOutputFormat,
@@ -103,7 +104,9 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
 
   const child = spawn(executable, argv.slice(1), {
     cwd: input.cwd ?? config.cwd,
-    env: { ...process.env, ...config.env, ...input.env },
+    // The server's environment, the config's variables (`${NAME}` read from the server's
+    // environment now, so secrets are never stored), then the run's own.
+    env: { ...process.env, ...resolveEnvReferences(config.env), ...input.env },
     stdio: [config.promptVia === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
     // Own process group: the whole tree can be signalled through -pid.
     detached: true,
