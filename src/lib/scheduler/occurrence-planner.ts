@@ -11,7 +11,7 @@ import { fallbackSample } from "./firing-metrics";
 import { decideOverlap } from "./overlap-policy";
 import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
-import { PLAN_BATCH } from "./tuning";
+import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
 
 export interface SchedulePlan {
   scheduleId: string;
@@ -69,12 +69,13 @@ export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, s
   };
 }
 
-/** Ids of due active schedules (status active, nextFireAt ≤ now), earliest first. */
-export function dueScheduleIds(db: Db, now: number): string[] {
+/** Ids of up to `limit` due active schedules (status active, nextFireAt ≤ now), earliest first. */
+export function dueScheduleIds(db: Db, now: number, limit: number): string[] {
   return (
-    prepared(db, "SELECT id FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at").all(now) as {
-      id: string;
-    }[]
+    prepared(db, "SELECT id FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?").all(
+      now,
+      limit,
+    ) as { id: string }[]
   ).map((r) => r.id);
 }
 
@@ -214,11 +215,16 @@ export function pauseForInvalidCron(db: Db, scheduleId: string, err: CronError, 
  * `skip` lists schedules to leave alone this pass (error backoff). Schedules are
  * planned PLAN_BATCH at a time in one IMMEDIATE transaction, each in its own savepoint
  * (a nested better-sqlite3 transaction), so a failure rolls back only its schedule while
- * 10,000 due schedules cost 200 commits instead of 10,000.
+ * 10,000 due schedules cost 200 commits instead of 10,000. At most PLAN_MAX_PER_PASS
+ * schedules are planned per pass: the rest stay due, and the loop's next pass (armed at
+ * once) continues after the event loop had a turn — a chat stream never waits for
+ * 10,000 schedules at a time.
  */
 export function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly number[], skip: ReadonlySet<string> = new Set()): PlanPassResult {
   const result: PlanPassResult = { plans: [], failed: [] };
-  const due = dueScheduleIds(db, now).filter((id) => !skip.has(id));
+  const due = dueScheduleIds(db, now, PLAN_MAX_PER_PASS + skip.size)
+    .filter((id) => !skip.has(id))
+    .slice(0, PLAN_MAX_PER_PASS);
   for (let i = 0; i < due.length; i += PLAN_BATCH) {
     const batch = due.slice(i, i + PLAN_BATCH);
     const planBatch = () => {
