@@ -7,8 +7,8 @@ import { schedules, tasks, type ScheduleRow, type TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
 import { CronError, nextOccurrence } from "../schedules/cron";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
-import { fallbackSample } from "./firing-metrics";
 import { decideOverlap } from "./overlap-policy";
+import { firingSampleFor } from "./running-tasks";
 import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
@@ -135,7 +135,7 @@ export function planSchedule(db: Db, scheduleId: string, now: number, retryBacko
           const row = selectTaskById(db, r.id)!;
           const outcome = outcomeWithoutRun(row, "cancelled", "aborted", "Cancelled by a newer occurrence (overlap policy cancel_other)");
           // Nested transaction = savepoint on the same connection; the guard is the runner holding it.
-          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: fallbackSample(0), retryBackoffMs });
+          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: firingSampleFor(r.id, 0), retryBackoffMs });
           if (res.written) plan.cancelledRunning.push(r.id);
         }
         const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
