@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { toast } from "sonner";
 import { FlaskConical, Lock, Pencil, Plus, Trash2 } from "lucide-react";
 import {
@@ -41,38 +41,15 @@ const SETTINGS: { key: Key; label: string; env: string; hint: string }[] = [
 ];
 
 function SettingsForm() {
-  const queryClient = useQueryClient();
   const settings = useQuery({ queryKey: queryKeys.settings, queryFn: fetchers.settings });
-  const [values, setValues] = useState<Record<Key, string> | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  useEffect(() => {
-    if (settings.data && values === null) {
-      setValues({
-        maxConcurrent: String(settings.data.maxConcurrent),
-        maxRunDurationSec: String(settings.data.maxRunDurationSec),
-        chatPressureDelaySec: String(settings.data.chatPressureDelaySec),
-      });
-    }
-  }, [settings.data, values]);
-  const save = useMutation({
-    mutationFn: (patch: Partial<Record<Key, number>>) => apiFetch<SettingsView>("/api/settings", { method: "PATCH", json: patch }),
-    onSuccess: (data) => {
-      queryClient.setQueryData(queryKeys.settings, data);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.schedulerStatus });
-      setErrors({});
-      toast.success("Settings saved");
-    },
-    onError: (e) => setErrors(e instanceof ApiError && e.fields ? e.fields : { form: e.message }),
-  });
-
-  if (settings.isPending || !values) {
-    if (settings.error) {
-      return (
-        <p role="alert" className="text-destructive text-sm">
-          Could not load settings: {settings.error.message}
-        </p>
-      );
-    }
+  if (settings.error) {
+    return (
+      <p role="alert" className="text-destructive text-sm">
+        Could not load settings: {settings.error.message}
+      </p>
+    );
+  }
+  if (settings.isPending) {
     return (
       <div className="grid gap-4 sm:grid-cols-3">
         {[0, 1, 2].map((i) => (
@@ -81,7 +58,29 @@ function SettingsForm() {
       </div>
     );
   }
-  const locked = new Set(settings.data.lockedByEnv);
+  return <SettingsFields data={settings.data} />;
+}
+
+function SettingsFields({ data }: { data: SettingsView }) {
+  const queryClient = useQueryClient();
+  const [values, setValues] = useState<Record<Key, string>>(() => ({
+    maxConcurrent: String(data.maxConcurrent),
+    maxRunDurationSec: String(data.maxRunDurationSec),
+    chatPressureDelaySec: String(data.chatPressureDelaySec),
+  }));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const save = useMutation({
+    mutationFn: (patch: Partial<Record<Key, number>>) => apiFetch<SettingsView>("/api/settings", { method: "PATCH", json: patch }),
+    onSuccess: (next) => {
+      queryClient.setQueryData(queryKeys.settings, next);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.schedulerStatus });
+      setErrors({});
+      toast.success("Settings saved");
+    },
+    onError: (e) => setErrors(e instanceof ApiError && e.fields ? e.fields : { form: e.message }),
+  });
+
+  const locked = new Set(data.lockedByEnv);
   return (
     <form
       className="flex flex-col gap-4"
@@ -89,7 +88,7 @@ function SettingsForm() {
       onSubmit={(e) => {
         e.preventDefault();
         const patch: Partial<Record<Key, number>> = {};
-        for (const s of SETTINGS) if (!locked.has(s.key) && Number(values[s.key]) !== settings.data[s.key]) patch[s.key] = Number(values[s.key]);
+        for (const s of SETTINGS) if (!locked.has(s.key) && Number(values[s.key]) !== data[s.key]) patch[s.key] = Number(values[s.key]);
         if (!Object.keys(patch).length) {
           toast.info("Nothing changed");
           return;
@@ -117,7 +116,7 @@ function SettingsForm() {
               id={`setting-${s.key}`}
               type="number"
               min={1}
-              value={locked.has(s.key) ? String(settings.data[s.key]) : values[s.key]}
+              value={locked.has(s.key) ? String(data[s.key]) : values[s.key]}
               disabled={locked.has(s.key)}
               onChange={(e) => setValues({ ...values, [s.key]: e.target.value })}
               aria-invalid={!!errors[s.key]}
