@@ -1,0 +1,11 @@
+import { getDb } from "@/lib/db/client";
+import { route } from "@/lib/http/route";
+import { renderPrometheusMetrics } from "@/lib/metrics/prometheus";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/metrics → Prometheus text format. */
+export const GET = route(async () => {
+  const [body, contentType] = await renderPrometheusMetrics(getDb());
+  return new Response(body, { headers: { "content-type": contentType } });
+});
