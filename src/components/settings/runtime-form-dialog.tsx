@@ -20,7 +20,7 @@ const KIND_LABELS: Record<RuntimeKind, string> = {
   "claude-agent-sdk": "Claude Agent SDK",
   "openai-compatible": "OpenAI-compatible API",
 };
-const PERMISSION_MODES = ["default", "acceptEdits", "bypassPermissions", "plan"] as const;
+const PERMISSION_MODES = ["dontAsk", "default", "acceptEdits", "plan", "bypassPermissions"] as const;
 const UNSET = "__unset__";
 
 interface FormState {
@@ -102,6 +102,7 @@ function toConfig(f: FormState): Record<string, unknown> {
       ...opt("cwd", f.cwd),
       ...(tools.length ? { allowedTools: tools } : {}),
       ...(f.permissionMode !== UNSET ? { permissionMode: f.permissionMode } : {}),
+      ...opt("baseUrl", f.baseUrl),
       ...opt("baseUrlEnv", f.baseUrlEnv),
       ...opt("apiKeyEnv", f.apiKeyEnv),
     };
@@ -259,7 +260,7 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
                   <SelectValue />
                 </SelectTrigger>
                 <SelectContent>
-                  <SelectItem value={UNSET}>SDK default</SelectItem>
+                  <SelectItem value={UNSET}>Default (dontAsk: tools outside the list are denied)</SelectItem>
                   {PERMISSION_MODES.map((m) => (
                     <SelectItem key={m} value={m}>
                       {m}
@@ -274,6 +275,9 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
           </Field>
           <Field id={fid("cwd")} label="Working directory" error={err("cwd")}>
             <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} />
+          </Field>
+          <Field id={fid("baseUrl")} label="Messages API base URL" error={err("baseUrl")} hint="Optional; wins over the base URL env variable.">
+            <Input id={fid("baseUrl")} value={f.baseUrl} onChange={(e) => set("baseUrl", e.target.value)} placeholder="https://api.anthropic.com" />
           </Field>
           <div className="grid grid-cols-2 gap-4">
             <Field id={fid("apiKeyEnv")} label="API key env variable" error={err("apiKeyEnv")}>
