@@ -16,14 +16,16 @@ describe("computeCollisionWarnings", () => {
 
   it("warns when two daily schedules share a 5-minute bucket above 3000 combined steps and suggests the nearest free minute", () => {
     makeSchedule({ name: "Nightly report", cronExpression: "2 9 * * *", avgTurnsPerFiring: 1800 });
+    makeSchedule({ name: "A tiny poller", cronExpression: "*/15 * * * *", avgTurnsPerFiring: 3 });
     const s = saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 1500 });
     const [w, ...rest] = computeCollisionWarnings(db(), s);
     expect(rest).toEqual([]);
     expect(w).toMatchObject({
       type: "cron_collision",
-      overlappingSchedules: ["Nightly report"],
+      // Biggest contributor first.
+      overlappingSchedules: ["Nightly report", "A tiny poller"],
       overlappingMinutes: [9 * 60],
-      estimatedConcurrentSteps: 3300,
+      estimatedConcurrentSteps: 3303,
       referenceDay: "2026-01-06",
       // 08:55 and 09:05 are both one bucket away and free; the earlier one wins.
       suggestedMinute: 8 * 60 + 55,

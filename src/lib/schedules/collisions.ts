@@ -13,7 +13,7 @@ import { nextOccurrence, previousOccurrence } from "./cron";
  */
 export interface CollisionWarning {
   type: "cron_collision";
-  /** Names of the other active schedules that share a crowded 5-minute bucket. */
+  /** Names of the other active schedules that share a crowded 5-minute bucket, biggest contributor first. */
   overlappingSchedules: string[];
   overlappingScheduleIds: string[];
   /** Minutes of the day (0–1439, the saved schedule's timezone) at which it fires into a crowded bucket. */
@@ -201,7 +201,7 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
     .all();
 
   const othersSteps = new Float64Array(BUCKETS);
-  const perBucketSchedules = new Map<number, { id: string; name: string }[]>();
+  const perBucketSchedules = new Map<number, { id: string; name: string; steps: number }[]>();
   for (const o of others) {
     const e = expand(o.cronExpression, o.timezone, windowStart);
     if (!e) continue;
@@ -211,7 +211,7 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
       othersSteps[b] += e.firings[b] * weight;
       if (own.firings[b]) {
         const list = perBucketSchedules.get(b) ?? [];
-        list.push({ id: o.id, name: o.name });
+        list.push({ id: o.id, name: o.name, steps: e.firings[b] * weight });
         perBucketSchedules.set(b, list);
       }
     }
@@ -219,22 +219,27 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
 
   const crowded = new Set<number>();
   let peak = 0;
-  const names = new Map<string, string>();
+  const involved = new Map<string, { name: string; steps: number }>();
   for (const [b, list] of perBucketSchedules) {
     const combined = own.firings[b] * ownWeight + othersSteps[b];
     if (combined < COLLISION_STEP_THRESHOLD) continue;
     crowded.add(b);
     peak = Math.max(peak, combined);
-    for (const s of list) names.set(s.id, s.name);
+    for (const s of list) {
+      const prev = involved.get(s.id);
+      if (!prev || prev.steps < s.steps) involved.set(s.id, { name: s.name, steps: s.steps });
+    }
   }
   if (!crowded.size) return [];
 
+  // Biggest contributors first: they are what the banner's "Overlap with …" should lead with.
+  const ranked = [...involved].sort(([, a], [, b]) => b.steps - a.steps || a.name.localeCompare(b.name));
   const overlappingMinutes = [...new Set(own.minutes.filter((m) => crowded.has(m.bucket)).map((m) => m.minuteOfDay))].sort((a, b) => a - b);
   const w = wallClock(windowStart, tz);
   const warning: CollisionWarning = {
     type: "cron_collision",
-    overlappingSchedules: [...names.values()].sort((a, b) => a.localeCompare(b)),
-    overlappingScheduleIds: [...names.keys()],
+    overlappingSchedules: ranked.map(([, v]) => v.name),
+    overlappingScheduleIds: ranked.map(([id]) => id),
     overlappingMinutes,
     estimatedConcurrentSteps: Math.round(peak),
     referenceDay: `${w.y}-${String(w.mo).padStart(2, "0")}-${String(w.d).padStart(2, "0")}`,
