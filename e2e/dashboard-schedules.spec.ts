@@ -57,8 +57,8 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByLabel("Schedule", { exact: true }).fill("whenever you feel like it");
     await sheet.getByLabel("Max agent steps per run").fill("20000");
     await sheet.getByRole("button", { name: "Create schedule" }).click();
-    await sheet.locator('[data-testid$="-maxTurns"]').or(sheet.getByText("must be between 1 and 10000")).first().waitFor();
-    expect(await sheet.getByText("must be between 1 and 10000").count()).toBe(1);
+    await sheet.getByText("must be between 1 and 10000").waitFor();
+    expect(await sheet.getByLabel("Max agent steps per run").getAttribute("aria-invalid")).toBe("true");
     await screenshot(page, "schedule-sheet-errors");
     // Fix the steps; the bad schedule is named next.
     await sheet.getByLabel("Max agent steps per run").fill("50");
@@ -208,9 +208,12 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await page.getByTestId("paused-reason").waitFor();
     expect(await page.getByTestId("paused-reason").innerText()).toBe("paused_by_user");
     expect(await page.getByRole("button", { name: "Run now" }).count()).toBe(0);
+    await screenshot(page, "schedule-detail-paused");
     // Resuming brings it back.
     await page.getByRole("button", { name: "Resume" }).click();
     await page.getByRole("button", { name: "Run now" }).waitFor();
+    await page.getByTestId("next-fires").waitFor();
+    await screenshot(page, "schedule-detail-active");
     await page.context().close();
   });
 });

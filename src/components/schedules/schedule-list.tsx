@@ -10,6 +10,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { DEFAULT_MAX_TURNS } from "@/lib/db/constants";
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, queryKeys } from "@/lib/ui/queries";
@@ -77,7 +78,7 @@ export function ScheduleList() {
             <TableHead>Schedule</TableHead>
             <TableHead>Status</TableHead>
             <TableHead>Next fire</TableHead>
-            <TableHead>Steps</TableHead>
+            <TableHead>Agent steps</TableHead>
             <TableHead className="text-right">Actions</TableHead>
           </TableRow>
         </TableHeader>
@@ -102,8 +103,9 @@ export function ScheduleList() {
               <TableCell title={formatDateTime(s.nextFireAt, s.timezone)} data-testid="next-fire">
                 {relativeTime(s.nextFireAt)}
               </TableCell>
-              <TableCell className="text-muted-foreground text-xs whitespace-nowrap">
-                {s.avgTurnsPerFiring != null ? `avg ${Math.round(s.avgTurnsPerFiring)}` : "no runs"} / max {s.maxTurns ?? "inherit"}
+              <TableCell className="text-xs whitespace-nowrap">
+                <div>max {s.maxTurns ?? `${DEFAULT_MAX_TURNS} (inherited)`}</div>
+                <div className="text-muted-foreground">{s.avgTurnsPerFiring != null ? `avg ~${Math.round(s.avgTurnsPerFiring)} per run` : "no runs yet"}</div>
               </TableCell>
               <TableCell>
                 <div className="flex justify-end gap-2">
