@@ -5,7 +5,9 @@ import { getDb } from "@/lib/db/client";
 import { schedules } from "@/lib/db/schema";
 import { callRoute } from "../../../test/http";
 import { T0, makeSchedule, truncateAll } from "../../../test/factories";
-import { COLLISION_STEP_THRESHOLD, computeCollisionWarnings, expectedStepsPerFiring } from "./collisions";
+import { CronExpressionParser } from "cron-parser";
+import { COLLISION_STEP_THRESHOLD, computeCollisionWarnings, expectedStepsPerFiring, matchesCalendarDay } from "./collisions";
+import { occurrencesBetween } from "./cron";
 
 const db = () => getDb();
 /** The schedule being saved, inserted like the service does before it computes warnings. */
@@ -126,5 +128,24 @@ describe("computeCollisionWarnings", () => {
     expect(moved.status).toBe(200);
     expect(moved.data.warnings).toEqual([]);
     expect(getDb().select().from(schedules).all()).toHaveLength(2);
+  });
+
+  it("matches calendar days exactly like cron-parser for every day of a leap year", () => {
+    const expressions = [
+      "0 9 * * 1-5", "0 9 * * 7", "0 9 1,15 * 1", "0 9 L * *", "0 9 * * 5L",
+      "0 9 * * 5#3", "0 9 29 2 *", "0 9 */10 * *", "0 9 31 * *", "0 0 L 2 *",
+    ];
+    const start = Date.UTC(2028, 0, 1);
+    const end = Date.UTC(2029, 0, 1);
+    for (const expr of expressions) {
+      const fields = CronExpressionParser.parse(expr).fields;
+      const expected = new Set(occurrencesBetween(expr, "UTC", start - 1, end - 1, 1000).map((t) => new Date(t).toISOString().slice(0, 10)));
+      for (let day = start; day < end; day += 86_400_000) {
+        const dt = new Date(day);
+        const iso = dt.toISOString().slice(0, 10);
+        const actual = matchesCalendarDay(fields, dt.getUTCFullYear(), dt.getUTCMonth() + 1, dt.getUTCDate());
+        if (actual !== expected.has(iso)) throw new Error(`${expr} on ${iso}: cron-parser says ${expected.has(iso)}, matchesCalendarDay ${actual}`);
+      }
+    }
   });
 });

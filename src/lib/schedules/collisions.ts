@@ -1,9 +1,10 @@
 import "server-only";
 import { and, eq, ne } from "drizzle-orm";
-import { CronExpressionParser } from "cron-parser";
+import { CronExpressionParser, type CronFieldCollection } from "cron-parser";
 import { DEFAULT_MAX_TURNS } from "../db/constants";
 import type { Db } from "../db/client";
 import { schedules, type ScheduleRow } from "../db/schema";
+import { processSingleton } from "../process-singleton";
 import { nextOccurrence, previousOccurrence } from "./cron";
 
 /**
@@ -73,18 +74,69 @@ function wallClock(ms: number, timeZone: string): { y: number; mo: number; d: nu
   return { y: p.year, mo: p.month, d: p.day, h: p.hour, mi: p.minute };
 }
 
-/** UTC offset of `timeZone` at instant `ms`, in ms (positive east of Greenwich). */
-function offsetMs(ms: number, timeZone: string): number {
-  const w = wallClock(ms, timeZone);
-  return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi) - Math.floor(ms / 60_000) * 60_000;
+/**
+ * UTC offset of `timeZone` at instant `ms`, in ms (positive east of Greenwich). Offsets
+ * change on hour boundaries, so one Intl call per (zone, UTC hour) is memoized in `memo`.
+ */
+function offsetMs(ms: number, timeZone: string, memo?: Map<string, number>): number {
+  const key = `${timeZone}|${Math.floor(ms / 3600_000)}`;
+  const hit = memo?.get(key);
+  if (hit !== undefined) return hit;
+  const hourStart = Math.floor(ms / 3600_000) * 3600_000;
+  const w = wallClock(hourStart, timeZone);
+  const offset = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi) - hourStart;
+  memo?.set(key, offset);
+  return offset;
 }
 
 /** The UTC instant of a wall-clock time in `timeZone` (a time in a DST gap lands an hour off; fine for a nominal day). */
-function zonedToUtc(y: number, mo: number, d: number, h: number, mi: number, timeZone: string): number {
+function zonedToUtc(y: number, mo: number, d: number, h: number, mi: number, timeZone: string, memo?: Map<string, number>): number {
   const guess = Date.UTC(y, mo - 1, d, h, mi);
-  const first = guess - offsetMs(guess, timeZone);
-  const second = guess - offsetMs(first, timeZone);
-  return second;
+  const first = guess - offsetMs(guess, timeZone, memo);
+  return guess - offsetMs(first, timeZone, memo);
+}
+
+/**
+ * Parsed cron fields by expression. cron-parser's parse costs ~0.3 ms, and a save
+ * compares against every active schedule, whose expressions rarely change: keep them.
+ */
+function cronFields(expression: string): CronFieldCollection | null {
+  const cache = processSingleton("collision-cron-fields", () => new Map<string, CronFieldCollection | null>());
+  if (cache.has(expression)) return cache.get(expression)!;
+  let fields: CronFieldCollection | null;
+  try {
+    fields = CronExpressionParser.parse(expression).fields;
+  } catch {
+    fields = null;
+  }
+  if (cache.size >= 5000) cache.clear();
+  cache.set(expression, fields);
+  return fields;
+}
+
+/**
+ * True when a local calendar date satisfies the month, day-of-month and day-of-week
+ * fields — cron-parser's own rule (CronExpression#matchDayOfMonth): when both day fields
+ * are restricted either may match; `L` (last day / last weekday) and `#n` (nth weekday)
+ * honoured. Re-stated here because asking cron-parser per date costs ~1 ms
+ * (collisions.test.ts checks this against cron-parser day by day).
+ */
+export function matchesCalendarDay(fields: CronFieldCollection, y: number, mo: number, d: number): boolean {
+  if (!fields.month.values.includes(mo as never)) return false;
+  const dow = new Date(Date.UTC(y, mo - 1, d)).getUTCDay();
+  const lastDay = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const domValues = fields.dayOfMonth.values as (number | string)[];
+  const dowValues = fields.dayOfWeek.values as (number | string)[];
+  const matchedDom = domValues.includes(d) || (fields.dayOfMonth.hasLastChar && d === lastDay);
+  const nth = fields.dayOfWeek.nthDay;
+  const matchedDow =
+    ((dowValues.includes(dow) || (dow === 0 && dowValues.includes(7))) && (nth <= 0 || Math.ceil(d / 7) === nth)) ||
+    (fields.dayOfWeek.hasLastChar && d + 7 > lastDay && dowValues.some((v) => typeof v === "string" && Number.parseInt(v.charAt(0), 10) % 7 === dow));
+  const domRestricted = !fields.dayOfMonth.isWildcard;
+  const dowRestricted = !fields.dayOfWeek.isWildcard;
+  if (domRestricted && dowRestricted) return matchedDom || matchedDow;
+  if (!dowRestricted) return matchedDom;
+  return matchedDow;
 }
 
 interface Expansion {
@@ -97,20 +149,15 @@ interface Expansion {
 }
 
 /**
- * Expands every field of a cron expression over the window [start, start + 24 h):
- * cron-parser decides which local dates match (day-of-month, month, day-of-week and
- * their special characters), the hour × minute × second fields give the times of
- * a matching day. Work is bounded by 3 dates × 24 × 60 wall-clock minutes per
- * schedule, whatever the firing rate (a per-second schedule counts 60 firings per
- * minute without enumerating them).
+ * Expands every field of a cron expression over the window [start, start + 24 h) in
+ * its own timezone: the month and day fields pick the local dates, the hour × minute ×
+ * second fields the times of a matching date. Work is bounded by 2–3 dates × 24 × 60
+ * wall-clock minutes per schedule whatever the firing rate (a per-second schedule counts
+ * 60 firings per minute without enumerating them), with no cron-parser iteration.
  */
-function expand(cronExpression: string, timeZone: string, windowStart: number): Expansion | null {
-  let fields;
-  try {
-    fields = CronExpressionParser.parse(cronExpression, { tz: timeZone }).fields;
-  } catch {
-    return null;
-  }
+function expand(cronExpression: string, timeZone: string, windowStart: number, memo: Map<string, number>): Expansion | null {
+  const fields = cronFields(cronExpression);
+  if (!fields) return null;
   const seconds = fields.second.values.length;
   const hours = fields.hour.values.map(Number);
   const minuteValues = fields.minute.values.map(Number);
@@ -120,20 +167,14 @@ function expand(cronExpression: string, timeZone: string, windowStart: number): 
 
   const first = wallClock(windowStart, timeZone);
   const last = wallClock(windowEnd - 1, timeZone);
-  // Local dates touched by the window (two when the timezones differ, one otherwise).
-  const dates: { y: number; mo: number; d: number }[] = [];
   for (let day = Date.UTC(first.y, first.mo - 1, first.d); day <= Date.UTC(last.y, last.mo - 1, last.d); day += DAY_MS) {
-    const dt = new Date(day);
-    dates.push({ y: dt.getUTCFullYear(), mo: dt.getUTCMonth() + 1, d: dt.getUTCDate() });
-  }
-  for (const date of dates) {
-    const dayStart = zonedToUtc(date.y, date.mo, date.d, 0, 0, timeZone);
-    const next = new Date(Date.UTC(date.y, date.mo - 1, date.d) + DAY_MS);
-    const dayEnd = zonedToUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), 0, 0, timeZone);
-    const firstFire = nextOccurrence(cronExpression, timeZone, dayStart - 1);
-    if (firstFire === null || firstFire >= dayEnd) continue; // the day fields exclude this date
+    const date = new Date(day);
+    const y = date.getUTCFullYear();
+    const mo = date.getUTCMonth() + 1;
+    const d = date.getUTCDate();
+    if (!matchesCalendarDay(fields, y, mo, d)) continue;
     for (const h of hours) {
-      const hourStart = zonedToUtc(date.y, date.mo, date.d, h, 0, timeZone);
+      const hourStart = zonedToUtc(y, mo, d, h, 0, timeZone, memo);
       for (const m of minuteValues) {
         const at = hourStart + m * 60_000;
         if (at < windowStart || at >= windowEnd) continue;
@@ -183,7 +224,8 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
   }
   if (nextFire === null) return [];
   const windowStart = previousOccurrence("0 0 * * *", tz, nextFire) ?? nextFire;
-  const own = expand(schedule.cronExpression, tz, windowStart);
+  const memo = new Map<string, number>();
+  const own = expand(schedule.cronExpression, tz, windowStart, memo);
   if (!own || !own.minutes.length) return [];
   const ownWeight = expectedStepsPerFiring(schedule);
 
@@ -202,8 +244,12 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
 
   const othersSteps = new Float64Array(BUCKETS);
   const perBucketSchedules = new Map<number, { id: string; name: string; steps: number }[]>();
+  // Schedules sharing an expression and timezone share an expansion.
+  const expansions = new Map<string, Expansion | null>();
   for (const o of others) {
-    const e = expand(o.cronExpression, o.timezone, windowStart);
+    const key = `${o.timezone}|${o.cronExpression}`;
+    if (!expansions.has(key)) expansions.set(key, expand(o.cronExpression, o.timezone, windowStart, memo));
+    const e = expansions.get(key)!;
     if (!e) continue;
     const weight = expectedStepsPerFiring(o);
     for (let b = 0; b < BUCKETS; b++) {
