@@ -40,9 +40,9 @@ export function useCapacityRun({ path, label }: { path: string; label: string })
   const mutation = useMutation({
     mutationFn: (force: boolean) =>
       apiFetch<{ taskId: string; forced?: boolean }>(`${path}${force ? "?force=true" : ""}`, { method: "POST" }),
-    onSuccess: (data) => {
+    onSuccess: (data, force) => {
       setCapacity(null);
-      toast.success(data.forced ? `${label}: started above the cap` : `${label}: started`, {
+      toast.success((data.forced ?? force) ? `${label}: started above the cap` : `${label}: started`, {
         action: { label: "Open", onClick: () => router.push(`/tasks/${data.taskId}`) },
       });
     },
