@@ -38,6 +38,8 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
   });
   afterAll(async () => {
     await browser?.close();
+    // Leave no agent behind: cancel whatever a failed test left running before stopping.
+    if (server) await cancelAllRunning().catch(() => undefined);
     await server?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -132,7 +134,8 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     expect(started.status).toBe(202);
     const page = await newPage(browser);
     await page.goto(`${server.baseURL}/tasks/${started.data.taskId}`);
-    await page.getByTestId("event-assistant").first().waitFor();
+    // The agent prints "hanging" on stderr after its first turn and then waits forever.
+    await page.getByTestId("event-stderr").filter({ hasText: "hanging" }).waitFor();
     const pids = await waitFor(
       async () => (fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").split("\n").filter(Boolean).map(Number) : []),
       (p) => p.length >= 5,
@@ -203,7 +206,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     // Create a runtime through the dialog; a bad config shows the server's message under its field.
     await page.getByRole("button", { name: "New runtime" }).click();
     const dialog = page.getByTestId("runtime-dialog");
-    await dialog.getByLabel("Name").fill("From the UI");
+    await dialog.getByLabel("Name", { exact: true }).fill("From the UI");
     await dialog.getByRole("button", { name: "Create runtime" }).click();
     await dialog.getByText("must name the executable").first().waitFor();
     await dialog.getByLabel("Command (one argument per line)").fill(`${process.execPath}\n--version`);

@@ -188,7 +188,7 @@ export function Overview() {
                     formatter={(v) => [formatDuration(Number(v) * 1000), "duration"]}
                     labelFormatter={(_l, p) => (p?.[0]?.payload as { title?: string } | undefined)?.title ?? ""}
                   />
-                  <Bar dataKey="seconds" isAnimationActive={false}>
+                  <Bar dataKey="seconds" isAnimationActive={false} maxBarSize={40}>
                     {chartData.map((d) => (
                       <Cell key={d.id} fill={STATUS_COLOR[d.status] ?? "#737373"} />
                     ))}

@@ -35,7 +35,7 @@ function RunCells({ t, nested }: { t: TaskDto; nested?: boolean }) {
       </TableCell>
       <TableCell className="text-muted-foreground max-w-72 truncate text-xs" title={t.error ?? undefined}>
         {t.failureReason ?? ""}
-        {t.attempt > 1 || t.maxAttempts > 1 ? <span className="ml-1">({t.attempt}/{t.maxAttempts})</span> : null}
+        {t.attempt > 1 ? <span className="ml-1">(attempt {t.attempt}/{t.maxAttempts})</span> : null}
       </TableCell>
     </>
   );

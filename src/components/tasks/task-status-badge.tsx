@@ -14,7 +14,7 @@ const VARIANT = {
 export function TaskStatusBadge({ task }: { task: Pick<TaskDto, "status" | "forced"> }) {
   return (
     <span className="inline-flex items-center gap-1">
-      <Badge variant={VARIANT[task.status]} data-testid="task-status">
+      <Badge variant={VARIANT[task.status]} className={task.status === "running" ? "bg-sky-600 text-white" : undefined} data-testid="task-status">
         {task.status}
       </Badge>
       {task.forced && (

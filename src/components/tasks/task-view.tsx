@@ -141,7 +141,7 @@ function EventRow({ event, turn }: { event: TaskEventDto; turn: number | null })
         <div className="flex gap-3" data-testid="event-result">
           {time}
           <div className="text-sm">
-            <span className="font-medium">Result: {String(r.status ?? "")}</span> after {String(r.turns ?? 0)} turns
+            <span className="font-medium">Result: {String(r.status ?? "")}</span> after {Number(r.turns ?? 0)} turn{Number(r.turns ?? 0) === 1 ? "" : "s"}
             {r.error ? <span className="text-destructive"> — {String(r.error)}</span> : null}
           </div>
         </div>
@@ -179,6 +179,12 @@ export function TaskView({ id }: { id: string }) {
   const { events, state } = useTaskEvents(id, () => void queryClient.invalidateQueries({ queryKey: queryKeys.task(id) }));
   const t = task.data?.task;
   const live = !!t && !TERMINAL_STATUSES.has(t.status);
+  const schedule = useQuery({
+    queryKey: queryKeys.schedule(t?.scheduleId ?? ""),
+    queryFn: () => fetchers.schedule(t!.scheduleId!),
+    enabled: !!t?.scheduleId,
+    retry: false,
+  });
   const now = useNow(1000, live);
   const bottom = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
@@ -220,6 +226,8 @@ export function TaskView({ id }: { id: string }) {
 
   let turn = 0;
   const turnOf = events.map((e) => (e.type === "assistant" ? ++turn : null));
+  // The stream is ahead of the row (turnCount is written per executor flush).
+  const turnsUsed = Math.max(t.turnCount, turn);
   const leaseLeftMs = t.status === "running" && t.leaseExpiresAt ? Date.parse(t.leaseExpiresAt) - now : null;
 
   return (
@@ -231,8 +239,8 @@ export function TaskView({ id }: { id: string }) {
             <TaskStatusBadge task={t} />
             <span>{t.sourceType}</span>
             {t.scheduleId && (
-              <Link className="underline" href={`/schedules/${t.scheduleId}`}>
-                schedule
+              <Link className="underline" href={`/schedules/${t.scheduleId}`} data-testid="task-schedule-link">
+                {schedule.data?.schedule.name ?? (schedule.error ? "deleted schedule" : "schedule")}
               </Link>
             )}
             {t.parentTaskId && (
@@ -263,7 +271,7 @@ export function TaskView({ id }: { id: string }) {
         <CardContent>
           <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
             <Stat label="Turns used / max" testId="turns">
-              {t.turnCount} / {t.maxTurns}
+              {turnsUsed} / {t.maxTurns}
             </Stat>
             <Stat label="Elapsed" testId="elapsed">
               {formatDuration(taskDurationMs(t, now))}
