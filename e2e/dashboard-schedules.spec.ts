@@ -167,16 +167,17 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await banner.getByRole("button", { name: "Edit time" }).click();
     await banner.waitFor({ state: "detached" });
     expect(await sheet.getByLabel("Schedule", { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true);
-    await sheet.getByLabel("Schedule", { exact: true }).fill("0 9 * * *");
+    // 09:01 is still in the crowded 09:00–09:05 bucket: warned again, now with 08:56 offered.
+    await sheet.getByLabel("Schedule", { exact: true }).fill("1 9 * * *");
     await sheet.getByRole("button", { name: "Save changes" }).click();
     await banner.waitFor();
-    await banner.getByRole("button", { name: "Use 08:55" }).click();
-    expect(await sheet.getByLabel("Schedule", { exact: true }).inputValue()).toBe("55 8 * * *");
+    await banner.getByRole("button", { name: "Use 08:56" }).click();
+    expect(await sheet.getByLabel("Schedule", { exact: true }).inputValue()).toBe("56 8 * * *");
     await sheet.getByRole("button", { name: "Save changes" }).click();
     await sheet.waitFor({ state: "detached" });
     const digests = await findSchedule("Morning digest");
     expect(digests).toHaveLength(1);
-    expect(digests[0].cronExpression).toBe("55 8 * * *");
+    expect(digests[0].cronExpression).toBe("56 8 * * *");
 
     // "Keep" closes the sheet and keeps the colliding time.
     await page.getByRole("button", { name: "New schedule" }).first().click();
