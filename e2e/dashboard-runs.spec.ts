@@ -183,6 +183,31 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await page.context().close();
   });
 
+  it("folds the skipped occurrences of a busy schedule into one collapsible history row", async () => {
+    const runtime = await makeScriptedRuntime(server, "busy", ["--hang"]);
+    // Every second, overlap policy skip: while the first run hangs, each new occurrence is skipped.
+    const created = await server.api("/api/schedules", {
+      method: "POST",
+      json: { name: "Every second", prompt: "p", cronExpression: "* * * * * *", runtimeId: runtime.id, maxTurns: 10, overlapPolicy: "skip" },
+    });
+    expect(created.status).toBe(201);
+    const id = created.data.schedule.id;
+    await waitFor(() => tasksOf(id), (t) => t.some((x) => x.status === "running") && t.filter((x) => x.status === "skipped").length >= 3, 20_000, "skips");
+    expect((await server.api(`/api/schedules/${id}`, { method: "PATCH", json: { status: "paused" } })).status).toBe(200);
+
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/schedules/${id}`);
+    const fold = page.getByTestId("history-fold").first();
+    await fold.waitFor();
+    expect(await fold.innerText()).toMatch(/^\d+ skipped occurrences? \(overlap\)/);
+    expect(await page.getByTestId("history-row").count()).toBe(1);
+    await fold.getByRole("button").click();
+    await fold.getByText("skipped: overlap").first().waitFor();
+    await screenshot(page, "schedule-detail-skipped");
+    await page.context().close();
+    await cancelAllRunning();
+  });
+
   it("settings: the env-pinned cap is locked, and Test runtime shows the result", async () => {
     const runtime = await makeScriptedRuntime(server, "one turn", ["--turns", "1"]);
     expect(runtime.id).toBeTruthy();

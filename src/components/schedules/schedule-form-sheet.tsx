@@ -529,21 +529,21 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
           </Select>
         </Field>
 
+        <Field id={fid("catchUpPolicy")} label="Catch-up policy" error={errors.catchUpPolicy} hint="Occurrences missed while the server was down.">
+          <Select value={form.catchUpPolicy} onValueChange={(v) => set("catchUpPolicy", v as FormState["catchUpPolicy"])}>
+            <SelectTrigger id={fid("catchUpPolicy")} data-testid="catchup-select">
+              <SelectValue />
+            </SelectTrigger>
+            <SelectContent>
+              {CATCH_UP_POLICIES.map((p) => (
+                <SelectItem key={p} value={p}>
+                  {CATCH_UP_LABELS[p]}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+        </Field>
         <div className="grid grid-cols-2 gap-4">
-          <Field id={fid("catchUpPolicy")} label="Catch-up policy" error={errors.catchUpPolicy} hint="Occurrences missed while the server was down.">
-            <Select value={form.catchUpPolicy} onValueChange={(v) => set("catchUpPolicy", v as FormState["catchUpPolicy"])}>
-              <SelectTrigger id={fid("catchUpPolicy")} data-testid="catchup-select">
-                <SelectValue />
-              </SelectTrigger>
-              <SelectContent>
-                {CATCH_UP_POLICIES.map((p) => (
-                  <SelectItem key={p} value={p}>
-                    {CATCH_UP_LABELS[p]}
-                  </SelectItem>
-                ))}
-              </SelectContent>
-            </Select>
-          </Field>
           <Field id={fid("catchUpWindowSec")} label="Catch-up window (seconds)" error={errors.catchUpWindowSec}>
             <Input
               id={fid("catchUpWindowSec")}
@@ -555,9 +555,6 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
               aria-invalid={!!errors.catchUpWindowSec}
             />
           </Field>
-        </div>
-
-        <div className="grid grid-cols-2 gap-4">
           <Field id={fid("maxAttempts")} label="Attempts" error={errors.maxAttempts} hint="First run + retries of infrastructure failures.">
             <Input
               id={fid("maxAttempts")}
@@ -570,6 +567,9 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
               aria-invalid={!!errors.maxAttempts}
             />
           </Field>
+        </div>
+
+        <div className="grid grid-cols-2 gap-4">
           <Field id={fid("maxFirings")} label="Max firings" error={errors.maxFirings} hint="Empty = no limit.">
             <Input
               id={fid("maxFirings")}
@@ -582,18 +582,17 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
               aria-invalid={!!errors.maxFirings}
             />
           </Field>
+          <Field id={fid("expiresAt")} label="Expires at" error={errors.expiresAt} hint="Your browser's local time. Empty = never.">
+            <Input
+              id={fid("expiresAt")}
+              name="expiresAt"
+              type="datetime-local"
+              value={form.expiresAt}
+              onChange={(e) => set("expiresAt", e.target.value)}
+              aria-invalid={!!errors.expiresAt}
+            />
+          </Field>
         </div>
-
-        <Field id={fid("expiresAt")} label="Expires at" error={errors.expiresAt} hint="Your browser's local time. Empty = never.">
-          <Input
-            id={fid("expiresAt")}
-            name="expiresAt"
-            type="datetime-local"
-            value={form.expiresAt}
-            onChange={(e) => set("expiresAt", e.target.value)}
-            aria-invalid={!!errors.expiresAt}
-          />
-        </Field>
 
         {(!saved || saved.status === "active" || saved.status === "paused") && (
           <div className="flex items-center gap-3">
