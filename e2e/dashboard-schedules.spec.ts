@@ -22,6 +22,22 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     return data.schedules.filter((s: { name: string }) => s.name === name);
   };
 
+  it("shows empty states on a fresh install", async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/`);
+    await page.getByTestId("capacity").waitFor();
+    expect(await page.getByTestId("capacity").innerText()).toBe("0 / 2");
+    await page.getByText("Nothing scheduled.").waitFor();
+    await page.getByText("No failed runs.").waitFor();
+    await screenshot(page, "dashboard-empty");
+    await page.goto(`${server.baseURL}/tasks`);
+    await page.getByText("No tasks yet.").waitFor();
+    await page.goto(`${server.baseURL}/schedules`);
+    await page.getByText("No schedules yet.").waitFor();
+    await screenshot(page, "schedules-empty");
+    await page.context().close();
+  });
+
   it("creates a schedule through the sheet with max steps 3 and persists maxTurns", async () => {
     const page = await newPage(browser);
     await page.goto(`${server.baseURL}/schedules`);
