@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/chromium";
-import { makeScriptedRuntime, newPage, screenshot, waitFor } from "./support/dashboard";
+import { makeScriptedRuntime, newPage, pick, screenshot, waitFor } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
 
 interface Task {
@@ -204,6 +204,30 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await fold.getByRole("button").click();
     await fold.getByText("skipped: overlap").first().waitFor();
     await screenshot(page, "schedule-detail-skipped");
+    await page.context().close();
+    await cancelAllRunning();
+  });
+
+  it("shows the calibration hint: the median average steps of schedules on the chosen runtime", async () => {
+    const runtime = await makeScriptedRuntime(server, "two turns", ["--turns", "2"]);
+    const created = await server.api("/api/schedules", {
+      method: "POST",
+      json: { name: "Calibrator", prompt: "p", cronExpression: "* * * * * *", runtimeId: runtime.id, maxTurns: 10 },
+    });
+    const id = created.data.schedule.id;
+    // Scheduled firings (not manual runs) feed avgTurnsPerFiring.
+    await waitFor(() => server.api(`/api/schedules/${id}`), (r) => r.data.schedule.avgTurnsPerFiring != null, 20_000, "a finished firing");
+    await server.api(`/api/schedules/${id}`, { method: "PATCH", json: { status: "paused" } });
+
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/schedules`);
+    await page.getByRole("button", { name: "New schedule" }).first().click();
+    const sheet = page.getByTestId("schedule-sheet");
+    await pick(page, sheet.getByLabel("Runtime"), /^two turns/);
+    await sheet.getByTestId("calibration-hint").waitFor();
+    expect(await sheet.getByTestId("calibration-hint").innerText()).toBe("Schedules on this runtime average ~2 steps.");
+    await pick(page, sheet.getByLabel("Runtime"), /^crashes/);
+    await sheet.getByTestId("calibration-hint").waitFor({ state: "detached" });
     await page.context().close();
     await cancelAllRunning();
   });
