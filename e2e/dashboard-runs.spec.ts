@@ -210,6 +210,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
 
   it("shows the calibration hint: the median average steps of schedules on the chosen runtime", async () => {
     const runtime = await makeScriptedRuntime(server, "two turns", ["--turns", "2"]);
+    await makeScriptedRuntime(server, "no history", ["--turns", "1"]);
     const created = await server.api("/api/schedules", {
       method: "POST",
       json: { name: "Calibrator", prompt: "p", cronExpression: "* * * * * *", runtimeId: runtime.id, maxTurns: 10 },
@@ -226,7 +227,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await pick(page, sheet.getByLabel("Runtime"), /^two turns/);
     await sheet.getByTestId("calibration-hint").waitFor();
     expect(await sheet.getByTestId("calibration-hint").innerText()).toBe("Schedules on this runtime average ~2 steps.");
-    await pick(page, sheet.getByLabel("Runtime"), /^crashes/);
+    await pick(page, sheet.getByLabel("Runtime"), /^no history/);
     await sheet.getByTestId("calibration-hint").waitFor({ state: "detached" });
     await page.context().close();
     await cancelAllRunning();
