@@ -53,6 +53,10 @@ export const RETRYABLE_FAILURE_REASONS: readonly FailureReason[] = [
 export const SKIPPED_REASONS = ["overlap", "paused_at_fire", "schedule_deleted", "cancelled_by_overlap"] as const;
 export type SkippedReason = (typeof SKIPPED_REASONS)[number];
 
+/** Why a schedule is paused (`schedules.pausedReason`). */
+export const PAUSED_REASONS = ["paused_by_user", "failure_streak", "turn_budget_breach_streak", "invalid_cron"] as const;
+export type PausedReason = (typeof PAUSED_REASONS)[number];
+
 export const RUNTIME_KINDS = ["command", "claude-agent-sdk", "openai-compatible"] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
@@ -77,6 +81,8 @@ export const EVENT_KINDS = [
   "invalid_cron",
   "task_retried",
   "runtime_recovery",
+  "lease_expired",
+  "scheduler_error",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -118,6 +118,9 @@ export const tasks = sqliteTable(
       .where(sql`${t.parentTaskId} IS NULL AND ${t.plannedAt} IS NOT NULL`),
     index("tasks_status_idx").on(t.status, t.plannedAt, t.createdAt),
     index("tasks_schedule_idx").on(t.scheduleId, t.createdAt),
+    // The overlap policy and the per-schedule serialization ask "does this schedule have a
+    // queued/running task?" on every plan and claim; history can be long, so (schedule, status).
+    index("tasks_schedule_status_idx").on(t.scheduleId, t.status),
     index("tasks_parent_idx").on(t.parentTaskId),
   ],
 );

@@ -5,7 +5,7 @@ import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import { TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
-import { eventLoopLagP99Ms } from "./event-loop-lag";
+import { processEventLoopLagMs } from "../scheduler/firing-metrics";
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
@@ -35,7 +35,7 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
     activeStreamCount(),
   );
   new Gauge({ name: "agentcron_event_loop_lag_p99_seconds", help: "Main-thread event-loop delay p99 over the last minute", registers: [registry] }).set(
-    eventLoopLagP99Ms() / 1000,
+    processEventLoopLagMs() / 1000,
   );
 
   const lateness = new Histogram({

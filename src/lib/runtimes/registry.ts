@@ -2,6 +2,11 @@ import "server-only";
 import type { Db } from "../db/client";
 import type { RuntimeRow } from "../db/schema";
 import { AppError } from "../errors";
+import { claudeAgentSdkRuntime } from "./claude-agent-sdk";
+import { commandRuntime } from "./command";
+import { runtimeKindConfigSchema } from "./config";
+import { openAiCompatibleRuntime } from "./openai-compatible";
+import { getDefaultRuntime, getRuntime } from "./service";
 import type { AgentRuntime } from "./types";
 
 /** A runtime ready to run, with the per-runtime run options from its config. */
@@ -12,12 +17,54 @@ export interface ResolvedRuntime {
   env?: Record<string, string>;
 }
 
+/** What resolveRuntime failures map to when a task can't start (a task's failureReason). */
+export const UNAVAILABLE_RUNTIME_FAILURE = "runtime_missing_executable" as const;
+
+function unavailable(message: string): AppError {
+  return new AppError("runtime_unavailable", 422, message, undefined, { failureReason: UNAVAILABLE_RUNTIME_FAILURE });
+}
+
+/**
+ * Builds the AgentRuntime for a stored row. The stored config is re-validated (it
+ * may predate a schema change), so a runtime never runs with a config the API would
+ * refuse.
+ * @throws AppError 422 `runtime_unavailable` (extra `failureReason`) on an invalid stored config.
+ */
+export function buildRuntime(row: RuntimeRow): ResolvedRuntime {
+  const parsed = runtimeKindConfigSchema.safeParse({ kind: row.kind, config: row.config });
+  if (!parsed.success) {
+    throw unavailable(`Runtime "${row.name}" has an invalid ${row.kind} config (${parsed.error.issues[0]?.message}); fix it in Settings.`);
+  }
+  const spec = parsed.data;
+  switch (spec.kind) {
+    case "command":
+      return { row, runtime: commandRuntime(spec.config), cwd: spec.config.cwd, env: spec.config.env };
+    case "claude-agent-sdk":
+      return { row, runtime: claudeAgentSdkRuntime(spec.config), cwd: spec.config.cwd };
+    case "openai-compatible":
+      return { row, runtime: openAiCompatibleRuntime(spec.config), cwd: spec.config.cwd };
+  }
+}
+
 /**
  * Resolves a runtime id (null = the default runtime) into a runnable AgentRuntime.
- * The runtime kinds (`claude-agent-sdk`, `command`, `openai-compatible`) arrive with
- * the runtimes issue (#4).
- * @throws AppError 422 `runtime_unavailable` when no such runtime can be built.
+ * Nothing is seeded on a fresh database (see docs/runtimes.md), so with no runtime at
+ * all this throws a message telling the user to create one.
+ * @throws AppError 422 `runtime_unavailable` (extra `failureReason:
+ *   "runtime_missing_executable"`) when the id is unknown, no default exists, or the
+ *   stored config is invalid.
  */
-export function resolveRuntime(_db: Db, runtimeId: string | null): ResolvedRuntime {
-  throw new AppError("runtime_unavailable", 422, `No runtime available for ${runtimeId ?? "the default runtime"}.`);
+export function resolveRuntime(db: Db, runtimeId: string | null): ResolvedRuntime {
+  let row: RuntimeRow | null;
+  if (runtimeId) {
+    try {
+      row = getRuntime(runtimeId, db);
+    } catch {
+      throw unavailable(`Runtime ${runtimeId} no longer exists; pick another runtime for this schedule.`);
+    }
+  } else {
+    row = getDefaultRuntime(db);
+    if (!row) throw unavailable("No agent runtime is configured: add one in Settings → Runtimes (or POST /api/runtimes).");
+  }
+  return buildRuntime(row);
 }

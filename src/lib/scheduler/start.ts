@@ -1,24 +1,20 @@
 import "server-only";
-import type { Db } from "../db/client";
-import type { Clock } from "../time/clock";
-import { setSchedulerHandle, type SchedulerHandle } from "./control";
+import { setSchedulerHandle } from "./control";
+import { SchedulerLoop, setSchedulerLoop, type SchedulerLoopOptions } from "./loop";
 
-export interface SchedulerOptions {
-  db: Db;
-  clock: Clock;
-  runnerId: string;
-}
+export type SchedulerOptions = SchedulerLoopOptions;
 
 /**
- * Starts this process's scheduler loop and installs its handle.
- * The loop itself arrives with the scheduler-core issue (#3); until then the handle
- * accepts pokes and stops cleanly.
+ * Starts this process's scheduler loop and installs it as the process's scheduler
+ * (control.ts handle for pokes, loop.ts for Run now / cancel). The first pass runs
+ * before this resolves: orphans of dead runners are recovered, due occurrences planned
+ * and queued tasks drained at boot (invariant 9), so /api/health turns ready only with
+ * an armed scheduler.
  */
-export async function startScheduler(_opts: SchedulerOptions): Promise<SchedulerHandle> {
-  const handle: SchedulerHandle = {
-    poke: () => {},
-    stop: async () => setSchedulerHandle(null),
-  };
-  setSchedulerHandle(handle);
-  return handle;
+export async function startScheduler(opts: SchedulerOptions): Promise<SchedulerLoop> {
+  const loop = new SchedulerLoop(opts);
+  setSchedulerLoop(loop);
+  setSchedulerHandle(loop);
+  loop.start();
+  return loop;
 }

@@ -1,27 +1,10 @@
 import "server-only";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { TERMINAL_TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
-import { taskEvents, tasks, type TaskEventRow } from "../db/schema";
-import { notFound } from "../errors";
+import { tasks } from "../db/schema";
 import { taskEventBus } from "../runtimes/task-executor";
-import { toIso } from "../time/clock";
-
-/** API shape of a task event (TaskEventDto). */
-export function serializeTaskEvent(e: TaskEventRow) {
-  return { id: e.id, taskId: e.taskId, type: e.type, payload: e.payload, createdAt: toIso(e.createdAt)! };
-}
-
-/** A task's events with id > `afterId`, oldest first, at most `limit`. */
-export function eventsAfter(db: Db, taskId: string, afterId: number, limit: number): TaskEventRow[] {
-  return db
-    .select()
-    .from(taskEvents)
-    .where(and(eq(taskEvents.taskId, taskId), gt(taskEvents.id, afterId)))
-    .orderBy(asc(taskEvents.id))
-    .limit(limit)
-    .all();
-}
+import { getTask, listTaskEvents } from "./queries";
 
 const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
 
@@ -50,8 +33,7 @@ export interface TaskEventStreamOptions {
  * @throws AppError 404 `task_not_found` (before any byte is streamed).
  */
 export function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventStreamOptions = {}): Response {
-  const exists = db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, taskId)).get();
-  if (!exists) throw notFound("task", taskId);
+  getTask(db, taskId);
 
   const pollMs = opts.pollMs ?? 1000;
   const keepaliveMs = opts.keepaliveMs ?? 15_000;
@@ -66,24 +48,24 @@ export function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventS
       const send = (text: string) => {
         if (!closed) controller.enqueue(encoder.encode(text));
       };
+      /** Sends every stored event after `lastId` (listTaskEvents pages by 5,000). */
+      const sendNew = () => {
+        for (;;) {
+          const rows = listTaskEvents(db, taskId, lastId);
+          for (const row of rows) {
+            send(`id: ${row.id}\ndata: ${JSON.stringify(row)}\n\n`);
+            lastId = row.id;
+          }
+          if (rows.length < 5000) return;
+        }
+      };
       const pump = () => {
         if (closed) return;
         try {
-          for (;;) {
-            const rows = eventsAfter(db, taskId, lastId, 500);
-            for (const row of rows) {
-              send(`id: ${row.id}\ndata: ${JSON.stringify(serializeTaskEvent(row))}\n\n`);
-              lastId = row.id;
-            }
-            if (rows.length < 500) break;
-          }
+          // Status first: events flushed before a terminal write are then all in the read below.
           const task = db.select({ status: tasks.status }).from(tasks).where(eq(tasks.id, taskId)).get();
+          sendNew();
           if (!task || TERMINAL.has(task.status)) {
-            // One more read: events flushed just before the terminal write.
-            for (const row of eventsAfter(db, taskId, lastId, 10_000)) {
-              send(`id: ${row.id}\ndata: ${JSON.stringify(serializeTaskEvent(row))}\n\n`);
-              lastId = row.id;
-            }
             send(`event: end\ndata: ${JSON.stringify({ status: task?.status ?? "deleted" })}\n\n`);
             finish();
           }

@@ -1,23 +1,23 @@
-import { eq } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
-import { tasks } from "@/lib/db/schema";
-import { notFound } from "@/lib/errors";
-import { json, route } from "@/lib/http/route";
-import { eventsAfter, serializeTaskEvent, taskEventStreamResponse, wantsEventStream } from "@/lib/tasks/task-event-stream";
+import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { taskEventsQuerySchema } from "@/lib/tasks/input";
+import { listTaskEvents } from "@/lib/tasks/queries";
+import { taskEventStreamResponse, wantsEventStream } from "@/lib/tasks/task-event-stream";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /**
- * GET /api/tasks/:id/events → {events}; with `Accept: text/event-stream` a live SSE
- * stream (stored events replayed after `Last-Event-ID`, then new ones until the task ends).
+ * GET /api/tasks/:id/events[?after=<event id>] → {events} in order; 404 task_not_found.
+ * With `Accept: text/event-stream`: a live SSE stream — stored events after
+ * `Last-Event-ID` (or `after`) replayed, then new ones until the task ends.
  */
 export const GET = route<Params>((req, { id }) => {
-  const db = getDb();
+  const { after } = parseWith(taskEventsQuerySchema, queryOf(req));
   if (wantsEventStream(req)) {
-    const afterId = Number(req.headers.get("last-event-id") ?? new URL(req.url).searchParams.get("after") ?? 0) || 0;
-    return taskEventStreamResponse(db, id, { afterId, signal: req.signal });
+    const lastEventId = Number(req.headers.get("last-event-id"));
+    const afterId = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (after ?? 0);
+    return taskEventStreamResponse(getDb(), id, { afterId, signal: req.signal });
   }
-  if (!db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, id)).get()) throw notFound("task", id);
-  return json({ events: eventsAfter(db, id, 0, 10_000).map(serializeTaskEvent) });
+  return json({ events: listTaskEvents(getDb(), id, after) });
 });

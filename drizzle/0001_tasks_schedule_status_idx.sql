@@ -1,0 +1,1 @@
+CREATE INDEX `tasks_schedule_status_idx` ON `tasks` (`schedule_id`,`status`);

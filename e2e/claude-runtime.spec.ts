@@ -1,0 +1,88 @@
+/**
+ * The real Claude Code binary, through the Claude Agent SDK, run by the production
+ * server (`next start`) against the scripted Messages server: once through the
+ * runtime test endpoint, once fired by a schedule on a 2-second cron.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMessagesServer, type ScriptedServer } from "../test/fixtures/messages-server.mjs";
+import { startServer, type TestServer } from "./support/server";
+
+/** Polls `check` every 250 ms until it returns a value or `timeoutMs` passes. */
+async function waitFor<T>(check: () => Promise<T | null | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe("claude-agent-sdk runtime in the production server", () => {
+  let model: ScriptedServer;
+  let server: TestServer;
+  let runtimeId: string;
+
+  beforeAll(async () => {
+    model = await startMessagesServer();
+    server = await startServer({ env: { E2E_SCRIPTED_KEY: "sk-ant-e2e", CLAUDE_CODE_MAX_RETRIES: "0" } });
+    const created = await server.api("/api/runtimes", {
+      method: "POST",
+      json: {
+        name: "Claude Code (scripted model)",
+        kind: "claude-agent-sdk",
+        config: { baseUrl: model.urlFor({ turns: 2 }), model: "claude-sonnet-4-5", apiKeyEnv: "E2E_SCRIPTED_KEY" },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.data.runtime.isDefault).toBe(true);
+    runtimeId = created.data.runtime.id;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await model?.close();
+  });
+
+  it("POST /api/runtimes/:id/test runs one Claude Code turn from the Next.js build", async () => {
+    const res = await server.api(`/api/runtimes/${runtimeId}/test`, { method: "POST", json: { prompt: "ping from e2e" } });
+    expect(res.status).toBe(200);
+    // The script wants a tool turn first; the test budget is one turn.
+    expect(res.data).toMatchObject({ status: "max_turns", turns: 1 });
+    expect(model.requests.some((r) => r.path.endsWith("/v1/messages") && JSON.stringify(r.body).includes("ping from e2e"))).toBe(true);
+  });
+
+  it("a schedule on a 2-second cron fires a real Claude Code run that completes with its events and turns", async () => {
+    const created = await server.api("/api/schedules", {
+      method: "POST",
+      json: { name: "Every two seconds", prompt: "Check the build", cronExpression: "*/2 * * * * *", runtimeId, maxTurns: 5 },
+    });
+    expect(created.status).toBe(201);
+    const scheduleId = created.data.schedule.id;
+
+    const finished = await waitFor(
+      async () => {
+        const { data } = await server.api(`/api/tasks?scheduleId=${scheduleId}`);
+        return (data?.tasks ?? []).find((t: { status: string }) => ["completed", "failed", "cancelled"].includes(t.status));
+      },
+      90_000,
+      "a finished task of the schedule",
+    );
+    await server.api(`/api/schedules/${scheduleId}`, { method: "PATCH", json: { status: "paused" } });
+
+    const { status, data } = await server.api(`/api/tasks/${finished.id}`);
+    expect(status).toBe(200);
+    expect(data.task).toMatchObject({ status: "completed", failureReason: null, turnCount: 2, sourceType: "scheduled", runtimeId });
+    expect(data.task.result).toContain("done: Check the build");
+    expect(data.task.sessionId).toBeTruthy();
+    expect(data.task.inputTokens).toBeGreaterThan(0);
+
+    const events = await server.api(`/api/tasks/${finished.id}/events`);
+    expect(events.status).toBe(200);
+    const types = events.data.events.map((e: { type: string }) => e.type);
+    expect(types.filter((t: string) => t === "assistant")).toHaveLength(2);
+    expect(types).toContain("tool_call");
+    expect(types).toContain("tool_result");
+    expect(types.at(-1)).toBe("result");
+  });
+});

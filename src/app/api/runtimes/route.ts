@@ -1,0 +1,14 @@
+import { json, readJson, route } from "@/lib/http/route";
+import { runtimeCreateSchema } from "@/lib/runtimes/config";
+import { createRuntime, listRuntimes, serializeRuntime } from "@/lib/runtimes/service";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/runtimes → {runtimes}. */
+export const GET = route(() => json({ runtimes: listRuntimes().map(serializeRuntime) }));
+
+/** POST /api/runtimes → 201 {runtime}; 400 invalid_request (bad kind or config); 409 runtime_name_taken. */
+export const POST = route(async (req) => {
+  const input = await readJson(req, runtimeCreateSchema);
+  return json({ runtime: serializeRuntime(createRuntime(input, Date.now())) }, 201);
+});

@@ -1,0 +1,8 @@
+import { getDb } from "@/lib/db/client";
+import { json, route } from "@/lib/http/route";
+import { schedulerStatus } from "@/lib/scheduler/status";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/scheduler/status → {maxConcurrent, running, queued, chatStreamsActive, nextFireAt, eventLoopLagMs}. */
+export const GET = route(() => json(schedulerStatus(getDb())));

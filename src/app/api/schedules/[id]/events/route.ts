@@ -1,0 +1,16 @@
+import { getDb } from "@/lib/db/client";
+import { listScheduleEvents, serializeEvent } from "@/lib/events/log";
+import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { scheduleEventsQuerySchema } from "@/lib/tasks/input";
+import { assertScheduleHasHistory } from "@/lib/tasks/queries";
+
+export const dynamic = "force-dynamic";
+type Params = { id: string };
+
+/** GET /api/schedules/:id/events?limit=&before=<event id> → {events} newest first (missed counts, auto-pauses …). */
+export const GET = route<Params>((req, { id }) => {
+  const { limit, before } = parseWith(scheduleEventsQuerySchema, queryOf(req));
+  const db = getDb();
+  assertScheduleHasHistory(db, id);
+  return json({ events: listScheduleEvents(db, id, limit, before).map(serializeEvent) });
+});

@@ -1,0 +1,18 @@
+import { getDb } from "@/lib/db/client";
+import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { listFiringMetrics } from "@/lib/scheduler/firing-metrics";
+import { schedulerClock } from "@/lib/scheduler/loop";
+import { METRICS_RETENTION_MS } from "@/lib/scheduler/tuning";
+import { metricsQuerySchema } from "@/lib/tasks/input";
+import { assertScheduleHasHistory } from "@/lib/tasks/queries";
+
+export const dynamic = "force-dynamic";
+type Params = { id: string };
+
+/** GET /api/schedules/:id/metrics?since=<ISO> → {metrics: FiringMetric[], summary} (default: the last 30 days). */
+export const GET = route<Params>((req, { id }) => {
+  const { since } = parseWith(metricsQuerySchema, queryOf(req));
+  const db = getDb();
+  assertScheduleHasHistory(db, id);
+  return json(listFiringMetrics(db, id, since ? Date.parse(since) : schedulerClock().now() - METRICS_RETENTION_MS));
+});

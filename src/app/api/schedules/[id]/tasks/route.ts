@@ -1,0 +1,15 @@
+import { getDb } from "@/lib/db/client";
+import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { taskPageQuerySchema } from "@/lib/tasks/input";
+import { assertScheduleHasHistory, listTasks } from "@/lib/tasks/queries";
+
+export const dynamic = "force-dynamic";
+type Params = { id: string };
+
+/** GET /api/schedules/:id/tasks?limit=&before= → {tasks, nextCursor} newest first, skipped occurrences included. */
+export const GET = route<Params>((req, { id }) => {
+  const page = parseWith(taskPageQuerySchema, queryOf(req));
+  const db = getDb();
+  assertScheduleHasHistory(db, id);
+  return json(listTasks(db, { ...page, scheduleId: id }));
+});

@@ -1,0 +1,9 @@
+import { getDb } from "@/lib/db/client";
+import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { taskListQuerySchema } from "@/lib/tasks/input";
+import { listTasks } from "@/lib/tasks/queries";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/tasks?status=&scheduleId=&limit=&before= → {tasks, nextCursor}, newest first. */
+export const GET = route((req) => json(listTasks(getDb(), parseWith(taskListQuerySchema, queryOf(req)))));

@@ -1,0 +1,91 @@
+import "server-only";
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { tool } from "ai";
+import { z } from "zod";
+import { killProcessTree } from "./process-tree";
+
+/** Output kept from a tool (chars): the model's context is the limit, not the disk. */
+const MAX_TOOL_OUTPUT = 20_000;
+/** A shell command's own time limit (ms); the run's lease still bounds the whole task. */
+const SHELL_TIMEOUT_MS = 120_000;
+
+function clip(text: string): string {
+  return text.length > MAX_TOOL_OUTPUT ? `${text.slice(0, MAX_TOOL_OUTPUT)}\n… (${text.length - MAX_TOOL_OUTPUT} more characters cut)` : text;
+}
+
+/**
+ * Runs `sh -c command` in `cwd` as its own process group; on abort or timeout the whole
+ * tree is killed (SIGTERM, SIGKILL after `killGraceMs`). Resolves with combined output
+ * and the exit code; never rejects.
+ */
+export function runShell(command: string, cwd: string, signal: AbortSignal | undefined, killGraceMs: number): Promise<{ output: string; exitCode: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", command], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const append = (d: Buffer) => {
+      if (output.length < MAX_TOOL_OUTPUT * 2) output += d.toString();
+    };
+    child.stdout.on("data", append);
+    child.stderr.on("data", append);
+    let killing: Promise<unknown> | null = null;
+    const kill = () => {
+      if (child.pid && child.exitCode === null) killing ??= killProcessTree(child.pid, killGraceMs);
+    };
+    const timer = setTimeout(kill, SHELL_TIMEOUT_MS);
+    signal?.addEventListener("abort", kill, { once: true });
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      resolve({ output: `could not run sh: ${err.message}`, exitCode: null });
+    });
+    child.on("close", async (code) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", kill);
+      if (killing) await killing;
+      resolve({ output: clip(output), exitCode: code });
+    });
+  });
+}
+
+/**
+ * The fixed tool set of the openai-compatible runtime, working in `cwd`: read a file,
+ * list a directory, run a shell command. Paths are resolved against `cwd`; the agent
+ * has the server user's file permissions, like the other runtimes' agents.
+ */
+export function agentTools(cwd: string, killGraceMs: number) {
+  const resolve = (p: string) => path.resolve(cwd, p);
+  return {
+    read_file: tool({
+      description: "Read a UTF-8 text file. Paths are relative to the working directory.",
+      inputSchema: z.object({ path: z.string().describe("file path") }),
+      execute: async ({ path: p }) => {
+        try {
+          return clip(await fs.readFile(resolve(p), "utf8"));
+        } catch (err) {
+          return `error: ${(err as Error).message}`;
+        }
+      },
+    }),
+    list_directory: tool({
+      description: "List the entries of a directory (a trailing / marks directories).",
+      inputSchema: z.object({ path: z.string().default(".").describe("directory path") }),
+      execute: async ({ path: p }) => {
+        try {
+          const entries = await fs.readdir(resolve(p), { withFileTypes: true });
+          return clip(entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort().join("\n"));
+        } catch (err) {
+          return `error: ${(err as Error).message}`;
+        }
+      },
+    }),
+    run_shell: tool({
+      description: "Run a shell command (sh -c) in the working directory; returns its output and exit code.",
+      inputSchema: z.object({ command: z.string().min(1).describe("the command line") }),
+      execute: async ({ command }, { abortSignal }) => {
+        const { output, exitCode } = await runShell(command, cwd, abortSignal, killGraceMs);
+        return `exit code: ${exitCode ?? "killed"}\n${output}`;
+      },
+    }),
+  };
+}

@@ -1,0 +1,169 @@
+import "server-only";
+import { spawn, type ChildProcess } from "node:child_process";
+import readline from "node:readline";
+import { query, type Options, type SpawnedProcess, type SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
+import type { FailureReason } from "../db/constants";
+import { ClaudeStreamParser } from "./claude-stream-json";
+import type { ClaudeAgentSdkConfig } from "./config";
+import { EventChannel } from "./event-channel";
+import { classifyErrorText, isFailureReason } from "./failure-classes";
+import { descendantPids, isAlive, killProcessTree } from "./process-tree";
+import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
+
+/** Tools a scheduled Claude Code run may use without asking (permissionMode dontAsk denies the rest). */
+export const DEFAULT_ALLOWED_TOOLS = ["Read", "Glob", "Grep", "LS", "Bash", "Edit", "Write"];
+
+/** Variables of the server's environment handed to Claude Code; everything else stays out. */
+const PASSED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "TMPDIR", "TZ", "NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"];
+
+export interface ClaudeAgentSdkRuntimeOptions {
+  /** SIGTERM → SIGKILL grace on abort (ms, ≤ 5000). Default 2000. */
+  killGraceMs?: number;
+}
+
+/**
+ * The explicit environment of one Claude Code process: PATH/HOME and a few locale and
+ * proxy variables from the server, ANTHROPIC_BASE_URL from `baseUrl`, the variable
+ * named by `baseUrlEnv`, or the server's own ANTHROPIC_BASE_URL; ANTHROPIC_API_KEY
+ * from the variable named by `apiKeyEnv` (default ANTHROPIC_API_KEY). Non-essential
+ * traffic (telemetry, update checks) is off so a run talks only to the model API.
+ * `CLAUDE_CODE_MAX_RETRIES` defaults to 2: the scheduler owns retries with backoff.
+ * `extra` (the run's env) wins over everything.
+ */
+export function claudeEnv(config: ClaudeAgentSdkConfig, extra: Record<string, string> = {}, source: Record<string, string | undefined> = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PASSED_ENV) if (source[name] !== undefined) env[name] = source[name]!;
+  const baseUrl = config.baseUrl ?? (config.baseUrlEnv ? source[config.baseUrlEnv] : source.ANTHROPIC_BASE_URL);
+  if (baseUrl) env.ANTHROPIC_BASE_URL = baseUrl;
+  const apiKey = source[config.apiKeyEnv ?? "ANTHROPIC_API_KEY"];
+  if (apiKey) env.ANTHROPIC_API_KEY = apiKey;
+  env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
+  env.DISABLE_AUTOUPDATER = "1";
+  env.CLAUDE_CODE_MAX_RETRIES = source.CLAUDE_CODE_MAX_RETRIES ?? "2";
+  return { ...env, ...extra };
+}
+
+/**
+ * The `claude-agent-sdk` runtime: Claude Code through `query()` of
+ * @anthropic-ai/claude-agent-sdk, with the turn budget (`maxTurns`), resume,
+ * `permissionMode` (default `dontAsk` + allowedTools: nobody is there to answer a
+ * permission prompt, and `bypassPermissions` is refused when running as root),
+ * `settingSources: []` (no user/project settings leak into scheduled runs) and an
+ * explicit env (see claudeEnv).
+ *
+ * The SDK's own abort only reaches its direct child, so the process is spawned here
+ * (`spawnClaudeCodeProcess`, detached) and an abort collects every descendant first,
+ * then SIGTERMs the tree and SIGKILLs what is left after the grace period.
+ * The `result` message is kept even when the iterator throws after it.
+ */
+export function claudeAgentSdkRuntime(config: ClaudeAgentSdkConfig, options: ClaudeAgentSdkRuntimeOptions = {}): AgentRuntime {
+  return { kind: "claude-agent-sdk", run: (input) => runClaude(config, input, options) };
+}
+
+async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options: ClaudeAgentSdkRuntimeOptions): AsyncGenerator<AgentEvent> {
+  const abortReason = (): FailureReason => (isFailureReason(input.signal.reason) ? input.signal.reason : "aborted");
+  if (input.signal.aborted) {
+    yield { type: "result", result: { status: "error", turns: 0, error: "Aborted before start", failureReason: abortReason() } };
+    return;
+  }
+  const channel = new EventChannel();
+  const parser = new ClaudeStreamParser();
+  const sdkAbort = new AbortController();
+  const stderrTail: string[] = [];
+  let child: ChildProcess | null = null;
+  let killing: Promise<unknown> | null = null;
+
+  const spawnClaude = (opts: SpawnOptions): SpawnedProcess => {
+    child = spawn(opts.command, opts.args, {
+      cwd: opts.cwd,
+      env: opts.env as NodeJS.ProcessEnv,
+      stdio: ["pipe", "pipe", "pipe"],
+      // Own process group, so the tree (Bash tool children …) can be signalled as one.
+      detached: true,
+    });
+    readline.createInterface({ input: child.stderr! }).on("line", (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > 20) stderrTail.shift();
+      channel.push({ type: "stderr", line });
+    });
+    // stdio is all "pipe", so stdin/stdout exist.
+    return child as unknown as SpawnedProcess;
+  };
+
+  const onAbort = () => {
+    const pid = child?.pid;
+    killing ??= (async () => {
+      // Collect the tree before the SDK's graceful close lets the CLI exit and orphan it.
+      const collected = pid ? await descendantPids(pid) : [];
+      sdkAbort.abort();
+      if (pid && isAlive(pid)) await killProcessTree(pid, options.killGraceMs ?? 2_000, collected);
+      else if (pid) await killProcessTree(pid, 0, collected);
+    })();
+  };
+  input.signal.addEventListener("abort", onAbort, { once: true });
+
+  const sdkOptions: Options = {
+    abortController: sdkAbort,
+    maxTurns: input.maxTurns,
+    cwd: input.cwd ?? config.cwd,
+    model: config.model,
+    resume: input.resumeSessionId ?? undefined,
+    permissionMode: config.permissionMode ?? "dontAsk",
+    allowedTools: config.allowedTools ?? DEFAULT_ALLOWED_TOOLS,
+    settingSources: [],
+    env: claudeEnv(config, input.env),
+    pathToClaudeCodeExecutable: config.executable,
+    spawnClaudeCodeProcess: spawnClaude,
+  };
+
+  let thrown: unknown = null;
+  const finalResult = (): RunResult => {
+    const result = parser.result;
+    if (input.signal.aborted && result?.status !== "success") {
+      return { status: "error", turns: parser.turns, sessionId: parser.sessionId, error: `Aborted (${String(input.signal.reason ?? "abort")})`, failureReason: abortReason() };
+    }
+    if (result) return result;
+    const message = thrown ? ((thrown as Error).message ?? String(thrown)) : "Claude Code ended without a result";
+    const tail = stderrTail.slice(-5).join("\n");
+    const error = tail ? `${message}\n${tail}` : message;
+    const failureReason: FailureReason = /not found|ENOENT|EACCES/i.test(message) && /executable|claude/i.test(message) ? "runtime_missing_executable" : classifyErrorText(error);
+    return { status: "error", turns: parser.turns, sessionId: parser.sessionId, error, failureReason };
+  };
+
+  const consume = (async () => {
+    try {
+      for await (const msg of query({ prompt: input.prompt, options: sdkOptions })) {
+        channel.push(...parser.push(msg as unknown as Record<string, unknown>));
+      }
+    } catch (err) {
+      thrown = err;
+    } finally {
+      channel.push(...parser.flush());
+      input.signal.removeEventListener("abort", onAbort);
+      if (killing) await killing;
+      const pid = (child as ChildProcess | null)?.pid;
+      if (pid) {
+        try {
+          // Claude Code is done; leftovers in its process group (background shells) go too.
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // group already empty
+        }
+      }
+      channel.push({ type: "result", result: finalResult() });
+      channel.close();
+    }
+  })();
+
+  let ended = false;
+  try {
+    for await (const event of channel.drain()) {
+      if (event.type === "result") ended = true;
+      yield event;
+    }
+  } finally {
+    // A consumer that stops early must not leave Claude Code running.
+    if (!ended) onAbort();
+    await consume;
+  }
+}

@@ -1,0 +1,248 @@
+import "server-only";
+import { spawn } from "node:child_process";
+import readline from "node:readline";
+import type { FailureReason } from "../db/constants";
+import { ClaudeStreamParser } from "./claude-stream-json";
+import { CodexJsonParser } from "./codex-json";
+import {
+  MAX_TURNS_PLACEHOLDER,
+  PROMPT_PLACEHOLDER,
+  SESSION_PLACEHOLDER,
+  type CommandConfig,
+  type CommandOutputFormat,
+} from "./config";
+import { EventChannel } from "./event-channel";
+import { isFailureReason } from "./failure-classes";
+import { killProcessTree } from "./process-tree";
+import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
+
+/** Lines of stderr kept for a `process_failure` message. */
+const STDERR_TAIL_LINES = 20;
+
+export interface CommandRuntimeOptions {
+  /** SIGTERM → SIGKILL grace on abort (ms, ≤ 5000). Default 2000. */
+  killGraceMs?: number;
+}
+
+interface StreamParser {
+  push(msg: Record<string, unknown>): AgentEvent[];
+  flush(): AgentEvent[];
+  readonly turnsStarted: number;
+  readonly turns: number;
+  readonly result: RunResult | null;
+  sessionId: string | null;
+}
+
+/** The argv of one run: placeholders replaced, the resume form when resuming. */
+export function buildArgv(config: CommandConfig, input: Pick<RunInput, "prompt" | "maxTurns" | "resumeSessionId">): string[] {
+  let argv = config.command;
+  if (input.resumeSessionId) {
+    if (config.resumeCommand) argv = config.resumeCommand;
+    else if (config.outputFormat === "claude-stream-json") argv = [...config.command, "--resume", SESSION_PLACEHOLDER];
+  }
+  return argv.map((arg) => {
+    let out = arg.replaceAll(MAX_TURNS_PLACEHOLDER, String(input.maxTurns));
+    if (input.resumeSessionId) out = out.replaceAll(SESSION_PLACEHOLDER, input.resumeSessionId);
+    if (config.promptVia === "arg") out = out.replaceAll(PROMPT_PLACEHOLDER, input.prompt);
+    return out;
+  });
+}
+
+function parserFor(format: CommandOutputFormat): StreamParser | null {
+  if (format === "claude-stream-json") return new ClaudeStreamParser();
+  if (format === "codex-json") return new CodexJsonParser();
+  return null;
+}
+
+/**
+ * The `command` runtime: spawns an agent CLI (argv, no shell) in its own process group,
+ * feeds it the prompt on stdin or as an argument, and parses its stdout as Claude Code
+ * stream-json, Codex JSONL or plain text (one turn). It counts agent turns itself and
+ * kills the process tree when a turn beyond `maxTurns` starts (→ `max_turns`), because
+ * Codex and plain commands cannot stop themselves (Claude Code can: put `{maxTurns}`
+ * after `--max-turns` in the argv).
+ *
+ * Failures: missing executable → `runtime_missing_executable` (message names the
+ * path); non-zero exit without a result → `process_failure` with the last stderr lines;
+ * abort → SIGTERM to the tree, SIGKILL after the grace period, `aborted` (or the abort
+ * reason when it is a failure class).
+ */
+export function commandRuntime(config: CommandConfig, options: CommandRuntimeOptions = {}): AgentRuntime {
+  return {
+    kind: "command",
+    run: (input) => runCommand(config, input, options),
+  };
+}
+
+async function* runCommand(config: CommandConfig, input: RunInput, options: CommandRuntimeOptions): AsyncGenerator<AgentEvent> {
+  const channel = new EventChannel();
+  const parser = parserFor(config.outputFormat);
+  const stderrTail: string[] = [];
+  const textLines: string[] = [];
+  let stopReason: "abort" | "max_turns" | null = null;
+  let killing: Promise<unknown> | null = null;
+  const argv = buildArgv(config, input);
+  const executable = argv[0];
+
+  const finish = (result: RunResult) => {
+    channel.push({ type: "result", result });
+    channel.close();
+  };
+  const abortReason = (): FailureReason => {
+    const reason = input.signal.reason;
+    return isFailureReason(reason) ? reason : "aborted";
+  };
+
+  if (input.signal.aborted) {
+    yield { type: "result", result: { status: "error", turns: 0, error: "Aborted before start", failureReason: abortReason() } };
+    return;
+  }
+
+  const child = spawn(executable, argv.slice(1), {
+    cwd: input.cwd ?? config.cwd,
+    env: { ...process.env, ...config.env, ...input.env },
+    stdio: [config.promptVia === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
+    // Own process group: the whole tree can be signalled through -pid.
+    detached: true,
+  });
+
+  const kill = () => {
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      killing ??= killProcessTree(child.pid, options.killGraceMs ?? 2_000);
+    }
+  };
+  const onAbort = () => {
+    stopReason ??= "abort";
+    kill();
+  };
+  input.signal.addEventListener("abort", onAbort, { once: true });
+
+  if (config.promptVia === "stdin" && child.stdin) {
+    child.stdin.on("error", () => {
+      // EPIPE when the agent exits without reading its prompt; its exit code tells the story.
+    });
+    child.stdin.end(input.prompt);
+  }
+
+  readline.createInterface({ input: child.stderr! }).on("line", (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+    channel.push({ type: "stderr", line });
+  });
+
+  const stdoutDone = new Promise<void>((resolve) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.on("line", (line) => {
+      if (stopReason) return;
+      if (!parser) {
+        textLines.push(line);
+        return;
+      }
+      if (!line.trim()) return;
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        channel.push({ type: "stderr", line: `stdout: ${line}` });
+        return;
+      }
+      if (!msg || typeof msg !== "object") return;
+      const events = parser.push(msg);
+      // A turn beyond the budget has begun: stop here, before it can act.
+      if (parser.turnsStarted > input.maxTurns) {
+        stopReason = "max_turns";
+        const within = events.filter((e) => e.type !== "assistant" && e.type !== "tool_call");
+        channel.push(...within);
+        kill();
+        return;
+      }
+      channel.push(...events);
+    });
+    rl.on("close", resolve);
+  });
+
+  child.on("error", (err: NodeJS.ErrnoException) => {
+    input.signal.removeEventListener("abort", onAbort);
+    const missing = err.code === "ENOENT" || err.code === "EACCES" || err.code === "ENOTDIR";
+    finish({
+      status: "error",
+      turns: 0,
+      error: missing
+        ? `Executable not found or not executable: ${executable} (${err.code})`
+        : `Could not start ${executable}: ${err.message}`,
+      failureReason: missing ? "runtime_missing_executable" : "process_failure",
+    });
+  });
+
+  child.on("close", async (code, sig) => {
+    input.signal.removeEventListener("abort", onAbort);
+    await stdoutDone;
+    if (killing) await killing;
+    else if (child.pid) {
+      // The agent is gone; anything it left behind in its process group goes with it.
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // group already empty
+      }
+    }
+    if (parser && !stopReason) channel.push(...parser.flush());
+    const turns = parser ? parser.turns : textLines.length ? 1 : 0;
+    const sessionId = parser?.sessionId ?? null;
+    const tail = stderrTail.slice(-5).join("\n");
+    if (stopReason === "abort") {
+      finish({ status: "error", turns, sessionId, error: `Aborted (${String(input.signal.reason ?? "abort")})`, failureReason: abortReason() });
+      return;
+    }
+    if (stopReason === "max_turns") {
+      const partial = parser?.result;
+      finish({
+        status: "max_turns",
+        turns: input.maxTurns,
+        sessionId,
+        inputTokens: partial?.inputTokens ?? null,
+        outputTokens: partial?.outputTokens ?? null,
+        costUsd: partial?.costUsd ?? null,
+        error: `Stopped at the turn budget: a turn beyond ${input.maxTurns} began`,
+      });
+      return;
+    }
+    if (!parser) {
+      const text = textLines.join("\n").trim();
+      if (textLines.length) channel.push({ type: "assistant", text });
+      if (code === 0) finish({ status: "success", turns, text });
+      else finish(processFailure(executable, code, sig, tail, turns, null));
+      return;
+    }
+    const result = parser.result;
+    if (result && (result.status !== "success" || code === 0)) {
+      finish(result);
+      return;
+    }
+    if (code === 0) {
+      finish({ status: "error", turns, sessionId, error: `${executable} exited without a result message`, failureReason: "agent_error" });
+      return;
+    }
+    finish(processFailure(executable, code, sig, tail, turns, sessionId));
+  });
+
+  yield* channel.drain();
+}
+
+function processFailure(
+  executable: string,
+  code: number | null,
+  sig: NodeJS.Signals | null,
+  stderrTail: string,
+  turns: number,
+  sessionId: string | null,
+): RunResult {
+  const how = code !== null ? `exited with code ${code}` : `was killed by ${sig}`;
+  return {
+    status: "error",
+    turns,
+    sessionId,
+    error: `${executable} ${how}${stderrTail ? `:\n${stderrTail}` : " (no stderr output)"}`,
+    failureReason: "process_failure",
+  };
+}

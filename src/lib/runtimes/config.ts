@@ -1,0 +1,118 @@
+/**
+ * Runtime configs by kind (API.md "Runtimes"), validated at the edge with one zod
+ * discriminated union. Secrets never go in a config: a runtime names the environment
+ * variable that holds its API key (`apiKeyEnv`), and the configs are strict so a
+ * stray `apiKey` field is rejected instead of stored.
+ */
+import { z } from "zod";
+import { LIMITS, RUNTIME_KINDS } from "../db/constants";
+
+const envName = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name such as MY_API_KEY");
+const path = z.string().min(1).max(4096);
+
+export const COMMAND_OUTPUT_FORMATS = ["text", "claude-stream-json", "codex-json"] as const;
+export type CommandOutputFormat = (typeof COMMAND_OUTPUT_FORMATS)[number];
+
+/** Placeholders replaced inside `command` / `resumeCommand` argv entries. */
+export const PROMPT_PLACEHOLDER = "{prompt}";
+export const SESSION_PLACEHOLDER = "{sessionId}";
+export const MAX_TURNS_PLACEHOLDER = "{maxTurns}";
+
+export const commandConfigSchema = z
+  .object({
+    /** argv, spawned without a shell. `{prompt}` (with promptVia "arg") and `{maxTurns}` are replaced. */
+    command: z.array(z.string().max(10_000)).min(1, "must name the executable").max(200),
+    promptVia: z.enum(["stdin", "arg"]).default("stdin"),
+    outputFormat: z.enum(COMMAND_OUTPUT_FORMATS).default("text"),
+    cwd: path.optional(),
+    env: z.record(envName, z.string().max(10_000)).optional(),
+    /**
+     * argv used instead of `command` when resuming a session (`{sessionId}` replaced).
+     * Default: `command` + `--resume {sessionId}` for claude-stream-json; none otherwise.
+     */
+    resumeCommand: z.array(z.string().max(10_000)).min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((c) => (c.command[0] ?? "").trim() !== "", { path: ["command"], message: "must name the executable" })
+  .refine((c) => c.promptVia !== "arg" || [...c.command, ...(c.resumeCommand ?? [])].some((a) => a.includes(PROMPT_PLACEHOLDER)), {
+    path: ["command"],
+    message: `must contain "${PROMPT_PLACEHOLDER}" when promptVia is "arg"`,
+  })
+  .refine((c) => !c.resumeCommand || c.resumeCommand.some((a) => a.includes(SESSION_PLACEHOLDER)), {
+    path: ["resumeCommand"],
+    message: `must contain "${SESSION_PLACEHOLDER}"`,
+  });
+
+/** Claude Code permission modes; `bypassPermissions` is refused by Claude Code when running as root. */
+export const CLAUDE_PERMISSION_MODES = ["dontAsk", "default", "acceptEdits", "plan", "bypassPermissions"] as const;
+
+export const claudeAgentSdkConfigSchema = z
+  .object({
+    model: z.string().min(1).max(200).optional(),
+    cwd: path.optional(),
+    /** Tools Claude Code may use without asking (default: Read, Glob, Grep, Bash, Edit, Write). */
+    allowedTools: z.array(z.string().min(1).max(200)).max(100).optional(),
+    /** Default `dontAsk`: a scheduled run has nobody to ask; tools outside allowedTools are denied. */
+    permissionMode: z.enum(CLAUDE_PERMISSION_MODES).optional(),
+    /** Messages API base URL (not a secret). Wins over baseUrlEnv. */
+    baseUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    /** Name of the env var holding the Messages API base URL; default: inherit ANTHROPIC_BASE_URL. */
+    baseUrlEnv: envName.optional(),
+    /** Name of the env var holding the API key; default ANTHROPIC_API_KEY. */
+    apiKeyEnv: envName.optional(),
+    /** Path of the `claude` executable; default: the one bundled with the SDK. */
+    executable: path.optional(),
+  })
+  .strict();
+
+export const openAiCompatibleConfigSchema = z
+  .object({
+    baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
+    model: z.string().min(1).max(200),
+    apiKeyEnv: envName.optional(),
+    /** Directory the agent's file and shell tools work in (default: the server's cwd). */
+    cwd: path.optional(),
+  })
+  .strict();
+
+export type CommandConfig = z.infer<typeof commandConfigSchema>;
+export type ClaudeAgentSdkConfig = z.infer<typeof claudeAgentSdkConfigSchema>;
+export type OpenAiCompatibleConfig = z.infer<typeof openAiCompatibleConfigSchema>;
+
+/** `{kind, config}` validated together: the config schema follows the kind. */
+export const runtimeKindConfigSchema = z.discriminatedUnion(
+  "kind",
+  [
+    z.object({ kind: z.literal("command"), config: commandConfigSchema }),
+    z.object({ kind: z.literal("claude-agent-sdk"), config: claudeAgentSdkConfigSchema }),
+    z.object({ kind: z.literal("openai-compatible"), config: openAiCompatibleConfigSchema }),
+  ],
+  { error: () => `must be one of: ${RUNTIME_KINDS.join(", ")}` },
+);
+export type RuntimeKindConfig = z.infer<typeof runtimeKindConfigSchema>;
+
+const name = z.string().trim().min(1, "is required").max(LIMITS.nameMax);
+
+/** POST /api/runtimes body. */
+export const runtimeCreateSchema = z.intersection(
+  z.object({ name, isDefault: z.boolean().optional() }),
+  runtimeKindConfigSchema,
+);
+export type RuntimeCreateInput = z.infer<typeof runtimeCreateSchema>;
+
+/** PATCH /api/runtimes/:id body: any subset; a new config is validated against the (new or stored) kind. */
+export const runtimePatchSchema = z
+  .object({
+    name: name.optional(),
+    kind: z.enum(RUNTIME_KINDS, { error: () => `must be one of: ${RUNTIME_KINDS.join(", ")}` }).optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    isDefault: z.boolean().optional(),
+  })
+  .strict();
+export type RuntimePatchInput = z.infer<typeof runtimePatchSchema>;
+
+/** POST /api/runtimes/:id/test body. */
+export const runtimeTestSchema = z.object({ prompt: z.string().min(1).max(LIMITS.promptMax).optional() }).strict();

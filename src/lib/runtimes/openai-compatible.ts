@@ -1,0 +1,111 @@
+import "server-only";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { APICallError, RetryError, generateText, stepCountIs } from "ai";
+import type { FailureReason } from "../db/constants";
+import { agentTools } from "./agent-tools";
+import type { OpenAiCompatibleConfig } from "./config";
+import { EventChannel } from "./event-channel";
+import { classifyErrorText, isFailureReason } from "./failure-classes";
+import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
+
+export interface OpenAiCompatibleRuntimeOptions {
+  /** SIGTERM → SIGKILL grace for shell-tool processes on abort (ms, ≤ 5000). Default 2000. */
+  killGraceMs?: number;
+}
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "ECONNRESET", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_SOCKET"]);
+
+/**
+ * Failure class of an AI SDK error, from the HTTP status or the socket error code;
+ * string matching only when neither is there.
+ */
+export function classifyModelError(err: unknown): FailureReason {
+  const e = RetryError.isInstance(err) ? err.lastError : err;
+  if (APICallError.isInstance(e) && e.statusCode) {
+    const s = e.statusCode;
+    if (s === 401 || s === 403) return "auth_failed";
+    if (s === 429) return "rate_limited";
+    if (s === 402) return "budget_exceeded";
+    if (s === 408 || s === 504) return "timeout";
+    return "agent_error";
+  }
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === "string" && NETWORK_CODES.has(code)) return "network";
+  }
+  if (APICallError.isInstance(e)) return "network"; // no HTTP status: the request never got an answer
+  return classifyErrorText((e as Error)?.message ?? String(e));
+}
+
+/**
+ * The `openai-compatible` runtime: any OpenAI chat-completions server (Ollama, vLLM,
+ * LM Studio, OpenAI …) through AI SDK 6, as a tool-using agent (read_file,
+ * list_directory, run_shell in `cwd`). One step (model call) = one agent turn; the
+ * loop stops at `stepCountIs(maxTurns)` and a run still asking for tools there ends
+ * `max_turns`. The API key comes from the env var named by `apiKeyEnv`.
+ * `maxRetries: 0`: the scheduler owns retries (with backoff and attempt counting).
+ * No sessions: `resumeSessionId` is ignored (the run starts over).
+ */
+export function openAiCompatibleRuntime(config: OpenAiCompatibleConfig, options: OpenAiCompatibleRuntimeOptions = {}): AgentRuntime {
+  return { kind: "openai-compatible", run: (input) => runOpenAi(config, input, options) };
+}
+
+async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, options: OpenAiCompatibleRuntimeOptions): AsyncGenerator<AgentEvent> {
+  const abortReason = (): FailureReason => (isFailureReason(input.signal.reason) ? input.signal.reason : "aborted");
+  const channel = new EventChannel();
+  const env = { ...process.env, ...input.env };
+  const provider = createOpenAICompatible({
+    name: "openai-compatible",
+    baseURL: config.baseUrl,
+    apiKey: config.apiKeyEnv ? env[config.apiKeyEnv] : undefined,
+    includeUsage: true,
+  });
+  let turns = 0;
+  let lastText: string | null = null;
+  let inputTokens = 0;
+  let outputTokens = 0;
+
+  const done = (async (): Promise<RunResult> => {
+    if (input.signal.aborted) return { status: "error", turns: 0, error: "Aborted before start", failureReason: abortReason() };
+    try {
+      const result = await generateText({
+        model: provider.chatModel(config.model),
+        prompt: input.prompt,
+        tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), options.killGraceMs ?? 2_000),
+        stopWhen: stepCountIs(input.maxTurns),
+        abortSignal: input.signal,
+        maxRetries: 0,
+        onStepFinish: (step) => {
+          turns += 1;
+          if (step.text) lastText = step.text;
+          channel.push({ type: "assistant", text: step.text });
+          for (const call of step.toolCalls) channel.push({ type: "tool_call", id: call.toolCallId, name: call.toolName, input: call.input });
+          for (const r of step.toolResults) {
+            channel.push({ type: "tool_result", id: r.toolCallId, output: typeof r.output === "string" ? r.output : JSON.stringify(r.output) });
+          }
+          inputTokens += step.usage.inputTokens ?? 0;
+          outputTokens += step.usage.outputTokens ?? 0;
+          channel.push({ type: "usage", inputTokens: step.usage.inputTokens ?? 0, outputTokens: step.usage.outputTokens ?? 0 });
+        },
+      });
+      const base = { turns, inputTokens, outputTokens, costUsd: null, sessionId: null, text: result.text || lastText };
+      // The budget ran out while the model still wanted tools: it did not finish.
+      if (result.finishReason === "tool-calls" && turns >= input.maxTurns) {
+        return { ...base, status: "max_turns", error: `Stopped at the turn budget of ${input.maxTurns} agent turns` };
+      }
+      return { ...base, status: "success" };
+    } catch (err) {
+      const base = { turns, inputTokens, outputTokens, sessionId: null, text: lastText };
+      if (input.signal.aborted) return { ...base, status: "error", error: `Aborted (${String(input.signal.reason ?? "abort")})`, failureReason: abortReason() };
+      const reason = classifyModelError(err);
+      const status = APICallError.isInstance(err) ? err.statusCode : undefined;
+      const message = (err as Error)?.message ?? String(err);
+      return { ...base, status: "error", error: `${config.baseUrl}: ${status ? `HTTP ${status}: ` : ""}${message}`, failureReason: reason };
+    }
+  })();
+  void done.then((result) => {
+    channel.push({ type: "result", result });
+    channel.close();
+  });
+  yield* channel.drain();
+}

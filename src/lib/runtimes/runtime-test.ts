@@ -1,0 +1,50 @@
+import "server-only";
+import { getDb, type Db } from "../db/client";
+import type { FailureReason } from "../db/constants";
+import { buildRuntime } from "./registry";
+import { getRuntime } from "./service";
+import type { RunResult } from "./types";
+
+/** Prompt of the Settings page's "Test runtime" button when none is given. */
+export const DEFAULT_TEST_PROMPT = "Reply with the single word: pong";
+/** A test run is one turn and is aborted after this long (ms). */
+export const RUNTIME_TEST_TIMEOUT_MS = 60_000;
+
+export interface RuntimeTestResult {
+  status: RunResult["status"];
+  text: string | null;
+  turns: number;
+  error: string | null;
+  failureReason: FailureReason | null;
+  /** Wall time of the run (ms). */
+  durationMs: number;
+}
+
+/**
+ * Runs a one-turn prompt through a stored runtime so a user can check its config
+ * (POST /api/runtimes/:id/test). Failures are answered, not thrown: they are what the
+ * user wants to see.
+ * @throws AppError 404 `runtime_not_found`, 422 `runtime_unavailable` (invalid stored config).
+ */
+export async function testRuntime(id: string, prompt = DEFAULT_TEST_PROMPT, db: Db = getDb(), timeoutMs = RUNTIME_TEST_TIMEOUT_MS): Promise<RuntimeTestResult> {
+  const { runtime, cwd, env } = buildRuntime(getRuntime(id, db));
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort("timeout"), timeoutMs);
+  const started = Date.now();
+  let result: RunResult | null = null;
+  try {
+    for await (const event of runtime.run({ prompt, maxTurns: 1, cwd, env, signal: controller.signal })) {
+      if (event.type === "result") result = event.result;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    status: result?.status ?? "error",
+    text: result?.text ?? null,
+    turns: result?.turns ?? 0,
+    error: result?.error ?? (result ? null : "The runtime ended without a result"),
+    failureReason: result?.failureReason ?? (result?.status === "error" ? "agent_error" : null),
+    durationMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,152 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { and, asc, count, eq, isNull, ne } from "drizzle-orm";
+import type { RuntimeDto } from "../api-types";
+import { getDb, type Db } from "../db/client";
+import { runtimes, schedules, type RuntimeRow } from "../db/schema";
+import { AppError, invalidRequest, notFound } from "../errors";
+import { zodFields } from "../http/route";
+import { toIso } from "../time/clock";
+import { runtimeKindConfigSchema, type RuntimeCreateInput, type RuntimePatchInput } from "./config";
+
+/*
+ * Default-runtime rule (one place): while any runtime exists, exactly one is the
+ * default. The first runtime created becomes the default; setting `isDefault` on one
+ * clears it on the others in the same transaction; the default can't be un-set
+ * directly (make another one the default instead); deleting the default promotes the
+ * oldest remaining runtime.
+ */
+
+/** Every runtime, oldest first. */
+export function listRuntimes(db: Db = getDb()): RuntimeRow[] {
+  return db.select().from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).all();
+}
+
+/**
+ * One runtime.
+ * @throws AppError 404 `runtime_not_found`.
+ */
+export function getRuntime(id: string, db: Db = getDb()): RuntimeRow {
+  const row = db.select().from(runtimes).where(eq(runtimes.id, id)).get();
+  if (!row) throw notFound("runtime", id);
+  return row;
+}
+
+/** The default runtime, or null when none exists. */
+export function getDefaultRuntime(db: Db = getDb()): RuntimeRow | null {
+  return db.select().from(runtimes).where(eq(runtimes.isDefault, true)).get() ?? null;
+}
+
+function assertNameFree(db: Db, name: string, exceptId?: string): void {
+  const clash = db
+    .select({ id: runtimes.id })
+    .from(runtimes)
+    .where(and(eq(runtimes.name, name), exceptId ? ne(runtimes.id, exceptId) : undefined))
+    .get();
+  if (clash) throw new AppError("runtime_name_taken", 409, `A runtime named "${name}" already exists; choose another name.`, { name: "is already used" });
+}
+
+/**
+ * Creates a runtime. `kind` + `config` were validated together by runtimeCreateSchema.
+ * @param now UTC ms.
+ * @throws AppError 409 `runtime_name_taken`.
+ */
+export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = getDb()): RuntimeRow {
+  assertNameFree(db, input.name);
+  const row: RuntimeRow = {
+    id: randomUUID(),
+    name: input.name,
+    kind: input.kind,
+    config: input.config as Record<string, unknown>,
+    isDefault: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  db.transaction((tx) => {
+    const hasDefault = tx.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.isDefault, true)).get();
+    row.isDefault = input.isDefault === true || !hasDefault;
+    if (row.isDefault) tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
+    tx.insert(runtimes).values(row).run();
+  });
+  return row;
+}
+
+/**
+ * Applies a partial update. A new `config` (or `kind`) is validated against the
+ * resulting kind; changing the kind requires a config for it.
+ * @param now UTC ms.
+ * @throws AppError 404 `runtime_not_found`, 400 `invalid_request` with `fields`,
+ *   409 `runtime_name_taken`.
+ */
+export function updateRuntime(id: string, patch: RuntimePatchInput, now: number, db: Db = getDb()): RuntimeRow {
+  const current = getRuntime(id, db);
+  const next: RuntimeRow = { ...current, updatedAt: now };
+  if (patch.name !== undefined) {
+    assertNameFree(db, patch.name, id);
+    next.name = patch.name;
+  }
+  if (patch.kind !== undefined || patch.config !== undefined) {
+    if (patch.kind !== undefined && patch.kind !== current.kind && patch.config === undefined) {
+      throw invalidRequest({ config: `is required when changing kind to ${patch.kind}` });
+    }
+    const parsed = runtimeKindConfigSchema.safeParse({ kind: patch.kind ?? current.kind, config: patch.config ?? current.config });
+    if (!parsed.success) throw invalidRequest(zodFields(parsed.error));
+    next.kind = parsed.data.kind;
+    next.config = parsed.data.config as Record<string, unknown>;
+  }
+  if (patch.isDefault === false && current.isDefault) {
+    throw invalidRequest({ isDefault: "there must be a default runtime: set isDefault on another runtime instead" });
+  }
+  if (patch.isDefault === true) next.isDefault = true;
+  db.transaction((tx) => {
+    if (next.isDefault && !current.isDefault) {
+      tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
+    }
+    tx.update(runtimes).set(next).where(eq(runtimes.id, id)).run();
+  });
+  return next;
+}
+
+/**
+ * Deletes a runtime.
+ * @param now UTC ms.
+ * @throws AppError 404 `runtime_not_found`; 409 `runtime_in_use` while a schedule names
+ *   it, or — for the default runtime — while a schedule relies on the default
+ *   (`runtimeId` null). Deleting the default promotes the oldest remaining runtime.
+ */
+export function deleteRuntime(id: string, now: number, db: Db = getDb()): void {
+  const current = getRuntime(id, db);
+  db.transaction((tx) => {
+    const named = tx.select({ n: count() }).from(schedules).where(eq(schedules.runtimeId, id)).get()!.n;
+    const viaDefault = current.isDefault ? tx.select({ n: count() }).from(schedules).where(isNull(schedules.runtimeId)).get()!.n : 0;
+    if (named + viaDefault > 0) {
+      throw new AppError(
+        "runtime_in_use",
+        409,
+        named
+          ? `${named} schedule${named === 1 ? " uses" : "s use"} runtime "${current.name}"; move ${named === 1 ? "it" : "them"} to another runtime first.`
+          : `${viaDefault} schedule${viaDefault === 1 ? " uses" : "s use"} the default runtime "${current.name}"; make another runtime the default first.`,
+        undefined,
+        { scheduleCount: named + viaDefault },
+      );
+    }
+    tx.delete(runtimes).where(eq(runtimes.id, id)).run();
+    if (current.isDefault) {
+      const heir = tx.select({ id: runtimes.id }).from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).get();
+      if (heir) tx.update(runtimes).set({ isDefault: true, updatedAt: now }).where(eq(runtimes.id, heir.id)).run();
+    }
+  });
+}
+
+/** API shape of a runtime (API.md `Runtime`). Configs hold no secrets, only env var names. */
+export function serializeRuntime(r: RuntimeRow): RuntimeDto {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    config: r.config,
+    isDefault: r.isDefault,
+    createdAt: toIso(r.createdAt)!,
+    updatedAt: toIso(r.updatedAt)!,
+  };
+}

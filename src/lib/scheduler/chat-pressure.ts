@@ -1,0 +1,35 @@
+import "server-only";
+import type { Db } from "../db/client";
+import { prepared } from "./statements";
+
+export interface PressureDecision {
+  /** True: don't start the task in this pass. */
+  hold: boolean;
+  /** UTC ms at which the hold ends whatever the chat does (null when not held). */
+  releaseAt: number | null;
+}
+
+/**
+ * Chat pressure (DESIGN.md invariant 8): while chat streams are in flight, a queued
+ * scheduled or retry task is held back, at most `delaySec` in total. The first instant
+ * it was held is stamped in `tasks.pressure_held_since` (never reset), so however often
+ * chat starts and stops, the task waits at most delaySec after that instant. `plannedAt`
+ * never changes. Manual runs are never held (the person asked for them now).
+ * @param now UTC ms. @param streams chat streams in flight (active-streams.ts).
+ */
+export function chatPressureHold(
+  db: Db,
+  task: { id: string; sourceType: string; pressureHeldSince: number | null },
+  now: number,
+  streams: number,
+  delaySec: number,
+): PressureDecision {
+  if (streams === 0 || task.sourceType === "manual") return { hold: false, releaseAt: null };
+  let since = task.pressureHeldSince;
+  if (since == null) {
+    since = now;
+    prepared(db, "UPDATE tasks SET pressure_held_since = ? WHERE id = ? AND pressure_held_since IS NULL").run(now, task.id);
+  }
+  const releaseAt = since + delaySec * 1000;
+  return now < releaseAt ? { hold: true, releaseAt } : { hold: false, releaseAt: null };
+}

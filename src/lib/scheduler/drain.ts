@@ -1,0 +1,117 @@
+import "server-only";
+import { and, asc, eq, isNull, lte, or, sql } from "drizzle-orm";
+import type { Settings } from "../config/settings";
+import type { Db } from "../db/client";
+import { schedules, tasks, type TaskRow } from "../db/schema";
+import { chatPressureHold } from "./chat-pressure";
+import { claimSlot, countRunning } from "./slot-claim";
+import { cachedQuery, prepared } from "./statements";
+import { DRAIN_BATCH } from "./tuning";
+
+/** A task this runner just moved to `running`; the caller must start it. */
+export interface ClaimedTask {
+  task: TaskRow;
+  /** Running tasks (all runners) right after the claim, this one included. */
+  concurrentAtClaim: number;
+  chatStreamsAtClaim: number;
+}
+
+export interface DrainInput {
+  db: Db;
+  /** UTC ms. */
+  now: number;
+  runnerId: string;
+  settings: Settings;
+  /** Chat streams in flight (active-streams.ts). */
+  chatStreams: number;
+}
+
+export interface DrainResult {
+  claimed: ClaimedTask[];
+  /** Tasks skipped by the fire-time re-check. */
+  skippedAtFire: number;
+  /** Earliest instant a chat-pressure hold ends (UTC ms), or null. */
+  holdUntil: number | null;
+}
+
+/**
+ * Fire-time re-check (issue 3 item 5): a queued scheduled/retry task whose schedule was
+ * paused or deleted after planning becomes `skipped` with `paused_at_fire` /
+ * `schedule_deleted` instead of starting. One statement. Returns the number skipped.
+ */
+export function skipTasksOfInactiveSchedules(db: Db, now: number): number {
+  return prepared(
+    db,
+    `UPDATE tasks SET status = 'skipped', finished_at = @now,
+       skipped_reason = CASE WHEN EXISTS (SELECT 1 FROM schedules s WHERE s.id = tasks.schedule_id)
+                             THEN 'paused_at_fire' ELSE 'schedule_deleted' END
+     WHERE status = 'queued' AND schedule_id IS NOT NULL AND source_type != 'manual'
+       AND NOT EXISTS (SELECT 1 FROM schedules s WHERE s.id = tasks.schedule_id AND s.status != 'paused')`,
+  ).run({ now }).changes;
+}
+
+/**
+ * Drain (issue 3 item 3): claims slots for queued tasks FIFO by (plannedAt, createdAt),
+ * honouring `notBefore`, chat pressure and the per-schedule serialization of overlap
+ * policies, until the cap is reached. Each claim is the single conditional UPDATE of
+ * slot-claim.ts, so several runners draining at once never exceed the cap. Synchronous:
+ * the caller starts the claimed tasks without blocking the loop.
+ */
+export function drainQueue(input: DrainInput): DrainResult {
+  const { db, now, runnerId, settings } = input;
+  const skippedAtFire = skipTasksOfInactiveSchedules(db, now);
+  const result: DrainResult = { claimed: [], skippedAtFire, holdUntil: null };
+  let running = countRunning(db);
+  if (running >= settings.maxConcurrent) return result;
+
+  const candidates = cachedQuery(db, "drain-candidates", () =>
+    db
+      .select({ task: tasks, overlapPolicy: schedules.overlapPolicy })
+      .from(tasks)
+      .leftJoin(schedules, eq(schedules.id, tasks.scheduleId))
+      .where(
+        and(
+          eq(tasks.status, "queued"),
+          or(isNull(tasks.notBefore), lte(tasks.notBefore, sql.placeholder("now"))),
+          // A schedule with a running task can't start another unless it allows overlap.
+          sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
+            SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
+        ),
+      )
+      .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt))
+      .limit(DRAIN_BATCH)
+      .prepare(),
+  ).all({ now });
+
+  const startedSchedules = new Set<string>();
+  for (const { task, overlapPolicy } of candidates) {
+    if (running >= settings.maxConcurrent) break;
+    const serialize = overlapPolicy != null && overlapPolicy !== "allow_all";
+    if (serialize && task.scheduleId && startedSchedules.has(task.scheduleId)) continue;
+    const pressure = chatPressureHold(db, task, now, input.chatStreams, settings.chatPressureDelaySec);
+    if (pressure.hold) {
+      result.holdUntil = Math.min(result.holdUntil ?? Infinity, pressure.releaseAt!);
+      continue;
+    }
+    const claimed = claimSlot(db, {
+      taskId: task.id,
+      runnerId,
+      now,
+      cap: settings.maxConcurrent,
+      defaultLeaseSec: settings.maxRunDurationSec,
+      serializePerSchedule: serialize,
+    });
+    if (!claimed) {
+      running = countRunning(db);
+      continue;
+    }
+    running += 1;
+    if (task.scheduleId) startedSchedules.add(task.scheduleId);
+    result.claimed.push({
+      task: { ...task, status: "running", runnerId, slotClaimedAt: now, startedAt: now },
+      concurrentAtClaim: running,
+      chatStreamsAtClaim: input.chatStreams,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,322 @@
+import "server-only";
+import { onStreamsEmpty, activeStreamCount } from "../chat/active-streams";
+import { getSettings } from "../config/settings";
+import type { Db } from "../db/client";
+import { processSingleton } from "../process-singleton";
+import { resolveRuntime as defaultResolveRuntime } from "../runtimes/registry";
+import { systemClock, type Clock } from "../time/clock";
+import { getSchedulerHandle, setSchedulerHandle, type SchedulerHandle } from "./control";
+import { drainQueue } from "./drain";
+import { pruneFiringMetrics } from "./firing-metrics";
+import { reapExpiredLeases } from "./lease-reaper";
+import { planDueOccurrences, type SchedulePlan } from "./occurrence-planner";
+import { recoverOrphanedTasks } from "./recovery";
+import { retryBackoffFromEnv } from "./retries";
+import { heartbeatRunner } from "./runner-registry";
+import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from "./running-tasks";
+import { prepared } from "./statements";
+import { launchTask, type LaunchClaim, type RuntimeResolver } from "./task-launcher";
+import { CANCEL_WAIT_MS, HEARTBEAT_INTERVAL_MS, MAX_SLEEP_MS, METRICS_PRUNE_INTERVAL_MS, PLAN_ERROR_BACKOFF_MS } from "./tuning";
+
+export interface SchedulerLoopOptions {
+  db: Db;
+  clock: Clock;
+  runnerId: string;
+  /** Default: resolveRuntime of src/lib/runtimes/registry.ts. Tests pass a test runtime. */
+  resolveRuntime?: RuntimeResolver;
+  /** Retry backoff per attempt, ms. Default: AGENTCRON_RETRY_BACKOFF_SEC or 1 m / 5 m / 15 m. */
+  retryBackoffMs?: readonly number[];
+  /**
+   * Arm real-time timers (the wake timer and the heartbeat interval). Default true.
+   * Tests driving a fake clock pass false and call runPass()/heartbeat() themselves;
+   * pokes (task finished, chat streams empty) still run a pass.
+   */
+  timers?: boolean;
+}
+
+/** What one pass did (tests and logs). */
+export interface PassReport {
+  at: number;
+  reaped: string[];
+  recovered: number;
+  plans: SchedulePlan[];
+  claimed: string[];
+  skippedAtFire: number;
+  /** UTC ms of the next armed wake. */
+  nextWakeAt: number;
+  errors: string[];
+}
+
+/**
+ * One process's scheduler loop (DESIGN.md "Scheduler loop"). Each pass: (1) reap expired
+ * leases and recover dead runners' tasks, (2) plan due occurrences, (3) drain the queue
+ * and start claimed tasks without blocking, (4) prune old metrics hourly and arm the next
+ * wake at the earliest of: next due occurrence, a queued task's notBefore, a lease
+ * expiry, a chat-pressure release, the next prune. Pokes (schedule saved, task finished,
+ * chat streams empty) run a pass at once; there is no fixed poll. Passes are synchronous
+ * (better-sqlite3), so two never interleave in one process. A failing phase, schedule or
+ * task is logged and isolated; the loop goes on.
+ */
+export class SchedulerLoop implements SchedulerHandle {
+  readonly runnerId: string;
+  readonly db: Db;
+  readonly clock: Clock;
+  private readonly resolveRuntime: RuntimeResolver;
+  private readonly retryBackoffMs: readonly number[];
+  private readonly timers: boolean;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private pokePending = false;
+  private inPass = false;
+  private passAgain = false;
+  private halted = false;
+  private stopping = false;
+  private lastPruneAt = Number.NEGATIVE_INFINITY;
+  /** scheduleId → UTC ms before which its planning is not retried (it threw). */
+  private readonly planBackoff = new Map<string, number>();
+  private unsubscribeStreams: (() => void) | null = null;
+  lastPass: PassReport | null = null;
+  passCount = 0;
+
+  constructor(opts: SchedulerLoopOptions) {
+    this.db = opts.db;
+    this.clock = opts.clock;
+    this.runnerId = opts.runnerId;
+    this.resolveRuntime = opts.resolveRuntime ?? defaultResolveRuntime;
+    this.retryBackoffMs = opts.retryBackoffMs ?? retryBackoffFromEnv();
+    this.timers = opts.timers ?? true;
+  }
+
+  /** First pass (recovery of orphans, catch-up planning, drain of what is queued), then timers. */
+  start(): void {
+    this.runPass();
+    this.unsubscribeStreams = onStreamsEmpty(() => this.poke("chat_streams_empty"));
+    if (this.timers) {
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
+      this.heartbeatTimer.unref?.();
+    }
+  }
+
+  /** Runs a pass soon (coalesced: several pokes in one tick make one pass). */
+  poke(_reason: string): void {
+    if (this.halted || this.pokePending) return;
+    this.pokePending = true;
+    setImmediate(() => {
+      this.pokePending = false;
+      if (!this.halted) this.runPass();
+    });
+  }
+
+  /**
+   * Liveness tick: stamps this runner's heartbeat, samples RSS for running tasks' peaks,
+   * aborts local runs whose task left `running` elsewhere (cancelled or recovered by
+   * another runner), and recovers dead runners' tasks.
+   */
+  heartbeat(): void {
+    if (this.halted) return;
+    const now = this.clock.now();
+    try {
+      heartbeatRunner(this.db, this.runnerId, now);
+      sampleRss();
+      this.abortTasksLostElsewhere();
+      if (recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs) > 0) this.poke("recovered");
+    } catch (err) {
+      console.error(`[agentcron] runner ${this.runnerId}: heartbeat failed`, err);
+    }
+  }
+
+  private abortTasksLostElsewhere(): void {
+    const mine = runningTasksOf(this.runnerId);
+    if (!mine.length) return;
+    const stmt = prepared(this.db, "SELECT status, runner_id AS runnerId FROM tasks WHERE id = ?");
+    for (const entry of mine) {
+      const row = stmt.get(entry.taskId) as { status: string; runnerId: string | null } | undefined;
+      if (!row || row.status !== "running" || row.runnerId !== this.runnerId) abortRunningTask(entry.taskId, "cancelled");
+    }
+  }
+
+  /** One pass now. Synchronous; claimed tasks start in the background. */
+  runPass(): PassReport | null {
+    if (this.halted) return null;
+    if (this.inPass) {
+      this.passAgain = true;
+      return this.lastPass;
+    }
+    this.inPass = true;
+    try {
+      let report: PassReport;
+      do {
+        this.passAgain = false;
+        report = this.pass();
+      } while (this.passAgain && !this.halted);
+      return report;
+    } finally {
+      this.inPass = false;
+    }
+  }
+
+  private pass(): PassReport {
+    const now = this.clock.now();
+    const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, errors: [] };
+    const phase = (name: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        report.errors.push(`${name}: ${(err as Error)?.message ?? String(err)}`);
+        console.error(`[agentcron] scheduler ${name} failed`, err);
+      }
+    };
+    let holdUntil: number | null = null;
+    phase("heartbeat", () => heartbeatRunner(this.db, this.runnerId, now));
+    phase("reap", () => {
+      report.reaped = reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs);
+    });
+    phase("recover", () => {
+      report.recovered = recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs);
+    });
+    phase("plan", () => {
+      for (const [id, until] of this.planBackoff) if (until <= now) this.planBackoff.delete(id);
+      const res = planDueOccurrences(this.db, now, this.retryBackoffMs, new Set(this.planBackoff.keys()));
+      report.plans = res.plans;
+      for (const id of res.failed) this.planBackoff.set(id, now + PLAN_ERROR_BACKOFF_MS);
+      for (const plan of res.plans) for (const id of plan.cancelledRunning) abortRunningTask(id, "cancelled");
+    });
+    phase("drain", () => {
+      const settings = getSettings(this.db);
+      const res = drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount() });
+      report.skippedAtFire = res.skippedAtFire;
+      holdUntil = res.holdUntil;
+      for (const claim of res.claimed) {
+        this.launch(claim);
+        report.claimed.push(claim.task.id);
+      }
+    });
+    phase("prune", () => {
+      if (now - this.lastPruneAt >= METRICS_PRUNE_INTERVAL_MS) {
+        pruneFiringMetrics(this.db, now);
+        this.lastPruneAt = now;
+      }
+    });
+    phase("arm", () => {
+      report.nextWakeAt = this.computeWake(now, holdUntil);
+      this.arm(report.nextWakeAt, now);
+    });
+    this.lastPass = report;
+    this.passCount += 1;
+    return report;
+  }
+
+  private computeWake(now: number, holdUntil: number | null): number {
+    let wake = Math.min(now + MAX_SLEEP_MS, this.lastPruneAt + METRICS_PRUNE_INTERVAL_MS);
+    if (holdUntil != null) wake = Math.min(wake, holdUntil);
+    const due = prepared(
+      this.db,
+      "SELECT id, next_fire_at AS nextFireAt FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL ORDER BY next_fire_at LIMIT ?",
+    ).all(this.planBackoff.size + 1) as { id: string; nextFireAt: number }[];
+    for (const s of due) {
+      const backoff = this.planBackoff.get(s.id);
+      if (backoff != null) {
+        wake = Math.min(wake, backoff);
+        continue;
+      }
+      wake = Math.min(wake, s.nextFireAt);
+      break;
+    }
+    const nb = prepared(this.db, "SELECT MIN(not_before) AS t FROM tasks WHERE status = 'queued' AND not_before > ?").get(now) as { t: number | null };
+    if (nb.t != null) wake = Math.min(wake, nb.t);
+    const lease = prepared(this.db, "SELECT MIN(lease_expires_at) AS t FROM tasks WHERE status = 'running' AND runner_id = ?").get(this.runnerId) as {
+      t: number | null;
+    };
+    if (lease.t != null) wake = Math.min(wake, lease.t);
+    return wake;
+  }
+
+  private arm(wakeAt: number, now: number): void {
+    if (!this.timers || this.halted) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const delay = Math.min(Math.max(0, wakeAt - now), 2 ** 31 - 1);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.runPass();
+    }, delay);
+    this.wakeTimer.unref?.();
+  }
+
+  /** Starts a task this runner claimed (drain, Run now, rerun). */
+  launch(claim: LaunchClaim): RunningTask {
+    return launchTask(
+      {
+        db: this.db,
+        clock: this.clock,
+        runnerId: this.runnerId,
+        resolveRuntime: this.resolveRuntime,
+        retryBackoffMs: this.retryBackoffMs,
+        isStopping: () => this.stopping,
+        onFinished: () => this.poke("task_finished"),
+      },
+      claim,
+    );
+  }
+
+  /** Resolves when every run this runner started has ended and been written. */
+  async idle(): Promise<void> {
+    let mine = runningTasksOf(this.runnerId);
+    while (mine.length) {
+      await Promise.all(mine.map((t) => t.done));
+      mine = runningTasksOf(this.runnerId);
+    }
+  }
+
+  /**
+   * Stops timers, pokes and heartbeats, leaving running tasks alone: what a frozen or
+   * crashed process looks like to the other runners (tests simulate crashes with it).
+   */
+  halt(): void {
+    this.halted = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.wakeTimer = this.heartbeatTimer = null;
+    this.unsubscribeStreams?.();
+    this.unsubscribeStreams = null;
+  }
+
+  /**
+   * Clean shutdown: halts the loop, aborts this runner's runs (the runtimes kill their
+   * process trees) and waits for them up to CANCEL_WAIT_MS. Their rows stay `running`
+   * on purpose: the next runner recovers them as `runtime_recovery` and retries them.
+   */
+  async stop(): Promise<void> {
+    this.halt();
+    this.stopping = true;
+    const mine = runningTasksOf(this.runnerId);
+    for (const t of mine) abortRunningTask(t.taskId, "shutdown");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(mine.map((t) => t.done)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CANCEL_WAIT_MS);
+        timer.unref?.();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (getSchedulerLoop() === this) setSchedulerLoop(null);
+    if (getSchedulerHandle() === this) setSchedulerHandle(null);
+  }
+}
+
+const loopSlot = () => processSingleton<{ loop: SchedulerLoop | null }>("scheduler-loop", () => ({ loop: null }));
+
+/** The scheduler loop running in this process (Run now and cancel use it), or null. */
+export function getSchedulerLoop(): SchedulerLoop | null {
+  return loopSlot().loop;
+}
+
+/** Installs the process's loop (startScheduler). */
+export function setSchedulerLoop(loop: SchedulerLoop | null): void {
+  loopSlot().loop = loop;
+}
+
+/** The scheduler's clock (the injected one once it runs, else the system clock): routes share its notion of now. */
+export function schedulerClock(): Clock {
+  return getSchedulerLoop()?.clock ?? systemClock;
+}

@@ -1,0 +1,254 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { and, eq, inArray } from "drizzle-orm";
+import { DEFAULT_MAX_TURNS } from "../db/constants";
+import type { Db } from "../db/client";
+import { schedules, tasks, type ScheduleRow, type TaskRow } from "../db/schema";
+import { recordEvent } from "../events/log";
+import { CronError, nextOccurrence } from "../schedules/cron";
+import { selectOccurrences, type CatchUpSelection } from "./catch-up";
+import { fallbackSample } from "./firing-metrics";
+import { decideOverlap } from "./overlap-policy";
+import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from "./statements";
+import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
+import { PLAN_BATCH } from "./tuning";
+
+export interface SchedulePlan {
+  scheduleId: string;
+  /** Tasks inserted as queued. */
+  queued: number;
+  /** Occurrences inserted as `skipped` (overlap). */
+  skipped: number;
+  /** Occurrences counted in this pass's `missed_occurrences` event. */
+  missed: number;
+  /** Running tasks cancelled by `cancel_other`; the caller aborts the local ones. */
+  cancelledRunning: string[];
+}
+
+export interface PlanPassResult {
+  plans: SchedulePlan[];
+  /** Schedules whose planning threw (isolated, logged); the loop backs them off. */
+  failed: string[];
+}
+
+/** Root task of one occurrence, copied from its schedule at planning (budgets, lease, attempts). */
+export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, status: "queued" | "skipped"): TaskRow {
+  return {
+    id: randomUUID(),
+    scheduleId: s.id,
+    runtimeId: s.runtimeId,
+    title: s.name,
+    prompt: s.prompt,
+    status,
+    sourceType: "scheduled",
+    plannedAt,
+    attempt: 1,
+    maxAttempts: s.maxAttempts,
+    parentTaskId: null,
+    notBefore: null,
+    maxTurns: s.maxTurns ?? DEFAULT_MAX_TURNS,
+    maxRunDurationSec: s.maxRunDurationSec,
+    turnCount: 0,
+    slotClaimedAt: null,
+    leaseExpiresAt: null,
+    heartbeatAt: null,
+    runnerId: null,
+    startedAt: null,
+    finishedAt: status === "skipped" ? now : null,
+    failureReason: null,
+    error: null,
+    result: null,
+    sessionId: null,
+    skippedReason: status === "skipped" ? "overlap" : null,
+    forced: false,
+    pressureHeldSince: null,
+    inputTokens: null,
+    outputTokens: null,
+    costUsd: null,
+    createdAt: now,
+  };
+}
+
+/** Ids of due active schedules (status active, nextFireAt ≤ now), earliest first. */
+export function dueScheduleIds(db: Db, now: number): string[] {
+  return (
+    prepared(db, "SELECT id FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at").all(now) as {
+      id: string;
+    }[]
+  ).map((r) => r.id);
+}
+
+/** A schedule's queued and running tasks (tasks_schedule_status_idx). */
+function activeTasksOf(db: Db, scheduleId: string) {
+  const rows = prepared(
+    db,
+    `SELECT id, status, runner_id AS runnerId FROM tasks
+     WHERE status IN ('queued', 'running') AND schedule_id = ?`,
+  ).all(scheduleId) as { id: string; status: string; runnerId: string | null }[];
+  return {
+    queued: rows.filter((r) => r.status === "queued").map((r) => r.id),
+    running: rows.filter((r) => r.status === "running"),
+  };
+}
+
+/**
+ * Plans one schedule's due occurrences in ONE transaction (issue 3 item 2): catch-up
+ * policy over (lastPlannedAt, min(now, expiresAt)], overlap policy per occurrence, root
+ * tasks inserted with `INSERT … ON CONFLICT DO NOTHING` on the occurrence unique index
+ * (invariant 1: a second runner or a re-run pass inserts nothing), missed occurrences
+ * as one `missed_occurrences` event, then `lastPlannedAt`/`nextFireAt`/`firingCount`/
+ * `lastFiredAt` advanced — next fire computed before anything runs (invariant 6).
+ * `maxFirings` completes and `expiresAt` expires the schedule. The schedule row is
+ * re-read inside the (IMMEDIATE) transaction, so a pause or a concurrent runner's pass
+ * is seen. Returns null when nothing was due anymore.
+ * @throws CronError for a bad expression (the caller pauses the schedule).
+ */
+export function planSchedule(db: Db, scheduleId: string, now: number, retryBackoffMs: readonly number[]): SchedulePlan | null {
+  return db.transaction(
+    (tx) => {
+      const s = selectScheduleById(db, scheduleId);
+      if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
+      const from = s.lastPlannedAt ?? s.createdAt;
+      const upTo = s.expiresAt != null ? Math.min(now, s.expiresAt) : now;
+      const selection: CatchUpSelection = upTo > from ? selectOccurrences(s, from, upTo, now, s.nextFireAt) : { fire: [], missed: null, watermark: Math.max(from, upTo) };
+      const plan: SchedulePlan = { scheduleId, queued: 0, skipped: 0, missed: selection.missed?.count ?? 0, cancelledRunning: [] };
+
+      let firingCount = s.firingCount;
+      let watermark = selection.watermark;
+      let lastFiredAt = s.lastFiredAt;
+      for (const plannedAt of selection.fire) {
+        if (s.maxFirings != null && firingCount >= s.maxFirings) {
+          watermark = Math.max(from, plannedAt - 1);
+          break;
+        }
+        const active = activeTasksOf(db, s.id);
+        const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
+        if (decision.skipQueued.length) {
+          tx.update(tasks)
+            .set({ status: "skipped", skippedReason: "cancelled_by_overlap", finishedAt: now })
+            .where(and(inArray(tasks.id, decision.skipQueued), eq(tasks.status, "queued")))
+            .run();
+        }
+        for (const r of active.running) {
+          if (!decision.cancelRunning.includes(r.id)) continue;
+          const row = selectTaskById(db, r.id)!;
+          const outcome = outcomeWithoutRun(row, "cancelled", "aborted", "Cancelled by a newer occurrence (overlap policy cancel_other)");
+          // Nested transaction = savepoint on the same connection; the guard is the runner holding it.
+          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: fallbackSample(0), retryBackoffMs });
+          if (res.written) plan.cancelledRunning.push(r.id);
+        }
+        const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
+        const inserted = insertTaskIfAbsent(db, row);
+        if (!inserted) continue;
+        if (decision.queue) {
+          plan.queued += 1;
+          firingCount += 1;
+          lastFiredAt = plannedAt;
+        } else {
+          plan.skipped += 1;
+        }
+      }
+
+      if (selection.missed) {
+        const m = selection.missed;
+        recordEvent(tx, {
+          kind: "missed_occurrences",
+          scheduleId: s.id,
+          message: `${m.approximate ? "About " : ""}${m.count} occurrence${m.count === 1 ? "" : "s"} missed between ${new Date(m.fromExclusive).toISOString()} and ${new Date(m.toInclusive).toISOString()} (catch-up policy ${s.catchUpPolicy})`,
+          data: { count: m.count, approximate: m.approximate, from: m.fromExclusive, to: m.toInclusive, catchUpPolicy: s.catchUpPolicy },
+          createdAt: now,
+        });
+      }
+
+      const patch: Partial<ScheduleRow> = { lastPlannedAt: watermark, firingCount, lastFiredAt, updatedAt: now };
+      const next =
+        selection.nextAfterWatermark !== undefined && selection.watermark === watermark
+          ? selection.nextAfterWatermark
+          : nextOccurrence(s.cronExpression, s.timezone, watermark);
+      patch.nextFireAt = next;
+      if (s.maxFirings != null && firingCount >= s.maxFirings) {
+        patch.status = "completed";
+        patch.nextFireAt = null;
+        recordEvent(tx, { kind: "schedule_completed", scheduleId: s.id, message: `Completed after ${firingCount} firings (maxFirings)`, createdAt: now });
+      } else if (next == null || (s.expiresAt != null && next > s.expiresAt)) {
+        patch.status = "expired";
+        patch.nextFireAt = null;
+        recordEvent(tx, {
+          kind: "schedule_expired",
+          scheduleId: s.id,
+          message: next == null ? "Expired: the cron expression has no further occurrence" : `Expired: no occurrence before expiresAt ${new Date(s.expiresAt!).toISOString()}`,
+          createdAt: now,
+        });
+      }
+      prepared(
+        db,
+        `UPDATE schedules SET last_planned_at = @lastPlannedAt, next_fire_at = @nextFireAt, firing_count = @firingCount,
+           last_fired_at = @lastFiredAt, status = @status, updated_at = @updatedAt WHERE id = @id`,
+      ).run({ ...patch, status: patch.status ?? s.status, id: s.id });
+      return plan;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/**
+ * Pauses a schedule whose stored cron can't be evaluated (invariant 6: paused with a
+ * reason instead of hot-looping), with an `invalid_cron` event, in one transaction.
+ */
+export function pauseForInvalidCron(db: Db, scheduleId: string, err: CronError, now: number): void {
+  db.transaction((tx) => {
+    const res = tx
+      .update(schedules)
+      .set({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null, updatedAt: now })
+      .where(and(eq(schedules.id, scheduleId), eq(schedules.status, "active")))
+      .run();
+    if (res.changes) {
+      recordEvent(tx, { kind: "invalid_cron", scheduleId, message: `Paused: ${err.message}`, data: { field: err.field }, createdAt: now });
+    }
+  });
+}
+
+/**
+ * Plans every due schedule, each isolated: a bad cron pauses its schedule, any other
+ * error is logged with the schedule id and reported in `failed`; the pass goes on.
+ * `skip` lists schedules to leave alone this pass (error backoff). Schedules are
+ * planned PLAN_BATCH at a time in one IMMEDIATE transaction, each in its own savepoint
+ * (a nested better-sqlite3 transaction), so a failure rolls back only its schedule while
+ * 10,000 due schedules cost 200 commits instead of 10,000.
+ */
+export function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly number[], skip: ReadonlySet<string> = new Set()): PlanPassResult {
+  const result: PlanPassResult = { plans: [], failed: [] };
+  const due = dueScheduleIds(db, now).filter((id) => !skip.has(id));
+  for (let i = 0; i < due.length; i += PLAN_BATCH) {
+    const batch = due.slice(i, i + PLAN_BATCH);
+    const planBatch = () => {
+      for (const id of batch) {
+        try {
+          const plan = planSchedule(db, id, now, retryBackoffMs);
+          if (plan) result.plans.push(plan);
+        } catch (err) {
+          if (err instanceof CronError) {
+            console.error(`[agentcron] schedule ${id}: ${err.message}; pausing it`);
+            try {
+              pauseForInvalidCron(db, id, err, now);
+              continue;
+            } catch (pauseErr) {
+              console.error(`[agentcron] schedule ${id}: could not pause`, pauseErr);
+            }
+          } else {
+            console.error(`[agentcron] schedule ${id}: planning failed`, err);
+          }
+          result.failed.push(id);
+        }
+      }
+    };
+    try {
+      db.transaction(planBatch, { behavior: "immediate" });
+    } catch (err) {
+      // The batch's commit itself failed (e.g. the disk is full): nothing of it was planned.
+      console.error(`[agentcron] planning batch failed`, err);
+      result.failed.push(...batch);
+    }
+  }
+  return result;
+}

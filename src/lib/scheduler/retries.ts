@@ -1,0 +1,80 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { RETRYABLE_FAILURE_REASONS } from "../db/constants";
+import { tasks, type TaskRow } from "../db/schema";
+import { recordEvent, type DbOrTx } from "../events/log";
+import type { TaskOutcome } from "../runtimes/task-executor";
+import { DEFAULT_RETRY_BACKOFF_MS } from "./tuning";
+
+/**
+ * Retry backoff per attempt in ms: `AGENTCRON_RETRY_BACKOFF_SEC` ("60,300,900") when
+ * set and valid, else 1 m / 5 m / 15 m (DESIGN.md "Policies" → retries).
+ */
+export function retryBackoffFromEnv(): readonly number[] {
+  const raw = process.env.AGENTCRON_RETRY_BACKOFF_SEC;
+  if (!raw) return DEFAULT_RETRY_BACKOFF_MS;
+  const values = raw.split(",").map((v) => Number(v.trim()));
+  if (!values.length || values.some((v) => !Number.isFinite(v) || v < 0)) {
+    console.warn(`[agentcron] AGENTCRON_RETRY_BACKOFF_SEC=${JSON.stringify(raw)} is not a list of seconds; using 60,300,900.`);
+    return DEFAULT_RETRY_BACKOFF_MS;
+  }
+  return values.map((v) => Math.round(v * 1000));
+}
+
+/** Backoff before attempt `failedAttempt + 1`, ms (the last value repeats). */
+export function backoffFor(failedAttempt: number, backoffMs: readonly number[]): number {
+  return backoffMs[Math.min(Math.max(failedAttempt, 1), backoffMs.length) - 1] ?? 0;
+}
+
+/**
+ * Creates the retry of a failed task inside the terminal write's transaction when the
+ * failure is infrastructure-shaped (`lease_expired`, `runtime_recovery`, `timeout`,
+ * `rate_limited`, `network`) and `attempt < maxAttempts`. The child has `attempt + 1`,
+ * `parentTaskId`, the parent's occurrence (`plannedAt`, outside the root unique index),
+ * `notBefore = now + backoff`, and the parent's session id so the runtime can resume it.
+ * Returns the child, or null when no retry is due.
+ * @param now UTC ms.
+ */
+export function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: TaskOutcome, now: number, backoffMs: readonly number[]): TaskRow | null {
+  if (outcome.status !== "failed" || !outcome.failureReason) return null;
+  if (!RETRYABLE_FAILURE_REASONS.includes(outcome.failureReason)) return null;
+  if (parent.attempt >= parent.maxAttempts) return null;
+  const notBefore = now + backoffFor(parent.attempt, backoffMs);
+  const child: TaskRow = {
+    ...parent,
+    id: randomUUID(),
+    status: "queued",
+    sourceType: "retry",
+    attempt: parent.attempt + 1,
+    parentTaskId: parent.id,
+    notBefore,
+    turnCount: 0,
+    slotClaimedAt: null,
+    leaseExpiresAt: null,
+    heartbeatAt: null,
+    runnerId: null,
+    startedAt: null,
+    finishedAt: null,
+    failureReason: null,
+    error: null,
+    result: null,
+    sessionId: outcome.sessionId ?? parent.sessionId,
+    skippedReason: null,
+    forced: false,
+    pressureHeldSince: null,
+    inputTokens: null,
+    outputTokens: null,
+    costUsd: null,
+    createdAt: now,
+  };
+  tx.insert(tasks).values(child).run();
+  recordEvent(tx, {
+    kind: "task_retried",
+    scheduleId: parent.scheduleId,
+    taskId: child.id,
+    message: `Attempt ${child.attempt} of ${parent.maxAttempts} after ${outcome.failureReason}, not before ${new Date(notBefore).toISOString()}`,
+    data: { parentTaskId: parent.id, attempt: child.attempt, failureReason: outcome.failureReason, notBefore },
+    createdAt: now,
+  });
+  return child;
+}

@@ -1,0 +1,71 @@
+import "server-only";
+import type { Db } from "../db/client";
+import { prepared } from "./statements";
+
+/**
+ * Claiming a slot (DESIGN.md invariant 3): ONE conditional UPDATE moves a task from
+ * `queued` to `running` only while the number of running tasks is below the cap. Every
+ * running task counts (scheduled, retry and manual); `changes = 0` means "stay queued".
+ * SQLite serializes writers, so the COUNT in the WHERE and the write are one atomic step,
+ * across connections and processes sharing the file. Never check-then-act.
+ *
+ * The same statement stamps the lease: `leaseExpiresAt = now + maxRunDurationSec·1000`
+ * with the task's own maxRunDurationSec (copied from its schedule at planning) or the
+ * global default.
+ *
+ * `serializePerSchedule`: unless the schedule's overlap policy is `allow_all`, a task is not
+ * started while another task of the same schedule runs (buffer_one/buffer_all queue behind it).
+ */
+const CLAIM_SQL = `
+UPDATE tasks SET
+  status = 'running', slot_claimed_at = @now, started_at = @now, heartbeat_at = @now,
+  lease_expires_at = @now + COALESCE(max_run_duration_sec, @defaultLeaseSec) * 1000,
+  runner_id = @runnerId, pressure_held_since = NULL, forced = @forced
+WHERE id = @taskId AND status = 'queued'
+  AND (not_before IS NULL OR not_before <= @now)
+  AND (@forced = 1 OR (SELECT COUNT(*) FROM tasks WHERE status = 'running') < @cap)
+  AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))`;
+
+export interface ClaimInput {
+  taskId: string;
+  runnerId: string;
+  /** UTC ms. */
+  now: number;
+  /** maxConcurrent (settings). */
+  cap: number;
+  /** Global lease length in seconds for tasks without their own maxRunDurationSec. */
+  defaultLeaseSec: number;
+  /** Don't start while another task of the same schedule runs (overlap policy ≠ allow_all). */
+  serializePerSchedule?: boolean;
+  /** Run now `?force=true`: the cap is not checked and the task is stamped `forced`. */
+  force?: boolean;
+}
+
+/**
+ * Tries to claim a slot for one queued task. Returns true when this call moved it to
+ * `running` (the caller must then start it), false when it stays queued (cap full,
+ * notBefore in the future, already claimed, or its schedule is busy).
+ */
+export function claimSlot(db: Db, input: ClaimInput): boolean {
+  const info = prepared(db, CLAIM_SQL).run({
+    taskId: input.taskId,
+    runnerId: input.runnerId,
+    now: input.now,
+    cap: input.cap,
+    defaultLeaseSec: input.defaultLeaseSec,
+    serialize: input.serializePerSchedule ? 1 : 0,
+    forced: input.force ? 1 : 0,
+  });
+  return info.changes === 1;
+}
+
+/** Number of tasks holding a slot right now (status `running`, every runner). */
+export function countRunning(db: Db): number {
+  return (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n;
+}
+
+/** Number of queued tasks. */
+export function countQueued(db: Db): number {
+  return (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued'").get() as { n: number }).n;
+}

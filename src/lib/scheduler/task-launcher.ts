@@ -1,0 +1,110 @@
+import "server-only";
+import type { Db } from "../db/client";
+import type { TaskRow } from "../db/schema";
+import type { ResolvedRuntime } from "../runtimes/registry";
+import { executeTask, type TaskOutcome } from "../runtimes/task-executor";
+import type { Clock } from "../time/clock";
+import { startLagMonitor } from "./firing-metrics";
+import { firingSampleFor, registerRunningTask, sampleRss, unregisterRunningTask, type RunningTask } from "./running-tasks";
+import { countRunning } from "./slot-claim";
+import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
+
+/** Turns a task's runtime id (null = the default runtime) into a runnable runtime; throws when none. */
+export type RuntimeResolver = (db: Db, runtimeId: string | null) => ResolvedRuntime;
+
+export interface LaunchContext {
+  db: Db;
+  clock: Clock;
+  runnerId: string;
+  resolveRuntime: RuntimeResolver;
+  retryBackoffMs: readonly number[];
+  /** True while the runner shuts down: runs end without a terminal write (recovery retries them). */
+  isStopping(): boolean;
+  /** Called after the terminal write (the loop pokes itself: a slot freed). */
+  onFinished(taskId: string): void;
+}
+
+export interface LaunchClaim {
+  /** The claimed task (status running, runnerId = ctx.runnerId). */
+  task: TaskRow;
+  concurrentAtClaim: number;
+  chatStreamsAtClaim: number;
+}
+
+async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Promise<TaskOutcome> {
+  let resolved: ResolvedRuntime;
+  try {
+    resolved = ctx.resolveRuntime(ctx.db, task.runtimeId);
+  } catch (err) {
+    // No runnable runtime (none configured, deleted, bad config): fail the task clearly, never the loop.
+    return outcomeWithoutRun(task, "failed", "runtime_missing_executable", `No runtime to run this task: ${(err as Error)?.message ?? String(err)}`);
+  }
+  return executeTask({
+    db: ctx.db,
+    taskId: task.id,
+    runtime: resolved.runtime,
+    prompt: task.prompt,
+    maxTurns: task.maxTurns,
+    cwd: resolved.cwd,
+    env: resolved.env,
+    resumeSessionId: task.sessionId,
+    signal,
+    clock: ctx.clock,
+  });
+}
+
+/**
+ * Starts a claimed task without blocking the caller: registers its AbortController in
+ * the running-tasks registry, runs it through its runtime (executeTask), then writes
+ * the terminal state with the `status='running' AND runnerId=me` guard (terminal-write.ts)
+ * and calls `onFinished`. Never throws; errors are logged with the task id.
+ */
+export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask {
+  const { task } = claim;
+  const controller = new AbortController();
+  let markDone!: () => void;
+  const entry: RunningTask = {
+    taskId: task.id,
+    runnerId: ctx.runnerId,
+    controller,
+    done: new Promise<void>((resolve) => (markDone = resolve)),
+    lag: startLagMonitor(),
+    peakRssBytes: process.memoryUsage.rss(),
+    chatStreamsAtClaim: claim.chatStreamsAtClaim,
+    concurrentAtClaim: claim.concurrentAtClaim,
+  };
+  registerRunningTask(entry);
+  void (async () => {
+    let outcome: TaskOutcome;
+    try {
+      outcome = await run(ctx, task, controller.signal);
+    } catch (err) {
+      outcome = outcomeWithoutRun(task, "failed", "agent_error", `The run failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+    try {
+      sampleRss();
+      if (!ctx.isStopping()) {
+        finishRunningTask(ctx.db, {
+          taskId: task.id,
+          guardRunnerId: ctx.runnerId,
+          outcome,
+          now: ctx.clock.now(),
+          sample: firingSampleFor(task.id, countRunning(ctx.db)),
+          retryBackoffMs: ctx.retryBackoffMs,
+        });
+      }
+    } catch (err) {
+      console.error(`[agentcron] task ${task.id}: terminal write failed`, err);
+    } finally {
+      entry.lag?.disable();
+      unregisterRunningTask(task.id);
+      markDone();
+      try {
+        ctx.onFinished(task.id);
+      } catch (err) {
+        console.error(`[agentcron] task ${task.id}: onFinished failed`, err);
+      }
+    }
+  })();
+  return entry;
+}

@@ -1,0 +1,46 @@
+/**
+ * The scheduler's tuning constants, in one place. Durations are milliseconds unless the
+ * name says otherwise. Rules come from DESIGN.md "Scheduler loop" and "Policies".
+ */
+
+/** How often a runner stamps `runners.heartbeatAt` (liveness). */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** A runner whose heartbeat is older than this is dead; its running tasks are recovered. */
+export const RUNNER_STALE_MS = 30_000;
+
+/** Retry backoff per attempt (1 m, 5 m, 15 m; the last value repeats). Override: AGENTCRON_RETRY_BACKOFF_SEC="60,300,900". */
+export const DEFAULT_RETRY_BACKOFF_MS: readonly number[] = [60_000, 300_000, 900_000];
+
+/** catchUpPolicy `all`: at most this many occurrences are planned per schedule per pass. */
+export const CATCH_UP_ALL_MAX_PER_PASS = 100;
+/**
+ * Missed occurrences are counted by enumeration up to this many, then extrapolated from
+ * the mean interval, so a per-second schedule after a day down costs 1,000 steps, not 86,400.
+ */
+export const MISSED_COUNT_ENUMERATION_CAP = 1_000;
+/** catchUpPolicy `skip`: the newest due occurrence still fires when it is at most this late. */
+export const ON_TIME_GRACE_MS = 60_000;
+
+/** Generic failures in a row that auto-pause a schedule. */
+export const FAILURE_STREAK_PAUSE_AT = 3;
+/** Turn-budget breaches in a row that auto-pause a schedule. */
+export const TURN_BREACH_STREAK_PAUSE_AT = 5;
+/** Breaches within this many cron intervals after a `maxTurns` edit are forgiven. */
+export const TURN_BREACH_GRACE_INTERVALS = 2;
+/** avgTurnsPerFiring = OLD_WEIGHT · previous + (1 − OLD_WEIGHT) · this firing's turns. */
+export const AVG_TURNS_EMA_OLD_WEIGHT = 0.7;
+
+/** Firing metrics older than this are pruned. */
+export const METRICS_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** How often old firing metrics are pruned. */
+export const METRICS_PRUNE_INTERVAL_MS = 3600 * 1000;
+/** The longest the loop sleeps when nothing is due (a safety net, not a poll that does work). */
+export const MAX_SLEEP_MS = 3600 * 1000;
+/** How long cancel waits for a running task's runtime to stop before writing `cancelled` itself. */
+export const CANCEL_WAIT_MS = 10_000;
+/** A schedule whose planning threw (not a bad cron) is left alone this long before the next try. */
+export const PLAN_ERROR_BACKOFF_MS = 60_000;
+/** Queued tasks examined per drain. */
+export const DRAIN_BATCH = 200;
+/** Due schedules planned per transaction (each in its own savepoint). */
+export const PLAN_BATCH = 50;

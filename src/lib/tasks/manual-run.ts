@@ -1,0 +1,160 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { getSettings } from "../config/settings";
+import { DEFAULT_MAX_TURNS } from "../db/constants";
+import type { Db } from "../db/client";
+import type { TaskRow } from "../db/schema";
+import { AppError } from "../errors";
+import { recordEvent } from "../events/log";
+import { activeStreamCount } from "../chat/active-streams";
+import { getSchedulerLoop, type SchedulerLoop } from "../scheduler/loop";
+import { claimSlot, countRunning } from "../scheduler/slot-claim";
+import { estimateSlotEtaSec } from "../scheduler/slot-eta";
+import { insertTaskIfAbsent, selectTaskById } from "../scheduler/statements";
+import { getSchedule, assertScheduleActive } from "../schedules/service";
+import { getTask } from "./queries";
+
+/** What a manual task copies from its schedule or from the task it reruns. */
+export interface ManualTaskTemplate {
+  scheduleId: string | null;
+  runtimeId: string | null;
+  title: string;
+  prompt: string;
+  maxTurns: number;
+  maxRunDurationSec: number | null;
+  maxAttempts: number;
+}
+
+export interface ManualRun {
+  taskId: string;
+  /** True when the run bypassed a full cap (`?force=true`). */
+  forced: boolean;
+}
+
+/**
+ * The process's scheduler loop, which owns the runner id and starts the run.
+ * @throws AppError 503 `scheduler_not_ready` before boot.
+ */
+export function requireSchedulerLoop(): SchedulerLoop {
+  const loop = getSchedulerLoop();
+  if (!loop) throw new AppError("scheduler_not_ready", 503, "The scheduler is still starting; try again in a moment.");
+  return loop;
+}
+
+/**
+ * Creates a manual root task (`sourceType='manual'`, `plannedAt` null) and claims its
+ * slot with the same single-statement claim as the drain, in ONE transaction: a manual
+ * run counts against the cap, and when the cap is full nothing is written. With
+ * `force`, a full cap is bypassed (`forced=true`) and a `manual_force_bypass` event is
+ * recorded; a free slot is simply used (forced stays false). Then starts the run.
+ * @throws AppError 429 `capacity_full` with `slotEtaSec` (slot-eta.ts); 503 `scheduler_not_ready`.
+ */
+export function startManualTask(db: Db, template: ManualTaskTemplate, force: boolean): ManualRun {
+  const loop = requireSchedulerLoop();
+  const now = loop.clock.now();
+  const settings = getSettings(db);
+  const id = randomUUID();
+  const row: TaskRow = {
+    ...template,
+    id,
+    status: "queued",
+    sourceType: "manual",
+    plannedAt: null,
+    attempt: 1,
+    parentTaskId: null,
+    notBefore: null,
+    turnCount: 0,
+    slotClaimedAt: null,
+    leaseExpiresAt: null,
+    heartbeatAt: null,
+    runnerId: null,
+    startedAt: null,
+    finishedAt: null,
+    failureReason: null,
+    error: null,
+    result: null,
+    sessionId: null,
+    skippedReason: null,
+    forced: false,
+    pressureHeldSince: null,
+    inputTokens: null,
+    outputTokens: null,
+    costUsd: null,
+    createdAt: now,
+  };
+  const claim = { taskId: id, runnerId: loop.runnerId, now, cap: settings.maxConcurrent, defaultLeaseSec: settings.maxRunDurationSec };
+  const forced = db.transaction(
+    (tx) => {
+      insertTaskIfAbsent(db, row);
+      if (claimSlot(db, claim)) return false;
+      if (!force) {
+        const slotEtaSec = estimateSlotEtaSec(db, now);
+        throw new AppError(
+          "capacity_full",
+          429,
+          `All ${settings.maxConcurrent} slots are busy; one should free in about ${slotEtaSec} s. Try again then, or run it anyway with force.`,
+          undefined,
+          { slotEtaSec },
+        );
+      }
+      if (!claimSlot(db, { ...claim, force: true })) throw new Error(`forced claim of ${id} changed nothing`);
+      recordEvent(tx, {
+        kind: "manual_force_bypass",
+        scheduleId: template.scheduleId,
+        taskId: id,
+        message: `Run now forced past the concurrency cap (${settings.maxConcurrent})`,
+        data: { maxConcurrent: settings.maxConcurrent, running: countRunning(db) },
+        createdAt: now,
+      });
+      return true;
+    },
+    { behavior: "immediate" },
+  );
+  loop.launch({ task: selectTaskById(db, id)!, concurrentAtClaim: countRunning(db), chatStreamsAtClaim: activeStreamCount() });
+  return { taskId: id, forced };
+}
+
+/**
+ * Run now (POST /api/schedules/:id/execute): a manual task with the schedule's prompt,
+ * runtime and budgets.
+ * @throws AppError 404 `schedule_not_found`, 409 `schedule_not_active`, 429 `capacity_full`.
+ */
+export function runScheduleNow(db: Db, scheduleId: string, force: boolean): ManualRun {
+  const s = getSchedule(scheduleId, db);
+  assertScheduleActive(s);
+  return startManualTask(
+    db,
+    {
+      scheduleId: s.id,
+      runtimeId: s.runtimeId,
+      title: s.name,
+      prompt: s.prompt,
+      maxTurns: s.maxTurns ?? DEFAULT_MAX_TURNS,
+      maxRunDurationSec: s.maxRunDurationSec,
+      maxAttempts: s.maxAttempts,
+    },
+    force,
+  );
+}
+
+/**
+ * Rerun (POST /api/tasks/:id/rerun): a new manual task with the same prompt, schedule,
+ * runtime and budgets as the given task, under the same cap rule as Run now.
+ * @throws AppError 404 `task_not_found`, 429 `capacity_full`.
+ */
+export function rerunTask(db: Db, taskId: string, force: boolean): ManualRun {
+  const t = getTask(db, taskId);
+  return startManualTask(
+    db,
+    {
+      scheduleId: t.scheduleId,
+      runtimeId: t.runtimeId,
+      title: t.title,
+      prompt: t.prompt,
+      maxTurns: t.maxTurns,
+      maxRunDurationSec: t.maxRunDurationSec,
+      maxAttempts: t.maxAttempts,
+    },
+    force,
+  );
+}

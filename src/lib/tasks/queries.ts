@@ -1,0 +1,90 @@
+import "server-only";
+import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
+import type { TaskStatus } from "../db/constants";
+import type { Db } from "../db/client";
+import { events, schedules, taskEvents, tasks, type TaskRow } from "../db/schema";
+import { invalidRequest, notFound } from "../errors";
+import type { TaskDto, TaskEventDto } from "../api-types";
+import { serializeTask, serializeTaskEvent } from "./serialize";
+
+export interface TaskPage {
+  tasks: TaskDto[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+function encodeCursor(t: TaskRow): string {
+  return Buffer.from(`${t.createdAt}:${t.id}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  const [ms, ...rest] = Buffer.from(cursor, "base64url").toString("utf8").split(":");
+  const createdAt = Number(ms);
+  const id = rest.join(":");
+  if (!Number.isInteger(createdAt) || !id) throw invalidRequest({ before: "is not a cursor from a previous page (nextCursor)" });
+  return { createdAt, id };
+}
+
+/**
+ * Tasks newest first (createdAt, then id), optionally by status and/or schedule, paged
+ * with an opaque `before` cursor (API.md GET /api/tasks). Skipped occurrences included.
+ * @throws AppError 400 `invalid_request` (`fields.before`) on a malformed cursor.
+ */
+export function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: string; limit: number; before?: string }): TaskPage {
+  const conditions: (SQL | undefined)[] = [];
+  if (q.status) conditions.push(eq(tasks.status, q.status));
+  if (q.scheduleId) conditions.push(eq(tasks.scheduleId, q.scheduleId));
+  if (q.before) {
+    const c = decodeCursor(q.before);
+    conditions.push(or(lt(tasks.createdAt, c.createdAt), and(eq(tasks.createdAt, c.createdAt), lt(tasks.id, c.id))));
+  }
+  const rows = db
+    .select()
+    .from(tasks)
+    .where(and(...conditions))
+    .orderBy(desc(tasks.createdAt), desc(tasks.id))
+    .limit(q.limit + 1)
+    .all();
+  const page = rows.slice(0, q.limit);
+  return { tasks: page.map(serializeTask), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]) : null };
+}
+
+/**
+ * One task row.
+ * @throws AppError 404 `task_not_found`.
+ */
+export function getTask(db: Db, id: string): TaskRow {
+  const row = db.select().from(tasks).where(eq(tasks.id, id)).get();
+  if (!row) throw notFound("task", id);
+  return row;
+}
+
+/**
+ * A task's agent events in order, after event id `afterId` when given (at most 5,000 per
+ * call). Shared by GET /api/tasks/:id/events and its SSE variant.
+ * @throws AppError 404 `task_not_found`.
+ */
+export function listTaskEvents(db: Db, taskId: string, afterId?: number): TaskEventDto[] {
+  getTask(db, taskId);
+  return db
+    .select()
+    .from(taskEvents)
+    .where(and(eq(taskEvents.taskId, taskId), afterId != null ? gt(taskEvents.id, afterId) : undefined))
+    .orderBy(asc(taskEvents.id))
+    .limit(5000)
+    .all()
+    .map(serializeTaskEvent);
+}
+
+/**
+ * Asserts a schedule id has something to show: the schedule itself or, once deleted, the
+ * tasks and events it left in history (API.md: "renames don't hide history").
+ * @throws AppError 404 `schedule_not_found`.
+ */
+export function assertScheduleHasHistory(db: Db, scheduleId: string): void {
+  const known =
+    db.select({ id: schedules.id }).from(schedules).where(eq(schedules.id, scheduleId)).get() ??
+    db.select({ id: tasks.id }).from(tasks).where(eq(tasks.scheduleId, scheduleId)).limit(1).get() ??
+    db.select({ id: events.id }).from(events).where(eq(events.scheduleId, scheduleId)).limit(1).get();
+  if (!known) throw notFound("schedule", scheduleId);
+}

@@ -1,0 +1,185 @@
+import path from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { GET as list, POST as create } from "@/app/api/runtimes/route";
+import { DELETE as remove, GET as getOne, PATCH as patch } from "@/app/api/runtimes/[id]/route";
+import { POST as testRoute } from "@/app/api/runtimes/[id]/test/route";
+import { getDb } from "@/lib/db/client";
+import { runtimes } from "@/lib/db/schema";
+import { resolveRuntime } from "@/lib/runtimes/registry";
+import { AppError } from "@/lib/errors";
+import { callRoute } from "./http";
+import { makeRuntime, makeSchedule, truncateAll } from "./factories";
+
+const AGENT = path.resolve(__dirname, "fixtures/scripted-agent.mjs");
+const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) => ({
+  name,
+  kind: "command",
+  config: { command: [process.execPath, AGENT, "--format", "claude-stream-json", "--turns", "1"], outputFormat: "claude-stream-json" },
+  ...extra,
+});
+const rows = () => getDb().select().from(runtimes).all();
+const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
+
+describe("runtimes API", () => {
+  beforeEach(() => truncateAll());
+
+  it("creates a runtime (201) with zod defaults; the first one becomes the default", async () => {
+    const res = await post(commandBody());
+    expect(res.status).toBe(201);
+    expect(res.data.runtime).toMatchObject({ name: "Local agent", kind: "command", isDefault: true });
+    expect(res.data.runtime.config).toMatchObject({ promptVia: "stdin", outputFormat: "claude-stream-json" });
+    expect(res.data.runtime.createdAt).toMatch(/Z$/);
+    const second = await post({ name: "Claude", kind: "claude-agent-sdk", config: { model: "claude-sonnet-4-5", apiKeyEnv: "MY_KEY" } });
+    expect(second.status).toBe(201);
+    expect(second.data.runtime.isDefault).toBe(false);
+    const third = await post({ name: "Ollama", kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:11434/v1", model: "llama3.2" } });
+    expect(third.status).toBe(201);
+    const listed = await callRoute(list, "/api/runtimes");
+    expect(listed.status).toBe(200);
+    expect(listed.data.runtimes.map((r: { name: string }) => r.name)).toEqual(["Local agent", "Claude", "Ollama"]);
+  });
+
+  it.each([
+    [{ name: "x", kind: "shell", config: {} }, "kind"],
+    [{ name: "x", kind: "command", config: { command: [] } }, "config.command"],
+    [{ name: "x", kind: "command", config: { command: ["agent"], promptVia: "arg" } }, "config.command"],
+    [{ name: "x", kind: "command", config: { command: ["agent"], outputFormat: "json" } }, "config.outputFormat"],
+    [{ name: "x", kind: "command", config: { command: ["agent"], env: { "BAD NAME": "1" } } }, "config.env.BAD NAME"],
+    [{ name: "x", kind: "openai-compatible", config: { model: "m" } }, "config.baseUrl"],
+    [{ name: "x", kind: "openai-compatible", config: { baseUrl: "not a url", model: "m" } }, "config.baseUrl"],
+    [{ name: "x", kind: "claude-agent-sdk", config: { apiKey: "sk-secret" } }, "config"],
+    [{ name: "x", kind: "claude-agent-sdk", config: { apiKeyEnv: "sk-ant-123" } }, "config.apiKeyEnv"],
+    [{ name: "", kind: "claude-agent-sdk", config: {} }, "name"],
+  ])("400 invalid_request with fields for %j", async (body, field) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(res.data.error).toBe("invalid_request");
+    expect(Object.keys(res.data.fields)).toContain(field);
+    expect(rows()).toEqual([]);
+  });
+
+  it("400 on a non-JSON body; 409 on a duplicate name", async () => {
+    expect((await callRoute(create, "/api/runtimes", { method: "POST", body: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
+    expect((await post(commandBody("Same"))).status).toBe(201);
+    const dup = await post(commandBody("Same"));
+    expect(dup.status).toBe(409);
+    expect(dup.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
+    expect(rows()).toHaveLength(1);
+  });
+
+  it("403 cross_origin for a state change from another origin", async () => {
+    const res = await callRoute(create, "/api/runtimes", { method: "POST", json: commandBody(), headers: { origin: "https://evil.example" } });
+    expect(res.status).toBe(403);
+    expect(rows()).toEqual([]);
+  });
+
+  it("setting isDefault on one clears the others; the default can't be un-set directly", async () => {
+    const a = (await post(commandBody("A"))).data.runtime;
+    const b = (await post(commandBody("B", { isDefault: true }))).data.runtime;
+    expect(rows().filter((r) => r.isDefault).map((r) => r.id)).toEqual([b.id]);
+    const res = await callRoute(patch, `/api/runtimes/${a.id}`, { method: "PATCH", json: { isDefault: true }, params: { id: a.id } });
+    expect(res.status).toBe(200);
+    expect(rows().filter((r) => r.isDefault).map((r) => r.id)).toEqual([a.id]);
+    const unset = await callRoute(patch, `/api/runtimes/${a.id}`, { method: "PATCH", json: { isDefault: false }, params: { id: a.id } });
+    expect(unset.status).toBe(400);
+    expect(unset.data.fields.isDefault).toBeTruthy();
+    expect(rows().filter((r) => r.isDefault).map((r) => r.id)).toEqual([a.id]);
+  });
+
+  it("PATCH validates a new config against the kind; changing kind needs a config", async () => {
+    const r = (await post(commandBody())).data.runtime;
+    const call = (json: unknown) => callRoute(patch, `/api/runtimes/${r.id}`, { method: "PATCH", json, params: { id: r.id } });
+    expect((await call({ config: { command: [] } })).data.fields).toHaveProperty(["config.command"]);
+    expect((await call({ kind: "openai-compatible" })).data.fields).toHaveProperty("config");
+    expect((await call({ kind: "nope" })).status).toBe(400);
+    expect((await call({ bogus: 1 })).status).toBe(400);
+    expect(rows()[0].config).toEqual(r.config);
+    const ok = await call({ name: "Renamed", kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:1/v1", model: "m", apiKeyEnv: "OPENAI_API_KEY" } });
+    expect(ok.status).toBe(200);
+    expect(ok.data.runtime).toMatchObject({ name: "Renamed", kind: "openai-compatible", config: { model: "m" } });
+    expect((await callRoute(getOne, `/api/runtimes/${r.id}`, { params: { id: r.id } })).data.runtime.name).toBe("Renamed");
+  });
+
+  it("404 runtime_not_found on GET, PATCH, DELETE and test of an unknown id", async () => {
+    const params = { id: "missing" };
+    expect((await callRoute(getOne, "/api/runtimes/missing", { params })).data.error).toBe("runtime_not_found");
+    expect((await callRoute(patch, "/api/runtimes/missing", { method: "PATCH", json: { name: "x" }, params })).status).toBe(404);
+    expect((await callRoute(remove, "/api/runtimes/missing", { method: "DELETE", params })).status).toBe(404);
+    expect((await callRoute(testRoute, "/api/runtimes/missing/test", { method: "POST", params })).status).toBe(404);
+  });
+
+  it("DELETE: 409 runtime_in_use while a schedule names it or relies on the default; 204 otherwise", async () => {
+    const a = (await post(commandBody("A"))).data.runtime; // default
+    const b = (await post(commandBody("B"))).data.runtime;
+    const schedule = makeSchedule({ runtimeId: b.id });
+    const inUse = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
+    expect(inUse.status).toBe(409);
+    expect(inUse.data).toMatchObject({ error: "runtime_in_use", scheduleCount: 1 });
+
+    makeSchedule({ runtimeId: null });
+    const defaultInUse = await callRoute(remove, `/api/runtimes/${a.id}`, { method: "DELETE", params: { id: a.id } });
+    expect(defaultInUse.status).toBe(409);
+    expect(defaultInUse.data.message).toContain("default");
+    expect(rows()).toHaveLength(2);
+
+    truncateAll();
+    const c = makeRuntime({ name: "C", isDefault: true, createdAt: 1 });
+    const d = makeRuntime({ name: "D", createdAt: 2 });
+    const e = makeRuntime({ name: "E", createdAt: 3 });
+    expect(schedule).toBeTruthy();
+    const gone = await callRoute(remove, `/api/runtimes/${c.id}`, { method: "DELETE", params: { id: c.id } });
+    expect(gone.status).toBe(204);
+    expect(rows().map((r) => [r.name, r.isDefault]).sort()).toEqual([["D", true], ["E", false]]);
+    expect(e.isDefault).toBe(false);
+    expect(d.id).toBeTruthy();
+  });
+
+  it("POST /:id/test runs one turn and answers status, text, turns and duration", async () => {
+    const r = (await post(commandBody())).data.runtime;
+    const res = await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", json: { prompt: "ping" }, params: { id: r.id } });
+    expect(res.status).toBe(200);
+    expect(res.data).toMatchObject({ status: "success", text: "done: ping", turns: 1, error: null, failureReason: null });
+    expect(res.data.durationMs).toBeGreaterThan(0);
+
+    const bare = await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", params: { id: r.id } });
+    expect(bare.data.text).toContain("pong");
+    expect((await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", json: { prompt: "" }, params: { id: r.id } })).status).toBe(400);
+
+    const broken = (await post({ name: "Broken", kind: "command", config: { command: ["/no/such/agent"] } })).data.runtime;
+    const failed = await callRoute(testRoute, `/api/runtimes/${broken.id}/test`, { method: "POST", params: { id: broken.id } });
+    expect(failed.data).toMatchObject({ status: "error", failureReason: "runtime_missing_executable", turns: 0 });
+    expect(failed.data.error).toContain("/no/such/agent");
+  });
+});
+
+describe("resolveRuntime", () => {
+  beforeEach(() => truncateAll());
+
+  it("null resolves to the default runtime, an id to that runtime, with config cwd/env", () => {
+    const def = makeRuntime({ isDefault: true, config: { command: ["agent"], cwd: "/tmp", env: { A: "1" } } });
+    const other = makeRuntime({ kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:1/v1", model: "m", cwd: "/srv" } });
+    const resolved = resolveRuntime(getDb(), null);
+    expect(resolved.row.id).toBe(def.id);
+    expect(resolved.runtime.kind).toBe("command");
+    expect(resolved).toMatchObject({ cwd: "/tmp", env: { A: "1" } });
+    expect(resolveRuntime(getDb(), other.id)).toMatchObject({ cwd: "/srv", runtime: { kind: "openai-compatible" } });
+  });
+
+  it("throws runtime_unavailable (failureReason runtime_missing_executable) with no default, an unknown id or a bad stored config", () => {
+    const expectUnavailable = (fn: () => unknown, text: string) => {
+      try {
+        fn();
+        throw new Error("expected a throw");
+      } catch (err) {
+        expect(err).toBeInstanceOf(AppError);
+        expect((err as AppError).code).toBe("runtime_unavailable");
+        expect((err as AppError).extra).toEqual({ failureReason: "runtime_missing_executable" });
+        expect((err as AppError).message).toContain(text);
+      }
+    };
+    expectUnavailable(() => resolveRuntime(getDb(), null), "No agent runtime is configured");
+    expectUnavailable(() => resolveRuntime(getDb(), "gone"), "gone");
+    const bad = makeRuntime({ isDefault: true, kind: "openai-compatible", config: { model: "m" } });
+    expectUnavailable(() => resolveRuntime(getDb(), bad.id), "invalid openai-compatible config");
+  });
+});

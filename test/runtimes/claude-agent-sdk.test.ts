@@ -1,0 +1,31 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { claudeAgentSdkRuntime, claudeEnv } from "@/lib/runtimes/claude-agent-sdk";
+import { collect, FIXTURES } from "./harness";
+
+const FAKE_CLI = path.join(FIXTURES, "fake-claude-cli.mjs");
+
+describe("claude-agent-sdk runtime", () => {
+  it("keeps the result message when the iterator throws after it", async () => {
+    const runtime = claudeAgentSdkRuntime({ executable: FAKE_CLI });
+    const { result, events } = await collect(runtime, { env: { FAKE_CLAUDE_EXIT_AFTER_RESULT: "1" } });
+    expect(result).toMatchObject({ status: "success", text: "fake answer", turns: 1, sessionId: "fake-session-1", costUsd: 0.5, inputTokens: 7, outputTokens: 3 });
+    expect(events.filter((e) => e.type === "result")).toHaveLength(1);
+  });
+
+  it("a missing executable fails as runtime_missing_executable naming the path", async () => {
+    const { result } = await collect(claudeAgentSdkRuntime({ executable: "/opt/missing/claude" }));
+    expect(result).toMatchObject({ status: "error", failureReason: "runtime_missing_executable" });
+    expect(result?.error).toContain("/opt/missing/claude");
+  });
+
+  it("builds an explicit env: PATH/HOME kept, other server variables left out, base URL and key from the named variables", () => {
+    const source = { PATH: "/bin", HOME: "/home/a", SECRET_DB_PASSWORD: "x", ANTHROPIC_BASE_URL: "http://inherited", ANTHROPIC_API_KEY: "k0", PROXY_URL: "http://proxy", TEAM_KEY: "k1" };
+    expect(claudeEnv({}, {}, source)).toMatchObject({ PATH: "/bin", HOME: "/home/a", ANTHROPIC_BASE_URL: "http://inherited", ANTHROPIC_API_KEY: "k0" });
+    expect(claudeEnv({}, {}, source)).not.toHaveProperty("SECRET_DB_PASSWORD");
+    const named = claudeEnv({ baseUrlEnv: "PROXY_URL", apiKeyEnv: "TEAM_KEY" }, { EXTRA: "1" }, source);
+    expect(named).toMatchObject({ ANTHROPIC_BASE_URL: "http://proxy", ANTHROPIC_API_KEY: "k1", EXTRA: "1", CLAUDE_CODE_MAX_RETRIES: "2" });
+    expect(claudeEnv({ baseUrl: "http://literal", baseUrlEnv: "PROXY_URL" }, {}, source).ANTHROPIC_BASE_URL).toBe("http://literal");
+    expect(claudeEnv({ apiKeyEnv: "UNSET" }, {}, source)).not.toHaveProperty("ANTHROPIC_API_KEY");
+  });
+});

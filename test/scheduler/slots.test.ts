@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getDb } from "@/lib/db/client";
+import { tasks } from "@/lib/db/schema";
+import { drainQueue } from "@/lib/scheduler/drain";
+import { planDueOccurrences } from "@/lib/scheduler/occurrence-planner";
+import { claimSlot, countRunning } from "@/lib/scheduler/slot-claim";
+import { finishRunningTask, outcomeWithoutRun } from "@/lib/scheduler/terminal-write";
+import { fallbackSample } from "@/lib/scheduler/firing-metrics";
+import { getSettings } from "@/lib/config/settings";
+import { eq } from "drizzle-orm";
+import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
+import { BACKOFF_MS, countByStatus, setCap, startTestScheduler, stopTestSchedulers, taskById } from "../support/scheduler-harness";
+import { waitFor } from "../support/test-runtime";
+
+beforeEach(() => truncateAll());
+afterEach(() => stopTestSchedulers());
+
+describe("slots", () => {
+  it("5 schedules due at once with cap 2 → 2 running, 3 queued; they drain as slots free", async () => {
+    setCap(2);
+    const ids = Array.from({ length: 5 }, (_, i) => makeSchedule({ name: `s${i}`, prompt: `p${i}`, cronExpression: "*/5 * * * *" }).id);
+    const s = await startTestScheduler();
+    s.runtime.setScript({ hold: true });
+    s.clock.set(T0 + 5 * 60_000);
+    const report = s.loop.runPass()!;
+    expect(report.plans).toHaveLength(5);
+    expect(countByStatus()).toEqual({ running: 2, queued: 3 });
+    await waitFor(() => s.runtime.runs.length === 2, "two runs started");
+
+    // Each release frees one slot; the loop's task-finished poke drains the next queued task.
+    for (let done = 1; done <= 5; done++) {
+      const live = s.runtime.runs.filter((r) => !r.finished);
+      live[0].release();
+      await waitFor(() => (countByStatus().completed ?? 0) === done, `${done} completed`);
+      await waitFor(() => s.runtime.runs.length === Math.min(done + 2, 5), "next run started");
+      expect(countRunning(getDb())).toBeLessThanOrEqual(2);
+    }
+    expect(countByStatus()).toEqual({ completed: 5 });
+    // FIFO: started in occurrence order, then creation order; every schedule ran once.
+    expect(new Set(s.runtime.runs.map((r) => r.input.prompt))).toEqual(new Set(["p0", "p1", "p2", "p3", "p4"]));
+    for (const id of ids) expect(getDb().select().from(tasks).where(eq(tasks.scheduleId, id)).all()).toHaveLength(1);
+  });
+
+  it("the claim is one conditional UPDATE: manual running tasks count, force exceeds the cap, notBefore is honoured", () => {
+    setCap(1);
+    const db = getDb();
+    const settings = getSettings(db);
+    const a = makeTask({ status: "queued" });
+    const b = makeTask({ status: "queued" });
+    const later = makeTask({ status: "queued", notBefore: T0 + 60_000 });
+    const claim = (id: string, force = false) =>
+      claimSlot(db, { taskId: id, runnerId: "r1", now: T0, cap: settings.maxConcurrent, defaultLeaseSec: 600, force });
+    expect(claim(a.id)).toBe(true);
+    expect(claim(a.id)).toBe(false); // already running
+    expect(claim(b.id)).toBe(false); // cap 1 reached
+    expect(claim(later.id, true)).toBe(false); // notBefore in the future, even forced
+    expect(claim(b.id, true)).toBe(true);
+    const row = taskById(a.id);
+    expect(row).toMatchObject({ status: "running", runnerId: "r1", slotClaimedAt: T0, startedAt: T0, leaseExpiresAt: T0 + 600_000 });
+    expect(taskById(b.id).forced).toBe(true);
+  });
+
+  it("the cap is never exceeded across 1,000 random interleavings of plan/claim/finish by two runners", () => {
+    const db = getDb();
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 1000; round++) {
+      db.$client.exec("DELETE FROM tasks; DELETE FROM schedules; DELETE FROM events; DELETE FROM schedule_firing_metrics");
+      const cap = 1 + Math.floor(rand() * 3);
+      const settings = { ...getSettings(db), maxConcurrent: cap };
+      const schedulesCount = 1 + Math.floor(rand() * 4);
+      for (let i = 0; i < schedulesCount; i++) {
+        makeSchedule({ cronExpression: "* * * * *", overlapPolicy: rand() < 0.5 ? "allow_all" : "buffer_all" });
+      }
+      let now = T0;
+      for (let step = 0; step < 12; step++) {
+        const action = rand();
+        const runner = rand() < 0.5 ? "runner-a" : "runner-b";
+        if (action < 0.3) {
+          now += 60_000;
+          planDueOccurrences(db, now, BACKOFF_MS);
+        } else if (action < 0.7) {
+          drainQueue({ db, now, runnerId: runner, settings, chatStreams: 0 });
+        } else {
+          const running = db.select().from(tasks).where(eq(tasks.status, "running")).all();
+          if (running.length) {
+            const t = running[Math.floor(rand() * running.length)];
+            const outcome = outcomeWithoutRun(t, rand() < 0.7 ? "completed" : "failed", null, "x");
+            finishRunningTask(db, { taskId: t.id, guardRunnerId: t.runnerId, outcome, now, sample: fallbackSample(0), retryBackoffMs: [0] });
+          }
+        }
+        const running = countRunning(db);
+        if (running > cap) throw new Error(`round ${round} step ${step}: ${running} running with cap ${cap}`);
+      }
+    }
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Starts real scheduler loops against the test's SQLite file with a fake clock and a
+ * test runtime, and stops them after each test.
+ */
+import { eq } from "drizzle-orm";
+import { updateSettings } from "@/lib/config/settings";
+import { getDb, type Db } from "@/lib/db/client";
+import { events, schedules, tasks, type TaskRow } from "@/lib/db/schema";
+import type { SchedulerLoop } from "@/lib/scheduler/loop";
+import { registerRunner } from "@/lib/scheduler/runner-registry";
+import { startScheduler } from "@/lib/scheduler/start";
+import { FakeClock } from "@/lib/time/clock";
+import { T0 } from "../factories";
+import { TestRuntime, testResolver } from "./test-runtime";
+
+const started: { loop: SchedulerLoop; runtime: TestRuntime }[] = [];
+
+export const BACKOFF_MS = [60_000, 300_000, 900_000] as const;
+
+export interface TestScheduler {
+  loop: SchedulerLoop;
+  clock: FakeClock;
+  runtime: TestRuntime;
+  db: Db;
+  runnerId: string;
+}
+
+/** A scheduler loop without real-time timers; pokes still run passes. */
+export async function startTestScheduler(
+  opts: { runtime?: TestRuntime; clock?: FakeClock; db?: Db; timers?: boolean } = {},
+): Promise<TestScheduler> {
+  const db = opts.db ?? getDb();
+  const clock = opts.clock ?? new FakeClock(T0);
+  const runtime = opts.runtime ?? new TestRuntime();
+  const runnerId = registerRunner(db, clock.now());
+  const loop = await startScheduler({ db, clock, runnerId, resolveRuntime: testResolver(runtime), timers: opts.timers ?? false, retryBackoffMs: BACKOFF_MS });
+  started.push({ loop, runtime });
+  return { loop, clock, runtime, db, runnerId };
+}
+
+/** Releases every held run and stops every loop started by the test. */
+export async function stopTestSchedulers(): Promise<void> {
+  while (started.length) {
+    const { loop, runtime } = started.pop()!;
+    for (const run of runtime.runs) run.release();
+    loop.halt();
+    await loop.idle();
+    await loop.stop();
+  }
+}
+
+export function setCap(maxConcurrent: number, db: Db = getDb(), extra: { chatPressureDelaySec?: number; maxRunDurationSec?: number } = {}): void {
+  updateSettings({ maxConcurrent, ...extra }, T0, db);
+}
+
+export function tasksOf(scheduleId: string, db: Db = getDb()): TaskRow[] {
+  return db.select().from(tasks).where(eq(tasks.scheduleId, scheduleId)).orderBy(tasks.createdAt, tasks.plannedAt).all();
+}
+
+export function allTasks(db: Db = getDb()): TaskRow[] {
+  return db.select().from(tasks).all();
+}
+
+export function taskById(id: string, db: Db = getDb()): TaskRow {
+  return db.select().from(tasks).where(eq(tasks.id, id)).get()!;
+}
+
+export function scheduleById(id: string, db: Db = getDb()) {
+  return db.select().from(schedules).where(eq(schedules.id, id)).get();
+}
+
+export function eventsOf(scheduleId: string, db: Db = getDb()) {
+  return db.select().from(events).where(eq(events.scheduleId, scheduleId)).orderBy(events.id).all();
+}
+
+export function countByStatus(db: Db = getDb()): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of allTasks(db)) out[t.status] = (out[t.status] ?? 0) + 1;
+  return out;
+}
