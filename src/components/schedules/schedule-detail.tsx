@@ -21,6 +21,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { DEFAULT_MAX_TURNS } from "@/lib/db/constants";
+import { FAILURE_STREAK_PAUSE_AT, TURN_BREACH_STREAK_PAUSE_AT } from "@/lib/scheduler/tuning";
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, qs, queryKeys } from "@/lib/ui/queries";
@@ -28,9 +29,6 @@ import { RunHistory } from "./run-history";
 import { ScheduleFormSheet } from "./schedule-form-sheet";
 import { SCHEDULE_STATUS_VARIANT } from "./schedule-list";
 
-/** Auto-pause thresholds shown next to the streaks (DESIGN.md "Policies"). */
-const FAILURE_STREAK_PAUSE = 3;
-const TURN_BREACH_STREAK_PAUSE = 5;
 
 function Item({ label, children, testId }: { label: string; children: React.ReactNode; testId?: string }) {
   return (
@@ -156,10 +154,10 @@ export function ScheduleDetail({ id }: { id: string }) {
                 {s.lastTurnCount != null && <span className="text-muted-foreground"> (last {s.lastTurnCount})</span>}
               </Item>
               <Item label="Failure streak">
-                {s.failureStreak} / {FAILURE_STREAK_PAUSE}
+                {s.failureStreak} / {FAILURE_STREAK_PAUSE_AT}
               </Item>
               <Item label="Turn-budget breach streak">
-                {s.turnBudgetBreachStreak} / {TURN_BREACH_STREAK_PAUSE}
+                {s.turnBudgetBreachStreak} / {TURN_BREACH_STREAK_PAUSE_AT}
               </Item>
               <Item label="Last failure reason" testId="detail-last-failure">
                 {s.lastFailureReason ?? "—"}
