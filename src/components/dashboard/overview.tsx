@@ -64,7 +64,7 @@ export function Overview() {
     .reverse()
     .map((t) => ({
       id: t.id,
-      label: new Date(t.startedAt!).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }),
+      label: new Date(t.startedAt!).toLocaleTimeString("en-GB"),
       seconds: Math.round((taskDurationMs(t) ?? 0) / 100) / 10,
       status: t.status,
       title: t.title,
@@ -183,7 +183,7 @@ export function Overview() {
                 <BarChart data={chartData} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" vertical={false} />
                   <XAxis dataKey="label" tick={{ fontSize: 11 }} />
-                  <YAxis tick={{ fontSize: 11 }} unit=" s" width={48} />
+                  <YAxis tick={{ fontSize: 11 }} width={52} tickFormatter={(v: number) => `${v >= 10 ? Math.round(v) : Number(v.toFixed(1))} s`} />
                   <Tooltip
                     formatter={(v) => [formatDuration(Number(v) * 1000), "duration"]}
                     labelFormatter={(_l, p) => (p?.[0]?.payload as { title?: string } | undefined)?.title ?? ""}
