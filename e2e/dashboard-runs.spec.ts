@@ -233,7 +233,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await cancelAllRunning();
   });
 
-  it("settings: the env-pinned cap is locked, and Test runtime shows the result", async () => {
+  it("settings: the env-pinned cap is locked; runtimes are created, tested, edited and deleted (409 while in use)", async () => {
     const runtime = await makeScriptedRuntime(server, "one turn", ["--turns", "1"]);
     expect(runtime.id).toBeTruthy();
     const page = await newPage(browser);
@@ -266,6 +266,27 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     const { data } = await server.api("/api/runtimes");
     expect(data.runtimes.find((r: { name: string }) => r.name === "From the UI").config.command).toEqual([process.execPath, "--version"]);
     await screenshot(page, "settings");
+
+    // Edit keeps the kind-specific config; rename it.
+    const uiRow = page.getByTestId("runtime-row").filter({ hasText: "From the UI" });
+    await uiRow.getByRole("button", { name: "Edit" }).click();
+    expect(await dialog.getByLabel("Command (one argument per line)").inputValue()).toBe(`${process.execPath}\n--version`);
+    await dialog.getByLabel("Name", { exact: true }).fill("From the UI, renamed");
+    await dialog.getByRole("button", { name: "Save runtime" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByTestId("runtime-row").filter({ hasText: "From the UI, renamed" }).waitFor();
+
+    // Delete: refused while a schedule uses the runtime, done once nothing does.
+    await server.api("/api/schedules", { method: "POST", json: { name: "Uses one turn", prompt: "p", cronExpression: "0 3 1 1 *", runtimeId: runtime.id } });
+    await row.getByRole("button", { name: "Delete one turn" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await page.getByText(/Could not delete/).waitFor();
+    expect(await row.count()).toBe(1);
+    const renamed = page.getByTestId("runtime-row").filter({ hasText: "From the UI, renamed" });
+    await renamed.getByRole("button", { name: /^Delete/ }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await renamed.waitFor({ state: "detached" });
+    expect((await server.api("/api/runtimes")).data.runtimes.some((r: { name: string }) => r.name.startsWith("From the UI"))).toBe(false);
     await page.context().close();
   });
 });
