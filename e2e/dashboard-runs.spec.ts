@@ -9,6 +9,8 @@ import { startServer, type TestServer } from "./support/server";
 
 interface Task {
   id: string;
+  attempt: number;
+  parentTaskId: string | null;
   scheduleId: string | null;
   status: string;
   forced: boolean;
@@ -33,7 +35,8 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-dash-e2e-"));
 
   beforeAll(async () => {
-    server = await startServer({ env: { SCHEDULE_MAX_CONCURRENT: "1" } });
+    // Retries after 1 s, so a lease_expired run is retried within the test.
+    server = await startServer({ env: { SCHEDULE_MAX_CONCURRENT: "1", AGENTCRON_RETRY_BACKOFF_SEC: "1" } });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -204,6 +207,35 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await fold.getByRole("button").click();
     await fold.getByText("skipped: overlap").first().waitFor();
     await screenshot(page, "schedule-detail-skipped");
+    await page.context().close();
+    await cancelAllRunning();
+  });
+
+  it("nests a retry under the run it retries in the schedule's history", async () => {
+    const runtime = await makeScriptedRuntime(server, "hangs past its lease", ["--hang"]);
+    // Fires every second (so the loop wakes to reap), overlap skip, a 2 s lease and 2 attempts.
+    const created = await server.api("/api/schedules", {
+      method: "POST",
+      json: { name: "Retried", prompt: "p", cronExpression: "* * * * * *", runtimeId: runtime.id, maxTurns: 10, maxRunDurationSec: 2, maxAttempts: 2 },
+    });
+    const id = created.data.schedule.id;
+    // Lease expires → failed/lease_expired → retry (attempt 2) after 1 s → its lease expires too.
+    const all = await waitFor(() => tasksOf(id), (t) => t.some((x) => x.attempt === 2 && x.status === "failed"), 30_000, "a failed retry");
+    await server.api(`/api/schedules/${id}`, { method: "PATCH", json: { status: "paused" } });
+    const retry = all.find((t) => t.attempt === 2)!;
+    const root = all.find((t) => t.id === retry.parentTaskId)!;
+    expect([root.failureReason, retry.failureReason]).toEqual(["lease_expired", "lease_expired"]);
+
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/schedules/${id}`);
+    const rootRow = page.locator(`[data-testid="history-row"][data-task-id="${root.id}"]`);
+    await rootRow.waitFor();
+    // The retry's row comes right after its root's, in the same group.
+    const nested = rootRow.locator("xpath=following-sibling::tr[1]");
+    expect(await nested.getAttribute("data-testid")).toBe("history-retry");
+    expect(await nested.innerText()).toContain("attempt 2");
+    expect(await nested.innerText()).toContain("lease_expired");
+    await screenshot(page, "schedule-detail-retry");
     await page.context().close();
     await cancelAllRunning();
   });
