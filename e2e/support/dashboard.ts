@@ -9,10 +9,23 @@ import type { TestServer } from "./server";
 
 export const ARTIFACTS = path.resolve(__dirname, "../.artifacts");
 
-/** A page in a fresh context pinned to UTC and a desktop viewport, so datetime-local inputs round-trip predictably. */
+const pageErrors = new WeakMap<Page, string[]>();
+
+/**
+ * A page in a fresh context pinned to UTC and a desktop viewport, so datetime-local
+ * inputs round-trip predictably. Uncaught errors and console errors are collected for
+ * `screenshot()` to check (HTTP error statuses the UI handles, like a 429, are not errors).
+ */
 export async function newPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ timezoneId: "UTC", viewport: { width: 1400, height: 1000 }, locale: "en-GB" });
-  return context.newPage();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  pageErrors.set(page, errors);
+  page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) errors.push(`console: ${msg.text()}`);
+  });
+  return page;
 }
 
 /** Opens a radix Select by its trigger and picks the option whose text matches. */
@@ -21,8 +34,13 @@ export async function pick(page: Page, trigger: Locator, option: string | RegExp
   await page.getByRole("option", { name: option }).click();
 }
 
-/** Full-page PNG at e2e/.artifacts/<name>.png. */
+/**
+ * Full-page PNG at e2e/.artifacts/<name>.png.
+ * @throws when the page logged an uncaught error or a console error so far.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  const errors = pageErrors.get(page) ?? [];
+  if (errors.length) throw new Error(`page errors before screenshot "${name}":\n${errors.join("\n")}`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
