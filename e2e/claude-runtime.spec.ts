@@ -3,6 +3,7 @@
  * server (`next start`) against the scripted Messages server: once through the
  * runtime test endpoint, once fired by a schedule on a 2-second cron.
  */
+import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMessagesServer, type ScriptedServer } from "../test/fixtures/messages-server.mjs";
 import { startServer, type TestServer } from "./support/server";
@@ -16,6 +17,29 @@ async function waitFor<T>(check: () => Promise<T | null | undefined>, timeoutMs:
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Every descendant of `pid` as [pid, command] (from one `ps` snapshot, so no pidtree needed here). */
+function descendants(pid: number): Map<number, string> {
+  const rows = spawnSync("ps", ["-eo", "pid=,ppid=,stat=,args="], { encoding: "utf8" }).stdout.trim().split("\n");
+  const children = new Map<number, { pid: number; stat: string; args: string }[]>();
+  for (const row of rows) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(row);
+    if (!m) continue;
+    const entry = { pid: Number(m[1]), stat: m[3], args: m[4] };
+    const list = children.get(Number(m[2])) ?? [];
+    list.push(entry);
+    children.set(Number(m[2]), list);
+  }
+  const found = new Map<number, string>();
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      if (!c.stat.startsWith("Z")) found.set(c.pid, c.args);
+      walk(c.pid);
+    }
+  };
+  walk(pid);
+  return found;
 }
 
 describe("claude-agent-sdk runtime in the production server", () => {
@@ -84,5 +108,50 @@ describe("claude-agent-sdk runtime in the production server", () => {
     expect(types).toContain("tool_call");
     expect(types).toContain("tool_result");
     expect(types.at(-1)).toBe("result");
+  });
+
+  it("cancelling a running task leaves no process of the run behind", async () => {
+    const hanging = await server.api("/api/runtimes", {
+      method: "POST",
+      json: {
+        name: "Claude Code (hanging tool)",
+        kind: "claude-agent-sdk",
+        config: { baseUrl: model.urlFor({ hangTool: "(tail -f /dev/null & tail -f /dev/null)" }), model: "claude-sonnet-4-5", apiKeyEnv: "E2E_SCRIPTED_KEY" },
+      },
+    });
+    const schedule = await server.api("/api/schedules", {
+      method: "POST",
+      json: { name: "Hangs until cancelled", prompt: "Wait forever", cronExpression: "0 0 1 1 *", runtimeId: hanging.data.runtime.id, maxTurns: 5 },
+    });
+    const serverPid = server.process.pid!;
+    const before = descendants(serverPid);
+    const started = await server.api(`/api/schedules/${schedule.data.schedule.id}/execute`, { method: "POST" });
+    expect(started.status).toBe(202);
+
+    const during = await waitFor(
+      async () => {
+        const now = descendants(serverPid);
+        return [...now.values()].filter((args) => args.startsWith("tail -f")).length >= 2 ? now : null;
+      },
+      60_000,
+      "Claude Code's Bash tool processes",
+    );
+    const runPids = [...during.keys()].filter((p) => !before.has(p));
+    expect([...during.values()].some((args) => /claude/.test(args))).toBe(true);
+
+    const cancelled = await server.api(`/api/tasks/${started.data.taskId}/cancel`, { method: "POST" });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.data.task.status).toBe("cancelled");
+    // API.md: the agent's processes are gone when cancel returns or within 10 s.
+    const left = await waitFor(
+      async () => {
+        const now = descendants(serverPid);
+        const alive = runPids.filter((p) => now.has(p));
+        return alive.length === 0 ? "none" : null;
+      },
+      10_000,
+      `the run's processes to exit (${runPids.join(", ")})`,
+    );
+    expect(left).toBe("none");
   });
 });

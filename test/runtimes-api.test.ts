@@ -45,6 +45,8 @@ describe("runtimes API", () => {
     [{ name: "x", kind: "command", config: { command: ["agent"], promptVia: "arg" } }, "config.command"],
     [{ name: "x", kind: "command", config: { command: ["agent"], outputFormat: "json" } }, "config.outputFormat"],
     [{ name: "x", kind: "command", config: { command: ["agent"], env: { "BAD NAME": "1" } } }, "config.env.BAD NAME"],
+    [{ name: "x", kind: "command", config: { command: ["agent"], env: { OPENAI_API_KEY: "sk-live-123" } } }, "config.env.OPENAI_API_KEY"],
+    [{ name: "x", kind: "command", config: { command: ["agent"], env: { GITHUB_TOKEN: "ghp_x" } } }, "config.env.GITHUB_TOKEN"],
     [{ name: "x", kind: "openai-compatible", config: { model: "m" } }, "config.baseUrl"],
     [{ name: "x", kind: "openai-compatible", config: { baseUrl: "not a url", model: "m" } }, "config.baseUrl"],
     [{ name: "x", kind: "claude-agent-sdk", config: { apiKey: "sk-secret" } }, "config"],
@@ -161,7 +163,7 @@ describe("resolveRuntime", () => {
     const resolved = resolveRuntime(getDb(), null);
     expect(resolved.row.id).toBe(def.id);
     expect(resolved.runtime.kind).toBe("command");
-    expect(resolved).toMatchObject({ cwd: "/tmp", env: { A: "1" } });
+    expect(resolved).toMatchObject({ cwd: "/tmp" });
     expect(resolveRuntime(getDb(), other.id)).toMatchObject({ cwd: "/srv", runtime: { kind: "openai-compatible" } });
   });
 

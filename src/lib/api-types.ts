@@ -13,6 +13,8 @@ import type {
 
 export type { ScheduleDto } from "./schedules/service";
 export type { CollisionWarning } from "./schedules/collisions";
+/** POST /api/runtimes/:id/test answer ("Test runtime" in Settings). */
+export type { RuntimeTestResult as RuntimeTestDto } from "./runtimes/runtime-test";
 
 export interface TaskDto {
   id: string;

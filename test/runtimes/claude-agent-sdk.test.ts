@@ -1,9 +1,11 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { claudeAgentSdkRuntime, claudeEnv } from "@/lib/runtimes/claude-agent-sdk";
+import { startMessagesServer } from "../fixtures/messages-server.mjs";
 import { collect, FIXTURES } from "./harness";
 
 const FAKE_CLI = path.join(FIXTURES, "fake-claude-cli.mjs");
+process.env.SCRIPTED_ANTHROPIC_KEY = "sk-ant-scripted";
 
 describe("claude-agent-sdk runtime", () => {
   it("keeps the result message when the iterator throws after it", async () => {
@@ -17,6 +19,36 @@ describe("claude-agent-sdk runtime", () => {
     const { result } = await collect(claudeAgentSdkRuntime({ executable: "/opt/missing/claude" }));
     expect(result).toMatchObject({ status: "error", failureReason: "runtime_missing_executable" });
     expect(result?.error).toContain("/opt/missing/claude");
+  });
+
+  it("resuming a session Claude Code no longer has starts a new session instead of failing", async () => {
+    const server = await startMessagesServer();
+    try {
+      const runtime = claudeAgentSdkRuntime({ baseUrl: server.urlFor({ turns: 1 }), model: "claude-sonnet-4-5", apiKeyEnv: "SCRIPTED_ANTHROPIC_KEY" });
+      const stale = "5b0c5c1e-0000-4000-8000-000000000000";
+      const { result, events } = await collect(runtime, { resumeSessionId: stale, env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
+      expect(result).toMatchObject({ status: "success", turns: 1 });
+      expect(result?.sessionId).toBeTruthy();
+      expect(result?.sessionId).not.toBe(stale);
+      expect(events.filter((e) => e.type === "result")).toHaveLength(1);
+      expect(events.some((e) => e.type === "stderr" && e.line.includes("starting a new session"))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("no API key: auth_failed naming the unset variable, and Claude Code's synthetic error message is not a turn", async () => {
+    const server = await startMessagesServer();
+    try {
+      const runtime = claudeAgentSdkRuntime({ baseUrl: server.urlFor({ turns: 1 }), apiKeyEnv: "AGENTCRON_TEST_UNSET_KEY" });
+      const { result, events } = await collect(runtime);
+      expect(result).toMatchObject({ status: "error", failureReason: "auth_failed", turns: 0 });
+      expect(result?.error).toContain("AGENTCRON_TEST_UNSET_KEY");
+      expect(events.filter((e) => e.type === "assistant")).toHaveLength(0);
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
   });
 
   it("builds an explicit env: PATH/HOME kept, other server variables left out, base URL and key from the named variables", () => {

@@ -31,11 +31,24 @@ describe("command runtime", () => {
     expect(events.filter((e) => e.type === "assistant")).toHaveLength(1);
   });
 
-  it("passes the prompt on stdin, the cwd and the extra env", async () => {
+  it("keeps the tail of a long text output as the result", async () => {
+    const script = 'for (let i = 0; i < 5000; i++) console.log(String(i).padStart(5, "0") + "x".repeat(45)); console.log("the answer")';
+    const { result } = await collect(commandRuntime(cfg({ command: [process.execPath, "-e", script] })));
+    expect(result?.status).toBe("success");
+    expect(result!.text!.length).toBeLessThanOrEqual(100_000);
+    expect(result!.text!.length).toBeGreaterThan(90_000);
+    expect(result!.text!.endsWith("the answer")).toBe(true);
+  });
+
+  it("passes the prompt on stdin, the cwd and the extra env (with ${NAME} references)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmd-cwd-"));
-    const runtime = commandRuntime(cfg({ command: ["sh", "-c", 'read line; echo "$line|$(pwd)|$GREETING|$RUN_VAR"'], env: { GREETING: "hi" } }));
+    process.env.AGENTCRON_TEST_TEAM_KEY = "team-secret";
+    const runtime = commandRuntime(
+      cfg({ command: ["sh", "-c", 'read line; echo "$line|$(pwd)|$GREETING|$RUN_VAR|$OPENAI_API_KEY|${MISSING_TOKEN-unset}"'], env: { GREETING: "hi", OPENAI_API_KEY: "${AGENTCRON_TEST_TEAM_KEY}", MISSING_TOKEN: "${AGENTCRON_TEST_NOT_SET}" } }),
+    );
     const { result } = await collect(runtime, { prompt: "from stdin", cwd: dir, env: { RUN_VAR: "run" } });
-    expect(result?.text).toBe(`from stdin|${fs.realpathSync(dir)}|hi|run`);
+    // `${NAME}` references are read from the server's environment at run time; unset ones are left out.
+    expect(result?.text).toBe(`from stdin|${fs.realpathSync(dir)}|hi|run|team-secret|unset`);
   });
 
   it("a CLI that stops itself at --max-turns {maxTurns} maps error_max_turns to max_turns", async () => {

@@ -96,4 +96,24 @@ describe("leases and the reaper (invariants 4 and 5)", () => {
     await s.loop.idle();
     expect(taskById(queued.id).status).toBe("completed");
   });
+
+  it("a task cancelled by another process is aborted here on the next heartbeat; this runner's late write is refused", async () => {
+    setCap(2);
+    const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
+    const runtime = new TestRuntime({ hold: true });
+    const s = await startTestScheduler({ runtime });
+    s.clock.set(T0 + 5 * MIN);
+    s.loop.runPass();
+    const [task] = tasksOf(sched.id);
+    await waitFor(() => runtime.runs[0]?.holding, "run holding");
+    const entry = getRunningTask(task.id)!;
+    // Another runner (another process sharing the file) writes the cancel, guarded on our runner id.
+    getDb().$client
+      .prepare("UPDATE tasks SET status = 'cancelled', error = 'cancelled elsewhere', finished_at = ? WHERE id = ? AND status = 'running' AND runner_id = ?")
+      .run(T0 + 5 * MIN + 1000, task.id, s.runnerId);
+    s.loop.heartbeat();
+    expect(runtime.runs[0].abortedWith).toBe("cancelled");
+    await entry.done;
+    expect(taskById(task.id)).toMatchObject({ status: "cancelled", error: "cancelled elsewhere" });
+  });
 });

@@ -9,7 +9,7 @@ import { events, schedules, tasks, type TaskRow } from "@/lib/db/schema";
 import type { SchedulerLoop } from "@/lib/scheduler/loop";
 import { registerRunner } from "@/lib/scheduler/runner-registry";
 import { startScheduler } from "@/lib/scheduler/start";
-import { FakeClock } from "@/lib/time/clock";
+import { FakeClock, type Clock } from "@/lib/time/clock";
 import { T0 } from "../factories";
 import { TestRuntime, testResolver } from "./test-runtime";
 
@@ -27,7 +27,8 @@ export interface TestScheduler {
 
 /** A scheduler loop without real-time timers; pokes still run passes. */
 export async function startTestScheduler(
-  opts: { runtime?: TestRuntime; clock?: FakeClock; db?: Db; timers?: boolean } = {},
+  /** `clock`: a FakeClock (default, at T0) or the system clock for real-timer tests. */
+  opts: { runtime?: TestRuntime; clock?: Clock; db?: Db; timers?: boolean } = {},
 ): Promise<TestScheduler> {
   const db = opts.db ?? getDb();
   const clock = opts.clock ?? new FakeClock(T0);
@@ -35,7 +36,7 @@ export async function startTestScheduler(
   const runnerId = registerRunner(db, clock.now());
   const loop = await startScheduler({ db, clock, runnerId, resolveRuntime: testResolver(runtime), timers: opts.timers ?? false, retryBackoffMs: BACKOFF_MS });
   started.push({ loop, runtime });
-  return { loop, clock, runtime, db, runnerId };
+  return { loop, clock: clock as FakeClock, runtime, db, runnerId };
 }
 
 /** Releases every held run and stops every loop started by the test. */

@@ -82,7 +82,6 @@ export const EVENT_KINDS = [
   "task_retried",
   "runtime_recovery",
   "lease_expired",
-  "scheduler_error",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

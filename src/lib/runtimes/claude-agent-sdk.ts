@@ -57,7 +57,25 @@ export function claudeEnv(config: ClaudeAgentSdkConfig, extra: Record<string, st
  * The `result` message is kept even when the iterator throws after it.
  */
 export function claudeAgentSdkRuntime(config: ClaudeAgentSdkConfig, options: ClaudeAgentSdkRuntimeOptions = {}): AgentRuntime {
-  return { kind: "claude-agent-sdk", run: (input) => runClaude(config, input, options) };
+  return { kind: "claude-agent-sdk", run: (input) => runWithResumeFallback(config, input, options) };
+}
+
+const MISSING_SESSION = /No conversation found with session ID/i;
+
+/**
+ * A retry resumes the failed attempt's session; when Claude Code no longer has it
+ * (transcripts live in the server user's ~/.claude, per cwd) the run starts a new
+ * session instead of failing every retry with the same error.
+ */
+async function* runWithResumeFallback(config: ClaudeAgentSdkConfig, input: RunInput, options: ClaudeAgentSdkRuntimeOptions): AsyncGenerator<AgentEvent> {
+  for await (const event of runClaude(config, input, options)) {
+    if (event.type === "result" && input.resumeSessionId && event.result.turns === 0 && MISSING_SESSION.test(event.result.error ?? "") && !input.signal.aborted) {
+      yield { type: "stderr", line: `Session ${input.resumeSessionId} is not available to resume; starting a new session.` };
+      yield* runClaude(config, { ...input, resumeSessionId: null }, options);
+      return;
+    }
+    yield event;
+  }
 }
 
 async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options: ClaudeAgentSdkRuntimeOptions): AsyncGenerator<AgentEvent> {
@@ -121,6 +139,12 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
     const result = parser.result;
     if (input.signal.aborted && result?.status !== "success") {
       return { status: "error", turns: parser.turns, sessionId: parser.sessionId, error: `Aborted (${String(input.signal.reason ?? "abort")})`, failureReason: abortReason() };
+    }
+    if (result?.failureReason === "auth_failed") {
+      const keyEnv = config.apiKeyEnv ?? "ANTHROPIC_API_KEY";
+      if (!input.env?.ANTHROPIC_API_KEY && !process.env[keyEnv]) {
+        return { ...result, error: `${result.error ?? "Authentication failed"} (the runtime's API key variable ${keyEnv} is not set in the server's environment)` };
+      }
     }
     if (result) return result;
     const message = thrown ? ((thrown as Error).message ?? String(thrown)) : "Claude Code ended without a result";

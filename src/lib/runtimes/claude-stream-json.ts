@@ -64,12 +64,23 @@ export class ClaudeStreamParser {
       this.sessionId = sessionId;
       events.push({ type: "session", sessionId });
     }
+    if (msg.type === "assistant" && !msg.parent_tool_use_id && (typeof msg.error === "string" || (msg.message as Json | undefined)?.model === "<synthetic>")) {
+      // A synthetic message Claude Code writes for an API error: not a model turn.
+      events.push(...this.flush());
+      if (typeof msg.error === "string") this.assistantError = msg.error;
+      const content = ((msg.message as Json | undefined)?.content ?? []) as Json[];
+      const text = (Array.isArray(content) ? content : []).map((b) => (typeof b.text === "string" ? b.text : "")).join("\n");
+      if (text) {
+        this.lastText = text;
+        events.push({ type: "stderr", line: text });
+      }
+      return events;
+    }
     if (msg.type === "assistant" && !msg.parent_tool_use_id) {
       const message = (msg.message ?? {}) as Json;
       const id = typeof message.id === "string" ? message.id : `line-${this.turnsSeen}-${Math.random()}`;
       if (this.pending && this.pending.id !== id) events.push(...this.flush());
       this.pending ??= { id, text: [], toolCalls: [] };
-      if (typeof msg.error === "string") this.assistantError = msg.error;
       for (const block of (Array.isArray(message.content) ? message.content : []) as Json[]) {
         if (block.type === "text" && typeof block.text === "string") this.pending.text.push(block.text);
         if (block.type === "tool_use") {

@@ -23,6 +23,7 @@ export class CodexJsonParser {
   private sawUsage = false;
   private error: string | null = null;
   private completed = false;
+  private readonly started = new Set<string>();
   sessionId: string | null = null;
 
   get turns(): number {
@@ -41,11 +42,7 @@ export class CodexJsonParser {
         this.sessionId = String(msg.thread_id ?? "");
         return this.sessionId ? [{ type: "session", sessionId: this.sessionId }] : [];
       case "item.started":
-        if (TOOL_ITEMS.has(String(item.type))) {
-          this.turnsSeen += 1;
-          return [{ type: "assistant", text: "" }, { type: "tool_call", id: String(item.id ?? ""), name: String(item.type), input: toolInput(item) }];
-        }
-        return [];
+        return TOOL_ITEMS.has(String(item.type)) ? this.startTool(item) : [];
       case "item.completed":
         if (item.type === "agent_message") {
           this.turnsSeen += 1;
@@ -53,9 +50,11 @@ export class CodexJsonParser {
           return [{ type: "assistant", text: this.lastText }];
         }
         if (TOOL_ITEMS.has(String(item.type))) {
+          // Some items (file_change) arrive completed without a started event.
+          const started = this.started.has(String(item.id)) ? [] : this.startTool(item);
           const output = item.aggregated_output ?? item.result ?? item.changes ?? "";
           const isError = item.status === "failed" || (typeof item.exit_code === "number" && item.exit_code !== 0);
-          return [{ type: "tool_result", id: String(item.id ?? ""), output: typeof output === "string" ? output : JSON.stringify(output), isError }];
+          return [...started, { type: "tool_result", id: String(item.id ?? ""), output: typeof output === "string" ? output : JSON.stringify(output), isError }];
         }
         if (item.type === "error") return [{ type: "stderr", line: String(item.message ?? "") }];
         return [];
@@ -82,6 +81,12 @@ export class CodexJsonParser {
 
   flush(): AgentEvent[] {
     return [];
+  }
+
+  private startTool(item: Json): AgentEvent[] {
+    this.started.add(String(item.id));
+    this.turnsSeen += 1;
+    return [{ type: "assistant", text: "" }, { type: "tool_call", id: String(item.id ?? ""), name: String(item.type), input: toolInput(item) }];
   }
 
   /** The run's result from what was seen; null when the stream ended without a verdict. */

@@ -7,6 +7,7 @@ import { CodexJsonParser } from "./codex-json";
 import {
   MAX_TURNS_PLACEHOLDER,
   PROMPT_PLACEHOLDER,
+  resolveEnvReferences,
   SESSION_PLACEHOLDER,
   type CommandConfig,
   type CommandOutputFormat,
@@ -18,6 +19,8 @@ import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Lines of stderr kept for a `process_failure` message. */
 const STDERR_TAIL_LINES = 20;
+/** Text-format output kept as the result (chars): the tail, where a CLI puts its answer. */
+const TEXT_RESULT_MAX = 100_000;
 
 export interface CommandRuntimeOptions {
   /** SIGTERM → SIGKILL grace on abort (ms, ≤ 5000). Default 2000. */
@@ -79,6 +82,7 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
   const parser = parserFor(config.outputFormat);
   const stderrTail: string[] = [];
   const textLines: string[] = [];
+  let textChars = 0;
   let stopReason: "abort" | "max_turns" | null = null;
   let killing: Promise<unknown> | null = null;
   const argv = buildArgv(config, input);
@@ -100,7 +104,9 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
 
   const child = spawn(executable, argv.slice(1), {
     cwd: input.cwd ?? config.cwd,
-    env: { ...process.env, ...config.env, ...input.env },
+    // The server's environment, the config's variables (`${NAME}` read from the server's
+    // environment now, so secrets are never stored), then the run's own.
+    env: { ...process.env, ...resolveEnvReferences(config.env), ...input.env },
     stdio: [config.promptVia === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
     // Own process group: the whole tree can be signalled through -pid.
     detached: true,
@@ -136,6 +142,8 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
       if (stopReason) return;
       if (!parser) {
         textLines.push(line);
+        textChars += line.length + 1;
+        while (textChars > TEXT_RESULT_MAX && textLines.length > 1) textChars -= textLines.shift()!.length + 1;
         return;
       }
       if (!line.trim()) return;

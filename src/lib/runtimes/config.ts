@@ -13,6 +13,23 @@ const envName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name such as MY_API_KEY");
 const path = z.string().min(1).max(4096);
 
+/** Variable names whose values are secrets and may only be `${NAME}` references. */
+const SECRET_NAME = /(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD)$/i;
+/** A whole value that references a server environment variable: `${NAME}`. */
+export const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** Resolves `${NAME}` values against `source` (unset → the variable is left out). */
+export function resolveEnvReferences(env: Record<string, string> | undefined, source: Record<string, string | undefined> = process.env): Record<string, string> | undefined {
+  if (!env) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const ref = ENV_REFERENCE.exec(value);
+    if (!ref) out[name] = value;
+    else if (source[ref[1]] !== undefined) out[name] = source[ref[1]]!;
+  }
+  return out;
+}
+
 export const COMMAND_OUTPUT_FORMATS = ["text", "claude-stream-json", "codex-json"] as const;
 export type CommandOutputFormat = (typeof COMMAND_OUTPUT_FORMATS)[number];
 
@@ -28,7 +45,21 @@ export const commandConfigSchema = z
     promptVia: z.enum(["stdin", "arg"]).default("stdin"),
     outputFormat: z.enum(COMMAND_OUTPUT_FORMATS).default("text"),
     cwd: path.optional(),
-    env: z.record(envName, z.string().max(10_000)).optional(),
+    /**
+     * Extra environment variables. A value may reference the server's environment as
+     * `${NAME}`; secret-looking variables (…KEY, …TOKEN, …SECRET, …PASSWORD) must be such
+     * a reference, so no secret is stored in the database.
+     */
+    env: z
+      .record(envName, z.string().max(10_000))
+      .superRefine((env, ctx) => {
+        for (const [name, value] of Object.entries(env)) {
+          if (SECRET_NAME.test(name) && !ENV_REFERENCE.test(value)) {
+            ctx.addIssue({ code: "custom", path: [name], message: "looks like a secret: reference the server's environment instead, e.g. \"${MY_API_KEY}\"" });
+          }
+        }
+      })
+      .optional(),
     /**
      * argv used instead of `command` when resuming a session (`{sessionId}` replaced).
      * Default: `command` + `--resume {sessionId}` for claude-stream-json; none otherwise.

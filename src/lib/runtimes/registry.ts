@@ -38,7 +38,8 @@ export function buildRuntime(row: RuntimeRow): ResolvedRuntime {
   const spec = parsed.data;
   switch (spec.kind) {
     case "command":
-      return { row, runtime: commandRuntime(spec.config), cwd: spec.config.cwd, env: spec.config.env };
+      // The runtime applies its config env itself (resolving `${NAME}` references at run time).
+      return { row, runtime: commandRuntime(spec.config), cwd: spec.config.cwd };
     case "claude-agent-sdk":
       return { row, runtime: claudeAgentSdkRuntime(spec.config), cwd: spec.config.cwd };
     case "openai-compatible":

@@ -37,17 +37,11 @@ export interface DrainResult {
 /**
  * Fire-time re-check (issue 3 item 5): a queued scheduled/retry task whose schedule was
  * paused or deleted after planning becomes `skipped` with `paused_at_fire` /
- * `schedule_deleted` instead of starting. One statement. Returns the number skipped.
+ * `schedule_deleted` instead of starting. Guarded on `status='queued'`. Returns true
+ * when it skipped the task.
  */
-export function skipTasksOfInactiveSchedules(db: Db, now: number): number {
-  return prepared(
-    db,
-    `UPDATE tasks SET status = 'skipped', finished_at = @now,
-       skipped_reason = CASE WHEN EXISTS (SELECT 1 FROM schedules s WHERE s.id = tasks.schedule_id)
-                             THEN 'paused_at_fire' ELSE 'schedule_deleted' END
-     WHERE status = 'queued' AND schedule_id IS NOT NULL AND source_type != 'manual'
-       AND NOT EXISTS (SELECT 1 FROM schedules s WHERE s.id = tasks.schedule_id AND s.status != 'paused')`,
-  ).run({ now }).changes;
+export function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire" | "schedule_deleted", now: number): boolean {
+  return prepared(db, "UPDATE tasks SET status = 'skipped', skipped_reason = ?, finished_at = ? WHERE id = ? AND status = 'queued'").run(reason, now, taskId).changes === 1;
 }
 
 /**
@@ -58,15 +52,21 @@ export function skipTasksOfInactiveSchedules(db: Db, now: number): number {
  * the caller starts the claimed tasks without blocking the loop.
  */
 export function drainQueue(input: DrainInput): DrainResult {
+  // One IMMEDIATE transaction for the whole drain: each claim is still its own conditional
+  // UPDATE (the cap check and the write are one statement), but a pass claiming N slots
+  // commits once instead of N times.
+  return input.db.transaction(() => drainInTransaction(input), { behavior: "immediate" });
+}
+
+function drainInTransaction(input: DrainInput): DrainResult {
   const { db, now, runnerId, settings } = input;
-  const skippedAtFire = skipTasksOfInactiveSchedules(db, now);
-  const result: DrainResult = { claimed: [], skippedAtFire, holdUntil: null };
+  const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null };
   let running = countRunning(db);
   if (running >= settings.maxConcurrent) return result;
 
   const candidates = cachedQuery(db, "drain-candidates", () =>
     db
-      .select({ task: tasks, overlapPolicy: schedules.overlapPolicy })
+      .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status })
       .from(tasks)
       .leftJoin(schedules, eq(schedules.id, tasks.scheduleId))
       .where(
@@ -84,8 +84,12 @@ export function drainQueue(input: DrainInput): DrainResult {
   ).all({ now });
 
   const startedSchedules = new Set<string>();
-  for (const { task, overlapPolicy } of candidates) {
+  for (const { task, overlapPolicy, scheduleStatus } of candidates) {
     if (running >= settings.maxConcurrent) break;
+    if (task.scheduleId && task.sourceType !== "manual" && (scheduleStatus == null || scheduleStatus === "paused")) {
+      if (skipAtFire(db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", now)) result.skippedAtFire += 1;
+      continue;
+    }
     const serialize = overlapPolicy != null && overlapPolicy !== "allow_all";
     if (serialize && task.scheduleId && startedSchedules.has(task.scheduleId)) continue;
     const pressure = chatPressureHold(db, task, now, input.chatStreams, settings.chatPressureDelaySec);

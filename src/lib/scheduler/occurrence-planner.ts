@@ -7,11 +7,11 @@ import { schedules, tasks, type ScheduleRow, type TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
 import { CronError, nextOccurrence } from "../schedules/cron";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
-import { fallbackSample } from "./firing-metrics";
 import { decideOverlap } from "./overlap-policy";
+import { firingSampleFor } from "./running-tasks";
 import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
-import { PLAN_BATCH } from "./tuning";
+import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
 
 export interface SchedulePlan {
   scheduleId: string;
@@ -69,12 +69,13 @@ export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, s
   };
 }
 
-/** Ids of due active schedules (status active, nextFireAt ≤ now), earliest first. */
-export function dueScheduleIds(db: Db, now: number): string[] {
+/** Ids of up to `limit` due active schedules (status active, nextFireAt ≤ now), earliest first. */
+export function dueScheduleIds(db: Db, now: number, limit: number): string[] {
   return (
-    prepared(db, "SELECT id FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at").all(now) as {
-      id: string;
-    }[]
+    prepared(db, "SELECT id FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?").all(
+      now,
+      limit,
+    ) as { id: string }[]
   ).map((r) => r.id);
 }
 
@@ -134,7 +135,7 @@ export function planSchedule(db: Db, scheduleId: string, now: number, retryBacko
           const row = selectTaskById(db, r.id)!;
           const outcome = outcomeWithoutRun(row, "cancelled", "aborted", "Cancelled by a newer occurrence (overlap policy cancel_other)");
           // Nested transaction = savepoint on the same connection; the guard is the runner holding it.
-          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: fallbackSample(0), retryBackoffMs });
+          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: firingSampleFor(r.id, 0), retryBackoffMs });
           if (res.written) plan.cancelledRunning.push(r.id);
         }
         const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
@@ -214,11 +215,16 @@ export function pauseForInvalidCron(db: Db, scheduleId: string, err: CronError, 
  * `skip` lists schedules to leave alone this pass (error backoff). Schedules are
  * planned PLAN_BATCH at a time in one IMMEDIATE transaction, each in its own savepoint
  * (a nested better-sqlite3 transaction), so a failure rolls back only its schedule while
- * 10,000 due schedules cost 200 commits instead of 10,000.
+ * 10,000 due schedules cost 200 commits instead of 10,000. At most PLAN_MAX_PER_PASS
+ * schedules are planned per pass: the rest stay due, and the loop's next pass (armed at
+ * once) continues after the event loop had a turn — a chat stream never waits for
+ * 10,000 schedules at a time.
  */
 export function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly number[], skip: ReadonlySet<string> = new Set()): PlanPassResult {
   const result: PlanPassResult = { plans: [], failed: [] };
-  const due = dueScheduleIds(db, now).filter((id) => !skip.has(id));
+  const due = dueScheduleIds(db, now, PLAN_MAX_PER_PASS + skip.size)
+    .filter((id) => !skip.has(id))
+    .slice(0, PLAN_MAX_PER_PASS);
   for (let i = 0; i < due.length; i += PLAN_BATCH) {
     const batch = due.slice(i, i + PLAN_BATCH);
     const planBatch = () => {

@@ -44,3 +44,5 @@ export const PLAN_ERROR_BACKOFF_MS = 60_000;
 export const DRAIN_BATCH = 200;
 /** Due schedules planned per transaction (each in its own savepoint). */
 export const PLAN_BATCH = 50;
+/** Due schedules planned per pass; more wait for the next pass, armed at once (event-loop fairness). */
+export const PLAN_MAX_PER_PASS = 500;
