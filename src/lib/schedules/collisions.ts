@@ -223,7 +223,8 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
     return [];
   }
   if (nextFire === null) return [];
-  const windowStart = previousOccurrence("0 0 * * *", tz, nextFire) ?? nextFire;
+  // Where a DST change skips local midnight, "0 0 * * *" lands a day early: keep the next fire inside the window.
+  const windowStart = Math.max(previousOccurrence("0 0 * * *", tz, nextFire) ?? nextFire, nextFire - DAY_MS + 1);
   const memo = new Map<string, number>();
   const own = expand(schedule.cronExpression, tz, windowStart, memo);
   if (!own || !own.minutes.length) return [];
