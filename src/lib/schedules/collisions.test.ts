@@ -77,6 +77,14 @@ describe("computeCollisionWarnings", () => {
     });
   });
 
+  it("analyses the day a schedule next fires even where DST skips local midnight", () => {
+    // America/Santiago springs forward at 00:00 on 2026-09-06: that local midnight does not exist.
+    makeSchedule({ name: "Santiago evening", cronExpression: "0 22 * * *", timezone: "America/Santiago", avgTurnsPerFiring: 2000 });
+    const s = saved({ cronExpression: "0 22 * * *", timezone: "America/Santiago", avgTurnsPerFiring: 2000, updatedAt: Date.UTC(2026, 8, 6, 12) });
+    const [w] = computeCollisionWarnings(db(), s);
+    expect(w).toMatchObject({ overlappingSchedules: ["Santiago evening"], overlappingMinutes: [22 * 60], referenceDay: "2026-09-06" });
+  });
+
   it("honours the hour and minute fields and counts each firing inside a bucket", () => {
     // Every minute from 09:00 to 09:04 → 5 firings of 250 = 1250 steps in the 09:00 bucket only.
     makeSchedule({ name: "burst", cronExpression: "0-4 9 * * *", avgTurnsPerFiring: 250 });

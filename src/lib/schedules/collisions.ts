@@ -223,8 +223,8 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
     return [];
   }
   if (nextFire === null) return [];
-  // Where a DST change skips local midnight, "0 0 * * *" lands a day early: keep the next fire inside the window.
-  const windowStart = Math.max(previousOccurrence("0 0 * * *", tz, nextFire) ?? nextFire, nextFire - DAY_MS + 1);
+  // Local midnight of that day (cron-parser moves a midnight skipped by DST to the first valid minute).
+  const windowStart = previousOccurrence("0 0 * * *", tz, nextFire) ?? nextFire;
   const memo = new Map<string, number>();
   const own = expand(schedule.cronExpression, tz, windowStart, memo);
   if (!own || !own.minutes.length) return [];
@@ -282,7 +282,7 @@ export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: num
   // Biggest contributors first: they are what the banner's "Overlap with …" should lead with.
   const ranked = [...involved].sort(([, a], [, b]) => b.steps - a.steps || a.name.localeCompare(b.name));
   const overlappingMinutes = [...new Set(own.minutes.filter((m) => crowded.has(m.bucket)).map((m) => m.minuteOfDay))].sort((a, b) => a - b);
-  const w = wallClock(windowStart, tz);
+  const w = wallClock(nextFire, tz);
   const warning: CollisionWarning = {
     type: "cron_collision",
     overlappingSchedules: ranked.map(([, v]) => v.name),
