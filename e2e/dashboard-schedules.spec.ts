@@ -54,10 +54,13 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     expect(await sheet.getByText("is only a hint to the agent").count()).toBe(1);
     await sheet.getByLabel("Max agent steps per run").fill("3");
     await screenshot(page, "schedule-sheet-create");
-    await sheet.getByRole("button", { name: "Create schedule" }).click();
+    // A double click creates one schedule.
+    await sheet.getByRole("button", { name: "Create schedule" }).dblclick();
     await sheet.waitFor({ state: "detached" });
 
-    const [saved] = await findSchedule("Sheet created");
+    const all = await findSchedule("Sheet created");
+    expect(all).toHaveLength(1);
+    const [saved] = all;
     expect(saved).toMatchObject({ maxTurns: 3, cronExpression: "*/15 * * * *", timezone: "UTC", prompt: "Summarize open PRs. MAX 20 turns.", status: "active" });
     await page.getByTestId("schedule-row").filter({ hasText: "Sheet created" }).waitFor();
     await page.context().close();

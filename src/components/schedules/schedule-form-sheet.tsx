@@ -254,6 +254,8 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
     queryFn: () => apiFetch<TurnCalibration>(`/api/schedules/calibration${qs(calibrationParams)}`),
   });
 
+  // A second submit while one is in flight (double click) must not create a second schedule.
+  const inFlight = useRef(false);
   const save = useMutation({
     mutationFn: (body: Record<string, unknown>) =>
       saved
@@ -271,6 +273,9 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
       toast.success(`Schedule "${data.schedule.name}" saved`);
       onDone();
     },
+    onSettled: () => {
+      inFlight.current = false;
+    },
     onError: (err) => {
       if (err instanceof ApiError && err.fields) {
         const mapped: Record<string, string> = {};
@@ -284,6 +289,7 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
+    if (inFlight.current) return;
     setWarnings([]);
     const body = saved ? diffBody(form, saved) : toBody(form);
     if (saved && !Object.keys(body).length) {
@@ -291,6 +297,7 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
       onDone();
       return;
     }
+    inFlight.current = true;
     save.mutate(body);
   };
 
@@ -474,6 +481,7 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
                 One step = one agent turn (an assistant message with its tool calls). Typical runs take 50–500. Empty inherits the default (
                 {DEFAULT_MAX_TURNS}). The run stops at this budget.
               </span>
+              {calibration.error && <span className="text-muted-foreground">Calibration unavailable: {calibration.error.message}</span>}
               {calibration.data?.medianAvgTurns != null && (
                 <span data-testid="calibration-hint" className="text-foreground">
                   Schedules on this runtime average ~{calibration.data.medianAvgTurns} steps.

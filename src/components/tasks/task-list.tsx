@@ -66,7 +66,7 @@ export function TaskList() {
             </SelectContent>
           </Select>
         </div>
-        <div className="w-64">
+        <div className="flex w-64 flex-col gap-1">
           <Select value={scheduleId ?? ALL} onValueChange={(v) => setFilter("scheduleId", v)} disabled={schedules.isPending}>
             <SelectTrigger aria-label="Filter by schedule" data-testid="schedule-filter">
               <SelectValue placeholder={schedules.error ? "Schedules unavailable" : "All schedules"} />
@@ -81,6 +81,7 @@ export function TaskList() {
               {scheduleId && !scheduleNames.has(scheduleId) && <SelectItem value={scheduleId}>Deleted schedule</SelectItem>}
             </SelectContent>
           </Select>
+          {schedules.error && <span className="text-destructive text-xs">Schedules unavailable: {schedules.error.message}</span>}
         </div>
       </div>
 
