@@ -85,12 +85,12 @@ export function ScheduleList() {
         <TableBody>
           {data.schedules.map((s) => (
             <TableRow key={s.id} data-testid="schedule-row" data-schedule-id={s.id}>
-              <TableCell className="font-medium">
+              <TableCell className="min-w-40 font-medium">
                 <Link href={`/schedules/${s.id}`} className="hover:underline">
                   {s.name}
                 </Link>
               </TableCell>
-              <TableCell>
+              <TableCell className="min-w-56">
                 <div>{s.description}</div>
                 <div className="text-muted-foreground font-mono text-xs">
                   {s.cronExpression} · {s.timezone}
