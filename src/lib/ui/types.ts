@@ -1,2 +1,23 @@
 /** API response shapes as the browser sees them (API.md); inferred from the serializers. */
 export type { ScheduleDto } from "@/lib/schedules/service";
+export type {
+  CollisionWarning,
+  EventDto,
+  FiringMetricDto,
+  RuntimeDto,
+  SchedulerStatusDto,
+  TaskDto,
+  TaskEventDto,
+} from "@/lib/api-types";
+export type { TurnCalibration } from "@/lib/schedules/calibration";
+export type { SettingsView } from "@/lib/config/settings";
+
+/** POST /api/runtimes/:id/test answer (runtimes issue). */
+export interface RuntimeTestResult {
+  status: string;
+  text: string | null;
+  turns: number;
+  error: string | null;
+  failureReason: string | null;
+  durationMs: number;
+}

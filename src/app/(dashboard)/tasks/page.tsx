@@ -1,7 +1,10 @@
+import { Suspense } from "react";
+import { TaskList } from "@/components/tasks/task-list";
+
 export default function TasksPage() {
   return (
-    <div className="flex flex-col gap-4">
-      <h1 className="text-2xl font-semibold">Tasks</h1>
-    </div>
+    <Suspense fallback={<h1 className="text-2xl font-semibold">Tasks</h1>}>
+      <TaskList />
+    </Suspense>
   );
 }

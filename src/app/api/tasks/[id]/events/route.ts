@@ -2,12 +2,22 @@ import { getDb } from "@/lib/db/client";
 import { json, parseWith, queryOf, route } from "@/lib/http/route";
 import { taskEventsQuerySchema } from "@/lib/tasks/input";
 import { listTaskEvents } from "@/lib/tasks/queries";
+import { taskEventStreamResponse, wantsEventStream } from "@/lib/tasks/task-event-stream";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
 
-/** GET /api/tasks/:id/events[?after=<event id>] → {events} in order; 404 task_not_found. */
+/**
+ * GET /api/tasks/:id/events[?after=<event id>] → {events} in order; 404 task_not_found.
+ * With `Accept: text/event-stream`: a live SSE stream — stored events after
+ * `Last-Event-ID` (or `after`) replayed, then new ones until the task ends.
+ */
 export const GET = route<Params>((req, { id }) => {
   const { after } = parseWith(taskEventsQuerySchema, queryOf(req));
+  if (wantsEventStream(req)) {
+    const lastEventId = Number(req.headers.get("last-event-id"));
+    const afterId = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (after ?? 0);
+    return taskEventStreamResponse(getDb(), id, { afterId, signal: req.signal });
+  }
   return json({ events: listTaskEvents(getDb(), id, after) });
 });

@@ -1,0 +1,73 @@
+/**
+ * Helpers shared by the dashboard specs: a UTC browser context, radix Select picking,
+ * screenshots into e2e/.artifacts (gitignored) and polling the API for a condition.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, Locator, Page } from "playwright-core";
+import type { TestServer } from "./server";
+
+export const ARTIFACTS = path.resolve(__dirname, "../.artifacts");
+
+const pageErrors = new WeakMap<Page, string[]>();
+
+/**
+ * A page in a fresh context pinned to UTC and a desktop viewport, so datetime-local
+ * inputs round-trip predictably. Uncaught errors and console errors are collected for
+ * `screenshot()` to check (HTTP error statuses the UI handles, like a 429, are not errors).
+ */
+export async function newPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ timezoneId: "UTC", viewport: { width: 1400, height: 1000 }, locale: "en-GB" });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  pageErrors.set(page, errors);
+  page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) errors.push(`console: ${msg.text()}`);
+  });
+  return page;
+}
+
+/** Opens a radix Select by its trigger and picks the option whose text matches. */
+export async function pick(page: Page, trigger: Locator, option: string | RegExp): Promise<void> {
+  await trigger.click();
+  await page.getByRole("option", { name: option }).click();
+}
+
+/**
+ * Full-page PNG at e2e/.artifacts/<name>.png.
+ * @throws when the page logged an uncaught error or a console error so far.
+ */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const errors = pageErrors.get(page) ?? [];
+  if (errors.length) throw new Error(`page errors before screenshot "${name}":\n${errors.join("\n")}`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Polls `read` until `accept` holds (condition wait, never a fixed sleep); throws with the last value after `timeoutMs`. */
+export async function waitFor<T>(read: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 20_000, label = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await read();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Path of the scripted CLI agent fixture (test/fixtures/scripted-agent.mjs). */
+export const SCRIPTED_AGENT = path.resolve(__dirname, "../../test/fixtures/scripted-agent.mjs");
+
+/** Creates a `command` runtime running the scripted agent with `args` (text output unless given). */
+export async function makeScriptedRuntime(server: TestServer, name: string, args: string[], format = "claude-stream-json") {
+  const res = await server.api("/api/runtimes", {
+    method: "POST",
+    json: { name, kind: "command", config: { command: [process.execPath, SCRIPTED_AGENT, "--format", format, ...args], promptVia: "stdin", outputFormat: format } },
+  });
+  if (res.status !== 201) throw new Error(`runtime create failed: ${res.status} ${JSON.stringify(res.data)}`);
+  return res.data.runtime as { id: string; name: string };
+}

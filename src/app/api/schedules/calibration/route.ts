@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { getDb } from "@/lib/db/client";
+import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { turnCalibration } from "@/lib/schedules/calibration";
+
+export const dynamic = "force-dynamic";
+
+const querySchema = z.object({
+  runtimeId: z.string().max(100).optional(),
+  excludeScheduleId: z.string().max(100).optional(),
+});
+
+/**
+ * GET /api/schedules/calibration?runtimeId=&excludeScheduleId= → {runtimeId, medianAvgTurns, sampleSize}.
+ * An empty or missing runtimeId means the default runtime.
+ */
+export const GET = route((req) => {
+  const q = parseWith(querySchema, queryOf(req));
+  return json(turnCalibration(getDb(), q.runtimeId || null, q.excludeScheduleId || undefined));
+});

@@ -1,0 +1,97 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useRef, useState } from "react";
+import { toast } from "sonner";
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
+import { Button } from "@/components/ui/button";
+import { ApiError, apiFetch } from "@/lib/ui/api-client";
+import { fetchers, queryKeys } from "@/lib/ui/queries";
+
+interface CapacityState {
+  etaSec: number | null;
+  running: number | null;
+  cap: number | null;
+  message: string;
+}
+
+/**
+ * Starts a run through an endpoint that honours the cap (Run now: POST
+ * /api/schedules/:id/execute; Rerun: POST /api/tasks/:id/rerun). On 429
+ * `capacity_full` it opens the "At capacity (R/C). Next slot in ~N s" dialog, whose
+ * "Run anyway" repeats the request with `?force=true` (audited server-side).
+ * A click while a request is in flight is ignored, so one click never makes two tasks.
+ */
+export function useCapacityRun({ path, label }: { path: string; label: string }) {
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const inFlight = useRef(false);
+  const [capacity, setCapacity] = useState<CapacityState | null>(null);
+
+  const mutation = useMutation({
+    mutationFn: (force: boolean) =>
+      apiFetch<{ taskId: string; forced?: boolean }>(`${path}${force ? "?force=true" : ""}`, { method: "POST" }),
+    onSuccess: (data, force) => {
+      setCapacity(null);
+      toast.success((data.forced ?? force) ? `${label}: started above the cap` : `${label}: started`, {
+        action: { label: "Open", onClick: () => router.push(`/tasks/${data.taskId}`) },
+      });
+    },
+    onError: async (err) => {
+      if (err instanceof ApiError && err.status === 429) {
+        const eta = typeof err.body?.slotEtaSec === "number" ? (err.body.slotEtaSec as number) : null;
+        const status = await fetchers.schedulerStatus().catch(() => null);
+        setCapacity({ etaSec: eta, running: status?.running ?? null, cap: status?.maxConcurrent ?? null, message: err.message });
+        return;
+      }
+      setCapacity(null);
+      toast.error(`${label} failed: ${err.message}`);
+    },
+    onSettled: () => {
+      inFlight.current = false;
+      void queryClient.invalidateQueries({ queryKey: ["tasks"] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.schedules });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.schedulerStatus });
+    },
+  });
+
+  const start = (force = false) => {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    mutation.mutate(force);
+  };
+
+  const dialog = (
+    <AlertDialog open={capacity !== null} onOpenChange={(open) => !open && setCapacity(null)}>
+      <AlertDialogContent data-testid="capacity-dialog">
+        <AlertDialogHeader>
+          <AlertDialogTitle>
+            At capacity{capacity?.running != null && capacity.cap != null ? ` (${capacity.running}/${capacity.cap})` : ""}.{" "}
+            {capacity?.etaSec != null ? `Next slot in ~${capacity.etaSec} s` : "No slot estimate yet"}
+          </AlertDialogTitle>
+          <AlertDialogDescription>
+            Every slot is taken. &ldquo;Run anyway&rdquo; starts this run above the cap now and records a forced-run event;
+            &ldquo;Cancel&rdquo; starts nothing.
+          </AlertDialogDescription>
+        </AlertDialogHeader>
+        <AlertDialogFooter>
+          <AlertDialogCancel disabled={mutation.isPending}>Cancel</AlertDialogCancel>
+          <Button onClick={() => start(true)} disabled={mutation.isPending}>
+            {mutation.isPending ? "Starting…" : "Run anyway"}
+          </Button>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
+  );
+
+  return { start: () => start(false), pending: mutation.isPending, dialog };
+}

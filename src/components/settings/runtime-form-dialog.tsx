@@ -1,0 +1,335 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useId, useState, type ReactNode } from "react";
+import { toast } from "sonner";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { Switch } from "@/components/ui/switch";
+import { Textarea } from "@/components/ui/textarea";
+import { RUNTIME_KINDS, type RuntimeKind } from "@/lib/db/constants";
+import { ApiError, apiFetch } from "@/lib/ui/api-client";
+import { queryKeys } from "@/lib/ui/queries";
+import type { RuntimeDto } from "@/lib/ui/types";
+
+const KIND_LABELS: Record<RuntimeKind, string> = {
+  command: "Command (any CLI agent)",
+  "claude-agent-sdk": "Claude Agent SDK",
+  "openai-compatible": "OpenAI-compatible API",
+};
+const PERMISSION_MODES = ["dontAsk", "default", "acceptEdits", "plan", "bypassPermissions"] as const;
+const UNSET = "__unset__";
+
+interface FormState {
+  name: string;
+  kind: RuntimeKind;
+  isDefault: boolean;
+  // command
+  command: string;
+  promptVia: "stdin" | "arg";
+  outputFormat: "text" | "claude-stream-json" | "codex-json";
+  cwd: string;
+  env: string;
+  // claude-agent-sdk
+  model: string;
+  allowedTools: string;
+  permissionMode: string;
+  baseUrlEnv: string;
+  apiKeyEnv: string;
+  // openai-compatible
+  baseUrl: string;
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+function initial(r: RuntimeDto | null): FormState {
+  const c = (r?.config ?? {}) as Record<string, unknown>;
+  return {
+    name: r?.name ?? "",
+    kind: r?.kind ?? "command",
+    isDefault: r?.isDefault ?? false,
+    command: Array.isArray(c.command) ? (c.command as string[]).join("\n") : "",
+    promptVia: c.promptVia === "arg" ? "arg" : "stdin",
+    outputFormat: c.outputFormat === "claude-stream-json" || c.outputFormat === "codex-json" ? c.outputFormat : "text",
+    cwd: str(c.cwd),
+    env:
+      c.env && typeof c.env === "object"
+        ? Object.entries(c.env as Record<string, string>)
+            .map(([k, v]) => `${k}=${v}`)
+            .join("\n")
+        : "",
+    model: str(c.model),
+    allowedTools: Array.isArray(c.allowedTools) ? (c.allowedTools as string[]).join(", ") : "",
+    permissionMode: str(c.permissionMode) || UNSET,
+    baseUrlEnv: str(c.baseUrlEnv),
+    apiKeyEnv: str(c.apiKeyEnv),
+    baseUrl: str(c.baseUrl),
+  };
+}
+
+/** The kind-specific `config` object of API.md "Runtimes"; empty optional fields are left out. */
+function toConfig(f: FormState): Record<string, unknown> {
+  const opt = (k: string, v: string) => (v.trim() ? { [k]: v.trim() } : {});
+  if (f.kind === "command") {
+    const env = Object.fromEntries(
+      f.env
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((l) => {
+          const i = l.indexOf("=");
+          return i < 0 ? [l, ""] : [l.slice(0, i).trim(), l.slice(i + 1)];
+        }),
+    );
+    return {
+      command: f.command.split("\n").filter((l) => l.trim() !== ""),
+      promptVia: f.promptVia,
+      outputFormat: f.outputFormat,
+      ...opt("cwd", f.cwd),
+      ...(Object.keys(env).length ? { env } : {}),
+    };
+  }
+  if (f.kind === "claude-agent-sdk") {
+    const tools = f.allowedTools
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean);
+    return {
+      ...opt("model", f.model),
+      ...opt("cwd", f.cwd),
+      ...(tools.length ? { allowedTools: tools } : {}),
+      ...(f.permissionMode !== UNSET ? { permissionMode: f.permissionMode } : {}),
+      ...opt("baseUrl", f.baseUrl),
+      ...opt("baseUrlEnv", f.baseUrlEnv),
+      ...opt("apiKeyEnv", f.apiKeyEnv),
+    };
+  }
+  return { baseUrl: f.baseUrl.trim(), model: f.model.trim(), ...opt("apiKeyEnv", f.apiKeyEnv) };
+}
+
+function Field({ id, label, error, hint, children }: { id: string; label: string; error?: string; hint?: ReactNode; children: ReactNode }) {
+  return (
+    <div className="flex flex-col gap-1.5">
+      <Label htmlFor={id}>{label}</Label>
+      {children}
+      {hint && <div className="text-muted-foreground text-xs">{hint}</div>}
+      {error && (
+        <p className="text-destructive text-xs" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Create/edit dialog for a runtime, with a config form per kind. Server `fields` errors show under their inputs. */
+export function RuntimeFormDialog({ open, onOpenChange, runtime }: { open: boolean; onOpenChange: (o: boolean) => void; runtime: RuntimeDto | null }) {
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange}>
+      <DialogContent className="sm:max-w-xl" data-testid="runtime-dialog">
+        {open && <RuntimeForm runtime={runtime} onDone={() => onOpenChange(false)} />}
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const uid = useId();
+  const fid = (n: string) => `${uid}-${n}`;
+  const [f, setF] = useState<FormState>(() => initial(runtime));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setF((x) => ({ ...x, [k]: v }));
+  const err = (k: string) => errors[`config.${k}`] ?? errors[k];
+
+  const save = useMutation({
+    mutationFn: () => {
+      const body = { name: f.name, kind: f.kind, config: toConfig(f), isDefault: f.isDefault };
+      return runtime
+        ? apiFetch<{ runtime: RuntimeDto }>(`/api/runtimes/${runtime.id}`, { method: "PATCH", json: body })
+        : apiFetch<{ runtime: RuntimeDto }>("/api/runtimes", { method: "POST", json: body });
+    },
+    onSuccess: (data) => {
+      toast.success(`Runtime "${data.runtime.name}" saved`);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.runtimes });
+      onDone();
+    },
+    onError: (e) => setErrors(e instanceof ApiError && e.fields ? e.fields : { form: e.message }),
+  });
+  const shown = new Set(["name", "kind", "isDefault", "config", "command", "promptVia", "outputFormat", "cwd", "env", "model", "allowedTools", "permissionMode", "baseUrlEnv", "apiKeyEnv", "baseUrl"]);
+  const otherErrors = Object.entries(errors).filter(([k]) => !shown.has(k.replace(/^config\./, "").split(".")[0]));
+
+  return (
+    <form
+      className="flex flex-col gap-4"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        setErrors({});
+        save.mutate();
+      }}
+    >
+      <DialogHeader>
+        <DialogTitle>{runtime ? `Edit runtime “${runtime.name}”` : "New runtime"}</DialogTitle>
+        <DialogDescription>Where agent runs execute. Secrets never go here: name the environment variable that holds a key.</DialogDescription>
+      </DialogHeader>
+      <div className="grid grid-cols-2 gap-4">
+        <Field id={fid("name")} label="Name" error={errors.name}>
+          <Input id={fid("name")} value={f.name} onChange={(e) => set("name", e.target.value)} aria-invalid={!!errors.name} />
+        </Field>
+        <Field id={fid("kind")} label="Kind" error={errors.kind}>
+          <Select value={f.kind} onValueChange={(v) => set("kind", v as RuntimeKind)}>
+            <SelectTrigger id={fid("kind")} data-testid="runtime-kind">
+              <SelectValue />
+            </SelectTrigger>
+            <SelectContent>
+              {RUNTIME_KINDS.map((k) => (
+                <SelectItem key={k} value={k}>
+                  {KIND_LABELS[k]}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+        </Field>
+      </div>
+
+      {f.kind === "command" && (
+        <>
+          <Field
+            id={fid("command")}
+            label="Command (one argument per line)"
+            error={err("command")}
+            hint={<>With &ldquo;prompt via argument&rdquo;, a line <code>{"{prompt}"}</code> is replaced by the prompt.</>}
+          >
+            <Textarea
+              id={fid("command")}
+              className="font-mono"
+              rows={4}
+              placeholder={"claude\n-p\n--output-format\nstream-json"}
+              value={f.command}
+              onChange={(e) => set("command", e.target.value)}
+              aria-invalid={!!err("command")}
+            />
+          </Field>
+          <div className="grid grid-cols-2 gap-4">
+            <Field id={fid("promptVia")} label="Prompt via" error={err("promptVia")}>
+              <Select value={f.promptVia} onValueChange={(v) => set("promptVia", v as FormState["promptVia"])}>
+                <SelectTrigger id={fid("promptVia")}>
+                  <SelectValue />
+                </SelectTrigger>
+                <SelectContent>
+                  <SelectItem value="stdin">stdin</SelectItem>
+                  <SelectItem value="arg">argument ({"{prompt}"})</SelectItem>
+                </SelectContent>
+              </Select>
+            </Field>
+            <Field id={fid("outputFormat")} label="Output format" error={err("outputFormat")}>
+              <Select value={f.outputFormat} onValueChange={(v) => set("outputFormat", v as FormState["outputFormat"])}>
+                <SelectTrigger id={fid("outputFormat")}>
+                  <SelectValue />
+                </SelectTrigger>
+                <SelectContent>
+                  <SelectItem value="text">Plain text</SelectItem>
+                  <SelectItem value="claude-stream-json">Claude Code stream-json</SelectItem>
+                  <SelectItem value="codex-json">Codex exec --json</SelectItem>
+                </SelectContent>
+              </Select>
+            </Field>
+          </div>
+          <Field id={fid("cwd")} label="Working directory" error={err("cwd")}>
+            <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} placeholder="server's working directory" />
+          </Field>
+          <Field id={fid("env")} label="Environment (NAME=value per line)" error={err("env")}>
+            <Textarea id={fid("env")} className="font-mono" rows={2} value={f.env} onChange={(e) => set("env", e.target.value)} />
+          </Field>
+        </>
+      )}
+
+      {f.kind === "claude-agent-sdk" && (
+        <>
+          <div className="grid grid-cols-2 gap-4">
+            <Field id={fid("model")} label="Model" error={err("model")}>
+              <Input id={fid("model")} value={f.model} onChange={(e) => set("model", e.target.value)} placeholder="SDK default" />
+            </Field>
+            <Field id={fid("permissionMode")} label="Permission mode" error={err("permissionMode")}>
+              <Select value={f.permissionMode} onValueChange={(v) => set("permissionMode", v)}>
+                <SelectTrigger id={fid("permissionMode")}>
+                  <SelectValue />
+                </SelectTrigger>
+                <SelectContent>
+                  <SelectItem value={UNSET}>Default (dontAsk: tools outside the list are denied)</SelectItem>
+                  {PERMISSION_MODES.map((m) => (
+                    <SelectItem key={m} value={m}>
+                      {m}
+                    </SelectItem>
+                  ))}
+                </SelectContent>
+              </Select>
+            </Field>
+          </div>
+          <Field id={fid("allowedTools")} label="Allowed tools (comma-separated)" error={err("allowedTools")}>
+            <Input id={fid("allowedTools")} value={f.allowedTools} onChange={(e) => set("allowedTools", e.target.value)} placeholder="Read, Grep, Bash" />
+          </Field>
+          <Field id={fid("cwd")} label="Working directory" error={err("cwd")}>
+            <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} />
+          </Field>
+          <Field id={fid("baseUrl")} label="Messages API base URL" error={err("baseUrl")} hint="Optional; wins over the base URL env variable.">
+            <Input id={fid("baseUrl")} value={f.baseUrl} onChange={(e) => set("baseUrl", e.target.value)} placeholder="https://api.anthropic.com" />
+          </Field>
+          <div className="grid grid-cols-2 gap-4">
+            <Field id={fid("apiKeyEnv")} label="API key env variable" error={err("apiKeyEnv")}>
+              <Input id={fid("apiKeyEnv")} value={f.apiKeyEnv} onChange={(e) => set("apiKeyEnv", e.target.value)} placeholder="ANTHROPIC_API_KEY" />
+            </Field>
+            <Field id={fid("baseUrlEnv")} label="Base URL env variable" error={err("baseUrlEnv")}>
+              <Input id={fid("baseUrlEnv")} value={f.baseUrlEnv} onChange={(e) => set("baseUrlEnv", e.target.value)} placeholder="ANTHROPIC_BASE_URL" />
+            </Field>
+          </div>
+        </>
+      )}
+
+      {f.kind === "openai-compatible" && (
+        <>
+          <Field id={fid("baseUrl")} label="Base URL" error={err("baseUrl")}>
+            <Input id={fid("baseUrl")} value={f.baseUrl} onChange={(e) => set("baseUrl", e.target.value)} placeholder="http://127.0.0.1:11434/v1" />
+          </Field>
+          <div className="grid grid-cols-2 gap-4">
+            <Field id={fid("model")} label="Model" error={err("model")}>
+              <Input id={fid("model")} value={f.model} onChange={(e) => set("model", e.target.value)} placeholder="llama3.1" />
+            </Field>
+            <Field id={fid("apiKeyEnv")} label="API key env variable" error={err("apiKeyEnv")}>
+              <Input id={fid("apiKeyEnv")} value={f.apiKeyEnv} onChange={(e) => set("apiKeyEnv", e.target.value)} placeholder="optional" />
+            </Field>
+          </div>
+        </>
+      )}
+
+      <div className="flex items-center gap-3">
+        <Switch id={fid("isDefault")} checked={f.isDefault} onCheckedChange={(v) => set("isDefault", v)} />
+        <Label htmlFor={fid("isDefault")}>Default runtime (used by schedules and chats without one)</Label>
+      </div>
+
+      {(errors.form || errors.config || otherErrors.length > 0) && (
+        <div role="alert" className="text-destructive text-sm">
+          {errors.form ?? errors.config}
+          {otherErrors.map(([k, v]) => (
+            <div key={k}>
+              {k}: {v}
+            </div>
+          ))}
+        </div>
+      )}
+
+      <DialogFooter>
+        <Button type="button" variant="outline" onClick={onDone}>
+          Cancel
+        </Button>
+        <Button type="submit" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : runtime ? "Save runtime" : "Create runtime"}
+        </Button>
+      </DialogFooter>
+    </form>
+  );
+}

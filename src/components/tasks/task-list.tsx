@@ -1,0 +1,163 @@
+"use client";
+
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { Button } from "@/components/ui/button";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { Skeleton } from "@/components/ui/skeleton";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { TASK_STATUSES } from "@/lib/db/constants";
+import { apiFetch } from "@/lib/ui/api-client";
+import { formatDateTime, formatDuration, relativeTime } from "@/lib/ui/format";
+import { fetchers, qs, queryKeys, type Page } from "@/lib/ui/queries";
+import type { TaskDto } from "@/lib/ui/types";
+import { TaskStatusBadge } from "./task-status-badge";
+
+const ALL = "__all__";
+
+/** Duration of a task in ms: finished − started, or running time so far; null before it starts. */
+export function taskDurationMs(t: Pick<TaskDto, "startedAt" | "finishedAt">, now = Date.now()): number | null {
+  if (!t.startedAt) return null;
+  return (t.finishedAt ? Date.parse(t.finishedAt) : now) - Date.parse(t.startedAt);
+}
+
+/** The tasks page: every task newest first, filterable by status and schedule (kept in the URL). */
+export function TaskList() {
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const status = params.get("status") ?? undefined;
+  const scheduleId = params.get("scheduleId") ?? undefined;
+  const setFilter = (key: string, value: string) => {
+    const next = new URLSearchParams(params.toString());
+    if (value === ALL) next.delete(key);
+    else next.set(key, value);
+    router.replace(`${pathname}${next.size ? `?${next}` : ""}`);
+  };
+
+  const schedules = useQuery({ queryKey: queryKeys.schedules, queryFn: fetchers.schedules });
+  const scheduleNames = new Map(schedules.data?.schedules.map((s) => [s.id, s.name]));
+  const tasks = useInfiniteQuery({
+    queryKey: queryKeys.tasks({ status, scheduleId }),
+    queryFn: ({ pageParam }) => apiFetch<Page<TaskDto>>(`/api/tasks${qs({ status, scheduleId, limit: 50, before: pageParam })}`),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    refetchInterval: 3_000,
+  });
+  const rows = tasks.data?.pages.flatMap((p) => p.tasks) ?? [];
+
+  return (
+    <div className="flex flex-col gap-4">
+      <h1 className="text-2xl font-semibold">Tasks</h1>
+      <div className="flex flex-wrap gap-3">
+        <div className="w-44">
+          <Select value={status ?? ALL} onValueChange={(v) => setFilter("status", v)}>
+            <SelectTrigger aria-label="Filter by status" data-testid="status-filter">
+              <SelectValue />
+            </SelectTrigger>
+            <SelectContent>
+              <SelectItem value={ALL}>All statuses</SelectItem>
+              {TASK_STATUSES.map((s) => (
+                <SelectItem key={s} value={s}>
+                  {s}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+        </div>
+        <div className="flex w-64 flex-col gap-1">
+          <Select value={scheduleId ?? ALL} onValueChange={(v) => setFilter("scheduleId", v)} disabled={schedules.isPending}>
+            <SelectTrigger aria-label="Filter by schedule" data-testid="schedule-filter">
+              <SelectValue placeholder={schedules.error ? "Schedules unavailable" : "All schedules"} />
+            </SelectTrigger>
+            <SelectContent>
+              <SelectItem value={ALL}>All schedules</SelectItem>
+              {schedules.data?.schedules.map((s) => (
+                <SelectItem key={s.id} value={s.id}>
+                  {s.name}
+                </SelectItem>
+              ))}
+              {scheduleId && !scheduleNames.has(scheduleId) && <SelectItem value={scheduleId}>Deleted schedule</SelectItem>}
+            </SelectContent>
+          </Select>
+          {schedules.error && <span className="text-destructive text-xs">Schedules unavailable: {schedules.error.message}</span>}
+        </div>
+      </div>
+
+      {tasks.isPending ? (
+        <div className="flex flex-col gap-2" aria-label="Loading tasks">
+          {[0, 1, 2, 3].map((i) => (
+            <Skeleton key={i} className="h-10 w-full" />
+          ))}
+        </div>
+      ) : tasks.error ? (
+        <div role="alert" className="text-destructive flex items-center gap-3 text-sm">
+          Could not load tasks: {tasks.error.message}
+          <Button size="sm" variant="outline" onClick={() => tasks.refetch()}>
+            Retry
+          </Button>
+        </div>
+      ) : !rows.length ? (
+        <p className="text-muted-foreground rounded-lg border border-dashed p-8 text-center text-sm">
+          {status || scheduleId ? "No tasks match these filters." : "No tasks yet. Run a schedule to see its runs here."}
+        </p>
+      ) : (
+        <>
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Task</TableHead>
+                <TableHead>Schedule</TableHead>
+                <TableHead>Status</TableHead>
+                <TableHead>Source</TableHead>
+                <TableHead>Created</TableHead>
+                <TableHead>Duration</TableHead>
+                <TableHead>Turns</TableHead>
+                <TableHead>Failure</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {rows.map((t) => (
+                <TableRow key={t.id} data-testid="task-row" data-task-id={t.id} data-status={t.status}>
+                  <TableCell className="max-w-64 truncate font-medium">
+                    <Link href={`/tasks/${t.id}`} className="hover:underline">
+                      {t.title}
+                    </Link>
+                  </TableCell>
+                  <TableCell>
+                    {t.scheduleId ? (
+                      <Link href={`/schedules/${t.scheduleId}`} className="hover:underline">
+                        {scheduleNames.get(t.scheduleId) ?? "deleted schedule"}
+                      </Link>
+                    ) : (
+                      <span className="text-muted-foreground">—</span>
+                    )}
+                  </TableCell>
+                  <TableCell>
+                    <TaskStatusBadge task={t} />
+                  </TableCell>
+                  <TableCell className="text-muted-foreground text-xs">
+                    {t.sourceType}
+                    {t.attempt > 1 ? ` · attempt ${t.attempt}/${t.maxAttempts}` : ""}
+                  </TableCell>
+                  <TableCell title={formatDateTime(t.createdAt)}>{relativeTime(t.createdAt)}</TableCell>
+                  <TableCell>{formatDuration(taskDurationMs(t))}</TableCell>
+                  <TableCell>
+                    {t.turnCount} / {t.maxTurns}
+                  </TableCell>
+                  <TableCell className="text-muted-foreground text-xs">{t.failureReason ?? t.skippedReason ?? ""}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+          {tasks.hasNextPage && (
+            <Button variant="outline" className="self-center" onClick={() => tasks.fetchNextPage()} disabled={tasks.isFetchingNextPage}>
+              {tasks.isFetchingNextPage ? "Loading…" : "Load more"}
+            </Button>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

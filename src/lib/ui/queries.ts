@@ -1,0 +1,43 @@
+/**
+ * TanStack Query keys and fetchers shared by the dashboard pages, so a mutation on
+ * one page invalidates what the others show.
+ */
+import { apiFetch } from "./api-client";
+import type { EventDto, RuntimeDto, ScheduleDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
+
+export const queryKeys = {
+  schedules: ["schedules"] as const,
+  schedule: (id: string) => ["schedules", id] as const,
+  scheduleTasks: (id: string) => ["schedules", id, "tasks"] as const,
+  scheduleEvents: (id: string) => ["schedules", id, "events"] as const,
+  runtimes: ["runtimes"] as const,
+  schedulerStatus: ["scheduler-status"] as const,
+  tasks: (filters: Record<string, string | undefined> = {}) => ["tasks", filters] as const,
+  task: (id: string) => ["task", id] as const,
+  settings: ["settings"] as const,
+};
+
+export interface Page<T> {
+  tasks: T[];
+  nextCursor: string | null;
+}
+
+export const fetchers = {
+  schedules: () => apiFetch<{ schedules: ScheduleDto[] }>("/api/schedules"),
+  schedule: (id: string) => apiFetch<{ schedule: ScheduleDto }>(`/api/schedules/${encodeURIComponent(id)}`),
+  scheduleEvents: (id: string) => apiFetch<{ events: EventDto[] }>(`/api/schedules/${encodeURIComponent(id)}/events`),
+  runtimes: () => apiFetch<{ runtimes: RuntimeDto[] }>("/api/runtimes"),
+  schedulerStatus: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
+  task: (id: string) => apiFetch<{ task: TaskDto }>(`/api/tasks/${encodeURIComponent(id)}`),
+  settings: () => apiFetch<SettingsView>("/api/settings"),
+};
+
+/** Query string from the defined entries of `params`. */
+export function qs(params: Record<string, string | number | undefined | null>): string {
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") sp.set(k, String(v));
+  const s = sp.toString();
+  return s ? `?${s}` : "";
+}
+
+export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled", "skipped"]);
