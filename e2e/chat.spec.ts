@@ -32,13 +32,13 @@ describe("chat (production server, headless Chromium)", () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await launchChromium();
-    // The chat agent: six turns a second apart, so a reply streams for ~6 s.
+    // The chat agent: eight turns a second apart, so a reply streams for ~8 s.
     const chat = await server.api("/api/runtimes", {
       method: "POST",
       json: {
         name: "slow scripted agent",
         kind: "command",
-        config: { command: ["node", AGENT, "--format", "claude-stream-json", "--turns", "6", "--delay-ms", "1000"], outputFormat: "claude-stream-json" },
+        config: { command: ["node", AGENT, "--format", "claude-stream-json", "--turns", "8", "--delay-ms", "1000"], outputFormat: "claude-stream-json" },
       },
     });
     expect(chat.status).toBe(201);
@@ -81,7 +81,7 @@ describe("chat (production server, headless Chromium)", () => {
 
   const tasksOf = async (scheduleId: string) => (await server.api(`/api/tasks?scheduleId=${scheduleId}`)).data.tasks as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-  it("streams a reply while a due scheduled task waits for the stream to end, showing the held-back state", async () => {
+  it("streams a reply while a due scheduled task waits for the stream to end; the chat page and dashboard show the held-back state", async () => {
     expect((await server.api("/api/settings", { method: "PATCH", json: { chatPressureDelaySec: 120 } })).status).toBe(200);
     // A slow task already in flight before the chat starts: chat pressure must not touch it.
     const slow = await server.api("/api/schedules", {
@@ -96,6 +96,9 @@ describe("chat (production server, headless Chromium)", () => {
       return t.status === "running" && t.turnCount >= 1 ? t : undefined;
     }, "the in-flight task to make progress");
 
+    const dashboard = await browser.newPage();
+    await dashboard.goto(`${server.baseURL}/`);
+    await dashboard.getByTestId("chat-streams").filter({ hasText: /^0$/ }).waitFor();
     const page = await openNewChat();
     const { cronExpression, at } = cronInSeconds(2);
     const schedule = await server.api("/api/schedules", { method: "POST", json: { name: "due during chat", prompt: "scheduled work", cronExpression } });
@@ -124,6 +127,10 @@ describe("chat (production server, headless Chromium)", () => {
     const inFlight = await taskApi(run.data.taskId);
     expect(inFlight.status).toBe("running");
     expect(inFlight.turnCount).toBeGreaterThan(inFlightAtStart.turnCount);
+    // The dashboard shows the chat pressure: one stream, one task waiting, starts held back.
+    await dashboard.getByTestId("chat-streams").filter({ hasText: /^1$/ }).waitFor({ timeout: 5_000 });
+    await dashboard.getByTestId("queue-depth").filter({ hasText: /^1$/ }).waitFor({ timeout: 5_000 });
+    await dashboard.getByText("New scheduled starts are held back").waitFor({ timeout: 5_000 });
 
     // The stream ends → the saved reply replaces the live one → the task starts.
     const reply = page.getByTestId("message").filter({ hasText: "done: Tell me a story" });
@@ -137,6 +144,8 @@ describe("chat (production server, headless Chromium)", () => {
     expect(Date.parse(started.startedAt) - at).toBeLessThan(60_000); // the stream ended, not the 120 s delay
     expect(Date.parse(started.plannedAt)).toBe(at); // the occurrence keeps its nominal time
     await page.getByTestId("held-back-indicator").waitFor({ state: "detached" });
+    await dashboard.getByTestId("chat-streams").filter({ hasText: /^0$/ }).waitFor();
+    await dashboard.close();
     // The in-flight task ran through the whole chat untouched; stop it now.
     const after = await taskApi(run.data.taskId);
     expect(after.status).toBe("running");
