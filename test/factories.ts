@@ -20,6 +20,7 @@ import {
   type TaskRow,
 } from "@/lib/db/schema";
 import { nextOccurrence } from "@/lib/schedules/cron";
+import { UNCLAIMED_RUN_STATE } from "@/lib/tasks/run-state";
 
 export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
 
@@ -89,6 +90,7 @@ export function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db = getD
 
 export function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): TaskRow {
   const row: TaskRow = {
+    ...UNCLAIMED_RUN_STATE,
     id: randomUUID(),
     scheduleId: null,
     runtimeId: null,
@@ -103,23 +105,6 @@ export function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): Ta
     notBefore: null,
     maxTurns: 10,
     maxRunDurationSec: null,
-    turnCount: 0,
-    slotClaimedAt: null,
-    leaseExpiresAt: null,
-    heartbeatAt: null,
-    runnerId: null,
-    startedAt: null,
-    finishedAt: null,
-    failureReason: null,
-    error: null,
-    result: null,
-    sessionId: null,
-    skippedReason: null,
-    forced: false,
-    pressureHeldSince: null,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
     createdAt: T0,
     ...overrides,
   };
@@ -139,8 +124,6 @@ export function makeMessage(overrides: Partial<typeof chatMessages.$inferInsert>
     role: "user" as const,
     content: "hello",
     status: "complete" as const,
-    error: null,
-    runnerId: null,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,

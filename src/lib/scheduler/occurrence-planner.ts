@@ -12,6 +12,7 @@ import { firingSampleFor } from "./running-tasks";
 import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
+import { UNCLAIMED_RUN_STATE } from "../tasks/run-state";
 
 export interface SchedulePlan {
   scheduleId: string;
@@ -34,6 +35,7 @@ export interface PlanPassResult {
 /** Root task of one occurrence, copied from its schedule at planning (budgets, lease, attempts). */
 export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, status: "queued" | "skipped"): TaskRow {
   return {
+    ...UNCLAIMED_RUN_STATE,
     id: randomUUID(),
     scheduleId: s.id,
     runtimeId: s.runtimeId,
@@ -48,23 +50,8 @@ export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, s
     notBefore: null,
     maxTurns: s.maxTurns ?? DEFAULT_MAX_TURNS,
     maxRunDurationSec: s.maxRunDurationSec,
-    turnCount: 0,
-    slotClaimedAt: null,
-    leaseExpiresAt: null,
-    heartbeatAt: null,
-    runnerId: null,
-    startedAt: null,
     finishedAt: status === "skipped" ? now : null,
-    failureReason: null,
-    error: null,
-    result: null,
-    sessionId: null,
     skippedReason: status === "skipped" ? "overlap" : null,
-    forced: false,
-    pressureHeldSince: null,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
     createdAt: now,
   };
 }

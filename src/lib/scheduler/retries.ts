@@ -5,6 +5,7 @@ import { tasks, type TaskRow } from "../db/schema";
 import { recordEvent, type DbOrTx } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
 import { DEFAULT_RETRY_BACKOFF_MS } from "./tuning";
+import { UNCLAIMED_RUN_STATE } from "../tasks/run-state";
 
 /**
  * Retry backoff per attempt in ms: `AGENTCRON_RETRY_BACKOFF_SEC` ("60,300,900") when
@@ -42,29 +43,14 @@ export function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: TaskOutco
   const notBefore = now + backoffFor(parent.attempt, backoffMs);
   const child: TaskRow = {
     ...parent,
+    ...UNCLAIMED_RUN_STATE,
     id: randomUUID(),
     status: "queued",
     sourceType: "retry",
     attempt: parent.attempt + 1,
     parentTaskId: parent.id,
     notBefore,
-    turnCount: 0,
-    slotClaimedAt: null,
-    leaseExpiresAt: null,
-    heartbeatAt: null,
-    runnerId: null,
-    startedAt: null,
-    finishedAt: null,
-    failureReason: null,
-    error: null,
-    result: null,
     sessionId: outcome.sessionId ?? parent.sessionId,
-    skippedReason: null,
-    forced: false,
-    pressureHeldSince: null,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
     createdAt: now,
   };
   tx.insert(tasks).values(child).run();

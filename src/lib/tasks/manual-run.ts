@@ -13,6 +13,7 @@ import { estimateSlotEtaSec } from "../scheduler/slot-eta";
 import { insertTaskIfAbsent, selectTaskById } from "../scheduler/statements";
 import { getSchedule, assertScheduleActive } from "../schedules/service";
 import { getTask } from "./queries";
+import { UNCLAIMED_RUN_STATE } from "./run-state";
 
 /** What a manual task copies from its schedule or from the task it reruns. */
 export interface ManualTaskTemplate {
@@ -56,6 +57,7 @@ export function startManualTask(db: Db, template: ManualTaskTemplate, force: boo
   const id = randomUUID();
   const row: TaskRow = {
     ...template,
+    ...UNCLAIMED_RUN_STATE,
     id,
     status: "queued",
     sourceType: "manual",
@@ -63,23 +65,6 @@ export function startManualTask(db: Db, template: ManualTaskTemplate, force: boo
     attempt: 1,
     parentTaskId: null,
     notBefore: null,
-    turnCount: 0,
-    slotClaimedAt: null,
-    leaseExpiresAt: null,
-    heartbeatAt: null,
-    runnerId: null,
-    startedAt: null,
-    finishedAt: null,
-    failureReason: null,
-    error: null,
-    result: null,
-    sessionId: null,
-    skippedReason: null,
-    forced: false,
-    pressureHeldSince: null,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
     createdAt: now,
   };
   const claim = { taskId: id, runnerId: loop.runnerId, now, cap: settings.maxConcurrent, defaultLeaseSec: settings.maxRunDurationSec };
