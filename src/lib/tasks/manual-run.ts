@@ -96,6 +96,9 @@ export function startManualTask(db: Db, template: ManualTaskTemplate, force: boo
     { behavior: "immediate" },
   );
   loop.launch({ task: selectTaskById(db, id)!, concurrentAtClaim: countRunning(db), chatStreamsAtClaim: activeStreamCount() });
+  // The loop may be asleep until a far-off occurrence: a pass re-arms its wake at the
+  // earliest lease expiry, including this task's, so the reaper sees it on time.
+  loop.poke("manual_run");
   return { taskId: id, forced };
 }
 
