@@ -40,7 +40,8 @@ export async function startServer(opts: { env?: Record<string, string>; timeoutM
   let output = "";
   const child = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: root,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", AGENTCRON_DATA_DIR: dataDir, ...opts.env },
+    // Like `npm start`: the boot hook owns SIGTERM and stops agent runs before exiting.
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NEXT_MANUAL_SIG_HANDLE: "true", AGENTCRON_DATA_DIR: dataDir, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

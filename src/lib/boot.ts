@@ -2,6 +2,7 @@ import "server-only";
 import { reconcileStreamingMessages } from "./chat/reconcile";
 import { getDb } from "./db/client";
 import { processSingleton } from "./process-singleton";
+import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
 import { markRunnerStopped, registerRunner } from "./scheduler/runner-registry";
 import { startScheduler } from "./scheduler/start";
@@ -54,23 +55,41 @@ export function boot(): Promise<void> {
   return state.promise;
 }
 
+/** How long a signalled server waits for runs to stop gracefully before killing what is left. */
+const SHUTDOWN_GRACE_MS = 3_000;
+
+/**
+ * SIGTERM/SIGINT: stop the scheduler (its runs are aborted: SIGTERM to their process
+ * trees, SIGKILL after the runtime's grace), then SIGKILL whatever run process group is
+ * still tracked, mark the runner stopped, and exit. Running rows stay `running` and are
+ * recovered as `runtime_recovery` by the next runner (invariant 9).
+ *
+ * Next.js exits on these signals by itself unless NEXT_MANUAL_SIG_HANDLE is set (as
+ * `npm start` does): then this handler owns the exit and has time for the graceful
+ * part; otherwise it kills the run process groups synchronously first, because the
+ * process may be gone before any timer fires.
+ */
 function installShutdown(runnerId: string): void {
   let stopping = false;
+  const ownsExit = Boolean(process.env.NEXT_MANUAL_SIG_HANDLE);
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[agentcron] ${signal}: stopping scheduler`);
+    console.log(`[agentcron] ${signal}: stopping scheduler and agent runs`);
+    if (!ownsExit) killTrackedProcessGroupsNow();
     const handle = getSchedulerHandle();
-    void (handle ? handle.stop() : Promise.resolve())
-      .catch((err) => console.error("[agentcron] scheduler stop failed", err))
-      .finally(() => {
-        try {
-          markRunnerStopped(getDb(), runnerId, systemClock.now());
-        } catch (err) {
-          console.error("[agentcron] could not mark runner stopped", err);
-        }
-        bootState().ready = false;
-      });
+    const graceful = (handle ? handle.stop() : Promise.resolve()).catch((err) => console.error("[agentcron] scheduler stop failed", err));
+    void Promise.race([graceful, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]).finally(() => {
+      const killed = killTrackedProcessGroupsNow();
+      if (killed.length) console.log(`[agentcron] killed ${killed.length} agent process group(s) still running`);
+      try {
+        markRunnerStopped(getDb(), runnerId, systemClock.now());
+      } catch (err) {
+        console.error("[agentcron] could not mark runner stopped", err);
+      }
+      bootState().ready = false;
+      if (ownsExit) process.exit(signal === "SIGINT" ? 130 : 143);
+    });
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

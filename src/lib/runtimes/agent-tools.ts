@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { tool } from "ai";
 import { z } from "zod";
-import { killProcessTree } from "./process-tree";
+import { killProcessTree, trackProcessGroup } from "./process-tree";
 
 /** Output kept from a tool (chars): the model's context is the limit, not the disk. */
 const MAX_TOOL_OUTPUT = 20_000;
@@ -23,6 +23,7 @@ function clip(text: string): string {
 export function runShell(command: string, cwd: string, signal: AbortSignal | undefined, killGraceMs: number): Promise<{ output: string; exitCode: number | null }> {
   return new Promise((resolve) => {
     const child = spawn("sh", ["-c", command], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    trackProcessGroup(child);
     let output = "";
     const append = (d: Buffer) => {
       if (output.length < MAX_TOOL_OUTPUT * 2) output += d.toString();

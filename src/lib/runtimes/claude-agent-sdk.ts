@@ -7,7 +7,7 @@ import { ClaudeStreamParser } from "./claude-stream-json";
 import type { ClaudeAgentSdkConfig } from "./config";
 import { EventChannel } from "./event-channel";
 import { classifyErrorText, isFailureReason } from "./failure-classes";
-import { descendantPids, isAlive, killProcessTree } from "./process-tree";
+import { descendantPids, isAlive, killProcessTree, trackProcessGroup } from "./process-tree";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Tools a scheduled Claude Code run may use without asking (permissionMode dontAsk denies the rest). */
@@ -99,6 +99,7 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
       // Own process group, so the tree (Bash tool children …) can be signalled as one.
       detached: true,
     });
+    trackProcessGroup(child);
     readline.createInterface({ input: child.stderr! }).on("line", (line) => {
       stderrTail.push(line);
       if (stderrTail.length > 20) stderrTail.shift();

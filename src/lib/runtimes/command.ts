@@ -14,7 +14,7 @@ import {
 } from "./config";
 import { EventChannel } from "./event-channel";
 import { isFailureReason } from "./failure-classes";
-import { killProcessTree } from "./process-tree";
+import { killProcessTree, trackProcessGroup } from "./process-tree";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Lines of stderr kept for a `process_failure` message. */
@@ -111,6 +111,7 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     // Own process group: the whole tree can be signalled through -pid.
     detached: true,
   });
+  trackProcessGroup(child);
 
   const kill = () => {
     if (child.pid && child.exitCode === null && child.signalCode === null) {

@@ -1,6 +1,8 @@
 import "server-only";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import pidtree from "pidtree";
+import { processSingleton } from "../process-singleton";
 
 /** Longest grace between SIGTERM and SIGKILL (issue #4: ≤ 5 s). */
 export const MAX_KILL_GRACE_MS = 5_000;
@@ -86,4 +88,37 @@ export async function killProcessTree(pid: number, graceMs = 2_000, collected: n
   const killDeadline = Date.now() + 1_000;
   while (Date.now() < killDeadline && [...known].some(isAlive)) await new Promise((r) => setTimeout(r, 20));
   return [...known];
+}
+
+/** Root pids of the detached agent processes alive in this server process. */
+const trackedRoots = () => processSingleton("agent-process-roots", () => new Set<number>());
+
+/**
+ * Records a detached run root (its pid is its process group id) until it exits, so a
+ * server shutdown can still reach it when there is no time left for a graceful abort.
+ * Every runtime calls this right after `spawn(…, {detached: true})`.
+ */
+export function trackProcessGroup(child: ChildProcess): void {
+  const pid = child.pid;
+  if (!pid) return;
+  trackedRoots().add(pid);
+  child.once("exit", () => trackedRoots().delete(pid));
+}
+
+/**
+ * Last resort at server shutdown: SIGKILL, synchronously, to the process group of every
+ * tracked run root that is still running. Synchronous because the process may exit right
+ * after (Next.js exits on SIGTERM unless NEXT_MANUAL_SIG_HANDLE is set). Reaches every
+ * descendant that stayed in the root's group; the graceful path (`killProcessTree` on
+ * abort) is what also finds descendants that left it.
+ * @returns the root pids signalled.
+ */
+export function killTrackedProcessGroupsNow(): number[] {
+  const roots = [...trackedRoots()];
+  for (const pid of roots) {
+    signal(-pid, "SIGKILL");
+    signal(pid, "SIGKILL");
+  }
+  trackedRoots().clear();
+  return roots;
 }
