@@ -12,12 +12,5 @@ export type {
 export type { TurnCalibration } from "@/lib/schedules/calibration";
 export type { SettingsView } from "@/lib/config/settings";
 
-/** POST /api/runtimes/:id/test answer (runtimes issue). */
-export interface RuntimeTestResult {
-  status: string;
-  text: string | null;
-  turns: number;
-  error: string | null;
-  failureReason: string | null;
-  durationMs: number;
-}
+/** POST /api/runtimes/:id/test answer (the runtimes service defines it). */
+export type { RuntimeTestDto as RuntimeTestResult } from "@/lib/api-types";
