@@ -7,7 +7,7 @@ import { tasks } from "../db/schema";
 import { processSingleton } from "../process-singleton";
 import { systemClock, type Clock } from "../time/clock";
 import { classifyErrorText, isFailureReason } from "./failure-classes";
-import type { AgentEvent, AgentRuntime, RunResult } from "./types";
+import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Abort reasons the executor understands (`controller.abort(reason)`). */
 export type TaskAbortReason = "cancelled" | "lease_expired" | "timeout" | "runtime_recovery" | "shutdown";
@@ -25,16 +25,11 @@ export interface TaskOutcome {
   costUsd: number | null;
 }
 
-export interface ExecuteTaskInput {
+/** The run's own input (prompt, turn budget, cwd, resume, env, signal) plus where to persist it. */
+export interface ExecuteTaskInput extends RunInput {
   db: Db;
   taskId: string;
   runtime: AgentRuntime;
-  prompt: string;
-  maxTurns: number;
-  cwd?: string;
-  resumeSessionId?: string | null;
-  env?: Record<string, string>;
-  signal: AbortSignal;
   clock?: Clock;
   /** Flush buffered events at least this often (ms). Default 100. */
   flushIntervalMs?: number;
@@ -101,14 +96,8 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   };
 
   try {
-    for await (const event of input.runtime.run({
-      prompt: input.prompt,
-      maxTurns: input.maxTurns,
-      cwd: input.cwd,
-      resumeSessionId: input.resumeSessionId,
-      env: input.env,
-      signal: input.signal,
-    })) {
+    const { prompt, maxTurns, cwd, resumeSessionId, env, signal } = input;
+    for await (const event of input.runtime.run({ prompt, maxTurns, cwd, resumeSessionId, env, signal })) {
       // Deltas repeat the turn's `assistant` message piece by piece: persisting them
       // would write per token and store the text twice (DESIGN.md "task_events").
       if (event.type === "text_delta") continue;
