@@ -117,7 +117,10 @@ export const tasks = sqliteTable(
       .on(t.scheduleId, t.plannedAt)
       .where(sql`${t.parentTaskId} IS NULL AND ${t.plannedAt} IS NOT NULL`),
     index("tasks_status_idx").on(t.status, t.plannedAt, t.createdAt),
-    index("tasks_schedule_idx").on(t.scheduleId, t.createdAt),
+    // Run history pages: newest first by (createdAt, id), overall, per status, per schedule.
+    index("tasks_schedule_idx").on(t.scheduleId, t.createdAt, t.id),
+    index("tasks_created_idx").on(t.createdAt, t.id),
+    index("tasks_status_created_idx").on(t.status, t.createdAt, t.id),
     // The overlap policy and the per-schedule serialization ask "does this schedule have a
     // queued/running task?" on every plan and claim; history can be long, so (schedule, status).
     index("tasks_schedule_status_idx").on(t.scheduleId, t.status),
@@ -175,7 +178,7 @@ export const events = sqliteTable(
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("events_schedule_idx").on(t.scheduleId, t.createdAt), index("events_kind_idx").on(t.kind, t.createdAt)],
+  (t) => [index("events_schedule_idx").on(t.scheduleId, t.id), index("events_kind_idx").on(t.kind, t.createdAt)],
 );
 
 export const runners = sqliteTable("runners", {
