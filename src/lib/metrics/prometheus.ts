@@ -1,11 +1,12 @@
 import "server-only";
 import { sql } from "drizzle-orm";
-import { Gauge, Histogram, Registry } from "prom-client";
+import { Gauge, Registry, type Metric } from "prom-client";
 import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import { TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
 import { processEventLoopLagMs } from "../scheduler/firing-metrics";
+import { prepared } from "../scheduler/statements";
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
@@ -18,10 +19,9 @@ const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
  */
 export async function renderPrometheusMetrics(db: Db): Promise<[string, string]> {
   const registry = new Registry();
-  const client = db.$client;
 
   const byStatus = new Map(
-    (client.prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
+    (prepared(db, "SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
   );
   const tasks = new Gauge({ name: "agentcron_tasks", help: "Tasks by status", labelNames: ["status"], registers: [registry] });
   for (const status of TASK_STATUSES) tasks.set({ status }, byStatus.get(status) ?? 0);
@@ -38,23 +38,10 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
     processEventLoopLagMs() / 1000,
   );
 
-  const lateness = new Histogram({
-    name: "agentcron_firing_lateness_seconds",
-    help: "Start time minus planned occurrence time of finished scheduled firings",
-    buckets: SECONDS_BUCKETS,
-    registers: [registry],
-  });
-  const slotWait = new Histogram({
-    name: "agentcron_slot_wait_seconds",
-    help: "Time finished firings waited for a slot",
-    buckets: SECONDS_BUCKETS,
-    registers: [registry],
-  });
-  const rows = client.prepare("SELECT lateness_ms AS l, slot_wait_ms AS w FROM schedule_firing_metrics").raw().all() as [number, number][];
-  for (const [l, w] of rows) {
-    lateness.observe(Math.max(0, l) / 1000);
-    slotWait.observe(Math.max(0, w) / 1000);
-  }
+  registry.registerMetric(
+    histogramFromColumn(db, "lateness_ms", "agentcron_firing_lateness_seconds", "Start time minus planned occurrence time of finished scheduled firings"),
+  );
+  registry.registerMetric(histogramFromColumn(db, "slot_wait_ms", "agentcron_slot_wait_seconds", "Time finished firings waited for a slot"));
 
   const skipped = new Gauge({
     name: "agentcron_skipped_occurrences",
@@ -81,4 +68,37 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
   }
 
   return [await registry.metrics(), registry.contentType];
+}
+
+/**
+ * A Prometheus histogram (seconds) of a millisecond column of schedule_firing_metrics,
+ * counted by SQLite in one aggregate query: a scrape never loads the rows themselves.
+ * Negative values count as 0.
+ */
+function histogramFromColumn(db: Db, column: "lateness_ms" | "slot_wait_ms", name: string, help: string): Metric {
+  const v = `max(${column}, 0)`;
+  const bucketSums = SECONDS_BUCKETS.map((b, i) => `coalesce(sum(${v} <= ${b * 1000}), 0) AS b${i}`).join(", ");
+  const sql = `SELECT count(*) AS n, coalesce(sum(${v}), 0) AS s, ${bucketSums} FROM schedule_firing_metrics`;
+  const metric = {
+    name,
+    help,
+    type: "histogram",
+    aggregator: "sum",
+    get: async () => {
+      const row = prepared(db, sql).get() as Record<string, number>;
+      return {
+        name,
+        help,
+        type: "histogram",
+        aggregator: "sum",
+        values: [
+          ...SECONDS_BUCKETS.map((b, i) => ({ metricName: `${name}_bucket`, labels: { le: b }, value: row[`b${i}`] })),
+          { metricName: `${name}_bucket`, labels: { le: "+Inf" }, value: row.n },
+          { metricName: `${name}_sum`, labels: {}, value: row.s / 1000 },
+          { metricName: `${name}_count`, labels: {}, value: row.n },
+        ],
+      };
+    },
+  };
+  return metric as unknown as Metric;
 }
