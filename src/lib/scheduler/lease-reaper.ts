@@ -30,7 +30,7 @@ export function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBa
         guardRunnerId: runnerId,
         outcome,
         now,
-        sample: firingSampleFor(task.id, countRunning(db)),
+        sample: firingSampleFor(task.id, () => countRunning(db)),
         retryBackoffMs,
         event: (retryTaskId) => ({ kind: "lease_expired", scheduleId: task.scheduleId, taskId: task.id, message: outcome.error!, data: { leaseSec, retryTaskId } }),
       });

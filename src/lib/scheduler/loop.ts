@@ -2,7 +2,6 @@ import "server-only";
 import { onStreamsEmpty, activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
-import { processSingleton } from "../process-singleton";
 import { resolveRuntime as defaultResolveRuntime } from "../runtimes/registry";
 import { systemClock, type Clock } from "../time/clock";
 import { getSchedulerHandle, setSchedulerHandle, type SchedulerHandle } from "./control";
@@ -299,21 +298,17 @@ export class SchedulerLoop implements SchedulerHandle {
       }),
     ]);
     clearTimeout(timer);
-    if (getSchedulerLoop() === this) setSchedulerLoop(null);
     if (getSchedulerHandle() === this) setSchedulerHandle(null);
   }
 }
 
-const loopSlot = () => processSingleton<{ loop: SchedulerLoop | null }>("scheduler-loop", () => ({ loop: null }));
-
-/** The scheduler loop running in this process (Run now and cancel use it), or null. */
+/**
+ * The scheduler loop running in this process (Run now and cancel use it), or null: the
+ * one handle control.ts holds, which startScheduler only ever sets to a SchedulerLoop.
+ * (No `instanceof`: routes and instrumentation are separate bundles with separate classes.)
+ */
 export function getSchedulerLoop(): SchedulerLoop | null {
-  return loopSlot().loop;
-}
-
-/** Installs the process's loop (startScheduler). */
-export function setSchedulerLoop(loop: SchedulerLoop | null): void {
-  loopSlot().loop = loop;
+  return getSchedulerHandle() as SchedulerLoop | null;
 }
 
 /** The scheduler's clock (the injected one once it runs, else the system clock): routes share its notion of now. */

@@ -1,7 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
-import { DEFAULT_MAX_TURNS } from "../db/constants";
 import type { Db } from "../db/client";
 import { schedules, tasks, type ScheduleRow, type TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
@@ -12,7 +11,7 @@ import { firingSampleFor } from "./running-tasks";
 import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
-import { UNCLAIMED_RUN_STATE } from "../tasks/run-state";
+import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE } from "../tasks/run-state";
 
 export interface SchedulePlan {
   scheduleId: string;
@@ -36,20 +35,14 @@ export interface PlanPassResult {
 export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, status: "queued" | "skipped"): TaskRow {
   return {
     ...UNCLAIMED_RUN_STATE,
+    ...taskTemplateFromSchedule(s),
     id: randomUUID(),
-    scheduleId: s.id,
-    runtimeId: s.runtimeId,
-    title: s.name,
-    prompt: s.prompt,
     status,
     sourceType: "scheduled",
     plannedAt,
     attempt: 1,
-    maxAttempts: s.maxAttempts,
     parentTaskId: null,
     notBefore: null,
-    maxTurns: s.maxTurns ?? DEFAULT_MAX_TURNS,
-    maxRunDurationSec: s.maxRunDurationSec,
     finishedAt: status === "skipped" ? now : null,
     skippedReason: status === "skipped" ? "overlap" : null,
     createdAt: now,
@@ -122,7 +115,7 @@ export function planSchedule(db: Db, scheduleId: string, now: number, retryBacko
           const row = selectTaskById(db, r.id)!;
           const outcome = outcomeWithoutRun(row, "cancelled", "aborted", "Cancelled by a newer occurrence (overlap policy cancel_other)");
           // Nested transaction = savepoint on the same connection; the guard is the runner holding it.
-          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: firingSampleFor(r.id, 0), retryBackoffMs });
+          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: firingSampleFor(r.id, () => 0), retryBackoffMs });
           if (res.written) plan.cancelledRunning.push(r.id);
         }
         const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");

@@ -1,10 +1,8 @@
 import "server-only";
-import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { tasks } from "../db/schema";
 import { firingSampleFor } from "./running-tasks";
 import { countRunning } from "./slot-claim";
-import { prepared } from "./statements";
+import { prepared, selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { RUNNER_STALE_MS } from "./tuning";
 
@@ -29,7 +27,7 @@ export function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retr
   let recovered = 0;
   for (const orphan of orphans) {
     try {
-      const task = db.select().from(tasks).where(eq(tasks.id, orphan.id)).get();
+      const task = selectTaskById(db, orphan.id);
       if (!task) continue;
       const message = `Recovered: runner ${orphan.runnerId ?? "(none)"} stopped while the task was running`;
       const outcome = outcomeWithoutRun(task, "failed", "runtime_recovery", message);
@@ -38,7 +36,7 @@ export function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retr
         guardRunnerId: orphan.runnerId,
         outcome,
         now,
-        sample: firingSampleFor(task.id, countRunning(db)),
+        sample: firingSampleFor(task.id, () => countRunning(db)),
         retryBackoffMs,
         event: (retryTaskId) => ({ kind: "runtime_recovery", scheduleId: task.scheduleId, taskId: task.id, message, data: { runnerId: orphan.runnerId, retryTaskId } }),
       });

@@ -70,9 +70,10 @@ export function sampleRss(): number {
  * The firing sample of a task: its own run's measurements when this process runs it,
  * else the process's current view (a task finished by the reaper or recovery).
  */
-export function firingSampleFor(taskId: string, concurrentFallback: number): FiringSample {
+export function firingSampleFor(taskId: string, concurrentFallback: () => number): FiringSample {
   const entry = registry().get(taskId);
-  if (!entry) return fallbackSample(concurrentFallback);
+  // Counting running tasks costs a query: only the fallback (no local run) needs it.
+  if (!entry) return fallbackSample(concurrentFallback());
   return {
     eventLoopLagMs: lagP99Ms(entry.lag),
     peakRssMb: toMib(Math.max(entry.peakRssBytes, process.memoryUsage.rss())),

@@ -89,7 +89,7 @@ export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask 
           guardRunnerId: ctx.runnerId,
           outcome,
           now: ctx.clock.now(),
-          sample: firingSampleFor(task.id, countRunning(ctx.db)),
+          sample: firingSampleFor(task.id, () => countRunning(ctx.db)),
           retryBackoffMs: ctx.retryBackoffMs,
         });
       }

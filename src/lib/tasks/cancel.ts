@@ -63,7 +63,7 @@ export async function cancelTask(db: Db, taskId: string): Promise<TaskRow> {
     guardRunnerId: task.runnerId,
     outcome,
     now: clock.now(),
-    sample: firingSampleFor(taskId, countRunning(db)),
+    sample: firingSampleFor(taskId, () => countRunning(db)),
     retryBackoffMs: retryBackoffFromEnv(),
   });
   const after = getTask(db, taskId);

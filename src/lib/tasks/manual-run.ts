@@ -1,7 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { getSettings } from "../config/settings";
-import { DEFAULT_MAX_TURNS } from "../db/constants";
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
 import { AppError } from "../errors";
@@ -13,18 +12,9 @@ import { estimateSlotEtaSec } from "../scheduler/slot-eta";
 import { insertTaskIfAbsent, selectTaskById } from "../scheduler/statements";
 import { getSchedule, assertScheduleActive } from "../schedules/service";
 import { getTask } from "./queries";
-import { UNCLAIMED_RUN_STATE } from "./run-state";
+import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE, type TaskTemplate } from "./run-state";
 
 /** What a manual task copies from its schedule or from the task it reruns. */
-export interface ManualTaskTemplate {
-  scheduleId: string | null;
-  runtimeId: string | null;
-  title: string;
-  prompt: string;
-  maxTurns: number;
-  maxRunDurationSec: number | null;
-  maxAttempts: number;
-}
 
 export interface ManualRun {
   taskId: string;
@@ -50,7 +40,7 @@ export function requireSchedulerLoop(): SchedulerLoop {
  * recorded; a free slot is simply used (forced stays false). Then starts the run.
  * @throws AppError 429 `capacity_full` with `slotEtaSec` (slot-eta.ts); 503 `scheduler_not_ready`.
  */
-export function startManualTask(db: Db, template: ManualTaskTemplate, force: boolean): ManualRun {
+export function startManualTask(db: Db, template: TaskTemplate, force: boolean): ManualRun {
   const loop = requireSchedulerLoop();
   const now = loop.clock.now();
   const settings = getSettings(db);
@@ -110,19 +100,7 @@ export function startManualTask(db: Db, template: ManualTaskTemplate, force: boo
 export function runScheduleNow(db: Db, scheduleId: string, force: boolean): ManualRun {
   const s = getSchedule(scheduleId, db);
   assertScheduleActive(s);
-  return startManualTask(
-    db,
-    {
-      scheduleId: s.id,
-      runtimeId: s.runtimeId,
-      title: s.name,
-      prompt: s.prompt,
-      maxTurns: s.maxTurns ?? DEFAULT_MAX_TURNS,
-      maxRunDurationSec: s.maxRunDurationSec,
-      maxAttempts: s.maxAttempts,
-    },
-    force,
-  );
+  return startManualTask(db, taskTemplateFromSchedule(s), force);
 }
 
 /**

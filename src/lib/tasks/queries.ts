@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import { events, schedules, taskEvents, tasks, type TaskRow } from "../db/schema";
 import { invalidRequest, notFound } from "../errors";
 import type { TaskDto, TaskEventDto } from "../api-types";
+import { selectTaskById } from "../scheduler/statements";
 import { serializeTask, serializeTaskEvent } from "./serialize";
 
 export interface TaskPage {
@@ -54,7 +55,7 @@ export function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: string;
  * @throws AppError 404 `task_not_found`.
  */
 export function getTask(db: Db, id: string): TaskRow {
-  const row = db.select().from(tasks).where(eq(tasks.id, id)).get();
+  const row = selectTaskById(db, id);
   if (!row) throw notFound("task", id);
   return row;
 }

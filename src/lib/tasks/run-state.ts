@@ -1,4 +1,5 @@
-import type { TaskRow } from "../db/schema";
+import { DEFAULT_MAX_TURNS } from "../db/constants";
+import type { ScheduleRow, TaskRow } from "../db/schema";
 
 /**
  * The columns a task has before its first claim: no slot, lease, runner, timing,
@@ -26,3 +27,31 @@ export const UNCLAIMED_RUN_STATE = {
   outputTokens: null,
   costUsd: null,
 } as const satisfies Partial<TaskRow>;
+
+/** What a new task copies from where it comes from: its schedule, or the task it reruns. */
+export interface TaskTemplate {
+  scheduleId: string | null;
+  runtimeId: string | null;
+  title: string;
+  prompt: string;
+  maxTurns: number;
+  maxRunDurationSec: number | null;
+  maxAttempts: number;
+}
+
+/**
+ * A schedule's task template: prompt, runtime and budgets copied at planning / Run now
+ * (the turn budget falls back to DEFAULT_MAX_TURNS; a null lease length means the
+ * global default at claim time).
+ */
+export function taskTemplateFromSchedule(s: ScheduleRow): TaskTemplate {
+  return {
+    scheduleId: s.id,
+    runtimeId: s.runtimeId,
+    title: s.name,
+    prompt: s.prompt,
+    maxTurns: s.maxTurns ?? DEFAULT_MAX_TURNS,
+    maxRunDurationSec: s.maxRunDurationSec,
+    maxAttempts: s.maxAttempts,
+  };
+}
