@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const { getDb, closeDb } = await import("../src/lib/db/client");
   const { prepareChatTurn } = await import("../src/lib/chat/chat-engine");
   const { createConversation } = await import("../src/lib/chat/conversations");
-  const { sseResponse } = await import("../src/lib/chat/sse");
+  const { sseResponse } = await import("../src/lib/http/sse");
   const { readSse } = await import("../src/lib/ui/sse-client");
   const { executeTask } = await import("../src/lib/runtimes/task-executor");
   const { commandRuntime } = await import("../src/lib/runtimes/command");

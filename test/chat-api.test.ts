@@ -163,7 +163,7 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
     expect(seen.slice(-2)).toEqual(["delta", "done"]);
 
     vi.unstubAllEnvs();
-    const { sseKeepaliveMs } = await import("@/lib/chat/sse");
+    const { sseKeepaliveMs } = await import("@/lib/http/sse");
     expect(sseKeepaliveMs()).toBe(15_000);
   });
 

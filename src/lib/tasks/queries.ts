@@ -1,11 +1,11 @@
 import "server-only";
-import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { TaskStatus } from "../db/constants";
 import type { Db } from "../db/client";
-import { events, schedules, taskEvents, tasks, type TaskRow } from "../db/schema";
+import { events, schedules, tasks, type TaskEventRow, type TaskRow } from "../db/schema";
 import { invalidRequest, notFound } from "../errors";
 import type { TaskDto, TaskEventDto } from "../api-types";
-import { selectTaskById } from "../scheduler/statements";
+import { prepared, selectTaskById } from "../scheduler/statements";
 import { serializeTask, serializeTaskEvent } from "./serialize";
 
 export interface TaskPage {
@@ -61,20 +61,26 @@ export function getTask(db: Db, id: string): TaskRow {
 }
 
 /**
- * A task's agent events in order, after event id `afterId` when given (at most 5,000 per
- * call). Shared by GET /api/tasks/:id/events and its SSE variant.
+ * A task's agent events in order, after event id `afterId` when given (at most
+ * TASK_EVENTS_PAGE per call). Shared by GET /api/tasks/:id/events and its SSE variant.
  * @throws AppError 404 `task_not_found`.
  */
 export function listTaskEvents(db: Db, taskId: string, afterId?: number): TaskEventDto[] {
   getTask(db, taskId);
-  return db
-    .select()
-    .from(taskEvents)
-    .where(and(eq(taskEvents.taskId, taskId), afterId != null ? gt(taskEvents.id, afterId) : undefined))
-    .orderBy(asc(taskEvents.id))
-    .limit(5000)
-    .all()
-    .map(serializeTaskEvent);
+  return taskEventsAfter(db, taskId, afterId ?? 0);
+}
+
+/** Most events returned by one read. */
+export const TASK_EVENTS_PAGE = 5000;
+
+/** Events of a task (known to exist) with id > `afterId`, in order; prepared, no task lookup (the SSE pump). */
+export function taskEventsAfter(db: Db, taskId: string, afterId: number): TaskEventDto[] {
+  const rows = prepared(
+    db,
+    `SELECT id, task_id AS taskId, type, payload, created_at AS createdAt FROM task_events
+     WHERE task_id = ? AND id > ? ORDER BY id LIMIT ${TASK_EVENTS_PAGE}`,
+  ).all(taskId, afterId) as (Omit<TaskEventRow, "payload"> & { payload: string })[];
+  return rows.map((r) => serializeTaskEvent({ ...r, payload: JSON.parse(r.payload) }));
 }
 
 /**

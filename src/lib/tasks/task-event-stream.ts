@@ -1,22 +1,31 @@
 import "server-only";
-import { eq } from "drizzle-orm";
 import { TERMINAL_TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
-import { tasks } from "../db/schema";
+import { sseResponse } from "../http/sse";
 import { taskEventBus } from "../runtimes/task-executor";
-import { getTask, listTaskEvents } from "./queries";
+import { selectTaskById } from "../scheduler/statements";
+import { getTask, TASK_EVENTS_PAGE, taskEventsAfter } from "./queries";
 
 const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
 
 export interface TaskEventStreamOptions {
-  /** Replay only events with a larger id (the SSE `Last-Event-ID`). */
+  /** Replay only events with a larger id (the SSE `Last-Event-ID`, see `resumeAfterId`). */
   afterId?: number;
   /** Ends the stream when the client goes away. */
   signal?: AbortSignal;
   /** DB poll period (ms) — the fallback for events written by another process. Default 1000. */
   pollMs?: number;
-  /** `: keepalive` comment period (ms). Default 15000. */
+  /** `: keepalive` comment period (ms). Default sseKeepaliveMs() (15 s). */
   keepaliveMs?: number;
+}
+
+/**
+ * Where a reconnecting EventSource resumes: its `Last-Event-ID` header when it is a
+ * positive integer, else the `after` query parameter, else 0 (from the start).
+ */
+export function resumeAfterId(req: Request, after?: number): number {
+  const lastEventId = Number(req.headers.get("last-event-id"));
+  return Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (after ?? 0);
 }
 
 /**
@@ -34,87 +43,59 @@ export interface TaskEventStreamOptions {
  */
 export function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventStreamOptions = {}): Response {
   getTask(db, taskId);
-
   const pollMs = opts.pollMs ?? 1000;
-  const keepaliveMs = opts.keepaliveMs ?? 15_000;
-  const encoder = new TextEncoder();
   const bus = taskEventBus();
-  let cleanup = () => {};
 
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let lastId = opts.afterId ?? 0;
-      let closed = false;
-      const send = (text: string) => {
-        if (!closed) controller.enqueue(encoder.encode(text));
-      };
-      /** Sends every stored event after `lastId` (listTaskEvents pages by 5,000). */
-      const sendNew = () => {
-        for (;;) {
-          const rows = listTaskEvents(db, taskId, lastId);
-          for (const row of rows) {
-            send(`id: ${row.id}\ndata: ${JSON.stringify(row)}\n\n`);
-            lastId = row.id;
+  return sseResponse<never>(
+    (_send, disconnected, frame) =>
+      new Promise<void>((resolve) => {
+        let lastId = opts.afterId ?? 0;
+        let closed = false;
+        /** Sends every stored event after `lastId`, a page at a time. */
+        const sendNew = () => {
+          for (;;) {
+            const rows = taskEventsAfter(db, taskId, lastId);
+            for (const row of rows) {
+              frame(`id: ${row.id}\ndata: ${JSON.stringify(row)}\n\n`);
+              lastId = row.id;
+            }
+            if (rows.length < TASK_EVENTS_PAGE) return;
           }
-          if (rows.length < 5000) return;
-        }
-      };
-      const pump = () => {
-        if (closed) return;
-        try {
-          // Status first: events flushed before a terminal write are then all in the read below.
-          const task = db.select({ status: tasks.status }).from(tasks).where(eq(tasks.id, taskId)).get();
-          sendNew();
-          if (!task || TERMINAL.has(task.status)) {
-            send(`event: end\ndata: ${JSON.stringify({ status: task?.status ?? "deleted" })}\n\n`);
+        };
+        const pump = () => {
+          if (closed) return;
+          try {
+            // Status first: events flushed before a terminal write are then all in the read below.
+            const status = selectTaskById(db, taskId)?.status;
+            sendNew();
+            if (!status || TERMINAL.has(status)) {
+              frame(`event: end\ndata: ${JSON.stringify({ status: status ?? "deleted" })}\n\n`);
+              finish();
+            }
+          } catch (err) {
+            console.error(`[agentcron] task ${taskId}: event stream failed`, err);
+            frame(`event: error\ndata: ${JSON.stringify({ message: "The event stream failed; reload to retry." })}\n\n`);
             finish();
           }
-        } catch (err) {
-          console.error(`[agentcron] task ${taskId}: event stream failed`, err);
-          send(`event: error\ndata: ${JSON.stringify({ message: "The event stream failed; reload to retry." })}\n\n`);
-          finish();
+        };
+        const poll = setInterval(pump, pollMs);
+        function finish() {
+          if (closed) return;
+          closed = true;
+          clearInterval(poll);
+          bus.off(`task:${taskId}`, pump);
+          bus.off(`end:${taskId}`, pump);
+          disconnected.removeEventListener("abort", finish);
+          resolve();
         }
-      };
-      const onBus = () => pump();
-      const poll = setInterval(pump, pollMs);
-      const keepalive = setInterval(() => send(": keepalive\n\n"), keepaliveMs);
-      const onAbort = () => finish();
-      function finish() {
-        if (closed) return;
-        closed = true;
-        cleanup();
-        try {
-          controller.close();
-        } catch {
-          // already closed by the client
-        }
-      }
-      cleanup = () => {
-        clearInterval(poll);
-        clearInterval(keepalive);
-        bus.off(`task:${taskId}`, onBus);
-        bus.off(`end:${taskId}`, onBus);
-        opts.signal?.removeEventListener("abort", onAbort);
-      };
-      bus.on(`task:${taskId}`, onBus);
-      bus.on(`end:${taskId}`, onBus);
-      opts.signal?.addEventListener("abort", onAbort);
-      send(`retry: 2000\n\n`);
-      pump();
-    },
-    cancel() {
-      cleanup();
-    },
-  });
-
-  return new Response(stream, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    },
-  });
+        bus.on(`task:${taskId}`, pump);
+        bus.on(`end:${taskId}`, pump);
+        disconnected.addEventListener("abort", finish, { once: true });
+        frame(`retry: 2000\n\n`);
+        pump();
+      }),
+    { keepaliveMs: opts.keepaliveMs, requestSignal: opts.signal },
+  );
 }
 
 /** True when the request asks for the SSE variant. */

@@ -2,7 +2,7 @@ import { getDb } from "@/lib/db/client";
 import { json, parseWith, queryOf, route } from "@/lib/http/route";
 import { taskEventsQuerySchema } from "@/lib/tasks/input";
 import { listTaskEvents } from "@/lib/tasks/queries";
-import { taskEventStreamResponse, wantsEventStream } from "@/lib/tasks/task-event-stream";
+import { resumeAfterId, taskEventStreamResponse, wantsEventStream } from "@/lib/tasks/task-event-stream";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
@@ -15,9 +15,7 @@ type Params = { id: string };
 export const GET = route<Params>((req, { id }) => {
   const { after } = parseWith(taskEventsQuerySchema, queryOf(req));
   if (wantsEventStream(req)) {
-    const lastEventId = Number(req.headers.get("last-event-id"));
-    const afterId = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (after ?? 0);
-    return taskEventStreamResponse(getDb(), id, { afterId, signal: req.signal });
+    return taskEventStreamResponse(getDb(), id, { afterId: resumeAfterId(req, after), signal: req.signal });
   }
   return json({ events: listTaskEvents(getDb(), id, after) });
 });

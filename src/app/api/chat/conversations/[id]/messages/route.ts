@@ -2,7 +2,7 @@ import { bootState } from "@/lib/boot";
 import { prepareChatTurn } from "@/lib/chat/chat-engine";
 import { listMessages, serializeMessage } from "@/lib/chat/conversations";
 import { messagePostSchema } from "@/lib/chat/input";
-import { sseKeepaliveMs, sseResponse } from "@/lib/chat/sse";
+import { sseResponse } from "@/lib/http/sse";
 import { getDb } from "@/lib/db/client";
 import { json, readJson, route } from "@/lib/http/route";
 
@@ -20,5 +20,5 @@ export const GET = route<Params>((_req, { id }) => json({ messages: listMessages
 export const POST = route<Params>(async (req, { id }) => {
   const { content } = await readJson(req, messagePostSchema);
   const turn = prepareChatTurn({ db: getDb(), conversationId: id, content, runnerId: bootState().runnerId });
-  return sseResponse((emit, signal) => turn.run({ emit, signal }), { keepaliveMs: sseKeepaliveMs(), requestSignal: req.signal });
+  return sseResponse((emit, signal) => turn.run({ emit, signal }), { requestSignal: req.signal });
 });

@@ -22,25 +22,29 @@ export function encodeSseData(data: unknown): Uint8Array {
 const KEEPALIVE = encoder.encode(": keepalive\n\n");
 
 export interface SseResponseOptions {
-  /** Interval of `: keepalive` comments in ms. Default SSE_KEEPALIVE_MS. */
+  /** Interval of `: keepalive` comments in ms. Default sseKeepaliveMs(). */
   keepaliveMs?: number;
   /** The request's signal: aborted when the client disconnects. */
   requestSignal?: AbortSignal;
 }
 
+/** Writes raw SSE lines (`id:`, `event:`, `retry:` fields); end each message with a blank line. */
+export type SseFrameWriter = (text: string) => void;
+
 /**
- * A `text/event-stream` Response fed by `produce`, which sends events with `send` and
- * resolves when the stream is over. The `signal` handed to `produce` aborts with reason
+ * A `text/event-stream` Response fed by `produce`, which sends events with `send` (one
+ * `data:` JSON line each) or raw frames with `frame`, and resolves when the stream is
+ * over. Shared by the chat stream and the live task events. The `signal` handed to `produce` aborts with reason
  * "cancelled" when the client goes away — request aborted or body stream cancelled,
  * whichever the server reports first — so the producer can stop its agent. `produce`
  * starts at once and keeps running after a disconnect until it settles; sends after
  * that are dropped.
  */
 export function sseResponse<T>(
-  produce: (send: (event: T) => void, signal: AbortSignal) => Promise<unknown>,
+  produce: (send: (event: T) => void, signal: AbortSignal, frame: SseFrameWriter) => Promise<unknown>,
   opts: SseResponseOptions = {},
 ): Response {
-  const keepaliveMs = opts.keepaliveMs ?? SSE_KEEPALIVE_MS;
+  const keepaliveMs = opts.keepaliveMs ?? sseKeepaliveMs();
   const disconnect = new AbortController();
   const onRequestAbort = () => disconnect.abort("cancelled");
   let closed = false;
@@ -70,7 +74,7 @@ export function sseResponse<T>(
       keepalive = setInterval(() => write(KEEPALIVE), keepaliveMs);
       if (opts.requestSignal?.aborted) onRequestAbort();
       else opts.requestSignal?.addEventListener("abort", onRequestAbort, { once: true });
-      produce((event) => write(encodeSseData(event)), disconnect.signal)
+      produce((event) => write(encodeSseData(event)), disconnect.signal, (text) => write(encoder.encode(text)))
         .catch((err) => console.error("[agentcron] SSE producer failed", err))
         .finally(finish);
     },
