@@ -11,7 +11,8 @@ import { resolveRuntime as registryResolveRuntime, type ResolvedRuntime } from "
 import type { RunResult } from "../runtimes/types";
 import { systemClock, type Clock } from "../time/clock";
 import { registerStream, unregisterStream } from "./active-streams";
-import { UNTITLED_CONVERSATION, finalizedContent, listMessages, titleFromMessage, getConversation } from "./conversations";
+import { UNTITLED_CONVERSATION, finalizedContent, getConversation, hasMessages, recentMessages, titleFromMessage } from "./conversations";
+import { countHeldByChatPressure } from "../scheduler/chat-pressure";
 
 /** Final status of an assistant message. */
 export type FinalMessageStatus = "complete" | "error" | "aborted";
@@ -94,17 +95,6 @@ export function prepareChatTurn(opts: ChatTurnOptions): PreparedChatTurn {
 }
 
 /**
- * Queued scheduled and retry tasks that are due now: the starts this chat's pressure
- * holds back (manual runs are never held; scheduler/chat-pressure.ts).
- */
-export function countQueuedDueTasks(db: Db, now: number): number {
-  const row = db.$client
-    .prepare("SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND source_type != 'manual' AND (not_before IS NULL OR not_before <= ?)")
-    .get(now) as { n: number };
-  return row.n;
-}
-
-/**
  * The prompt for this turn. With a stored session the runtime resumes it and gets only
  * the new message; without one (first turn, or a runtime that has no sessions) earlier
  * messages are replayed as a transcript so every runtime keeps multi-turn context.
@@ -177,8 +167,10 @@ async function runChatTurn(
   signal.addEventListener("abort", onAbort, { once: true });
 
   try {
-    const history = listMessages(conversation.id, db);
+    // A resumed session already holds the context: the transcript is only for runtimes without one.
+    const history = conversation.sessionId ? [] : recentMessages(conversation.id, TRANSCRIPT_MESSAGES_MAX, db);
     const { prompt, resumeSessionId } = buildPrompt(conversation, history, opts.content);
+    const firstMessage = conversation.title === UNTITLED_CONVERSATION && !hasMessages(conversation.id, db);
     db.transaction((tx) => {
       tx.insert(chatMessages)
         .values({ id: userMessageId, conversationId: conversation.id, role: "user", content: opts.content, status: "complete", createdAt: now, updatedAt: now })
@@ -186,7 +178,6 @@ async function runChatTurn(
       tx.insert(chatMessages)
         .values({ id: messageId, conversationId: conversation.id, role: "assistant", content: "", status: "streaming", runnerId: opts.runnerId, createdAt: now, updatedAt: now })
         .run();
-      const firstMessage = history.length === 0 && conversation.title === UNTITLED_CONVERSATION;
       tx.update(chatConversations)
         .set({ updatedAt: now, ...(firstMessage ? { title: titleFromMessage(opts.content) } : {}) })
         .where(eq(chatConversations.id, conversation.id))
@@ -199,7 +190,7 @@ async function runChatTurn(
       conversationId: conversation.id,
       messageId,
       userMessageId,
-      heldBackTasks: countQueuedDueTasks(db, now),
+      heldBackTasks: countHeldByChatPressure(db, now),
     });
     flushTimer = setInterval(() => {
       try {

@@ -64,6 +64,27 @@ export function listMessages(conversationId: string, db: Db = getDb()): ChatMess
     .all();
 }
 
+/**
+ * The last `limit` messages of a conversation known to exist, oldest first (the
+ * transcript a stateless runtime gets), read newest-first with a LIMIT so a long
+ * conversation is never loaded whole.
+ */
+export function recentMessages(conversationId: string, limit: number, db: Db = getDb()): ChatMessageRow[] {
+  return db
+    .select()
+    .from(chatMessages)
+    .where(eq(chatMessages.conversationId, conversationId))
+    .orderBy(desc(chatMessages.createdAt), desc(sql`rowid`))
+    .limit(limit)
+    .all()
+    .reverse();
+}
+
+/** True when the conversation has at least one message. */
+export function hasMessages(conversationId: string, db: Db = getDb()): boolean {
+  return !!db.select({ id: chatMessages.id }).from(chatMessages).where(eq(chatMessages.conversationId, conversationId)).limit(1).get();
+}
+
 /** A title from the first user message: its first line, cut at a word near 60 characters. */
 export function titleFromMessage(content: string): string {
   const line = content.trim().split("\n")[0].trim();

@@ -33,3 +33,17 @@ export function chatPressureHold(
   const releaseAt = since + delaySec * 1000;
   return now < releaseAt ? { hold: true, releaseAt } : { hold: false, releaseAt: null };
 }
+
+/**
+ * Queued scheduled and retry tasks that are due now: the starts a chat stream holds
+ * back (manual runs are never held, see chatPressureHold). Shown in the chat's
+ * `status` event.
+ * @param now UTC ms.
+ */
+export function countHeldByChatPressure(db: Db, now: number): number {
+  const row = prepared(
+    db,
+    "SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND source_type != 'manual' AND (not_before IS NULL OR not_before <= ?)",
+  ).get(now) as { n: number };
+  return row.n;
+}
