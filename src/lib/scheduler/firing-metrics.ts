@@ -142,10 +142,17 @@ function percentile(sorted: number[], p: number): number | null {
 }
 
 /**
- * A schedule's firing metrics since `sinceMs` (UTC ms; default 30 days back), oldest
- * first (at most 5,000 rows), with a summary for the detail page.
+ * A schedule's firing metrics since `sinceMs` (UTC ms; default: the retention window,
+ * 30 days before `now`), oldest first (at most 5,000 rows), with a summary for the
+ * detail page.
  */
-export function listFiringMetrics(db: Db, scheduleId: string, sinceMs: number): { metrics: FiringMetricDto[]; summary: FiringMetricsSummary } {
+export function listFiringMetrics(
+  db: Db,
+  scheduleId: string,
+  sinceMs: number | undefined,
+  now: number,
+): { metrics: FiringMetricDto[]; summary: FiringMetricsSummary } {
+  sinceMs ??= now - METRICS_RETENTION_MS;
   const rows = db
     .select()
     .from(scheduleFiringMetrics)

@@ -2,7 +2,6 @@ import { getDb } from "@/lib/db/client";
 import { json, parseWith, queryOf, route } from "@/lib/http/route";
 import { listFiringMetrics } from "@/lib/scheduler/firing-metrics";
 import { schedulerClock } from "@/lib/scheduler/loop";
-import { METRICS_RETENTION_MS } from "@/lib/scheduler/tuning";
 import { metricsQuerySchema } from "@/lib/tasks/input";
 import { assertScheduleHasHistory } from "@/lib/tasks/queries";
 
@@ -14,5 +13,5 @@ export const GET = route<Params>((req, { id }) => {
   const { since } = parseWith(metricsQuerySchema, queryOf(req));
   const db = getDb();
   assertScheduleHasHistory(db, id);
-  return json(listFiringMetrics(db, id, since ? Date.parse(since) : schedulerClock().now() - METRICS_RETENTION_MS));
+  return json(listFiringMetrics(db, id, since ? Date.parse(since) : undefined, schedulerClock().now()));
 });
