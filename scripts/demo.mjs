@@ -11,11 +11,11 @@
  *    and every 10 seconds.
  * Ctrl-C stops both servers.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { startMessagesServer } from "../test/fixtures/messages-server.mjs";
 import { buildIfNeeded, root } from "./build-if-needed.mjs";
+import { spawnNextStart, waitForHealth } from "./launch.mjs";
 
 const RUNTIME_NAME = "Claude Code — scripted model (offline demo)";
 const DEMO_KEY_ENV = "AGENTCRON_DEMO_API_KEY";
@@ -47,17 +47,18 @@ const model = await startMessagesServer();
 const modelUrl = model.urlFor({ turns: 3, delayMs: 500 });
 console.log(`[demo] scripted Messages server (no real model) on ${model.url}`);
 
-const app = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-H", host, "-p", port], {
-  cwd: root,
-  stdio: "inherit",
-  env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", AGENTCRON_DATA_DIR: dataDir, [DEMO_KEY_ENV]: "sk-ant-offline-demo" },
-});
+const app = spawnNextStart({ host, port, env: { AGENTCRON_DATA_DIR: dataDir, [DEMO_KEY_ENV]: "sk-ant-offline-demo" } });
 
 let stopping = false;
 const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
-  if (app.exitCode === null) app.kill("SIGTERM");
+  if (app.exitCode === null) {
+    // The app stops its agent runs first; the scripted model must outlive them.
+    const exited = new Promise((resolve) => app.once("exit", resolve));
+    app.kill("SIGTERM");
+    await exited;
+  }
   await model.close();
   process.exit(code);
 };
@@ -81,21 +82,8 @@ async function api(pathname, method = "GET", json) {
   return data;
 }
 
-async function waitForHealth(timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(`${baseURL}/api/health`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the app did not become healthy at ${baseURL}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 try {
-  await waitForHealth();
+  await waitForHealth(baseURL);
   const config = { baseUrl: modelUrl, model: "claude-sonnet-4-5", apiKeyEnv: DEMO_KEY_ENV, cwd: workspace, allowedTools: ["Read", "Glob", "Grep", "LS", "Bash"] };
   const { runtimes } = await api("/api/runtimes");
   let runtime = runtimes.find((r) => r.name === RUNTIME_NAME);

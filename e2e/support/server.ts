@@ -3,13 +3,14 @@
  * own temp data directory, and waits for /api/health. Each spec starts its own, so
  * settings and data never leak between specs.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+// @ts-expect-error plain ESM script without types
+import { spawnNextStart } from "../../scripts/launch.mjs";
 
-const root = path.resolve(__dirname, "../..");
 
 export interface TestServer {
   baseURL: string;
@@ -38,10 +39,11 @@ export async function startServer(opts: { env?: Record<string, string>; timeoutM
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-e2e-"));
   let output = "";
-  const child = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-H", "127.0.0.1", "-p", String(port)], {
-    cwd: root,
-    // Like `npm start`: the boot hook owns SIGTERM and stops agent runs before exiting.
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NEXT_MANUAL_SIG_HANDLE: "true", AGENTCRON_DATA_DIR: dataDir, ...opts.env },
+  // Like `npm start` (scripts/launch.mjs): the boot hook owns SIGTERM and stops agent runs before exiting.
+  const child: ChildProcess = spawnNextStart({
+    host: "127.0.0.1",
+    port,
+    env: { AGENTCRON_DATA_DIR: dataDir, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
