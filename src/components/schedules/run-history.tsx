@@ -86,7 +86,8 @@ export function RunHistory({ scheduleId, events }: { scheduleId: string; events:
     queryFn: ({ pageParam }) => apiFetch<Page<TaskDto>>(`/api/schedules/${scheduleId}/tasks${qs({ limit: 25, before: pageParam })}`),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 3_000,
+    // Refetching polls every loaded page; only poll while just the first page is loaded.
+    refetchInterval: (q) => ((q.state.data?.pages.length ?? 1) > 1 ? false : 3_000),
   });
   if (history.isPending) {
     return (

@@ -43,7 +43,8 @@ export function TaskList() {
     queryFn: ({ pageParam }) => apiFetch<Page<TaskDto>>(`/api/tasks${qs({ status, scheduleId, limit: 50, before: pageParam })}`),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 3_000,
+    // Refetching polls every loaded page; only poll while just the first page is loaded.
+    refetchInterval: (q) => ((q.state.data?.pages.length ?? 1) > 1 ? false : 3_000),
   });
   const rows = tasks.data?.pages.flatMap((p) => p.tasks) ?? [];
 
