@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef, useState } from "react";
 import type { ChatStreamEvent } from "@/lib/api-types";
 import { ApiError } from "@/lib/ui/api-client";
+import { queryKeys } from "@/lib/ui/queries";
 import { readSse } from "@/lib/ui/sse-client";
 
 /** The reply being streamed into the chat view, before the saved messages take over. */
@@ -18,10 +19,6 @@ export interface StreamingReply {
   heldBackTasks: number;
   error?: string;
 }
-
-export const conversationsQueryKey = ["chat", "conversations"] as const;
-export const messagesQueryKey = (conversationId: string) => ["chat", "messages", conversationId] as const;
-export const schedulerStatusQueryKey = ["chat", "scheduler-status"] as const;
 
 /**
  * Sends a chat message and reads its SSE reply with fetch + ReadableStream (EventSource
@@ -77,10 +74,10 @@ export function useChatStream() {
       } finally {
         abortRef.current = null;
         await Promise.all([
-          queryClient.invalidateQueries({ queryKey: messagesQueryKey(conversationId) }),
-          queryClient.invalidateQueries({ queryKey: conversationsQueryKey }),
+          queryClient.invalidateQueries({ queryKey: queryKeys.messages(conversationId) }),
+          queryClient.invalidateQueries({ queryKey: queryKeys.conversations }),
           // The held-back indicator must not outlive the stream by a polling interval.
-          queryClient.invalidateQueries({ queryKey: schedulerStatusQueryKey }),
+          queryClient.invalidateQueries({ queryKey: queryKeys.schedulerStatus }),
         ]);
         if (!keepReply) setReply(null);
       }

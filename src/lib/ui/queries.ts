@@ -3,7 +3,7 @@
  * one page invalidates what the others show.
  */
 import { apiFetch } from "./api-client";
-import type { EventDto, RuntimeDto, ScheduleDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
+import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
 
 export const queryKeys = {
   schedules: ["schedules"] as const,
@@ -15,6 +15,8 @@ export const queryKeys = {
   tasks: (filters: Record<string, string | undefined> = {}) => ["tasks", filters] as const,
   task: (id: string) => ["task", id] as const,
   settings: ["settings"] as const,
+  conversations: ["chat", "conversations"] as const,
+  messages: (conversationId: string) => ["chat", "messages", conversationId] as const,
 };
 
 export interface Page<T> {
@@ -30,6 +32,9 @@ export const fetchers = {
   schedulerStatus: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
   task: (id: string) => apiFetch<{ task: TaskDto }>(`/api/tasks/${encodeURIComponent(id)}`),
   settings: () => apiFetch<SettingsView>("/api/settings"),
+  conversations: () => apiFetch<{ conversations: ConversationDto[] }>("/api/chat/conversations"),
+  messages: (conversationId: string) =>
+    apiFetch<{ messages: MessageDto[] }>(`/api/chat/conversations/${encodeURIComponent(conversationId)}/messages`),
 };
 
 /** Query string from the defined entries of `params`. */
