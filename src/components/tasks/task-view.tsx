@@ -20,17 +20,21 @@ import { taskDurationMs } from "./task-list";
 
 type StreamState = "connecting" | "live" | "reconnecting" | "ended";
 
+/** Stream events that come with a change to the task row (session id, tokens and cost, outcome). */
+const ROW_EVENT_TYPES = new Set(["session", "usage", "result"]);
+
 /**
  * Subscribes to GET /api/tasks/:id/events over SSE (EventSource resumes with
  * Last-Event-ID after a drop) and collects the events, deduplicated by id.
+ * `onRowChange` runs after a batch holding a session/usage/result event and when the stream ends.
  */
-function useTaskEvents(taskId: string, onEnd: () => void) {
+function useTaskEvents(taskId: string, onRowChange: () => void) {
   const [events, setEvents] = useState<TaskEventDto[]>([]);
   const [state, setState] = useState<StreamState>("connecting");
-  const onEndRef = useRef(onEnd);
+  const onRowChangeRef = useRef(onRowChange);
   useEffect(() => {
-    onEndRef.current = onEnd;
-  }, [onEnd]);
+    onRowChangeRef.current = onRowChange;
+  }, [onRowChange]);
   useEffect(() => {
     const source = new EventSource(`/api/tasks/${encodeURIComponent(taskId)}/events`);
     let pending: TaskEventDto[] = [];
@@ -44,18 +48,21 @@ function useTaskEvents(taskId: string, onEnd: () => void) {
         const last = prev.length ? prev[prev.length - 1].id : 0;
         return [...prev, ...batch.filter((e) => e.id > last)];
       });
+      return batch.some((e) => ROW_EVENT_TYPES.has(e.type));
     };
     source.onopen = () => setState("live");
     source.onmessage = (msg) => {
       pending.push(JSON.parse(msg.data) as TaskEventDto);
-      frame ??= setTimeout(flush, 50);
+      frame ??= setTimeout(() => {
+        if (flush()) onRowChangeRef.current();
+      }, 50);
     };
     source.addEventListener("end", () => {
       source.close();
       if (frame) clearTimeout(frame);
       flush();
       setState("ended");
-      onEndRef.current();
+      onRowChangeRef.current();
     });
     source.onerror = () => {
       if (source.readyState !== EventSource.CLOSED) setState("reconnecting");
@@ -174,7 +181,8 @@ export function TaskView({ id }: { id: string }) {
   const task = useQuery({
     queryKey: queryKeys.task(id),
     queryFn: () => fetchers.task(id),
-    refetchInterval: (q) => (q.state.data && TERMINAL_STATUSES.has(q.state.data.task.status) ? false : 1_000),
+    // A slow safety net: the stream's session/usage/result events and its end refetch the row.
+    refetchInterval: (q) => (q.state.data && TERMINAL_STATUSES.has(q.state.data.task.status) ? false : 5_000),
   });
   const { events, state } = useTaskEvents(id, () => void queryClient.invalidateQueries({ queryKey: queryKeys.task(id) }));
   const t = task.data?.task;
