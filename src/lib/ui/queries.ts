@@ -2,6 +2,7 @@
  * TanStack Query keys and fetchers shared by the dashboard pages, so a mutation on
  * one page invalidates what the others show.
  */
+import { TERMINAL_TASK_STATUSES } from "@/lib/db/constants";
 import { apiFetch } from "./api-client";
 import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
 
@@ -45,4 +46,5 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   return s ? `?${s}` : "";
 }
 
-export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled", "skipped"]);
+/** Task statuses a task never leaves (polling stops there). */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(TERMINAL_TASK_STATUSES);
