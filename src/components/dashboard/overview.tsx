@@ -4,11 +4,10 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
-import { taskDurationMs } from "@/components/tasks/task-list";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration, relativeTime } from "@/lib/ui/format";
+import { formatDateTime, formatDuration, formatTime, relativeTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, queryKeys, type Page } from "@/lib/ui/queries";
 import type { TaskDto } from "@/lib/ui/types";
 
@@ -64,7 +63,7 @@ export function Overview() {
     .reverse()
     .map((t) => ({
       id: t.id,
-      label: new Date(t.startedAt!).toLocaleTimeString("en-GB"),
+      label: formatTime(t.startedAt!),
       seconds: Math.round((taskDurationMs(t) ?? 0) / 100) / 10,
       status: t.status,
       title: t.title,

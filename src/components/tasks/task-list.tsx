@@ -9,18 +9,12 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { TASK_STATUSES } from "@/lib/db/constants";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration, relativeTime } from "@/lib/ui/format";
+import { formatDateTime, formatDuration, relativeTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, qs, queryKeys, type Page } from "@/lib/ui/queries";
 import type { TaskDto } from "@/lib/ui/types";
 import { TaskStatusBadge } from "./task-status-badge";
 
 const ALL = "__all__";
-
-/** Duration of a task in ms: finished − started, or running time so far; null before it starts. */
-export function taskDurationMs(t: Pick<TaskDto, "startedAt" | "finishedAt">, now = Date.now()): number | null {
-  if (!t.startedAt) return null;
-  return (t.finishedAt ? Date.parse(t.finishedAt) : now) - Date.parse(t.startedAt);
-}
 
 /** The tasks page: every task newest first, filterable by status and schedule (kept in the URL). */
 export function TaskList() {

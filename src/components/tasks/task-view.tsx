@@ -11,12 +11,11 @@ import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Collapsible, CollapsibleContent, CollapsibleTrigger } from "@/components/ui/collapsible";
 import { Skeleton } from "@/components/ui/skeleton";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration } from "@/lib/ui/format";
+import { formatCost, formatDateTime, formatDuration, formatTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, queryKeys, TERMINAL_STATUSES } from "@/lib/ui/queries";
 import type { TaskDto, TaskEventDto } from "@/lib/ui/types";
 import { useNow } from "@/lib/ui/use-now";
 import { TaskStatusBadge } from "./task-status-badge";
-import { taskDurationMs } from "./task-list";
 
 type StreamState = "connecting" | "live" | "reconnecting" | "ended";
 
@@ -83,7 +82,7 @@ function Json({ value }: { value: unknown }) {
 /** One row of the live stream, by AgentEvent type. */
 function EventRow({ event, turn }: { event: TaskEventDto; turn: number | null }) {
   const p = event.payload as Record<string, unknown>;
-  const time = <span className="text-muted-foreground shrink-0 font-mono text-[11px]">{new Date(event.createdAt).toLocaleTimeString("en-GB")}</span>;
+  const time = <span className="text-muted-foreground shrink-0 font-mono text-[11px]">{formatTime(event.createdAt)}</span>;
   switch (event.type) {
     case "assistant":
       return (
@@ -139,7 +138,7 @@ function EventRow({ event, turn }: { event: TaskEventDto; turn: number | null })
         <div className="text-muted-foreground flex gap-3 text-xs">
           {time}
           Usage: {String(p.inputTokens ?? 0)} in / {String(p.outputTokens ?? 0)} out
-          {typeof p.costUsd === "number" ? ` · $${p.costUsd.toFixed(4)}` : ""}
+          {typeof p.costUsd === "number" ? ` · ${formatCost(p.costUsd)}` : ""}
         </div>
       );
     case "result": {
@@ -298,7 +297,7 @@ export function TaskView({ id }: { id: string }) {
             </Stat>
             {(t.inputTokens != null || t.costUsd != null) && (
               <Stat label="Tokens / cost">
-                {t.inputTokens ?? 0} in · {t.outputTokens ?? 0} out{t.costUsd != null ? ` · $${t.costUsd.toFixed(4)}` : ""}
+                {t.inputTokens ?? 0} in · {t.outputTokens ?? 0} out{t.costUsd != null ? ` · ${formatCost(t.costUsd)}` : ""}
               </Stat>
             )}
           </dl>
