@@ -3,7 +3,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef, useState } from "react";
 import type { ChatStreamEvent } from "@/lib/api-types";
-import { ApiError } from "@/lib/ui/api-client";
+import { ApiError, toApiError } from "@/lib/ui/api-client";
 import { queryKeys } from "@/lib/ui/queries";
 import { readSse } from "@/lib/ui/sse-client";
 
@@ -49,7 +49,7 @@ export function useChatStream() {
         });
         if (!res.ok || !res.body) {
           const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-          throw new ApiError(res.status, String(body.error ?? "http_error"), String(body.message ?? `Request failed with ${res.status}`));
+          throw toApiError(res, body);
         }
         for await (const item of readSse<ChatStreamEvent>(res.body)) {
           if (!("data" in item)) continue;
