@@ -17,8 +17,6 @@ import { fetchers, queryKeys } from "@/lib/ui/queries";
 import type { ScheduleDto } from "@/lib/ui/types";
 import { ScheduleFormSheet } from "./schedule-form-sheet";
 
-export const schedulesQueryKey = queryKeys.schedules;
-
 export const SCHEDULE_STATUS_VARIANT = { active: "success", paused: "warning", completed: "secondary", expired: "secondary" } as const;
 
 /** The schedules page: "New schedule", and a table with human cron, status, next fire, Run now, Edit, pause/resume. */
@@ -26,7 +24,7 @@ export function ScheduleList() {
   const queryClient = useQueryClient();
   const [sheet, setSheet] = useState<{ open: boolean; schedule: ScheduleDto | null }>({ open: false, schedule: null });
   const { data, isPending, error, refetch } = useQuery({
-    queryKey: schedulesQueryKey,
+    queryKey: queryKeys.schedules,
     queryFn: fetchers.schedules,
     refetchInterval: 5_000,
   });
@@ -34,7 +32,7 @@ export function ScheduleList() {
     mutationFn: (s: ScheduleDto) =>
       apiFetch(`/api/schedules/${s.id}`, { method: "PATCH", json: { status: s.status === "active" ? "paused" : "active" } }),
     onError: (err) => toast.error(`Could not change the schedule: ${err.message}`),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: schedulesQueryKey }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.schedules }),
   });
 
   const newButton = (

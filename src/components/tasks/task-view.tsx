@@ -8,6 +8,7 @@ import { RotateCcw, Square } from "lucide-react";
 import { useCapacityRun } from "@/components/runs/use-capacity-run";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
+import { Checkbox } from "@/components/ui/checkbox";
 import { Collapsible, CollapsibleContent, CollapsibleTrigger } from "@/components/ui/collapsible";
 import { Skeleton } from "@/components/ui/skeleton";
 import { apiFetch } from "@/lib/ui/api-client";
@@ -320,8 +321,8 @@ export function TaskView({ id }: { id: string }) {
         <CardHeader className="flex flex-row items-center justify-between">
           <CardTitle>Event stream</CardTitle>
           <div className="flex items-center gap-3 text-xs">
-            <label className="text-muted-foreground flex items-center gap-1">
-              <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
+            <label className="text-muted-foreground flex items-center gap-1.5">
+              <Checkbox checked={follow} onCheckedChange={(v) => setFollow(v === true)} data-testid="follow-stream" /> follow
             </label>
             <span data-testid="stream-state" className={state === "live" ? "text-emerald-700" : "text-muted-foreground"}>
               {state === "live" ? "● live" : state === "ended" ? "ended" : state === "reconnecting" ? "reconnecting…" : "connecting…"}
