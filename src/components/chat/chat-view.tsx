@@ -11,6 +11,7 @@ import type { ConversationDto, MessageDto } from "@/lib/api-types";
 import { apiFetch } from "@/lib/ui/api-client";
 import { relativeTime } from "@/lib/ui/format";
 import { fetchers, queryKeys } from "@/lib/ui/queries";
+import { useNow } from "@/lib/ui/use-now";
 import { cn } from "@/lib/utils";
 import { useChatStream, type StreamingReply } from "./use-chat-stream";
 
@@ -22,6 +23,7 @@ export function ChatView() {
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [runtimeId, setRuntimeId] = useState(DEFAULT_RUNTIME);
   const { reply, send, stop, dismiss, streaming } = useChatStream();
+  const now = useNow(15_000);
 
   const conversations = useQuery({
     queryKey: queryKeys.conversations,
@@ -86,7 +88,7 @@ export function ChatView() {
             >
               <div className="truncate">{c.title}</div>
               <div className="text-muted-foreground text-xs">
-                {runtimeName(c.runtimeId)} · {relativeTime(c.updatedAt)}
+                {runtimeName(c.runtimeId)} · {relativeTime(c.updatedAt, now)}
               </div>
             </button>
           ))}

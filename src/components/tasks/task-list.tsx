@@ -12,6 +12,7 @@ import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, formatDuration, relativeTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, qs, queryKeys, type Page } from "@/lib/ui/queries";
 import type { TaskDto } from "@/lib/ui/types";
+import { useNow } from "@/lib/ui/use-now";
 import { TaskStatusBadge } from "./task-status-badge";
 
 const ALL = "__all__";
@@ -23,6 +24,8 @@ export function TaskList() {
   const params = useSearchParams();
   const status = params.get("status") ?? undefined;
   const scheduleId = params.get("scheduleId") ?? undefined;
+  // Relative times and running durations tick even while polling is off (more than one page loaded).
+  const now = useNow(15_000);
   const setFilter = (key: string, value: string) => {
     const next = new URLSearchParams(params.toString());
     if (value === ALL) next.delete(key);
@@ -136,8 +139,8 @@ export function TaskList() {
                     {t.sourceType}
                     {t.attempt > 1 ? ` · attempt ${t.attempt}/${t.maxAttempts}` : ""}
                   </TableCell>
-                  <TableCell title={formatDateTime(t.createdAt)}>{relativeTime(t.createdAt)}</TableCell>
-                  <TableCell>{formatDuration(taskDurationMs(t))}</TableCell>
+                  <TableCell title={formatDateTime(t.createdAt)}>{relativeTime(t.createdAt, now)}</TableCell>
+                  <TableCell>{formatDuration(taskDurationMs(t, now))}</TableCell>
                   <TableCell>
                     {t.turnCount} / {t.maxTurns}
                   </TableCell>
