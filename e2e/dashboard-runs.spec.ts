@@ -99,7 +99,9 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
   });
 
   it("watches a live task stream to completion", async () => {
-    const runtime = await makeScriptedRuntime(server, "three turns", ["--turns", "3", "--delay-ms", "800"]);
+    // 1.5 s per turn: the page (loaded on a busy CI box) must catch the run mid-way, and the
+    // task row now refreshes on the stream's result event, not a second later.
+    const runtime = await makeScriptedRuntime(server, "three turns", ["--turns", "3", "--delay-ms", "1500"]);
     const schedule = await makeSchedule("Live stream", runtime.id, 10);
     const started = await server.api(`/api/schedules/${schedule.id}/execute`, { method: "POST" });
     expect(started.status).toBe(202);
