@@ -1,21 +1,9 @@
-import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/chromium";
+import { makeScriptedRuntime } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
-
-const AGENT = path.resolve(__dirname, "../test/fixtures/scripted-agent.mjs");
-
-/** Polls `probe` until it returns a value that isn't undefined/false (no fixed sleeps). */
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitFor } from "./support/wait";
 
 /** A 6-field cron that fires once a minute, at the second `leadSec` seconds from now. */
 function cronInSeconds(leadSec: number): { cronExpression: string; at: number } {
@@ -33,31 +21,10 @@ describe("chat (production server, headless Chromium)", () => {
     server = await startServer();
     browser = await launchChromium();
     // The chat agent: eight turns a second apart, so a reply streams for ~8 s.
-    const chat = await server.api("/api/runtimes", {
-      method: "POST",
-      json: {
-        name: "slow scripted agent",
-        kind: "command",
-        config: { command: ["node", AGENT, "--format", "claude-stream-json", "--turns", "8", "--delay-ms", "1000"], outputFormat: "claude-stream-json" },
-      },
-    });
-    expect(chat.status).toBe(201);
-    chatRuntimeId = chat.data.runtime.id;
-    const longRunning = await server.api("/api/runtimes", {
-      method: "POST",
-      json: {
-        name: "long-running scripted agent",
-        kind: "command",
-        config: { command: ["node", AGENT, "--format", "claude-stream-json", "--turns", "60", "--delay-ms", "500"], outputFormat: "claude-stream-json" },
-      },
-    });
-    expect(longRunning.status).toBe(201);
-    longRuntimeId = longRunning.data.runtime.id;
-    const quick = await server.api("/api/runtimes", {
-      method: "POST",
-      json: { name: "quick scripted agent", kind: "command", isDefault: true, config: { command: ["node", AGENT, "--format", "claude-stream-json"], outputFormat: "claude-stream-json" } },
-    });
-    expect(quick.status).toBe(201);
+    // (makeScriptedRuntime throws unless the runtime is created: 201.)
+    chatRuntimeId = (await makeScriptedRuntime(server, "slow scripted agent", ["--turns", "8", "--delay-ms", "1000"])).id;
+    longRuntimeId = (await makeScriptedRuntime(server, "long-running scripted agent", ["--turns", "60", "--delay-ms", "500"])).id;
+    await makeScriptedRuntime(server, "quick scripted agent", [], { isDefault: true });
   });
   afterAll(async () => {
     await browser?.close();
@@ -91,10 +58,12 @@ describe("chat (production server, headless Chromium)", () => {
     const run = await server.api(`/api/schedules/${slow.data.schedule.id}/execute`, { method: "POST" });
     expect(run.status).toBe(202);
     const taskApi = async (id: string) => (await server.api(`/api/tasks/${id}`)).data.task;
-    const inFlightAtStart = await until(async () => {
-      const t = await taskApi(run.data.taskId);
-      return t.status === "running" && t.turnCount >= 1 ? t : undefined;
-    }, "the in-flight task to make progress");
+    const inFlightAtStart = await waitFor(
+      () => taskApi(run.data.taskId),
+      (t) => t.status === "running" && t.turnCount >= 1,
+      30_000,
+      "the in-flight task to make progress",
+    );
 
     const dashboard = await browser.newPage();
     await dashboard.goto(`${server.baseURL}/`);
@@ -114,10 +83,12 @@ describe("chat (production server, headless Chromium)", () => {
 
     // The occurrence comes due mid-stream: its task is queued, held back, and the page says so.
     await page.getByTestId("held-back-indicator").waitFor({ timeout: 15_000 });
-    const held = await until(async () => {
-      const [task] = await tasksOf(scheduleId);
-      return task && Date.now() > at + 1_000 ? task : undefined;
-    }, "the scheduled task");
+    const held = await waitFor(
+      async () => (await tasksOf(scheduleId))[0],
+      (task) => !!task && Date.now() > at + 1_000,
+      30_000,
+      "the scheduled task",
+    );
     const status = (await server.api("/api/scheduler/status")).data;
     expect(status.chatStreamsActive).toBe(1);
     expect(held.status).toBe("queued");
@@ -136,10 +107,7 @@ describe("chat (production server, headless Chromium)", () => {
     const reply = page.getByTestId("message").filter({ hasText: "done: Tell me a story" });
     await reply.waitFor({ timeout: 20_000 });
     expect(await reply.getAttribute("data-status")).toBe("complete");
-    const started = await until(async () => {
-      const [task] = await tasksOf(scheduleId);
-      return task?.startedAt ? task : undefined;
-    }, "the scheduled task to start");
+    const started = await waitFor(async () => (await tasksOf(scheduleId))[0], (task) => !!task?.startedAt, 30_000, "the scheduled task to start");
     expect(Date.parse(started.startedAt)).toBeGreaterThan(stillStreamingAt);
     expect(Date.parse(started.startedAt) - at).toBeLessThan(60_000); // the stream ended, not the 120 s delay
     expect(Date.parse(started.plannedAt)).toBe(at); // the occurrence keeps its nominal time
@@ -165,10 +133,7 @@ describe("chat (production server, headless Chromium)", () => {
     await send(page, "Another long one");
     await page.getByTestId("streaming-message").filter({ hasText: "step 1" }).waitFor();
 
-    const started = await until(async () => {
-      const [task] = await tasksOf(scheduleId);
-      return task?.startedAt ? task : undefined;
-    }, "the scheduled task to start");
+    const started = await waitFor(async () => (await tasksOf(scheduleId))[0], (task) => !!task?.startedAt, 30_000, "the scheduled task to start");
     const heldMs = Date.parse(started.startedAt) - at;
     expect(heldMs).toBeGreaterThanOrEqual(2_000);
     expect(heldMs).toBeLessThan(5_000);

@@ -7,17 +7,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMessagesServer, type ScriptedServer } from "../test/fixtures/messages-server.mjs";
 import { startServer, type TestServer } from "./support/server";
-
-/** Polls `check` every 250 ms until it returns a value or `timeoutMs` passes. */
-async function waitFor<T>(check: () => Promise<T | null | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { waitFor } from "./support/wait";
 
 /** Every descendant of `pid` as [pid, command] (from one `ps` snapshot, so no pidtree needed here). */
 function descendants(pid: number): Map<number, string> {
@@ -89,6 +79,7 @@ describe("claude-agent-sdk runtime in the production server", () => {
         const { data } = await server.api(`/api/tasks?scheduleId=${scheduleId}`);
         return (data?.tasks ?? []).find((t: { status: string }) => ["completed", "failed", "cancelled"].includes(t.status));
       },
+      (task) => !!task,
       90_000,
       "a finished task of the schedule",
     );
@@ -129,10 +120,8 @@ describe("claude-agent-sdk runtime in the production server", () => {
     expect(started.status).toBe(202);
 
     const during = await waitFor(
-      async () => {
-        const now = descendants(serverPid);
-        return [...now.values()].filter((args) => args.startsWith("tail -f")).length >= 2 ? now : null;
-      },
+      async () => descendants(serverPid),
+      (now) => [...now.values()].filter((args) => args.startsWith("tail -f")).length >= 2,
       60_000,
       "Claude Code's Bash tool processes",
     );
@@ -149,6 +138,7 @@ describe("claude-agent-sdk runtime in the production server", () => {
         const alive = runPids.filter((p) => now.has(p));
         return alive.length === 0 ? "none" : null;
       },
+      (v) => v !== null,
       10_000,
       `the run's processes to exit (${runPids.join(", ")})`,
     );

@@ -4,8 +4,9 @@ import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/chromium";
-import { makeScriptedRuntime, newPage, pick, screenshot, waitFor } from "./support/dashboard";
+import { makeScriptedRuntime, newPage, pick, screenshot } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
+import { isRunning, waitFor } from "./support/wait";
 
 interface Task {
   id: string;
@@ -18,15 +19,6 @@ interface Task {
   turnCount: number;
   maxTurns: number;
   failureReason: string | null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("Run now, live task page, cancel and rerun at cap 1 (production server, headless Chromium)", () => {
@@ -107,7 +99,9 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
   });
 
   it("watches a live task stream to completion", async () => {
-    const runtime = await makeScriptedRuntime(server, "three turns", ["--turns", "3", "--delay-ms", "800"]);
+    // 1.5 s per turn: the page (loaded on a busy CI box) must catch the run mid-way, and the
+    // task row now refreshes on the stream's result event, not a second later.
+    const runtime = await makeScriptedRuntime(server, "three turns", ["--turns", "3", "--delay-ms", "1500"]);
     const schedule = await makeSchedule("Live stream", runtime.id, 10);
     const started = await server.api(`/api/schedules/${schedule.id}/execute`, { method: "POST" });
     expect(started.status).toBe(202);
@@ -145,11 +139,11 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
       10_000,
       "agent + 2 children + 2 grandchildren pids",
     );
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(isRunning)).toBe(true);
     expect(await page.getByTestId("lease").innerText()).toMatch(/left$/);
     await page.getByRole("button", { name: "Cancel" }).click();
     await waitFor(() => page.getByTestId("task-status").innerText(), (s) => s === "cancelled", 15_000, "cancelled badge");
-    await waitFor(async () => pids.filter(alive), (left) => left.length === 0, 10_000, "process tree gone");
+    await waitFor(async () => pids.filter(isRunning), (left) => left.length === 0, 10_000, "process tree gone");
     expect((await server.api(`/api/tasks/${started.data.taskId}`)).data.task.status).toBe("cancelled");
     expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(0);
     await page.context().close();

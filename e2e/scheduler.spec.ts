@@ -8,16 +8,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "./support/server";
-
-async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { waitFor } from "./support/wait";
 
 /** Live processes whose command line contains `marker`. */
 function processesWith(marker: string): string[] {
@@ -58,11 +49,12 @@ describe("scheduler in the production server", () => {
     });
     expect(created.status).toBe(201);
     const id = created.data.schedule.id;
-    const tasks = await waitFor(async () => {
-      const res = await server.api(`/api/schedules/${id}/tasks`);
-      const done = res.data.tasks.filter((t: { status: string }) => t.status === "completed");
-      return done.length === 3 ? res.data.tasks : null;
-    }, 30_000, "three completed firings");
+    const tasks = await waitFor(
+      async () => (await server.api(`/api/schedules/${id}/tasks`)).data.tasks,
+      (all) => all.filter((t: { status: string }) => t.status === "completed").length === 3,
+      30_000,
+      "three completed firings",
+    );
     const planned = tasks.map((t: { plannedAt: string }) => t.plannedAt);
     expect(new Set(planned).size).toBe(planned.length);
     expect((await server.api(`/api/schedules/${id}`)).data.schedule.status).toBe("completed");
@@ -79,7 +71,7 @@ describe("scheduler in the production server", () => {
     const id = created.data.schedule.id;
     const first = await server.api(`/api/schedules/${id}/execute`, { method: "POST" });
     expect(first.status).toBe(202);
-    await waitFor(async () => processesWith(marker).length > 0, 10_000, "the agent process");
+    await waitFor(async () => processesWith(marker), (found) => found.length > 0, 10_000, "the agent process");
     const full = await server.api(`/api/schedules/${id}/execute`, { method: "POST" });
     expect(full.status).toBe(429);
     expect(full.data).toMatchObject({ error: "capacity_full", slotEtaSec: expect.any(Number) });
@@ -91,7 +83,7 @@ describe("scheduler in the production server", () => {
     const cancelled = await server.api(`/api/tasks/${first.data.taskId}/cancel`, { method: "POST" });
     expect(cancelled.status).toBe(200);
     expect(cancelled.data.task).toMatchObject({ status: "cancelled" });
-    await waitFor(async () => processesWith(marker).length === 0, 10_000, "the agent process to be gone");
+    await waitFor(async () => processesWith(marker), (found) => found.length === 0, 10_000, "the agent process to be gone");
     expect((await server.api(`/api/tasks/${first.data.taskId}/cancel`, { method: "POST" })).status).toBe(409);
 
     const again = await server.api(`/api/schedules/${id}/execute`, { method: "POST" });

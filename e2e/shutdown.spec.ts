@@ -2,23 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeScriptedRuntime, waitFor } from "./support/dashboard";
+import { makeScriptedRuntime } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
-
-/** Alive and not a zombie (a killed orphan may linger as a zombie until reaped). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
+import { isRunning, waitFor } from "./support/wait";
 
 describe("stopping the server (SIGTERM to `next start`)", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-shutdown-e2e-"));
@@ -47,12 +33,12 @@ describe("stopping the server (SIGTERM to `next start`)", () => {
       15_000,
       "agent + 2 children + 2 grandchildren pids",
     );
-    expect(pids.every(running)).toBe(true);
+    expect(pids.every(isRunning)).toBe(true);
 
     const stopping = server;
     server = undefined;
     await stopping.stop();
     expect(stopping.output()).toContain("stopping scheduler and agent runs");
-    await waitFor(async () => pids.filter(running), (left) => left.length === 0, 10_000, "every process of the run to be gone");
+    await waitFor(async () => pids.filter(isRunning), (left) => left.length === 0, 10_000, "every process of the run to be gone");
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Helpers shared by the dashboard specs: a UTC browser context, radix Select picking,
- * screenshots into e2e/.artifacts (gitignored) and polling the API for a condition.
+ * screenshots into e2e/.artifacts (gitignored) and scripted-agent runtimes.
+ * Condition waits live in ./wait.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -47,26 +48,28 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** Polls `read` until `accept` holds (condition wait, never a fixed sleep); throws with the last value after `timeoutMs`. */
-export async function waitFor<T>(read: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 20_000, label = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await read();
-    if (accept(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 /** Path of the scripted CLI agent fixture (test/fixtures/scripted-agent.mjs). */
 export const SCRIPTED_AGENT = path.resolve(__dirname, "../../test/fixtures/scripted-agent.mjs");
 
-/** Creates a `command` runtime running the scripted agent with `args` (text output unless given). */
-export async function makeScriptedRuntime(server: TestServer, name: string, args: string[], format = "claude-stream-json") {
+/**
+ * Creates a `command` runtime running the scripted agent (under this Node, process.execPath)
+ * with `args`, in claude-stream-json output unless `format` says otherwise; `isDefault` makes
+ * it the default runtime.
+ */
+export async function makeScriptedRuntime(
+  server: TestServer,
+  name: string,
+  args: string[],
+  { format = "claude-stream-json", isDefault }: { format?: string; isDefault?: boolean } = {},
+) {
   const res = await server.api("/api/runtimes", {
     method: "POST",
-    json: { name, kind: "command", config: { command: [process.execPath, SCRIPTED_AGENT, "--format", format, ...args], promptVia: "stdin", outputFormat: format } },
+    json: {
+      name,
+      kind: "command",
+      ...(isDefault !== undefined ? { isDefault } : {}),
+      config: { command: [process.execPath, SCRIPTED_AGENT, "--format", format, ...args], promptVia: "stdin", outputFormat: format },
+    },
   });
   if (res.status !== 201) throw new Error(`runtime create failed: ${res.status} ${JSON.stringify(res.data)}`);
   return res.data.runtime as { id: string; name: string };

@@ -7,11 +7,13 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { NativeSelect, NativeSelectOption } from "@/components/ui/native-select";
 import { Textarea } from "@/components/ui/textarea";
-import type { ConversationDto, MessageDto, RuntimeDto, SchedulerStatusDto } from "@/lib/api-types";
+import type { ConversationDto, MessageDto } from "@/lib/api-types";
 import { apiFetch } from "@/lib/ui/api-client";
 import { relativeTime } from "@/lib/ui/format";
+import { fetchers, queryKeys } from "@/lib/ui/queries";
+import { useNow } from "@/lib/ui/use-now";
 import { cn } from "@/lib/utils";
-import { conversationsQueryKey, messagesQueryKey, schedulerStatusQueryKey, useChatStream, type StreamingReply } from "./use-chat-stream";
+import { useChatStream, type StreamingReply } from "./use-chat-stream";
 
 const DEFAULT_RUNTIME = "";
 
@@ -21,20 +23,21 @@ export function ChatView() {
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [runtimeId, setRuntimeId] = useState(DEFAULT_RUNTIME);
   const { reply, send, stop, dismiss, streaming } = useChatStream();
+  const now = useNow(15_000);
 
   const conversations = useQuery({
-    queryKey: conversationsQueryKey,
-    queryFn: () => apiFetch<{ conversations: ConversationDto[] }>("/api/chat/conversations"),
+    queryKey: queryKeys.conversations,
+    queryFn: fetchers.conversations,
   });
   const runtimes = useQuery({
-    queryKey: ["runtimes"],
-    queryFn: () => apiFetch<{ runtimes: RuntimeDto[] }>("/api/runtimes"),
+    queryKey: queryKeys.runtimes,
+    queryFn: fetchers.runtimes,
     retry: false,
   });
   const create = useMutation({
     mutationFn: () => apiFetch<{ conversation: ConversationDto }>("/api/chat/conversations", { method: "POST", json: runtimeId ? { runtimeId } : {} }),
     onSuccess: ({ conversation }) => {
-      queryClient.setQueryData(conversationsQueryKey, (old: { conversations: ConversationDto[] } | undefined) => ({
+      queryClient.setQueryData(queryKeys.conversations, (old: { conversations: ConversationDto[] } | undefined) => ({
         conversations: [conversation, ...(old?.conversations ?? [])],
       }));
       setSelectedId(conversation.id);
@@ -85,7 +88,7 @@ export function ChatView() {
             >
               <div className="truncate">{c.title}</div>
               <div className="text-muted-foreground text-xs">
-                {runtimeName(c.runtimeId)} · {relativeTime(c.updatedAt)}
+                {runtimeName(c.runtimeId)} · {relativeTime(c.updatedAt, now)}
               </div>
             </button>
           ))}
@@ -125,8 +128,8 @@ function Conversation(props: {
   const [draft, setDraft] = useState("");
   const bottomRef = useRef<HTMLDivElement>(null);
   const messages = useQuery({
-    queryKey: messagesQueryKey(conversation.id),
-    queryFn: () => apiFetch<{ messages: MessageDto[] }>(`/api/chat/conversations/${conversation.id}/messages`),
+    queryKey: queryKeys.messages(conversation.id),
+    queryFn: () => fetchers.messages(conversation.id),
     // A reply another tab (or a stopped stream) is still finalizing shows up without a reload.
     refetchInterval: (q) => (q.state.data?.messages.some((m) => m.status === "streaming") ? 1_000 : false),
   });
@@ -257,14 +260,14 @@ function MessageBubble(props: { role: MessageDto["role"]; status: MessageDto["st
 function HeldBackIndicator({ reply }: { reply: StreamingReply | null }) {
   const live = reply?.phase === "connecting" || reply?.phase === "streaming";
   const status = useQuery({
-    queryKey: schedulerStatusQueryKey,
-    queryFn: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
+    queryKey: queryKeys.schedulerStatus,
+    queryFn: fetchers.schedulerStatus,
     refetchInterval: live ? 1_000 : 10_000,
     retry: false,
   });
   const settings = useQuery({
-    queryKey: ["settings"],
-    queryFn: () => apiFetch<{ chatPressureDelaySec: number }>("/api/settings"),
+    queryKey: queryKeys.settings,
+    queryFn: fetchers.settings,
     staleTime: 60_000,
   });
   const fromStatus = status.data && status.data.chatStreamsActive > 0 ? status.data.queued : 0;

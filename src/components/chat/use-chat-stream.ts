@@ -3,7 +3,8 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef, useState } from "react";
 import type { ChatStreamEvent } from "@/lib/api-types";
-import { ApiError } from "@/lib/ui/api-client";
+import { ApiError, toApiError } from "@/lib/ui/api-client";
+import { queryKeys } from "@/lib/ui/queries";
 import { readSse } from "@/lib/ui/sse-client";
 
 /** The reply being streamed into the chat view, before the saved messages take over. */
@@ -18,10 +19,6 @@ export interface StreamingReply {
   heldBackTasks: number;
   error?: string;
 }
-
-export const conversationsQueryKey = ["chat", "conversations"] as const;
-export const messagesQueryKey = (conversationId: string) => ["chat", "messages", conversationId] as const;
-export const schedulerStatusQueryKey = ["chat", "scheduler-status"] as const;
 
 /**
  * Sends a chat message and reads its SSE reply with fetch + ReadableStream (EventSource
@@ -52,7 +49,7 @@ export function useChatStream() {
         });
         if (!res.ok || !res.body) {
           const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-          throw new ApiError(res.status, String(body.error ?? "http_error"), String(body.message ?? `Request failed with ${res.status}`));
+          throw toApiError(res, body);
         }
         for await (const item of readSse<ChatStreamEvent>(res.body)) {
           if (!("data" in item)) continue;
@@ -77,10 +74,10 @@ export function useChatStream() {
       } finally {
         abortRef.current = null;
         await Promise.all([
-          queryClient.invalidateQueries({ queryKey: messagesQueryKey(conversationId) }),
-          queryClient.invalidateQueries({ queryKey: conversationsQueryKey }),
+          queryClient.invalidateQueries({ queryKey: queryKeys.messages(conversationId) }),
+          queryClient.invalidateQueries({ queryKey: queryKeys.conversations }),
           // The held-back indicator must not outlive the stream by a polling interval.
-          queryClient.invalidateQueries({ queryKey: schedulerStatusQueryKey }),
+          queryClient.invalidateQueries({ queryKey: queryKeys.schedulerStatus }),
         ]);
         if (!keepReply) setReply(null);
       }

@@ -4,13 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
-import { taskDurationMs } from "@/components/tasks/task-list";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration, relativeTime } from "@/lib/ui/format";
+import { formatDateTime, formatDuration, formatTime, relativeTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, queryKeys, type Page } from "@/lib/ui/queries";
 import type { TaskDto } from "@/lib/ui/types";
+import { useNow } from "@/lib/ui/use-now";
 
 function Metric({ label, value, hint, testId, loading }: { label: string; value: React.ReactNode; hint?: React.ReactNode; testId: string; loading: boolean }) {
   return (
@@ -41,6 +41,8 @@ const STATUS_COLOR: Record<string, string> = {
 
 /** Dashboard home: capacity, queue, chat streams, next fires, recent failures and recent run durations; polled live. */
 export function Overview() {
+  // Relative times tick even when a refetch brings nothing new (no re-render).
+  const now = useNow(15_000);
   const status = useQuery({ queryKey: queryKeys.schedulerStatus, queryFn: fetchers.schedulerStatus, refetchInterval: 2_000 });
   const schedules = useQuery({ queryKey: queryKeys.schedules, queryFn: fetchers.schedules, refetchInterval: 5_000 });
   const failures = useQuery({
@@ -64,7 +66,7 @@ export function Overview() {
     .reverse()
     .map((t) => ({
       id: t.id,
-      label: new Date(t.startedAt!).toLocaleTimeString("en-GB"),
+      label: formatTime(t.startedAt!),
       seconds: Math.round((taskDurationMs(t) ?? 0) / 100) / 10,
       status: t.status,
       title: t.title,
@@ -100,7 +102,7 @@ export function Overview() {
           label="Next fire"
           testId="next-fire-at"
           loading={status.isPending}
-          value={<span className="text-xl">{s?.nextFireAt ? relativeTime(s.nextFireAt) : "none"}</span>}
+          value={<span className="text-xl">{s?.nextFireAt ? relativeTime(s.nextFireAt, now) : "none"}</span>}
           hint={s ? `Event-loop lag ${Math.round(s.eventLoopLagMs)} ms` : undefined}
         />
       </div>
@@ -127,7 +129,7 @@ export function Overview() {
                       {x.name}
                     </Link>
                     <span className="text-muted-foreground shrink-0" title={formatDateTime(x.nextFireAt, x.timezone)}>
-                      {relativeTime(x.nextFireAt)}
+                      {relativeTime(x.nextFireAt, now)}
                     </span>
                   </li>
                 ))}
@@ -155,7 +157,7 @@ export function Overview() {
                     </Link>
                     <span className="flex shrink-0 items-center gap-2">
                       <span className="text-muted-foreground text-xs">{t.failureReason}</span>
-                      <span className="text-muted-foreground text-xs">{relativeTime(t.finishedAt ?? t.createdAt)}</span>
+                      <span className="text-muted-foreground text-xs">{relativeTime(t.finishedAt ?? t.createdAt, now)}</span>
                     </span>
                   </li>
                 ))}

@@ -5,13 +5,12 @@ import Link from "next/link";
 import { Fragment, useState } from "react";
 import { ChevronDown, ChevronRight, CornerDownRight } from "lucide-react";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
-import { taskDurationMs } from "@/components/tasks/task-list";
 import { Button } from "@/components/ui/button";
 import { Collapsible, CollapsibleTrigger } from "@/components/ui/collapsible";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration } from "@/lib/ui/format";
+import { formatDateTime, formatDuration, taskDurationMs } from "@/lib/ui/format";
 import { qs, queryKeys, type Page } from "@/lib/ui/queries";
 import { groupHistory, type FoldItem } from "@/lib/ui/run-history-rows";
 import type { EventDto, TaskDto } from "@/lib/ui/types";
@@ -86,7 +85,8 @@ export function RunHistory({ scheduleId, events }: { scheduleId: string; events:
     queryFn: ({ pageParam }) => apiFetch<Page<TaskDto>>(`/api/schedules/${scheduleId}/tasks${qs({ limit: 25, before: pageParam })}`),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 3_000,
+    // Refetching polls every loaded page; only poll while just the first page is loaded.
+    refetchInterval: (q) => ((q.state.data?.pages.length ?? 1) > 1 ? false : 3_000),
   });
   if (history.isPending) {
     return (

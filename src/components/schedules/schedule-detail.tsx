@@ -25,6 +25,7 @@ import { FAILURE_STREAK_PAUSE_AT, TURN_BREACH_STREAK_PAUSE_AT } from "@/lib/sche
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, qs, queryKeys } from "@/lib/ui/queries";
+import { useNow } from "@/lib/ui/use-now";
 import { RunHistory } from "./run-history";
 import { ScheduleFormSheet } from "./schedule-form-sheet";
 import { SCHEDULE_STATUS_VARIANT } from "./schedule-list";
@@ -47,6 +48,8 @@ export function ScheduleDetail({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  // Relative times tick even when a refetch brings nothing new (no re-render).
+  const now = useNow(15_000);
   const schedule = useQuery({ queryKey: queryKeys.schedule(id), queryFn: () => fetchers.schedule(id), refetchInterval: 3_000 });
   const s = schedule.data?.schedule;
   const events = useQuery({ queryKey: queryKeys.scheduleEvents(id), queryFn: () => fetchers.scheduleEvents(id), refetchInterval: 5_000 });
@@ -166,7 +169,7 @@ export function ScheduleDetail({ id }: { id: string }) {
                 {s.firingCount}
                 {s.maxFirings != null ? ` of ${s.maxFirings}` : ""}
               </Item>
-              <Item label="Last fired">{s.lastFiredAt ? relativeTime(s.lastFiredAt) : "never"}</Item>
+              <Item label="Last fired">{s.lastFiredAt ? relativeTime(s.lastFiredAt, now) : "never"}</Item>
               <Item label="Expires">{s.expiresAt ? formatDateTime(s.expiresAt, s.timezone) : "never"}</Item>
               <Item label="Overlap / catch-up">
                 {s.overlapPolicy} / {s.catchUpPolicy} ({s.catchUpWindowSec} s)
@@ -197,7 +200,7 @@ export function ScheduleDetail({ id }: { id: string }) {
                 {nextFires.data.next.map((iso) => (
                   <li key={iso} className="flex justify-between gap-2">
                     <span>{formatDateTime(iso, s.timezone)}</span>
-                    <span className="text-muted-foreground">{relativeTime(iso)}</span>
+                    <span className="text-muted-foreground">{relativeTime(iso, now)}</span>
                   </li>
                 ))}
               </ol>

@@ -7,7 +7,8 @@ import { toast } from "sonner";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
-import { NativeSelect, Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { NativeSelect, NativeSelectOption } from "@/components/ui/native-select";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Separator } from "@/components/ui/separator";
 import { Sheet, SheetContent, SheetDescription, SheetFooter, SheetHeader, SheetTitle } from "@/components/ui/sheet";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -434,11 +435,18 @@ function ScheduleForm({ schedule, onDone }: { schedule: ScheduleDto | null; onDo
         </div>
 
         <Field id={fid("timezone")} label="Timezone" error={errors.timezone} hint="Cron fields are evaluated in this timezone (DST included).">
-          <NativeSelect id={fid("timezone")} name="timezone" value={form.timezone} onChange={(e) => set("timezone", e.target.value)} aria-invalid={!!errors.timezone}>
+          <NativeSelect
+            id={fid("timezone")}
+            name="timezone"
+            value={form.timezone}
+            onChange={(e) => set("timezone", e.target.value)}
+            aria-invalid={!!errors.timezone}
+            wrapperClassName="w-full"
+          >
             {timezones.map((tz) => (
-              <option key={tz} value={tz}>
+              <NativeSelectOption key={tz} value={tz}>
                 {tz}
-              </option>
+              </NativeSelectOption>
             ))}
           </NativeSelect>
         </Field>

@@ -15,9 +15,8 @@ import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, queryKeys } from "@/lib/ui/queries";
 import type { ScheduleDto } from "@/lib/ui/types";
+import { useNow } from "@/lib/ui/use-now";
 import { ScheduleFormSheet } from "./schedule-form-sheet";
-
-export const schedulesQueryKey = queryKeys.schedules;
 
 export const SCHEDULE_STATUS_VARIANT = { active: "success", paused: "warning", completed: "secondary", expired: "secondary" } as const;
 
@@ -25,8 +24,10 @@ export const SCHEDULE_STATUS_VARIANT = { active: "success", paused: "warning", c
 export function ScheduleList() {
   const queryClient = useQueryClient();
   const [sheet, setSheet] = useState<{ open: boolean; schedule: ScheduleDto | null }>({ open: false, schedule: null });
+  // Relative times tick even when a refetch brings nothing new (no re-render).
+  const now = useNow(15_000);
   const { data, isPending, error, refetch } = useQuery({
-    queryKey: schedulesQueryKey,
+    queryKey: queryKeys.schedules,
     queryFn: fetchers.schedules,
     refetchInterval: 5_000,
   });
@@ -34,7 +35,7 @@ export function ScheduleList() {
     mutationFn: (s: ScheduleDto) =>
       apiFetch(`/api/schedules/${s.id}`, { method: "PATCH", json: { status: s.status === "active" ? "paused" : "active" } }),
     onError: (err) => toast.error(`Could not change the schedule: ${err.message}`),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: schedulesQueryKey }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.schedules }),
   });
 
   const newButton = (
@@ -101,7 +102,7 @@ export function ScheduleList() {
                 {s.pausedReason && <div className="text-muted-foreground mt-1 text-xs">{s.pausedReason}</div>}
               </TableCell>
               <TableCell title={formatDateTime(s.nextFireAt, s.timezone)} data-testid="next-fire">
-                {relativeTime(s.nextFireAt)}
+                {relativeTime(s.nextFireAt, now)}
               </TableCell>
               <TableCell className="text-xs whitespace-nowrap">
                 <div>max {s.maxTurns ?? `${DEFAULT_MAX_TURNS} (inherited)`}</div>

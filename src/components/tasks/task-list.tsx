@@ -9,18 +9,13 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { TASK_STATUSES } from "@/lib/db/constants";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration, relativeTime } from "@/lib/ui/format";
+import { formatDateTime, formatDuration, relativeTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, qs, queryKeys, type Page } from "@/lib/ui/queries";
 import type { TaskDto } from "@/lib/ui/types";
+import { useNow } from "@/lib/ui/use-now";
 import { TaskStatusBadge } from "./task-status-badge";
 
 const ALL = "__all__";
-
-/** Duration of a task in ms: finished − started, or running time so far; null before it starts. */
-export function taskDurationMs(t: Pick<TaskDto, "startedAt" | "finishedAt">, now = Date.now()): number | null {
-  if (!t.startedAt) return null;
-  return (t.finishedAt ? Date.parse(t.finishedAt) : now) - Date.parse(t.startedAt);
-}
 
 /** The tasks page: every task newest first, filterable by status and schedule (kept in the URL). */
 export function TaskList() {
@@ -29,6 +24,8 @@ export function TaskList() {
   const params = useSearchParams();
   const status = params.get("status") ?? undefined;
   const scheduleId = params.get("scheduleId") ?? undefined;
+  // Relative times and running durations tick even while polling is off (more than one page loaded).
+  const now = useNow(15_000);
   const setFilter = (key: string, value: string) => {
     const next = new URLSearchParams(params.toString());
     if (value === ALL) next.delete(key);
@@ -43,7 +40,8 @@ export function TaskList() {
     queryFn: ({ pageParam }) => apiFetch<Page<TaskDto>>(`/api/tasks${qs({ status, scheduleId, limit: 50, before: pageParam })}`),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 3_000,
+    // Refetching polls every loaded page; only poll while just the first page is loaded.
+    refetchInterval: (q) => ((q.state.data?.pages.length ?? 1) > 1 ? false : 3_000),
   });
   const rows = tasks.data?.pages.flatMap((p) => p.tasks) ?? [];
 
@@ -141,8 +139,8 @@ export function TaskList() {
                     {t.sourceType}
                     {t.attempt > 1 ? ` · attempt ${t.attempt}/${t.maxAttempts}` : ""}
                   </TableCell>
-                  <TableCell title={formatDateTime(t.createdAt)}>{relativeTime(t.createdAt)}</TableCell>
-                  <TableCell>{formatDuration(taskDurationMs(t))}</TableCell>
+                  <TableCell title={formatDateTime(t.createdAt)}>{relativeTime(t.createdAt, now)}</TableCell>
+                  <TableCell>{formatDuration(taskDurationMs(t, now))}</TableCell>
                   <TableCell>
                     {t.turnCount} / {t.maxTurns}
                   </TableCell>

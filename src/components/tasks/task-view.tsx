@@ -8,29 +8,33 @@ import { RotateCcw, Square } from "lucide-react";
 import { useCapacityRun } from "@/components/runs/use-capacity-run";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
+import { Checkbox } from "@/components/ui/checkbox";
 import { Collapsible, CollapsibleContent, CollapsibleTrigger } from "@/components/ui/collapsible";
 import { Skeleton } from "@/components/ui/skeleton";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration } from "@/lib/ui/format";
+import { formatCost, formatDateTime, formatDuration, formatTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, queryKeys, TERMINAL_STATUSES } from "@/lib/ui/queries";
 import type { TaskDto, TaskEventDto } from "@/lib/ui/types";
 import { useNow } from "@/lib/ui/use-now";
 import { TaskStatusBadge } from "./task-status-badge";
-import { taskDurationMs } from "./task-list";
 
 type StreamState = "connecting" | "live" | "reconnecting" | "ended";
+
+/** Stream events that come with a change to the task row (session id, tokens and cost, outcome). */
+const ROW_EVENT_TYPES = new Set(["session", "usage", "result"]);
 
 /**
  * Subscribes to GET /api/tasks/:id/events over SSE (EventSource resumes with
  * Last-Event-ID after a drop) and collects the events, deduplicated by id.
+ * `onRowChange` runs after a batch holding a session/usage/result event and when the stream ends.
  */
-function useTaskEvents(taskId: string, onEnd: () => void) {
+function useTaskEvents(taskId: string, onRowChange: () => void) {
   const [events, setEvents] = useState<TaskEventDto[]>([]);
   const [state, setState] = useState<StreamState>("connecting");
-  const onEndRef = useRef(onEnd);
+  const onRowChangeRef = useRef(onRowChange);
   useEffect(() => {
-    onEndRef.current = onEnd;
-  }, [onEnd]);
+    onRowChangeRef.current = onRowChange;
+  }, [onRowChange]);
   useEffect(() => {
     const source = new EventSource(`/api/tasks/${encodeURIComponent(taskId)}/events`);
     let pending: TaskEventDto[] = [];
@@ -44,18 +48,21 @@ function useTaskEvents(taskId: string, onEnd: () => void) {
         const last = prev.length ? prev[prev.length - 1].id : 0;
         return [...prev, ...batch.filter((e) => e.id > last)];
       });
+      return batch.some((e) => ROW_EVENT_TYPES.has(e.type));
     };
     source.onopen = () => setState("live");
     source.onmessage = (msg) => {
       pending.push(JSON.parse(msg.data) as TaskEventDto);
-      frame ??= setTimeout(flush, 50);
+      frame ??= setTimeout(() => {
+        if (flush()) onRowChangeRef.current();
+      }, 50);
     };
     source.addEventListener("end", () => {
       source.close();
       if (frame) clearTimeout(frame);
       flush();
       setState("ended");
-      onEndRef.current();
+      onRowChangeRef.current();
     });
     source.onerror = () => {
       if (source.readyState !== EventSource.CLOSED) setState("reconnecting");
@@ -76,7 +83,7 @@ function Json({ value }: { value: unknown }) {
 /** One row of the live stream, by AgentEvent type. */
 function EventRow({ event, turn }: { event: TaskEventDto; turn: number | null }) {
   const p = event.payload as Record<string, unknown>;
-  const time = <span className="text-muted-foreground shrink-0 font-mono text-[11px]">{new Date(event.createdAt).toLocaleTimeString("en-GB")}</span>;
+  const time = <span className="text-muted-foreground shrink-0 font-mono text-[11px]">{formatTime(event.createdAt)}</span>;
   switch (event.type) {
     case "assistant":
       return (
@@ -132,7 +139,7 @@ function EventRow({ event, turn }: { event: TaskEventDto; turn: number | null })
         <div className="text-muted-foreground flex gap-3 text-xs">
           {time}
           Usage: {String(p.inputTokens ?? 0)} in / {String(p.outputTokens ?? 0)} out
-          {typeof p.costUsd === "number" ? ` · $${p.costUsd.toFixed(4)}` : ""}
+          {typeof p.costUsd === "number" ? ` · ${formatCost(p.costUsd)}` : ""}
         </div>
       );
     case "result": {
@@ -174,7 +181,8 @@ export function TaskView({ id }: { id: string }) {
   const task = useQuery({
     queryKey: queryKeys.task(id),
     queryFn: () => fetchers.task(id),
-    refetchInterval: (q) => (q.state.data && TERMINAL_STATUSES.has(q.state.data.task.status) ? false : 1_000),
+    // A slow safety net: the stream's session/usage/result events and its end refetch the row.
+    refetchInterval: (q) => (q.state.data && TERMINAL_STATUSES.has(q.state.data.task.status) ? false : 5_000),
   });
   const { events, state } = useTaskEvents(id, () => void queryClient.invalidateQueries({ queryKey: queryKeys.task(id) }));
   const t = task.data?.task;
@@ -290,7 +298,7 @@ export function TaskView({ id }: { id: string }) {
             </Stat>
             {(t.inputTokens != null || t.costUsd != null) && (
               <Stat label="Tokens / cost">
-                {t.inputTokens ?? 0} in · {t.outputTokens ?? 0} out{t.costUsd != null ? ` · $${t.costUsd.toFixed(4)}` : ""}
+                {t.inputTokens ?? 0} in · {t.outputTokens ?? 0} out{t.costUsd != null ? ` · ${formatCost(t.costUsd)}` : ""}
               </Stat>
             )}
           </dl>
@@ -313,8 +321,8 @@ export function TaskView({ id }: { id: string }) {
         <CardHeader className="flex flex-row items-center justify-between">
           <CardTitle>Event stream</CardTitle>
           <div className="flex items-center gap-3 text-xs">
-            <label className="text-muted-foreground flex items-center gap-1">
-              <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
+            <label className="text-muted-foreground flex items-center gap-1.5">
+              <Checkbox checked={follow} onCheckedChange={(v) => setFollow(v === true)} data-testid="follow-stream" /> follow
             </label>
             <span data-testid="stream-state" className={state === "live" ? "text-emerald-700" : "text-muted-foreground"}>
               {state === "live" ? "● live" : state === "ended" ? "ended" : state === "reconnecting" ? "reconnecting…" : "connecting…"}

@@ -2,9 +2,19 @@ import * as React from "react";
 import { ChevronDownIcon } from "lucide-react";
 import { cn } from "@/lib/utils";
 
-function NativeSelect({ className, size = "default", ...props }: Omit<React.ComponentProps<"select">, "size"> & { size?: "sm" | "default" }) {
+/**
+ * A styled native <select>: for long option lists (the ~400 IANA timezones) the
+ * browser's own type-ahead beats a custom listbox. `wrapperClassName` sizes the
+ * wrapper (it fits its content by default; "w-full" to fill a form column).
+ */
+function NativeSelect({
+  className,
+  wrapperClassName,
+  size = "default",
+  ...props
+}: Omit<React.ComponentProps<"select">, "size"> & { size?: "sm" | "default"; wrapperClassName?: string }) {
   return (
-    <div className="group/native-select relative w-fit has-[select:disabled]:opacity-50" data-slot="native-select-wrapper">
+    <div className={cn("group/native-select relative w-fit has-[select:disabled]:opacity-50", wrapperClassName)} data-slot="native-select-wrapper">
       <select
         data-slot="native-select"
         data-size={size}

@@ -72,21 +72,4 @@ function SelectItem({ className, children, ...props }: React.ComponentProps<type
   );
 }
 
-/**
- * A styled native <select> for long option lists (the ~400 IANA timezones), where
- * the browser's own type-ahead beats a custom listbox.
- */
-function NativeSelect({ className, ...props }: React.ComponentProps<"select">) {
-  return (
-    <select
-      data-slot="native-select"
-      className={cn(
-        "border-input focus-visible:border-ring focus-visible:ring-ring/50 aria-invalid:border-destructive h-9 w-full rounded-md border bg-transparent px-3 py-1 text-sm shadow-xs outline-none focus-visible:ring-[3px] disabled:cursor-not-allowed disabled:opacity-50",
-        className,
-      )}
-      {...props}
-    />
-  );
-}
-
-export { Select, SelectContent, SelectItem, SelectTrigger, SelectValue, NativeSelect };
+export { Select, SelectContent, SelectItem, SelectTrigger, SelectValue };

@@ -15,6 +15,17 @@ export class ApiError extends Error {
   }
 }
 
+/** The ApiError for a refused response whose JSON body (`{error, message, fields}`, or {} when unreadable) is `body`. */
+export function toApiError(res: Response, body: Record<string, unknown>): ApiError {
+  return new ApiError(
+    res.status,
+    String(body.error ?? "http_error"),
+    String(body.message ?? `Request failed with ${res.status}`),
+    body.fields as Record<string, string> | undefined,
+    body,
+  );
+}
+
 /** fetch() + JSON; throws ApiError on a non-2xx answer. 204 yields undefined. */
 export async function apiFetch<T>(path: string, init?: RequestInit & { json?: unknown }): Promise<T> {
   const { json, headers, ...rest } = init ?? {};
@@ -25,14 +36,6 @@ export async function apiFetch<T>(path: string, init?: RequestInit & { json?: un
   });
   if (res.status === 204) return undefined as T;
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) {
-    throw new ApiError(
-      res.status,
-      String(body.error ?? "http_error"),
-      String(body.message ?? `Request failed with ${res.status}`),
-      body.fields as Record<string, string> | undefined,
-      body,
-    );
-  }
+  if (!res.ok) throw toApiError(res, body);
   return body as T;
 }

@@ -1,4 +1,5 @@
 /** Display helpers shared by the dashboard pages. */
+import type { TaskDto } from "./types";
 
 const rtf = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 
@@ -32,4 +33,20 @@ export function formatDuration(ms: number | null | undefined): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** Duration of a task in ms: finished − started, or running time so far; null before it starts. */
+export function taskDurationMs(t: Pick<TaskDto, "startedAt" | "finishedAt">, now = Date.now()): number | null {
+  if (!t.startedAt) return null;
+  return (t.finishedAt ? Date.parse(t.finishedAt) : now) - Date.parse(t.startedAt);
+}
+
+/** Wall-clock time of day ("14:03:27") for an ISO string. */
+export function formatTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString("en-GB");
+}
+
+/** "$0.0123" for a cost in US dollars. */
+export function formatCost(usd: number): string {
+  return `$${usd.toFixed(4)}`;
 }

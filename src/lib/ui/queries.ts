@@ -2,8 +2,9 @@
  * TanStack Query keys and fetchers shared by the dashboard pages, so a mutation on
  * one page invalidates what the others show.
  */
+import { TERMINAL_TASK_STATUSES } from "@/lib/db/constants";
 import { apiFetch } from "./api-client";
-import type { EventDto, RuntimeDto, ScheduleDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
+import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
 
 export const queryKeys = {
   schedules: ["schedules"] as const,
@@ -15,6 +16,8 @@ export const queryKeys = {
   tasks: (filters: Record<string, string | undefined> = {}) => ["tasks", filters] as const,
   task: (id: string) => ["task", id] as const,
   settings: ["settings"] as const,
+  conversations: ["chat", "conversations"] as const,
+  messages: (conversationId: string) => ["chat", "messages", conversationId] as const,
 };
 
 export interface Page<T> {
@@ -30,6 +33,9 @@ export const fetchers = {
   schedulerStatus: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
   task: (id: string) => apiFetch<{ task: TaskDto }>(`/api/tasks/${encodeURIComponent(id)}`),
   settings: () => apiFetch<SettingsView>("/api/settings"),
+  conversations: () => apiFetch<{ conversations: ConversationDto[] }>("/api/chat/conversations"),
+  messages: (conversationId: string) =>
+    apiFetch<{ messages: MessageDto[] }>(`/api/chat/conversations/${encodeURIComponent(conversationId)}/messages`),
 };
 
 /** Query string from the defined entries of `params`. */
@@ -40,4 +46,5 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   return s ? `?${s}` : "";
 }
 
-export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled", "skipped"]);
+/** Task statuses a task never leaves (polling stops there). */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(TERMINAL_TASK_STATUSES);

@@ -2,8 +2,10 @@
 export type { ScheduleDto } from "@/lib/schedules/service";
 export type {
   CollisionWarning,
+  ConversationDto,
   EventDto,
   FiringMetricDto,
+  MessageDto,
   RuntimeDto,
   SchedulerStatusDto,
   TaskDto,

@@ -1,0 +1,32 @@
+/**
+ * Condition waits and process checks shared by the e2e specs: poll for a condition
+ * (never a fixed sleep) and tell a running process from a gone or zombie one.
+ */
+import fs from "node:fs";
+
+/** Polls `read` until `accept` holds (condition wait, never a fixed sleep); throws with the last value after `timeoutMs`. */
+export async function waitFor<T>(read: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 20_000, label = "condition", intervalMs = 150): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await read();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Alive and not a zombie (a killed orphan may linger as a zombie until reaped). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
