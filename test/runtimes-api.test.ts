@@ -157,14 +157,19 @@ describe("runtimes API", () => {
 describe("resolveRuntime", () => {
   beforeEach(() => truncateAll());
 
-  it("null resolves to the default runtime, an id to that runtime, with config cwd/env", () => {
-    const def = makeRuntime({ isDefault: true, config: { command: ["agent"], cwd: "/tmp", env: { A: "1" } } });
+  it("null resolves to the default runtime, an id to that runtime, which runs in its config cwd", async () => {
+    const def = makeRuntime({ isDefault: true, config: { command: ["sh", "-c", "pwd; echo $A"], promptVia: "stdin", outputFormat: "text", cwd: "/tmp", env: { A: "from-config" } } });
     const other = makeRuntime({ kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:1/v1", model: "m", cwd: "/srv" } });
     const resolved = resolveRuntime(getDb(), null);
     expect(resolved.row.id).toBe(def.id);
     expect(resolved.runtime.kind).toBe("command");
-    expect(resolved).toMatchObject({ cwd: "/tmp" });
-    expect(resolveRuntime(getDb(), other.id)).toMatchObject({ cwd: "/srv", runtime: { kind: "openai-compatible" } });
+    // The resolved runtime applies its own config: cwd and env reach the process.
+    let result: { text?: string | null } | null = null;
+    for await (const e of resolved.runtime.run({ prompt: "x", maxTurns: 1, signal: new AbortController().signal })) {
+      if (e.type === "result") result = e.result;
+    }
+    expect(result!.text?.trim().split("\n")).toEqual(["/tmp", "from-config"]);
+    expect(resolveRuntime(getDb(), other.id)).toMatchObject({ row: { id: other.id }, runtime: { kind: "openai-compatible" } });
   });
 
   it("throws runtime_unavailable (failureReason runtime_missing_executable) with no default, an unknown id or a bad stored config", () => {

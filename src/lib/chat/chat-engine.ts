@@ -207,8 +207,6 @@ async function runChatTurn(
     const events = resolved.runtime.run({
       prompt,
       maxTurns,
-      cwd: resolved.cwd,
-      env: resolved.env,
       resumeSessionId,
       signal: controller.signal,
     });

@@ -9,12 +9,10 @@ import { openAiCompatibleRuntime } from "./openai-compatible";
 import { getDefaultRuntime, getRuntime } from "./service";
 import type { AgentRuntime } from "./types";
 
-/** A runtime ready to run, with the per-runtime run options from its config. */
+/** A runtime ready to run; it applies its own config (cwd, env) to every run. */
 export interface ResolvedRuntime {
   row: RuntimeRow;
   runtime: AgentRuntime;
-  cwd?: string;
-  env?: Record<string, string>;
 }
 
 /** What resolveRuntime failures map to when a task can't start (a task's failureReason). */
@@ -39,11 +37,11 @@ export function buildRuntime(row: RuntimeRow): ResolvedRuntime {
   switch (spec.kind) {
     case "command":
       // The runtime applies its config env itself (resolving `${NAME}` references at run time).
-      return { row, runtime: commandRuntime(spec.config), cwd: spec.config.cwd };
+      return { row, runtime: commandRuntime(spec.config) };
     case "claude-agent-sdk":
-      return { row, runtime: claudeAgentSdkRuntime(spec.config), cwd: spec.config.cwd };
+      return { row, runtime: claudeAgentSdkRuntime(spec.config) };
     case "openai-compatible":
-      return { row, runtime: openAiCompatibleRuntime(spec.config), cwd: spec.config.cwd };
+      return { row, runtime: openAiCompatibleRuntime(spec.config) };
   }
 }
 

@@ -27,13 +27,13 @@ export interface RuntimeTestResult {
  * @throws AppError 404 `runtime_not_found`, 422 `runtime_unavailable` (invalid stored config).
  */
 export async function testRuntime(id: string, prompt = DEFAULT_TEST_PROMPT, db: Db = getDb(), timeoutMs = RUNTIME_TEST_TIMEOUT_MS): Promise<RuntimeTestResult> {
-  const { runtime, cwd, env } = buildRuntime(getRuntime(id, db));
+  const { runtime } = buildRuntime(getRuntime(id, db));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort("timeout"), timeoutMs);
   const started = Date.now();
   let result: RunResult | null = null;
   try {
-    for await (const event of runtime.run({ prompt, maxTurns: 1, cwd, env, signal: controller.signal })) {
+    for await (const event of runtime.run({ prompt, maxTurns: 1, signal: controller.signal })) {
       if (event.type === "result") result = event.result;
     }
   } finally {

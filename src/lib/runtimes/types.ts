@@ -22,7 +22,6 @@ export type AgentEvent =
   | { type: "usage"; inputTokens: number; outputTokens: number; costUsd?: number }
   | { type: "result"; result: RunResult };
 
-export type AgentEventType = AgentEvent["type"];
 
 /** How a run ended. */
 export interface RunResult {

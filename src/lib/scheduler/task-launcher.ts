@@ -45,8 +45,6 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Prom
     runtime: resolved.runtime,
     prompt: task.prompt,
     maxTurns: task.maxTurns,
-    cwd: resolved.cwd,
-    env: resolved.env,
     resumeSessionId: task.sessionId,
     signal,
     clock: ctx.clock,

@@ -1,7 +1,8 @@
 import "server-only";
 import { and, eq, isNotNull, isNull, ne, or, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { runtimes, schedules } from "../db/schema";
+import { schedules } from "../db/schema";
+import { getDefaultRuntime } from "../runtimes/service";
 
 /** GET /api/schedules/calibration answer. */
 export interface TurnCalibration {
@@ -29,7 +30,7 @@ function median(values: number[]): number {
  */
 export function turnCalibration(db: Db, runtimeId: string | null, excludeScheduleId?: string): TurnCalibration {
   let sameRuntime: SQL | undefined;
-  const defaultRuntime = db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.isDefault, true)).get();
+  const defaultRuntime = getDefaultRuntime(db);
   if (runtimeId === null || runtimeId === defaultRuntime?.id) {
     sameRuntime = defaultRuntime ? or(isNull(schedules.runtimeId), eq(schedules.runtimeId, defaultRuntime.id)) : isNull(schedules.runtimeId);
   } else {

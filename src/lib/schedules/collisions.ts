@@ -1,11 +1,11 @@
 import "server-only";
 import { and, eq, ne } from "drizzle-orm";
-import { CronExpressionParser, type CronFieldCollection } from "cron-parser";
+import type { CronFieldCollection } from "cron-parser";
 import { DEFAULT_MAX_TURNS } from "../db/constants";
 import type { Db } from "../db/client";
 import { schedules, type ScheduleRow } from "../db/schema";
 import { processSingleton } from "../process-singleton";
-import { nextOccurrence, previousOccurrence } from "./cron";
+import { hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
 
 /**
  * API.md `CollisionWarning`, plus additive fields the sheet uses: the other schedules'
@@ -105,7 +105,7 @@ function cronFields(expression: string): CronFieldCollection | null {
   if (cache.has(expression)) return cache.get(expression)!;
   let fields: CronFieldCollection | null;
   try {
-    fields = CronExpressionParser.parse(expression).fields;
+    fields = parseCronFields(expression);
   } catch {
     fields = null;
   }
@@ -190,7 +190,7 @@ function expand(cronExpression: string, timeZone: string, windowStart: number, m
 /** Replaces the minute and hour fields of a 5- or 6-field expression. */
 function withTimeOfDay(cronExpression: string, minuteOfDay: number): string {
   const f = cronExpression.trim().split(/\s+/);
-  const offset = f.length === 6 ? 1 : 0;
+  const offset = hasSecondsField(cronExpression) ? 1 : 0;
   f[offset] = String(minuteOfDay % 60);
   f[offset + 1] = String(Math.floor(minuteOfDay / 60));
   return f.join(" ");

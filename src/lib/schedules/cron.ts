@@ -3,7 +3,7 @@
  * descriptions (cronstrue). Expressions have 5 fields (minute precision) or 6 (a
  * leading seconds field). All instants are integer UTC milliseconds.
  */
-import { CronExpressionParser, type CronExpression } from "cron-parser";
+import { CronExpressionParser, type CronExpression, type CronFieldCollection } from "cron-parser";
 import cronstrue from "cronstrue";
 
 /** Thrown for an expression or timezone that cannot be evaluated; `field` names the input. */
@@ -62,6 +62,15 @@ export function validateCron(expression: string, timezone: string): string {
     throw new CronError("cronExpression", "never fires (no matching date)");
   }
   return normalized;
+}
+
+/**
+ * The parsed fields of an expression (timezone-independent), for callers that reason
+ * about the fields themselves (collision warnings).
+ * @throws CronError on a bad expression.
+ */
+export function parseCronFields(expression: string): CronFieldCollection {
+  return parse(expression, "UTC", Date.UTC(2030, 0, 1)).fields;
 }
 
 /** True for 6-field expressions (a seconds field), whose occurrences are 1 s apart at most. */
