@@ -6,7 +6,7 @@ import type { FailureReason } from "../db/constants";
 import { ClaudeStreamParser } from "./claude-stream-json";
 import type { ClaudeAgentSdkConfig } from "./config";
 import { EventChannel } from "./event-channel";
-import { classifyErrorText, isFailureReason } from "./failure-classes";
+import { abortedResult, classifyErrorText } from "./failure-classes";
 import { descendantPids, isAlive, killProcessTree, trackProcessGroup } from "./process-tree";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
@@ -79,9 +79,8 @@ async function* runWithResumeFallback(config: ClaudeAgentSdkConfig, input: RunIn
 }
 
 async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options: ClaudeAgentSdkRuntimeOptions): AsyncGenerator<AgentEvent> {
-  const abortReason = (): FailureReason => (isFailureReason(input.signal.reason) ? input.signal.reason : "aborted");
   if (input.signal.aborted) {
-    yield { type: "result", result: { status: "error", turns: 0, error: "Aborted before start", failureReason: abortReason() } };
+    yield { type: "result", result: abortedResult(input.signal) };
     return;
   }
   const channel = new EventChannel();
@@ -139,7 +138,7 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
   const finalResult = (): RunResult => {
     const result = parser.result;
     if (input.signal.aborted && result?.status !== "success") {
-      return { status: "error", turns: parser.turns, sessionId: parser.sessionId, error: `Aborted (${String(input.signal.reason ?? "abort")})`, failureReason: abortReason() };
+      return abortedResult(input.signal, { turns: parser.turns, sessionId: parser.sessionId });
     }
     if (result?.failureReason === "auth_failed") {
       const keyEnv = config.apiKeyEnv ?? "ANTHROPIC_API_KEY";

@@ -1,7 +1,6 @@
 import "server-only";
 import { spawn } from "node:child_process";
 import readline from "node:readline";
-import type { FailureReason } from "../db/constants";
 import { ClaudeStreamParser } from "./claude-stream-json";
 import { CodexJsonParser } from "./codex-json";
 import {
@@ -13,7 +12,7 @@ import {
   type CommandOutputFormat,
 } from "./config";
 import { EventChannel } from "./event-channel";
-import { isFailureReason } from "./failure-classes";
+import { abortedResult } from "./failure-classes";
 import { killProcessTree, trackProcessGroup } from "./process-tree";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
@@ -92,13 +91,9 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     channel.push({ type: "result", result });
     channel.close();
   };
-  const abortReason = (): FailureReason => {
-    const reason = input.signal.reason;
-    return isFailureReason(reason) ? reason : "aborted";
-  };
 
   if (input.signal.aborted) {
-    yield { type: "result", result: { status: "error", turns: 0, error: "Aborted before start", failureReason: abortReason() } };
+    yield { type: "result", result: abortedResult(input.signal) };
     return;
   }
 
@@ -200,7 +195,7 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     const sessionId = parser?.sessionId ?? null;
     const tail = stderrTail.slice(-5).join("\n");
     if (stopReason === "abort") {
-      finish({ status: "error", turns, sessionId, error: `Aborted (${String(input.signal.reason ?? "abort")})`, failureReason: abortReason() });
+      finish(abortedResult(input.signal, { turns, sessionId }));
       return;
     }
     if (stopReason === "max_turns") {

@@ -5,7 +5,7 @@ import type { FailureReason } from "../db/constants";
 import { agentTools } from "./agent-tools";
 import type { OpenAiCompatibleConfig } from "./config";
 import { EventChannel } from "./event-channel";
-import { classifyErrorText, isFailureReason } from "./failure-classes";
+import { abortedResult, classifyErrorText } from "./failure-classes";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 export interface OpenAiCompatibleRuntimeOptions {
@@ -52,7 +52,6 @@ export function openAiCompatibleRuntime(config: OpenAiCompatibleConfig, options:
 }
 
 async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, options: OpenAiCompatibleRuntimeOptions): AsyncGenerator<AgentEvent> {
-  const abortReason = (): FailureReason => (isFailureReason(input.signal.reason) ? input.signal.reason : "aborted");
   const channel = new EventChannel();
   const env = { ...process.env, ...input.env };
   const provider = createOpenAICompatible({
@@ -67,7 +66,7 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
   let outputTokens = 0;
 
   const done = (async (): Promise<RunResult> => {
-    if (input.signal.aborted) return { status: "error", turns: 0, error: "Aborted before start", failureReason: abortReason() };
+    if (input.signal.aborted) return abortedResult(input.signal);
     try {
       // Streamed so a chat shows tokens as they come (`text_delta`); the AI SDK reports
       // stream failures as parts, not throws, so the first one is rethrown below.
@@ -110,7 +109,7 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
       return { ...base, status: "success" };
     } catch (err) {
       const base = { turns, inputTokens, outputTokens, sessionId: null, text: lastText };
-      if (input.signal.aborted) return { ...base, status: "error", error: `Aborted (${String(input.signal.reason ?? "abort")})`, failureReason: abortReason() };
+      if (input.signal.aborted) return abortedResult(input.signal, base);
       const reason = classifyModelError(err);
       const status = APICallError.isInstance(err) ? err.statusCode : undefined;
       const message = (err as Error)?.message ?? String(err);

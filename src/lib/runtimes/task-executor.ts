@@ -6,7 +6,7 @@ import type { Db } from "../db/client";
 import { tasks } from "../db/schema";
 import { processSingleton } from "../process-singleton";
 import { systemClock, type Clock } from "../time/clock";
-import { classifyErrorText, isFailureReason } from "./failure-classes";
+import { abortFailureReason, classifyErrorText } from "./failure-classes";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Abort reasons the executor understands (`controller.abort(reason)`). */
@@ -155,8 +155,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
     if (abortReason === "cancelled") {
       return { ...outcome, status: "cancelled", failureReason: "aborted", error: "Cancelled by user" };
     }
-    const reason = isFailureReason(abortReason) ? abortReason : "aborted";
-    return { ...outcome, failureReason: reason, error: `Aborted: ${String(abortReason)}` };
+    return { ...outcome, failureReason: abortFailureReason(input.signal), error: `Aborted: ${String(abortReason)}` };
   }
   if (result?.status === "success") return { ...outcome, status: "completed" };
   if (result?.status === "max_turns") {
