@@ -224,6 +224,20 @@ describe("reads", () => {
     expect(await callRoute(listTasksRoute, "/api/tasks?before=garbage")).toMatchObject({ status: 400, data: { fields: { before: expect.any(String) } } });
   });
 
+  it("GET /api/tasks pages through tasks created in the same millisecond by id, none lost or repeated", async () => {
+    const sched = makeSchedule();
+    const ids = Array.from({ length: 7 }, () => makeTask({ scheduleId: sched.id, createdAt: T0 + 50 }).id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await callRoute(listTasksRoute, `/api/tasks?scheduleId=${sched.id}&limit=3${cursor ? `&before=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.data.tasks.map((t: { id: string }) => t.id));
+      cursor = res.data.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].sort().reverse());
+  });
+
   it("GET /api/tasks/:id and /events: 200 with the DTO and events in order, 404 unknown, 400 bad after", async () => {
     const t = makeTask({ status: "completed", plannedAt: T0, finishedAt: T0 + 1000 });
     getDb().insert(taskEvents).values([1, 2, 3].map((i) => ({ taskId: t.id, type: "assistant", payload: { text: `turn ${i}` }, createdAt: T0 + i }))).run();

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { TaskStatus } from "../db/constants";
 import type { Db } from "../db/client";
 import { events, schedules, tasks, type TaskEventRow, type TaskRow } from "../db/schema";
@@ -37,7 +37,10 @@ export function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: string;
   if (q.scheduleId) conditions.push(eq(tasks.scheduleId, q.scheduleId));
   if (q.before) {
     const c = decodeCursor(q.before);
-    conditions.push(or(lt(tasks.createdAt, c.createdAt), and(eq(tasks.createdAt, c.createdAt), lt(tasks.id, c.id))));
+    // Row-value form: SQLite seeks the (created_at, id) index to the cursor. The equivalent
+    // `a < x OR (a = x AND b < y)` makes it walk the index from the newest row instead
+    // (92 ms vs 0.4 ms at row 500,000 of 1M, issue 15).
+    conditions.push(sql`(${tasks.createdAt}, ${tasks.id}) < (${c.createdAt}, ${c.id})`);
   }
   const rows = db
     .select()
