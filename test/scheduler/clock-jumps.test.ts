@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
 import { events } from "@/lib/db/schema";
 import { FakeClock } from "@/lib/time/clock";
+import { reapExpiredLeases } from "@/lib/scheduler/lease-reaper";
 import { DRAIN_BATCH, MAX_SLEEP_MS } from "@/lib/scheduler/tuning";
 import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { countByStatus, scheduleById, setCap, startTestScheduler, stopTestSchedulers, taskById, tasksOf } from "../support/scheduler-harness";
@@ -178,6 +179,20 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
     expect(taskById(hung.id)).toMatchObject({ status: "failed", failureReason: "lease_expired" });
     expect(runtime.runs[0].abortedWith).toBe("lease_expired");
     runtime.runs[0].release();
+  });
+
+  it("the reaper judges this runner's leases on the monotonic clock, even before the jump is detected", async () => {
+    setCap(5, getDb(), { maxRunDurationSec: 20 * 60 });
+    const runtime = new TestRuntime({ hold: true });
+    const s = await startTestScheduler({ runtime });
+    const run = makeTask({});
+    s.loop.runPass();
+    await waitFor(() => runtime.runs[0]?.holding, "run started");
+    s.clock.step(HOUR); // not yet seen by the loop: the row's wall-clock lease looks 40 min past
+    expect(reapExpiredLeases(s.db, s.runnerId, s.clock.now(), [0], s.clock.monotonic())).toEqual([]);
+    expect(taskById(run.id).status).toBe("running");
+    s.clock.advance(20 * MIN);
+    expect(reapExpiredLeases(s.db, s.runnerId, s.clock.now(), [0], s.clock.monotonic())).toEqual([run.id]);
   });
 
   it("a step moves pending retry backoffs and chat-pressure holds with it: a backoff lasts its real length", async () => {
