@@ -4,6 +4,7 @@ import { getDb } from "@/lib/db/client";
 import { events } from "@/lib/db/schema";
 import { FakeClock } from "@/lib/time/clock";
 import { reapExpiredLeases } from "@/lib/scheduler/lease-reaper";
+import { schedulerStatus } from "@/lib/scheduler/status";
 import { DRAIN_BATCH, MAX_SLEEP_MS } from "@/lib/scheduler/tuning";
 import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { countByStatus, scheduleById, setCap, startTestScheduler, stopTestSchedulers, taskById, tasksOf } from "../support/scheduler-harness";
@@ -131,6 +132,7 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
     expect(taskById(run.id)).toMatchObject({ status: "running", leaseExpiresAt: T0 + 20 * MIN + HOUR });
     expect(report.nextWakeAt).toBe(T0 + 20 * MIN + HOUR);
     expect(eventsOfKind("lease_expired")).toHaveLength(0);
+    expect(schedulerStatus(s.db).lastClockEvent).toMatchObject({ kind: "system_resumed", data: { suspendedMs: HOUR }, createdAt: new Date(T0 + 5 * MIN + HOUR).toISOString() });
 
     s.clock.set(T0 + 20 * MIN + HOUR - 1);
     expect(s.loop.runPass()!.reaped).toEqual([]);
