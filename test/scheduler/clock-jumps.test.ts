@@ -114,7 +114,8 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
 
   it("suspend of 1 h (wall and boottime jump, monotonic frozen): system_resumed, leases extended by the suspended time, no lease_expired", async () => {
     setCap(5, getDb(), { maxRunDurationSec: 20 * 60 });
-    const runtime = new TestRuntime({ hold: true });
+    const runtime = new TestRuntime((input) => ({ hold: input.prompt !== "tick" }));
+    const every5 = makeSchedule({ cronExpression: "*/5 * * * *", catchUpPolicy: "latest", overlapPolicy: "allow_all", prompt: "tick" });
     const s = await startTestScheduler({ runtime });
     const run = makeTask({});
     s.loop.runPass();
@@ -122,6 +123,7 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
     expect(taskById(run.id).leaseExpiresAt).toBe(T0 + 20 * MIN);
     s.clock.advance(5 * MIN);
     s.loop.runPass();
+    await waitFor(() => tasksOf(every5.id).length === 1 && tasksOf(every5.id)[0].status === "completed", "12:05 done");
 
     s.clock.suspend(HOUR);
     const report = s.loop.runPass()!;
@@ -130,8 +132,12 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
     expect(eventsOfKind("system_resumed").map((e) => e.data)).toEqual([expect.objectContaining({ suspendedMs: HOUR, leasesExtended: 1 })]);
     expect(eventsOfKind("clock_stepped")).toHaveLength(0);
     expect(taskById(run.id)).toMatchObject({ status: "running", leaseExpiresAt: T0 + 20 * MIN + HOUR });
-    expect(report.nextWakeAt).toBe(T0 + 20 * MIN + HOUR);
+    expect(report.nextWakeAt).toBe(T0 + HOUR + 10 * MIN); // the next fire; the lease (13:20) is later
     expect(eventsOfKind("lease_expired")).toHaveLength(0);
+    // The wake applies the catch-up policy once: the newest occurrence runs, the other 11 are counted missed.
+    await waitFor(() => tasksOf(every5.id).every((t) => t.status === "completed"), "catch-up run done");
+    expect(tasksOf(every5.id).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN, T0 + 65 * MIN]);
+    expect(getDb().select().from(events).where(eq(events.scheduleId, every5.id)).all().filter((e) => e.kind === "missed_occurrences").map((e) => e.data?.count)).toEqual([11]);
     expect(schedulerStatus(s.db).lastClockEvent).toMatchObject({ kind: "system_resumed", data: { suspendedMs: HOUR }, createdAt: new Date(T0 + 5 * MIN + HOUR).toISOString() });
 
     s.clock.set(T0 + 20 * MIN + HOUR - 1);
