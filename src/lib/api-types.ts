@@ -99,6 +99,8 @@ export interface SchedulerStatusDto {
   chatStreamsActive: number;
   nextFireAt: string | null;
   eventLoopLagMs: number;
+  /** The newest wall-clock step or suspend a runner detected (ADR 0006), or null. */
+  lastClockEvent: { kind: "clock_stepped" | "system_resumed"; message: string; data: Record<string, unknown> | null; createdAt: string | null } | null;
 }
 
 export interface ConversationDto {

@@ -82,6 +82,8 @@ export const EVENT_KINDS = [
   "task_retried",
   "runtime_recovery",
   "lease_expired",
+  "clock_stepped",
+  "system_resumed",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

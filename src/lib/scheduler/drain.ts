@@ -32,6 +32,12 @@ export interface DrainResult {
   skippedAtFire: number;
   /** Earliest instant a chat-pressure hold ends (UTC ms), or null. */
   holdUntil: number | null;
+  /**
+   * True when the batch was full (DRAIN_BATCH candidates), slots remain and it made
+   * progress (claimed or skipped a task): more queued tasks may be startable now, and the
+   * loop must drain again at once instead of sleeping (issue 10 fault 5).
+   */
+  more: boolean;
 }
 
 /**
@@ -60,7 +66,7 @@ export function drainQueue(input: DrainInput): DrainResult {
 
 function drainInTransaction(input: DrainInput): DrainResult {
   const { db, now, runnerId, settings } = input;
-  const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null };
+  const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null, more: false };
   let running = countRunning(db);
   if (running >= settings.maxConcurrent) return result;
 
@@ -117,5 +123,6 @@ function drainInTransaction(input: DrainInput): DrainResult {
       chatStreamsAtClaim: input.chatStreams,
     });
   }
+  result.more = candidates.length === DRAIN_BATCH && running < settings.maxConcurrent && (result.claimed.length > 0 || result.skippedAtFire > 0);
   return result;
 }

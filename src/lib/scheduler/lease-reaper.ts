@@ -1,8 +1,8 @@
 import "server-only";
-import { and, eq, lte } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { tasks } from "../db/schema";
-import { abortRunningTask, firingSampleFor } from "./running-tasks";
+import { tasks, type TaskRow } from "../db/schema";
+import { abortRunningTask, firingSampleFor, getRunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 
@@ -12,18 +12,24 @@ import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
  * remain, plus a `lease_expired` event), then aborts their runs with reason
  * "lease_expired" so the runtime kills the agent's process tree. The slot is free as
  * soon as the write commits; the run's late callback is refused by the guard.
- * @param now UTC ms. Returns the reaped task ids.
+ *
+ * Expiry is judged on the monotonic clock (ADR 0006) for the runs this process holds
+ * (`leaseDeadlineMono`), so a wall-clock step either way or a suspend never reaps a run
+ * early nor lets a hung one keep its slot; a row without it falls back to the wall clock.
+ * @param now UTC ms. @param monoNow the loop clock's monotonic reading (ms); omitted = wall only.
+ * Returns the reaped task ids.
  */
-export function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[]): string[] {
+export function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[], monoNow?: number): string[] {
   const expired = db
     .select()
     .from(tasks)
-    .where(and(eq(tasks.status, "running"), eq(tasks.runnerId, runnerId), lte(tasks.leaseExpiresAt, now)))
-    .all();
+    .where(and(eq(tasks.status, "running"), eq(tasks.runnerId, runnerId)))
+    .all()
+    .filter((task) => leaseExpired(task, now, monoNow));
   const reaped: string[] = [];
   for (const task of expired) {
     try {
-      const leaseSec = Math.round(((task.leaseExpiresAt ?? now) - (task.slotClaimedAt ?? now)) / 1000);
+      const leaseSec = task.maxRunDurationSec ?? Math.round(((task.leaseExpiresAt ?? now) - (task.slotClaimedAt ?? now)) / 1000);
       const outcome = outcomeWithoutRun(task, "failed", "lease_expired", `Lease expired: the task ran longer than its ${leaseSec} s budget (maxRunDurationSec)`);
       const res = finishRunningTask(db, {
         taskId: task.id,
@@ -41,4 +47,11 @@ export function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBa
     abortRunningTask(task.id, "lease_expired");
   }
   return reaped;
+}
+
+/** A lease has passed: on the monotonic clock when this process holds the run, else by the row's wall-clock leaseExpiresAt. */
+function leaseExpired(task: TaskRow, now: number, monoNow: number | undefined): boolean {
+  const deadline = getRunningTask(task.id)?.leaseDeadlineMono;
+  if (deadline != null && monoNow != null) return monoNow >= deadline;
+  return task.leaseExpiresAt != null && task.leaseExpiresAt <= now;
 }

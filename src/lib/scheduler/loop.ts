@@ -4,18 +4,28 @@ import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
 import { resolveRuntime as defaultResolveRuntime } from "../runtimes/registry";
 import { systemClock, type Clock } from "../time/clock";
+import { ClockWatch, type ClockJump } from "../time/clock-watch";
+import { handleClockJump } from "./clock-jumps";
 import { getSchedulerHandle, setSchedulerHandle, type SchedulerHandle } from "./control";
 import { drainQueue } from "./drain";
 import { pruneFiringMetrics } from "./firing-metrics";
 import { reapExpiredLeases } from "./lease-reaper";
-import { planDueOccurrences, type SchedulePlan } from "./occurrence-planner";
+import { planDueOccurrences, reanchorFutureWatermarks, type SchedulePlan } from "./occurrence-planner";
 import { recoverOrphanedTasks } from "./recovery";
 import { retryBackoffFromEnv } from "./retries";
 import { heartbeatRunner } from "./runner-registry";
 import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from "./running-tasks";
 import { prepared } from "./statements";
 import { launchTask, type LaunchClaim, type RuntimeResolver } from "./task-launcher";
-import { CANCEL_WAIT_MS, HEARTBEAT_INTERVAL_MS, MAX_SLEEP_MS, METRICS_PRUNE_INTERVAL_MS, PLAN_ERROR_BACKOFF_MS } from "./tuning";
+import {
+  CANCEL_WAIT_MS,
+  CLOCK_JUMP_THRESHOLD_MS,
+  HEARTBEAT_INTERVAL_MS,
+  MAX_SLEEP_MS,
+  METRICS_PRUNE_INTERVAL_MS,
+  PLAN_ERROR_BACKOFF_MS,
+  RUNNER_STALE_MS,
+} from "./tuning";
 
 export interface SchedulerLoopOptions {
   db: Db;
@@ -43,6 +53,8 @@ export interface PassReport {
   skippedAtFire: number;
   /** UTC ms of the next armed wake. */
   nextWakeAt: number;
+  /** A wall-clock step or suspend detected at the start of this pass (ADR 0006), or null. */
+  clockJump: ClockJump | null;
   errors: string[];
 }
 
@@ -74,6 +86,10 @@ export class SchedulerLoop implements SchedulerHandle {
   /** scheduleId → UTC ms before which its planning is not retried (it threw). */
   private readonly planBackoff = new Map<string, number>();
   private unsubscribeStreams: (() => void) | null = null;
+  /** Wall vs monotonic drift detector (ADR 0006). */
+  private readonly clockWatch: ClockWatch;
+  /** Monotonic ms before which dead runners are not judged by heartbeat age (a clock jump skews it). */
+  private staleJudgeAfterMono = Number.NEGATIVE_INFINITY;
   lastPass: PassReport | null = null;
   passCount = 0;
 
@@ -84,10 +100,17 @@ export class SchedulerLoop implements SchedulerHandle {
     this.resolveRuntime = opts.resolveRuntime ?? defaultResolveRuntime;
     this.retryBackoffMs = opts.retryBackoffMs ?? retryBackoffFromEnv();
     this.timers = opts.timers ?? true;
+    this.clockWatch = new ClockWatch(this.clock, CLOCK_JUMP_THRESHOLD_MS);
   }
 
   /** First pass (recovery of orphans, catch-up planning, drain of what is queued), then timers. */
   start(): void {
+    try {
+      // A backward step while no runner ran leaves watermarks in the future (ADR 0006).
+      reanchorFutureWatermarks(this.db, this.clock.now());
+    } catch (err) {
+      console.error(`[agentcron] runner ${this.runnerId}: re-anchoring failed`, err);
+    }
     this.runPass();
     this.unsubscribeStreams = onStreamsEmpty(() => this.poke("chat_streams_empty"));
     if (this.timers) {
@@ -115,13 +138,32 @@ export class SchedulerLoop implements SchedulerHandle {
     if (this.halted) return;
     const now = this.clock.now();
     try {
+      if (this.checkClock(now)) this.poke("clock_jump");
       heartbeatRunner(this.db, this.runnerId, now);
       sampleRss();
       this.abortTasksLostElsewhere();
-      if (recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs) > 0) this.poke("recovered");
+      if (this.mayJudgeStaleness() && recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs) > 0) this.poke("recovered");
     } catch (err) {
       console.error(`[agentcron] runner ${this.runnerId}: heartbeat failed`, err);
     }
+  }
+
+  /**
+   * Detects a wall-clock step or a suspend since the last check and handles it
+   * (clock-jumps.ts). For RUNNER_STALE_MS of monotonic time afterwards, other runners are
+   * not declared dead by heartbeat age: their stamps were written on the other side of the jump.
+   */
+  private checkClock(now: number): ClockJump | null {
+    const jump = this.clockWatch.check();
+    if (!jump) return null;
+    console.warn(`[agentcron] runner ${this.runnerId}: wall clock stepped ${jump.stepMs} ms, suspended ${jump.suspendedMs} ms`);
+    this.staleJudgeAfterMono = this.clock.monotonic() + RUNNER_STALE_MS;
+    handleClockJump(this.db, this.runnerId, jump, now);
+    return jump;
+  }
+
+  private mayJudgeStaleness(): boolean {
+    return this.clock.monotonic() >= this.staleJudgeAfterMono;
   }
 
   private abortTasksLostElsewhere(): void {
@@ -156,7 +198,7 @@ export class SchedulerLoop implements SchedulerHandle {
 
   private pass(): PassReport {
     const now = this.clock.now();
-    const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, errors: [] };
+    const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, errors: [], clockJump: null };
     const phase = (name: string, fn: () => void) => {
       try {
         fn();
@@ -166,11 +208,16 @@ export class SchedulerLoop implements SchedulerHandle {
       }
     };
     let holdUntil: number | null = null;
+    let drainMore = false;
+    phase("clock", () => {
+      report.clockJump = this.checkClock(now);
+    });
     phase("heartbeat", () => heartbeatRunner(this.db, this.runnerId, now));
     phase("reap", () => {
-      report.reaped = reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs);
+      report.reaped = reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs, this.clock.monotonic());
     });
     phase("recover", () => {
+      if (!this.mayJudgeStaleness()) return;
       report.recovered = recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs);
     });
     phase("plan", () => {
@@ -185,6 +232,7 @@ export class SchedulerLoop implements SchedulerHandle {
       const res = drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount() });
       report.skippedAtFire = res.skippedAtFire;
       holdUntil = res.holdUntil;
+      drainMore = res.more;
       for (const claim of res.claimed) {
         this.launch(claim);
         report.claimed.push(claim.task.id);
@@ -197,6 +245,12 @@ export class SchedulerLoop implements SchedulerHandle {
       }
     });
     phase("arm", () => {
+      if (drainMore) {
+        // A full drain batch made progress: drain the rest at once, after the event loop had a turn.
+        report.nextWakeAt = now;
+        this.poke("drain_batch_full");
+        return;
+      }
       report.nextWakeAt = this.computeWake(now, holdUntil);
       this.arm(report.nextWakeAt, now);
     });

@@ -89,7 +89,9 @@ export function planSchedule(db: Db, scheduleId: string, now: number, retryBacko
     (tx) => {
       const s = selectScheduleById(db, scheduleId);
       if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
-      const from = s.lastPlannedAt ?? s.createdAt;
+      // nextFireAt is the first undecided occurrence: a lastPlannedAt past it (set before a
+      // backward clock step, ADR 0006) must not hide it.
+      const from = Math.min(s.lastPlannedAt ?? s.createdAt, s.nextFireAt - 1);
       const upTo = s.expiresAt != null ? Math.min(now, s.expiresAt) : now;
       const selection: CatchUpSelection = upTo > from ? selectOccurrences(s, from, upTo, now, s.nextFireAt) : { fire: [], missed: null, watermark: Math.max(from, upTo) };
       const plan: SchedulePlan = { scheduleId, queued: 0, skipped: 0, missed: selection.missed?.count ?? 0, cancelledRunning: [] };
@@ -142,10 +144,14 @@ export function planSchedule(db: Db, scheduleId: string, now: number, retryBacko
       }
 
       const patch: Partial<ScheduleRow> = { lastPlannedAt: watermark, firingCount, lastFiredAt, updatedAt: now };
-      const next =
+      const next = skipPlannedOccurrences(
+        db,
+        s,
         selection.nextAfterWatermark !== undefined && selection.watermark === watermark
           ? selection.nextAfterWatermark
-          : nextOccurrence(s.cronExpression, s.timezone, watermark);
+          : nextOccurrence(s.cronExpression, s.timezone, watermark),
+        lastFiredAt,
+      );
       patch.nextFireAt = next;
       if (s.maxFirings != null && firingCount >= s.maxFirings) {
         patch.status = "completed";
@@ -167,6 +173,74 @@ export function planSchedule(db: Db, scheduleId: string, now: number, retryBacko
            last_fired_at = @lastFiredAt, status = @status, updated_at = @updatedAt WHERE id = @id`,
       ).run({ ...patch, status: patch.status ?? s.status, id: s.id });
       return plan;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Occurrences skipped one by one before skipPlannedOccurrences jumps past the last planned one. */
+const SKIP_PLANNED_MAX_STEPS = 10_000;
+
+/**
+ * After a backward wall-clock step the wall times just lived through come again, and
+ * their occurrences already have their root tasks (ADR 0006). Given `next`, the first
+ * occurrence after the watermark, returns the first one that has no root task: an
+ * occurrence is planned once (invariant 1), never re-planned; one with no task yet fires
+ * at its wall time. Costs nothing in the steady state: the index is only consulted when
+ * `next` is not after the newest fired occurrence (`lastFiredAt`), which only a backward
+ * step makes possible.
+ * @param next UTC ms or null. @throws CronError for a bad expression.
+ */
+export function skipPlannedOccurrences(
+  db: Db,
+  s: Pick<ScheduleRow, "id" | "cronExpression" | "timezone">,
+  next: number | null,
+  lastFiredAt: number | null,
+): number | null {
+  if (next == null || lastFiredAt == null || next > lastFiredAt) return next;
+  const newest = (
+    prepared(db, "SELECT MAX(planned_at) AS t FROM tasks WHERE schedule_id = ? AND parent_task_id IS NULL AND planned_at IS NOT NULL").get(s.id) as {
+      t: number | null;
+    }
+  ).t;
+  if (newest == null) return next;
+  const planned = prepared(db, "SELECT 1 FROM tasks WHERE schedule_id = ? AND planned_at = ? AND parent_task_id IS NULL");
+  for (let i = 0; next != null && next <= newest && planned.get(s.id, next); i++) {
+    next = i < SKIP_PLANNED_MAX_STEPS ? nextOccurrence(s.cronExpression, s.timezone, next) : nextOccurrence(s.cronExpression, s.timezone, newest);
+  }
+  return next;
+}
+
+/**
+ * Re-anchors planning after a backward wall-clock step (ADR 0006; run at boot and when a
+ * step is detected): every active schedule whose `lastPlannedAt` lies in the future gets
+ * `lastPlannedAt = now` and `nextFireAt` = its first occurrence after `now` without a root
+ * task, so planning never waits for the wall clock to catch up with the old watermark and
+ * nothing already planned is planned again. Idempotent (two runners seeing one step do
+ * it once). A schedule whose cron can't be evaluated is left to the planner (it pauses it).
+ * @param now UTC ms. Returns the number of schedules re-anchored.
+ */
+export function reanchorFutureWatermarks(db: Db, now: number): number {
+  return db.transaction(
+    () => {
+      const rows = prepared(
+        db,
+        `SELECT id, cron_expression AS cronExpression, timezone, last_fired_at AS lastFiredAt FROM schedules
+         WHERE status = 'active' AND last_planned_at > ?`,
+      ).all(now) as Pick<ScheduleRow, "id" | "cronExpression" | "timezone" | "lastFiredAt">[];
+      let n = 0;
+      for (const s of rows) {
+        let next: number | null;
+        try {
+          next = skipPlannedOccurrences(db, s, nextOccurrence(s.cronExpression, s.timezone, now), s.lastFiredAt);
+        } catch {
+          continue;
+        }
+        if (next == null) continue;
+        prepared(db, "UPDATE schedules SET last_planned_at = ?, next_fire_at = ?, updated_at = ? WHERE id = ? AND last_planned_at > ?").run(now, next, now, s.id, now);
+        n += 1;
+      }
+      return n;
     },
     { behavior: "immediate" },
   );

@@ -23,6 +23,12 @@ export interface RunningTask {
   chatStreamsAtClaim: number;
   /** Running tasks (all runners) right after the claim, this one included. */
   concurrentAtClaim: number;
+  /**
+   * When the lease ends on this process's monotonic clock (Clock.monotonic(), ms), or
+   * undefined when unknown: the reaper judges this runner's leases by it, so a wall-clock
+   * step neither kills nor spares a run and a suspend doesn't count (ADR 0006).
+   */
+  leaseDeadlineMono?: number;
 }
 
 const registry = () => processSingleton("running-tasks", () => new Map<string, RunningTask>());

@@ -8,7 +8,10 @@ import { processEventLoopLagMs } from "./firing-metrics";
 import { countQueued, countRunning } from "./slot-claim";
 import { prepared } from "./statements";
 
-/** GET /api/scheduler/status: cap, slot usage, queue depth, chat streams, next fire, event-loop lag p99 (ms). */
+/**
+ * GET /api/scheduler/status: cap, slot usage, queue depth, chat streams, next fire,
+ * event-loop lag p99 (ms), and the newest clock step / suspend detected (ADR 0006).
+ */
 export function schedulerStatus(db: Db): SchedulerStatusDto {
   const next = prepared(db, "SELECT MIN(next_fire_at) AS t FROM schedules WHERE status = 'active'").get() as { t: number | null };
   return {
@@ -18,5 +21,14 @@ export function schedulerStatus(db: Db): SchedulerStatusDto {
     chatStreamsActive: activeStreamCount(),
     nextFireAt: toIso(next.t),
     eventLoopLagMs: processEventLoopLagMs(),
+    lastClockEvent: lastClockEvent(db),
   };
+}
+
+function lastClockEvent(db: Db): SchedulerStatusDto["lastClockEvent"] {
+  const row = prepared(
+    db,
+    "SELECT kind, message, data, created_at AS createdAt FROM events WHERE kind IN ('clock_stepped', 'system_resumed') ORDER BY id DESC LIMIT 1",
+  ).get() as { kind: "clock_stepped" | "system_resumed"; message: string; data: string | null; createdAt: number } | undefined;
+  return row ? { kind: row.kind, message: row.message, data: row.data ? (JSON.parse(row.data) as Record<string, unknown>) : null, createdAt: toIso(row.createdAt) } : null;
 }

@@ -7,6 +7,7 @@ import type { Clock } from "../time/clock";
 import { startLagMonitor } from "./firing-metrics";
 import { firingSampleFor, registerRunningTask, sampleRss, unregisterRunningTask, type RunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
+import { prepared } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 
 /** Turns a task's runtime id (null = the default runtime) into a runnable runtime; throws when none. */
@@ -60,6 +61,8 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Prom
 export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask {
   const { task } = claim;
   const controller = new AbortController();
+  // The lease's remaining length, carried onto the monotonic clock (ADR 0006).
+  const lease = prepared(ctx.db, "SELECT lease_expires_at AS t FROM tasks WHERE id = ?").get(task.id) as { t: number | null } | undefined;
   let markDone!: () => void;
   const entry: RunningTask = {
     taskId: task.id,
@@ -70,6 +73,7 @@ export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask 
     peakRssBytes: process.memoryUsage.rss(),
     chatStreamsAtClaim: claim.chatStreamsAtClaim,
     concurrentAtClaim: claim.concurrentAtClaim,
+    leaseDeadlineMono: lease?.t != null ? ctx.clock.monotonic() + (lease.t - ctx.clock.now()) : undefined,
   };
   registerRunningTask(entry);
   void (async () => {

@@ -46,3 +46,9 @@ export const DRAIN_BATCH = 200;
 export const PLAN_BATCH = 50;
 /** Due schedules planned per pass; more wait for the next pass, armed at once (event-loop fairness). */
 export const PLAN_MAX_PER_PASS = 500;
+/**
+ * The wall clock may drift from the monotonic clock by this much between two checks
+ * (each pass and heartbeat) before it counts as a step or a suspend (ADR 0006). NTP slews
+ * at most 0.5 ms/s, so 2 s between 5 s heartbeats is never a slew.
+ */
+export const CLOCK_JUMP_THRESHOLD_MS = 2_000;
