@@ -84,7 +84,7 @@ export function normalizeCron(expression: string, timezone: string): string {
  */
 export function requireNextOccurrence(expression: string, timezone: string, afterMs: number): number {
   const next = nextOccurrence(expression, timezone, afterMs);
-  if (next == null) throw new CronError("cronExpression", "has no occurrence in the next 10 years (e.g. 30 February): it would never fire");
+  if (next == null) throw new CronError("cronExpression", "has no occurrence in the next 10 years (e.g. the fifth Monday of February): it would never fire");
   return next;
 }
 
