@@ -14,6 +14,7 @@ import { events, schedules } from "@/lib/db/schema";
 import { planDueOccurrences } from "@/lib/scheduler/occurrence-planner";
 import { occurrencesBetween } from "@/lib/schedules/cron";
 import { createSchedule, previewSchedule, updateSchedule } from "@/lib/schedules/service";
+import { repairStrandedSchedules } from "@/lib/scheduler/stranded-schedules";
 import { callRoute } from "../http";
 import { makeSchedule, truncateAll } from "../factories";
 import { BACKOFF_MS, scheduleById, tasksOf } from "../support/scheduler-harness";
@@ -156,5 +157,32 @@ describe("the schedules service and DST", () => {
     const words = await callRoute(create, "/api/schedules", { method: "POST", json: { name: "w", prompt: "p", schedule: "0 0 * 2 1#5" } });
     expect(words.status).toBe(400);
     expect(words.data.fields.schedule).toMatch(/no occurrence/);
+  });
+});
+
+describe("boot repair of schedules stranded by the old cron evaluation", () => {
+  it("gives an active schedule with NULL nextFireAt and a wrongly expired one their next fire; pauses a cron that never fires; leaves real expiries", () => {
+    const now = at("2026-04-04T12:00:00Z");
+    const db = getDb();
+    const stranded = makeSchedule({ cronExpression: "0 2 * * 0", timezone: LH, createdAt: at("2026-03-01T00:00:00Z") });
+    const expired = makeSchedule({ cronExpression: "0 * * * *", timezone: LH, createdAt: at("2026-03-01T00:00:00Z") });
+    const reallyExpired = makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z"), expiresAt: at("2026-04-01T00:00:00Z") });
+    const never = makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z") });
+    db.update(schedules).set({ nextFireAt: null }).where(eq(schedules.id, stranded.id)).run();
+    db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, expired.id)).run();
+    db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, reallyExpired.id)).run();
+    db.update(schedules).set({ nextFireAt: null, cronExpression: "0 0 * 2 1#5" }).where(eq(schedules.id, never.id)).run();
+
+    expect(repairStrandedSchedules(db, now).sort()).toEqual([stranded.id, expired.id, never.id].sort());
+    expect(scheduleById(stranded.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T15:30:00Z"), lastPlannedAt: now });
+    expect(scheduleById(expired.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T13:00:00Z") });
+    expect(scheduleById(reallyExpired.id)).toMatchObject({ status: "expired", nextFireAt: null });
+    expect(scheduleById(never.id)).toMatchObject({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null });
+    expect(db.select().from(events).where(eq(events.scheduleId, stranded.id)).all().map((e) => e.kind)).toEqual(["schedule_updated"]);
+    // Idempotent: a second boot finds nothing to repair.
+    expect(repairStrandedSchedules(db, now)).toEqual([]);
+    // The repaired schedule is due and planned like any other.
+    planDueOccurrences(db, at("2026-04-04T13:00:00Z"), BACKOFF_MS);
+    expect(tasksOf(expired.id).map((t) => iso(t.plannedAt))).toEqual(["2026-04-04T13:00:00.000Z"]);
   });
 });
