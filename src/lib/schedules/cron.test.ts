@@ -132,3 +132,22 @@ describe("DST rule (docs/design.md \"Time zones and DST\")", () => {
     expect(new Date(nextOccurrence("0 0 29 2 *", "UTC", Date.UTC(2097, 0, 1))!).toISOString()).toBe("2104-02-29T00:00:00.000Z");
   });
 });
+
+describe("our matching keeps cron-parser's syntax and day rule", () => {
+  it("gives cron-parser's own UTC occurrences (no DST there) for every kind of field, over a leap year", async () => {
+    const { CronExpressionParser } = await import("cron-parser");
+    const expressions = [
+      "0 9 * * 1-5", "0 9 * * 7", "0 9 1,15 * 1", "0 9 L * *", "0 9 * * 5L", "0 9 * * 5#3", "0 9 29 2 *",
+      "0 9 */10 * *", "0 9 31 * *", "0 0 L 2 *", "*/7 3-5 * JAN,JUL MON", "15,45 */6 ? * SUN", "0 12 1-7 * 2",
+      "30 */20 * * * *", "0 0 0 1 1 *", "5 4 * * 0,6",
+    ];
+    const start = Date.UTC(2028, 0, 1);
+    const end = Date.UTC(2029, 0, 1);
+    for (const expr of expressions) {
+      const it = CronExpressionParser.parse(expr, { tz: "UTC", currentDate: new Date(start) });
+      const theirs: number[] = [];
+      for (let t = it.next().getTime(); t <= end; t = it.next().getTime()) theirs.push(t);
+      expect(occurrencesBetween(expr, "UTC", start, end, 100_000), expr).toEqual(theirs);
+    }
+  });
+});
