@@ -6,6 +6,7 @@ import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
 import { markRunnerStopped, registerRunner } from "./scheduler/runner-registry";
 import { startScheduler } from "./scheduler/start";
+import { repairStrandedSchedules } from "./scheduler/stranded-schedules";
 import { systemClock } from "./time/clock";
 
 export interface BootState {
@@ -41,6 +42,11 @@ export function boot(): Promise<void> {
       } catch (err) {
         // Stale chat messages must not keep the scheduler from starting.
         console.error("[agentcron] could not finalize chat messages left streaming", err);
+      }
+      try {
+        repairStrandedSchedules(db, systemClock.now()); // ADR 0007: rows the old cron evaluation stranded
+      } catch (err) {
+        console.error("[agentcron] could not repair stranded schedules", err);
       }
       await startScheduler({ db, clock: systemClock, runnerId });
       installShutdown(runnerId);

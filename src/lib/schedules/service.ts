@@ -9,7 +9,7 @@ import { recordEvent } from "../events/log";
 import { pokeScheduler } from "../scheduler/control";
 import { toIso } from "../time/clock";
 import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
-import { CronError, describeCron, nextOccurrence, nextOccurrences, validateCron } from "./cron";
+import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { plainWordsToCron } from "./plain-words";
 
@@ -20,10 +20,10 @@ export interface ScheduleSaved {
 
 /**
  * Resolves `cronExpression` or plain-words `schedule` plus timezone into a validated,
- * normalized cron expression.
+ * normalized cron expression that fires within OCCURRENCE_HORIZON_MS after `now` (UTC ms).
  * @throws AppError 400 `invalid_request` naming `cronExpression`, `schedule` or `timezone`.
  */
-export function resolveCron(input: { cronExpression?: string; schedule?: string }, timezone: string): string {
+export function resolveCron(input: { cronExpression?: string; schedule?: string }, timezone: string, now: number = Date.now()): string {
   let expression = input.cronExpression;
   let field: "cronExpression" | "schedule" = "cronExpression";
   if (expression === undefined && input.schedule !== undefined) {
@@ -31,8 +31,9 @@ export function resolveCron(input: { cronExpression?: string; schedule?: string 
     // Plain words first; a cron expression typed into the plain-words box also works.
     expression = plainWordsToCron(input.schedule) ?? input.schedule;
   }
+  let normalized: string;
   try {
-    return validateCron(expression ?? "", timezone);
+    normalized = normalizeCron(expression ?? "", timezone);
   } catch (err) {
     if (err instanceof CronError) {
       if (err.field === "timezone") throw invalidRequest({ timezone: err.message });
@@ -43,6 +44,24 @@ export function resolveCron(input: { cronExpression?: string; schedule?: string 
             : err.message,
       });
     }
+    throw err;
+  }
+  firstFireAt(normalized, timezone, now, field);
+  return normalized;
+}
+
+/**
+ * The first occurrence after `now` (UTC ms) of a schedule being saved or resumed: a
+ * cron with no occurrence within OCCURRENCE_HORIZON_MS (e.g. "0 0 30 2 *") is refused,
+ * never stored active with a NULL nextFireAt (invariant 6; docs/design.md "Time zones
+ * and DST").
+ * @throws AppError 400 `invalid_request` naming `field` (or `timezone`).
+ */
+export function firstFireAt(cronExpression: string, timezone: string, now: number, field: "cronExpression" | "schedule" = "cronExpression"): number {
+  try {
+    return requireNextOccurrence(cronExpression, timezone, now);
+  } catch (err) {
+    if (err instanceof CronError) throw invalidRequest({ [err.field === "timezone" ? "timezone" : field]: err.message });
     throw err;
   }
 }
@@ -76,7 +95,7 @@ export function getSchedule(id: string, db: Db = getDb()): ScheduleRow {
  */
 export function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): ScheduleSaved {
   const timezone = input.timezone ?? "UTC";
-  const cronExpression = resolveCron(input, timezone);
+  const cronExpression = resolveCron(input, timezone, now);
   assertRuntimeExists(db, input.runtimeId);
   const status = input.status ?? "active";
   const row: ScheduleRow = {
@@ -98,7 +117,7 @@ export function createSchedule(input: ScheduleCreateInput, now: number, db: Db =
     maxFirings: input.maxFirings ?? null,
     expiresAt: input.expiresAt ?? null,
     firingCount: 0,
-    nextFireAt: status === "active" ? nextOccurrence(cronExpression, timezone, now) : null,
+    nextFireAt: status === "active" ? firstFireAt(cronExpression, timezone, now) : null,
     lastPlannedAt: now,
     lastFiredAt: null,
     avgTurnsPerFiring: null,
@@ -133,6 +152,7 @@ export function updateSchedule(id: string, patch: SchedulePatchInput, now: numbe
     ? resolveCron(
         patch.cronExpression !== undefined || patch.schedule !== undefined ? patch : { cronExpression: current.cronExpression },
         timezone,
+        now,
       )
     : current.cronExpression;
   if (patch.runtimeId !== undefined) assertRuntimeExists(db, patch.runtimeId);
@@ -163,7 +183,7 @@ export function updateSchedule(id: string, patch: SchedulePatchInput, now: numbe
     statusEvent = "schedule_resumed";
   }
   if (next.status === "active" && (cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
-    next.nextFireAt = nextOccurrence(cronExpression, timezone, now);
+    next.nextFireAt = firstFireAt(cronExpression, timezone, now);
     next.lastPlannedAt = Math.max(current.lastPlannedAt ?? 0, now);
   }
 
@@ -210,7 +230,7 @@ export function previewSchedule(
   now: number,
 ): { cronExpression: string; description: string; next: string[] } {
   const timezone = input.timezone ?? "UTC";
-  const cronExpression = resolveCron(input, timezone);
+  const cronExpression = resolveCron(input, timezone, now);
   return {
     cronExpression,
     description: describeCron(cronExpression),
