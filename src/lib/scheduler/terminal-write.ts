@@ -83,7 +83,11 @@ export function finishRunningTask(db: Db, input: FinishInput): FinishResult {
   );
 }
 
-/** The outcome written for a task whose run never reported one (lease expiry, recovery, cancel). */
+/**
+ * The outcome written for a task whose run never reported one (lease expiry, recovery,
+ * cancel). Turns, session, tokens and cost are what the executor persisted on the row as
+ * they streamed (`task` must be the row as read now), so they are not lost.
+ */
 export function outcomeWithoutRun(task: TaskRow, status: TaskOutcome["status"], failureReason: TaskOutcome["failureReason"], error: string): TaskOutcome {
   return {
     status,
@@ -92,8 +96,8 @@ export function outcomeWithoutRun(task: TaskRow, status: TaskOutcome["status"], 
     result: null,
     turnCount: task.turnCount,
     sessionId: task.sessionId,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
+    inputTokens: task.inputTokens,
+    outputTokens: task.outputTokens,
+    costUsd: task.costUsd,
   };
 }
