@@ -4,6 +4,7 @@ import type { TaskRow } from "../db/schema";
 import { recordEvent, type NewEvent } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
 import { recordFiringMetric, type FiringSample } from "./firing-metrics";
+import { isManualRooted } from "../tasks/run-state";
 import { createRetryIfDue } from "./retries";
 import { prepared, selectScheduleById, selectTaskById } from "./statements";
 import { applyFiringToSchedule, type StreakResult } from "./streaks";
@@ -71,7 +72,7 @@ export function finishRunningTask(db: Db, input: FinishInput): FinishResult {
       const finished: TaskRow = { ...task, turnCount: Math.max(task.turnCount, o.turnCount) };
       const retry = createRetryIfDue(tx, finished, o, input.now, input.retryBackoffMs);
       let autoPaused: StreakResult["autoPaused"] = null;
-      if (task.scheduleId && task.sourceType !== "manual") {
+      if (task.scheduleId && !isManualRooted(task)) {
         const schedule = selectScheduleById(db, task.scheduleId);
         if (schedule) autoPaused = applyFiringToSchedule(tx, schedule, finished, o, retry !== null, input.now).autoPaused;
       }
