@@ -1,9 +1,10 @@
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { GET as list, POST as create } from "@/app/api/runtimes/route";
 import { DELETE as remove, GET as getOne, PATCH as patch } from "@/app/api/runtimes/[id]/route";
 import { POST as testRoute } from "@/app/api/runtimes/[id]/test/route";
-import { getDb } from "@/lib/db/client";
+import { databasePath, getDb } from "@/lib/db/client";
 import { runtimes } from "@/lib/db/schema";
 import { resolveRuntime } from "@/lib/runtimes/registry";
 import { AppError } from "@/lib/errors";
@@ -67,6 +68,36 @@ describe("runtimes API", () => {
     expect(dup.status).toBe(409);
     expect(dup.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
     expect(rows()).toHaveLength(1);
+  });
+
+  it("409 runtime_name_taken (not 500) when another process creates the same name between the check and the insert", async () => {
+    expect(rows()).toEqual([]); // migrated, empty
+    // Another process sharing the DB file holds the write lock with an uncommitted "Same"
+    // and commits it 300 ms later, while this process's create is in flight.
+    const other = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const db = new (require("better-sqlite3"))(process.argv[1]);
+         db.pragma("busy_timeout = 5000");
+         db.exec("BEGIN IMMEDIATE");
+         db.prepare("INSERT INTO runtimes (id, name, kind, config, is_default, created_at, updated_at) VALUES ('other', 'Same', 'command', '{}', 1, 0, 0)").run();
+         console.log("locked");
+         setTimeout(() => { db.exec("COMMIT"); db.close(); }, 300);`,
+        databasePath(),
+      ],
+      { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = new Promise((resolve) => other.on("exit", resolve));
+    await new Promise<void>((resolve, reject) => {
+      other.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+      other.on("exit", (code) => reject(new Error(`the other process exited with ${code}`)));
+    });
+    const res = await post(commandBody("Same"));
+    expect(await exited).toBe(0);
+    expect(res.status).toBe(409);
+    expect(res.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
+    expect(rows().map((r) => r.id)).toEqual(["other"]);
   });
 
   it("403 cross_origin for a state change from another origin", async () => {

@@ -37,6 +37,11 @@ export function getDefaultRuntime(db: Db = getDb()): RuntimeRow | null {
   return db.select().from(runtimes).where(eq(runtimes.isDefault, true)).get() ?? null;
 }
 
+/**
+ * The name check runs inside the write's `BEGIN IMMEDIATE` transaction: another process
+ * sharing the DB file can't insert the same name between the check and the write (which
+ * would hit `runtimes_name_unique` and answer 500 instead of 409).
+ */
 function assertNameFree(db: Db, name: string, exceptId?: string): void {
   const clash = db
     .select({ id: runtimes.id })
@@ -52,7 +57,6 @@ function assertNameFree(db: Db, name: string, exceptId?: string): void {
  * @throws AppError 409 `runtime_name_taken`.
  */
 export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = getDb()): RuntimeRow {
-  assertNameFree(db, input.name);
   const row: RuntimeRow = {
     id: randomUUID(),
     name: input.name,
@@ -63,11 +67,12 @@ export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = g
     updatedAt: now,
   };
   db.transaction((tx) => {
+    assertNameFree(db, input.name);
     const hasDefault = tx.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.isDefault, true)).get();
     row.isDefault = input.isDefault === true || !hasDefault;
     if (row.isDefault) tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
     tx.insert(runtimes).values(row).run();
-  });
+  }, { behavior: "immediate" });
   return row;
 }
 
@@ -81,10 +86,7 @@ export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = g
 export function updateRuntime(id: string, patch: RuntimePatchInput, now: number, db: Db = getDb()): RuntimeRow {
   const current = getRuntime(id, db);
   const next: RuntimeRow = { ...current, updatedAt: now };
-  if (patch.name !== undefined) {
-    assertNameFree(db, patch.name, id);
-    next.name = patch.name;
-  }
+  if (patch.name !== undefined) next.name = patch.name;
   if (patch.kind !== undefined || patch.config !== undefined) {
     if (patch.kind !== undefined && patch.kind !== current.kind && patch.config === undefined) {
       throw invalidRequest({ config: `is required when changing kind to ${patch.kind}` });
@@ -99,11 +101,12 @@ export function updateRuntime(id: string, patch: RuntimePatchInput, now: number,
   }
   if (patch.isDefault === true) next.isDefault = true;
   db.transaction((tx) => {
+    if (patch.name !== undefined) assertNameFree(db, patch.name, id);
     if (next.isDefault && !current.isDefault) {
       tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
     }
     tx.update(runtimes).set(next).where(eq(runtimes.id, id)).run();
-  });
+  }, { behavior: "immediate" });
   return next;
 }
 
