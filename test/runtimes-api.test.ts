@@ -5,11 +5,12 @@ import { GET as list, POST as create } from "@/app/api/runtimes/route";
 import { DELETE as remove, GET as getOne, PATCH as patch } from "@/app/api/runtimes/[id]/route";
 import { POST as testRoute } from "@/app/api/runtimes/[id]/test/route";
 import { databasePath, getDb } from "@/lib/db/client";
-import { runtimes } from "@/lib/db/schema";
+import { chatConversations, chatMessages, runtimes } from "@/lib/db/schema";
+import { eq } from "drizzle-orm";
 import { resolveRuntime } from "@/lib/runtimes/registry";
 import { AppError } from "@/lib/errors";
 import { callRoute } from "./http";
-import { makeRuntime, makeSchedule, truncateAll } from "./factories";
+import { makeConversation, makeMessage, makeRuntime, makeSchedule, truncateAll } from "./factories";
 
 const AGENT = path.resolve(__dirname, "fixtures/scripted-agent.mjs");
 const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) => ({
@@ -19,6 +20,7 @@ const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) 
   ...extra,
 });
 const rows = () => getDb().select().from(runtimes).all();
+const conversation = (id: string) => getDb().select().from(chatConversations).where(eq(chatConversations.id, id)).get();
 const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
 
 describe("runtimes API", () => {
@@ -165,6 +167,36 @@ describe("runtimes API", () => {
     expect(rows().map((r) => [r.name, r.isDefault]).sort()).toEqual([["D", true], ["E", false]]);
     expect(e.isDefault).toBe(false);
     expect(d.id).toBeTruthy();
+  });
+
+  it("DELETE with chat conversations on it: they move to the default runtime and start a new session; 409 while one streams", async () => {
+    const a = makeRuntime({ name: "A", isDefault: true, createdAt: 1 });
+    const b = makeRuntime({ name: "B", createdAt: 2 });
+    const onB = makeConversation({ runtimeId: b.id, sessionId: "b-session" });
+    const onDefault = makeConversation({ runtimeId: null, sessionId: "a-session" });
+    makeMessage({ conversationId: onB.id, role: "user", content: "hello", status: "complete" });
+    const streaming = makeMessage({ conversationId: onB.id, role: "assistant", content: "", status: "streaming" });
+
+    const busy = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
+    expect(busy.status).toBe(409);
+    expect(busy.data).toMatchObject({ error: "runtime_in_use" });
+    expect(busy.data.message).toContain("chat");
+    expect(rows()).toHaveLength(2);
+    expect(conversation(onB.id)).toMatchObject({ runtimeId: b.id, sessionId: "b-session" });
+
+    getDb().update(chatMessages).set({ status: "complete" }).where(eq(chatMessages.id, streaming.id)).run();
+    const gone = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
+    expect(gone.status).toBe(204);
+    // No dangling runtime id; B's session can't be resumed by another runtime, so it's dropped
+    // (the next message starts a new session with the recent transcript). History stays.
+    expect(conversation(onB.id)).toMatchObject({ runtimeId: null, sessionId: null });
+    expect(getDb().select().from(chatMessages).where(eq(chatMessages.conversationId, onB.id)).all()).toHaveLength(2);
+    expect(conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: "a-session" }); // untouched: A is still the default
+
+    // Deleting the default: conversations on the default move to the heir, so their session is dropped too.
+    makeRuntime({ name: "C", createdAt: 3 });
+    expect((await callRoute(remove, `/api/runtimes/${a.id}`, { method: "DELETE", params: { id: a.id } })).status).toBe(204);
+    expect(conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: null });
   });
 
   it("POST /:id/test runs one turn and answers status, text, turns and duration", async () => {

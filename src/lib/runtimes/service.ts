@@ -1,9 +1,9 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, asc, count, eq, isNull, ne } from "drizzle-orm";
+import { and, asc, count, eq, isNull, ne, or } from "drizzle-orm";
 import type { RuntimeDto } from "../api-types";
 import { getDb, type Db } from "../db/client";
-import { runtimes, schedules, type RuntimeRow } from "../db/schema";
+import { chatConversations, chatMessages, runtimes, schedules, type RuntimeRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
 import { zodFields } from "../http/route";
 import { toIso } from "../time/clock";
@@ -111,11 +111,15 @@ export function updateRuntime(id: string, patch: RuntimePatchInput, now: number,
 }
 
 /**
- * Deletes a runtime.
+ * Deletes a runtime. Chat conversations on it (naming it, or — for the default — relying
+ * on the default) move to the default runtime (`runtimeId` null) and drop their
+ * `sessionId` in the same transaction: another runtime can't resume that session, so the
+ * next message starts a new one with the recent transcript. History stays.
  * @param now UTC ms.
  * @throws AppError 404 `runtime_not_found`; 409 `runtime_in_use` while a schedule names
  *   it, or — for the default runtime — while a schedule relies on the default
- *   (`runtimeId` null). Deleting the default promotes the oldest remaining runtime.
+ *   (`runtimeId` null), or while a reply streams in one of its chat conversations.
+ *   Deleting the default promotes the oldest remaining runtime.
  */
 export function deleteRuntime(id: string, now: number, db: Db = getDb()): void {
   const current = getRuntime(id, db);
@@ -133,6 +137,17 @@ export function deleteRuntime(id: string, now: number, db: Db = getDb()): void {
         { scheduleCount: named + viaDefault },
       );
     }
+    const chatsOnIt = current.isDefault ? or(eq(chatConversations.runtimeId, id), isNull(chatConversations.runtimeId)) : eq(chatConversations.runtimeId, id);
+    const streaming = tx
+      .select({ n: count() })
+      .from(chatMessages)
+      .innerJoin(chatConversations, eq(chatConversations.id, chatMessages.conversationId))
+      .where(and(eq(chatMessages.status, "streaming"), chatsOnIt))
+      .get()!.n;
+    if (streaming > 0) {
+      throw new AppError("runtime_in_use", 409, `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
+    }
+    tx.update(chatConversations).set({ runtimeId: null, sessionId: null }).where(chatsOnIt).run();
     tx.delete(runtimes).where(eq(runtimes.id, id)).run();
     if (current.isDefault) {
       const heir = tx.select({ id: runtimes.id }).from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).get();
