@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const now = Date.now();
   const taskIds = Array.from({ length: agents }, () => {
     const id = randomUUID();
-    db.insert(tasks).values({ id, title: "bench", prompt: "bench", status: "running", sourceType: "manual", maxTurns: 1_000_000, createdAt: now, startedAt: now }).run();
+    db.insert(tasks).values({ id, title: "bench", prompt: "bench", status: "running", sourceType: "manual", rootSourceType: "manual", maxTurns: 1_000_000, createdAt: now, startedAt: now }).run();
     return id;
   });
 

@@ -131,7 +131,7 @@ async function main() {
     const N = 50_000;
     const now = Date.now();
     db.transaction(() => {
-      const ins = db.$client.prepare("INSERT INTO tasks (id, title, prompt, status, source_type, max_turns, created_at) VALUES (?, 't', 'p', 'queued', 'manual', 10, ?)");
+      const ins = db.$client.prepare("INSERT INTO tasks (id, title, prompt, status, source_type, root_source_type, max_turns, created_at) VALUES (?, 't', 'p', 'queued', 'manual', 'manual', 10, ?)");
       for (let i = 0; i < N; i++) ins.run(`t${i}`, now + i);
     });
     // Drain-style claims: up to 100 running (a realistic cap), the claims of one drain in one

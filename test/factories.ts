@@ -98,6 +98,8 @@ export function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): Ta
     prompt: "Do the thing",
     status: "queued",
     sourceType: "manual",
+    // A retry of a test's scheduled task is scheduled-rooted unless the test says otherwise.
+    rootSourceType: (overrides.sourceType ?? "manual") === "manual" ? "manual" : "scheduled",
     plannedAt: null,
     attempt: 1,
     maxAttempts: 3,

@@ -1,14 +1,16 @@
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { GET as list, POST as create } from "@/app/api/runtimes/route";
 import { DELETE as remove, GET as getOne, PATCH as patch } from "@/app/api/runtimes/[id]/route";
 import { POST as testRoute } from "@/app/api/runtimes/[id]/test/route";
-import { getDb } from "@/lib/db/client";
-import { runtimes } from "@/lib/db/schema";
+import { databasePath, getDb } from "@/lib/db/client";
+import { chatConversations, chatMessages, runtimes } from "@/lib/db/schema";
+import { eq } from "drizzle-orm";
 import { resolveRuntime } from "@/lib/runtimes/registry";
 import { AppError } from "@/lib/errors";
 import { callRoute } from "./http";
-import { makeRuntime, makeSchedule, truncateAll } from "./factories";
+import { makeConversation, makeMessage, makeRuntime, makeSchedule, truncateAll } from "./factories";
 
 const AGENT = path.resolve(__dirname, "fixtures/scripted-agent.mjs");
 const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) => ({
@@ -18,6 +20,7 @@ const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) 
   ...extra,
 });
 const rows = () => getDb().select().from(runtimes).all();
+const conversation = (id: string) => getDb().select().from(chatConversations).where(eq(chatConversations.id, id)).get();
 const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
 
 describe("runtimes API", () => {
@@ -67,6 +70,36 @@ describe("runtimes API", () => {
     expect(dup.status).toBe(409);
     expect(dup.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
     expect(rows()).toHaveLength(1);
+  });
+
+  it("409 runtime_name_taken (not 500) when another process creates the same name between the check and the insert", async () => {
+    expect(rows()).toEqual([]); // migrated, empty
+    // Another process sharing the DB file holds the write lock with an uncommitted "Same"
+    // and commits it 300 ms later, while this process's create is in flight.
+    const other = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const db = new (require("better-sqlite3"))(process.argv[1]);
+         db.pragma("busy_timeout = 5000");
+         db.exec("BEGIN IMMEDIATE");
+         db.prepare("INSERT INTO runtimes (id, name, kind, config, is_default, created_at, updated_at) VALUES ('other', 'Same', 'command', '{}', 1, 0, 0)").run();
+         console.log("locked");
+         setTimeout(() => { db.exec("COMMIT"); db.close(); }, 300);`,
+        databasePath(),
+      ],
+      { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = new Promise((resolve) => other.on("exit", resolve));
+    await new Promise<void>((resolve, reject) => {
+      other.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+      other.on("exit", (code) => reject(new Error(`the other process exited with ${code}`)));
+    });
+    const res = await post(commandBody("Same"));
+    expect(await exited).toBe(0);
+    expect(res.status).toBe(409);
+    expect(res.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
+    expect(rows().map((r) => r.id)).toEqual(["other"]);
   });
 
   it("403 cross_origin for a state change from another origin", async () => {
@@ -134,6 +167,36 @@ describe("runtimes API", () => {
     expect(rows().map((r) => [r.name, r.isDefault]).sort()).toEqual([["D", true], ["E", false]]);
     expect(e.isDefault).toBe(false);
     expect(d.id).toBeTruthy();
+  });
+
+  it("DELETE with chat conversations on it: they move to the default runtime and start a new session; 409 while one streams", async () => {
+    const a = makeRuntime({ name: "A", isDefault: true, createdAt: 1 });
+    const b = makeRuntime({ name: "B", createdAt: 2 });
+    const onB = makeConversation({ runtimeId: b.id, sessionId: "b-session" });
+    const onDefault = makeConversation({ runtimeId: null, sessionId: "a-session" });
+    makeMessage({ conversationId: onB.id, role: "user", content: "hello", status: "complete" });
+    const streaming = makeMessage({ conversationId: onB.id, role: "assistant", content: "", status: "streaming" });
+
+    const busy = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
+    expect(busy.status).toBe(409);
+    expect(busy.data).toMatchObject({ error: "runtime_in_use" });
+    expect(busy.data.message).toContain("chat");
+    expect(rows()).toHaveLength(2);
+    expect(conversation(onB.id)).toMatchObject({ runtimeId: b.id, sessionId: "b-session" });
+
+    getDb().update(chatMessages).set({ status: "complete" }).where(eq(chatMessages.id, streaming.id)).run();
+    const gone = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
+    expect(gone.status).toBe(204);
+    // No dangling runtime id; B's session can't be resumed by another runtime, so it's dropped
+    // (the next message starts a new session with the recent transcript). History stays.
+    expect(conversation(onB.id)).toMatchObject({ runtimeId: null, sessionId: null });
+    expect(getDb().select().from(chatMessages).where(eq(chatMessages.conversationId, onB.id)).all()).toHaveLength(2);
+    expect(conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: "a-session" }); // untouched: A is still the default
+
+    // Deleting the default: conversations on the default move to the heir, so their session is dropped too.
+    makeRuntime({ name: "C", createdAt: 3 });
+    expect((await callRoute(remove, `/api/runtimes/${a.id}`, { method: "DELETE", params: { id: a.id } })).status).toBe(204);
+    expect(conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: null });
   });
 
   it("POST /:id/test runs one turn and answers status, text, turns and duration", async () => {

@@ -89,6 +89,20 @@ describe("schedules API", () => {
     expect(res.data.schedule).toMatchObject({ status: "active", failureStreak: 0, turnBudgetBreachStreak: 0, pausedReason: null });
   });
 
+  it("resuming a schedule auto-paused for invalid_cron → 400 naming cronExpression, unchanged; resuming with a fixed cron works", async () => {
+    const { data } = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
+    const id = data.schedule.id;
+    getDb().update(schedules).set({ cronExpression: "61 * * * *", status: "paused", pausedReason: "invalid_cron", nextFireAt: null }).run();
+    const before = getDb().select().from(schedules).get();
+    const res = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active" } });
+    expect(res.status).toBe(400);
+    expect(res.data).toMatchObject({ error: "invalid_request", fields: { cronExpression: expect.any(String) } });
+    expect(getDb().select().from(schedules).get()).toEqual(before);
+    const fixed = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active", cronExpression: "*/10 * * * *" } });
+    expect(fixed.status).toBe(200);
+    expect(fixed.data.schedule).toMatchObject({ status: "active", pausedReason: null, cronExpression: "*/10 * * * *" });
+  });
+
   it("accepts a known runtime and rejects an unknown one", async () => {
     const rt = makeRuntime();
     expect((await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, runtimeId: rt.id } })).status).toBe(201);

@@ -57,6 +57,21 @@ describe("command runtime", () => {
     expect(result).toMatchObject({ status: "max_turns", turns: 3 });
   });
 
+  it("keeps the last allowed turn's events when the next assistant message follows it back to back", async () => {
+    // Two assistant messages with no tool result between them: the second one completes
+    // the first (turn 1, within budget) and begins turn 2 (beyond it) in the same line.
+    const lines = [
+      { type: "system", subtype: "init", session_id: "s-b2b" },
+      { type: "assistant", session_id: "s-b2b", message: { id: "m1", content: [{ type: "text", text: "first answer" }, { type: "tool_use", id: "t1", name: "Read", input: { path: "a" } }] } },
+      { type: "assistant", session_id: "s-b2b", message: { id: "m2", content: [{ type: "text", text: "second answer" }] } },
+    ];
+    const script = `for (const l of ${JSON.stringify(lines)}) console.log(JSON.stringify(l)); setTimeout(() => {}, 30000);`;
+    const { events, result } = await collect(commandRuntime(cfg({ command: [process.execPath, "-e", script], outputFormat: "claude-stream-json" }), { killGraceMs: 200 }), { maxTurns: 1 });
+    expect(result).toMatchObject({ status: "max_turns", turns: 1 });
+    expect(events.filter((e) => e.type === "assistant")).toEqual([{ type: "assistant", text: "first answer" }]);
+    expect(events.filter((e) => e.type === "tool_call")).toEqual([{ type: "tool_call", id: "t1", name: "Read", input: { path: "a" } }]);
+  });
+
   it("builds the resume argv: resumeCommand, or --resume for claude-stream-json", () => {
     const claude = cfg({ command: ["claude", "-p", "--max-turns", "{maxTurns}"], outputFormat: "claude-stream-json" });
     expect(buildArgv(claude, { prompt: "p", maxTurns: 7, resumeSessionId: "s1" })).toEqual(["claude", "-p", "--max-turns", "7", "--resume", "s1"]);

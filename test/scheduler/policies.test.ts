@@ -3,6 +3,7 @@ import { registerStream, unregisterStream } from "@/lib/chat/active-streams";
 import { getDb } from "@/lib/db/client";
 import { scheduleFiringMetrics } from "@/lib/db/schema";
 import { deleteSchedule, updateSchedule } from "@/lib/schedules/service";
+import { cancelTask } from "@/lib/tasks/cancel";
 import { eq } from "drizzle-orm";
 import { makeSchedule, T0, truncateAll } from "../factories";
 import { eventsOf, scheduleById, setCap, startTestScheduler, stopTestSchedulers, taskById, tasksOf, type TestScheduler } from "../support/scheduler-harness";
@@ -141,6 +142,23 @@ describe("streaks, auto-pause and first-breach grace", () => {
     expect(metrics).toHaveLength(2);
     for (const m of metrics) for (const [k, v] of Object.entries(m)) if (k !== "failureReason") expect(v, k).not.toBeNull();
     expect(metrics[1]).toMatchObject({ plannedAt: T0 + 2 * MIN, latenessMs: 0, slotWaitMs: 0, turnCount: 20, maxTurnsAtFiring: 100, concurrentSchedules: 1, chatStreamsActive: 0 });
+  });
+});
+
+describe("turn average", () => {
+  it("a cancelled run doesn't pull avgTurnsPerFiring down (nor touch a streak)", async () => {
+    setCap(1);
+    const sched = makeSchedule({ cronExpression: "* * * * *" });
+    const s = await startTestScheduler();
+    s.runtime.setScript((_i, n) => (n === 0 ? { turns: 10 } : { turns: 1, hold: true }));
+    await fireAt(s, 1);
+    await s.loop.idle();
+    expect(scheduleById(sched.id)!.avgTurnsPerFiring).toBe(10);
+    await fireAt(s, 2);
+    const [, second] = tasksOf(sched.id);
+    await waitFor(() => taskById(second.id).turnCount === 1, "second run streamed a turn");
+    expect((await cancelTask(getDb(), second.id)).status).toBe("cancelled");
+    expect(scheduleById(sched.id)).toMatchObject({ avgTurnsPerFiring: 10, failureStreak: 0 });
   });
 });
 

@@ -20,6 +20,9 @@ export const TERMINAL_TASK_STATUSES = ["completed", "failed", "cancelled", "skip
 
 export const TASK_SOURCE_TYPES = ["scheduled", "manual", "retry"] as const;
 export type TaskSourceType = (typeof TASK_SOURCE_TYPES)[number];
+/** What started a task's occurrence: a retry inherits its root's (a Run now's retry is manual-rooted). */
+export const TASK_ROOT_SOURCE_TYPES = ["scheduled", "manual"] as const;
+export type TaskRootSourceType = (typeof TASK_ROOT_SOURCE_TYPES)[number];
 
 /**
  * Failure classes written explicitly at the terminal transition (DESIGN.md "Policies").

@@ -12,6 +12,7 @@ import {
   OVERLAP_POLICIES,
   RUNTIME_KINDS,
   SCHEDULE_STATUSES,
+  TASK_ROOT_SOURCE_TYPES,
   TASK_SOURCE_TYPES,
   TASK_STATUSES,
   type FailureReason,
@@ -81,6 +82,11 @@ export const tasks = sqliteTable(
     prompt: text("prompt").notNull(),
     status: text("status", { enum: TASK_STATUSES }).notNull().default("queued"),
     sourceType: text("source_type", { enum: TASK_SOURCE_TYPES }).notNull(),
+    /**
+     * The root attempt's source (`scheduled|manual`), inherited by retries: a manual-rooted
+     * retry behaves like a manual run (no chat-pressure hold, no paused_at_fire skip, no streaks).
+     */
+    rootSourceType: text("root_source_type", { enum: TASK_ROOT_SOURCE_TYPES }).notNull().default("scheduled"),
     /** The occurrence (UTC ms) a scheduled task was planned for; null for manual tasks. */
     plannedAt: integer("planned_at"),
     attempt: integer("attempt").notNull().default(1),

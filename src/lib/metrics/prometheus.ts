@@ -39,7 +39,7 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
   );
 
   registry.registerMetric(
-    histogramFromColumn(db, "lateness_ms", "agentcron_firing_lateness_seconds", "Start time minus planned occurrence time of finished scheduled firings"),
+    histogramFromColumn(db, "lateness_ms", "agentcron_firing_lateness_seconds", "Start time minus due time (planned occurrence, or a retry's notBefore) of finished scheduled firings"),
   );
   registry.registerMetric(histogramFromColumn(db, "slot_wait_ms", "agentcron_slot_wait_seconds", "Time finished firings waited for a slot"));
 

@@ -155,8 +155,11 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
       // A turn beyond the budget has begun: stop here, before it can act.
       if (parser.turnsStarted > input.maxTurns) {
         stopReason = "max_turns";
-        const within = events.filter((e) => e.type !== "assistant" && e.type !== "tool_call");
-        channel.push(...within);
+        // Codex reports a turn as it starts (its events are beyond the budget: drop them);
+        // Claude Code's turn is still pending, and what `push` returned is the turn a
+        // back-to-back assistant message just completed — within the budget: keep it.
+        const beyond = parser.turns > input.maxTurns;
+        channel.push(...(beyond ? events.filter((e) => e.type !== "assistant" && e.type !== "tool_call") : events));
         kill();
         return;
       }

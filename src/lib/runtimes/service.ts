@@ -1,9 +1,9 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, asc, count, eq, isNull, ne } from "drizzle-orm";
+import { and, asc, count, eq, isNull, ne, or } from "drizzle-orm";
 import type { RuntimeDto } from "../api-types";
 import { getDb, type Db } from "../db/client";
-import { runtimes, schedules, type RuntimeRow } from "../db/schema";
+import { chatConversations, chatMessages, runtimes, schedules, type RuntimeRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
 import { zodFields } from "../http/route";
 import { toIso } from "../time/clock";
@@ -37,6 +37,11 @@ export function getDefaultRuntime(db: Db = getDb()): RuntimeRow | null {
   return db.select().from(runtimes).where(eq(runtimes.isDefault, true)).get() ?? null;
 }
 
+/**
+ * The name check runs inside the write's `BEGIN IMMEDIATE` transaction: another process
+ * sharing the DB file can't insert the same name between the check and the write (which
+ * would hit `runtimes_name_unique` and answer 500 instead of 409).
+ */
 function assertNameFree(db: Db, name: string, exceptId?: string): void {
   const clash = db
     .select({ id: runtimes.id })
@@ -52,7 +57,6 @@ function assertNameFree(db: Db, name: string, exceptId?: string): void {
  * @throws AppError 409 `runtime_name_taken`.
  */
 export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = getDb()): RuntimeRow {
-  assertNameFree(db, input.name);
   const row: RuntimeRow = {
     id: randomUUID(),
     name: input.name,
@@ -63,11 +67,12 @@ export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = g
     updatedAt: now,
   };
   db.transaction((tx) => {
+    assertNameFree(db, input.name);
     const hasDefault = tx.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.isDefault, true)).get();
     row.isDefault = input.isDefault === true || !hasDefault;
     if (row.isDefault) tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
     tx.insert(runtimes).values(row).run();
-  });
+  }, { behavior: "immediate" });
   return row;
 }
 
@@ -81,10 +86,7 @@ export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = g
 export function updateRuntime(id: string, patch: RuntimePatchInput, now: number, db: Db = getDb()): RuntimeRow {
   const current = getRuntime(id, db);
   const next: RuntimeRow = { ...current, updatedAt: now };
-  if (patch.name !== undefined) {
-    assertNameFree(db, patch.name, id);
-    next.name = patch.name;
-  }
+  if (patch.name !== undefined) next.name = patch.name;
   if (patch.kind !== undefined || patch.config !== undefined) {
     if (patch.kind !== undefined && patch.kind !== current.kind && patch.config === undefined) {
       throw invalidRequest({ config: `is required when changing kind to ${patch.kind}` });
@@ -99,20 +101,25 @@ export function updateRuntime(id: string, patch: RuntimePatchInput, now: number,
   }
   if (patch.isDefault === true) next.isDefault = true;
   db.transaction((tx) => {
+    if (patch.name !== undefined) assertNameFree(db, patch.name, id);
     if (next.isDefault && !current.isDefault) {
       tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
     }
     tx.update(runtimes).set(next).where(eq(runtimes.id, id)).run();
-  });
+  }, { behavior: "immediate" });
   return next;
 }
 
 /**
- * Deletes a runtime.
+ * Deletes a runtime. Chat conversations on it (naming it, or — for the default — relying
+ * on the default) move to the default runtime (`runtimeId` null) and drop their
+ * `sessionId` in the same transaction: another runtime can't resume that session, so the
+ * next message starts a new one with the recent transcript. History stays.
  * @param now UTC ms.
  * @throws AppError 404 `runtime_not_found`; 409 `runtime_in_use` while a schedule names
  *   it, or — for the default runtime — while a schedule relies on the default
- *   (`runtimeId` null). Deleting the default promotes the oldest remaining runtime.
+ *   (`runtimeId` null), or while a reply streams in one of its chat conversations.
+ *   Deleting the default promotes the oldest remaining runtime.
  */
 export function deleteRuntime(id: string, now: number, db: Db = getDb()): void {
   const current = getRuntime(id, db);
@@ -130,6 +137,17 @@ export function deleteRuntime(id: string, now: number, db: Db = getDb()): void {
         { scheduleCount: named + viaDefault },
       );
     }
+    const chatsOnIt = current.isDefault ? or(eq(chatConversations.runtimeId, id), isNull(chatConversations.runtimeId)) : eq(chatConversations.runtimeId, id);
+    const streaming = tx
+      .select({ n: count() })
+      .from(chatMessages)
+      .innerJoin(chatConversations, eq(chatConversations.id, chatMessages.conversationId))
+      .where(and(eq(chatMessages.status, "streaming"), chatsOnIt))
+      .get()!.n;
+    if (streaming > 0) {
+      throw new AppError("runtime_in_use", 409, `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
+    }
+    tx.update(chatConversations).set({ runtimeId: null, sessionId: null }).where(chatsOnIt).run();
     tx.delete(runtimes).where(eq(runtimes.id, id)).run();
     if (current.isDefault) {
       const heir = tx.select({ id: runtimes.id }).from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).get();

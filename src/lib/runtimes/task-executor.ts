@@ -49,7 +49,7 @@ export function taskEventBus(): EventEmitter {
 /**
  * Runs one task through a runtime: persists its events to `task_events` in batches
  * (one transaction per `flushIntervalMs` or `flushMaxEvents`, never per token),
- * keeps `tasks.turnCount`/`sessionId` live while the task is running, and maps the
+ * keeps `tasks.turnCount`/`sessionId`/tokens/cost live while the task is running, and maps the
  * runtime's result to a TaskOutcome. It never writes the terminal state: the caller
  * does that with its `status='running' AND runnerId=me` guard (invariant 5).
  * Never throws; a runtime that throws or ends without a result is a failed outcome.
@@ -69,6 +69,10 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   let thrown: unknown = null;
   let dirtyProgress = false;
 
+  // Usage streamed so far, kept on the row while the task runs: a task reaped, recovered
+  // or force-cancelled before its result keeps the tokens and cost it already spent.
+  const usageSoFar = () =>
+    usage.seen ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: usage.costUsd } : {};
   const insertEvents = input.db.$client.prepare(
     "INSERT INTO task_events (task_id, type, payload, created_at) VALUES (?, ?, ?, ?)",
   );
@@ -80,7 +84,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
     input.db.transaction((tx) => {
       for (const r of rows) insertEvents.run(input.taskId, r.type, JSON.stringify(r.payload), r.createdAt);
       tx.update(tasks)
-        .set({ turnCount: turns, sessionId, heartbeatAt: clock.now() })
+        .set({ turnCount: turns, sessionId, heartbeatAt: clock.now(), ...usageSoFar() })
         .where(and(eq(tasks.id, input.taskId), eq(tasks.status, "running")))
         .run();
     });
@@ -118,6 +122,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
             costUsd: usage.costUsd + (event.costUsd ?? 0),
             seen: true,
           };
+          dirtyProgress = true;
           break;
         case "result":
           result = event.result;

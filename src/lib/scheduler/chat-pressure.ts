@@ -1,5 +1,7 @@
 import "server-only";
 import type { Db } from "../db/client";
+import type { TaskRow } from "../db/schema";
+import { isManualRooted } from "../tasks/run-state";
 import { prepared } from "./statements";
 
 export interface PressureDecision {
@@ -14,17 +16,18 @@ export interface PressureDecision {
  * scheduled or retry task is held back, at most `delaySec` in total. The first instant
  * it was held is stamped in `tasks.pressure_held_since` (never reset), so however often
  * chat starts and stops, the task waits at most delaySec after that instant. `plannedAt`
- * never changes. Manual runs are never held (the person asked for them now).
+ * never changes. Manual runs and their retries are never held (the person asked for them
+ * now; isManualRooted).
  * @param now UTC ms. @param streams chat streams in flight (active-streams.ts).
  */
 export function chatPressureHold(
   db: Db,
-  task: { id: string; sourceType: string; pressureHeldSince: number | null },
+  task: Pick<TaskRow, "id" | "rootSourceType" | "pressureHeldSince">,
   now: number,
   streams: number,
   delaySec: number,
 ): PressureDecision {
-  if (streams === 0 || task.sourceType === "manual") return { hold: false, releaseAt: null };
+  if (streams === 0 || isManualRooted(task)) return { hold: false, releaseAt: null };
   let since = task.pressureHeldSince;
   if (since == null) {
     since = now;
@@ -35,15 +38,15 @@ export function chatPressureHold(
 }
 
 /**
- * Queued scheduled and retry tasks that are due now: the starts a chat stream holds
- * back (manual runs are never held, see chatPressureHold). Shown in the chat's
+ * Queued scheduled tasks and their retries that are due now: the starts a chat stream
+ * holds back (manual-rooted runs are never held, see chatPressureHold). Shown in the chat's
  * `status` event.
  * @param now UTC ms.
  */
 export function countHeldByChatPressure(db: Db, now: number): number {
   const row = prepared(
     db,
-    "SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND source_type != 'manual' AND (not_before IS NULL OR not_before <= ?)",
+    "SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND root_source_type != 'manual' AND (not_before IS NULL OR not_before <= ?)",
   ).get(now) as { n: number };
   return row.n;
 }

@@ -3,6 +3,7 @@ import { and, asc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { Settings } from "../config/settings";
 import type { Db } from "../db/client";
 import { schedules, tasks, type TaskRow } from "../db/schema";
+import { isManualRooted } from "../tasks/run-state";
 import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
 import { cachedQuery, prepared } from "./statements";
@@ -41,7 +42,7 @@ export interface DrainResult {
 }
 
 /**
- * Fire-time re-check (issue 3 item 5): a queued scheduled/retry task whose schedule was
+ * Fire-time re-check (issue 3 item 5): a queued scheduled task (or its retry) whose schedule was
  * paused or deleted after planning becomes `skipped` with `paused_at_fire` /
  * `schedule_deleted` instead of starting. Guarded on `status='queued'`. Returns true
  * when it skipped the task.
@@ -92,7 +93,7 @@ function drainInTransaction(input: DrainInput): DrainResult {
   const startedSchedules = new Set<string>();
   for (const { task, overlapPolicy, scheduleStatus } of candidates) {
     if (running >= settings.maxConcurrent) break;
-    if (task.scheduleId && task.sourceType !== "manual" && (scheduleStatus == null || scheduleStatus === "paused")) {
+    if (task.scheduleId && !isManualRooted(task) && (scheduleStatus == null || scheduleStatus === "paused")) {
       if (skipAtFire(db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", now)) result.skippedAtFire += 1;
       continue;
     }

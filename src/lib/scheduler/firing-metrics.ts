@@ -70,9 +70,11 @@ export function toMib(bytes: number): number {
 
 /**
  * Inserts the one `schedule_firing_metrics` row of a finished firing (issue 3 item 10),
- * inside the terminal write's transaction. Lateness = start − plannedAt (createdAt for a
- * manual run); slot wait = claim − the instant the task became claimable (plannedAt or
- * createdAt, or its notBefore when later).
+ * inside the terminal write's transaction. Both are measured from the instant the attempt
+ * became due: plannedAt (createdAt for a manual run), or its notBefore when later — so a
+ * retry's lateness counts from its backoff's end, not from the original occurrence (the
+ * backoff is policy, not delay; docs/design.md "Firing metrics"). Lateness = start − due;
+ * slot wait = claim − due.
  */
 export function recordFiringMetric(tx: DbOrTx, task: TaskRow, outcome: TaskOutcome, now: number, sample: FiringSample): void {
   if (!task.scheduleId) return;
@@ -87,7 +89,7 @@ export function recordFiringMetric(tx: DbOrTx, task: TaskRow, outcome: TaskOutco
       plannedAt: task.plannedAt,
       slotClaimedAt: task.slotClaimedAt,
       completedAt: now,
-      latenessMs: Math.max(0, startedAt - nominal),
+      latenessMs: Math.max(0, startedAt - ready),
       slotWaitMs: Math.max(0, (task.slotClaimedAt ?? startedAt) - ready),
       durationMs: Math.max(0, now - startedAt),
       turnCount: outcome.turnCount,

@@ -39,6 +39,7 @@ export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, s
     id: randomUUID(),
     status,
     sourceType: "scheduled",
+    rootSourceType: "scheduled",
     plannedAt,
     attempt: 1,
     parentTaskId: null,

@@ -32,7 +32,8 @@ export function backoffFor(failedAttempt: number, backoffMs: readonly number[]):
  * failure is infrastructure-shaped (`lease_expired`, `runtime_recovery`, `timeout`,
  * `rate_limited`, `network`) and `attempt < maxAttempts`. The child has `attempt + 1`,
  * `parentTaskId`, the parent's occurrence (`plannedAt`, outside the root unique index),
- * `notBefore = now + backoff`, and the parent's session id so the runtime can resume it.
+ * `notBefore = now + backoff`, the parent's session id so the runtime can resume it, and
+ * the root's `rootSourceType` (a Run now's retry stays manual-rooted).
  * Returns the child, or null when no retry is due.
  * @param now UTC ms.
  */

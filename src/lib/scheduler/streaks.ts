@@ -41,7 +41,7 @@ export interface StreakResult {
  *   grace; 5 in a row auto-pause with `turn_budget_breach_streak`;
  * - any other failure that is final for its occurrence (not retried) increments
  *   failureStreak; 3 in a row auto-pause with `failure_streak`;
- * - a cancelled run changes no streak.
+ * - a cancelled run changes no streak and is left out of avgTurnsPerFiring.
  * Each auto-pause writes an `auto_paused` event. Manual runs don't touch streaks (the
  * caller skips them).
  */
@@ -54,9 +54,14 @@ export function applyFiringToSchedule(
   now: number,
 ): StreakResult {
   const turns = outcome.turnCount;
-  const avg =
-    schedule.avgTurnsPerFiring == null ? turns : AVG_TURNS_EMA_OLD_WEIGHT * schedule.avgTurnsPerFiring + (1 - AVG_TURNS_EMA_OLD_WEIGHT) * turns;
-  const patch: Partial<ScheduleRow> = { lastTurnCount: turns, avgTurnsPerFiring: Math.round(avg * 100) / 100, updatedAt: now };
+  const patch: Partial<ScheduleRow> = { lastTurnCount: turns, updatedAt: now };
+  // A cancelled run was cut short by a person or a newer occurrence: its turn count says
+  // nothing about what the schedule needs, so it stays out of the average.
+  if (outcome.status !== "cancelled") {
+    const avg =
+      schedule.avgTurnsPerFiring == null ? turns : AVG_TURNS_EMA_OLD_WEIGHT * schedule.avgTurnsPerFiring + (1 - AVG_TURNS_EMA_OLD_WEIGHT) * turns;
+    patch.avgTurnsPerFiring = Math.round(avg * 100) / 100;
+  }
   let pause: PausedReason | null = null;
 
   if (outcome.status === "completed") {

@@ -4,6 +4,7 @@ import type { TaskRow } from "../db/schema";
 import { recordEvent, type NewEvent } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
 import { recordFiringMetric, type FiringSample } from "./firing-metrics";
+import { isManualRooted } from "../tasks/run-state";
 import { createRetryIfDue } from "./retries";
 import { prepared, selectScheduleById, selectTaskById } from "./statements";
 import { applyFiringToSchedule, type StreakResult } from "./streaks";
@@ -71,7 +72,7 @@ export function finishRunningTask(db: Db, input: FinishInput): FinishResult {
       const finished: TaskRow = { ...task, turnCount: Math.max(task.turnCount, o.turnCount) };
       const retry = createRetryIfDue(tx, finished, o, input.now, input.retryBackoffMs);
       let autoPaused: StreakResult["autoPaused"] = null;
-      if (task.scheduleId && task.sourceType !== "manual") {
+      if (task.scheduleId && !isManualRooted(task)) {
         const schedule = selectScheduleById(db, task.scheduleId);
         if (schedule) autoPaused = applyFiringToSchedule(tx, schedule, finished, o, retry !== null, input.now).autoPaused;
       }
@@ -83,7 +84,11 @@ export function finishRunningTask(db: Db, input: FinishInput): FinishResult {
   );
 }
 
-/** The outcome written for a task whose run never reported one (lease expiry, recovery, cancel). */
+/**
+ * The outcome written for a task whose run never reported one (lease expiry, recovery,
+ * cancel). Turns, session, tokens and cost are what the executor persisted on the row as
+ * they streamed (`task` must be the row as read now), so they are not lost.
+ */
 export function outcomeWithoutRun(task: TaskRow, status: TaskOutcome["status"], failureReason: TaskOutcome["failureReason"], error: string): TaskOutcome {
   return {
     status,
@@ -92,8 +97,8 @@ export function outcomeWithoutRun(task: TaskRow, status: TaskOutcome["status"], 
     result: null,
     turnCount: task.turnCount,
     sessionId: task.sessionId,
-    inputTokens: null,
-    outputTokens: null,
-    costUsd: null,
+    inputTokens: task.inputTokens,
+    outputTokens: task.outputTokens,
+    costUsd: task.costUsd,
   };
 }

@@ -142,19 +142,24 @@ export function createSchedule(input: ScheduleCreateInput, now: number, db: Db =
  * or during a pause are not caught up). Resuming clears `pausedReason` and both failure
  * streaks; editing `maxTurns` stamps `maxTurnsSetAt` (first-breach grace).
  * @param now UTC ms.
- * @throws AppError 404 `schedule_not_found`, 400 `invalid_request`.
+ * @throws AppError 404 `schedule_not_found`, 400 `invalid_request` (also when resuming a
+ *   schedule whose stored cron is invalid, e.g. auto-paused for `invalid_cron`).
  */
 export function updateSchedule(id: string, patch: SchedulePatchInput, now: number, db: Db = getDb()): ScheduleSaved {
   const current = getSchedule(id, db);
   const timezone = patch.timezone ?? current.timezone;
   const cronChanged = patch.cronExpression !== undefined || patch.schedule !== undefined || patch.timezone !== undefined;
-  const cronExpression = cronChanged
-    ? resolveCron(
-        patch.cronExpression !== undefined || patch.schedule !== undefined ? patch : { cronExpression: current.cronExpression },
-        timezone,
-        now,
-      )
-    : current.cronExpression;
+  // Resuming re-checks the stored cron too: a schedule auto-paused for `invalid_cron`
+  // answers 400 naming cronExpression until the request brings a valid one.
+  const resuming = patch.status === "active" && current.status !== "active";
+  const cronExpression =
+    cronChanged || resuming
+      ? resolveCron(
+          patch.cronExpression !== undefined || patch.schedule !== undefined ? patch : { cronExpression: current.cronExpression },
+          timezone,
+          now,
+        )
+      : current.cronExpression;
   if (patch.runtimeId !== undefined) assertRuntimeExists(db, patch.runtimeId);
 
   const next: ScheduleRow = { ...current, updatedAt: now, cronExpression, timezone };

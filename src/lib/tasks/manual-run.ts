@@ -51,6 +51,7 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean):
     id,
     status: "queued",
     sourceType: "manual",
+    rootSourceType: "manual",
     plannedAt: null,
     attempt: 1,
     parentTaskId: null,

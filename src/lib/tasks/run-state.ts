@@ -28,6 +28,16 @@ export const UNCLAIMED_RUN_STATE = {
   costUsd: null,
 } as const satisfies Partial<TaskRow>;
 
+/**
+ * True when the task's occurrence was started by a person (Run now / rerun), including
+ * that run's retries (`rootSourceType`, inherited by retries.ts). Such a task behaves like
+ * a manual run: never held by chat pressure, not skipped when its schedule is paused, and
+ * not counted in the schedule's streaks or turn average (docs/design.md "Policies").
+ */
+export function isManualRooted(task: Pick<TaskRow, "rootSourceType">): boolean {
+  return task.rootSourceType === "manual";
+}
+
 /** What a new task copies from where it comes from: its schedule, or the task it reruns. */
 export interface TaskTemplate {
   scheduleId: string | null;
