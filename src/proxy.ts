@@ -21,8 +21,10 @@ export function proxy(req: NextRequest): Response {
   }
   if (denial) {
     if (denial.signIn && (req.method === "GET" || req.method === "HEAD")) {
-      const next = encodeURIComponent(pathname + req.nextUrl.search);
-      return new Response(null, { status: 303, headers: { Location: `${SIGN_IN_PATH}?next=${next}`, "Cache-Control": "no-store" } });
+      // Absolute on Next's own base URL (a relative Location throws in the proxy adapter);
+      // Next.js sends it on relative to that base, so it works behind a reverse proxy too.
+      const signIn = new URL(`${SIGN_IN_PATH}?next=${encodeURIComponent(pathname + req.nextUrl.search)}`, req.nextUrl);
+      return new Response(null, { status: 303, headers: { Location: signIn.toString(), "Cache-Control": "no-store" } });
     }
     return answer(isApi, denial.status, denial.code, denial.message);
   }
