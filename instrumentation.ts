@@ -4,6 +4,7 @@
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === "nodejs") {
+    (await import("./src/lib/http/exposure-guard")).refuseUnsafeExposure();
     const { boot } = await import("./src/lib/boot");
     await boot();
   }

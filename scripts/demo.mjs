@@ -73,7 +73,11 @@ app.on("exit", (code) => {
 async function api(pathname, method = "GET", json) {
   const res = await fetch(`${baseURL}${pathname}`, {
     method,
-    headers: json ? { "content-type": "application/json" } : {},
+    headers: {
+      ...(json ? { "content-type": "application/json" } : {}),
+      // A demo started with AGENTCRON_TOKEN (ADR 0004) calls its API with it.
+      ...(process.env.AGENTCRON_TOKEN ? { authorization: `Bearer ${process.env.AGENTCRON_TOKEN}` } : {}),
+    },
     body: json ? JSON.stringify(json) : undefined,
   });
   const text = await res.text();

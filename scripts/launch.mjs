@@ -10,6 +10,8 @@ import { root } from "./build-if-needed.mjs";
  * Spawns `next start -H host -p port` from the project root. NEXT_MANUAL_SIG_HANDLE
  * hands SIGTERM/SIGINT to Agentcron's boot hook, which stops agent runs (and kills
  * their process trees) before the process exits; Next.js would exit at once otherwise.
+ * PORT is passed too: the Host allow-list (src/lib/http/access.ts) reads the served port
+ * from it (`next start` also sets it once listening).
  * @param {{host: string, port: string | number, env?: Record<string, string>} & import("node:child_process").SpawnOptions} opts
  */
 export function spawnNextStart({ host, port, env = {}, ...spawnOptions }) {
@@ -17,7 +19,7 @@ export function spawnNextStart({ host, port, env = {}, ...spawnOptions }) {
     cwd: root,
     stdio: "inherit",
     ...spawnOptions,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NEXT_MANUAL_SIG_HANDLE: "true", ...env },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NEXT_MANUAL_SIG_HANDLE: "true", PORT: String(port), ...env },
   });
 }
 

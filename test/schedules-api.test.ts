@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { GET as list, POST as create } from "@/app/api/schedules/route";
 import { DELETE as remove, GET as getOne, PATCH as patch } from "@/app/api/schedules/[id]/route";
 import { GET as preview } from "@/app/api/schedules/preview/route";
-import { GET as unknownRoute, POST as unknownPost } from "@/app/api/[...slug]/route";
+import { GET as unknownRoute, POST as unknownPost } from "@/app/api/[[...slug]]/route";
 import { getDb } from "@/lib/db/client";
 import { events, schedules, tasks } from "@/lib/db/schema";
 import { callRoute } from "./http";

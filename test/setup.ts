@@ -10,6 +10,8 @@ import { afterAll } from "vitest";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-test-"));
 process.env.AGENTCRON_DATA_DIR = dir;
 process.env.AGENTCRON_MIGRATIONS_DIR = path.resolve(__dirname, "../drizzle");
+// Route tests call 127.0.0.1:3000 with no token: the developer's access settings must not leak in (ADR 0004).
+for (const name of ["PORT", "AGENTCRON_TOKEN", "AGENTCRON_ALLOWED_ORIGINS", "AGENTCRON_TRUST_PROXY"]) delete process.env[name];
 for (const name of ["SCHEDULE_MAX_CONCURRENT", "SCHEDULE_MAX_RUN_DURATION_SEC", "SCHEDULE_CHAT_PRESSURE_DELAY_SEC"]) {
   delete process.env[name];
 }

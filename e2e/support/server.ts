@@ -43,7 +43,8 @@ export async function startServer(opts: { env?: Record<string, string>; timeoutM
   const child: ChildProcess = spawnNextStart({
     host: "127.0.0.1",
     port,
-    env: { AGENTCRON_DATA_DIR: dataDir, ...opts.env },
+    // No token or extra origins unless a spec asks (a developer's own AGENTCRON_* must not leak in).
+    env: { AGENTCRON_DATA_DIR: dataDir, AGENTCRON_TOKEN: "", AGENTCRON_ALLOWED_ORIGINS: "", AGENTCRON_TRUST_PROXY: "", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

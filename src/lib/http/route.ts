@@ -2,8 +2,7 @@ import "server-only";
 import { NextResponse } from "next/server";
 import { z } from "zod";
 import { AppError, invalidRequest } from "../errors";
-
-const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+import { decideAccessNow } from "./access";
 
 /** JSON response with a status (default 200). */
 export function json(data: unknown, status = 200, headers?: HeadersInit): NextResponse {
@@ -23,34 +22,20 @@ export function errorResponse(err: unknown): NextResponse {
 }
 
 /**
- * Refuses state-changing requests from another origin (API.md: 403 `cross_origin`).
- * Requests without an Origin header (curl, server-to-server) pass; a browser always
- * sends Origin on cross-site POST/PATCH/DELETE.
+ * Applies the HTTP boundary (src/lib/http/access.ts: Host allow-list, Origin allow-list
+ * for writes, token) to an API request. src/proxy.ts already did for every request; this
+ * second check keeps API routes closed if the proxy is ever skipped.
+ * @throws AppError 403 `host_not_allowed` / `cross_origin`, 401 `unauthorized`
  */
-export function assertSameOrigin(req: Request): void {
-  if (!STATE_CHANGING.has(req.method)) return;
-  const origin = req.headers.get("origin");
-  const fetchSite = req.headers.get("sec-fetch-site");
-  if (fetchSite === "cross-site") throw crossOrigin();
-  if (!origin) return;
-  const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host") ?? new URL(req.url).host;
-  let originHost: string;
-  try {
-    originHost = new URL(origin).host;
-  } catch {
-    throw crossOrigin();
-  }
-  if (originHost !== host) throw crossOrigin();
-}
-
-function crossOrigin(): AppError {
-  return new AppError("cross_origin", 403, "Requests that change state must come from the Agentcron app's own origin.");
+export function assertAccess(req: Request): void {
+  const denial = decideAccessNow({ method: req.method, pathname: new URL(req.url).pathname, headers: req.headers });
+  if (denial) throw new AppError(denial.code, denial.status, denial.message);
 }
 
 type RouteContext<P> = { params: Promise<P> };
 
 /**
- * Wraps a route handler: origin check, awaited params, AppError → JSON error.
+ * Wraps a route handler: access check (Host, Origin, token), awaited params, AppError → JSON error.
  * Keep handlers thin: parse, call one service function, answer.
  */
 export function route<P = Record<string, never>>(
@@ -58,7 +43,7 @@ export function route<P = Record<string, never>>(
 ): (req: Request, ctx: RouteContext<P>) => Promise<Response> {
   return async (req, ctx) => {
     try {
-      assertSameOrigin(req);
+      assertAccess(req);
       const params = ctx?.params ? await ctx.params : ({} as P);
       return await handler(req, params);
     } catch (err) {
@@ -106,4 +91,24 @@ export async function readJson<T extends z.ZodType>(req: Request, schema: T): Pr
 /** Query-string parameters as a plain object (last value wins). */
 export function queryOf(req: Request): Record<string, string> {
   return Object.fromEntries(new URL(req.url).searchParams.entries());
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+type Method = (typeof METHODS)[number];
+type MethodHandler = (req: Request, ctx: RouteContext<Record<string, string>>) => Promise<Response>;
+
+/**
+ * 405 `method_not_allowed` JSON answers, with an `Allow` header, for the methods a route
+ * file does not implement (Next.js would answer an empty 405 without `Allow`). At the
+ * bottom of a route file: `export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });`
+ * `Allow` lists the implemented methods, HEAD with GET (Next derives it), and OPTIONS.
+ */
+export function otherMethods(implemented: Partial<Record<Method, unknown>>): Record<Method, MethodHandler> {
+  const allowed = new Set<string>(["OPTIONS", ...Object.keys(implemented)]);
+  if (allowed.has("GET")) allowed.add("HEAD");
+  const allow = [...allowed].sort().join(", ");
+  const notAllowed = route((req) =>
+    json({ error: "method_not_allowed", message: `${req.method} is not supported here; use ${allow}.` }, 405, { Allow: allow }),
+  );
+  return Object.fromEntries(METHODS.map((m) => [m, notAllowed])) as Record<Method, MethodHandler>;
 }

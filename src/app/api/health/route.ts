@@ -1,5 +1,5 @@
 import { bootState } from "@/lib/boot";
-import { json, route } from "@/lib/http/route";
+import { json, otherMethods, route } from "@/lib/http/route";
 import { APP_VERSION } from "@/lib/version";
 
 export const dynamic = "force-dynamic";
@@ -15,3 +15,5 @@ export const GET = route(() => {
   }
   return json({ ok: true, version: APP_VERSION, runnerId: state.runnerId });
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { route } from "@/lib/http/route";
+import { otherMethods, route } from "@/lib/http/route";
 import { renderPrometheusMetrics } from "@/lib/metrics/prometheus";
 
 export const dynamic = "force-dynamic";
@@ -9,3 +9,5 @@ export const GET = route(async () => {
   const [body, contentType] = await renderPrometheusMetrics(getDb());
   return new Response(body, { headers: { "content-type": contentType } });
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

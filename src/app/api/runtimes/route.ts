@@ -1,4 +1,4 @@
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { runtimeCreateSchema } from "@/lib/runtimes/config";
 import { createRuntime, listRuntimes, serializeRuntime } from "@/lib/runtimes/service";
 
@@ -12,3 +12,5 @@ export const POST = route(async (req) => {
   const input = await readJson(req, runtimeCreateSchema);
   return json({ runtime: serializeRuntime(createRuntime(input, Date.now())) }, 201);
 });
+
+export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -1,4 +1,4 @@
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { scheduleCreateSchema } from "@/lib/schedules/input";
 import { createSchedule, listSchedules, serializeSchedule } from "@/lib/schedules/service";
 
@@ -13,3 +13,5 @@ export const POST = route(async (req) => {
   const { schedule, warnings } = createSchedule(input, Date.now());
   return json({ schedule: serializeSchedule(schedule), warnings }, 201);
 });
+
+export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });

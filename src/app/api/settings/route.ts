@@ -1,5 +1,5 @@
 import { getSettingsView, settingsPatchSchema, updateSettings } from "@/lib/config/settings";
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { pokeScheduler } from "@/lib/scheduler/control";
 
 export const dynamic = "force-dynamic";
@@ -14,3 +14,5 @@ export const PATCH = route(async (req) => {
   pokeScheduler("settings_changed");
   return json(view);
 });
+
+export const { POST, PUT, DELETE } = otherMethods({ GET, PATCH });

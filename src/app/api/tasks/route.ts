@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { taskListQuerySchema } from "@/lib/tasks/input";
 import { listTasks } from "@/lib/tasks/queries";
 
@@ -7,3 +7,5 @@ export const dynamic = "force-dynamic";
 
 /** GET /api/tasks?status=&scheduleId=&limit=&before= → {tasks, nextCursor}, newest first. */
 export const GET = route((req) => json(listTasks(getDb(), parseWith(taskListQuerySchema, queryOf(req)))));
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

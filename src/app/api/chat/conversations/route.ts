@@ -1,6 +1,6 @@
 import { createConversation, listConversations, serializeConversation } from "@/lib/chat/conversations";
 import { conversationCreateSchema } from "@/lib/chat/input";
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -12,3 +12,5 @@ export const POST = route(async (req) => {
   const input = await readJson(req, conversationCreateSchema);
   return json({ conversation: serializeConversation(createConversation(input, Date.now())) }, 201);
 });
+
+export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -1,4 +1,4 @@
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { runtimePatchSchema } from "@/lib/runtimes/config";
 import { deleteRuntime, getRuntime, serializeRuntime, updateRuntime } from "@/lib/runtimes/service";
 
@@ -19,3 +19,5 @@ export const DELETE = route<Params>((_req, { id }) => {
   deleteRuntime(id, Date.now());
   return new Response(null, { status: 204 });
 });
+
+export const { POST, PUT } = otherMethods({ GET, PATCH, DELETE });

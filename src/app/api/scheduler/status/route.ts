@@ -1,8 +1,10 @@
 import { getDb } from "@/lib/db/client";
-import { json, route } from "@/lib/http/route";
+import { json, otherMethods, route } from "@/lib/http/route";
 import { schedulerStatus } from "@/lib/scheduler/status";
 
 export const dynamic = "force-dynamic";
 
 /** GET /api/scheduler/status → {maxConcurrent, running, queued, chatStreamsActive, nextFireAt, eventLoopLagMs}. */
 export const GET = route(() => json(schedulerStatus(getDb())));
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,4 +1,4 @@
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { schedulePatchSchema } from "@/lib/schedules/input";
 import { deleteSchedule, getSchedule, serializeSchedule, updateSchedule } from "@/lib/schedules/service";
 
@@ -20,3 +20,5 @@ export const DELETE = route<Params>((_req, { id }) => {
   deleteSchedule(id, Date.now());
   return new Response(null, { status: 204 });
 });
+
+export const { POST, PUT } = otherMethods({ GET, PATCH, DELETE });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getDb } from "@/lib/db/client";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { turnCalibration } from "@/lib/schedules/calibration";
 
 export const dynamic = "force-dynamic";
@@ -18,3 +18,5 @@ export const GET = route((req) => {
   const q = parseWith(querySchema, queryOf(req));
   return json(turnCalibration(getDb(), q.runtimeId || null, q.excludeScheduleId || undefined));
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,4 +1,4 @@
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { schedulePreviewSchema } from "@/lib/schedules/input";
 import { previewSchedule } from "@/lib/schedules/service";
 
@@ -9,3 +9,5 @@ export const GET = route((req) => {
   const query = parseWith(schedulePreviewSchema, queryOf(req));
   return json(previewSchedule(query, Date.now()));
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { json, route } from "@/lib/http/route";
+import { json, otherMethods, route } from "@/lib/http/route";
 import { getTask } from "@/lib/tasks/queries";
 import { serializeTask } from "@/lib/tasks/serialize";
 
@@ -8,3 +8,5 @@ type Params = { id: string };
 
 /** GET /api/tasks/:id → {task}; 404 task_not_found. */
 export const GET = route<Params>((_req, { id }) => json({ task: serializeTask(getTask(getDb(), id)) }));
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,4 +1,4 @@
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { runtimeTestSchema } from "@/lib/runtimes/config";
 import { testRuntime } from "@/lib/runtimes/runtime-test";
 
@@ -14,3 +14,5 @@ export const POST = route<Params>(async (req, { id }) => {
   const body = req.headers.get("content-type") ? await readJson(req, runtimeTestSchema) : {};
   return json(await testRuntime(id, body.prompt));
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

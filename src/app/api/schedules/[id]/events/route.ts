@@ -1,6 +1,6 @@
 import { getDb } from "@/lib/db/client";
 import { listScheduleEvents, serializeEvent } from "@/lib/events/log";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { scheduleEventsQuerySchema } from "@/lib/tasks/input";
 import { assertScheduleHasHistory } from "@/lib/tasks/queries";
 
@@ -14,3 +14,5 @@ export const GET = route<Params>((req, { id }) => {
   assertScheduleHasHistory(db, id);
   return json({ events: listScheduleEvents(db, id, limit, before).map(serializeEvent) });
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

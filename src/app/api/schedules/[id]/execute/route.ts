@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { forceQuerySchema } from "@/lib/tasks/input";
 import { runScheduleNow } from "@/lib/tasks/manual-run";
 
@@ -14,3 +14,5 @@ export const POST = route<Params>((req, { id }) => {
   const { force } = parseWith(forceQuerySchema, queryOf(req));
   return json(runScheduleNow(getDb(), id, force === "true"), 202);
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

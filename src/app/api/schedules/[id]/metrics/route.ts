@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { listFiringMetrics } from "@/lib/scheduler/firing-metrics";
 import { schedulerClock } from "@/lib/scheduler/loop";
 import { metricsQuerySchema } from "@/lib/tasks/input";
@@ -15,3 +15,5 @@ export const GET = route<Params>((req, { id }) => {
   assertScheduleHasHistory(db, id);
   return json(listFiringMetrics(db, id, since ? Date.parse(since) : undefined, schedulerClock().now()));
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { taskPageQuerySchema } from "@/lib/tasks/input";
 import { assertScheduleHasHistory, listTasks } from "@/lib/tasks/queries";
 
@@ -13,3 +13,5 @@ export const GET = route<Params>((req, { id }) => {
   assertScheduleHasHistory(db, id);
   return json(listTasks(db, { ...page, scheduleId: id }));
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

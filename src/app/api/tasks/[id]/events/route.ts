@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { taskEventsQuerySchema } from "@/lib/tasks/input";
 import { listTaskEvents } from "@/lib/tasks/queries";
 import { resumeAfterId, taskEventStreamResponse, wantsEventStream } from "@/lib/tasks/task-event-stream";
@@ -19,3 +19,5 @@ export const GET = route<Params>((req, { id }) => {
   }
   return json({ events: listTaskEvents(getDb(), id, after) });
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

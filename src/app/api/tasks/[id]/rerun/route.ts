@@ -1,5 +1,5 @@
 import { getDb } from "@/lib/db/client";
-import { json, parseWith, queryOf, route } from "@/lib/http/route";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { forceQuerySchema } from "@/lib/tasks/input";
 import { rerunTask } from "@/lib/tasks/manual-run";
 
@@ -12,3 +12,5 @@ export const POST = route<Params>((req, { id }) => {
   const { taskId } = rerunTask(getDb(), id, force === "true");
   return json({ taskId }, 202);
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

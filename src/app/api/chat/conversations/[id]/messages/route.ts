@@ -4,7 +4,7 @@ import { listMessages, serializeMessage } from "@/lib/chat/conversations";
 import { messagePostSchema } from "@/lib/chat/input";
 import { sseResponse } from "@/lib/http/sse";
 import { getDb } from "@/lib/db/client";
-import { json, readJson, route } from "@/lib/http/route";
+import { json, otherMethods, readJson, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
@@ -22,3 +22,5 @@ export const POST = route<Params>(async (req, { id }) => {
   const turn = prepareChatTurn({ db: getDb(), conversationId: id, content, runnerId: bootState().runnerId });
   return sseResponse((emit, signal) => turn.run({ emit, signal }), { requestSignal: req.signal });
 });
+
+export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });
