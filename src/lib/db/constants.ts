@@ -95,6 +95,10 @@ export const LIMITS = {
   maxAttemptsMax: 20,
   catchUpWindowSecMax: 30 * 24 * 3600,
   maxFiringsMax: 1_000_000_000,
+  /** Earliest timestamp input (UTC ms): 1970-01-01T00:00:00.000Z. */
+  timestampMinMs: 0,
+  /** Latest timestamp input (UTC ms): 9999-12-31T23:59:59.999Z, the last instant an ISO-8601 date can name. */
+  timestampMaxMs: 253_402_300_799_999,
 } as const;
 
 /** Turn budget given to a task whose schedule leaves maxTurns empty ("inherit"). */

@@ -2,6 +2,7 @@ import "server-only";
 import { NextResponse } from "next/server";
 import { z } from "zod";
 import { AppError, invalidRequest } from "../errors";
+import { nulByteFields } from "./nul-bytes";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -77,8 +78,13 @@ export function zodFields(error: z.ZodError): Record<string, string> {
   return fields;
 }
 
-/** Parses `value` with `schema`, or throws 400 `invalid_request` naming the fields. */
+/**
+ * Parses `value` with `schema`, or throws 400 `invalid_request` naming the fields;
+ * strings with a NUL byte anywhere are refused first (nul-bytes.ts).
+ */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const nul = nulByteFields(value);
+  if (nul) throw invalidRequest(nul, "Text fields must not contain NUL bytes.");
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidRequest(zodFields(parsed.error));
   return parsed.data;
