@@ -137,6 +137,19 @@ describe("literal secrets and named variables", () => {
     expect(rows()).toEqual([]);
   });
 
+  it("accepts ordinary long values: paths, UUID markers, model names, URLs with ids in the path", async () => {
+    const res = await post({
+      name: "ordinary",
+      kind: "command",
+      config: {
+        command: ["node", "-e", "setTimeout(()=>{}, 600000) // agentcron-e2e-sleeper-0b5c2d1e-9f3a-4c6b-8e7d-1a2b3c4d5e6f", "--model", "claude-sonnet-4-5-20250929"],
+        cwd: "/home/user/projects/my-agent-workspace-2024/data",
+        env: { MODEL_URL: "http://127.0.0.1:4000/s/eyJ0dXJucyI6MiwiZGVsYXlNcyI6NTB9/v1", TEAM_KEY: "${AGENT_TEST_TEAM_KEY}" },
+      },
+    });
+    expect(res.status).toBe(201);
+  });
+
   it("accepts a key-like apiKeyEnv and ${NAME} references", async () => {
     const res = await post({ name: "o", kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:1/v1", model: "m", apiKeyEnv: "OPENAI_API_KEY", allowShell: true } });
     expect(res.status).toBe(201);

@@ -52,15 +52,16 @@ function entropy(s: string): number {
 
 /**
  * A long random-looking token: ≥ 32 characters of one "word" (letters, digits and
- * `+/=_-.`), letters and digits mixed, not a path or a UUID, and high entropy
+ * `+/=_-.`, UUIDs left out), letters and digits mixed, not a path, and high entropy
  * (≥ 3.3 bits/char for hex, ≥ 4.2 otherwise — English words and paths stay below).
  */
-function isHighEntropyToken(token: string): boolean {
+function isHighEntropyToken(word: string): boolean {
+  // UUIDs are identifiers (markers, ids in paths), not secrets: they don't count.
+  const token = word.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, "");
   if (token.length < ENTROPY_MIN_LENGTH) return false;
   if (!/^[A-Za-z0-9+/=_.-]+$/.test(token)) return false;
   if (!/[0-9]/.test(token) || !/[A-Za-z]/.test(token)) return false;
   if (token.includes("/") && !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return false; // a path, not base64
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(token)) return false; // a UUID
   const hex = /^[0-9a-f]+$/i.test(token);
   return entropy(token) >= (hex ? 3.3 : 4.2);
 }
