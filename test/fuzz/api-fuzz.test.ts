@@ -357,8 +357,10 @@ describe(`API fuzz (seed ${SEED}; FUZZ_SEED=${SEED} reproduces)`, () => {
       if (shape) failures.push(`${label} → ${shape}`);
     }
 
+    const totalMs = [...slow.values()].reduce((a, b) => a + b, 0);
+    console.log(`[fuzz] time in handlers ${Math.round(totalMs)}ms`);
     const byStatus = [...statuses].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(" ");
-    const slowest = [...slow].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${Math.round(v)}ms`).join(", ");
+    const slowest = [...slow].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => `${k} ${Math.round(v)}ms`).join(", ");
     console.log(`[fuzz] seed ${SEED}: ${REQUESTS} requests over ${hits.size} route methods; statuses ${byStatus}; slowest ${slowest}`);
     // Every route method was reached.
     expect(targets.filter((t) => !hits.has(`${t.method} ${t.template}`)).map((t) => `${t.method} ${t.template}`)).toEqual([]);
