@@ -180,6 +180,14 @@ describe("openai-compatible run_shell is opt-in", () => {
     }
   });
 
+  it("a key the model server echoes back in its refusal is redacted from the run's error", async () => {
+    const runtime = openAiCompatibleRuntime({ baseUrl: `${server.urlFor({ status: 401 })}/v1`, model: "scripted", apiKeyEnv: "AGENT_TEST_TEAM_KEY" });
+    const { result } = await collect(runtime, { maxTurns: 1 });
+    expect(result).toMatchObject({ status: "error", failureReason: "auth_failed" });
+    expect(result?.error).toContain("Incorrect API key provided: [redacted]");
+    expect(result?.error).not.toContain(PASSED_VALUE);
+  });
+
   it("is offered with allowShell, and its shell gets the allow-listed environment", async () => {
     const from = server.requests.length;
     const runtime = openAiCompatibleRuntime({ baseUrl: `${server.urlFor({ hangTool: "env" })}/v1`, model: "scripted", allowShell: true });

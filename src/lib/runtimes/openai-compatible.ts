@@ -5,6 +5,7 @@ import type { FailureReason } from "../db/constants";
 import { agentTools } from "./agent-tools";
 import type { OpenAiCompatibleConfig } from "./config";
 import { EventChannel } from "./event-channel";
+import { redactValues } from "./secrets";
 import { abortedResult, classifyErrorText } from "./failure-classes";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
@@ -55,10 +56,11 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
   const channel = new EventChannel();
   // The key is read by name from the server's environment (or the run's); apiKeyEnv is
   // validated key-like and never one of Agentcron's own variables (config.ts, ADR 0008).
+  const apiKey = config.apiKeyEnv ? (input.env?.[config.apiKeyEnv] ?? process.env[config.apiKeyEnv]) : undefined;
   const provider = createOpenAICompatible({
     name: "openai-compatible",
     baseURL: config.baseUrl,
-    apiKey: config.apiKeyEnv ? (input.env?.[config.apiKeyEnv] ?? process.env[config.apiKeyEnv]) : undefined,
+    apiKey,
     includeUsage: true,
   });
   let turns = 0;
@@ -113,7 +115,8 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
       if (input.signal.aborted) return abortedResult(input.signal, base);
       const reason = classifyModelError(err);
       const status = APICallError.isInstance(err) ? err.statusCode : undefined;
-      const message = (err as Error)?.message ?? String(err);
+      // A server may echo the key it refused ("Incorrect API key provided: …"): never store it.
+      const message = redactValues((err as Error)?.message ?? String(err), apiKey ? [apiKey] : []);
       return { ...base, status: "error", error: `${config.baseUrl}: ${status ? `HTTP ${status}: ` : ""}${message}`, failureReason: reason };
     }
   })();
