@@ -72,6 +72,15 @@ describe("timestamp bounds", () => {
   });
 });
 
+describe("body size", () => {
+  it("a JSON body over 4 MiB → 413 payload_too_large in the error shape, nothing stored", async () => {
+    const res = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, prompt: "p".repeat(4 * 1024 * 1024) } });
+    expect(res.status).toBe(413);
+    expect(res.data).toEqual({ error: "payload_too_large", message: expect.any(String) });
+    expect(scheduleRows()).toEqual([]);
+  });
+});
+
 describe("NUL bytes", () => {
   it.each([
     ["a schedule prompt", () => callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, prompt: "a\u0000b" } }), "prompt"],
