@@ -1,12 +1,12 @@
 /**
  * Runtime configs by kind (API.md "Runtimes"), validated at the edge with one zod
  * discriminated union. Secrets never go in a config: a runtime names the environment
- * variable that holds its API key (`apiKeyEnv`), and the configs are strict so a
- * stray `apiKey` field is rejected instead of stored.
+ * variable that holds its API key (`apiKeyEnv`), the configs are strict so a stray
+ * `apiKey` field is rejected instead of stored, and a literal secret anywhere in a config
+ * is refused by value or name (secrets.ts, docs/adr/0008-agent-environment-allow-list.md).
  */
 import { z } from "zod";
 import { LIMITS, RUNTIME_KINDS } from "../db/constants";
-import { resolveEnvReferences } from "./agent-env";
 import { ENV_REFERENCE, findLiteralSecrets, isReservedEnvName, KEY_LIKE_NAME } from "./secrets";
 
 const envName = z
@@ -18,8 +18,6 @@ const namedEnv = envName.refine((n) => !isReservedEnvName(n), "names one of Agen
 /** The variable holding an API key: key-like (…KEY, …TOKEN, …SECRET) and not Agentcron's own. */
 const apiKeyEnvName = namedEnv.refine((n) => KEY_LIKE_NAME.test(n), "must name a key variable (ending in KEY, TOKEN or SECRET, e.g. OPENAI_API_KEY)");
 const path = z.string().min(1).max(4096);
-
-export { ENV_REFERENCE, resolveEnvReferences };
 
 /**
  * Refuses literal secrets anywhere in a config (findLiteralSecrets, ADR 0008) and NUL
