@@ -18,7 +18,7 @@ import { buildIfNeeded, root } from "./build-if-needed.mjs";
 import { spawnNextStart, waitForHealth } from "./launch.mjs";
 
 const RUNTIME_NAME = "Claude Code — scripted model (offline demo)";
-const DEMO_KEY_ENV = "AGENTCRON_DEMO_API_KEY";
+const DEMO_KEY_ENV = "DEMO_SCRIPTED_API_KEY"; // not AGENTCRON_*: a runtime may never name Agentcron's own variables (ADR 0008)
 const SCHEDULES = [
   {
     name: "Demo: repository check-in (every minute)",

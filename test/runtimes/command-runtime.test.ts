@@ -42,9 +42,9 @@ describe("command runtime", () => {
 
   it("passes the prompt on stdin, the cwd and the extra env (with ${NAME} references)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cmd-cwd-"));
-    process.env.AGENTCRON_TEST_TEAM_KEY = "team-secret";
+    process.env.CMD_TEST_TEAM_KEY = "team-secret";
     const runtime = commandRuntime(
-      cfg({ command: ["sh", "-c", 'read line; echo "$line|$(pwd)|$GREETING|$RUN_VAR|$OPENAI_API_KEY|${MISSING_TOKEN-unset}"'], env: { GREETING: "hi", OPENAI_API_KEY: "${AGENTCRON_TEST_TEAM_KEY}", MISSING_TOKEN: "${AGENTCRON_TEST_NOT_SET}" } }),
+      cfg({ command: ["sh", "-c", 'read line; echo "$line|$(pwd)|$GREETING|$RUN_VAR|$OPENAI_API_KEY|${MISSING_TOKEN-unset}"'], env: { GREETING: "hi", OPENAI_API_KEY: "${CMD_TEST_TEAM_KEY}", MISSING_TOKEN: "${CMD_TEST_NOT_SET}" } }),
     );
     const { result } = await collect(runtime, { prompt: "from stdin", cwd: dir, env: { RUN_VAR: "run" } });
     // `${NAME}` references are read from the server's environment at run time; unset ones are left out.

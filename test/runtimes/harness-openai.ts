@@ -22,7 +22,7 @@ export function openAiHarness(): Harness {
       const baseUrl = s.badBaseUrl
         ? `${DEAD_BASE_URL}/v1`
         : `${server.urlFor({ turns: s.turns, delayMs: s.delayMs, status: s.httpStatus, hangTool: s.hangWithProcesses ? HOLDING_COMMAND : undefined })}/v1`;
-      return openAiCompatibleRuntime({ baseUrl, model: "scripted", apiKeyEnv: "SCRIPTED_OPENAI_KEY" }, { killGraceMs: 500 });
+      return openAiCompatibleRuntime({ baseUrl, model: "scripted", apiKeyEnv: "SCRIPTED_OPENAI_KEY", allowShell: true }, { killGraceMs: 500 });
     },
   };
 }

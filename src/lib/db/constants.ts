@@ -100,6 +100,12 @@ export const LIMITS = {
   maxAttemptsMax: 20,
   catchUpWindowSecMax: 30 * 24 * 3600,
   maxFiringsMax: 1_000_000_000,
+  /** Earliest timestamp input (UTC ms): 1970-01-01T00:00:00.000Z. */
+  timestampMinMs: 0,
+  /** Latest timestamp input (UTC ms): 9999-12-31T23:59:59.999Z, the last instant an ISO-8601 date can name. */
+  timestampMaxMs: 253_402_300_799_999,
+  /** Largest JSON request body (bytes): room for a full runtime config or a 100 000-character prompt. */
+  bodyMaxBytes: 4 * 1024 * 1024,
 } as const;
 
 /** Turn budget given to a task whose schedule leaves maxTurns empty ("inherit"). */

@@ -1,8 +1,10 @@
 import "server-only";
 import { NextResponse } from "next/server";
 import { z } from "zod";
+import { LIMITS } from "../db/constants";
 import { AppError, invalidRequest } from "../errors";
 import { decideAccessNow } from "./access";
+import { nulByteFields } from "./nul-bytes";
 
 /** JSON response with a status (default 200). */
 export function json(data: unknown, status = 200, headers?: HeadersInit): NextResponse {
@@ -62,8 +64,13 @@ export function zodFields(error: z.ZodError): Record<string, string> {
   return fields;
 }
 
-/** Parses `value` with `schema`, or throws 400 `invalid_request` naming the fields. */
+/**
+ * Parses `value` with `schema`, or throws 400 `invalid_request` naming the fields;
+ * strings with a NUL byte anywhere are refused first (nul-bytes.ts).
+ */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const nul = nulByteFields(value);
+  if (nul) throw invalidRequest(nul, "Text fields must not contain NUL bytes.");
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidRequest(zodFields(parsed.error));
   return parsed.data;
@@ -72,16 +79,27 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
 /**
  * Reads a JSON body and validates it.
  * @throws AppError 400 `invalid_request` on a non-JSON content type (`fields.contentType`),
- *   malformed JSON (`fields.body`) or a schema violation (the offending fields).
+ *   malformed JSON (`fields.body`) or a schema violation (the offending fields); 413
+ *   `payload_too_large` over LIMITS.bodyMaxBytes.
  */
 export async function readJson<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(type.trim())) {
     throw invalidRequest({ contentType: "must be application/json" }, "Send the body as JSON with Content-Type: application/json.");
   }
+  // Bounded before parsing (LIMITS.bodyMaxBytes): the declared length first, then the bytes read.
+  const tooLarge = () => new AppError("payload_too_large", 413, `The request body is larger than ${LIMITS.bodyMaxBytes / 1024 / 1024} MiB.`);
+  if (Number(req.headers.get("content-length") ?? 0) > LIMITS.bodyMaxBytes) throw tooLarge();
   let body: unknown;
+  let text: string;
   try {
-    body = await req.json();
+    text = await req.text();
+  } catch {
+    throw invalidRequest({ body: "could not be read" }, "The request body could not be read.");
+  }
+  if (Buffer.byteLength(text) > LIMITS.bodyMaxBytes) throw tooLarge();
+  try {
+    body = JSON.parse(text);
   } catch {
     throw invalidRequest({ body: "is not valid JSON" }, "The request body is not valid JSON.");
   }

@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { tool } from "ai";
 import { z } from "zod";
+import { agentEnv } from "./agent-env";
 import { killProcessTree, trackProcessGroup } from "./process-tree";
 
 /** Output kept from a tool (chars): the model's context is the limit, not the disk. */
@@ -16,13 +17,20 @@ function clip(text: string): string {
 }
 
 /**
- * Runs `sh -c command` in `cwd` as its own process group; on abort or timeout the whole
- * tree is killed (SIGTERM, SIGKILL after `killGraceMs`). Resolves with combined output
- * and the exit code; never rejects.
+ * Runs `sh -c command` in `cwd` as its own process group with the agent environment
+ * (agentEnv: the base variables plus `env`, never the server's environment); on abort
+ * or timeout the whole tree is killed (SIGTERM, SIGKILL after `killGraceMs`). Resolves
+ * with combined output and the exit code; never rejects.
  */
-export function runShell(command: string, cwd: string, signal: AbortSignal | undefined, killGraceMs: number): Promise<{ output: string; exitCode: number | null }> {
+export function runShell(
+  command: string,
+  cwd: string,
+  signal: AbortSignal | undefined,
+  killGraceMs: number,
+  env: Record<string, string> = {},
+): Promise<{ output: string; exitCode: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", command], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sh", ["-c", command], { cwd, env: agentEnv({ run: env }) as NodeJS.ProcessEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     trackProcessGroup(child);
     let output = "";
     const append = (d: Buffer) => {
@@ -49,14 +57,24 @@ export function runShell(command: string, cwd: string, signal: AbortSignal | und
   });
 }
 
+export interface AgentToolOptions {
+  /** SIGTERM → SIGKILL grace for shell processes (ms). */
+  killGraceMs: number;
+  /** Offer `run_shell` (the runtime config's `allowShell`); off by default (ADR 0008). */
+  shell?: boolean;
+  /** The run's extra variables for shell processes (on top of the agent base environment). */
+  env?: Record<string, string>;
+}
+
 /**
- * The fixed tool set of the openai-compatible runtime, working in `cwd`: read a file,
- * list a directory, run a shell command. Paths are resolved against `cwd`; the agent
- * has the server user's file permissions, like the other runtimes' agents.
+ * The tool set of the openai-compatible runtime, working in `cwd`: read a file, list a
+ * directory and — only when `options.shell` — run a shell command. Paths are resolved
+ * against `cwd`; the agent has the server user's file permissions, like the other
+ * runtimes' agents.
  */
-export function agentTools(cwd: string, killGraceMs: number) {
+export function agentTools(cwd: string, options: AgentToolOptions) {
   const resolve = (p: string) => path.resolve(cwd, p);
-  return {
+  const files = {
     read_file: tool({
       description: "Read a UTF-8 text file. Paths are relative to the working directory.",
       inputSchema: z.object({ path: z.string().describe("file path") }),
@@ -80,11 +98,15 @@ export function agentTools(cwd: string, killGraceMs: number) {
         }
       },
     }),
+  };
+  if (!options.shell) return files;
+  return {
+    ...files,
     run_shell: tool({
       description: "Run a shell command (sh -c) in the working directory; returns its output and exit code.",
       inputSchema: z.object({ command: z.string().min(1).describe("the command line") }),
       execute: async ({ command }, { abortSignal }) => {
-        const { output, exitCode } = await runShell(command, cwd, abortSignal, killGraceMs);
+        const { output, exitCode } = await runShell(command, cwd, abortSignal, options.killGraceMs, options.env);
         return `exit code: ${exitCode ?? "killed"}\n${output}`;
       },
     }),

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import readline from "node:readline";
 import { query, type Options, type SpawnedProcess, type SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 import type { FailureReason } from "../db/constants";
+import { agentEnv } from "./agent-env";
 import { ClaudeStreamParser } from "./claude-stream-json";
 import type { ClaudeAgentSdkConfig } from "./config";
 import { EventChannel } from "./event-channel";
@@ -13,34 +14,35 @@ import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 /** Tools a scheduled Claude Code run may use without asking (permissionMode dontAsk denies the rest). */
 export const DEFAULT_ALLOWED_TOOLS = ["Read", "Glob", "Grep", "LS", "Bash", "Edit", "Write"];
 
-/** Variables of the server's environment handed to Claude Code; everything else stays out. */
-const PASSED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "TMPDIR", "TZ", "NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"];
-
 export interface ClaudeAgentSdkRuntimeOptions {
   /** SIGTERM → SIGKILL grace on abort (ms, ≤ 5000). Default 2000. */
   killGraceMs?: number;
 }
 
 /**
- * The explicit environment of one Claude Code process: PATH/HOME and a few locale and
- * proxy variables from the server, ANTHROPIC_BASE_URL from `baseUrl`, the variable
- * named by `baseUrlEnv`, or the server's own ANTHROPIC_BASE_URL; ANTHROPIC_API_KEY
- * from the variable named by `apiKeyEnv` (default ANTHROPIC_API_KEY). Non-essential
- * traffic (telemetry, update checks) is off so a run talks only to the model API.
- * `CLAUDE_CODE_MAX_RETRIES` defaults to 2: the scheduler owns retries with backoff.
- * `extra` (the run's env) wins over everything.
+ * The explicit environment of one Claude Code process (agentEnv, ADR 0008): the base
+ * variables (PATH, HOME, LANG, TERM, TMPDIR, USER), the config's `env`, then
+ * ANTHROPIC_BASE_URL from `baseUrl`, the variable named by `baseUrlEnv`, or the server's
+ * own ANTHROPIC_BASE_URL; ANTHROPIC_API_KEY from the variable named by `apiKeyEnv`
+ * (default ANTHROPIC_API_KEY). Non-essential traffic (telemetry, update checks) is off
+ * so a run talks only to the model API. `CLAUDE_CODE_MAX_RETRIES` defaults to 2: the
+ * scheduler owns retries with backoff. `extra` (the run's env) wins over everything.
  */
 export function claudeEnv(config: ClaudeAgentSdkConfig, extra: Record<string, string> = {}, source: Record<string, string | undefined> = process.env): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of PASSED_ENV) if (source[name] !== undefined) env[name] = source[name]!;
-  const baseUrl = config.baseUrl ?? (config.baseUrlEnv ? source[config.baseUrlEnv] : source.ANTHROPIC_BASE_URL);
-  if (baseUrl) env.ANTHROPIC_BASE_URL = baseUrl;
-  const apiKey = source[config.apiKeyEnv ?? "ANTHROPIC_API_KEY"];
-  if (apiKey) env.ANTHROPIC_API_KEY = apiKey;
-  env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
-  env.DISABLE_AUTOUPDATER = "1";
-  env.CLAUDE_CODE_MAX_RETRIES = source.CLAUDE_CODE_MAX_RETRIES ?? "2";
-  return { ...env, ...extra };
+  return agentEnv(
+    {
+      config: config.env,
+      computed: {
+        ANTHROPIC_BASE_URL: config.baseUrl ?? (config.baseUrlEnv ? source[config.baseUrlEnv] : source.ANTHROPIC_BASE_URL) ?? undefined,
+        ANTHROPIC_API_KEY: source[config.apiKeyEnv ?? "ANTHROPIC_API_KEY"] || undefined,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+        CLAUDE_CODE_MAX_RETRIES: source.CLAUDE_CODE_MAX_RETRIES ?? "2",
+      },
+      run: extra,
+    },
+    source,
+  );
 }
 
 /**

@@ -6,11 +6,11 @@ import { CodexJsonParser } from "./codex-json";
 import {
   MAX_TURNS_PLACEHOLDER,
   PROMPT_PLACEHOLDER,
-  resolveEnvReferences,
   SESSION_PLACEHOLDER,
   type CommandConfig,
   type CommandOutputFormat,
 } from "./config";
+import { agentEnv } from "./agent-env";
 import { EventChannel } from "./event-channel";
 import { abortedResult } from "./failure-classes";
 import { killProcessTree, trackProcessGroup } from "./process-tree";
@@ -99,9 +99,9 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
 
   const child = spawn(executable, argv.slice(1), {
     cwd: input.cwd ?? config.cwd,
-    // The server's environment, the config's variables (`${NAME}` read from the server's
-    // environment now, so secrets are never stored), then the run's own.
-    env: { ...process.env, ...resolveEnvReferences(config.env), ...input.env },
+    // An allow-list, not the server's environment (ADR 0008): the base variables, the
+    // config's (`${NAME}` read from the server's environment now), then the run's own.
+    env: agentEnv({ config: config.env, run: input.env }) as NodeJS.ProcessEnv,
     stdio: [config.promptVia === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
     // Own process group: the whole tree can be signalled through -pid.
     detached: true,

@@ -1,34 +1,54 @@
 /**
  * Runtime configs by kind (API.md "Runtimes"), validated at the edge with one zod
  * discriminated union. Secrets never go in a config: a runtime names the environment
- * variable that holds its API key (`apiKeyEnv`), and the configs are strict so a
- * stray `apiKey` field is rejected instead of stored.
+ * variable that holds its API key (`apiKeyEnv`), the configs are strict so a stray
+ * `apiKey` field is rejected instead of stored, and a literal secret anywhere in a config
+ * is refused by value or name (secrets.ts, docs/adr/0008-agent-environment-allow-list.md).
  */
 import { z } from "zod";
 import { LIMITS, RUNTIME_KINDS } from "../db/constants";
+import { ENV_REFERENCE, findLiteralSecrets, isReservedEnvName, KEY_LIKE_NAME } from "./secrets";
 
 const envName = z
   .string()
   .max(200)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name such as MY_API_KEY");
+/** A server variable a config names (apiKeyEnv, baseUrlEnv): never one of Agentcron's own. */
+const namedEnv = envName.refine((n) => !isReservedEnvName(n), "names one of Agentcron's own variables (AGENTCRON_*, DATABASE_URL, HOST, PORT …); use another variable");
+/** The variable holding an API key: key-like (…KEY, …TOKEN, …SECRET) and not Agentcron's own. */
+const apiKeyEnvName = namedEnv.refine((n) => KEY_LIKE_NAME.test(n), "must name a key variable (ending in KEY, TOKEN or SECRET, e.g. OPENAI_API_KEY)");
 const path = z.string().min(1).max(4096);
 
-/** Variable names whose values are secrets and may only be `${NAME}` references. */
-const SECRET_NAME = /(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD)$/i;
-/** A whole value that references a server environment variable: `${NAME}`. */
-export const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
-
-/** Resolves `${NAME}` values against `source` (unset → the variable is left out). */
-export function resolveEnvReferences(env: Record<string, string> | undefined, source: Record<string, string | undefined> = process.env): Record<string, string> | undefined {
-  if (!env) return undefined;
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    const ref = ENV_REFERENCE.exec(value);
-    if (!ref) out[name] = value;
-    else if (source[ref[1]] !== undefined) out[name] = source[ref[1]]!;
+/**
+ * Refuses literal secrets anywhere in a config (findLiteralSecrets, ADR 0008) and NUL
+ * bytes in any string; issues name the field (`config.env.X`).
+ */
+function refuseLiteralSecrets(config: unknown, ctx: z.RefinementCtx): void {
+  const walk = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === "string" && value.includes("\0")) ctx.addIssue({ code: "custom", path, message: "must not contain NUL bytes" });
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(config, []);
+  for (const { path, reason } of findLiteralSecrets(config)) {
+    ctx.addIssue({ code: "custom", path, message: `${reason}: secrets are not stored; put it in the server's environment and reference it as "\${NAME}"` });
   }
-  return out;
 }
+
+/**
+ * Extra environment variables of an agent process (command and claude-agent-sdk). A
+ * value may reference the server's environment as `${NAME}` (NAME not one of
+ * Agentcron's own variables); secret-looking values or names must be such a reference.
+ */
+const envRecord = z
+  .record(envName, z.string().max(10_000))
+  .refine((env) => Object.keys(env).length <= 100, "at most 100 variables")
+  .superRefine((env, ctx) => {
+    for (const [name, value] of Object.entries(env)) {
+      const ref = ENV_REFERENCE.exec(value);
+      if (ref && isReservedEnvName(ref[1])) ctx.addIssue({ code: "custom", path: [name], message: `references ${ref[1]}, one of Agentcron's own variables` });
+    }
+  });
 
 export const COMMAND_OUTPUT_FORMATS = ["text", "claude-stream-json", "codex-json"] as const;
 export type CommandOutputFormat = (typeof COMMAND_OUTPUT_FORMATS)[number];
@@ -45,21 +65,8 @@ export const commandConfigSchema = z
     promptVia: z.enum(["stdin", "arg"]).default("stdin"),
     outputFormat: z.enum(COMMAND_OUTPUT_FORMATS).default("text"),
     cwd: path.optional(),
-    /**
-     * Extra environment variables. A value may reference the server's environment as
-     * `${NAME}`; secret-looking variables (…KEY, …TOKEN, …SECRET, …PASSWORD) must be such
-     * a reference, so no secret is stored in the database.
-     */
-    env: z
-      .record(envName, z.string().max(10_000))
-      .superRefine((env, ctx) => {
-        for (const [name, value] of Object.entries(env)) {
-          if (SECRET_NAME.test(name) && !ENV_REFERENCE.test(value)) {
-            ctx.addIssue({ code: "custom", path: [name], message: "looks like a secret: reference the server's environment instead, e.g. \"${MY_API_KEY}\"" });
-          }
-        }
-      })
-      .optional(),
+    /** Extra environment variables (see envRecord); the process gets nothing else but PATH, HOME, LANG, TERM, TMPDIR, USER. */
+    env: envRecord.optional(),
     /**
      * argv used instead of `command` when resuming a session (`{sessionId}` replaced).
      * Default: `command` + `--resume {sessionId}` for claude-stream-json; none otherwise.
@@ -75,7 +82,8 @@ export const commandConfigSchema = z
   .refine((c) => !c.resumeCommand || c.resumeCommand.some((a) => a.includes(SESSION_PLACEHOLDER)), {
     path: ["resumeCommand"],
     message: `must contain "${SESSION_PLACEHOLDER}"`,
-  });
+  })
+  .superRefine(refuseLiteralSecrets);
 
 /** Claude Code permission modes; `bypassPermissions` is refused by Claude Code when running as root. */
 export const CLAUDE_PERMISSION_MODES = ["dontAsk", "default", "acceptEdits", "plan", "bypassPermissions"] as const;
@@ -91,23 +99,33 @@ export const claudeAgentSdkConfigSchema = z
     /** Messages API base URL (not a secret). Wins over baseUrlEnv. */
     baseUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
     /** Name of the env var holding the Messages API base URL; default: inherit ANTHROPIC_BASE_URL. */
-    baseUrlEnv: envName.optional(),
+    baseUrlEnv: namedEnv.optional(),
     /** Name of the env var holding the API key; default ANTHROPIC_API_KEY. */
-    apiKeyEnv: envName.optional(),
+    apiKeyEnv: apiKeyEnvName.optional(),
     /** Path of the `claude` executable; default: the one bundled with the SDK. */
     executable: path.optional(),
+    /** Extra variables for the `claude` process (e.g. HTTPS_PROXY: "${HTTPS_PROXY}"); see envRecord. */
+    env: envRecord.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(refuseLiteralSecrets);
 
 export const openAiCompatibleConfigSchema = z
   .object({
     baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
     model: z.string().min(1).max(200),
-    apiKeyEnv: envName.optional(),
+    /**
+     * Name of the server variable whose value is sent as the Bearer key to `baseUrl`:
+     * key-like (…KEY, …TOKEN, …SECRET) and never one of Agentcron's own variables.
+     */
+    apiKeyEnv: apiKeyEnvName.optional(),
     /** Directory the agent's file and shell tools work in (default: the server's cwd). */
     cwd: path.optional(),
+    /** Offer the model the `run_shell` tool (sh -c in `cwd`). Off unless set: a remote model then runs commands here. */
+    allowShell: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(refuseLiteralSecrets);
 
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
 export type ClaudeAgentSdkConfig = z.infer<typeof claudeAgentSdkConfigSchema>;

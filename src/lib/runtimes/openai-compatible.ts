@@ -5,6 +5,7 @@ import type { FailureReason } from "../db/constants";
 import { agentTools } from "./agent-tools";
 import type { OpenAiCompatibleConfig } from "./config";
 import { EventChannel } from "./event-channel";
+import { redactValues } from "./secrets";
 import { abortedResult, classifyErrorText } from "./failure-classes";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
@@ -40,7 +41,7 @@ export function classifyModelError(err: unknown): FailureReason {
 /**
  * The `openai-compatible` runtime: any OpenAI chat-completions server (Ollama, vLLM,
  * LM Studio, OpenAI …) through AI SDK 6, as a tool-using agent (read_file,
- * list_directory, run_shell in `cwd`). One step (model call) = one agent turn; the
+ * list_directory in `cwd`; run_shell only with `allowShell: true`, ADR 0008). One step (model call) = one agent turn; the
  * loop stops at `stepCountIs(maxTurns)` and a run still asking for tools there ends
  * `max_turns`. The API key comes from the env var named by `apiKeyEnv`.
  * `maxRetries: 0`: the scheduler owns retries (with backoff and attempt counting).
@@ -53,11 +54,13 @@ export function openAiCompatibleRuntime(config: OpenAiCompatibleConfig, options:
 
 async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, options: OpenAiCompatibleRuntimeOptions): AsyncGenerator<AgentEvent> {
   const channel = new EventChannel();
-  const env = { ...process.env, ...input.env };
+  // The key is read by name from the server's environment (or the run's); apiKeyEnv is
+  // validated key-like and never one of Agentcron's own variables (config.ts, ADR 0008).
+  const apiKey = config.apiKeyEnv ? (input.env?.[config.apiKeyEnv] ?? process.env[config.apiKeyEnv]) : undefined;
   const provider = createOpenAICompatible({
     name: "openai-compatible",
     baseURL: config.baseUrl,
-    apiKey: config.apiKeyEnv ? env[config.apiKeyEnv] : undefined,
+    apiKey,
     includeUsage: true,
   });
   let turns = 0;
@@ -74,7 +77,7 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
       const result = streamText({
         model: provider.chatModel(config.model),
         prompt: input.prompt,
-        tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), options.killGraceMs ?? 2_000),
+        tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), { killGraceMs: options.killGraceMs ?? 2_000, shell: config.allowShell === true, env: input.env }),
         stopWhen: stepCountIs(input.maxTurns),
         abortSignal: input.signal,
         maxRetries: 0,
@@ -112,7 +115,8 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
       if (input.signal.aborted) return abortedResult(input.signal, base);
       const reason = classifyModelError(err);
       const status = APICallError.isInstance(err) ? err.statusCode : undefined;
-      const message = (err as Error)?.message ?? String(err);
+      // A server may echo the key it refused ("Incorrect API key provided: …"): never store it.
+      const message = redactValues((err as Error)?.message ?? String(err), apiKey ? [apiKey] : []);
       return { ...base, status: "error", error: `${config.baseUrl}: ${status ? `HTTP ${status}: ` : ""}${message}`, failureReason: reason };
     }
   })();

@@ -1,7 +1,9 @@
 import "server-only";
 import { getDb, type Db } from "../db/client";
 import type { FailureReason } from "../db/constants";
+import { referencedValues } from "./agent-env";
 import { buildRuntime } from "./registry";
+import { redactValues } from "./secrets";
 import { getRuntime } from "./service";
 import type { RunResult } from "./types";
 
@@ -23,11 +25,12 @@ export interface RuntimeTestResult {
 /**
  * Runs a one-turn prompt through a stored runtime so a user can check its config
  * (POST /api/runtimes/:id/test). Failures are answered, not thrown: they are what the
- * user wants to see.
+ * user wants to see. Values of the variables the config names (`${NAME}`, apiKeyEnv) are
+ * replaced by `[redacted]` in `text` and `error`.
  * @throws AppError 404 `runtime_not_found`, 422 `runtime_unavailable` (invalid stored config).
  */
 export async function testRuntime(id: string, prompt = DEFAULT_TEST_PROMPT, db: Db = getDb(), timeoutMs = RUNTIME_TEST_TIMEOUT_MS): Promise<RuntimeTestResult> {
-  const { runtime } = buildRuntime(getRuntime(id, db));
+  const { row, runtime } = buildRuntime(getRuntime(id, db));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort("timeout"), timeoutMs);
   const started = Date.now();
@@ -39,11 +42,14 @@ export async function testRuntime(id: string, prompt = DEFAULT_TEST_PROMPT, db: 
   } finally {
     clearTimeout(timer);
   }
+  // The values of the variables the config names (its key …) never go back in the answer.
+  const secrets = referencedValues(row.kind, row.config);
+  const redact = (s: string | null) => (s === null ? null : redactValues(s, secrets));
   return {
     status: result?.status ?? "error",
-    text: result?.text ?? null,
+    text: redact(result?.text ?? null),
     turns: result?.turns ?? 0,
-    error: result?.error ?? (result ? null : "The runtime ended without a result"),
+    error: redact(result?.error ?? (result ? null : "The runtime ended without a result")),
     failureReason: result?.failureReason ?? (result?.status === "error" ? "agent_error" : null),
     durationMs: Date.now() - started,
   };

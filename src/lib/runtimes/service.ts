@@ -7,6 +7,7 @@ import { chatConversations, chatMessages, runtimes, schedules, type RuntimeRow }
 import { AppError, invalidRequest, notFound } from "../errors";
 import { zodFields } from "../http/route";
 import { toIso } from "../time/clock";
+import { redactConfigSecrets } from "./secrets";
 import { runtimeKindConfigSchema, type RuntimeCreateInput, type RuntimePatchInput } from "./config";
 
 /*
@@ -156,13 +157,16 @@ export function deleteRuntime(id: string, now: number, db: Db = getDb()): void {
   });
 }
 
-/** API shape of a runtime (API.md `Runtime`). Configs hold no secrets, only env var names. */
+/**
+ * API shape of a runtime (API.md `Runtime`). Configs hold no secrets, only env var names;
+ * a literal secret stored before ADR 0008 is answered as `[redacted]`.
+ */
 export function serializeRuntime(r: RuntimeRow): RuntimeDto {
   return {
     id: r.id,
     name: r.name,
     kind: r.kind,
-    config: r.config,
+    config: redactConfigSecrets(r.config),
     isDefault: r.isDefault,
     createdAt: toIso(r.createdAt)!,
     updatedAt: toIso(r.updatedAt)!,

@@ -14,15 +14,27 @@ const int = (min: number, max: number) =>
     .min(min, `must be between ${min} and ${max}`)
     .max(max, `must be between ${min} and ${max}`);
 
-/** Accepts an ISO-8601 string or epoch milliseconds; yields UTC ms. */
-const instant = z.union([z.string(), z.number()], { error: "must be an ISO-8601 date or epoch milliseconds" }).transform((v, ctx) => {
-  const ms = typeof v === "number" ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: "custom", message: "must be an ISO-8601 date or epoch milliseconds" });
-    return z.NEVER;
-  }
-  return Math.trunc(ms);
-});
+const INSTANT_RANGE = "must be between 1970-01-01 and 9999-12-31";
+
+/**
+ * Accepts an ISO-8601 string (≤ 40 chars) or epoch milliseconds within
+ * LIMITS.timestampMinMs…timestampMaxMs (1970…9999); yields UTC ms. Out-of-range values
+ * (1e300, -1e308, 2^53) are refused: they can't be stored and serialized back.
+ */
+const instant = z
+  .union([z.string().max(40, "is too long"), z.number()], { error: "must be an ISO-8601 date or epoch milliseconds" })
+  .transform((v, ctx) => {
+    const ms = typeof v === "number" ? v : Date.parse(v);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: "custom", message: "must be an ISO-8601 date or epoch milliseconds" });
+      return z.NEVER;
+    }
+    if (ms < LIMITS.timestampMinMs || ms > LIMITS.timestampMaxMs) {
+      ctx.addIssue({ code: "custom", message: INSTANT_RANGE });
+      return z.NEVER;
+    }
+    return Math.trunc(ms);
+  });
 
 /** Fields shared by POST and PATCH; every one optional here. */
 const scheduleFields = {

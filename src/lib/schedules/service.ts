@@ -88,6 +88,15 @@ export function getSchedule(id: string, db: Db = getDb()): ScheduleRow {
 }
 
 /**
+ * A new `expiresAt` must lie after `now` (a schedule that expired before it was saved
+ * is a mistake, not a plan); null/undefined pass.
+ * @throws AppError 400 `invalid_request` with `fields.expiresAt`.
+ */
+function assertExpiresInFuture(expiresAt: number | null | undefined, now: number): void {
+  if (expiresAt != null && expiresAt <= now) throw invalidRequest({ expiresAt: "must be in the future" });
+}
+
+/**
  * Creates a schedule; computes `nextFireAt` (first occurrence after `now`) before
  * anything can run (invariant 6). Occurrences before `now` are never planned for it.
  * @param now UTC ms.
@@ -97,6 +106,7 @@ export function createSchedule(input: ScheduleCreateInput, now: number, db: Db =
   const timezone = input.timezone ?? "UTC";
   const cronExpression = resolveCron(input, timezone, now);
   assertRuntimeExists(db, input.runtimeId);
+  assertExpiresInFuture(input.expiresAt, now);
   const status = input.status ?? "active";
   const row: ScheduleRow = {
     id: randomUUID(),
@@ -161,6 +171,7 @@ export function updateSchedule(id: string, patch: SchedulePatchInput, now: numbe
         )
       : current.cronExpression;
   if (patch.runtimeId !== undefined) assertRuntimeExists(db, patch.runtimeId);
+  assertExpiresInFuture(patch.expiresAt, now);
 
   const next: ScheduleRow = { ...current, updatedAt: now, cronExpression, timezone };
   for (const key of [

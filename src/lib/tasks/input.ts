@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TASK_STATUSES } from "../db/constants";
+import { LIMITS, TASK_STATUSES } from "../db/constants";
 
 /** `?limit=&before=` of the task lists: 1..200 (default 50), `before` = the previous page's nextCursor. */
 export const taskPageQuerySchema = z.object({
@@ -31,5 +31,11 @@ export const scheduleEventsQuerySchema = z.object({
 
 /** GET /api/schedules/:id/metrics `?since=<ISO date>` (default: 30 days back). */
 export const metricsQuerySchema = z.object({
-  since: z.iso.datetime({ error: "must be an ISO-8601 date-time", offset: true }).optional(),
+  since: z.iso
+    .datetime({ error: "must be an ISO-8601 date-time", offset: true })
+    .refine((v) => {
+      const ms = Date.parse(v);
+      return ms >= LIMITS.timestampMinMs && ms <= LIMITS.timestampMaxMs;
+    }, "must be between 1970-01-01 and 9999-12-31")
+    .optional(),
 });
