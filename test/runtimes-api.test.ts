@@ -141,7 +141,7 @@ describe("runtimes API", () => {
     const r = (await post(commandBody())).data.runtime;
     const res = await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", json: { prompt: "ping" }, params: { id: r.id } });
     expect(res.status).toBe(200);
-    expect(res.data).toMatchObject({ status: "success", text: "done: ping", turns: 1, error: null, failureReason: null });
+    expect(res.data).toMatchObject({ responded: true, status: "success", text: "done: ping", turns: 1, error: null, failureReason: null });
     expect(res.data.durationMs).toBeGreaterThan(0);
 
     const bare = await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", params: { id: r.id } });
@@ -151,7 +151,12 @@ describe("runtimes API", () => {
     // Saved when its executable existed; gone since (the API refuses to save it now).
     const broken = makeRuntime({ name: "Broken", config: { command: ["/no/such/agent"], promptVia: "stdin", outputFormat: "text" } });
     const failed = await callRoute(testRoute, `/api/runtimes/${broken.id}/test`, { method: "POST", params: { id: broken.id } });
-    expect(failed.data).toMatchObject({ status: "error", failureReason: "runtime_missing_executable", turns: 0 });
+    expect(failed.data).toMatchObject({ responded: false, status: "error", failureReason: "runtime_missing_executable", turns: 0 });
+
+    // A healthy multi-turn agent stopped by the test's one-turn budget still responded.
+    const multi = (await post(commandBody("Multi-turn", { config: { command: [process.execPath, AGENT, "--format", "claude-stream-json", "--turns", "4"], outputFormat: "claude-stream-json" } }))).data.runtime;
+    const stopped = await callRoute(testRoute, `/api/runtimes/${multi.id}/test`, { method: "POST", params: { id: multi.id } });
+    expect(stopped.data).toMatchObject({ responded: true, status: "max_turns", turns: 1 });
     expect(failed.data.error).toContain("/no/such/agent");
   });
 });

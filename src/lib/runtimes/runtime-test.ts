@@ -11,6 +11,11 @@ export const DEFAULT_TEST_PROMPT = "Reply with the single word: pong";
 export const RUNTIME_TEST_TIMEOUT_MS = 60_000;
 
 export interface RuntimeTestResult {
+  /**
+   * The verdict "Test runtime" shows: the agent answered at least one turn. A multi-turn
+   * agent stopped by the test's one-turn budget (`status: "max_turns"`) responded too.
+   */
+  responded: boolean;
   status: RunResult["status"];
   text: string | null;
   turns: number;
@@ -39,10 +44,12 @@ export async function testRuntime(id: string, prompt = DEFAULT_TEST_PROMPT, db: 
   } finally {
     clearTimeout(timer);
   }
+  const turns = result?.turns ?? 0;
   return {
+    responded: result !== null && (result.status === "success" || (result.status === "max_turns" && turns >= 1)),
     status: result?.status ?? "error",
     text: result?.text ?? null,
-    turns: result?.turns ?? 0,
+    turns,
     error: result?.error ?? (result ? null : "The runtime ended without a result"),
     failureReason: result?.failureReason ?? (result?.status === "error" ? "agent_error" : null),
     durationMs: Date.now() - started,
