@@ -87,7 +87,17 @@ export function ScheduleFormSheet({
             }
           }}
         >
-          {open && <ScheduleForm schedule={schedule} template={template} onDone={close} onCancel={requestClose} onDirtyChange={(d) => (dirty.current = d)} />}
+          {open && (
+            <ScheduleForm
+              schedule={schedule}
+              template={template}
+              onDone={close}
+              onCancel={requestClose}
+              onDirtyChange={(d) => {
+                dirty.current = d;
+              }}
+            />
+          )}
         </SheetContent>
       </Sheet>
       <AlertDialog open={confirmDiscard} onOpenChange={setConfirmDiscard}>
@@ -134,7 +144,9 @@ function ScheduleForm({
   const { isDirty } = form.formState;
   // A template fills a new sheet: unsaved from the start.
   const changed = isDirty || (!saved && !!template);
-  useEffect(() => onDirtyChange(changed), [changed, onDirtyChange]);
+  useEffect(() => {
+    onDirtyChange(changed);
+  }, [changed, onDirtyChange]);
   useEffect(() => {
     if (!changed) return;
     const warn = (e: BeforeUnloadEvent) => e.preventDefault();
