@@ -84,7 +84,7 @@ describe("first-run onboarding: empty DB → runtime → test → schedule → f
     await phoneShot(page, "onboarding-done-390");
 
     // Hidden for good once dismissed.
-    await card.getByRole("button", { name: "Hide" }).click();
+    await card.getByRole("button", { name: "Hide this checklist" }).click();
     await card.waitFor({ state: "detached" });
     await page.reload();
     await page.getByTestId("capacity").waitFor();

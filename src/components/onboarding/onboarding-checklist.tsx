@@ -121,23 +121,9 @@ export function OnboardingChecklist() {
 
   return (
     <Card data-testid="onboarding" aria-labelledby="onboarding-title">
-      <CardHeader className="flex flex-wrap items-start justify-between gap-2">
-        <div className="flex flex-col gap-1.5">
-          <CardTitle id="onboarding-title">{allDone ? "You're set up" : "Get your first agent run"}</CardTitle>
-          <CardDescription>{allDone ? "A runtime, a schedule and a completed run. The schedule fires on its own from now on." : "Four steps; about a minute."}</CardDescription>
-        </div>
-        {allDone && (
-          <Button
-              size="sm"
-              variant="outline"
-              onClick={() => {
-                window.localStorage.setItem(DISMISSED_KEY, "1");
-                setDismissed(true);
-              }}
-            >
-              Hide
-            </Button>
-        )}
+      <CardHeader>
+        <CardTitle id="onboarding-title">{allDone ? "You're set up" : "Get your first agent run"}</CardTitle>
+        <CardDescription>{allDone ? "A runtime, a schedule and a completed run. The schedule fires on its own from now on." : "Four steps; about a minute."}</CardDescription>
       </CardHeader>
       <CardContent>
         <ol className="flex flex-col gap-4">
@@ -253,6 +239,20 @@ export function OnboardingChecklist() {
             )}
           </Step>
         </ol>
+        {allDone && (
+          <div className="mt-4 flex justify-end">
+            <Button
+              size="sm"
+              variant="outline"
+              onClick={() => {
+                window.localStorage.setItem(DISMISSED_KEY, "1");
+                setDismissed(true);
+              }}
+            >
+              Hide this checklist
+            </Button>
+          </div>
+        )}
       </CardContent>
       <ScheduleFormSheet open={sheet !== null} onOpenChange={(o) => !o && setSheet(null)} schedule={null} template={sheet?.template} />
     </Card>

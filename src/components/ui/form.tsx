@@ -58,7 +58,7 @@ function FormItem({ className, ...props }: React.ComponentProps<"div">) {
   const id = React.useId();
   return (
     <FormItemContext.Provider value={{ id }}>
-      <div data-slot="form-item" className={cn("grid gap-1.5", className)} {...props} />
+      <div data-slot="form-item" className={cn("grid min-w-0 grid-cols-1 content-start gap-1.5", className)} {...props} />
     </FormItemContext.Provider>
   );
 }
