@@ -252,7 +252,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     const sheet = page.getByTestId("schedule-sheet");
     await pick(page, sheet.getByLabel("Runtime"), /^two turns/);
     await sheet.getByTestId("calibration-hint").waitFor();
-    expect(await sheet.getByTestId("calibration-hint").innerText()).toBe("Schedules on this runtime average ~2 steps.");
+    expect(await sheet.getByTestId("calibration-hint").innerText()).toBe("Schedules on this runtime average ~2 turns.");
     await pick(page, sheet.getByLabel("Runtime"), /^no history/);
     await sheet.getByTestId("calibration-hint").waitFor({ state: "detached" });
     await page.context().close();
@@ -275,7 +275,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await row.getByRole("button", { name: "Test runtime" }).click();
     const result = page.getByTestId("runtime-test-result");
     await result.waitFor();
-    await result.getByText("success", { exact: true }).waitFor();
+    await result.getByText("responded", { exact: true }).waitFor();
     await screenshot(page, "settings-runtime-test");
     await page.keyboard.press("Escape");
 
@@ -285,7 +285,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await dialog.getByLabel("Name", { exact: true }).fill("From the UI");
     await dialog.getByRole("button", { name: "Create runtime" }).click();
     await dialog.getByText("must name the executable").first().waitFor();
-    await dialog.getByLabel("Command (one argument per line)").fill(`${process.execPath}\n--version`);
+    await dialog.getByLabel("Command line").fill(`${process.execPath} --version`);
     await dialog.getByRole("button", { name: "Create runtime" }).click();
     await dialog.waitFor({ state: "detached" });
     await page.getByTestId("runtime-row").filter({ hasText: "From the UI" }).waitFor();
@@ -296,7 +296,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     // Edit keeps the kind-specific config; rename it.
     const uiRow = page.getByTestId("runtime-row").filter({ hasText: "From the UI" });
     await uiRow.getByRole("button", { name: "Edit" }).click();
-    expect(await dialog.getByLabel("Command (one argument per line)").inputValue()).toBe(`${process.execPath}\n--version`);
+    expect(await dialog.getByLabel("Command line").inputValue()).toBe(`${process.execPath} --version`);
     await dialog.getByLabel("Name", { exact: true }).fill("From the UI, renamed");
     await dialog.getByRole("button", { name: "Save runtime" }).click();
     await dialog.waitFor({ state: "detached" });

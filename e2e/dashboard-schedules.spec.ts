@@ -39,6 +39,8 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
   });
 
   it("creates a schedule through the sheet with max steps 3 and persists maxTurns", async () => {
+    // An active schedule needs a runnable runtime: this default one serves the whole spec.
+    await makeScriptedRuntime(server, "Default scripted agent", ["--turns", "1"], { isDefault: true });
     const page = await newPage(browser);
     await page.goto(`${server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
@@ -52,7 +54,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     expect(await preview.getByText("*/15 * * * *").count()).toBe(1);
     expect(await preview.getByTestId("preview-next").locator("li").count()).toBe(5);
     expect(await sheet.getByText("is only a hint to the agent").count()).toBe(1);
-    await sheet.getByLabel("Max agent steps per run").fill("3");
+    await sheet.getByLabel("Max turns per run").fill("3");
     await screenshot(page, "schedule-sheet-create");
     // A double click creates one schedule.
     await sheet.getByRole("button", { name: "Create schedule" }).dblclick();
@@ -74,13 +76,13 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByLabel("Name", { exact: true }).fill("Broken");
     await sheet.getByLabel("Prompt").fill("p");
     await sheet.getByLabel("Schedule", { exact: true }).fill("whenever you feel like it");
-    await sheet.getByLabel("Max agent steps per run").fill("20000");
+    await sheet.getByLabel("Max turns per run").fill("20000");
     await sheet.getByRole("button", { name: "Create schedule" }).click();
     await sheet.getByText("must be between 1 and 10000").waitFor();
-    expect(await sheet.getByLabel("Max agent steps per run").getAttribute("aria-invalid")).toBe("true");
+    expect(await sheet.getByLabel("Max turns per run").getAttribute("aria-invalid")).toBe("true");
     await screenshot(page, "schedule-sheet-errors");
     // Fix the steps; the bad schedule is named next.
-    await sheet.getByLabel("Max agent steps per run").fill("50");
+    await sheet.getByLabel("Max turns per run").fill("50");
     await sheet.getByRole("button", { name: "Create schedule" }).click();
     await sheet.getByTestId("error-schedule").waitFor();
     expect(await sheet.getByTestId("error-schedule").innerText()).toContain("is not understood");
@@ -107,8 +109,9 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByLabel("Timezone").selectOption("Asia/Tokyo");
     await sheet.getByTestId("schedule-preview").getByText("At 07:30, Monday through Friday").waitFor();
     await pick(page, sheet.getByLabel("Runtime"), /Scripted agent/);
-    await sheet.getByLabel("Max agent steps per run").fill("250");
+    await sheet.getByLabel("Max turns per run").fill("250");
     await sheet.getByLabel("Max run duration (seconds)").fill("900");
+    await sheet.getByRole("button", { name: /^Advanced/ }).click();
     await pick(page, sheet.getByLabel("Overlap policy"), /^Buffer all/);
     await pick(page, sheet.getByLabel("Catch-up policy"), /^All/);
     await sheet.getByLabel("Catch-up window (seconds)").fill("7200");
@@ -145,11 +148,12 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     const again = page.getByTestId("schedule-sheet");
     expect(await again.getByLabel("Name", { exact: true }).inputValue()).toBe("Round trip edited");
     expect(await again.getByLabel("Timezone").inputValue()).toBe("Asia/Tokyo");
-    expect(await again.getByLabel("Max agent steps per run").inputValue()).toBe("250");
+    expect(await again.getByLabel("Max turns per run").inputValue()).toBe("250");
+    await again.getByRole("button", { name: /^Advanced/ }).click();
     expect(await again.getByLabel("Runtime").innerText()).toContain("Scripted agent");
     expect(await again.getByLabel("Overlap policy").innerText()).toContain("Buffer all");
     expect(await again.getByLabel("Expires at").inputValue()).toBe("2031-05-06T07:08");
-    await again.getByLabel("Max agent steps per run").fill("");
+    await again.getByLabel("Max turns per run").fill("");
     await again.getByLabel("Max firings").fill("");
     await again.getByLabel("Expires at").fill("");
     await again.getByLabel("Max run duration (seconds)").fill("");
@@ -173,7 +177,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByLabel("Prompt").fill("Digest");
     await sheet.getByRole("tab", { name: "Cron" }).click();
     await sheet.getByLabel("Schedule", { exact: true }).fill("0 9 * * *");
-    await sheet.getByLabel("Max agent steps per run").fill("600");
+    await sheet.getByLabel("Max turns per run").fill("600");
     await sheet.getByRole("button", { name: "Create schedule" }).click();
 
     const banner = sheet.getByTestId("collision-banner");
@@ -190,9 +194,10 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByLabel("Schedule", { exact: true }).fill("1 9 * * *");
     await sheet.getByRole("button", { name: "Save changes" }).click();
     await banner.waitFor();
+    // The banner takes focus (it is at the top, the save button at the bottom).
+    expect(await banner.evaluate((el) => el === document.activeElement)).toBe(true);
+    // "Use 08:56" saves the suggested time at once.
     await banner.getByRole("button", { name: "Use 08:56" }).click();
-    expect(await sheet.getByLabel("Schedule", { exact: true }).inputValue()).toBe("56 8 * * *");
-    await sheet.getByRole("button", { name: "Save changes" }).click();
     await sheet.waitFor({ state: "detached" });
     const digests = await findSchedule("Morning digest");
     expect(digests).toHaveLength(1);
@@ -204,7 +209,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByLabel("Prompt").fill("p");
     await sheet.getByRole("tab", { name: "Cron" }).click();
     await sheet.getByLabel("Schedule", { exact: true }).fill("0 9 * * *");
-    await sheet.getByLabel("Max agent steps per run").fill("900");
+    await sheet.getByLabel("Max turns per run").fill("900");
     await sheet.getByRole("button", { name: "Create schedule" }).click();
     await sheet.getByTestId("collision-banner").getByRole("button", { name: "Keep" }).click();
     await sheet.waitFor({ state: "detached" });

@@ -1,6 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/chromium";
+import { makeScriptedRuntime } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
 
 describe("schedules page (production server, headless Chromium)", () => {
@@ -17,6 +18,8 @@ describe("schedules page (production server, headless Chromium)", () => {
   });
 
   it("lists a schedule created through the API with its human cron and next fire time", async () => {
+    // An active schedule needs a runnable runtime (the default one here).
+    await makeScriptedRuntime(server, "default scripted agent", [], { isDefault: true });
     const created = await server.api("/api/schedules", {
       method: "POST",
       json: { name: "Morning digest", prompt: "Summarize overnight changes", schedule: "weekdays at 9:00", timezone: "Europe/Berlin" },

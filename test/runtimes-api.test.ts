@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { GET as list, POST as create } from "@/app/api/runtimes/route";
@@ -203,17 +204,48 @@ describe("runtimes API", () => {
     const r = (await post(commandBody())).data.runtime;
     const res = await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", json: { prompt: "ping" }, params: { id: r.id } });
     expect(res.status).toBe(200);
-    expect(res.data).toMatchObject({ status: "success", text: "done: ping", turns: 1, error: null, failureReason: null });
+    expect(res.data).toMatchObject({ responded: true, status: "success", text: "done: ping", turns: 1, error: null, failureReason: null });
     expect(res.data.durationMs).toBeGreaterThan(0);
 
     const bare = await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", params: { id: r.id } });
     expect(bare.data.text).toContain("pong");
     expect((await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", json: { prompt: "" }, params: { id: r.id } })).status).toBe(400);
 
-    const broken = (await post({ name: "Broken", kind: "command", config: { command: ["/no/such/agent"] } })).data.runtime;
+    // Saved when its executable existed; gone since (the API refuses to save it now).
+    const broken = makeRuntime({ name: "Broken", config: { command: ["/no/such/agent"], promptVia: "stdin", outputFormat: "text" } });
     const failed = await callRoute(testRoute, `/api/runtimes/${broken.id}/test`, { method: "POST", params: { id: broken.id } });
-    expect(failed.data).toMatchObject({ status: "error", failureReason: "runtime_missing_executable", turns: 0 });
+    expect(failed.data).toMatchObject({ responded: false, status: "error", failureReason: "runtime_missing_executable", turns: 0 });
+
+    // A healthy multi-turn agent stopped by the test's one-turn budget still responded.
+    const multi = (await post(commandBody("Multi-turn", { config: { command: [process.execPath, AGENT, "--format", "claude-stream-json", "--turns", "4"], outputFormat: "claude-stream-json" } }))).data.runtime;
+    const stopped = await callRoute(testRoute, `/api/runtimes/${multi.id}/test`, { method: "POST", params: { id: multi.id } });
+    expect(stopped.data).toMatchObject({ responded: true, status: "max_turns", turns: 1 });
     expect(failed.data.error).toContain("/no/such/agent");
+  });
+});
+
+describe("runtime executable check on save", () => {
+  beforeEach(() => truncateAll());
+
+  it("400 config.command when the program is not found (a whole command line as argv[0] is named as such); nothing written", async () => {
+    const line = await post({ name: "Line", kind: "command", config: { command: ["node agent.mjs --turns 4"] } });
+    expect(line.status).toBe(400);
+    expect(line.data).toMatchObject({ error: "invalid_request", fields: { "config.command": expect.stringMatching(/separate items/) } });
+    const missing = await post({ name: "Missing", kind: "command", config: { command: ["no-such-agent-cli-xyz", "-p"] } });
+    expect(missing.data.fields["config.command"]).toMatch(/not found on the server's PATH/);
+    const badPath = await post({ name: "Path", kind: "command", config: { command: ["/no/such/agent"] } });
+    expect(badPath.data.fields["config.command"]).toMatch(/not an executable file/);
+    expect(rows()).toHaveLength(0);
+    // A bare name on PATH, an absolute path, and a relative path from the runtime's cwd all resolve.
+    expect((await post({ name: "sh", kind: "command", config: { command: ["sh", "-c", "cat"] } })).status).toBe(201);
+    expect((await post(commandBody("abs"))).status).toBe(201);
+    expect((await post({ name: "rel", kind: "command", config: { command: ["./sh"], cwd: path.dirname(fs.realpathSync("/bin/sh")) } })).status).toBe(201);
+
+    // PATCH re-checks a new command.
+    const id = rows().find((r) => r.name === "sh")!.id;
+    const res = await callRoute(patch, `/api/runtimes/${id}`, { method: "PATCH", params: { id }, json: { config: { command: ["nope-nope-agent"] } } });
+    expect(res).toMatchObject({ status: 400, data: { fields: { "config.command": expect.stringMatching(/nope-nope-agent/) } } });
+    expect(rows().find((r) => r.id === id)!.config).toMatchObject({ command: ["sh", "-c", "cat"] });
   });
 });
 

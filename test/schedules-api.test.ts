@@ -12,7 +12,11 @@ const valid = { name: "Nightly triage", prompt: "Triage new issues", cronExpress
 const scheduleCount = () => getDb().select().from(schedules).all().length;
 
 describe("schedules API", () => {
-  beforeEach(() => truncateAll());
+  // An active schedule needs a runnable runtime: the default one (echo) unless a test says otherwise.
+  beforeEach(() => {
+    truncateAll();
+    makeRuntime({ isDefault: true });
+  });
 
   it("creates a schedule with defaults, nextFireAt and an audit event", async () => {
     const before = Date.now();
@@ -109,6 +113,35 @@ describe("schedules API", () => {
     const bad = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, runtimeId: "nope" } });
     expect(bad.status).toBe(400);
     expect(bad.data.fields.runtimeId).toMatch(/unknown runtime/);
+  });
+
+  it("refuses to save a schedule active without a runnable runtime (400 fields.runtimeId); paused is fine; nothing written", async () => {
+    truncateAll();
+    const none = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
+    expect(none.status).toBe(400);
+    expect(none.data).toMatchObject({ error: "invalid_request", fields: { runtimeId: expect.stringMatching(/no runtime/) } });
+    expect(scheduleCount()).toBe(0);
+    const paused = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, status: "paused" } });
+    expect(paused.status).toBe(201);
+
+    // A command runtime whose executable vanished after it was saved is not runnable.
+    const gone = makeRuntime({ isDefault: true, config: { command: ["/no/such/agent-cli"], promptVia: "stdin", outputFormat: "text" } });
+    const viaDefault = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
+    expect(viaDefault.status).toBe(400);
+    expect(viaDefault.data.fields.runtimeId).toMatch(/not runnable.*\/no\/such\/agent-cli/);
+    const named = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, runtimeId: gone.id } });
+    expect(named.status).toBe(400);
+    expect(scheduleCount()).toBe(1);
+
+    // Resuming the paused one, or pointing it at the broken runtime while active, is refused the same way.
+    const id = paused.data.schedule.id;
+    const resume = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active" } });
+    expect(resume).toMatchObject({ status: 400, data: { fields: { runtimeId: expect.stringMatching(/not runnable/) } } });
+    expect((await callRoute(getOne, `/api/schedules/${id}`, { params: { id } })).data.schedule.status).toBe("paused");
+    const ok = makeRuntime({ config: { command: ["sh", "-c", "cat"], promptVia: "stdin", outputFormat: "text" } });
+    const fixed = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active", runtimeId: ok.id } });
+    expect(fixed.status).toBe(200);
+    expect(fixed.data.schedule).toMatchObject({ status: "active", runtimeId: ok.id });
   });
 
   it.each([

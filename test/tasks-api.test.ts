@@ -80,6 +80,23 @@ describe("POST /api/schedules/:id/execute (Run now)", () => {
     expect((await execute(sched.id)).status).toBe(429);
   });
 
+  it("?queue=true at cap → 202 {queued:true}: the task waits queued (no slot taken) and the drain starts it when a slot frees", async () => {
+    const s = await withHeldRuns(1);
+    const sched = makeSchedule({ overlapPolicy: "allow_all" });
+    const first = await execute(sched.id);
+    await waitFor(() => s.runtime.runs.length === 1, "first run started");
+    const res = await execute(sched.id, "?queue=true");
+    expect(res.status).toBe(202);
+    expect(res.data).toEqual({ taskId: expect.any(String), forced: false, queued: true });
+    expect(taskById(res.data.taskId)).toMatchObject({ status: "queued", sourceType: "manual", runnerId: null });
+    expect(allTasks().filter((t) => t.status === "running")).toHaveLength(1);
+    expect(getDb().select().from(events).where(eq(events.kind, "manual_queued")).all()).toHaveLength(1);
+    s.runtime.runs[0].release();
+    await waitFor(() => taskById(first.data.taskId)?.status === "completed", "first run finished");
+    await waitFor(() => taskById(res.data.taskId)?.status === "running", "queued run started by the drain");
+    expect(await execute(sched.id, "?queue=true&force=true")).toMatchObject({ status: 400, data: { fields: { queue: expect.any(String) } } });
+  });
+
   it("a double POST never exceeds the cap", async () => {
     await withHeldRuns(2);
     const a = makeSchedule();

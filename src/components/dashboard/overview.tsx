@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { OnboardingChecklist } from "@/components/onboarding/onboarding-checklist";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -77,6 +78,7 @@ export function Overview() {
   return (
     <div className="flex flex-col gap-4">
       <h1 className="text-2xl font-semibold">Dashboard</h1>
+      <OnboardingChecklist />
       {statusError && (
         <p role="alert" className="text-destructive text-sm">
           {statusError}

@@ -28,7 +28,8 @@ interface CapacityState {
  * Starts a run through an endpoint that honours the cap (Run now: POST
  * /api/schedules/:id/execute; Rerun: POST /api/tasks/:id/rerun). On 429
  * `capacity_full` it opens the "At capacity (R/C). Next slot in ~N s" dialog, whose
- * "Run anyway" repeats the request with `?force=true` (audited server-side).
+ * "Run anyway" repeats the request with `?force=true` (audited server-side) and whose
+ * "Queue it" repeats it with `?queue=true` (the task waits for the next free slot).
  * A click while a request is in flight is ignored, so one click never makes two tasks.
  */
 export function useCapacityRun({ path, label }: { path: string; label: string }) {
@@ -37,14 +38,18 @@ export function useCapacityRun({ path, label }: { path: string; label: string })
   const inFlight = useRef(false);
   const [capacity, setCapacity] = useState<CapacityState | null>(null);
 
+  type Mode = "normal" | "force" | "queue";
   const mutation = useMutation({
-    mutationFn: (force: boolean) =>
-      apiFetch<{ taskId: string; forced?: boolean }>(`${path}${force ? "?force=true" : ""}`, { method: "POST" }),
-    onSuccess: (data, force) => {
+    mutationFn: (mode: Mode) =>
+      apiFetch<{ taskId: string; forced?: boolean; queued?: boolean }>(`${path}${mode === "force" ? "?force=true" : mode === "queue" ? "?queue=true" : ""}`, { method: "POST" }),
+    onSuccess: (data, mode) => {
       setCapacity(null);
-      toast.success((data.forced ?? force) ? `${label}: started above the cap` : `${label}: started`, {
-        action: { label: "Open", onClick: () => router.push(`/tasks/${data.taskId}`) },
-      });
+      const message = data.queued
+        ? `${label}: queued; it starts when a slot frees`
+        : (data.forced ?? mode === "force")
+          ? `${label}: started above the cap`
+          : `${label}: started`;
+      toast.success(message, { action: { label: "Open", onClick: () => router.push(`/tasks/${data.taskId}`) } });
     },
     onError: async (err) => {
       if (err instanceof ApiError && err.status === 429) {
@@ -64,10 +69,10 @@ export function useCapacityRun({ path, label }: { path: string; label: string })
     },
   });
 
-  const start = (force = false) => {
+  const start = (mode: Mode = "normal") => {
     if (inFlight.current) return;
     inFlight.current = true;
-    mutation.mutate(force);
+    mutation.mutate(mode);
   };
 
   const dialog = (
@@ -79,19 +84,22 @@ export function useCapacityRun({ path, label }: { path: string; label: string })
             {capacity?.etaSec != null ? `Next slot in ~${capacity.etaSec} s` : "No slot estimate yet"}
           </AlertDialogTitle>
           <AlertDialogDescription>
-            Every slot is taken. &ldquo;Run anyway&rdquo; starts this run above the cap now and records a forced-run event;
-            &ldquo;Cancel&rdquo; starts nothing.
+            Every slot is taken. &ldquo;Queue it&rdquo; starts this run when a slot frees; &ldquo;Run anyway&rdquo; starts it above the cap
+            now and records a forced-run event; &ldquo;Cancel&rdquo; starts nothing.
           </AlertDialogDescription>
         </AlertDialogHeader>
         <AlertDialogFooter>
           <AlertDialogCancel disabled={mutation.isPending}>Cancel</AlertDialogCancel>
-          <Button onClick={() => start(true)} disabled={mutation.isPending}>
-            {mutation.isPending ? "Starting…" : "Run anyway"}
+          <Button variant="outline" onClick={() => start("queue")} disabled={mutation.isPending}>
+            {mutation.isPending && mutation.variables === "queue" ? "Queueing…" : "Queue it"}
+          </Button>
+          <Button onClick={() => start("force")} disabled={mutation.isPending}>
+            {mutation.isPending && mutation.variables === "force" ? "Starting…" : "Run anyway"}
           </Button>
         </AlertDialogFooter>
       </AlertDialogContent>
     </AlertDialog>
   );
 
-  return { start: () => start(false), pending: mutation.isPending, dialog };
+  return { start: () => start("normal"), pending: mutation.isPending, dialog };
 }

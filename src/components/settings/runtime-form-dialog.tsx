@@ -11,6 +11,7 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@
 import { Switch } from "@/components/ui/switch";
 import { Textarea } from "@/components/ui/textarea";
 import { RUNTIME_KINDS, type RuntimeKind } from "@/lib/db/constants";
+import { joinCommandLine, splitCommandLine } from "@/lib/runtimes/command-line";
 import { ApiError, apiFetch } from "@/lib/ui/api-client";
 import { queryKeys } from "@/lib/ui/queries";
 import type { RuntimeDto } from "@/lib/ui/types";
@@ -27,7 +28,7 @@ interface FormState {
   name: string;
   kind: RuntimeKind;
   isDefault: boolean;
-  // command
+  // command: one command line, split into argv with shell-words rules
   command: string;
   promptVia: "stdin" | "arg";
   outputFormat: "text" | "claude-stream-json" | "codex-json";
@@ -51,7 +52,7 @@ function initial(r: RuntimeDto | null): FormState {
     name: r?.name ?? "",
     kind: r?.kind ?? "command",
     isDefault: r?.isDefault ?? false,
-    command: Array.isArray(c.command) ? (c.command as string[]).join("\n") : "",
+    command: Array.isArray(c.command) ? joinCommandLine(c.command as string[]) : "",
     promptVia: c.promptVia === "arg" ? "arg" : "stdin",
     outputFormat: c.outputFormat === "claude-stream-json" || c.outputFormat === "codex-json" ? c.outputFormat : "text",
     cwd: str(c.cwd),
@@ -85,7 +86,7 @@ function toConfig(f: FormState): Record<string, unknown> {
         }),
     );
     return {
-      command: f.command.split("\n").filter((l) => l.trim() !== ""),
+      command: splitCommandLine(f.command).argv ?? [],
       promptVia: f.promptVia,
       outputFormat: f.outputFormat,
       ...opt("cwd", f.cwd),
@@ -125,6 +126,34 @@ function Field({ id, label, error, hint, children }: { id: string; label: string
   );
 }
 
+/** The argv a command line becomes, one item per argument, as the runtime will spawn it. */
+function ArgvPreview({ id, line }: { id: string; line: string }) {
+  const split = splitCommandLine(line);
+  const argv = split.argv ?? [];
+  return (
+    <div id={id} className="bg-muted/50 -mt-2 rounded-md border p-2 text-xs" aria-live="polite" data-testid="argv-preview">
+      {split.error ? (
+        <p className="text-destructive">{split.error}</p>
+      ) : !argv.length ? (
+        <p className="text-muted-foreground">The program and its arguments appear here, one item each.</p>
+      ) : (
+        <>
+          <p className="text-muted-foreground mb-1">
+            Runs <span className="text-foreground font-medium">{argv[0]}</span> with {argv.length - 1} argument{argv.length === 2 ? "" : "s"}:
+          </p>
+          <ol className="flex flex-wrap gap-1" aria-label="Arguments it will run">
+            {argv.map((a, i) => (
+              <li key={i} data-testid="argv-item" className="bg-background rounded border px-1.5 py-0.5 font-mono break-all">
+                {a === "" ? "\u00a0" : a}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </div>
+  );
+}
+
 /** Create/edit dialog for a runtime, with a config form per kind. Server `fields` errors show under their inputs. */
 export function RuntimeFormDialog({ open, onOpenChange, runtime }: { open: boolean; onOpenChange: (o: boolean) => void; runtime: RuntimeDto | null }) {
   return (
@@ -143,7 +172,7 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
   const [f, setF] = useState<FormState>(() => initial(runtime));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setF((x) => ({ ...x, [k]: v }));
-  const err = (k: string) => errors[`config.${k}`] ?? errors[k];
+  const err = (k: string) => errors[`config.${k}`] || errors[k] || undefined;
 
   const save = useMutation({
     mutationFn: () => {
@@ -157,7 +186,10 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
       void queryClient.invalidateQueries({ queryKey: queryKeys.runtimes });
       onDone();
     },
-    onError: (e) => setErrors(e instanceof ApiError && e.fields ? e.fields : { form: e.message }),
+    onError: (e) => {
+      setErrors(e instanceof ApiError && e.fields ? e.fields : { form: e.message });
+      if (e instanceof ApiError && e.fields?.["config.command"]) document.getElementById(fid("command"))?.focus();
+    },
   });
   const shown = new Set(["name", "kind", "isDefault", "config", "command", "promptVia", "outputFormat", "cwd", "env", "model", "allowedTools", "permissionMode", "baseUrlEnv", "apiKeyEnv", "baseUrl"]);
   const otherErrors = Object.entries(errors).filter(([k]) => !shown.has(k.replace(/^config\./, "").split(".")[0]));
@@ -168,6 +200,12 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
+        const split = f.kind === "command" ? splitCommandLine(f.command) : null;
+        if (split && (split.error || !split.argv?.length)) {
+          setErrors({ command: split.error ?? "must name the executable" });
+          document.getElementById(fid("command"))?.focus();
+          return;
+        }
         setErrors({});
         save.mutate();
       }}
@@ -200,20 +238,31 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
         <>
           <Field
             id={fid("command")}
-            label="Command (one argument per line)"
+            label="Command line"
             error={err("command")}
-            hint={<>With &ldquo;prompt via argument&rdquo;, a line <code>{"{prompt}"}</code> is replaced by the prompt.</>}
+            hint={
+              <>
+                Paste it as you would type it in a shell: quotes group words, but no shell runs it (no pipes, no <code>$VAR</code> expansion). With
+                &ldquo;prompt via argument&rdquo;, an argument <code>{"{prompt}"}</code> is replaced by the prompt.
+              </>
+            }
           >
-            <Textarea
+            <Input
               id={fid("command")}
               className="font-mono"
-              rows={4}
-              placeholder={"claude\n-p\n--output-format\nstream-json"}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="claude -p --output-format stream-json --verbose"
               value={f.command}
-              onChange={(e) => set("command", e.target.value)}
+              onChange={(e) => {
+                set("command", e.target.value);
+                setErrors((x) => ({ ...x, command: "", "config.command": "" }));
+              }}
               aria-invalid={!!err("command")}
+              aria-describedby={fid("argv")}
             />
           </Field>
+          <ArgvPreview id={fid("argv")} line={f.command} />
           <div className="grid grid-cols-2 gap-4">
             <Field id={fid("promptVia")} label="Prompt via" error={err("promptVia")}>
               <Select value={f.promptVia} onValueChange={(v) => set("promptVia", v as FormState["promptVia"])}>

@@ -262,13 +262,16 @@ function RuntimesPanel() {
           {testResult && (
             <div className="flex flex-col gap-3 text-sm">
               <div className="flex items-center gap-2">
-                <Badge variant={testResult.result.status === "success" ? "success" : "destructive"}>{testResult.result.status}</Badge>
+                <Badge variant={testResult.result.responded ? "success" : "destructive"} data-testid="runtime-test-verdict">
+                  {testResult.result.responded ? "responded" : "failed"}
+                </Badge>
                 <span className="text-muted-foreground">
                   {testResult.result.turns} turn{testResult.result.turns === 1 ? "" : "s"} · {formatDuration(testResult.result.durationMs)}
+                  {testResult.result.status === "max_turns" && testResult.result.responded && " · stopped at the test's one-turn budget, as expected for a multi-turn agent"}
                 </span>
               </div>
               {testResult.result.text && <pre className="bg-muted/60 max-h-60 overflow-auto rounded p-2 text-xs whitespace-pre-wrap">{testResult.result.text}</pre>}
-              {(testResult.result.error || testResult.result.failureReason) && (
+              {!testResult.result.responded && (testResult.result.error || testResult.result.failureReason) && (
                 <p className="text-destructive">
                   {testResult.result.failureReason && <span className="font-medium">{testResult.result.failureReason}: </span>}
                   {testResult.result.error}

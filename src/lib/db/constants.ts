@@ -78,6 +78,7 @@ export const EVENT_KINDS = [
   "auto_paused",
   "missed_occurrences",
   "manual_force_bypass",
+  "manual_queued",
   "settings_changed",
   "schedule_completed",
   "schedule_expired",

@@ -13,6 +13,11 @@ export const DEFAULT_TEST_PROMPT = "Reply with the single word: pong";
 export const RUNTIME_TEST_TIMEOUT_MS = 60_000;
 
 export interface RuntimeTestResult {
+  /**
+   * The verdict "Test runtime" shows: the agent answered at least one turn. A multi-turn
+   * agent stopped by the test's one-turn budget (`status: "max_turns"`) responded too.
+   */
+  responded: boolean;
   status: RunResult["status"];
   text: string | null;
   turns: number;
@@ -45,10 +50,12 @@ export async function testRuntime(id: string, prompt = DEFAULT_TEST_PROMPT, db: 
   // The values of the variables the config names (its key …) never go back in the answer.
   const secrets = referencedValues(row.kind, row.config);
   const redact = (s: string | null) => (s === null ? null : redactValues(s, secrets));
+  const turns = result?.turns ?? 0;
   return {
+    responded: result !== null && (result.status === "success" || (result.status === "max_turns" && turns >= 1)),
     status: result?.status ?? "error",
     text: redact(result?.text ?? null),
-    turns: result?.turns ?? 0,
+    turns,
     error: redact(result?.error ?? (result ? null : "The runtime ended without a result")),
     failureReason: result?.failureReason ?? (result?.status === "error" ? "agent_error" : null),
     durationMs: Date.now() - started,

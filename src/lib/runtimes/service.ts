@@ -8,7 +8,8 @@ import { AppError, invalidRequest, notFound } from "../errors";
 import { zodFields } from "../http/route";
 import { toIso } from "../time/clock";
 import { redactConfigSecrets } from "./secrets";
-import { runtimeKindConfigSchema, type RuntimeCreateInput, type RuntimePatchInput } from "./config";
+import { runtimeKindConfigSchema, type CommandConfig, type RuntimeCreateInput, type RuntimePatchInput } from "./config";
+import { commandExecutableProblem } from "./runnable";
 
 /*
  * Default-runtime rule (one place): while any runtime exists, exactly one is the
@@ -52,12 +53,22 @@ function assertNameFree(db: Db, name: string, exceptId?: string): void {
   if (clash) throw new AppError("runtime_name_taken", 409, `A runtime named "${name}" already exists; choose another name.`, { name: "is already used" });
 }
 
+/** A command runtime is saved only when its executable resolves (runnable.ts); 400 `config.command` otherwise. */
+function assertCommandExecutable(kind: string, config: unknown): void {
+  if (kind !== "command") return;
+  const problem = commandExecutableProblem(config as CommandConfig);
+  if (problem) throw invalidRequest({ "config.command": problem });
+}
+
 /**
  * Creates a runtime. `kind` + `config` were validated together by runtimeCreateSchema.
+ * A command runtime's executable must resolve on this machine (runnable.ts).
  * @param now UTC ms.
- * @throws AppError 409 `runtime_name_taken`.
+ * @throws AppError 409 `runtime_name_taken`; 400 `invalid_request` with `config.command`
+ *   when the executable is not found.
  */
 export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = getDb()): RuntimeRow {
+  assertCommandExecutable(input.kind, input.config);
   const row: RuntimeRow = {
     id: randomUUID(),
     name: input.name,
@@ -81,8 +92,8 @@ export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = g
  * Applies a partial update. A new `config` (or `kind`) is validated against the
  * resulting kind; changing the kind requires a config for it.
  * @param now UTC ms.
- * @throws AppError 404 `runtime_not_found`, 400 `invalid_request` with `fields`,
- *   409 `runtime_name_taken`.
+ * @throws AppError 404 `runtime_not_found`, 400 `invalid_request` with `fields`
+ *   (`config.command` when a new command's executable is not found), 409 `runtime_name_taken`.
  */
 export function updateRuntime(id: string, patch: RuntimePatchInput, now: number, db: Db = getDb()): RuntimeRow {
   const current = getRuntime(id, db);
@@ -94,6 +105,7 @@ export function updateRuntime(id: string, patch: RuntimePatchInput, now: number,
     }
     const parsed = runtimeKindConfigSchema.safeParse({ kind: patch.kind ?? current.kind, config: patch.config ?? current.config });
     if (!parsed.success) throw invalidRequest(zodFields(parsed.error));
+    assertCommandExecutable(parsed.data.kind, parsed.data.config);
     next.kind = parsed.data.kind;
     next.config = parsed.data.config as Record<string, unknown>;
   }

@@ -4,7 +4,7 @@ import { PATCH as patch } from "@/app/api/schedules/[id]/route";
 import { getDb } from "@/lib/db/client";
 import { schedules } from "@/lib/db/schema";
 import { callRoute } from "../../../test/http";
-import { T0, makeSchedule, truncateAll } from "../../../test/factories";
+import { T0, makeRuntime, makeSchedule, truncateAll } from "../../../test/factories";
 import { CronExpressionParser } from "cron-parser";
 import { COLLISION_STEP_THRESHOLD, computeCollisionWarnings, expectedStepsPerFiring, matchesCalendarDay } from "./collisions";
 import { occurrencesBetween } from "./cron";
@@ -123,6 +123,7 @@ describe("computeCollisionWarnings", () => {
   });
 
   it("is returned by POST and PATCH /api/schedules", async () => {
+    makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
     makeSchedule({ name: "Nightly report", cronExpression: "0 9 * * *", maxTurns: 2500, createdAt: Date.now() });
     const created = await callRoute(create, "/api/schedules", {
       method: "POST",

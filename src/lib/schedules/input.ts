@@ -36,8 +36,11 @@ const instant = z
     return Math.trunc(ms);
   });
 
-/** Fields shared by POST and PATCH; every one optional here. */
-const scheduleFields = {
+/**
+ * Fields shared by POST and PATCH; every one optional here. Exported (client-safe: zod and
+ * constants only) so the dashboard's sheet validates with the same bounds and messages.
+ */
+export const scheduleFields = {
   name: z
     .string({ error: "must be a string" })
     .trim()

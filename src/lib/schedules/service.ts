@@ -6,6 +6,8 @@ import { getDb, type Db } from "../db/client";
 import { runtimes, schedules, type ScheduleRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
 import { recordEvent } from "../events/log";
+import { runtimeRunProblem } from "../runtimes/runnable";
+import { getDefaultRuntime } from "../runtimes/service";
 import { pokeScheduler } from "../scheduler/control";
 import { toIso } from "../time/clock";
 import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
@@ -72,6 +74,20 @@ function assertRuntimeExists(db: Db, runtimeId: string | null | undefined): void
   if (!found) throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
 }
 
+/**
+ * An active schedule needs a runnable runtime (issue 13 item 1: no "started" for a run
+ * that can't start): the named runtime, or the default one when `runtimeId` is null,
+ * must exist and pass runtimeRunProblem (runtimes/runnable.ts).
+ * @throws AppError 400 `invalid_request` with `fields.runtimeId`.
+ */
+function assertRunnableRuntime(db: Db, runtimeId: string | null): void {
+  assertRuntimeExists(db, runtimeId);
+  const row = runtimeId ? db.select().from(runtimes).where(eq(runtimes.id, runtimeId)).get()! : getDefaultRuntime(db);
+  if (!row) throw invalidRequest({ runtimeId: "has no runtime to run it: add a runtime in Settings first, or save the schedule paused" });
+  const problem = runtimeRunProblem(row);
+  if (problem) throw invalidRequest({ runtimeId: `is not runnable: ${problem}; fix the runtime, pick another, or save the schedule paused` });
+}
+
 /** Every schedule, oldest first. */
 export function listSchedules(db: Db = getDb()): ScheduleRow[] {
   return db.select().from(schedules).orderBy(asc(schedules.createdAt)).all();
@@ -100,14 +116,16 @@ function assertExpiresInFuture(expiresAt: number | null | undefined, now: number
  * Creates a schedule; computes `nextFireAt` (first occurrence after `now`) before
  * anything can run (invariant 6). Occurrences before `now` are never planned for it.
  * @param now UTC ms.
- * @throws AppError 400 `invalid_request` (bad cron, timezone, unknown runtime).
+ * @throws AppError 400 `invalid_request` (bad cron, timezone, unknown runtime; an active
+ *   schedule without a runnable runtime → `fields.runtimeId`).
  */
 export function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): ScheduleSaved {
   const timezone = input.timezone ?? "UTC";
   const cronExpression = resolveCron(input, timezone, now);
-  assertRuntimeExists(db, input.runtimeId);
   assertExpiresInFuture(input.expiresAt, now);
   const status = input.status ?? "active";
+  if (status === "active") assertRunnableRuntime(db, input.runtimeId ?? null);
+  else assertRuntimeExists(db, input.runtimeId);
   const row: ScheduleRow = {
     id: randomUUID(),
     name: input.name,
@@ -150,10 +168,12 @@ export function createSchedule(input: ScheduleCreateInput, now: number, db: Db =
  * Applies a partial update. Changing the cron or timezone, or resuming, recomputes
  * `nextFireAt` from `now` and sets `lastPlannedAt = now` (occurrences before the change
  * or during a pause are not caught up). Resuming clears `pausedReason` and both failure
- * streaks; editing `maxTurns` stamps `maxTurnsSetAt` (first-breach grace).
+ * streaks; editing `maxTurns` stamps `maxTurnsSetAt` (first-breach grace). Resuming, or
+ * changing the runtime of an active schedule, requires a runnable runtime.
  * @param now UTC ms.
  * @throws AppError 404 `schedule_not_found`, 400 `invalid_request` (also when resuming a
- *   schedule whose stored cron is invalid, e.g. auto-paused for `invalid_cron`).
+ *   schedule whose stored cron is invalid, e.g. auto-paused for `invalid_cron`; and
+ *   `fields.runtimeId` when the resulting active schedule has no runnable runtime).
  */
 export function updateSchedule(id: string, patch: SchedulePatchInput, now: number, db: Db = getDb()): ScheduleSaved {
   const current = getSchedule(id, db);
@@ -198,6 +218,8 @@ export function updateSchedule(id: string, patch: SchedulePatchInput, now: numbe
     next.turnBudgetBreachStreak = 0;
     statusEvent = "schedule_resumed";
   }
+  // Resuming, or moving an active schedule to another runtime, needs a runnable runtime.
+  if (next.status === "active" && (statusEvent === "schedule_resumed" || patch.runtimeId !== undefined)) assertRunnableRuntime(db, next.runtimeId);
   if (next.status === "active" && (cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
     next.nextFireAt = firstFireAt(cronExpression, timezone, now);
     next.lastPlannedAt = Math.max(current.lastPlannedAt ?? 0, now);

@@ -18,6 +18,11 @@ export const forceQuerySchema = z.object({
   force: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
 });
 
+/** `?force=true` / `?queue=true` of Run now and rerun: bypass a full cap, or leave the task queued for a slot. */
+export const manualRunQuerySchema = forceQuerySchema
+  .extend({ queue: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional() })
+  .refine((q) => !(q.force === "true" && q.queue === "true"), { path: ["queue"], message: "can't be combined with force=true" });
+
 /** GET /api/tasks/:id/events `?after=<event id>`. */
 export const taskEventsQuerySchema = z.object({
   after: z.coerce.number({ error: "must be a number" }).int("must be an integer").min(0, "must be ≥ 0").optional(),

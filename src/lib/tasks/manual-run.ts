@@ -20,6 +20,8 @@ export interface ManualRun {
   taskId: string;
   /** True when the run bypassed a full cap (`?force=true`). */
   forced: boolean;
+  /** Present (true) when no slot was free and `?queue=true` left the task queued for the drain. */
+  queued?: true;
 }
 
 /**
@@ -38,9 +40,12 @@ export function requireSchedulerLoop(): SchedulerLoop {
  * run counts against the cap, and when the cap is full nothing is written. With
  * `force`, a full cap is bypassed (`forced=true`) and a `manual_force_bypass` event is
  * recorded; a free slot is simply used (forced stays false). Then starts the run.
+ * With `queue` ("Queue it" in the capacity dialog) and no free slot, the task stays
+ * `queued` — committed, not claimed — and the drain starts it FIFO when a slot frees
+ * (`queued: true`); with a free slot it starts at once as usual.
  * @throws AppError 429 `capacity_full` with `slotEtaSec` (slot-eta.ts); 503 `scheduler_not_ready`.
  */
-export function startManualTask(db: Db, template: TaskTemplate, force: boolean): ManualRun {
+export function startManualTask(db: Db, template: TaskTemplate, force: boolean, queue = false): ManualRun {
   const loop = requireSchedulerLoop();
   const now = loop.clock.now();
   const settings = getSettings(db);
@@ -59,10 +64,21 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean):
     createdAt: now,
   };
   const claim = { taskId: id, runnerId: loop.runnerId, now, cap: settings.maxConcurrent, defaultLeaseSec: settings.maxRunDurationSec };
-  const forced = db.transaction(
-    (tx) => {
+  const outcome = db.transaction(
+    (tx): "claimed" | "forced" | "queued" => {
       insertTaskIfAbsent(db, row);
-      if (claimSlot(db, claim)) return false;
+      if (claimSlot(db, claim)) return "claimed";
+      if (queue && !force) {
+        recordEvent(tx, {
+          kind: "manual_queued",
+          scheduleId: template.scheduleId,
+          taskId: id,
+          message: `Run now queued: all ${settings.maxConcurrent} slots were busy`,
+          data: { maxConcurrent: settings.maxConcurrent },
+          createdAt: now,
+        });
+        return "queued";
+      }
       if (!force) {
         const slotEtaSec = estimateSlotEtaSec(db, now);
         throw new AppError(
@@ -82,10 +98,15 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean):
         data: { maxConcurrent: settings.maxConcurrent, running: countRunning(db) },
         createdAt: now,
       });
-      return true;
+      return "forced";
     },
     { behavior: "immediate" },
   );
+  if (outcome === "queued") {
+    loop.poke("manual_run");
+    return { taskId: id, forced: false, queued: true };
+  }
+  const forced = outcome === "forced";
   loop.launch({ task: selectTaskById(db, id)!, concurrentAtClaim: countRunning(db), chatStreamsAtClaim: activeStreamCount() });
   // The loop may be asleep until a far-off occurrence: a pass re-arms its wake at the
   // earliest lease expiry, including this task's, so the reaper sees it on time.
@@ -95,21 +116,21 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean):
 
 /**
  * Run now (POST /api/schedules/:id/execute): a manual task with the schedule's prompt,
- * runtime and budgets.
+ * runtime and budgets; `queue` as in startManualTask.
  * @throws AppError 404 `schedule_not_found`, 409 `schedule_not_active`, 429 `capacity_full`.
  */
-export function runScheduleNow(db: Db, scheduleId: string, force: boolean): ManualRun {
+export function runScheduleNow(db: Db, scheduleId: string, force: boolean, queue = false): ManualRun {
   const s = getSchedule(scheduleId, db);
   assertScheduleActive(s);
-  return startManualTask(db, taskTemplateFromSchedule(s), force);
+  return startManualTask(db, taskTemplateFromSchedule(s), force, queue);
 }
 
 /**
  * Rerun (POST /api/tasks/:id/rerun): a new manual task with the same prompt, schedule,
- * runtime and budgets as the given task, under the same cap rule as Run now.
+ * runtime and budgets as the given task, under the same cap rule as Run now (and `queue`).
  * @throws AppError 404 `task_not_found`, 429 `capacity_full`.
  */
-export function rerunTask(db: Db, taskId: string, force: boolean): ManualRun {
+export function rerunTask(db: Db, taskId: string, force: boolean, queue = false): ManualRun {
   const t = getTask(db, taskId);
   return startManualTask(
     db,
@@ -123,5 +144,6 @@ export function rerunTask(db: Db, taskId: string, force: boolean): ManualRun {
       maxAttempts: t.maxAttempts,
     },
     force,
+    queue,
   );
 }

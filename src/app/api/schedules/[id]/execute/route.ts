@@ -1,18 +1,19 @@
 import { getDb } from "@/lib/db/client";
 import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
-import { forceQuerySchema } from "@/lib/tasks/input";
+import { manualRunQuerySchema } from "@/lib/tasks/input";
 import { runScheduleNow } from "@/lib/tasks/manual-run";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /**
- * POST /api/schedules/:id/execute[?force=true] ("Run now") → 202 {taskId, forced};
- * 429 capacity_full {slotEtaSec}; 409 schedule_not_active; 404 schedule_not_found.
+ * POST /api/schedules/:id/execute[?force=true|?queue=true] ("Run now") → 202 {taskId, forced}
+ * (+ `queued: true` when `queue` left it waiting for a slot); 429 capacity_full {slotEtaSec};
+ * 409 schedule_not_active; 404 schedule_not_found; 400 for force and queue together.
  */
 export const POST = route<Params>((req, { id }) => {
-  const { force } = parseWith(forceQuerySchema, queryOf(req));
-  return json(runScheduleNow(getDb(), id, force === "true"), 202);
+  const { force, queue } = parseWith(manualRunQuerySchema, queryOf(req));
+  return json(runScheduleNow(getDb(), id, force === "true", queue === "true"), 202);
 });
 
 export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

@@ -1,0 +1,171 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./support/chromium";
+import { makeScriptedRuntime, newPage, SCRIPTED_AGENT, screenshot } from "./support/dashboard";
+import { startServer, type TestServer } from "./support/server";
+
+async function phoneShot(page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, name);
+  await page.setViewportSize({ width: 1400, height: 1000 });
+}
+
+const isFocused = (page: Page, testIdOrLabel: ReturnType<Page["getByLabel"]>) => testIdOrLabel.evaluate((el) => el === document.activeElement);
+
+describe("schedule sheet and runtime dialog forms (production server, headless Chromium)", () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("validates on the client before any request and focuses the first invalid field; the server's runnable-runtime rule shows under Runtime", async () => {
+    const page = await newPage(browser);
+    const posts: string[] = [];
+    page.on("request", (r) => r.method() === "POST" && r.url().endsWith("/api/schedules") && posts.push(r.url()));
+    await page.goto(`${server.baseURL}/schedules`);
+    await page.getByRole("button", { name: "New schedule" }).first().click();
+    const sheet = page.getByTestId("schedule-sheet");
+    await sheet.getByLabel("Prompt").fill("p");
+    await sheet.getByLabel("Max turns per run").fill("0");
+    await sheet.getByRole("button", { name: "Create schedule" }).click();
+    await sheet.getByTestId("error-name").getByText("must not be empty").waitFor();
+    expect(await sheet.getByTestId("error-schedule").innerText()).toBe("must not be empty");
+    expect(await sheet.getByTestId("error-maxTurns").innerText()).toBe("must be between 1 and 10000");
+    expect(await isFocused(page, sheet.getByLabel("Name", { exact: true }))).toBe(true);
+    expect(await sheet.getByLabel("Name", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+    expect(posts).toEqual([]);
+    await screenshot(page, "forms-sheet-client-errors-1400");
+
+    // Valid input, but no runtime exists: the server refuses an active schedule (fields.runtimeId).
+    await sheet.getByLabel("Name", { exact: true }).fill("No runtime yet");
+    await sheet.getByLabel("Schedule", { exact: true }).fill("every 15 minutes");
+    await sheet.getByLabel("Max turns per run").fill("");
+    await sheet.getByTestId("no-runtime-hint").waitFor();
+    await sheet.getByRole("button", { name: "Create schedule" }).click();
+    await sheet.getByTestId("error-runtimeId").getByText(/no runtime to run it/).waitFor();
+    expect(posts).toHaveLength(1);
+    expect(await isFocused(page, sheet.getByTestId("runtime-select"))).toBe(true);
+    expect((await server.api("/api/schedules")).data.schedules).toEqual([]);
+    await page.context().close();
+  });
+
+  it("asks before discarding unsaved changes, and returns focus to the button that opened the sheet", async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/schedules`);
+    const opener = page.getByRole("button", { name: "New schedule" }).first();
+    await opener.click();
+    const sheet = page.getByTestId("schedule-sheet");
+    // Untouched: Esc closes at once, focus back on the opener.
+    await sheet.getByLabel("Name", { exact: true }).waitFor();
+    await page.keyboard.press("Escape");
+    await sheet.waitFor({ state: "detached" });
+    expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    await opener.click();
+    await sheet.getByLabel("Name", { exact: true }).fill("Half-typed");
+    await page.keyboard.press("Escape");
+    const confirm = page.getByTestId("discard-dialog");
+    await confirm.getByText("Discard unsaved changes?").waitFor();
+    await screenshot(page, "forms-sheet-unsaved-guard-1400");
+    await confirm.getByRole("button", { name: "Keep editing" }).click();
+    await confirm.waitFor({ state: "detached" });
+    expect(await sheet.getByLabel("Name", { exact: true }).inputValue()).toBe("Half-typed");
+    await sheet.getByRole("button", { name: "Cancel" }).click();
+    await confirm.getByRole("button", { name: "Discard changes" }).click();
+    await sheet.waitFor({ state: "detached" });
+    expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect((await server.api("/api/schedules")).data.schedules).toEqual([]);
+    await page.context().close();
+  });
+
+  it("shows each part of the sheet (desktop and phone); Plain words / Cron tabs control real panels", async () => {
+    await makeScriptedRuntime(server, "Default scripted agent", ["--turns", "1"], { isDefault: true });
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/schedules`);
+    await page.getByRole("button", { name: "New schedule" }).first().click();
+    const sheet = page.getByTestId("schedule-sheet");
+    await sheet.getByLabel("Name", { exact: true }).fill("Looks");
+    await sheet.getByLabel("Schedule", { exact: true }).fill("daily at 18:30");
+    await sheet.getByTestId("preview-next").waitFor();
+    for (const tab of ["Plain words", "Cron"]) {
+      const controls = await sheet.getByRole("tab", { name: tab }).getAttribute("aria-controls");
+      expect(await page.locator(`[id="${controls}"][role=tabpanel]`).count()).toBe(1);
+    }
+    await screenshot(page, "forms-sheet-task-when-1400");
+    await sheet.getByTestId("sheet-agent").scrollIntoViewIfNeeded();
+    await sheet.getByRole("button", { name: /^Advanced/ }).click();
+    await sheet.getByLabel("Overlap policy").waitFor();
+    await sheet.getByTestId("sheet-advanced").scrollIntoViewIfNeeded();
+    await screenshot(page, "forms-sheet-advanced-1400");
+    await phoneShot(page, "forms-sheet-390");
+    await page.context().close();
+  });
+
+  it("\"Use HH:MM\" in the collision banner saves the suggested free minute", async () => {
+    await server.api("/api/schedules", { method: "POST", json: { name: "Big nightly", prompt: "p", cronExpression: "0 9 * * *", timezone: "UTC", maxTurns: 2500 } });
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/schedules`);
+    await page.getByRole("button", { name: "New schedule" }).first().click();
+    const sheet = page.getByTestId("schedule-sheet");
+    await sheet.getByLabel("Name", { exact: true }).fill("Nine o'clock too");
+    await sheet.getByLabel("Prompt").fill("p");
+    await sheet.getByRole("tab", { name: "Cron" }).click();
+    await sheet.getByLabel("Schedule", { exact: true }).fill("0 9 * * *");
+    await sheet.getByLabel("Max turns per run").fill("900");
+    await sheet.getByRole("button", { name: "Create schedule" }).click();
+    const banner = sheet.getByTestId("collision-banner");
+    await banner.waitFor();
+    expect(await banner.evaluate((el) => el === document.activeElement)).toBe(true);
+    const use = banner.getByRole("button", { name: /^Use \d\d:\d\d$/ });
+    const [hh, mm] = (await use.innerText()).replace("Use ", "").split(":").map(Number);
+    await screenshot(page, "forms-sheet-collision-1400");
+    await use.click();
+    await sheet.waitFor({ state: "detached" });
+    const saved = (await server.api("/api/schedules")).data.schedules.filter((s: { name: string }) => s.name === "Nine o'clock too");
+    expect(saved).toHaveLength(1);
+    expect(saved[0].cronExpression).toBe(`${mm} ${hh} * * *`);
+    await page.context().close();
+  });
+
+  it("splits a pasted command line into argv, shows it, and refuses a missing executable under the field", async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/settings`);
+    await page.getByRole("button", { name: "New runtime" }).click();
+    const dialog = page.getByTestId("runtime-dialog");
+    await dialog.getByLabel("Name", { exact: true }).fill("Pasted line");
+    const line = dialog.getByLabel("Command line");
+    await line.fill("node agent.mjs --turns 4");
+    const preview = dialog.getByTestId("argv-preview");
+    await preview.getByText("with 3 arguments").waitFor();
+    expect(await preview.getByTestId("argv-item").allInnerTexts()).toEqual(["node", "agent.mjs", "--turns", "4"]);
+    await screenshot(page, "forms-runtime-dialog-1400");
+    await phoneShot(page, "forms-runtime-dialog-390");
+
+    await line.fill(`no-such-agent-cli --prompt "{prompt}" --turns 4`);
+    expect(await preview.getByTestId("argv-item").allInnerTexts()).toEqual(["no-such-agent-cli", "--prompt", "{prompt}", "--turns", "4"]);
+    await dialog.getByRole("button", { name: "Create runtime" }).click();
+    await dialog.getByText(/names "no-such-agent-cli", which is not found on the server's PATH/).waitFor();
+    expect(await line.getAttribute("aria-invalid")).toBe("true");
+    await screenshot(page, "forms-runtime-dialog-error-1400");
+    expect((await server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Pasted line");
+
+    await line.fill(`'${process.execPath}' ${SCRIPTED_AGENT} --format claude-stream-json --turns 4`);
+    await dialog.getByRole("button", { name: "Create runtime" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const created = (await server.api("/api/runtimes")).data.runtimes.find((r: { name: string }) => r.name === "Pasted line");
+    expect(created.config.command).toEqual([process.execPath, SCRIPTED_AGENT, "--format", "claude-stream-json", "--turns", "4"]);
+
+    // Test runtime: a healthy four-turn agent "responded" (not a red max_turns).
+    await page.getByTestId("runtime-row").filter({ hasText: "Pasted line" }).getByRole("button", { name: "Test runtime" }).click();
+    const result = page.getByTestId("runtime-test-result");
+    await result.getByTestId("runtime-test-verdict").getByText("responded").waitFor({ timeout: 30_000 });
+    await page.context().close();
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * The schedule sheet's form model: string inputs (so "empty = inherit" stays
+ * representable), validated with the server's own zod fields (lib/schedules/input.ts) so
+ * bounds and messages match; the server stays the authority on cron and plain words.
+ */
+import { z } from "zod";
+import { CATCH_UP_POLICIES, OVERLAP_POLICIES } from "@/lib/db/constants";
+import { scheduleFields } from "@/lib/schedules/input";
+import type { ScheduleDto } from "@/lib/ui/types";
+
+/** Select value standing for "runtimeId: null" (the default runtime at fire time). */
+export const DEFAULT_RUNTIME = "__default__";
+
+export interface ScheduleFormValues {
+  name: string;
+  prompt: string;
+  scheduleMode: "words" | "cron";
+  /** Plain words or a cron expression, per scheduleMode. */
+  schedule: string;
+  timezone: string;
+  runtimeId: string;
+  maxTurns: string;
+  maxRunDurationSec: string;
+  maxAttempts: string;
+  overlapPolicy: (typeof OVERLAP_POLICIES)[number];
+  catchUpPolicy: (typeof CATCH_UP_POLICIES)[number];
+  catchUpWindowSec: string;
+  maxFirings: string;
+  expiresAt: string;
+  paused: boolean;
+}
+
+/** "" → null (inherit / no limit), else the number (NaN stays NaN so the field's own message names it). */
+const optionalNumber = z.string().transform((v) => (v.trim() === "" ? null : Number(v)));
+/** "" → NaN: a required number left empty gets the field's "must be a number". */
+const requiredNumber = z.string().transform((v) => (v.trim() === "" ? Number.NaN : Number(v)));
+
+/** Client-side check of the form; the same fields and messages as the API. */
+export const scheduleFormSchema = z.object({
+  name: scheduleFields.name,
+  prompt: scheduleFields.prompt,
+  scheduleMode: z.enum(["words", "cron"]),
+  schedule: scheduleFields.schedule,
+  timezone: scheduleFields.timezone,
+  runtimeId: z.string(),
+  maxTurns: optionalNumber.pipe(scheduleFields.maxTurns),
+  maxRunDurationSec: optionalNumber.pipe(scheduleFields.maxRunDurationSec),
+  maxAttempts: requiredNumber.pipe(scheduleFields.maxAttempts),
+  overlapPolicy: scheduleFields.overlapPolicy,
+  catchUpPolicy: scheduleFields.catchUpPolicy,
+  catchUpWindowSec: requiredNumber.pipe(scheduleFields.catchUpWindowSec),
+  maxFirings: optionalNumber.pipe(scheduleFields.maxFirings),
+  expiresAt: z.string(),
+  paused: z.boolean(),
+});
+
+/** Server field names → form field names (plain words and cron share one input). */
+export function formFieldOf(serverField: string): keyof ScheduleFormValues | "form" {
+  if (serverField === "cronExpression" || serverField === "schedule") return "schedule";
+  if (serverField === "status") return "paused";
+  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt"];
+  return known.includes(serverField) ? (serverField as keyof ScheduleFormValues) : "form";
+}
+
+export function browserTimezone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+/** ISO instant → value of an <input type="datetime-local"> in the browser's timezone. */
+function toLocalInput(iso: string | null): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A template's fields for a new schedule (onboarding templates fill the sheet). */
+export type ScheduleTemplate = Partial<Pick<ScheduleFormValues, "name" | "prompt" | "scheduleMode" | "schedule" | "maxTurns" | "runtimeId">>;
+
+export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate): ScheduleFormValues {
+  if (!s) {
+    return {
+      name: "",
+      prompt: "",
+      scheduleMode: "words",
+      schedule: "",
+      timezone: browserTimezone(),
+      runtimeId: DEFAULT_RUNTIME,
+      maxTurns: "",
+      maxRunDurationSec: "",
+      maxAttempts: "3",
+      overlapPolicy: "skip",
+      catchUpPolicy: "latest",
+      catchUpWindowSec: "3600",
+      maxFirings: "",
+      expiresAt: "",
+      paused: false,
+      ...template,
+    };
+  }
+  return {
+    name: s.name,
+    prompt: s.prompt,
+    scheduleMode: "cron",
+    schedule: s.cronExpression,
+    timezone: s.timezone,
+    runtimeId: s.runtimeId ?? DEFAULT_RUNTIME,
+    maxTurns: s.maxTurns == null ? "" : String(s.maxTurns),
+    maxRunDurationSec: s.maxRunDurationSec == null ? "" : String(s.maxRunDurationSec),
+    maxAttempts: String(s.maxAttempts),
+    overlapPolicy: s.overlapPolicy,
+    catchUpPolicy: s.catchUpPolicy,
+    catchUpWindowSec: String(s.catchUpWindowSec),
+    maxFirings: s.maxFirings == null ? "" : String(s.maxFirings),
+    expiresAt: toLocalInput(s.expiresAt),
+    paused: s.status === "paused",
+  };
+}
+
+const numberOrNull = (v: string) => (v.trim() === "" ? null : Number(v));
+
+/** Full request body (POST /api/schedules) for the form's values. */
+export function toBody(f: ScheduleFormValues): Record<string, unknown> {
+  return {
+    name: f.name,
+    prompt: f.prompt,
+    ...(f.scheduleMode === "words" ? { schedule: f.schedule } : { cronExpression: f.schedule }),
+    timezone: f.timezone,
+    runtimeId: f.runtimeId === DEFAULT_RUNTIME ? null : f.runtimeId,
+    maxTurns: numberOrNull(f.maxTurns),
+    maxRunDurationSec: numberOrNull(f.maxRunDurationSec),
+    maxAttempts: Number(f.maxAttempts),
+    overlapPolicy: f.overlapPolicy,
+    catchUpPolicy: f.catchUpPolicy,
+    catchUpWindowSec: Number(f.catchUpWindowSec),
+    maxFirings: numberOrNull(f.maxFirings),
+    expiresAt: f.expiresAt ? new Date(f.expiresAt).toISOString() : null,
+    status: f.paused ? "paused" : "active",
+  };
+}
+
+/** PATCH body: only what differs from the saved schedule. */
+export function diffBody(f: ScheduleFormValues, saved: ScheduleDto): Record<string, unknown> {
+  const next = toBody(f);
+  const before = toBody(initialValues(saved));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(next)) {
+    if (JSON.stringify(v) !== JSON.stringify(before[k])) out[k] = v;
+  }
+  // A finished schedule can't be set active/paused by saving other fields.
+  if (saved.status !== "active" && saved.status !== "paused" && !("status" in out)) delete out.status;
+  return out;
+}

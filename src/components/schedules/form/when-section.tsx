@@ -1,0 +1,141 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
+import { useFormContext, useWatch } from "react-hook-form";
+import { FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage } from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
+import { NativeSelect, NativeSelectOption } from "@/components/ui/native-select";
+import { Skeleton } from "@/components/ui/skeleton";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { ApiError, apiFetch } from "@/lib/ui/api-client";
+import { formatDateTime } from "@/lib/ui/format";
+import { qs } from "@/lib/ui/queries";
+import type { ScheduleFormValues } from "./schema";
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+/** The preview of the next fires, from GET /api/schedules/preview (the server parses cron and plain words). */
+function SchedulePreview() {
+  const [mode, text, timezone] = useWatch<ScheduleFormValues, ["scheduleMode", "schedule", "timezone"]>({ name: ["scheduleMode", "schedule", "timezone"] });
+  const previewText = useDebounced((text ?? "").trim(), 300);
+  const params = { [mode === "words" ? "schedule" : "cronExpression"]: previewText, timezone, count: 5 };
+  const preview = useQuery({
+    queryKey: ["schedule-preview", params],
+    queryFn: () => apiFetch<{ cronExpression: string; description: string; next: string[] }>(`/api/schedules/preview${qs(params)}`),
+    enabled: previewText.length > 0,
+    retry: false,
+    staleTime: 30_000,
+  });
+  return (
+    <div className="bg-muted/50 rounded-md border p-3 text-sm" data-testid="schedule-preview" aria-live="polite">
+      {!previewText ? (
+        <span className="text-muted-foreground">Type a schedule to see when it fires.</span>
+      ) : preview.isPending || previewText !== (text ?? "").trim() ? (
+        <div className="flex flex-col gap-2">
+          <Skeleton className="h-4 w-2/3" />
+          <Skeleton className="h-3 w-1/2" />
+        </div>
+      ) : preview.error ? (
+        <span className="text-destructive">
+          {preview.error instanceof ApiError && preview.error.fields ? `Schedule ${Object.values(preview.error.fields)[0]}` : `Preview unavailable: ${preview.error.message}`}
+        </span>
+      ) : (
+        <div className="flex flex-col gap-1">
+          <div className="font-medium">{preview.data.description}</div>
+          <div className="text-muted-foreground font-mono text-xs">{preview.data.cronExpression}</div>
+          <ol className="text-muted-foreground mt-1 list-inside list-decimal text-xs" data-testid="preview-next">
+            {preview.data.next.map((iso) => (
+              <li key={iso}>{formatDateTime(iso, timezone)}</li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Part 1 of the sheet, "when": the schedule in plain words or cron (each tab owns a real
+ * tab panel holding the input), its live preview, and the timezone it is evaluated in.
+ */
+export function WhenSection() {
+  const form = useFormContext<ScheduleFormValues>();
+  const mode = useWatch<ScheduleFormValues, "scheduleMode">({ name: "scheduleMode" });
+  const timezone = useWatch<ScheduleFormValues, "timezone">({ name: "timezone" });
+  const timezones = useMemo(() => {
+    const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    const all = new Set(["UTC", ...list]);
+    if (timezone) all.add(timezone);
+    return [...all];
+  }, [timezone]);
+
+  return (
+    <section aria-labelledby="sheet-when" className="flex flex-col gap-4" data-testid="sheet-when">
+      <h3 id="sheet-when" className="text-sm font-semibold">
+        When
+      </h3>
+      <FormField
+        control={form.control}
+        name="schedule"
+        render={({ field }) => (
+          <FormItem>
+            <Tabs value={mode} onValueChange={(v) => form.setValue("scheduleMode", v as ScheduleFormValues["scheduleMode"], { shouldDirty: true })} className="gap-1.5">
+              <div className="flex items-center justify-between gap-2">
+                <FormLabel>Schedule</FormLabel>
+                <TabsList className="h-8" aria-label="Schedule format">
+                  <TabsTrigger value="words">Plain words</TabsTrigger>
+                  <TabsTrigger value="cron">Cron</TabsTrigger>
+                </TabsList>
+              </div>
+              {(["words", "cron"] as const).map((m) => (
+                // Both panels stay in the DOM so each tab's aria-controls names a real panel; the input lives in the active one.
+                <TabsContent key={m} value={m} forceMount className="data-[state=inactive]:hidden">
+                  {m === mode && (
+                    <FormControl>
+                      <Input
+                        {...field}
+                        className={mode === "cron" ? "font-mono" : undefined}
+                        autoComplete="off"
+                        placeholder={mode === "words" ? "every 15 minutes · weekdays at 9:00 · daily at 18:30" : "*/15 * * * * (5 fields, or 6 with seconds)"}
+                      />
+                    </FormControl>
+                  )}
+                </TabsContent>
+              ))}
+            </Tabs>
+            <FormMessage />
+            <SchedulePreview />
+          </FormItem>
+        )}
+      />
+      <FormField
+        control={form.control}
+        name="timezone"
+        render={({ field }) => (
+          <FormItem>
+            <FormLabel>Timezone</FormLabel>
+            <FormControl>
+              <NativeSelect {...field} wrapperClassName="w-full">
+                {timezones.map((tz) => (
+                  <NativeSelectOption key={tz} value={tz}>
+                    {tz}
+                  </NativeSelectOption>
+                ))}
+              </NativeSelect>
+            </FormControl>
+            <FormDescription>Cron fields are evaluated in this timezone (DST included).</FormDescription>
+            <FormMessage />
+          </FormItem>
+        )}
+      />
+    </section>
+  );
+}
