@@ -42,6 +42,7 @@ interface FormState {
   apiKeyEnv: string;
   // openai-compatible
   baseUrl: string;
+  allowShell: boolean;
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -68,24 +69,46 @@ function initial(r: RuntimeDto | null): FormState {
     baseUrlEnv: str(c.baseUrlEnv),
     apiKeyEnv: str(c.apiKeyEnv),
     baseUrl: str(c.baseUrl),
+    allowShell: c.allowShell === true,
   };
 }
 
+/** The config keys this form edits, per kind; any other key of a stored config is kept as it is. */
+const FORM_KEYS: Record<RuntimeKind, string[]> = {
+  command: ["command", "promptVia", "outputFormat", "cwd", "env"],
+  "claude-agent-sdk": ["model", "cwd", "allowedTools", "permissionMode", "baseUrl", "baseUrlEnv", "apiKeyEnv", "env"],
+  "openai-compatible": ["baseUrl", "model", "apiKeyEnv", "cwd", "allowShell"],
+};
+
+/** The stored config's keys this form doesn't edit (kept on save while the kind is unchanged). */
+function untouchedKeys(f: FormState, original: RuntimeDto | null): Record<string, unknown> {
+  if (!original || original.kind !== f.kind) return {};
+  const config = (original.config ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(config).filter(([k]) => !FORM_KEYS[f.kind].includes(k)));
+}
+
+/** `NAME=value` lines → an env object (a line without `=` names an empty value). */
+function parseEnvLines(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l) => {
+        const i = l.indexOf("=");
+        return i < 0 ? [l, ""] : [l.slice(0, i).trim(), l.slice(i + 1)];
+      }),
+  );
+}
+
 /** The kind-specific `config` object of API.md "Runtimes"; empty optional fields are left out. */
-function toConfig(f: FormState): Record<string, unknown> {
+function toConfig(f: FormState, original: RuntimeDto | null): Record<string, unknown> {
   const opt = (k: string, v: string) => (v.trim() ? { [k]: v.trim() } : {});
+  const env = parseEnvLines(f.env);
+  const kept = untouchedKeys(f, original);
   if (f.kind === "command") {
-    const env = Object.fromEntries(
-      f.env
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .map((l) => {
-          const i = l.indexOf("=");
-          return i < 0 ? [l, ""] : [l.slice(0, i).trim(), l.slice(i + 1)];
-        }),
-    );
     return {
+      ...kept,
       command: splitCommandLine(f.command).argv ?? [],
       promptVia: f.promptVia,
       outputFormat: f.outputFormat,
@@ -99,6 +122,7 @@ function toConfig(f: FormState): Record<string, unknown> {
       .map((t) => t.trim())
       .filter(Boolean);
     return {
+      ...kept,
       ...opt("model", f.model),
       ...opt("cwd", f.cwd),
       ...(tools.length ? { allowedTools: tools } : {}),
@@ -106,9 +130,17 @@ function toConfig(f: FormState): Record<string, unknown> {
       ...opt("baseUrl", f.baseUrl),
       ...opt("baseUrlEnv", f.baseUrlEnv),
       ...opt("apiKeyEnv", f.apiKeyEnv),
+      ...(Object.keys(env).length ? { env } : {}),
     };
   }
-  return { baseUrl: f.baseUrl.trim(), model: f.model.trim(), ...opt("apiKeyEnv", f.apiKeyEnv) };
+  return {
+    ...kept,
+    baseUrl: f.baseUrl.trim(),
+    model: f.model.trim(),
+    ...opt("apiKeyEnv", f.apiKeyEnv),
+    ...opt("cwd", f.cwd),
+    ...(f.allowShell ? { allowShell: true } : {}),
+  };
 }
 
 function Field({ id, label, error, hint, children }: { id: string; label: string; error?: string; hint?: ReactNode; children: ReactNode }) {
@@ -123,6 +155,15 @@ function Field({ id, label, error, hint, children }: { id: string; label: string
         </p>
       )}
     </div>
+  );
+}
+
+/** The agent's extra environment: `NAME=value` per line; `${NAME}` passes a server variable (docs/runtimes.md). */
+function EnvField({ id, value, error, onChange }: { id: string; value: string; error?: string; onChange: (v: string) => void }) {
+  return (
+    <Field id={id} label="Environment (NAME=value per line)" error={error} hint={<>Agents get only PATH, HOME, LANG, TERM, TMPDIR, USER and these. Pass a key by reference: <code>{"ANTHROPIC_API_KEY=${ANTHROPIC_API_KEY}"}</code>.</>}>
+      <Textarea id={id} className="font-mono" rows={2} value={value} onChange={(e) => onChange(e.target.value)} />
+    </Field>
   );
 }
 
@@ -176,7 +217,7 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
 
   const save = useMutation({
     mutationFn: () => {
-      const body = { name: f.name, kind: f.kind, config: toConfig(f), isDefault: f.isDefault };
+      const body = { name: f.name, kind: f.kind, config: toConfig(f, runtime), isDefault: f.isDefault };
       return runtime
         ? apiFetch<{ runtime: RuntimeDto }>(`/api/runtimes/${runtime.id}`, { method: "PATCH", json: body })
         : apiFetch<{ runtime: RuntimeDto }>("/api/runtimes", { method: "POST", json: body });
@@ -191,7 +232,7 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
       if (e instanceof ApiError && e.fields?.["config.command"]) document.getElementById(fid("command"))?.focus();
     },
   });
-  const shown = new Set(["name", "kind", "isDefault", "config", "command", "promptVia", "outputFormat", "cwd", "env", "model", "allowedTools", "permissionMode", "baseUrlEnv", "apiKeyEnv", "baseUrl"]);
+  const shown = new Set(["name", "kind", "isDefault", "config", "command", "promptVia", "outputFormat", "cwd", "env", "model", "allowedTools", "permissionMode", "baseUrlEnv", "apiKeyEnv", "baseUrl", "allowShell"]);
   const otherErrors = Object.entries(errors).filter(([k]) => !shown.has(k.replace(/^config\./, "").split(".")[0]));
 
   return (
@@ -291,9 +332,7 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
           <Field id={fid("cwd")} label="Working directory" error={err("cwd")}>
             <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} placeholder="server's working directory" />
           </Field>
-          <Field id={fid("env")} label="Environment (NAME=value per line)" error={err("env")}>
-            <Textarea id={fid("env")} className="font-mono" rows={2} value={f.env} onChange={(e) => set("env", e.target.value)} />
-          </Field>
+          <EnvField id={fid("env")} value={f.env} error={err("env")} onChange={(v) => set("env", v)} />
         </>
       )}
 
@@ -336,6 +375,7 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
               <Input id={fid("baseUrlEnv")} value={f.baseUrlEnv} onChange={(e) => set("baseUrlEnv", e.target.value)} placeholder="ANTHROPIC_BASE_URL" />
             </Field>
           </div>
+          <EnvField id={fid("env")} value={f.env} error={err("env")} onChange={(v) => set("env", v)} />
         </>
       )}
 
@@ -352,6 +392,18 @@ function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: 
               <Input id={fid("apiKeyEnv")} value={f.apiKeyEnv} onChange={(e) => set("apiKeyEnv", e.target.value)} placeholder="optional" />
             </Field>
           </div>
+          <Field id={fid("cwd")} label="Working directory" error={err("cwd")} hint="Where the run_shell tool runs, when allowed.">
+            <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} placeholder="server's working directory" />
+          </Field>
+          <div className="flex items-center gap-3">
+            <Switch id={fid("allowShell")} checked={f.allowShell} onCheckedChange={(v) => set("allowShell", v)} />
+            <Label htmlFor={fid("allowShell")}>Let the model run shell commands (run_shell tool)</Label>
+          </div>
+          {err("allowShell") && (
+            <p className="text-destructive text-xs" role="alert">
+              {err("allowShell")}
+            </p>
+          )}
         </>
       )}
 
