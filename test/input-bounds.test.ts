@@ -56,6 +56,7 @@ describe("timestamp bounds", () => {
   });
 
   it("accepts the last instant of 9999 and a future ISO date", async () => {
+    makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
     const last = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, expiresAt: Date.UTC(9999, 11, 31, 23, 59, 59, 999) } });
     expect(last.status).toBe(201);
     expect(last.data.schedule.expiresAt).toBe("9999-12-31T23:59:59.999Z");

@@ -16,10 +16,13 @@ import { occurrencesBetween } from "@/lib/schedules/cron";
 import { createSchedule, previewSchedule, updateSchedule } from "@/lib/schedules/service";
 import { repairStrandedSchedules } from "@/lib/scheduler/stranded-schedules";
 import { callRoute } from "../http";
-import { makeSchedule, truncateAll } from "../factories";
+import { makeRuntime, makeSchedule, truncateAll } from "../factories";
 import { BACKOFF_MS, scheduleById, tasksOf } from "../support/scheduler-harness";
 
-beforeEach(() => truncateAll());
+beforeEach(() => {
+  truncateAll();
+  makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
+});
 
 const MIN = 60_000;
 const LH = "Australia/Lord_Howe";
