@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { tool } from "ai";
 import { z } from "zod";
-import { killProcessTree, trackProcessGroup } from "./process-tree";
+import { killGroupLeftovers, killProcessTree, trackProcessGroup } from "./process-tree";
 
 /** Output kept from a tool (chars): the model's context is the limit, not the disk. */
 const MAX_TOOL_OUTPUT = 20_000;
@@ -20,10 +20,16 @@ function clip(text: string): string {
  * tree is killed (SIGTERM, SIGKILL after `killGraceMs`). Resolves with combined output
  * and the exit code; never rejects.
  */
-export function runShell(command: string, cwd: string, signal: AbortSignal | undefined, killGraceMs: number): Promise<{ output: string; exitCode: number | null }> {
+export function runShell(
+  command: string,
+  cwd: string,
+  signal: AbortSignal | undefined,
+  killGraceMs: number,
+  onProcessGroup?: (pgid: number) => void,
+): Promise<{ output: string; exitCode: number | null }> {
   return new Promise((resolve) => {
     const child = spawn("sh", ["-c", command], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    trackProcessGroup(child);
+    const group = trackProcessGroup(child, onProcessGroup);
     let output = "";
     const append = (d: Buffer) => {
       if (output.length < MAX_TOOL_OUTPUT * 2) output += d.toString();
@@ -44,6 +50,8 @@ export function runShell(command: string, cwd: string, signal: AbortSignal | und
       clearTimeout(timer);
       signal?.removeEventListener("abort", kill);
       if (killing) await killing;
+      // The command is done; what it left running in its process group (`cmd &`) goes too.
+      else killGroupLeftovers(group, child.pid);
       resolve({ output: clip(output), exitCode: code });
     });
   });
@@ -54,7 +62,7 @@ export function runShell(command: string, cwd: string, signal: AbortSignal | und
  * list a directory, run a shell command. Paths are resolved against `cwd`; the agent
  * has the server user's file permissions, like the other runtimes' agents.
  */
-export function agentTools(cwd: string, killGraceMs: number) {
+export function agentTools(cwd: string, killGraceMs: number, onProcessGroup?: (pgid: number) => void) {
   const resolve = (p: string) => path.resolve(cwd, p);
   return {
     read_file: tool({
@@ -84,7 +92,7 @@ export function agentTools(cwd: string, killGraceMs: number) {
       description: "Run a shell command (sh -c) in the working directory; returns its output and exit code.",
       inputSchema: z.object({ command: z.string().min(1).describe("the command line") }),
       execute: async ({ command }, { abortSignal }) => {
-        const { output, exitCode } = await runShell(command, cwd, abortSignal, killGraceMs);
+        const { output, exitCode } = await runShell(command, cwd, abortSignal, killGraceMs, onProcessGroup);
         return `exit code: ${exitCode ?? "killed"}\n${output}`;
       },
     }),

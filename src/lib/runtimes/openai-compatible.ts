@@ -74,7 +74,7 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
       const result = streamText({
         model: provider.chatModel(config.model),
         prompt: input.prompt,
-        tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), options.killGraceMs ?? 2_000),
+        tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), options.killGraceMs ?? 2_000, input.onProcessGroup),
         stopWhen: stepCountIs(input.maxTurns),
         abortSignal: input.signal,
         maxRetries: 0,
