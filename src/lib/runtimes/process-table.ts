@@ -98,12 +98,6 @@ export function processStartTime(pid: number): number | null {
   return processInfo(pid)?.startTime ?? null;
 }
 
-/** True while `pid` is the very process that had `startTime` (not gone, not a reused pid). */
-export function isSameProcess(pid: number, startTime: number | null | undefined): boolean {
-  if (startTime == null) return false;
-  return processStartTime(pid) === startTime;
-}
-
 /** Every live process of the host (zombies excluded). Synchronous: one read per /proc entry. */
 export function readProcessTable(): ProcessInfo[] {
   if (!HAS_PROC) return psTable().filter((p) => !p.zombie);
