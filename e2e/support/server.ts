@@ -74,7 +74,7 @@ export async function startServer(opts: { env?: Record<string, string>; timeoutM
     process: child,
     output: () => output,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         try {
           process.kill(-child.pid!, "SIGTERM");
