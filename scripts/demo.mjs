@@ -62,7 +62,7 @@ const stop = async (code = 0) => {
   await model.close();
   process.exit(code);
 };
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => void stop(0));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => void stop(0));
 app.on("exit", (code) => {
   if (!stopping) {
     console.error(`[demo] the app exited (${code}); stopping`);

@@ -16,5 +16,7 @@ if (refusal) {
 }
 buildIfNeeded();
 const child = spawnNextStart({ host, port: process.env.PORT || "3000" });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+// Forwarded for a signal sent to this process alone; after Ctrl-C the child got its own
+// SIGINT from the terminal too, and the server ignores the repeat (src/lib/boot.ts).
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

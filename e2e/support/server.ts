@@ -35,9 +35,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<TestServer> {
+/** `dataDir`: start on an existing data directory (a restart after a crash); default a new temp one. */
+export async function startServer(opts: { env?: Record<string, string>; timeoutMs?: number; dataDir?: string } = {}): Promise<TestServer> {
   const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-e2e-"));
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-e2e-"));
   let output = "";
   // Like `npm start` (scripts/launch.mjs): the boot hook owns SIGTERM and stops agent runs before exiting.
   const child: ChildProcess = spawnNextStart({
@@ -74,7 +75,7 @@ export async function startServer(opts: { env?: Record<string, string>; timeoutM
     process: child,
     output: () => output,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         try {
           process.kill(-child.pid!, "SIGTERM");

@@ -26,7 +26,7 @@ export function bootState(): BootState {
 /**
  * Boots Agentcron once per process, even under dev hot reload: migrate the DB,
  * register this process as a runner, finalize chat messages a dead process left
- * streaming, start the scheduler, and install SIGTERM/SIGINT
+ * streaming, start the scheduler, and install SIGTERM/SIGINT/SIGHUP
  * handlers that stop it cleanly. Called from instrumentation.ts `register()` on the
  * Node runtime. Later calls return the first call's promise.
  */
@@ -65,10 +65,15 @@ export function boot(): Promise<void> {
 const SHUTDOWN_GRACE_MS = 3_000;
 
 /**
- * SIGTERM/SIGINT: stop the scheduler (its runs are aborted: SIGTERM to their process
+ * SIGTERM/SIGINT/SIGHUP: stop the scheduler (its runs are aborted: SIGTERM to their process
  * trees, SIGKILL after the runtime's grace), then SIGKILL whatever run process group is
  * still tracked, mark the runner stopped, and exit. Running rows stay `running` and are
  * recovered as `runtime_recovery` by the next runner (invariant 9).
+ *
+ * Idempotent (`process.on`, issue #10 fault 3): Ctrl-C in a terminal signals the whole
+ * foreground process group, so `npm start` and its `next start` child both get SIGINT and
+ * the launcher forwards one more; a repeated signal is ignored instead of killing the
+ * server halfway through its shutdown.
  *
  * Next.js exits on these signals by itself unless NEXT_MANUAL_SIG_HANDLE is set (as
  * `npm start` does): then this handler owns the exit and has time for the graceful
@@ -79,7 +84,10 @@ function installShutdown(runnerId: string): void {
   let stopping = false;
   const ownsExit = Boolean(process.env.NEXT_MANUAL_SIG_HANDLE);
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      console.log(`[agentcron] ${signal}: already stopping`);
+      return;
+    }
     stopping = true;
     console.log(`[agentcron] ${signal}: stopping scheduler and agent runs`);
     if (!ownsExit) killTrackedProcessGroupsNow();
@@ -94,9 +102,9 @@ function installShutdown(runnerId: string): void {
         console.error("[agentcron] could not mark runner stopped", err);
       }
       bootState().ready = false;
-      if (ownsExit) process.exit(signal === "SIGINT" ? 130 : 143);
+      // Next.js handles SIGINT/SIGTERM unless told not to, but never SIGHUP: that exit is ours.
+      if (ownsExit || signal === "SIGHUP") process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15));
     });
   };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, stop);
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { chatMessages, runners } from "../db/schema";
-import { RUNNER_STALE_MS } from "../scheduler/tuning";
+import { runnerIsGone } from "../scheduler/runner-liveness";
 import { finalizedContent } from "./conversations";
 
 /** Error text of a message whose stream was cut short by its process stopping. */
@@ -13,23 +13,26 @@ export const INTERRUPTED_ERROR = "Interrupted: the server stopped while this rep
  * reconcile, issue 6): each becomes `error` with INTERRUPTED_ERROR and keeps the text
  * that was saved before the process stopped — or a note when none was, never an empty
  * message. A message of a live runner (another process sharing the file) is left alone;
- * a runner counts as gone when it is not `me`, and is missing, marked stopped, or its
- * heartbeat is older than RUNNER_STALE_MS — the rule the
- * scheduler uses to recover a dead runner's tasks.
+ * a runner counts as gone when it is not `me` and runnerIsGone says so (missing,
+ * stopped, dead on this host, or a stale heartbeat) — the rule the scheduler uses to
+ * recover a dead runner's tasks.
  * @param me this process's runner id.
  * @param now UTC ms.
  * @returns the number of messages finalized.
  */
 export function reconcileStreamingMessages(db: Db, me: string, now: number): number {
   const streaming = db
-    .select({ id: chatMessages.id, content: chatMessages.content, runnerId: chatMessages.runnerId, stoppedAt: runners.stoppedAt, heartbeatAt: runners.heartbeatAt })
+    .select({
+      id: chatMessages.id,
+      content: chatMessages.content,
+      runnerId: chatMessages.runnerId,
+      runner: { pid: runners.pid, hostKey: runners.hostKey, processStartTime: runners.processStartTime, stoppedAt: runners.stoppedAt, heartbeatAt: runners.heartbeatAt },
+    })
     .from(chatMessages)
     .leftJoin(runners, eq(runners.id, chatMessages.runnerId))
     .where(eq(chatMessages.status, "streaming"))
     .all();
-  const orphans = streaming.filter(
-    (m) => m.runnerId !== me && (m.heartbeatAt == null || m.stoppedAt != null || m.heartbeatAt < now - RUNNER_STALE_MS),
-  );
+  const orphans = streaming.filter((m) => m.runnerId !== me && runnerIsGone(m.runner, now));
   if (!orphans.length) return 0;
   db.transaction((tx) => {
     for (const m of orphans) {

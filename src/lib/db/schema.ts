@@ -18,6 +18,12 @@ import {
   type FailureReason,
 } from "./constants";
 
+/** A process group an agent run spawned: its leader's pid (= pgid) and the leader's start stamp (runtimes/process-table.ts). */
+export interface OwnedProcessGroup {
+  pgid: number;
+  startTime: number;
+}
+
 export const runtimes = sqliteTable(
   "runtimes",
   {
@@ -115,6 +121,15 @@ export const tasks = sqliteTable(
     inputTokens: integer("input_tokens"),
     outputTokens: integer("output_tokens"),
     costUsd: real("cost_usd"),
+    /**
+     * The process groups the task's agent run spawned ({pgid, startTime}: leader pid and its
+     * start stamp, ADR 0005), on `agentHost`. Set while they may be alive; NULL once they are
+     * known gone. Recovery kills them before it writes `runtime_recovery`; a retry is not
+     * claimed while its parent still has some.
+     */
+    agentProcessGroups: text("agent_process_groups", { mode: "json" }).$type<OwnedProcessGroup[]>(),
+    /** Host key (process-table.ts thisHost) of the processes in agentProcessGroups. */
+    agentHost: text("agent_host"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -131,6 +146,8 @@ export const tasks = sqliteTable(
     // queued/running task?" on every plan and claim; history can be long, so (schedule, status).
     index("tasks_schedule_status_idx").on(t.scheduleId, t.status),
     index("tasks_parent_idx").on(t.parentTaskId),
+    // Recovery's sweep of agent processes that may outlive their run (few rows: running tasks).
+    index("tasks_agent_processes_idx").on(t.runnerId).where(sql`${t.agentProcessGroups} IS NOT NULL`),
   ],
 );
 
@@ -194,6 +211,10 @@ export const runners = sqliteTable("runners", {
   startedAt: integer("started_at").notNull(),
   heartbeatAt: integer("heartbeat_at").notNull(),
   stoppedAt: integer("stopped_at"),
+  /** Where `pid` means something: host name + pid namespace (process-table.ts thisHost). */
+  hostKey: text("host_key"),
+  /** The runner process's start stamp (process-table.ts): on its own host, pid + stamp tell a dead runner at once. */
+  processStartTime: integer("process_start_time"),
 });
 
 export const settings = sqliteTable("settings", {

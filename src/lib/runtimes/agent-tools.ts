@@ -5,7 +5,7 @@ import path from "node:path";
 import { tool } from "ai";
 import { z } from "zod";
 import { agentEnv } from "./agent-env";
-import { killProcessTree, trackProcessGroup } from "./process-tree";
+import { killGroupLeftovers, killProcessTree, trackProcessGroup } from "./process-tree";
 
 /** Output kept from a tool (chars): the model's context is the limit, not the disk. */
 const MAX_TOOL_OUTPUT = 20_000;
@@ -28,10 +28,11 @@ export function runShell(
   signal: AbortSignal | undefined,
   killGraceMs: number,
   env: Record<string, string> = {},
+  onProcessGroup?: (pgid: number) => void,
 ): Promise<{ output: string; exitCode: number | null }> {
   return new Promise((resolve) => {
     const child = spawn("sh", ["-c", command], { cwd, env: agentEnv({ run: env }) as NodeJS.ProcessEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    trackProcessGroup(child);
+    const group = trackProcessGroup(child, onProcessGroup);
     let output = "";
     const append = (d: Buffer) => {
       if (output.length < MAX_TOOL_OUTPUT * 2) output += d.toString();
@@ -52,6 +53,8 @@ export function runShell(
       clearTimeout(timer);
       signal?.removeEventListener("abort", kill);
       if (killing) await killing;
+      // The command is done; what it left running in its process group (`cmd &`) goes too.
+      else killGroupLeftovers(group, child.pid);
       resolve({ output: clip(output), exitCode: code });
     });
   });
@@ -64,6 +67,8 @@ export interface AgentToolOptions {
   shell?: boolean;
   /** The run's extra variables for shell processes (on top of the agent base environment). */
   env?: Record<string, string>;
+  /** Called with each shell's process group id, so the task row records it (ADR 0005). */
+  onProcessGroup?: (pgid: number) => void;
 }
 
 /**
@@ -106,7 +111,7 @@ export function agentTools(cwd: string, options: AgentToolOptions) {
       description: "Run a shell command (sh -c) in the working directory; returns its output and exit code.",
       inputSchema: z.object({ command: z.string().min(1).describe("the command line") }),
       execute: async ({ command }, { abortSignal }) => {
-        const { output, exitCode } = await runShell(command, cwd, abortSignal, options.killGraceMs, options.env);
+        const { output, exitCode } = await runShell(command, cwd, abortSignal, options.killGraceMs, options.env, options.onProcessGroup);
         return `exit code: ${exitCode ?? "killed"}\n${output}`;
       },
     }),

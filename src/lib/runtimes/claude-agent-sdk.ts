@@ -8,7 +8,8 @@ import { ClaudeStreamParser } from "./claude-stream-json";
 import type { ClaudeAgentSdkConfig } from "./config";
 import { EventChannel } from "./event-channel";
 import { abortedResult, classifyErrorText } from "./failure-classes";
-import { descendantPids, isAlive, killProcessTree, trackProcessGroup } from "./process-tree";
+import { descendantPids, isAlive, killGroupLeftovers, killProcessTree, trackProcessGroup } from "./process-tree";
+import type { OwnedProcessGroup } from "./process-table";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Tools a scheduled Claude Code run may use without asking (permissionMode dontAsk denies the rest). */
@@ -90,6 +91,7 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
   const sdkAbort = new AbortController();
   const stderrTail: string[] = [];
   let child: ChildProcess | null = null;
+  let group: OwnedProcessGroup | null = null;
   let killing: Promise<unknown> | null = null;
 
   const spawnClaude = (opts: SpawnOptions): SpawnedProcess => {
@@ -100,7 +102,7 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
       // Own process group, so the tree (Bash tool children …) can be signalled as one.
       detached: true,
     });
-    trackProcessGroup(child);
+    group = trackProcessGroup(child, input.onProcessGroup);
     readline.createInterface({ input: child.stderr! }).on("line", (line) => {
       stderrTail.push(line);
       if (stderrTail.length > 20) stderrTail.shift();
@@ -167,15 +169,8 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
       channel.push(...parser.flush());
       input.signal.removeEventListener("abort", onAbort);
       if (killing) await killing;
-      const pid = (child as ChildProcess | null)?.pid;
-      if (pid) {
-        try {
-          // Claude Code is done; leftovers in its process group (background shells) go too.
-          process.kill(-pid, "SIGKILL");
-        } catch {
-          // group already empty
-        }
-      }
+      // Claude Code is done; leftovers in its process group (background shells) go too.
+      killGroupLeftovers(group, (child as ChildProcess | null)?.pid);
       channel.push({ type: "result", result: finalResult() });
       channel.close();
     }

@@ -13,7 +13,7 @@ import {
 import { agentEnv } from "./agent-env";
 import { EventChannel } from "./event-channel";
 import { abortedResult } from "./failure-classes";
-import { killProcessTree, trackProcessGroup } from "./process-tree";
+import { killGroupLeftovers, killProcessTree, trackProcessGroup } from "./process-tree";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Lines of stderr kept for a `process_failure` message. */
@@ -106,7 +106,7 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     // Own process group: the whole tree can be signalled through -pid.
     detached: true,
   });
-  trackProcessGroup(child);
+  const group = trackProcessGroup(child, input.onProcessGroup);
 
   const kill = () => {
     if (child.pid && child.exitCode === null && child.signalCode === null) {
@@ -185,14 +185,8 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     input.signal.removeEventListener("abort", onAbort);
     await stdoutDone;
     if (killing) await killing;
-    else if (child.pid) {
-      // The agent is gone; anything it left behind in its process group goes with it.
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // group already empty
-      }
-    }
+    // The agent is gone; anything it left behind in its process group goes with it.
+    else killGroupLeftovers(group, child.pid);
     if (parser && !stopReason) channel.push(...parser.flush());
     const turns = parser ? parser.turns : textLines.length ? 1 : 0;
     const sessionId = parser?.sessionId ?? null;

@@ -77,7 +77,7 @@ async function* runOpenAi(config: OpenAiCompatibleConfig, input: RunInput, optio
       const result = streamText({
         model: provider.chatModel(config.model),
         prompt: input.prompt,
-        tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), { killGraceMs: options.killGraceMs ?? 2_000, shell: config.allowShell === true, env: input.env }),
+        tools: agentTools(input.cwd ?? config.cwd ?? process.cwd(), { killGraceMs: options.killGraceMs ?? 2_000, shell: config.allowShell === true, env: input.env, onProcessGroup: input.onProcessGroup }),
         stopWhen: stepCountIs(input.maxTurns),
         abortSignal: input.signal,
         maxRetries: 0,

@@ -3,6 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import pidtree from "pidtree";
 import { processSingleton } from "../process-singleton";
+import { killOwnedGroupsNow, processStartTime, readProcessTable, type OwnedProcessGroup } from "./process-table";
 
 /** Longest grace between SIGTERM and SIGKILL (issue #4: ≤ 5 s). */
 export const MAX_KILL_GRACE_MS = 5_000;
@@ -95,29 +96,55 @@ const trackedRoots = () => processSingleton("agent-process-roots", () => new Set
 
 /**
  * Records a detached run root (its pid is its process group id) until it exits, so a
- * server shutdown can still reach it when there is no time left for a graceful abort.
+ * server shutdown can still reach it when there is no time left for a graceful abort,
+ * and hands its pid to the run's `onProcessGroup` (RunInput) for the durable record.
  * Every runtime calls this right after `spawn(…, {detached: true})`.
  */
-export function trackProcessGroup(child: ChildProcess): void {
+export function trackProcessGroup(child: ChildProcess, onProcessGroup?: (pgid: number) => void): OwnedProcessGroup | null {
   const pid = child.pid;
-  if (!pid) return;
+  if (!pid) return null;
+  const startTime = processStartTime(pid);
   trackedRoots().add(pid);
+  try {
+    onProcessGroup?.(pid);
+  } catch (err) {
+    console.error(`[agentcron] could not record agent process group ${pid}`, err);
+  }
   child.once("exit", () => trackedRoots().delete(pid));
+  return startTime == null ? null : { pgid: pid, startTime };
+}
+
+/**
+ * After a run root exited normally: SIGKILL, synchronously, to what it left in its process
+ * group and to every descendant of those, including children that moved to a session of
+ * their own while their parent still lives (issue #10: a normal completion leaves no
+ * descendant behind). `group` is what trackProcessGroup returned; without it (the root
+ * exited before its start stamp could be read) only the group is signalled.
+ */
+export function killGroupLeftovers(group: OwnedProcessGroup | null, pid: number | undefined): void {
+  if (group) killOwnedGroupsNow([group], 0);
+  else if (pid) signal(-pid, "SIGKILL");
 }
 
 /**
  * Last resort at server shutdown: SIGKILL, synchronously, to the process group of every
- * tracked run root that is still running. Synchronous because the process may exit right
- * after (Next.js exits on SIGTERM unless NEXT_MANUAL_SIG_HANDLE is set). Reaches every
- * descendant that stayed in the root's group; the graceful path (`killProcessTree` on
- * abort) is what also finds descendants that left it.
+ * tracked run root that is still running and to every descendant of its members (found
+ * in the process table, so children that moved to a group of their own go too).
+ * Synchronous because the process may exit right after (Next.js exits on SIGTERM unless
+ * NEXT_MANUAL_SIG_HANDLE is set).
  * @returns the root pids signalled.
  */
 export function killTrackedProcessGroupsNow(): number[] {
   const roots = [...trackedRoots()];
-  for (const pid of roots) {
-    signal(-pid, "SIGKILL");
-    signal(pid, "SIGKILL");
+  if (roots.length) {
+    const table = readProcessTable();
+    // A tracked root is ours until it exits (then it is untracked): its current start stamp is the recorded one.
+    const groups = roots.map((pid) => ({ pgid: pid, startTime: table.find((p) => p.pid === pid)?.startTime ?? 0 }));
+    killOwnedGroupsNow(groups, 0);
+    for (const pid of roots) {
+      signal(-pid, "SIGKILL");
+      signal(pid, "SIGKILL");
+    }
   }
   trackedRoots().clear();
   return roots;

@@ -7,6 +7,7 @@ import { tasks } from "../db/schema";
 import { processSingleton } from "../process-singleton";
 import { systemClock, type Clock } from "../time/clock";
 import { abortFailureReason, classifyErrorText } from "./failure-classes";
+import { agentProcessOwner } from "./process-ownership";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Abort reasons the executor understands (`controller.abort(reason)`). */
@@ -50,7 +51,9 @@ export function taskEventBus(): EventEmitter {
  * Runs one task through a runtime: persists its events to `task_events` in batches
  * (one transaction per `flushIntervalMs` or `flushMaxEvents`, never per token),
  * keeps `tasks.turnCount`/`sessionId`/tokens/cost live while the task is running, and maps the
- * runtime's result to a TaskOutcome. It never writes the terminal state: the caller
+ * runtime's result to a TaskOutcome. The process groups the run spawns are recorded on
+ * the task row while they may live, and whatever of them is left when the run ends is
+ * killed (process-ownership.ts). It never writes the terminal state: the caller
  * does that with its `status='running' AND runnerId=me` guard (invariant 5).
  * Never throws; a runtime that throws or ends without a result is a failed outcome.
  */
@@ -92,6 +95,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   };
   const timer = setInterval(flush, flushIntervalMs);
   timer.unref?.();
+  const owner = agentProcessOwner(input.db, input.taskId);
 
   const push = (e: AgentEvent) => {
     const { type, ...payload } = e;
@@ -101,7 +105,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
 
   try {
     const { prompt, maxTurns, cwd, resumeSessionId, env, signal } = input;
-    for await (const event of input.runtime.run({ prompt, maxTurns, cwd, resumeSessionId, env, signal })) {
+    for await (const event of input.runtime.run({ prompt, maxTurns, cwd, resumeSessionId, env, signal, onProcessGroup: owner.record })) {
       // Deltas repeat the turn's `assistant` message piece by piece: persisting them
       // would write per token and store the text twice (DESIGN.md "task_events").
       if (event.type === "text_delta") continue;
@@ -140,6 +144,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
     } catch (err) {
       console.error(`[agentcron] task ${input.taskId}: could not flush events`, err);
     }
+    owner.release();
     bus.emit(`end:${input.taskId}`);
   }
 

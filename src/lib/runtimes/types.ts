@@ -56,6 +56,12 @@ export interface RunInput {
    * failureReason `aborted` unless the abort reason names another class).
    */
   signal: AbortSignal;
+  /**
+   * Called synchronously right after the run spawns a process group (its leader's pid =
+   * pgid), so the caller can record the agent's processes durably (ADR 0005). A runtime
+   * calls it for every process group it spawns (trackProcessGroup does).
+   */
+  onProcessGroup?: (pgid: number) => void;
 }
 
 export interface AgentRuntime {

@@ -1,27 +1,100 @@
 import "server-only";
 import type { Db } from "../db/client";
-import { firingSampleFor } from "./running-tasks";
+import { killOwnedGroupsNow, thisHost } from "../runtimes/process-table";
+import { clearAgentProcessGroups, tasksWithAgentProcesses, type AgentProcessRecord } from "../tasks/agent-processes";
+import { runnerIsGone, type RunnerLivenessRow } from "./runner-liveness";
+import { firingSampleFor, getRunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
 import { prepared, selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
-import { RUNNER_STALE_MS } from "./tuning";
+
+type RunnerJoin = { rid: string | null } & Partial<RunnerLivenessRow>;
+
+const RUNNER_COLUMNS = `r.id AS rid, r.pid AS pid, r.host_key AS hostKey, r.process_start_time AS processStartTime,
+  r.heartbeat_at AS heartbeatAt, r.stopped_at AS stoppedAt`;
+
+function goneCheck(now: number): (row: RunnerJoin) => boolean {
+  const memo = new Map<string, boolean>();
+  return (row) => {
+    if (!row.rid) return true;
+    let gone = memo.get(row.rid);
+    if (gone === undefined) {
+      gone = runnerIsGone(row as RunnerLivenessRow, now);
+      memo.set(row.rid, gone);
+    }
+    return gone;
+  };
+}
 
 /**
- * Recovery (DESIGN.md invariant 9, issue 3 item 6): tasks left `running` by a dead
- * runner — stopped, unknown, or whose heartbeat is older than RUNNER_STALE_MS — are
- * failed with `runtime_recovery` (guarded on that runner's id, so a runner that comes
- * back can't overwrite it) and retried while attempts remain. This runner's own tasks
- * are never recovered here (the reaper handles them). Runs at boot and on every pass and
- * heartbeat. One `runtime_recovery` event per recovered task.
+ * Makes sure the agent processes a task recorded are gone (ADR 0005). On this host: kill
+ * every process still identifiable as theirs (pid + start stamp, group, descendants) and
+ * clear the record; false when one survived the kill (the caller tries again on its next
+ * pass). On another host they can't be reached from here: the record is cleared, so the
+ * retry isn't held forever (the heartbeat timeout is that case's bound).
+ */
+function releaseAgentProcesses(db: Db, record: Pick<AgentProcessRecord, "id" | "agentHost" | "groups">): boolean {
+  if (!record.groups.length) {
+    clearAgentProcessGroups(db, record.id);
+    return true;
+  }
+  if (record.agentHost === thisHost()) {
+    const { killed, alive } = killOwnedGroupsNow(record.groups);
+    if (killed.length) console.log(`[agentcron] task ${record.id}: killed ${killed.length} agent process(es) left by a stopped runner`);
+    if (alive.length) {
+      console.error(`[agentcron] task ${record.id}: agent process(es) ${alive.join(", ")} survived SIGKILL; recovery waits for them`);
+      return false;
+    }
+  }
+  clearAgentProcessGroups(db, record.id);
+  return true;
+}
+
+/**
+ * Agent processes recorded by tasks that no longer run anywhere: a gone runner's
+ * (whatever the task's status — e.g. already recovered by a runner on another host) or
+ * this runner's when it has no run for the task any more. Only this host's are reachable.
+ */
+function sweepLeftoverAgentProcesses(db: Db, runnerId: string, now: number): void {
+  const records = tasksWithAgentProcesses(db).filter((r) => r.agentHost === thisHost());
+  if (!records.length) return;
+  const gone = goneCheck(now);
+  const runnerOf = prepared(db, `SELECT ${RUNNER_COLUMNS} FROM runners r WHERE r.id = ?`);
+  for (const record of records) {
+    if (record.status === "running" && record.runnerId !== runnerId) continue; // recovery's part, below
+    const mine = record.runnerId === runnerId;
+    if (mine ? getRunningTask(record.id) : !gone((runnerOf.get(record.runnerId) as RunnerJoin | undefined) ?? { rid: null })) continue;
+    try {
+      releaseAgentProcesses(db, record);
+    } catch (err) {
+      console.error(`[agentcron] task ${record.id}: could not release its agent processes`, err);
+    }
+  }
+}
+
+/**
+ * Recovery (DESIGN.md invariant 9, issue 3 item 6, ADR 0005): tasks left `running` by a
+ * gone runner (runner-liveness.ts: stopped, unknown, dead on this host, or heartbeat older
+ * than RUNNER_STALE_MS) are failed with `runtime_recovery` (guarded on that runner's id,
+ * so a runner that comes back can't overwrite it) and retried while attempts remain —
+ * but only after the agent processes the task recorded are killed: a task whose agents
+ * survive the kill stays `running` until a later pass. Leftover agent processes of tasks
+ * that no longer run are killed too. This runner's own running tasks are never recovered
+ * here (the reaper handles them). Runs at boot and on every pass and heartbeat. One
+ * `runtime_recovery` event per recovered task.
  * @param now UTC ms. Returns the number of tasks recovered.
  */
 export function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[]): number {
-  const orphans = prepared(
+  sweepLeftoverAgentProcesses(db, runnerId, now);
+  const candidates = prepared(
     db,
-    `SELECT t.id AS id, t.runner_id AS runnerId FROM tasks t LEFT JOIN runners r ON r.id = t.runner_id
-     WHERE t.status = 'running' AND (t.runner_id IS NULL OR (t.runner_id != @me AND
-       (r.id IS NULL OR r.stopped_at IS NOT NULL OR r.heartbeat_at < @staleBefore)))`,
-  ).all({ me: runnerId, staleBefore: now - RUNNER_STALE_MS }) as { id: string; runnerId: string | null }[];
+    `SELECT t.id AS id, t.runner_id AS runnerId, ${RUNNER_COLUMNS}
+     FROM tasks t LEFT JOIN runners r ON r.id = t.runner_id
+     WHERE t.status = 'running' AND (t.runner_id IS NULL OR t.runner_id != @me)`,
+  ).all({ me: runnerId }) as ({ id: string; runnerId: string | null } & RunnerJoin)[];
+  if (!candidates.length) return 0;
+  const gone = goneCheck(now);
+  const orphans = candidates.filter((c) => c.runnerId == null || gone(c));
   if (!orphans.length) return 0;
 
   let recovered = 0;
@@ -29,6 +102,8 @@ export function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retr
     try {
       const task = selectTaskById(db, orphan.id);
       if (!task) continue;
+      // A retry never starts beside its parent's agents: they die first.
+      if (task.agentProcessGroups && !releaseAgentProcesses(db, { id: task.id, agentHost: task.agentHost ?? "", groups: task.agentProcessGroups })) continue;
       const message = `Recovered: runner ${orphan.runnerId ?? "(none)"} stopped while the task was running`;
       const outcome = outcomeWithoutRun(task, "failed", "runtime_recovery", message);
       const res = finishRunningTask(db, {

@@ -4,15 +4,20 @@ import os from "node:os";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { runners, type RunnerRow } from "../db/schema";
+import { processStartTime, thisHost } from "../runtimes/process-table";
 
 /**
  * Registers this process as a runner (DESIGN.md "runner": one server process, a row
- * with pid, hostname and heartbeat). Returns the new runner id.
+ * with pid, hostname and heartbeat), with its host key and process start stamp so a
+ * runner on the same host can tell at once when this process is gone
+ * (runner-liveness.ts). Returns the new runner id.
  * @param now UTC ms.
  */
 export function registerRunner(db: Db, now: number): string {
   const id = `runner_${randomUUID()}`;
-  db.insert(runners).values({ id, pid: process.pid, hostname: os.hostname(), startedAt: now, heartbeatAt: now }).run();
+  db.insert(runners)
+    .values({ id, pid: process.pid, hostname: os.hostname(), hostKey: thisHost(), processStartTime: processStartTime(process.pid), startedAt: now, heartbeatAt: now })
+    .run();
   return id;
 }
 

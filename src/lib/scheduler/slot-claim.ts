@@ -15,6 +15,9 @@ import { prepared } from "./statements";
  *
  * `serializePerSchedule`: unless the schedule's overlap policy is `allow_all`, a task is not
  * started while another task of the same schedule runs (buffer_one/buffer_all queue behind it).
+ *
+ * A retry is not started while its parent still records agent processes (ADR 0005): a
+ * reaped or recovered attempt's agents die before the next attempt resumes its session.
  */
 const CLAIM_SQL = `
 UPDATE tasks SET
@@ -24,6 +27,8 @@ UPDATE tasks SET
 WHERE id = @taskId AND status = 'queued'
   AND (not_before IS NULL OR not_before <= @now)
   AND (@forced = 1 OR (SELECT COUNT(*) FROM tasks WHERE status = 'running') < @cap)
+  AND (parent_task_id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
   AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
     SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))`;
 

@@ -26,6 +26,8 @@ export const UNCLAIMED_RUN_STATE = {
   inputTokens: null,
   outputTokens: null,
   costUsd: null,
+  agentProcessGroups: null,
+  agentHost: null,
 } as const satisfies Partial<TaskRow>;
 
 /**
