@@ -39,7 +39,7 @@ export function useCapacityRun({ path, label }: { path: string; label: string })
 
   const mutation = useMutation({
     mutationFn: (force: boolean) =>
-      apiFetch<{ taskId: string; forced?: boolean }>(`${path}${force ? "?force=true" : ""}`, { method: "POST" }),
+      apiFetch<{ taskId: string; forced?: boolean }>(`${path}${force ? `${path.includes("?") ? "&" : "?"}force=true` : ""}`, { method: "POST" }),
     onSuccess: (data, force) => {
       setCapacity(null);
       toast.success((data.forced ?? force) ? `${label}: started above the cap` : `${label}: started`, {

@@ -18,6 +18,14 @@ export const forceQuerySchema = z.object({
   force: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
 });
 
+/**
+ * POST /api/schedules/:id/execute query: `force` (run above the cap) and `whilePaused`
+ * (run a paused schedule once, to test a fix, without resuming it).
+ */
+export const runNowQuerySchema = forceQuerySchema.extend({
+  whilePaused: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
+});
+
 /** GET /api/tasks/:id/events `?after=<event id>`. */
 export const taskEventsQuerySchema = z.object({
   after: z.coerce.number({ error: "must be a number" }).int("must be an integer").min(0, "must be ≥ 0").optional(),

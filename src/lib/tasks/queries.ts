@@ -1,5 +1,5 @@
 import "server-only";
-import { and, desc, eq, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { TaskStatus } from "../db/constants";
 import type { Db } from "../db/client";
 import { events, schedules, tasks, type TaskEventRow, type TaskRow } from "../db/schema";
@@ -122,4 +122,30 @@ export function lastRunOfSchedule(db: Db, scheduleId: string): LastRunDto | null
   if (!row) return null;
   const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
   return { taskId: row.id, status: row.status, sourceType: row.sourceType, startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt) };
+}
+
+/**
+ * 1-based place of a queued task in the drain order (drain.ts: plannedAt ascending with
+ * manual runs, whose plannedAt is null, first; then createdAt), counting every queued task.
+ */
+export function queuePosition(db: Db, t: Pick<TaskRow, "id" | "plannedAt" | "createdAt">): number {
+  const p = t.plannedAt;
+  const ahead = db
+    .select({ n: sql<number>`count(*)` })
+    .from(tasks)
+    .where(
+      and(
+        eq(tasks.status, "queued"),
+        ne(tasks.id, t.id),
+        p == null
+          ? and(sql`${tasks.plannedAt} IS NULL`, lt(tasks.createdAt, t.createdAt))
+          : or(
+              sql`${tasks.plannedAt} IS NULL`,
+              lt(tasks.plannedAt, p),
+              and(eq(tasks.plannedAt, p), lt(tasks.createdAt, t.createdAt)),
+            ),
+      ),
+    )
+    .get();
+  return (ahead?.n ?? 0) + 1;
 }

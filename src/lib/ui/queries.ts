@@ -4,7 +4,7 @@
  */
 import { TERMINAL_TASK_STATUSES } from "@/lib/db/constants";
 import { apiFetch } from "./api-client";
-import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, ScheduleListItemDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
+import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, ScheduleListItemDto, SchedulerStatusDto, SettingsView, TaskDetailDto } from "./types";
 
 export const queryKeys = {
   schedules: ["schedules"] as const,
@@ -31,7 +31,7 @@ export const fetchers = {
   scheduleEvents: (id: string) => apiFetch<{ events: EventDto[] }>(`/api/schedules/${encodeURIComponent(id)}/events`),
   runtimes: () => apiFetch<{ runtimes: RuntimeDto[] }>("/api/runtimes"),
   schedulerStatus: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
-  task: (id: string) => apiFetch<{ task: TaskDto }>(`/api/tasks/${encodeURIComponent(id)}`),
+  task: (id: string) => apiFetch<TaskDetailDto>(`/api/tasks/${encodeURIComponent(id)}`),
   settings: () => apiFetch<SettingsView>("/api/settings"),
   conversations: () => apiFetch<{ conversations: ConversationDto[] }>("/api/chat/conversations"),
   messages: (conversationId: string) =>

@@ -18,3 +18,4 @@ export type { SettingsView } from "@/lib/config/settings";
 
 /** POST /api/runtimes/:id/test answer (the runtimes service defines it). */
 export type { RuntimeTestDto as RuntimeTestResult } from "@/lib/api-types";
+export type { QueueDto, TaskDetailDto } from "@/lib/tasks/detail";
