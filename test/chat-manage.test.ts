@@ -22,7 +22,8 @@ function useRuntime(runtime: AgentRuntime) {
   }));
 }
 
-const post = (handler: (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>, path: string, params: Record<string, string>, body?: unknown) =>
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const post = (handler: (req: Request, ctx: { params: Promise<any> }) => Promise<Response>, path: string, params: Record<string, string>, body?: unknown) =>
   handler(
     new Request(`http://127.0.0.1:3000${path}`, {
       method: "POST",
