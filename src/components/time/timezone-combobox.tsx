@@ -34,7 +34,9 @@ export function TimezoneCombobox({
   const autoId = useId();
   const inputId = id ?? `${autoId}-tz`;
   const listId = `${inputId}-list`;
-  const options = useMemo(() => timezoneOptions(Date.now(), [value]), [value]);
+  // Offsets as of when the picker mounted (they only move at DST changes).
+  const [at] = useState(() => Date.now());
+  const options = useMemo(() => timezoneOptions(at, [value]), [at, value]);
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);

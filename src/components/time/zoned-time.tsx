@@ -2,16 +2,16 @@
 
 import { formatDateTime } from "@/lib/ui/format";
 import { viewerTimezone } from "@/lib/ui/timezones";
-import { useEffect, useState } from "react";
+import { useSyncExternalStore } from "react";
+
+const noSubscription = () => () => {};
 
 /**
- * The viewer's IANA zone, read after mount (the server renders without one, so the
- * first client render matches it; then the viewer's zone fills in).
+ * The viewer's IANA zone; null while server-rendering (the server doesn't know it), so
+ * hydration matches and the viewer's zone fills in on the client.
  */
 export function useViewerTimezone(): string | null {
-  const [tz, setTz] = useState<string | null>(null);
-  useEffect(() => setTz(viewerTimezone()), []);
-  return tz;
+  return useSyncExternalStore(noSubscription, viewerTimezone, () => null);
 }
 
 /**
