@@ -89,7 +89,7 @@ function useTaskEvents(taskId: string, onRowChange: () => void) {
 
 function Json({ value }: { value: unknown }) {
   const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
-  return <pre className="bg-muted/60 max-h-64 overflow-auto rounded p-2 font-mono text-xs whitespace-pre-wrap">{text}</pre>;
+  return <pre tabIndex={0} className="bg-muted/60 max-h-64 overflow-auto rounded p-2 font-mono text-xs whitespace-pre-wrap">{text}</pre>;
 }
 
 /** One row of the live stream, by AgentEvent type. */
