@@ -188,7 +188,7 @@ describe("responsive layout, accessibility and the detail pages (production serv
   it("schedule page: the prompt, next fires in the schedule's zone and the viewer's, Run once on a paused schedule keeps it paused", async () => {
     const page = await newPage(browser, DESKTOP);
     await page.goto(`${server.baseURL}/schedules/${scheduleId}`);
-    expect(await page.getByTestId("prompt").innerText()).toBe(LONG_PROMPT.trimEnd());
+    expect((await page.getByTestId("prompt").innerText()).trimEnd()).toBe(LONG_PROMPT.trimEnd());
     const first = page.getByTestId("next-fires").getByTestId("zoned-time").first();
     await first.waitFor();
     // 03:00 in Kolkata (GMT+5:30) is 21:30 UTC the day before; both are shown, each with its zone.
@@ -213,7 +213,7 @@ describe("responsive layout, accessibility and the detail pages (production serv
     const summaries = await page.getByTestId("tool-call-summary").allInnerTexts();
     expect(summaries).toEqual(["echo 1", "echo 2"]);
     await page.getByTestId("prompt-toggle").click();
-    expect(await page.getByTestId("prompt").innerText()).toBe(LONG_PROMPT.trimEnd());
+    expect((await page.getByTestId("prompt").innerText()).trimEnd()).toBe(LONG_PROMPT.trimEnd());
     // Every time on the page names its zone.
     const times = await page.locator("dd").allInnerTexts();
     for (const t of times.filter((x) => /\d{2}:\d{2}:\d{2}/.test(x))) expect(t).toMatch(/\d{2}:\d{2}:\d{2} UTC$/);

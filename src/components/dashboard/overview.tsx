@@ -113,7 +113,7 @@ export function Overview() {
         />
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-4 *:min-w-0 lg:grid-cols-2">
         <Card>
           <CardHeader>
             <CardTitle>Next fires</CardTitle>
@@ -131,7 +131,7 @@ export function Overview() {
               <ul className="flex flex-col gap-2 text-sm" data-testid="dashboard-next-fires">
                 {nextFires.map((x) => (
                   <li key={x.id} className="flex justify-between gap-2">
-                    <Link href={`/schedules/${x.id}`} className="truncate hover:underline">
+                    <Link href={`/schedules/${x.id}`} className="min-w-0 truncate hover:underline">
                       {x.name}
                     </Link>
                     <span className="text-muted-foreground shrink-0" title={formatDateTime(x.nextFireAt, x.timezone)}>

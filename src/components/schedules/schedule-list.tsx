@@ -26,7 +26,7 @@ export const SCHEDULE_STATUS_VARIANT = { active: "success", paused: "warning", c
 function LastRun({ run, now }: { run: LastRunDto | null; now: number }) {
   if (!run) return <span className="text-muted-foreground text-xs">never ran</span>;
   return (
-    <Link href={`/tasks/${run.taskId}`} className="inline-flex flex-col gap-0.5 hover:underline" aria-label={`Last run: ${run.status}`}>
+    <Link href={`/tasks/${run.taskId}`} className="inline-flex flex-col gap-0.5 hover:underline">
       <TaskStatusBadge task={{ status: run.status, forced: false }} />
       <span className="text-muted-foreground text-xs" title={formatDateTime(run.finishedAt ?? run.startedAt)}>
         {run.finishedAt ? relativeTime(run.finishedAt, now, { past: true }) : run.startedAt ? `started ${relativeTime(run.startedAt, now, { past: true })}` : "waiting"}
