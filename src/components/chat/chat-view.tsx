@@ -380,7 +380,6 @@ function RenameDialog({ open, onOpenChange, conversation }: { open: boolean; onO
               onChange={(e) => setTitle(e.target.value)}
               aria-invalid={!!rename.error}
               aria-describedby={rename.error ? "conversation-title-error" : undefined}
-              autoFocus
             />
             {rename.error && (
               <p id="conversation-title-error" role="alert" className="text-destructive text-xs">
