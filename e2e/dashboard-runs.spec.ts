@@ -142,6 +142,11 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     expect(pids.every(isRunning)).toBe(true);
     expect(await page.getByTestId("lease").innerText()).toMatch(/left$/);
     await page.getByRole("button", { name: "Cancel" }).click();
+    // A confirmation first: nothing is cancelled until "Cancel run".
+    const confirm = page.getByTestId("cancel-dialog");
+    await confirm.waitFor();
+    expect((await server.api(`/api/tasks/${started.data.taskId}`)).data.task.status).toBe("running");
+    await confirm.getByRole("button", { name: "Cancel run" }).click();
     await waitFor(() => page.getByTestId("task-status").innerText(), (s) => s === "cancelled", 15_000, "cancelled badge");
     await waitFor(async () => pids.filter(isRunning), (left) => left.length === 0, 10_000, "process tree gone");
     expect((await server.api(`/api/tasks/${started.data.taskId}`)).data.task.status).toBe("cancelled");
@@ -196,10 +201,10 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     await page.goto(`${server.baseURL}/schedules/${id}`);
     const fold = page.getByTestId("history-fold").first();
     await fold.waitFor();
-    expect(await fold.innerText()).toMatch(/^\d+ skipped occurrences? \(overlap\)/);
+    expect(await fold.innerText()).toMatch(/^\d+ skipped occurrences? \(previous run still going\)/);
     expect(await page.getByTestId("history-row").count()).toBe(1);
     await fold.getByRole("button").click();
-    await fold.getByText("skipped: overlap").first().waitFor();
+    await fold.getByText("Skipped: previous run still going").first().waitFor();
     await screenshot(page, "schedule-detail-skipped");
     await page.context().close();
     await cancelAllRunning();
@@ -228,7 +233,7 @@ describe("Run now, live task page, cancel and rerun at cap 1 (production server,
     const nested = rootRow.locator("xpath=following-sibling::tr[1]");
     expect(await nested.getAttribute("data-testid")).toBe("history-retry");
     expect(await nested.innerText()).toContain("attempt 2");
-    expect(await nested.innerText()).toContain("lease_expired");
+    expect(await nested.innerText()).toContain("Lease expired");
     await screenshot(page, "schedule-detail-retry");
     await page.context().close();
     await cancelAllRunning();

@@ -217,7 +217,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await page.context().close();
   });
 
-  it("hides Run now for a paused schedule, on the list and on its page", async () => {
+  it("offers Run once instead of Run now for a paused schedule, on the list and on its page", async () => {
     const paused = await server.api("/api/schedules", { method: "POST", json: { name: "Paused one", prompt: "p", cronExpression: "0 3 * * *", status: "paused" } });
     await server.api("/api/schedules", { method: "POST", json: { name: "Active one", prompt: "p", cronExpression: "0 4 * * *" } });
     const page = await newPage(browser);
@@ -227,11 +227,12 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await activeRow.getByRole("button", { name: "Run now" }).waitFor();
     await pausedRow.getByRole("button", { name: "Resume" }).waitFor();
     expect(await pausedRow.getByRole("button", { name: "Run now" }).count()).toBe(0);
+    await pausedRow.getByRole("button", { name: "Run once" }).waitFor();
     await screenshot(page, "schedules-list");
 
     await page.goto(`${server.baseURL}/schedules/${paused.data.schedule.id}`);
     await page.getByTestId("paused-reason").waitFor();
-    expect(await page.getByTestId("paused-reason").innerText()).toBe("paused_by_user");
+    expect(await page.getByTestId("paused-reason").innerText()).toBe("Paused by you");
     expect(await page.getByRole("button", { name: "Run now" }).count()).toBe(0);
     await screenshot(page, "schedule-detail-paused");
     // Resuming brings it back.

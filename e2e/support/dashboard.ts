@@ -13,12 +13,13 @@ export const ARTIFACTS = path.resolve(__dirname, "../.artifacts");
 const pageErrors = new WeakMap<Page, string[]>();
 
 /**
- * A page in a fresh context pinned to UTC and a desktop viewport, so datetime-local
- * inputs round-trip predictably. Uncaught errors and console errors are collected for
- * `screenshot()` to check (HTTP error statuses the UI handles, like a 429, are not errors).
+ * A page in a fresh context pinned to UTC and a desktop viewport (or `viewport`), so
+ * datetime-local inputs round-trip predictably. Uncaught errors, console errors and 404s
+ * for non-API URLs are collected for `screenshot()` to check (HTTP error statuses the UI
+ * handles, like a 429, are not errors).
  */
-export async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ timezoneId: "UTC", viewport: { width: 1400, height: 1000 }, locale: "en-GB" });
+export async function newPage(browser: Browser, viewport: { width: number; height: number } = { width: 1400, height: 1000 }): Promise<Page> {
+  const context = await browser.newContext({ timezoneId: "UTC", viewport, locale: "en-GB" });
   const page = await context.newPage();
   const errors: string[] = [];
   pageErrors.set(page, errors);
@@ -26,7 +27,16 @@ export async function newPage(browser: Browser): Promise<Page> {
   page.on("console", (msg) => {
     if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) errors.push(`console: ${msg.text()}`);
   });
+  // A missing static file (favicon, image, script) is an error; API answers the UI handles are not.
+  page.on("response", (res) => {
+    if (res.status() === 404 && !new URL(res.url()).pathname.startsWith("/api/")) errors.push(`404: ${res.url()}`);
+  });
   return page;
+}
+
+/** The errors `newPage` collected so far (uncaught errors, console errors, static 404s). */
+export function pageErrorsOf(page: Page): string[] {
+  return [...(pageErrors.get(page) ?? [])];
 }
 
 /** Opens a radix Select by its trigger and picks the option whose text matches. */

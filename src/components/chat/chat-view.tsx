@@ -1,15 +1,28 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Clock, MessageSquarePlus, Send, Square } from "lucide-react";
+import { ArrowLeft, Clock, MessageSquarePlus, Pencil, RotateCcw, Send, Square, Trash2 } from "lucide-react";
+import { toast } from "sonner";
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
 import { useEffect, useRef, useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { NativeSelect, NativeSelectOption } from "@/components/ui/native-select";
 import { Textarea } from "@/components/ui/textarea";
 import type { ConversationDto, MessageDto } from "@/lib/api-types";
-import { apiFetch } from "@/lib/ui/api-client";
-import { relativeTime } from "@/lib/ui/format";
+import { ApiError, apiFetch } from "@/lib/ui/api-client";
+import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, queryKeys } from "@/lib/ui/queries";
 import { useNow } from "@/lib/ui/use-now";
 import { cn } from "@/lib/utils";
@@ -21,6 +34,8 @@ const DEFAULT_RUNTIME = "";
 export function ChatView() {
   const queryClient = useQueryClient();
   const [selectedId, setSelectedId] = useState<string | null>(null);
+  // Below md the page shows the list or one conversation; this says which.
+  const [mobileShowsList, setMobileShowsList] = useState(true);
   const [runtimeId, setRuntimeId] = useState(DEFAULT_RUNTIME);
   const { reply, send, stop, dismiss, streaming } = useChatStream();
   const now = useNow(15_000);
@@ -41,6 +56,7 @@ export function ChatView() {
         conversations: [conversation, ...(old?.conversations ?? [])],
       }));
       setSelectedId(conversation.id);
+      setMobileShowsList(false);
     },
   });
 
@@ -50,13 +66,13 @@ export function ChatView() {
     id ? (runtimes.data?.runtimes.find((r) => r.id === id)?.name ?? "unknown runtime") : "default runtime";
 
   return (
-    <div className="flex h-[calc(100vh-6rem)] min-h-[28rem] gap-4">
-      <aside className="flex w-64 shrink-0 flex-col gap-3">
+    <div className="flex h-[calc(100dvh-8.5rem)] min-h-[28rem] gap-4 md:h-[calc(100dvh-6rem)]">
+      <aside className={cn("w-full shrink-0 flex-col gap-3 md:flex md:w-64", mobileShowsList ? "flex" : "hidden")} data-testid="conversation-list">
         <div className="flex flex-col gap-2">
           <label className="text-muted-foreground text-xs font-medium" htmlFor="runtime-picker">
             Runtime for a new chat
           </label>
-          <NativeSelect id="runtime-picker" data-testid="runtime-picker" value={runtimeId} onChange={(e) => setRuntimeId(e.target.value)} className="w-64">
+          <NativeSelect id="runtime-picker" data-testid="runtime-picker" value={runtimeId} onChange={(e) => setRuntimeId(e.target.value)} className="w-full">
             <NativeSelectOption value={DEFAULT_RUNTIME}>Default runtime</NativeSelectOption>
             {runtimes.data?.runtimes.map((r) => (
               <NativeSelectOption key={r.id} value={r.id}>
@@ -83,19 +99,22 @@ export function ChatView() {
               type="button"
               data-testid="conversation-item"
               aria-current={c.id === current?.id ? "true" : undefined}
-              onClick={() => setSelectedId(c.id)}
+              onClick={() => {
+                setSelectedId(c.id);
+                setMobileShowsList(false);
+              }}
               className={cn("hover:bg-accent rounded-md px-3 py-2 text-left text-sm", c.id === current?.id && "bg-accent font-medium")}
             >
               <div className="truncate">{c.title}</div>
               <div className="text-muted-foreground text-xs">
-                {runtimeName(c.runtimeId)} · {relativeTime(c.updatedAt, now)}
+                {runtimeName(c.runtimeId)} · <span title={formatDateTime(c.updatedAt)}>{relativeTime(c.updatedAt, now, { past: true })}</span>
               </div>
             </button>
           ))}
         </nav>
       </aside>
 
-      <section className="flex min-w-0 flex-1 flex-col rounded-xl border">
+      <section className={cn("min-w-0 flex-1 flex-col rounded-xl border md:flex", mobileShowsList ? "hidden" : "flex")}>
         {current ? (
           <Conversation
             key={current.id}
@@ -103,7 +122,13 @@ export function ChatView() {
             runtimeLabel={runtimeName(current.runtimeId)}
             reply={reply?.conversationId === current.id ? reply : null}
             streaming={streaming}
+            onBack={() => setMobileShowsList(true)}
+            onDeleted={() => {
+              setSelectedId(null);
+              setMobileShowsList(true);
+            }}
             onSend={(content) => send(current.id, content)}
+            onRetry={(retry) => send(current.id, retry.content, retry)}
             onStop={stop}
             onDismiss={dismiss}
           />
@@ -120,12 +145,30 @@ function Conversation(props: {
   runtimeLabel: string;
   reply: StreamingReply | null;
   streaming: boolean;
+  onBack: () => void;
+  onDeleted: () => void;
   onSend: (content: string) => void;
+  onRetry: (retry: { messageId: string; userMessageId: string; content: string }) => void;
   onStop: () => void;
   onDismiss: () => void;
 }) {
   const { conversation, reply } = props;
+  const queryClient = useQueryClient();
   const [draft, setDraft] = useState("");
+  const [renaming, setRenaming] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => apiFetch(`/api/chat/conversations/${conversation.id}`, { method: "DELETE" }),
+    onSuccess: () => {
+      queryClient.setQueryData(queryKeys.conversations, (old: { conversations: ConversationDto[] } | undefined) => ({
+        conversations: (old?.conversations ?? []).filter((c) => c.id !== conversation.id),
+      }));
+      setDeleting(false);
+      toast.success("Conversation deleted");
+      props.onDeleted();
+    },
+    onError: (err) => toast.error(`Could not delete: ${err.message}`),
+  });
   const bottomRef = useRef<HTMLDivElement>(null);
   const messages = useQuery({
     queryKey: queryKeys.messages(conversation.id),
@@ -134,7 +177,16 @@ function Conversation(props: {
     refetchInterval: (q) => (q.state.data?.messages.some((m) => m.status === "streaming") ? 1_000 : false),
   });
   // The live reply stands in for its saved rows until the stream is over.
-  const saved = (messages.data?.messages ?? []).filter((m) => !reply || (m.id !== reply.messageId && m.id !== reply.userMessageId));
+  const saved = (messages.data?.messages ?? []).filter(
+    (m) => !reply || (m.id !== reply.messageId && m.id !== reply.userMessageId && !reply.replaces?.includes(m.id)),
+  );
+  // The last saved reply, when it failed or was stopped, can be asked again (retry).
+  const last = saved[saved.length - 1];
+  const beforeLast = saved[saved.length - 2];
+  const retryable =
+    !reply && last?.role === "assistant" && (last.status === "error" || last.status === "aborted") && beforeLast?.role === "user"
+      ? { messageId: last.id, userMessageId: beforeLast.id, content: beforeLast.content }
+      : null;
 
   useEffect(() => {
     bottomRef.current?.scrollIntoView({ block: "end" });
@@ -149,20 +201,74 @@ function Conversation(props: {
 
   return (
     <>
-      <header className="flex items-center justify-between gap-2 border-b px-4 py-3">
-        <div className="min-w-0">
-          <h2 className="truncate font-semibold" data-testid="conversation-title">
-            {conversation.title}
-          </h2>
-          <p className="text-muted-foreground text-xs">via {props.runtimeLabel}</p>
+      <header className="flex flex-wrap items-center justify-between gap-2 border-b px-3 py-2 md:px-4 md:py-3">
+        <div className="flex min-w-0 flex-1 items-center gap-1">
+          <Button variant="ghost" size="icon" className="md:hidden" onClick={props.onBack} aria-label="Back to conversations">
+            <ArrowLeft />
+          </Button>
+          <div className="min-w-0">
+            <h2 className="truncate font-semibold" data-testid="conversation-title">
+              {conversation.title}
+            </h2>
+            <p className="text-muted-foreground text-xs">via {props.runtimeLabel}</p>
+          </div>
         </div>
-        <HeldBackIndicator reply={reply} />
+        <div className="flex items-center gap-1">
+          <HeldBackIndicator reply={reply} />
+          <Button variant="ghost" size="icon" aria-label="Rename conversation" onClick={() => setRenaming(true)} data-testid="rename-conversation">
+            <Pencil />
+          </Button>
+          <Button
+            variant="ghost"
+            size="icon"
+            aria-label="Delete conversation"
+            onClick={() => setDeleting(true)}
+            disabled={props.streaming}
+            data-testid="delete-conversation"
+          >
+            <Trash2 />
+          </Button>
+        </div>
       </header>
-      <div className="flex min-h-0 flex-1 flex-col gap-3 overflow-y-auto p-4" data-testid="message-list">
+      <RenameDialog open={renaming} onOpenChange={setRenaming} conversation={conversation} />
+      <AlertDialog open={deleting} onOpenChange={setDeleting}>
+        <AlertDialogContent data-testid="delete-conversation-dialog">
+          <AlertDialogHeader>
+            <AlertDialogTitle>Delete “{conversation.title}”?</AlertDialogTitle>
+            <AlertDialogDescription>The conversation and all its messages are removed. This can&apos;t be undone.</AlertDialogDescription>
+          </AlertDialogHeader>
+          <AlertDialogFooter>
+            <AlertDialogCancel disabled={remove.isPending}>Keep it</AlertDialogCancel>
+            <Button variant="destructive" onClick={() => remove.mutate()} disabled={remove.isPending}>
+              {remove.isPending ? "Deleting…" : "Delete"}
+            </Button>
+          </AlertDialogFooter>
+        </AlertDialogContent>
+      </AlertDialog>
+      <div
+        className="flex min-h-0 flex-1 flex-col gap-3 overflow-y-auto p-3 md:p-4"
+        data-testid="message-list"
+        tabIndex={0}
+        role="log"
+        aria-label="Messages"
+      >
         {messages.error && <p role="alert" className="text-destructive text-sm">Could not load messages: {messages.error.message}</p>}
         {saved.map((m) => (
           <MessageBubble key={m.id} role={m.role} status={m.status} content={m.content} error={m.error} testId="message" />
         ))}
+        {retryable && (
+          <Button
+            variant="outline"
+            size="sm"
+            className="self-start"
+            onClick={() => props.onRetry(retryable)}
+            disabled={props.streaming}
+            data-testid="retry-reply"
+          >
+            <RotateCcw />
+            Retry
+          </Button>
+        )}
         {reply && (
           <>
             <MessageBubble role="user" status="complete" content={reply.userContent} testId="message" />
@@ -229,6 +335,66 @@ function Conversation(props: {
         )}
       </form>
     </>
+  );
+}
+
+/** Rename a conversation (PATCH /api/chat/conversations/:id {title}). */
+function RenameDialog({ open, onOpenChange, conversation }: { open: boolean; onOpenChange: (open: boolean) => void; conversation: ConversationDto }) {
+  const queryClient = useQueryClient();
+  const [title, setTitle] = useState(conversation.title);
+  const rename = useMutation({
+    mutationFn: (next: string) => apiFetch<{ conversation: ConversationDto }>(`/api/chat/conversations/${conversation.id}`, { method: "PATCH", json: { title: next } }),
+    onSuccess: ({ conversation: updated }) => {
+      queryClient.setQueryData(queryKeys.conversations, (old: { conversations: ConversationDto[] } | undefined) => ({
+        conversations: (old?.conversations ?? []).map((c) => (c.id === updated.id ? updated : c)),
+      }));
+      onOpenChange(false);
+    },
+  });
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={(o) => {
+        if (o) setTitle(conversation.title);
+        rename.reset();
+        onOpenChange(o);
+      }}
+    >
+      <DialogContent data-testid="rename-dialog">
+        <DialogHeader>
+          <DialogTitle>Rename conversation</DialogTitle>
+          <DialogDescription>The name shown in the conversation list.</DialogDescription>
+        </DialogHeader>
+        <form
+          className="flex flex-col gap-3"
+          onSubmit={(e) => {
+            e.preventDefault();
+            rename.mutate(title);
+          }}
+        >
+          <div className="flex flex-col gap-1.5">
+            <Label htmlFor="conversation-title-input">Name</Label>
+            <Input
+              id="conversation-title-input"
+              value={title}
+              onChange={(e) => setTitle(e.target.value)}
+              aria-invalid={!!rename.error}
+              aria-describedby={rename.error ? "conversation-title-error" : undefined}
+            />
+            {rename.error && (
+              <p id="conversation-title-error" role="alert" className="text-destructive text-xs">
+                {rename.error instanceof ApiError && rename.error.fields?.title ? `Name ${rename.error.fields.title}` : rename.error.message}
+              </p>
+            )}
+          </div>
+          <DialogFooter>
+            <Button type="submit" disabled={rename.isPending}>
+              {rename.isPending ? "Saving…" : "Save"}
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
   );
 }
 

@@ -15,13 +15,15 @@ export interface StreamingReply {
   phase: "connecting" | "streaming" | "done" | "error" | "aborted";
   messageId?: string;
   userMessageId?: string;
+  /** Saved messages this reply replaces (a retried failed exchange), hidden while it streams. */
+  replaces?: string[];
   /** From the stream's `status` event: scheduled tasks due now and held back by this chat. */
   heldBackTasks: number;
   error?: string;
 }
 
 /**
- * Sends a chat message and reads its SSE reply with fetch + ReadableStream (EventSource
+ * Sends a chat message (or retries a failed last reply: POST …/messages/:id/retry) and reads its SSE reply with fetch + ReadableStream (EventSource
  * can't POST). `stop()` aborts the fetch; the server sees the disconnect and aborts the
  * agent. When the stream ends the saved messages are refetched before the live reply
  * is dropped, so the text never blinks.
@@ -32,21 +34,31 @@ export function useChatStream() {
   const abortRef = useRef<AbortController | null>(null);
 
   const send = useCallback(
-    async (conversationId: string, content: string) => {
+    async (conversationId: string, content: string, retry?: { messageId: string; userMessageId: string }) => {
       if (abortRef.current) return;
       const controller = new AbortController();
       abortRef.current = controller;
       const update = (patch: Partial<StreamingReply> | ((r: StreamingReply) => Partial<StreamingReply>)) =>
         setReply((r) => (r ? { ...r, ...(typeof patch === "function" ? patch(r) : patch) } : r));
-      setReply({ conversationId, userContent: content, text: "", phase: "connecting", heldBackTasks: 0 });
+      setReply({
+        conversationId,
+        userContent: content,
+        text: "",
+        phase: "connecting",
+        heldBackTasks: 0,
+        replaces: retry ? [retry.messageId, retry.userMessageId] : undefined,
+      });
       let keepReply = false;
       try {
-        const res = await fetch(`/api/chat/conversations/${conversationId}/messages`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ content }),
-          signal: controller.signal,
-        });
+        // A retry answers the failed reply's question again (the server replaces that exchange).
+        const res = retry
+          ? await fetch(`/api/chat/conversations/${conversationId}/messages/${retry.messageId}/retry`, { method: "POST", signal: controller.signal })
+          : await fetch(`/api/chat/conversations/${conversationId}/messages`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ content }),
+              signal: controller.signal,
+            });
         if (!res.ok || !res.body) {
           const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
           throw toApiError(res, body);

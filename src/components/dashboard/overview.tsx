@@ -2,16 +2,18 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { OnboardingChecklist } from "@/components/onboarding/onboarding-checklist";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime, formatDuration, formatTime, relativeTime, taskDurationMs } from "@/lib/ui/format";
+import { formatClock, formatDateTime, formatDuration, relativeTime, taskDurationMs, zoneAbbreviation } from "@/lib/ui/format";
 import { fetchers, queryKeys, type Page } from "@/lib/ui/queries";
 import type { TaskDto } from "@/lib/ui/types";
 import { useNow } from "@/lib/ui/use-now";
+import { failureReasonWords, taskStatusWords } from "@/lib/ui/words";
 
 function Metric({ label, value, hint, testId, loading }: { label: string; value: React.ReactNode; hint?: React.ReactNode; testId: string; loading: boolean }) {
   return (
@@ -39,9 +41,13 @@ const STATUS_COLOR: Record<string, string> = {
   cancelled: "#a3a3a3",
   running: "#2563eb",
 };
+/** Legend order; bars of any other status use OTHER_COLOR. */
+const LEGEND = ["completed", "failed", "running", "cancelled"] as const;
+const OTHER_COLOR = "#737373";
 
 /** Dashboard home: capacity, queue, chat streams, next fires, recent failures and recent run durations; polled live. */
 export function Overview() {
+  const router = useRouter();
   // Relative times tick even when a refetch brings nothing new (no re-render).
   const now = useNow(15_000);
   const status = useQuery({ queryKey: queryKeys.schedulerStatus, queryFn: fetchers.schedulerStatus, refetchInterval: 2_000 });
@@ -67,7 +73,7 @@ export function Overview() {
     .reverse()
     .map((t) => ({
       id: t.id,
-      label: formatTime(t.startedAt!),
+      label: formatClock(t.startedAt!),
       seconds: Math.round((taskDurationMs(t) ?? 0) / 100) / 10,
       status: t.status,
       title: t.title,
@@ -109,7 +115,7 @@ export function Overview() {
         />
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-4 *:min-w-0 lg:grid-cols-2">
         <Card>
           <CardHeader>
             <CardTitle>Next fires</CardTitle>
@@ -127,7 +133,7 @@ export function Overview() {
               <ul className="flex flex-col gap-2 text-sm" data-testid="dashboard-next-fires">
                 {nextFires.map((x) => (
                   <li key={x.id} className="flex justify-between gap-2">
-                    <Link href={`/schedules/${x.id}`} className="truncate hover:underline">
+                    <Link href={`/schedules/${x.id}`} className="min-w-0 truncate hover:underline">
                       {x.name}
                     </Link>
                     <span className="text-muted-foreground shrink-0" title={formatDateTime(x.nextFireAt, x.timezone)}>
@@ -158,8 +164,12 @@ export function Overview() {
                       {t.scheduleId ? (names.get(t.scheduleId) ?? t.title) : t.title}
                     </Link>
                     <span className="flex shrink-0 items-center gap-2">
-                      <span className="text-muted-foreground text-xs">{t.failureReason}</span>
-                      <span className="text-muted-foreground text-xs">{relativeTime(t.finishedAt ?? t.createdAt, now)}</span>
+                      <span className="text-muted-foreground text-xs" title={failureReasonWords(t.failureReason)?.detail}>
+                        {failureReasonWords(t.failureReason)?.label}
+                      </span>
+                      <span className="text-muted-foreground text-xs" title={formatDateTime(t.finishedAt ?? t.createdAt)}>
+                        {relativeTime(t.finishedAt ?? t.createdAt, now, { past: true })}
+                      </span>
                     </span>
                   </li>
                 ))}
@@ -172,7 +182,9 @@ export function Overview() {
       <Card>
         <CardHeader>
           <CardTitle>Recent run durations</CardTitle>
-          <CardDescription>The last 30 runs that started, oldest left; colour = outcome.</CardDescription>
+          <CardDescription>
+            The last 30 runs that started, oldest left, by start time ({zoneAbbreviation(undefined, now)}). Click a bar to open its run.
+          </CardDescription>
         </CardHeader>
         <CardContent>
           {recent.isPending ? (
@@ -182,6 +194,15 @@ export function Overview() {
           ) : !chartData.length ? (
             <p className="text-muted-foreground text-sm">No runs yet.</p>
           ) : (
+            <>
+            <ul className="mb-2 flex flex-wrap gap-x-4 gap-y-1 text-xs" data-testid="chart-legend" aria-label="Bar colours">
+              {LEGEND.map((st) => (
+                <li key={st} className="flex items-center gap-1.5">
+                  <span aria-hidden className="inline-block size-3 rounded-sm" style={{ background: STATUS_COLOR[st] }} />
+                  {taskStatusWords(st).label}
+                </li>
+              ))}
+            </ul>
             <div className="h-56" data-testid="durations-chart">
               <ResponsiveContainer width="100%" height="100%">
                 <BarChart data={chartData} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
@@ -192,14 +213,37 @@ export function Overview() {
                     formatter={(v) => [formatDuration(Number(v) * 1000), "duration"]}
                     labelFormatter={(_l, p) => (p?.[0]?.payload as { title?: string } | undefined)?.title ?? ""}
                   />
-                  <Bar dataKey="seconds" isAnimationActive={false} maxBarSize={40}>
+                  <Bar
+                    dataKey="seconds"
+                    isAnimationActive={false}
+                    maxBarSize={40}
+                    cursor="pointer"
+                    onClick={(entry) => {
+                      const taskId = (entry as { payload?: { id?: string } }).payload?.id;
+                      if (taskId) router.push(`/tasks/${taskId}`);
+                    }}
+                  >
                     {chartData.map((d) => (
-                      <Cell key={d.id} fill={STATUS_COLOR[d.status] ?? "#737373"} />
+                      <Cell key={d.id} fill={STATUS_COLOR[d.status] ?? OTHER_COLOR} data-task-id={d.id} />
                     ))}
                   </Bar>
                 </BarChart>
               </ResponsiveContainer>
             </div>
+            {/* The bars as links too, for keyboards and screen readers. */}
+            <details className="mt-2 text-xs">
+              <summary className="text-muted-foreground cursor-pointer">Runs in this chart</summary>
+              <ul className="mt-1 flex flex-col gap-1" data-testid="chart-runs">
+                {chartData.map((d) => (
+                  <li key={d.id}>
+                    <Link href={`/tasks/${d.id}`} className="hover:underline">
+                      {d.label} · {d.title} · {formatDuration(d.seconds * 1000)} · {taskStatusWords(d.status).label}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            </details>
+            </>
           )}
           {recent.data && recent.data.tasks.some((t) => t.status === "running") && (
             <div className="mt-3 flex flex-wrap gap-2 text-xs">

@@ -40,8 +40,10 @@ export function useCapacityRun({ path, label }: { path: string; label: string })
 
   type Mode = "normal" | "force" | "queue";
   const mutation = useMutation({
-    mutationFn: (mode: Mode) =>
-      apiFetch<{ taskId: string; forced?: boolean; queued?: boolean }>(`${path}${mode === "force" ? "?force=true" : mode === "queue" ? "?queue=true" : ""}`, { method: "POST" }),
+    mutationFn: (mode: Mode) => {
+      const flag = mode === "force" ? "force=true" : mode === "queue" ? "queue=true" : "";
+      return apiFetch<{ taskId: string; forced?: boolean; queued?: boolean }>(flag ? `${path}${path.includes("?") ? "&" : "?"}${flag}` : path, { method: "POST" });
+    },
     onSuccess: (data, mode) => {
       setCapacity(null);
       const message = data.queued

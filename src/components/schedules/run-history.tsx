@@ -14,26 +14,33 @@ import { formatDateTime, formatDuration, taskDurationMs } from "@/lib/ui/format"
 import { qs, queryKeys, type Page } from "@/lib/ui/queries";
 import { groupHistory, type FoldItem } from "@/lib/ui/run-history-rows";
 import type { EventDto, TaskDto } from "@/lib/ui/types";
+import { skippedReasonWords, taskOutcomeWords } from "@/lib/ui/words";
+
+/** A skipped reason in words without the "Skipped:" lead, for "3 skipped occurrences (…)". */
+const skippedShort = (code: string | null) => (skippedReasonWords(code)?.label ?? "skipped").replace(/^Skipped: /, "");
 
 function RunCells({ t, nested }: { t: TaskDto; nested?: boolean }) {
+  const outcome = taskOutcomeWords(t);
   return (
     <>
-      <TableCell className="whitespace-nowrap">
+      <TableCell className="whitespace-nowrap" data-stack="full">
         <Link href={`/tasks/${t.id}`} className="inline-flex items-center gap-1 hover:underline">
           {nested && <CornerDownRight className="text-muted-foreground size-3" />}
           {nested ? `attempt ${t.attempt}` : t.plannedAt ? formatDateTime(t.plannedAt) : `manual · ${formatDateTime(t.createdAt)}`}
         </Link>
       </TableCell>
-      <TableCell className="whitespace-nowrap">{formatDateTime(t.startedAt)}</TableCell>
-      <TableCell>{formatDuration(taskDurationMs(t))}</TableCell>
-      <TableCell data-testid="history-turns">
+      <TableCell className="whitespace-nowrap" data-label="Started">
+        {formatDateTime(t.startedAt)}
+      </TableCell>
+      <TableCell data-label="Duration">{formatDuration(taskDurationMs(t))}</TableCell>
+      <TableCell data-testid="history-turns" data-label="Turns / max turns">
         {t.turnCount} / {t.maxTurns}
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Status">
         <TaskStatusBadge task={t} />
       </TableCell>
-      <TableCell className="text-muted-foreground max-w-72 truncate text-xs" title={t.error ?? undefined}>
-        {t.failureReason ?? ""}
+      <TableCell className="text-muted-foreground max-w-72 truncate text-xs" title={[outcome?.detail, t.error].filter(Boolean).join(" — ") || undefined} data-stack="hide-empty">
+        {outcome?.label ?? ""}
         {t.attempt > 1 ? <span className="ml-1">(attempt {t.attempt}/{t.maxAttempts})</span> : null}
       </TableCell>
     </>
@@ -44,7 +51,7 @@ function FoldRow({ items }: { items: FoldItem[] }) {
   const [open, setOpen] = useState(false);
   const skipped = items.filter((i) => i.kind === "skipped").length;
   const missed = items.reduce((n, i) => n + (i.kind === "missed" ? i.count : 0), 0);
-  const reasons = [...new Set(items.flatMap((i) => (i.kind === "skipped" ? [i.task.skippedReason ?? "skipped"] : [])))];
+  const reasons = [...new Set(items.flatMap((i) => (i.kind === "skipped" ? [skippedShort(i.task.skippedReason)] : [])))];
   const label = [skipped && `${skipped} skipped occurrence${skipped === 1 ? "" : "s"}${reasons.length ? ` (${reasons.join(", ")})` : ""}`, missed && `${missed} missed`]
     .filter(Boolean)
     .join(" · ");
@@ -64,7 +71,7 @@ function FoldRow({ items }: { items: FoldItem[] }) {
             i.kind === "skipped" ? (
               <TableRow key={i.task.id} className="text-muted-foreground text-xs">
                 <TableCell className="pl-8">{formatDateTime(i.task.plannedAt ?? i.task.createdAt)}</TableCell>
-                <TableCell colSpan={5}>skipped: {i.task.skippedReason ?? "—"}</TableCell>
+                <TableCell colSpan={5}>{skippedReasonWords(i.task.skippedReason)?.label ?? "Skipped"}</TableCell>
               </TableRow>
             ) : (
               <TableRow key={`e${i.event.id}`} className="text-muted-foreground text-xs">
@@ -115,15 +122,15 @@ export function RunHistory({ scheduleId, events }: { scheduleId: string; events:
   if (!rows.length) return <p className="text-muted-foreground rounded-lg border border-dashed p-6 text-center text-sm">No runs yet.</p>;
   return (
     <div className="flex flex-col gap-2">
-      <Table>
+      <Table stack>
         <TableHeader>
           <TableRow>
             <TableHead>Planned</TableHead>
             <TableHead>Started</TableHead>
             <TableHead>Duration</TableHead>
-            <TableHead>Turns</TableHead>
+            <TableHead>Turns / max turns</TableHead>
             <TableHead>Status</TableHead>
-            <TableHead>Failure</TableHead>
+            <TableHead>Why</TableHead>
           </TableRow>
         </TableHeader>
         {rows.map((row, i) =>

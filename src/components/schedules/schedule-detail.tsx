@@ -26,6 +26,9 @@ import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, qs, queryKeys } from "@/lib/ui/queries";
 import { useNow } from "@/lib/ui/use-now";
+import { eventKindWords, failureReasonWords, pausedReasonWords, scheduleStatusWords } from "@/lib/ui/words";
+import { ZonedTime } from "@/components/time/zoned-time";
+import { PromptText } from "@/components/tasks/prompt-text";
 import { RunHistory } from "./run-history";
 import { ScheduleFormSheet } from "./schedule-form-sheet";
 import { SCHEDULE_STATUS_VARIANT } from "./schedule-list";
@@ -96,6 +99,8 @@ export function ScheduleDetail({ id }: { id: string }) {
     );
   }
 
+  const paused = pausedReasonWords(s.pausedReason);
+  const lastFailure = failureReasonWords(s.lastFailureReason);
   const runtimeName = s.runtimeId
     ? (runtimes.data?.runtimes.find((r) => r.id === s.runtimeId)?.name ?? (runtimes.isPending ? "…" : s.runtimeId))
     : "Default runtime";
@@ -107,17 +112,22 @@ export function ScheduleDetail({ id }: { id: string }) {
           <Link href="/schedules" className="text-muted-foreground text-xs hover:underline">
             ← Schedules
           </Link>
-          <h1 className="text-2xl font-semibold">{s.name}</h1>
-          <div className="flex items-center gap-2 text-sm">
-            <Badge variant={SCHEDULE_STATUS_VARIANT[s.status]} data-testid="schedule-status">
+          <h1 className="text-2xl font-semibold break-words">{s.name}</h1>
+          <div className="flex flex-wrap items-center gap-2 text-sm">
+            <Badge variant={SCHEDULE_STATUS_VARIANT[s.status]} data-testid="schedule-status" title={scheduleStatusWords(s.status).detail}>
               {s.status}
             </Badge>
-            {s.pausedReason && (
-              <span className="text-muted-foreground" data-testid="paused-reason">
-                {s.pausedReason}
+            {paused && (
+              <span className="font-medium" data-testid="paused-reason">
+                {paused.label}
               </span>
             )}
           </div>
+          {paused && (
+            <p className="text-muted-foreground max-w-prose text-sm" data-testid="paused-detail">
+              {paused.detail}
+            </p>
+          )}
         </div>
         <div className="flex flex-wrap gap-2">
           <RunNowButton schedule={s} size="default" />
@@ -142,34 +152,36 @@ export function ScheduleDetail({ id }: { id: string }) {
         <Card className="lg:col-span-2">
           <CardHeader>
             <CardTitle>{s.description}</CardTitle>
-            <CardDescription className="font-mono">
+            <CardDescription className="font-mono break-all">
               {s.cronExpression} · {s.timezone}
             </CardDescription>
           </CardHeader>
           <CardContent>
             <dl className="grid grid-cols-2 gap-4 sm:grid-cols-3">
               <Item label="Runtime">{runtimeName}</Item>
-              <Item label="Max agent steps per run" testId="detail-max-turns">
+              <Item label="Max turns per run" testId="detail-max-turns">
                 {s.maxTurns ?? `inherit (${DEFAULT_MAX_TURNS})`}
               </Item>
-              <Item label="Average steps per firing" testId="detail-avg-turns">
+              <Item label="Turns used per firing (average)" testId="detail-avg-turns">
                 {s.avgTurnsPerFiring != null ? `~${Math.round(s.avgTurnsPerFiring)}` : "—"}
                 {s.lastTurnCount != null && <span className="text-muted-foreground"> (last {s.lastTurnCount})</span>}
               </Item>
               <Item label="Failure streak">
                 {s.failureStreak} / {FAILURE_STREAK_PAUSE_AT}
               </Item>
-              <Item label="Turn-budget breach streak">
+              <Item label="Runs in a row that hit max turns">
                 {s.turnBudgetBreachStreak} / {TURN_BREACH_STREAK_PAUSE_AT}
               </Item>
-              <Item label="Last failure reason" testId="detail-last-failure">
-                {s.lastFailureReason ?? "—"}
+              <Item label="Last failure" testId="detail-last-failure">
+                {lastFailure ? <span title={lastFailure.detail}>{lastFailure.label}</span> : "—"}
               </Item>
               <Item label="Firings">
                 {s.firingCount}
                 {s.maxFirings != null ? ` of ${s.maxFirings}` : ""}
               </Item>
-              <Item label="Last fired">{s.lastFiredAt ? relativeTime(s.lastFiredAt, now) : "never"}</Item>
+              <Item label="Last fired">
+                {s.lastFiredAt ? <span title={formatDateTime(s.lastFiredAt, s.timezone)}>{relativeTime(s.lastFiredAt, now, { past: true })}</span> : "never"}
+              </Item>
               <Item label="Expires">{s.expiresAt ? formatDateTime(s.expiresAt, s.timezone) : "never"}</Item>
               <Item label="Overlap / catch-up">
                 {s.overlapPolicy} / {s.catchUpPolicy} ({s.catchUpWindowSec} s)
@@ -199,8 +211,8 @@ export function ScheduleDetail({ id }: { id: string }) {
               <ol className="flex flex-col gap-1 text-sm" data-testid="next-fires">
                 {nextFires.data.next.map((iso) => (
                   <li key={iso} className="flex justify-between gap-2">
-                    <span>{formatDateTime(iso, s.timezone)}</span>
-                    <span className="text-muted-foreground">{relativeTime(iso, now)}</span>
+                    <ZonedTime iso={iso} timeZone={s.timezone} />
+                    <span className="text-muted-foreground shrink-0">{relativeTime(iso, now)}</span>
                   </li>
                 ))}
               </ol>
@@ -208,6 +220,16 @@ export function ScheduleDetail({ id }: { id: string }) {
           </CardContent>
         </Card>
       </div>
+
+      <Card>
+        <CardHeader>
+          <CardTitle>Prompt</CardTitle>
+          <CardDescription>What each run sends the agent.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <PromptText text={s.prompt} />
+        </CardContent>
+      </Card>
 
       <Card>
         <CardHeader>
@@ -236,10 +258,12 @@ export function ScheduleDetail({ id }: { id: string }) {
           ) : (
             <ul className="flex flex-col gap-2" data-testid="schedule-events">
               {events.data.events.map((e) => (
-                <li key={e.id} className="flex items-baseline gap-3 text-sm" data-kind={e.kind}>
-                  <span className="text-muted-foreground w-40 shrink-0 text-xs">{formatDateTime(e.createdAt)}</span>
-                  <Badge variant={e.kind === "auto_paused" || e.kind === "manual_force_bypass" ? "warning" : "outline"}>{e.kind}</Badge>
-                  <span className="min-w-0">
+                <li key={e.id} className="flex flex-wrap items-baseline gap-x-3 gap-y-1 text-sm" data-kind={e.kind}>
+                  <span className="text-muted-foreground shrink-0 text-xs sm:w-52">{formatDateTime(e.createdAt, s.timezone)}</span>
+                  <Badge variant={e.kind === "auto_paused" || e.kind === "manual_force_bypass" ? "warning" : "outline"} title={eventKindWords(e.kind).detail}>
+                    {eventKindWords(e.kind).label}
+                  </Badge>
+                  <span className="min-w-0 break-words">
                     {e.message}
                     {e.taskId && (
                       <Link href={`/tasks/${e.taskId}`} className="text-muted-foreground ml-2 text-xs underline">

@@ -14,11 +14,27 @@ import { DEFAULT_MAX_TURNS } from "@/lib/db/constants";
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, queryKeys } from "@/lib/ui/queries";
-import type { ScheduleDto } from "@/lib/ui/types";
+import type { LastRunDto, ScheduleDto } from "@/lib/ui/types";
 import { useNow } from "@/lib/ui/use-now";
+import { pausedReasonWords, scheduleStatusWords } from "@/lib/ui/words";
+import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
 import { ScheduleFormSheet } from "./schedule-form-sheet";
 
 export const SCHEDULE_STATUS_VARIANT = { active: "success", paused: "warning", completed: "secondary", expired: "secondary" } as const;
+
+/** A schedule's latest run (any source, Run now included): status badge linking to the task, and when it ended. */
+function LastRun({ run, now }: { run: LastRunDto | null; now: number }) {
+  if (!run) return <span className="text-muted-foreground text-xs">never ran</span>;
+  return (
+    <Link href={`/tasks/${run.taskId}`} className="inline-flex flex-col gap-0.5 hover:underline">
+      <TaskStatusBadge task={{ status: run.status, forced: false }} />
+      <span className="text-muted-foreground text-xs" title={formatDateTime(run.finishedAt ?? run.startedAt)}>
+        {run.finishedAt ? relativeTime(run.finishedAt, now, { past: true }) : run.startedAt ? `started ${relativeTime(run.startedAt, now, { past: true })}` : "waiting"}
+        {run.sourceType === "manual" ? " · manual" : ""}
+      </span>
+    </Link>
+  );
+}
 
 /** The schedules page: "New schedule", and a table with human cron, status, next fire, Run now, Edit, pause/resume. */
 export function ScheduleList() {
@@ -72,64 +88,77 @@ export function ScheduleList() {
     );
   } else {
     body = (
-      <Table>
+      <Table stack>
         <TableHeader>
           <TableRow>
             <TableHead>Name</TableHead>
             <TableHead>Schedule</TableHead>
             <TableHead>Status</TableHead>
             <TableHead>Next fire</TableHead>
-            <TableHead>Agent steps</TableHead>
+            <TableHead>Last run</TableHead>
+            <TableHead>Max turns</TableHead>
             <TableHead className="text-right">Actions</TableHead>
           </TableRow>
         </TableHeader>
         <TableBody>
-          {data.schedules.map((s) => (
-            <TableRow key={s.id} data-testid="schedule-row" data-schedule-id={s.id}>
-              <TableCell className="min-w-40 font-medium">
-                <Link href={`/schedules/${s.id}`} className="hover:underline">
-                  {s.name}
-                </Link>
-              </TableCell>
-              <TableCell className="min-w-56">
-                <div>{s.description}</div>
-                <div className="text-muted-foreground font-mono text-xs">
-                  {s.cronExpression} · {s.timezone}
-                </div>
-              </TableCell>
-              <TableCell>
-                <Badge variant={SCHEDULE_STATUS_VARIANT[s.status]}>{s.status}</Badge>
-                {s.pausedReason && <div className="text-muted-foreground mt-1 text-xs">{s.pausedReason}</div>}
-              </TableCell>
-              <TableCell title={formatDateTime(s.nextFireAt, s.timezone)} data-testid="next-fire">
-                {relativeTime(s.nextFireAt, now)}
-              </TableCell>
-              <TableCell className="text-xs whitespace-nowrap">
-                <div>max {s.maxTurns ?? `${DEFAULT_MAX_TURNS} (inherited)`}</div>
-                <div className="text-muted-foreground">{s.avgTurnsPerFiring != null ? `avg ~${Math.round(s.avgTurnsPerFiring)} per run` : "no runs yet"}</div>
-              </TableCell>
-              <TableCell>
-                <div className="flex justify-end gap-2">
-                  <RunNowButton schedule={s} />
-                  <Button variant="outline" size="sm" onClick={() => setSheet({ open: true, schedule: s })}>
-                    <Pencil />
-                    Edit
-                  </Button>
-                  {(s.status === "active" || s.status === "paused") && (
-                    <Button
-                      variant="outline"
-                      size="sm"
-                      disabled={toggle.isPending && toggle.variables?.id === s.id}
-                      onClick={() => toggle.mutate(s)}
-                    >
-                      {s.status === "active" ? <Pause /> : <Play />}
-                      {s.status === "active" ? "Pause" : "Resume"}
-                    </Button>
+          {data.schedules.map((s) => {
+            const paused = pausedReasonWords(s.pausedReason);
+            return (
+              <TableRow key={s.id} data-testid="schedule-row" data-schedule-id={s.id}>
+                <TableCell className="min-w-40 font-medium" data-stack="full">
+                  <Link href={`/schedules/${s.id}`} className="hover:underline">
+                    {s.name}
+                  </Link>
+                </TableCell>
+                <TableCell className="min-w-56" data-stack="full">
+                  <div>{s.description}</div>
+                  <div className="text-muted-foreground font-mono text-xs break-all">
+                    {s.cronExpression} · {s.timezone}
+                  </div>
+                </TableCell>
+                <TableCell data-label="Status">
+                  <Badge variant={SCHEDULE_STATUS_VARIANT[s.status]} title={scheduleStatusWords(s.status).detail}>
+                    {s.status}
+                  </Badge>
+                  {paused && (
+                    <div className="text-muted-foreground mt-1 max-w-48 text-xs" title={paused.detail} data-testid="paused-reason">
+                      {paused.label}
+                    </div>
                   )}
-                </div>
-              </TableCell>
-            </TableRow>
-          ))}
+                </TableCell>
+                <TableCell title={formatDateTime(s.nextFireAt, s.timezone)} data-testid="next-fire" data-label="Next fire">
+                  {relativeTime(s.nextFireAt, now)}
+                </TableCell>
+                <TableCell data-testid="last-run" data-label="Last run">
+                  <LastRun run={s.lastRun} now={now} />
+                </TableCell>
+                <TableCell className="text-xs whitespace-nowrap" data-label="Max turns" data-testid="max-turns">
+                  <div>{s.maxTurns ?? `${DEFAULT_MAX_TURNS} (inherited)`}</div>
+                  <div className="text-muted-foreground">{s.avgTurnsPerFiring != null ? `~${Math.round(s.avgTurnsPerFiring)} used per run` : ""}</div>
+                </TableCell>
+                <TableCell data-stack="full">
+                  <div className="flex flex-wrap gap-2 md:justify-end">
+                    <RunNowButton schedule={s} />
+                    <Button variant="outline" size="sm" onClick={() => setSheet({ open: true, schedule: s })}>
+                      <Pencil />
+                      Edit
+                    </Button>
+                    {(s.status === "active" || s.status === "paused") && (
+                      <Button
+                        variant="outline"
+                        size="sm"
+                        disabled={toggle.isPending && toggle.variables?.id === s.id}
+                        onClick={() => toggle.mutate(s)}
+                      >
+                        {s.status === "active" ? <Pause /> : <Play />}
+                        {s.status === "active" ? "Pause" : "Resume"}
+                      </Button>
+                    )}
+                  </div>
+                </TableCell>
+              </TableRow>
+            );
+          })}
         </TableBody>
       </Table>
     );
@@ -137,7 +166,7 @@ export function ScheduleList() {
 
   return (
     <div className="flex flex-col gap-4">
-      <div className="flex items-center justify-between">
+      <div className="flex flex-wrap items-center justify-between gap-3">
         <h1 className="text-2xl font-semibold">Schedules</h1>
         {newButton}
       </div>

@@ -26,6 +26,7 @@ import { ApiError, apiFetch } from "@/lib/ui/api-client";
 import { formatDuration } from "@/lib/ui/format";
 import { fetchers, queryKeys } from "@/lib/ui/queries";
 import type { RuntimeDto, RuntimeTestResult, SettingsView } from "@/lib/ui/types";
+import { failureReasonWords } from "@/lib/ui/words";
 import { RuntimeFormDialog } from "./runtime-form-dialog";
 
 type Key = "maxConcurrent" | "maxRunDurationSec" | "chatPressureDelaySec";
@@ -196,7 +197,7 @@ function RuntimesPanel() {
           No runtimes yet. Add one so schedules have somewhere to run.
         </p>
       ) : (
-        <Table>
+        <Table stack>
           <TableHeader>
             <TableRow>
               <TableHead>Name</TableHead>
@@ -208,15 +209,15 @@ function RuntimesPanel() {
           <TableBody>
             {runtimes.data.runtimes.map((r) => (
               <TableRow key={r.id} data-testid="runtime-row">
-                <TableCell className="font-medium">
+                <TableCell className="font-medium" data-label="Name">
                   {r.name} {r.isDefault && <Badge variant="secondary">default</Badge>}
                 </TableCell>
-                <TableCell>{r.kind}</TableCell>
-                <TableCell className="text-muted-foreground max-w-80 truncate font-mono text-xs" title={describeConfig(r)}>
+                <TableCell data-label="Kind">{r.kind}</TableCell>
+                <TableCell className="text-muted-foreground max-w-80 truncate font-mono text-xs" title={describeConfig(r)} data-stack="full" data-label="Config">
                   {describeConfig(r)}
                 </TableCell>
-                <TableCell>
-                  <div className="flex justify-end gap-2">
+                <TableCell data-stack="full">
+                  <div className="flex flex-wrap gap-2 md:justify-end">
                     <Button size="sm" variant="outline" onClick={() => test.mutate(r)} disabled={test.isPending && test.variables?.id === r.id}>
                       <FlaskConical />
                       {test.isPending && test.variables?.id === r.id ? "Testing…" : "Test runtime"}
@@ -270,10 +271,14 @@ function RuntimesPanel() {
                   {testResult.result.status === "max_turns" && testResult.result.responded && " · stopped at the test's one-turn budget, as expected for a multi-turn agent"}
                 </span>
               </div>
-              {testResult.result.text && <pre className="bg-muted/60 max-h-60 overflow-auto rounded p-2 text-xs whitespace-pre-wrap">{testResult.result.text}</pre>}
+              {testResult.result.text && <pre tabIndex={0} className="bg-muted/60 max-h-60 overflow-auto rounded p-2 text-xs whitespace-pre-wrap">{testResult.result.text}</pre>}
               {!testResult.result.responded && (testResult.result.error || testResult.result.failureReason) && (
                 <p className="text-destructive">
-                  {testResult.result.failureReason && <span className="font-medium">{testResult.result.failureReason}: </span>}
+                  {testResult.result.failureReason && (
+                    <span className="font-medium" title={failureReasonWords(testResult.result.failureReason)?.detail}>
+                      {failureReasonWords(testResult.result.failureReason)?.label}:{" "}
+                    </span>
+                  )}
                   {testResult.result.error}
                 </p>
               )}

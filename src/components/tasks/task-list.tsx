@@ -13,6 +13,7 @@ import { formatDateTime, formatDuration, relativeTime, taskDurationMs } from "@/
 import { fetchers, qs, queryKeys, type Page } from "@/lib/ui/queries";
 import type { TaskDto } from "@/lib/ui/types";
 import { useNow } from "@/lib/ui/use-now";
+import { taskOutcomeWords, taskStatusWords } from "@/lib/ui/words";
 import { TaskStatusBadge } from "./task-status-badge";
 
 const ALL = "__all__";
@@ -49,7 +50,7 @@ export function TaskList() {
     <div className="flex flex-col gap-4">
       <h1 className="text-2xl font-semibold">Tasks</h1>
       <div className="flex flex-wrap gap-3">
-        <div className="w-44">
+        <div className="w-full sm:w-44">
           <Select value={status ?? ALL} onValueChange={(v) => setFilter("status", v)}>
             <SelectTrigger aria-label="Filter by status" data-testid="status-filter">
               <SelectValue />
@@ -58,13 +59,13 @@ export function TaskList() {
               <SelectItem value={ALL}>All statuses</SelectItem>
               {TASK_STATUSES.map((s) => (
                 <SelectItem key={s} value={s}>
-                  {s}
+                  {taskStatusWords(s).label}
                 </SelectItem>
               ))}
             </SelectContent>
           </Select>
         </div>
-        <div className="flex w-64 flex-col gap-1">
+        <div className="flex w-full flex-col gap-1 sm:w-64">
           <Select value={scheduleId ?? ALL} onValueChange={(v) => setFilter("scheduleId", v)} disabled={schedules.isPending}>
             <SelectTrigger aria-label="Filter by schedule" data-testid="schedule-filter">
               <SelectValue placeholder={schedules.error ? "Schedules unavailable" : "All schedules"} />
@@ -102,7 +103,7 @@ export function TaskList() {
         </p>
       ) : (
         <>
-          <Table>
+          <Table stack>
             <TableHeader>
               <TableRow>
                 <TableHead>Task</TableHead>
@@ -111,19 +112,21 @@ export function TaskList() {
                 <TableHead>Source</TableHead>
                 <TableHead>Created</TableHead>
                 <TableHead>Duration</TableHead>
-                <TableHead>Turns</TableHead>
-                <TableHead>Failure</TableHead>
+                <TableHead>Turns / max turns</TableHead>
+                <TableHead>Why</TableHead>
               </TableRow>
             </TableHeader>
             <TableBody>
-              {rows.map((t) => (
+              {rows.map((t) => {
+                const outcome = taskOutcomeWords(t);
+                return (
                 <TableRow key={t.id} data-testid="task-row" data-task-id={t.id} data-status={t.status}>
-                  <TableCell className="max-w-64 truncate font-medium">
+                  <TableCell className="max-w-64 truncate font-medium" data-stack="full">
                     <Link href={`/tasks/${t.id}`} className="hover:underline">
                       {t.title}
                     </Link>
                   </TableCell>
-                  <TableCell>
+                  <TableCell data-label="Schedule">
                     {t.scheduleId ? (
                       <Link href={`/schedules/${t.scheduleId}`} className="hover:underline">
                         {scheduleNames.get(t.scheduleId) ?? "deleted schedule"}
@@ -132,21 +135,26 @@ export function TaskList() {
                       <span className="text-muted-foreground">—</span>
                     )}
                   </TableCell>
-                  <TableCell>
+                  <TableCell data-label="Status">
                     <TaskStatusBadge task={t} />
                   </TableCell>
-                  <TableCell className="text-muted-foreground text-xs">
+                  <TableCell className="text-muted-foreground text-xs" data-label="Source">
                     {t.sourceType}
                     {t.attempt > 1 ? ` · attempt ${t.attempt}/${t.maxAttempts}` : ""}
                   </TableCell>
-                  <TableCell title={formatDateTime(t.createdAt)}>{relativeTime(t.createdAt, now)}</TableCell>
-                  <TableCell>{formatDuration(taskDurationMs(t, now))}</TableCell>
-                  <TableCell>
+                  <TableCell title={formatDateTime(t.createdAt)} data-label="Created">
+                    {relativeTime(t.createdAt, now, { past: true })}
+                  </TableCell>
+                  <TableCell data-label="Duration">{formatDuration(taskDurationMs(t, now))}</TableCell>
+                  <TableCell data-label="Turns / max turns">
                     {t.turnCount} / {t.maxTurns}
                   </TableCell>
-                  <TableCell className="text-muted-foreground text-xs">{t.failureReason ?? t.skippedReason ?? ""}</TableCell>
+                  <TableCell className="text-muted-foreground text-xs" title={outcome?.detail} data-stack="hide-empty" data-label="Why">
+                    {outcome?.label ?? ""}
+                  </TableCell>
                 </TableRow>
-              ))}
+                );
+              })}
             </TableBody>
           </Table>
           {tasks.hasNextPage && (

@@ -1,5 +1,6 @@
 import { Badge } from "@/components/ui/badge";
 import type { TaskDto } from "@/lib/ui/types";
+import { taskStatusWords } from "@/lib/ui/words";
 
 const VARIANT = {
   queued: "secondary",
@@ -14,7 +15,7 @@ const VARIANT = {
 export function TaskStatusBadge({ task }: { task: Pick<TaskDto, "status" | "forced"> }) {
   return (
     <span className="inline-flex items-center gap-1">
-      <Badge variant={VARIANT[task.status]} className={task.status === "running" ? "bg-sky-600 text-white" : undefined} data-testid="task-status">
+      <Badge variant={VARIANT[task.status]} className={task.status === "running" ? "bg-sky-600 text-white" : undefined} data-testid="task-status" title={taskStatusWords(task.status).detail}>
         {task.status}
       </Badge>
       {task.forced && (

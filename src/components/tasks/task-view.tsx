@@ -6,6 +6,15 @@ import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
 import { RotateCcw, Square } from "lucide-react";
 import { useCapacityRun } from "@/components/runs/use-capacity-run";
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Checkbox } from "@/components/ui/checkbox";
@@ -14,8 +23,11 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatCost, formatDateTime, formatDuration, formatTime, taskDurationMs } from "@/lib/ui/format";
 import { fetchers, queryKeys, TERMINAL_STATUSES } from "@/lib/ui/queries";
-import type { TaskDto, TaskEventDto } from "@/lib/ui/types";
+import type { TaskDetailDto, TaskDto, TaskEventDto } from "@/lib/ui/types";
+import { toolCallSummary } from "@/lib/ui/tool-summary";
 import { useNow } from "@/lib/ui/use-now";
+import { taskOutcomeWords } from "@/lib/ui/words";
+import { PromptText } from "./prompt-text";
 import { TaskStatusBadge } from "./task-status-badge";
 
 type StreamState = "connecting" | "live" | "reconnecting" | "ended";
@@ -77,7 +89,7 @@ function useTaskEvents(taskId: string, onRowChange: () => void) {
 
 function Json({ value }: { value: unknown }) {
   const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
-  return <pre className="bg-muted/60 max-h-64 overflow-auto rounded p-2 font-mono text-xs whitespace-pre-wrap">{text}</pre>;
+  return <pre tabIndex={0} className="bg-muted/60 max-h-64 overflow-auto rounded p-2 font-mono text-xs whitespace-pre-wrap">{text}</pre>;
 }
 
 /** One row of the live stream, by AgentEvent type. */
@@ -95,13 +107,19 @@ function EventRow({ event, turn }: { event: TaskEventDto; turn: number | null })
           </div>
         </div>
       );
-    case "tool_call":
+    case "tool_call": {
+      const summary = toolCallSummary(p.input);
       return (
         <div className="flex gap-3" data-testid="event-tool-call">
           {time}
           <Collapsible className="min-w-0 flex-1">
-            <CollapsibleTrigger className="text-left text-sm">
-              <span className="rounded bg-sky-100 px-1.5 py-0.5 font-mono text-xs text-sky-900">tool</span> {String(p.name ?? "")}
+            <CollapsibleTrigger className="flex max-w-full min-w-0 items-baseline gap-1.5 text-left text-sm">
+              <span className="shrink-0 rounded bg-sky-100 px-1.5 py-0.5 font-mono text-xs text-sky-900">{String(p.name ?? "tool")}</span>
+              {summary && (
+                <code className="min-w-0 font-mono text-xs break-all" data-testid="tool-call-summary">
+                  {summary}
+                </code>
+              )}
             </CollapsibleTrigger>
             <CollapsibleContent className="mt-1">
               <Json value={p.input} />
@@ -109,6 +127,7 @@ function EventRow({ event, turn }: { event: TaskEventDto; turn: number | null })
           </Collapsible>
         </div>
       );
+    }
     case "tool_result":
       return (
         <div className="flex gap-3" data-testid="event-tool-result">
@@ -200,10 +219,14 @@ export function TaskView({ id }: { id: string }) {
     if (follow) bottom.current?.scrollIntoView({ block: "nearest" });
   }, [events.length, follow]);
 
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  // null: the default (open while queued, closed once it runs); then what the viewer chose.
+  const [promptOpen, setPromptOpen] = useState<boolean | null>(null);
   const cancel = useMutation({
     mutationFn: () => apiFetch<{ task: TaskDto }>(`/api/tasks/${id}/cancel`, { method: "POST" }),
     onSuccess: (data) => {
-      queryClient.setQueryData(queryKeys.task(id), data);
+      queryClient.setQueryData(queryKeys.task(id), (old: TaskDetailDto | undefined) => (old ? { ...old, task: data.task, queue: null } : old));
+      setConfirmCancel(false);
       toast.success("Task cancelled");
     },
     onError: (err) => toast.error(`Could not cancel: ${err.message}`),
@@ -236,13 +259,15 @@ export function TaskView({ id }: { id: string }) {
   const turnOf = events.map((e) => (e.type === "assistant" ? ++turn : null));
   // The stream is ahead of the row (turnCount is written per executor flush).
   const turnsUsed = Math.max(t.turnCount, turn);
+  const outcome = taskOutcomeWords(t);
+  const queue = t.status === "queued" ? task.data.queue : null;
   const leaseLeftMs = t.status === "running" && t.leaseExpiresAt ? Date.parse(t.leaseExpiresAt) - now : null;
 
   return (
     <div className="flex flex-col gap-4">
       <div className="flex flex-wrap items-start justify-between gap-3">
         <div className="flex min-w-0 flex-col gap-1">
-          <h1 className="truncate text-2xl font-semibold">{t.title}</h1>
+          <h1 className="text-2xl font-semibold break-words">{t.title}</h1>
           <div className="text-muted-foreground flex flex-wrap items-center gap-2 text-sm">
             <TaskStatusBadge task={t} />
             <span>{t.sourceType}</span>
@@ -260,7 +285,7 @@ export function TaskView({ id }: { id: string }) {
         </div>
         <div className="flex gap-2">
           {(t.status === "running" || t.status === "queued") && (
-            <Button variant="destructive" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+            <Button variant="destructive" onClick={() => setConfirmCancel(true)} disabled={cancel.isPending}>
               <Square />
               {cancel.isPending ? "Cancelling…" : "Cancel"}
             </Button>
@@ -274,11 +299,37 @@ export function TaskView({ id }: { id: string }) {
         </div>
       </div>
       {rerun.dialog}
+      <AlertDialog open={confirmCancel} onOpenChange={setConfirmCancel}>
+        <AlertDialogContent data-testid="cancel-dialog">
+          <AlertDialogHeader>
+            <AlertDialogTitle>Cancel this {t.status === "queued" ? "queued task" : "run"}?</AlertDialogTitle>
+            <AlertDialogDescription>
+              {t.status === "queued"
+                ? "It leaves the queue and never starts."
+                : "The agent and every process it started are stopped now; work in progress is lost. You can rerun it later."}
+            </AlertDialogDescription>
+          </AlertDialogHeader>
+          <AlertDialogFooter>
+            <AlertDialogCancel disabled={cancel.isPending}>Keep running</AlertDialogCancel>
+            <Button variant="destructive" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+              {cancel.isPending ? "Cancelling…" : t.status === "queued" ? "Cancel task" : "Cancel run"}
+            </Button>
+          </AlertDialogFooter>
+        </AlertDialogContent>
+      </AlertDialog>
+
+      {queue && (
+        <div className="rounded-md border border-sky-200 bg-sky-50 p-3 text-sm text-sky-950" data-testid="queue-position" role="status">
+          <span className="font-medium">{queue.position === 1 ? "Next in the queue" : `Number ${queue.position} in the queue`}</span>
+          {" · "}a slot should free in about {formatDuration(queue.slotEtaSec * 1000)}
+          {queue.notBefore && <> · a retry, not before {formatDateTime(queue.notBefore)}</>}
+        </div>
+      )}
 
       <Card>
         <CardContent>
           <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
-            <Stat label="Turns used / max" testId="turns">
+            <Stat label="Turns used / max turns" testId="turns">
               {turnsUsed} / {t.maxTurns}
             </Stat>
             <Stat label="Elapsed" testId="elapsed">
@@ -302,10 +353,11 @@ export function TaskView({ id }: { id: string }) {
               </Stat>
             )}
           </dl>
-          {(t.failureReason || t.error || t.skippedReason) && (
-            <div className="border-destructive/30 bg-destructive/5 mt-4 rounded-md border p-3 text-sm" data-testid="task-failure">
-              <span className="font-medium">{t.failureReason ?? t.skippedReason}</span>
-              {t.error && <span className="text-muted-foreground"> — {t.error}</span>}
+          {(outcome || t.error) && (
+            <div className="border-destructive/30 bg-destructive/5 mt-4 rounded-md border p-3 text-sm" data-testid="task-failure" data-code={t.failureReason ?? t.skippedReason ?? undefined}>
+              <span className="font-medium">{outcome?.label ?? "Error"}</span>
+              {outcome?.detail && <span> {outcome.detail}</span>}
+              {t.error && <div className="text-muted-foreground mt-1 font-mono text-xs break-words">{t.error}</div>}
             </div>
           )}
           {t.result && (
@@ -317,8 +369,26 @@ export function TaskView({ id }: { id: string }) {
         </CardContent>
       </Card>
 
+      <Collapsible open={promptOpen ?? t.status === "queued"} onOpenChange={setPromptOpen} asChild>
+        <Card className="gap-2">
+          <CardHeader className="flex flex-row items-center justify-between">
+            <CardTitle>Prompt</CardTitle>
+            <CollapsibleTrigger asChild>
+              <Button variant="ghost" size="sm" data-testid="prompt-toggle">
+                {(promptOpen ?? t.status === "queued") ? "Hide" : "Show"}
+              </Button>
+            </CollapsibleTrigger>
+          </CardHeader>
+          <CollapsibleContent asChild>
+            <CardContent>
+              <PromptText text={task.data.prompt} />
+            </CardContent>
+          </CollapsibleContent>
+        </Card>
+      </Collapsible>
+
       <Card>
-        <CardHeader className="flex flex-row items-center justify-between">
+        <CardHeader className="flex flex-row flex-wrap items-center justify-between gap-2">
           <CardTitle>Event stream</CardTitle>
           <div className="flex items-center gap-3 text-xs">
             <label className="text-muted-foreground flex items-center gap-1.5">
@@ -330,7 +400,7 @@ export function TaskView({ id }: { id: string }) {
           </div>
         </CardHeader>
         <CardContent>
-          <div className="flex max-h-[60vh] flex-col gap-3 overflow-y-auto" data-testid="event-stream">
+          <div className="flex max-h-[60vh] flex-col gap-3 overflow-y-auto" data-testid="event-stream" tabIndex={0} role="log" aria-label="Event stream">
             {!events.length ? (
               <p className="text-muted-foreground text-sm">
                 {state === "ended" ? "This task recorded no events." : t.status === "queued" ? "Waiting for a slot…" : "Waiting for the agent…"}

@@ -1,10 +1,15 @@
 import * as React from "react";
 import { cn } from "@/lib/utils";
 
-function Table({ className, ...props }: React.ComponentProps<"table">) {
+/**
+ * A table. `stack`: below the md breakpoint (768 px) each row becomes a card-like list item
+ * (globals.css `.stack-table`): the header row hides and each cell shows its `data-label`
+ * above its value; cells with `data-stack="full"` span the row's width.
+ */
+function Table({ className, stack = false, ...props }: React.ComponentProps<"table"> & { stack?: boolean }) {
   return (
-    <div data-slot="table-container" className="relative w-full overflow-x-auto">
-      <table data-slot="table" className={cn("w-full caption-bottom text-sm", className)} {...props} />
+    <div data-slot="table-container" className={cn("relative w-full", stack ? "md:overflow-x-auto" : "overflow-x-auto")}>
+      <table data-slot="table" className={cn("w-full caption-bottom text-sm", stack && "stack-table", className)} {...props} />
     </div>
   );
 }

@@ -19,3 +19,13 @@ export const messagePostSchema = z.strictObject({
     .refine((s) => s.length <= CHAT_MESSAGE_MAX, `must be at most ${CHAT_MESSAGE_MAX} characters`),
 });
 export type MessagePostInput = z.infer<typeof messagePostSchema>;
+
+/** PATCH /api/chat/conversations/:id body. */
+export const conversationPatchSchema = z.strictObject({
+  title: z
+    .string({ error: "is required" })
+    .trim()
+    .min(1, "must not be empty")
+    .max(LIMITS.nameMax, `must be at most ${LIMITS.nameMax} characters`),
+});
+export type ConversationPatchInput = z.infer<typeof conversationPatchSchema>;

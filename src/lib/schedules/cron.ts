@@ -10,6 +10,7 @@
 import { CronExpressionParser, type CronExpression, type CronFieldCollection } from "cron-parser";
 import cronstrue from "cronstrue";
 import { zoneOffsets, type ZoneOffsets } from "./zone-offsets";
+import { explainCronError } from "./cron-messages";
 
 /** Thrown for an expression or timezone that cannot be evaluated; `field` names the input. */
 export class CronError extends Error {
@@ -48,7 +49,7 @@ function parse(expression: string, timezone: string, currentDate: number): CronE
   try {
     return CronExpressionParser.parse(trimmed, { tz: timezone, currentDate: new Date(currentDate) });
   } catch (err) {
-    throw new CronError("cronExpression", `invalid cron expression: ${(err as Error).message}`);
+    throw new CronError("cronExpression", explainCronError(trimmed, (err as Error).message));
   }
 }
 

@@ -42,7 +42,7 @@ export function resolveCron(input: { cronExpression?: string; schedule?: string 
       throw invalidRequest({
         [field]:
           field === "schedule"
-            ? `is not understood: use plain words such as "every 15 minutes", "weekdays at 9:00", "daily at 18:30", or a cron expression`
+            ? `"${input.schedule}" is not understood: use plain words such as "every 15 minutes", "weekdays at 9:00", "daily at 18:30", or a cron expression`
             : err.message,
       });
     }

@@ -18,9 +18,16 @@ export const forceQuerySchema = z.object({
   force: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
 });
 
-/** `?force=true` / `?queue=true` of Run now and rerun: bypass a full cap, or leave the task queued for a slot. */
+/**
+ * `?force=true` / `?queue=true` of Run now and rerun: bypass a full cap, or leave the task
+ * queued for a slot (not both); `whilePaused` (Run now only) runs a paused schedule once,
+ * to test a fix, without resuming it.
+ */
 export const manualRunQuerySchema = forceQuerySchema
-  .extend({ queue: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional() })
+  .extend({
+    queue: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
+    whilePaused: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
+  })
   .refine((q) => !(q.force === "true" && q.queue === "true"), { path: ["queue"], message: "can't be combined with force=true" });
 
 /** GET /api/tasks/:id/events `?after=<event id>`. */

@@ -116,12 +116,18 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean, 
 
 /**
  * Run now (POST /api/schedules/:id/execute): a manual task with the schedule's prompt,
- * runtime and budgets; `queue` as in startManualTask.
+ * runtime and budgets; `queue` as in startManualTask. `whilePaused` lets a paused schedule
+ * run once (to test a fix); the schedule stays paused. Completed and expired schedules never run.
  * @throws AppError 404 `schedule_not_found`, 409 `schedule_not_active`, 429 `capacity_full`.
  */
-export function runScheduleNow(db: Db, scheduleId: string, force: boolean, queue = false): ManualRun {
+export function runScheduleNow(
+  db: Db,
+  scheduleId: string,
+  force: boolean,
+  { queue = false, whilePaused = false }: { queue?: boolean; whilePaused?: boolean } = {},
+): ManualRun {
   const s = getSchedule(scheduleId, db);
-  assertScheduleActive(s);
+  if (!(whilePaused && s.status === "paused")) assertScheduleActive(s);
   return startManualTask(db, taskTemplateFromSchedule(s), force, queue);
 }
 

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { TaskStatus } from "../db/constants";
 import type { Db } from "../db/client";
 import { events, schedules, tasks, type TaskEventRow, type TaskRow } from "../db/schema";
@@ -97,4 +97,58 @@ export function assertScheduleHasHistory(db: Db, scheduleId: string): void {
     db.select({ id: tasks.id }).from(tasks).where(eq(tasks.scheduleId, scheduleId)).limit(1).get() ??
     db.select({ id: events.id }).from(events).where(eq(events.scheduleId, scheduleId)).limit(1).get();
   if (!known) throw notFound("schedule", scheduleId);
+}
+
+/** The latest run of a schedule, as the schedules list shows it (docs/api.md GET /api/schedules `lastRun`). */
+export interface LastRunDto {
+  taskId: string;
+  status: TaskStatus;
+  /** scheduled, manual (Run now, Rerun) or retry: every run counts, not only scheduled firings. */
+  sourceType: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/**
+ * The newest task of a schedule that is not a skipped occurrence (any source: scheduled,
+ * manual or retry), newest by createdAt then id; null when it never ran. Walks
+ * tasks_schedule_idx backwards, so it reads one row past any skipped ones.
+ */
+export function lastRunOfSchedule(db: Db, scheduleId: string): LastRunDto | null {
+  const row = db
+    .select({ id: tasks.id, status: tasks.status, sourceType: tasks.sourceType, startedAt: tasks.startedAt, finishedAt: tasks.finishedAt })
+    .from(tasks)
+    .where(and(eq(tasks.scheduleId, scheduleId), ne(tasks.status, "skipped")))
+    .orderBy(desc(tasks.createdAt), desc(tasks.id))
+    .limit(1)
+    .get();
+  if (!row) return null;
+  const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+  return { taskId: row.id, status: row.status, sourceType: row.sourceType, startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt) };
+}
+
+/**
+ * 1-based place of a queued task in the drain order (drain.ts: plannedAt ascending with
+ * manual runs, whose plannedAt is null, first; then createdAt), counting every queued task.
+ */
+export function queuePosition(db: Db, t: Pick<TaskRow, "id" | "plannedAt" | "createdAt">): number {
+  const p = t.plannedAt;
+  const ahead = db
+    .select({ n: sql<number>`count(*)` })
+    .from(tasks)
+    .where(
+      and(
+        eq(tasks.status, "queued"),
+        ne(tasks.id, t.id),
+        p == null
+          ? and(sql`${tasks.plannedAt} IS NULL`, lt(tasks.createdAt, t.createdAt))
+          : or(
+              sql`${tasks.plannedAt} IS NULL`,
+              lt(tasks.plannedAt, p),
+              and(eq(tasks.plannedAt, p), lt(tasks.createdAt, t.createdAt)),
+            ),
+      ),
+    )
+    .get();
+  return (ahead?.n ?? 0) + 1;
 }

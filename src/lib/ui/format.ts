@@ -3,10 +3,15 @@ import type { TaskDto } from "./types";
 
 const rtf = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 
-/** "in 5 minutes", "2 hours ago" for an ISO string relative to `now` (ms); "—" for null. */
-export function relativeTime(iso: string | null | undefined, now: number = Date.now()): string {
+/**
+ * "in 5 minutes", "2 hours ago" for an ISO string relative to `now` (ms); "—" for null.
+ * `past: true` is for instants that already happened (created, updated, finished): a
+ * browser clock behind the server's would otherwise say "in 10 seconds"; it says "now".
+ */
+export function relativeTime(iso: string | null | undefined, now: number = Date.now(), { past = false }: { past?: boolean } = {}): string {
   if (!iso) return "—";
-  const diffSec = Math.round((Date.parse(iso) - now) / 1000);
+  let diffSec = Math.round((Date.parse(iso) - now) / 1000);
+  if (past && diffSec > 0) diffSec = 0;
   const abs = Math.abs(diffSec);
   if (abs < 60) return rtf.format(diffSec, "second");
   if (abs < 3600) return rtf.format(Math.round(diffSec / 60), "minute");
@@ -14,12 +19,15 @@ export function relativeTime(iso: string | null | undefined, now: number = Date.
   return rtf.format(Math.round(diffSec / 86400), "day");
 }
 
-/** Local date-time for an ISO string in a given IANA timezone; "—" for null. */
+/**
+ * Date-time for an ISO string in a given IANA timezone (the viewer's when omitted), always
+ * with its zone: "2 Dec 2026, 14:14:43 GMT+5:30", "2 Dec 2026, 09:44:43 CET"; "—" for null.
+ */
 export function formatDateTime(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return "—";
   return new Intl.DateTimeFormat("en-GB", {
     dateStyle: "medium",
-    timeStyle: "medium",
+    timeStyle: "long",
     timeZone,
   }).format(new Date(iso));
 }
@@ -41,9 +49,19 @@ export function taskDurationMs(t: Pick<TaskDto, "startedAt" | "finishedAt">, now
   return (t.finishedAt ? Date.parse(t.finishedAt) : now) - Date.parse(t.startedAt);
 }
 
-/** Wall-clock time of day ("14:03:27") for an ISO string. */
-export function formatTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString("en-GB");
+/** Time of day with its zone ("14:03:27 UTC") for an ISO string, in `timeZone` (the viewer's when omitted). */
+export function formatTime(iso: string, timeZone?: string): string {
+  return new Intl.DateTimeFormat("en-GB", { timeStyle: "long", timeZone }).format(new Date(iso));
+}
+
+/** Time of day without the zone ("14:03"), for dense axes whose caption names the zone. */
+export function formatClock(iso: string, timeZone?: string): string {
+  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone }).format(new Date(iso));
+}
+
+/** The short name of a zone as shown next to times ("UTC", "CET", "GMT+5:30"), at instant `at` (ms). */
+export function zoneAbbreviation(timeZone?: string, at: number = Date.now()): string {
+  return new Intl.DateTimeFormat("en-GB", { timeZoneName: "short", timeZone }).formatToParts(new Date(at)).find((p) => p.type === "timeZoneName")?.value ?? "";
 }
 
 /** "$0.0123" for a cost in US dollars. */

@@ -4,7 +4,7 @@
  */
 import { TERMINAL_TASK_STATUSES } from "@/lib/db/constants";
 import { apiFetch } from "./api-client";
-import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, SchedulerStatusDto, SettingsView, TaskDto } from "./types";
+import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, ScheduleListItemDto, SchedulerStatusDto, SettingsView, TaskDetailDto } from "./types";
 
 export const queryKeys = {
   schedules: ["schedules"] as const,
@@ -26,12 +26,12 @@ export interface Page<T> {
 }
 
 export const fetchers = {
-  schedules: () => apiFetch<{ schedules: ScheduleDto[] }>("/api/schedules"),
+  schedules: () => apiFetch<{ schedules: ScheduleListItemDto[] }>("/api/schedules"),
   schedule: (id: string) => apiFetch<{ schedule: ScheduleDto }>(`/api/schedules/${encodeURIComponent(id)}`),
   scheduleEvents: (id: string) => apiFetch<{ events: EventDto[] }>(`/api/schedules/${encodeURIComponent(id)}/events`),
   runtimes: () => apiFetch<{ runtimes: RuntimeDto[] }>("/api/runtimes"),
   schedulerStatus: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
-  task: (id: string) => apiFetch<{ task: TaskDto }>(`/api/tasks/${encodeURIComponent(id)}`),
+  task: (id: string) => apiFetch<TaskDetailDto>(`/api/tasks/${encodeURIComponent(id)}`),
   settings: () => apiFetch<SettingsView>("/api/settings"),
   conversations: () => apiFetch<{ conversations: ConversationDto[] }>("/api/chat/conversations"),
   messages: (conversationId: string) =>

@@ -1,11 +1,12 @@
 import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { scheduleCreateSchema } from "@/lib/schedules/input";
-import { createSchedule, listSchedules, serializeSchedule } from "@/lib/schedules/service";
+import { listSchedulesWithLastRun } from "@/lib/schedules/list";
+import { createSchedule, serializeSchedule } from "@/lib/schedules/service";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/schedules → {schedules}. */
-export const GET = route(() => json({ schedules: listSchedules().map(serializeSchedule) }));
+/** GET /api/schedules → {schedules}, each with its `lastRun` (docs/api.md). */
+export const GET = route(() => json({ schedules: listSchedulesWithLastRun() }));
 
 /** POST /api/schedules → 201 {schedule, warnings}; 400 invalid_request with fields. */
 export const POST = route(async (req) => {

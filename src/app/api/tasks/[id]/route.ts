@@ -1,12 +1,11 @@
 import { getDb } from "@/lib/db/client";
 import { json, otherMethods, route } from "@/lib/http/route";
-import { getTask } from "@/lib/tasks/queries";
-import { serializeTask } from "@/lib/tasks/serialize";
+import { getTaskDetail } from "@/lib/tasks/detail";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
 
-/** GET /api/tasks/:id → {task}; 404 task_not_found. */
-export const GET = route<Params>((_req, { id }) => json({ task: serializeTask(getTask(getDb(), id)) }));
+/** GET /api/tasks/:id → {task, prompt, queue}; 404 task_not_found. */
+export const GET = route<Params>((_req, { id }) => json(getTaskDetail(getDb(), id, Date.now())));
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

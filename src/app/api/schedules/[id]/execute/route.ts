@@ -7,13 +7,14 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /**
- * POST /api/schedules/:id/execute[?force=true|?queue=true] ("Run now") → 202 {taskId, forced}
- * (+ `queued: true` when `queue` left it waiting for a slot); 429 capacity_full {slotEtaSec};
- * 409 schedule_not_active; 404 schedule_not_found; 400 for force and queue together.
+ * POST /api/schedules/:id/execute[?force=true|?queue=true][&whilePaused=true] ("Run now") →
+ * 202 {taskId, forced} (+ `queued: true` when `queue` left it waiting for a slot);
+ * 429 capacity_full {slotEtaSec}; 409 schedule_not_active (paused without whilePaused,
+ * completed, expired); 404 schedule_not_found; 400 for force and queue together.
  */
 export const POST = route<Params>((req, { id }) => {
-  const { force, queue } = parseWith(manualRunQuerySchema, queryOf(req));
-  return json(runScheduleNow(getDb(), id, force === "true", queue === "true"), 202);
+  const { force, queue, whilePaused } = parseWith(manualRunQuerySchema, queryOf(req));
+  return json(runScheduleNow(getDb(), id, force === "true", { queue: queue === "true", whilePaused: whilePaused === "true" }), 202);
 });
 
 export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

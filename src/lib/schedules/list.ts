@@ -1,0 +1,16 @@
+import "server-only";
+import { getDb, type Db } from "../db/client";
+import { lastRunOfSchedule, type LastRunDto } from "../tasks/queries";
+import { listSchedules, serializeSchedule, type ScheduleDto } from "./service";
+
+/** A schedule in GET /api/schedules: the Schedule shape plus its latest run (docs/api.md). */
+export type ScheduleListItemDto = ScheduleDto & { lastRun: LastRunDto | null };
+
+/**
+ * Every schedule, oldest first, each with `lastRun`: its newest non-skipped task of any
+ * source (scheduled, manual, retry), or null when it never ran. Manual runs count, so a
+ * schedule only ever run with Run now no longer reads "no runs yet".
+ */
+export function listSchedulesWithLastRun(db: Db = getDb()): ScheduleListItemDto[] {
+  return listSchedules(db).map((s) => ({ ...serializeSchedule(s), lastRun: lastRunOfSchedule(db, s.id) }));
+}
