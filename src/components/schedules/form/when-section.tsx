@@ -1,15 +1,15 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { useFormContext, useWatch } from "react-hook-form";
-import { FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage } from "@/components/ui/form";
+import { TimezoneCombobox } from "@/components/time/timezone-combobox";
+import { ZonedTime } from "@/components/time/zoned-time";
+import { FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage, useFormField } from "@/components/ui/form";
 import { Input } from "@/components/ui/input";
-import { NativeSelect, NativeSelectOption } from "@/components/ui/native-select";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { ApiError, apiFetch } from "@/lib/ui/api-client";
-import { formatDateTime } from "@/lib/ui/format";
 import { qs } from "@/lib/ui/queries";
 import type { ScheduleFormValues } from "./schema";
 
@@ -53,7 +53,9 @@ function SchedulePreview() {
           <div className="text-muted-foreground font-mono text-xs">{preview.data.cronExpression}</div>
           <ol className="text-muted-foreground mt-1 list-inside list-decimal text-xs" data-testid="preview-next">
             {preview.data.next.map((iso) => (
-              <li key={iso}>{formatDateTime(iso, timezone)}</li>
+              <li key={iso}>
+                <ZonedTime iso={iso} timeZone={timezone} />
+              </li>
             ))}
           </ol>
         </div>
@@ -69,13 +71,6 @@ function SchedulePreview() {
 export function WhenSection() {
   const form = useFormContext<ScheduleFormValues>();
   const mode = useWatch<ScheduleFormValues, "scheduleMode">({ name: "scheduleMode" });
-  const timezone = useWatch<ScheduleFormValues, "timezone">({ name: "timezone" });
-  const timezones = useMemo(() => {
-    const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-    const all = new Set(["UTC", ...list]);
-    if (timezone) all.add(timezone);
-    return [...all];
-  }, [timezone]);
 
   return (
     <section aria-labelledby="sheet-when" className="flex flex-col gap-4" data-testid="sheet-when">
@@ -122,20 +117,26 @@ export function WhenSection() {
         render={({ field }) => (
           <FormItem>
             <FormLabel>Timezone</FormLabel>
-            <FormControl>
-              <NativeSelect {...field} wrapperClassName="w-full">
-                {timezones.map((tz) => (
-                  <NativeSelectOption key={tz} value={tz}>
-                    {tz}
-                  </NativeSelectOption>
-                ))}
-              </NativeSelect>
-            </FormControl>
+            <TimezoneField value={field.value} onChange={field.onChange} />
             <FormDescription>Cron fields are evaluated in this timezone (DST included).</FormDescription>
             <FormMessage />
           </FormItem>
         )}
       />
     </section>
+  );
+}
+
+/** The sheet's timezone input: the searchable combobox wired to its form item's label, description and error. */
+function TimezoneField({ value, onChange }: { value: string; onChange: (tz: string) => void }) {
+  const { error, formItemId, formDescriptionId, formMessageId } = useFormField();
+  return (
+    <TimezoneCombobox
+      id={formItemId}
+      value={value}
+      onChange={onChange}
+      invalid={Boolean(error)}
+      describedBy={error ? `${formDescriptionId} ${formMessageId}` : formDescriptionId}
+    />
   );
 }
