@@ -1,12 +1,15 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { GET as list, POST as create } from "@/app/api/schedules/route";
 import { callRoute } from "./http";
-import { makeTask, T0, truncateAll } from "./factories";
+import { makeRuntime, makeTask, T0, truncateAll } from "./factories";
 
 const valid = { name: "Nightly triage", prompt: "Triage new issues", cronExpression: "0 9 * * 1-5", timezone: "Europe/Paris" };
 
 describe("GET /api/schedules lastRun", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(() => {
+    truncateAll();
+    makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
+  });
 
   it("is null before any run, and counts a manual run (not only scheduled firings), ignoring skipped occurrences", async () => {
     const a = (await callRoute(create, "/api/schedules", { method: "POST", json: valid })).data.schedule.id;

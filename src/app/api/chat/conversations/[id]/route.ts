@@ -2,7 +2,7 @@ import { serializeConversation } from "@/lib/chat/conversations";
 import { conversationPatchSchema } from "@/lib/chat/input";
 import { deleteConversation, renameConversation } from "@/lib/chat/manage";
 import { getDb } from "@/lib/db/client";
-import { json, readJson, route } from "@/lib/http/route";
+import { json, readJson, otherMethods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
@@ -18,3 +18,5 @@ export const DELETE = route<Params>((_req, { id }) => {
   deleteConversation(getDb(), id);
   return new Response(null, { status: 204 });
 });
+
+export const { GET, HEAD, POST, PUT } = otherMethods({ PATCH, DELETE });

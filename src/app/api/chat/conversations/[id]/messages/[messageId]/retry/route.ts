@@ -2,7 +2,7 @@ import { bootState } from "@/lib/boot";
 import { prepareChatTurn } from "@/lib/chat/chat-engine";
 import { removeExchange, retryableExchange } from "@/lib/chat/manage";
 import { getDb } from "@/lib/db/client";
-import { route } from "@/lib/http/route";
+import { otherMethods, route } from "@/lib/http/route";
 import { sseResponse } from "@/lib/http/sse";
 
 export const dynamic = "force-dynamic";
@@ -22,3 +22,5 @@ export const POST = route<Params>((req, { id, messageId }) => {
   removeExchange(db, userMessageId, messageId);
   return sseResponse((emit, signal) => turn.run({ emit, signal }), { requestSignal: req.signal });
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });
