@@ -184,8 +184,8 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
 
     const banner = sheet.getByTestId("collision-banner");
     await banner.waitFor();
-    // Biggest contributor first; the every-15-minutes schedule of the first test also fires at 09:00 (3 steps).
-    expect(await banner.innerText()).toMatch(/Overlap with Nightly report(, [^,]+)*, combined ~31\d\d agent steps; they will take turns\./);
+    // Biggest contributor first; the every-15-minutes schedule of the first test also fires at 09:00 (3 turns).
+    expect(await banner.innerText()).toMatch(/Overlap with Nightly report(, [^,]+)*, combined ~31\d\d agent turns; they will compete for slots\./);
     expect(await banner.getByRole("button", { name: "Keep" }).count()).toBe(1);
     await screenshot(page, "schedule-sheet-collision");
 

@@ -22,7 +22,7 @@ function median(values: number[]): number {
 }
 
 /**
- * The calibration hint under "Max agent steps per run" (issue #5 item 3): the median
+ * The calibration hint under "Max turns per run" (issue #5 item 3): the median
  * `avgTurnsPerFiring` of schedules that run on the same runtime. `runtimeId` null means
  * the default runtime, which covers schedules with no runtime (they run on the default
  * at fire time) and schedules that name the current default runtime explicitly.

@@ -29,7 +29,7 @@ export interface CollisionWarning {
   referenceDay: string;
 }
 
-/** Combined agent steps in one bucket at or above which schedules are said to collide (issue #5). */
+/** Combined agent turns in one bucket at or above which schedules are said to collide (issue #5). */
 export const COLLISION_STEP_THRESHOLD = 3000;
 /** Width of a collision bucket. */
 export const COLLISION_BUCKET_MS = 5 * 60_000;
@@ -37,7 +37,7 @@ const DAY_MS = 24 * 3600_000;
 const BUCKETS = DAY_MS / COLLISION_BUCKET_MS; // 288
 
 /**
- * Expected agent steps (turns) per firing of a schedule: its measured average once it
+ * Expected agent turns per firing of a schedule: its measured average once it
  * has fired, else its turn budget `maxTurns` (what the user said a run may take; an
  * upper bound, so a new schedule errs towards warning), else DEFAULT_MAX_TURNS — the
  * budget its tasks would actually get.

@@ -43,7 +43,7 @@ export function CollisionBanner({
         <AlertTriangle className="mt-0.5 size-4 shrink-0" aria-hidden />
         <div className="flex flex-col gap-1">
           <p className="font-medium">
-            Overlap with {warning.overlappingSchedules.join(", ")}, combined ~{warning.estimatedConcurrentSteps} agent steps; they will take turns.
+            Overlap with {warning.overlappingSchedules.join(", ")}, combined ~{warning.estimatedConcurrentSteps} agent turns; they will compete for slots.
           </p>
           <p className="text-xs">
             Saved. Crowded at {warning.overlappingMinutes.slice(0, 6).map(minuteLabel).join(", ")}
