@@ -159,7 +159,9 @@ async function main() {
 
   const { getDb } = await import("../src/lib/db/client");
   const { callRoute } = await import("../test/http");
+  const tOpen = performance.now();
   const db = getDb();
+  console.log(`Opened and migrated in ${fmt((performance.now() - tOpen) / 1000, 1)} s`);
   const c = db.$client;
   const counts = c.prepare("SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM task_events) AS taskEvents, (SELECT count(*) FROM schedule_firing_metrics) AS metrics, (SELECT count(*) FROM events) AS events").get() as Record<string, number>;
   console.log(`Rows: ${JSON.stringify(counts)}`);
