@@ -123,7 +123,9 @@ export const tasks = sqliteTable(
     index("tasks_status_created_idx").on(t.status, t.createdAt, t.id),
     // The overlap policy and the per-schedule serialization ask "does this schedule have a
     // queued/running task?" on every plan and claim; history can be long, so (schedule, status).
-    index("tasks_schedule_status_idx").on(t.scheduleId, t.status),
+    // (createdAt, id) after them: the runs page filtered by schedule AND status pages newest
+    // first without sorting the schedule's whole history in that status (issue 15).
+    index("tasks_schedule_status_idx").on(t.scheduleId, t.status, t.createdAt, t.id),
     index("tasks_parent_idx").on(t.parentTaskId),
   ],
 );
