@@ -4,7 +4,7 @@
  * that holds its key). Migrations are generated from this file by drizzle-kit.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import {
   CATCH_UP_POLICIES,
   CHAT_MESSAGE_STATUSES,
@@ -144,7 +144,9 @@ export const tasks = sqliteTable(
     index("tasks_status_created_idx").on(t.status, t.createdAt, t.id),
     // The overlap policy and the per-schedule serialization ask "does this schedule have a
     // queued/running task?" on every plan and claim; history can be long, so (schedule, status).
-    index("tasks_schedule_status_idx").on(t.scheduleId, t.status),
+    // (createdAt, id) after them: the runs page filtered by schedule AND status pages newest
+    // first without sorting the schedule's whole history in that status (issue 15).
+    index("tasks_schedule_status_idx").on(t.scheduleId, t.status, t.createdAt, t.id),
     index("tasks_parent_idx").on(t.parentTaskId),
     // Recovery's sweep of agent processes that may outlive their run (few rows: running tasks).
     index("tasks_agent_processes_idx").on(t.runnerId).where(sql`${t.agentProcessGroups} IS NOT NULL`),
@@ -188,6 +190,48 @@ export const scheduleFiringMetrics = sqliteTable(
     failureReason: text("failure_reason"),
   },
   (t) => [index("firing_metrics_schedule_idx").on(t.scheduleId, t.firedAt), index("firing_metrics_fired_idx").on(t.firedAt)],
+);
+
+/**
+ * Maintained counters (issue 15: /api/metrics must not scan the history). Written only by
+ * the SQLite triggers of migration 0006_maintained_counters on `tasks` and
+ * `schedule_firing_metrics` (insert, status/schedule change, delete), so every writer —
+ * scheduler, routes, retention, a second runner on the same file — keeps them exact in the
+ * same transaction as the change. Never write them from application code.
+ */
+export const taskStatusCounts = sqliteTable("task_status_counts", {
+  status: text("status", { enum: TASK_STATUSES }).primaryKey(),
+  /** Number of tasks in this status. */
+  n: integer("n").notNull(),
+});
+
+/** Tasks per (status, schedule); tasks without a schedule are not counted here. See taskStatusCounts. */
+export const scheduleTaskCounts = sqliteTable(
+  "schedule_task_counts",
+  {
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
+    scheduleId: text("schedule_id").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.status, t.scheduleId] })],
+);
+
+/**
+ * Cumulative Prometheus histograms of `schedule_firing_metrics` columns (`lateness_ms`,
+ * `slot_wait_ms`; negative values count as 0), maintained by triggers like taskStatusCounts:
+ * `n` = retained firing rows with value ≤ `leMs`, `sumMs` = their sum. The bucket bounds are
+ * the rows the migration seeded (the +Inf bucket is `leMs` = 2^63 − 1); changing them
+ * takes a migration that re-seeds the rows.
+ */
+export const firingHistograms = sqliteTable(
+  "firing_histograms",
+  {
+    metric: text("metric", { enum: ["lateness_ms", "slot_wait_ms"] }).notNull(),
+    leMs: integer("le_ms").notNull(),
+    n: integer("n").notNull(),
+    sumMs: integer("sum_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.metric, t.leMs] })],
 );
 
 export const events = sqliteTable(
@@ -260,6 +304,7 @@ export type NewTaskRow = typeof tasks.$inferInsert;
 export type TaskEventRow = typeof taskEvents.$inferSelect;
 export type FiringMetricRow = typeof scheduleFiringMetrics.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type FiringHistogramRow = typeof firingHistograms.$inferSelect;
 export type RunnerRow = typeof runners.$inferSelect;
 export type ChatConversationRow = typeof chatConversations.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;

@@ -8,20 +8,21 @@ import type { Db } from "../db/client";
 import { processEventLoopLagMs } from "../scheduler/firing-metrics";
 import { prepared } from "../scheduler/statements";
 
-const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
-
 /**
  * Renders GET /api/metrics in the Prometheus text format (API.md "Metrics").
  * Everything is derived from the database at scrape time, so every runner sharing the
  * file reports the same numbers; the lateness and slot-wait histograms cover the firing
  * metrics still retained (30 days), so they can shrink when old rows are pruned.
+ * Task counts and histograms come from the trigger-maintained counter tables
+ * (`task_status_counts`, `schedule_task_counts`, `firing_histograms`; schema.ts), so a
+ * scrape reads a few hundred rows whatever the size of the history (issue 15).
  * @returns [body, content type]
  */
 export async function renderPrometheusMetrics(db: Db): Promise<[string, string]> {
   const registry = new Registry();
 
   const byStatus = new Map(
-    (prepared(db, "SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
+    (prepared(db, "SELECT status, n FROM task_status_counts").all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
   );
   const tasks = new Gauge({ name: "agentcron_tasks", help: "Tasks by status", labelNames: ["status"], registers: [registry] });
   for (const status of TASK_STATUSES) tasks.set({ status }, byStatus.get(status) ?? 0);
@@ -49,9 +50,7 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
     labelNames: ["schedule_id"],
     registers: [registry],
   });
-  for (const r of db.all<{ id: string; n: number }>(
-    sql`SELECT schedule_id AS id, count(*) AS n FROM tasks WHERE status = 'skipped' AND schedule_id IS NOT NULL GROUP BY schedule_id`,
-  )) {
+  for (const r of prepared(db, "SELECT schedule_id AS id, n FROM schedule_task_counts WHERE status = 'skipped' AND n > 0").all() as { id: string; n: number }[]) {
     skipped.set({ schedule_id: r.id }, r.n);
   }
   const missed = new Gauge({
@@ -71,31 +70,29 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
 }
 
 /**
- * A Prometheus histogram (seconds) of a millisecond column of schedule_firing_metrics,
- * counted by SQLite in one aggregate query: a scrape never loads the rows themselves.
- * Negative values count as 0.
+ * A Prometheus histogram (seconds) of a millisecond column of schedule_firing_metrics, read
+ * from its maintained cumulative buckets in `firing_histograms` (the +Inf row, `le_ms` =
+ * 2^63 − 1, holds the count and the sum): a scrape never reads the firing rows themselves.
  */
 function histogramFromColumn(db: Db, column: "lateness_ms" | "slot_wait_ms", name: string, help: string): Metric {
-  const v = `max(${column}, 0)`;
-  const bucketSums = SECONDS_BUCKETS.map((b, i) => `coalesce(sum(${v} <= ${b * 1000}), 0) AS b${i}`).join(", ");
-  const sql = `SELECT count(*) AS n, coalesce(sum(${v}), 0) AS s, ${bucketSums} FROM schedule_firing_metrics`;
   const metric = {
     name,
     help,
     type: "histogram",
     aggregator: "sum",
     get: async () => {
-      const row = prepared(db, sql).get() as Record<string, number>;
+      const rows = prepared(db, "SELECT le_ms AS le, n, sum_ms AS s FROM firing_histograms WHERE metric = ? ORDER BY le_ms").all(column) as { le: number; n: number; s: number }[];
+      const inf = rows.at(-1) ?? { le: 0, n: 0, s: 0 };
       return {
         name,
         help,
         type: "histogram",
         aggregator: "sum",
         values: [
-          ...SECONDS_BUCKETS.map((b, i) => ({ metricName: `${name}_bucket`, labels: { le: b }, value: row[`b${i}`] })),
-          { metricName: `${name}_bucket`, labels: { le: "+Inf" }, value: row.n },
-          { metricName: `${name}_sum`, labels: {}, value: row.s / 1000 },
-          { metricName: `${name}_count`, labels: {}, value: row.n },
+          ...rows.slice(0, -1).map((r) => ({ metricName: `${name}_bucket`, labels: { le: r.le / 1000 }, value: r.n })),
+          { metricName: `${name}_bucket`, labels: { le: "+Inf" }, value: inf.n },
+          { metricName: `${name}_sum`, labels: {}, value: inf.s / 1000 },
+          { metricName: `${name}_count`, labels: {}, value: inf.n },
         ],
       };
     },

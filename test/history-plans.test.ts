@@ -1,0 +1,109 @@
+/**
+ * Query shapes of the history pages and of /api/metrics (issue 15 item 3): every task list
+ * page seeks an index in its own order (no sort of the matching history, no table scan),
+ * and a metrics scrape reads the maintained counters, never the tasks or firing rows.
+ * Structural checks on the SQL SQLite is given (EXPLAIN QUERY PLAN), not timings: the
+ * timings at 1,000,000 tasks are bench/history-scale.ts's.
+ */
+import type Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getDb } from "@/lib/db/client";
+import { renderPrometheusMetrics } from "@/lib/metrics/prometheus";
+import { listTasks } from "@/lib/tasks/queries";
+import { makeSchedule, makeTask, T0, truncateAll } from "./factories";
+
+/** Records the SQL of every statement prepared on the connection while `fn` runs. */
+async function preparedDuring(fn: () => unknown): Promise<string[]> {
+  const client = getDb().$client as Database.Database & { prepare: Database.Database["prepare"] };
+  const original = client.prepare;
+  const seen: string[] = [];
+  client.prepare = ((sql: string) => {
+    seen.push(sql);
+    return original.call(client, sql);
+  }) as Database.Database["prepare"];
+  try {
+    await fn();
+  } finally {
+    client.prepare = original;
+  }
+  return seen;
+}
+
+function plan(sql: string): string[] {
+  const params = (sql.match(/\?/g) ?? []).map(() => null);
+  return (getDb().$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+}
+
+/**
+ * The planner statistics of bench/history-scale.ts's 1,000,000 tasks (1,000 schedules, six
+ * statuses), so SQLite plans these queries as it would at that size rather than for a
+ * 20-row table. Columns past the measured prefix count as unique.
+ */
+function applyMillionTaskStats(): void {
+  const c = getDb().$client;
+  const measured: Record<string, number[]> = {
+    tasks_schedule_idx: [1000000, 1000],
+    tasks_status_created_idx: [1000000, 166667],
+    tasks_created_idx: [1000000],
+    tasks_schedule_status_idx: [1000000, 1000, 249],
+    tasks_parent_idx: [1000000, 64],
+    tasks_status_idx: [1000000, 166667],
+    tasks_occurrence_unique: [929917, 930],
+    sqlite_autoindex_tasks_1: [1000000],
+  };
+  c.exec("ANALYZE");
+  c.exec("DELETE FROM sqlite_stat1 WHERE tbl = 'tasks'");
+  for (const [idx, head] of Object.entries(measured)) {
+    const columns = (c.prepare("SELECT count(*) FROM pragma_index_info(?)").pluck().get(idx) as number) || 1;
+    const stat = [...head, ...Array(Math.max(0, columns + 1 - head.length)).fill(1)].slice(0, columns + 1).join(" ");
+    c.prepare("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('tasks', ?, ?)").run(idx, stat);
+  }
+  c.exec("DELETE FROM sqlite_stat4 WHERE tbl = 'tasks'");
+  c.exec("ANALYZE sqlite_schema");
+}
+
+describe("history query plans", () => {
+  beforeEach(() => truncateAll());
+  afterEach(() => truncateAll());
+
+  it("every task list page (first and cursor; by status, schedule, both) seeks an index on all its filters, with no sort", async () => {
+    const s = makeSchedule();
+    for (let i = 0; i < 20; i++) makeTask({ scheduleId: s.id, status: i % 3 ? "completed" : "failed", createdAt: T0 + i });
+    const db = getDb();
+    const cursor = listTasks(db, { limit: 5 }).nextCursor!;
+    const shapes = [
+      {},
+      { before: cursor },
+      { status: "failed" as const },
+      { status: "failed" as const, before: cursor },
+      { scheduleId: s.id },
+      { scheduleId: s.id, before: cursor },
+      { scheduleId: s.id, status: "failed" as const },
+      { scheduleId: s.id, status: "failed" as const, before: cursor },
+    ];
+    // As the app runs (it never ANALYZEs: no statistics), then with 1M-task statistics.
+    for (const stats of ["none", "1M tasks"]) {
+    if (stats !== "none") applyMillionTaskStats();
+    for (const shape of shapes) {
+      const sqls = (await preparedDuring(() => listTasks(db, { limit: 5, ...shape }))).filter((q) => /from "tasks"/i.test(q));
+      expect(sqls, JSON.stringify(shape)).toHaveLength(1);
+      const label = `${stats} stats: ${JSON.stringify(shape)}`;
+      const steps = plan(sqls[0]).join(" | ");
+      expect(steps, label).toMatch(/USING (COVERING )?INDEX tasks_/);
+      expect(steps, label).not.toMatch(/TEMP B-TREE|^SCAN tasks$/);
+      // Every filter is a seek into the index, not a check of each row the index walks past.
+      if ("status" in shape) expect(steps, label).toMatch(/status=\?/);
+      if ("scheduleId" in shape) expect(steps, label).toMatch(/schedule_id=\?/);
+      if ("before" in shape) expect(steps, label).toContain("(created_at,id)<(?,?)");
+    }
+    }
+  });
+
+  it("a /api/metrics scrape never reads tasks or schedule_firing_metrics", async () => {
+    const s = makeSchedule();
+    makeTask({ scheduleId: s.id, status: "skipped" });
+    const sqls = await preparedDuring(() => renderPrometheusMetrics(getDb()));
+    expect(sqls.length).toBeGreaterThan(0);
+    for (const sql of sqls) expect(sql).not.toMatch(/\bfrom\s+["`]?(tasks|schedule_firing_metrics)\b/i);
+  });
+});
