@@ -107,7 +107,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByLabel("Prompt").fill("Edited prompt");
     await sheet.getByLabel("Schedule", { exact: true }).fill("30 7 * * 1-5");
     // The searchable zone picker: type part of a name, pick the canonical IANA option.
-    await sheet.getByLabel("Timezone").fill("tokyo");
+    await sheet.getByLabel("Timezone", { exact: true }).fill("tokyo");
     await page.getByRole("option", { name: /^Asia\/Tokyo/ }).click();
     await sheet.getByTestId("schedule-preview").getByText("At 07:30, Monday through Friday").waitFor();
     await pick(page, sheet.getByLabel("Runtime"), /Scripted agent/);
@@ -149,7 +149,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await page.getByRole("button", { name: "Edit" }).click();
     const again = page.getByTestId("schedule-sheet");
     expect(await again.getByLabel("Name", { exact: true }).inputValue()).toBe("Round trip edited");
-    expect(await again.getByLabel("Timezone").inputValue()).toMatch(/^Asia\/Tokyo \(UTC\+0?9(:00)?\)$/);
+    expect(await again.getByLabel("Timezone", { exact: true }).inputValue()).toMatch(/^Asia\/Tokyo \(UTC\+0?9(:00)?\)$/);
     expect(await again.getByLabel("Max turns per run").inputValue()).toBe("250");
     await again.getByRole("button", { name: /^Advanced/ }).click();
     expect(await again.getByLabel("Runtime").innerText()).toContain("Scripted agent");
