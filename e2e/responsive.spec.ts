@@ -222,7 +222,7 @@ describe("responsive layout, accessibility and the detail pages (production serv
     const failure = page.getByTestId("task-failure");
     await failure.waitFor();
     expect(await failure.getAttribute("data-code")).toBe("process_failure");
-    expect(await failure.innerText()).toMatch(/^Agent process failed The agent program exited with an error\./);
+    expect(await failure.innerText()).toMatch(/^Agent process failed — The agent program exited with an error\./);
     await page.context().close();
   });
 

@@ -356,7 +356,7 @@ export function TaskView({ id }: { id: string }) {
           {(outcome || t.error) && (
             <div className="border-destructive/30 bg-destructive/5 mt-4 rounded-md border p-3 text-sm" data-testid="task-failure" data-code={t.failureReason ?? t.skippedReason ?? undefined}>
               <span className="font-medium">{outcome?.label ?? "Error"}</span>
-              {outcome?.detail && <span> {outcome.detail}</span>}
+              {outcome?.detail && <span> — {outcome.detail}</span>}
               {t.error && <div className="text-muted-foreground mt-1 font-mono text-xs break-words">{t.error}</div>}
             </div>
           )}
