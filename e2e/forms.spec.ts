@@ -189,6 +189,8 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await line.fill("node agent.mjs | tee out.log");
     await dialog.getByRole("button", { name: "Create runtime" }).click();
     await dialog.getByTestId("error-command").getByText(/"\|" needs a shell/).waitFor();
+    // Said once, under the field; the argv preview doesn't repeat it.
+    expect(await dialog.getByText(/needs a shell/).count()).toBe(1);
     expect(await isFocused(page, line)).toBe(true);
     expect(await dialog.getByTestId("error-name").count()).toBe(0);
     expect(posts).toEqual([]);

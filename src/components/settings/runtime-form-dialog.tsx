@@ -18,7 +18,7 @@ import {
 } from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
-import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage } from "@/components/ui/form";
+import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage, useFormField } from "@/components/ui/form";
 import { Input } from "@/components/ui/input";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Switch } from "@/components/ui/switch";
@@ -101,7 +101,7 @@ function SwitchInput({ name, label }: { name: "allowShell" | "isDefault"; label:
           <FormControl>
             <Switch ref={field.ref} checked={field.value} onCheckedChange={field.onChange} />
           </FormControl>
-          <FormLabel>{label}</FormLabel>
+          <FormLabel className="min-w-0 flex-1">{label}</FormLabel>
           <FormMessage className="basis-full" />
         </FormItem>
       )}
@@ -126,15 +126,17 @@ function EnvInput() {
   );
 }
 
-/** The argv a command line becomes, one item per argument, as the runtime will spawn it. */
+/** The argv a command line becomes, one item per argument, as the runtime will spawn it (inside the command line's FormItem). */
 function ArgvPreview() {
   const line = useWatch<RuntimeFormValues, "command">({ name: "command" });
+  const { error } = useFormField();
   const split = splitCommandLine(line);
   const argv = split.argv ?? [];
   return (
     <div className="bg-muted/50 text-foreground rounded-md border p-2 text-xs" aria-live="polite" data-testid="argv-preview">
       {split.error ? (
-        <p className="text-destructive">{split.error}</p>
+        // Once a submit put the same message under the field, don't repeat it here.
+        <p className={error?.message === split.error ? "text-muted-foreground" : "text-destructive"}>{error?.message === split.error ? "Nothing to run until the line is fixed." : split.error}</p>
       ) : !argv.length ? (
         <p className="text-muted-foreground">The program and its arguments appear here, one item each.</p>
       ) : (
