@@ -1,5 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousA11yViolations } from "./support/a11y";
 import { launchChromium } from "./support/chromium";
 import { makeScriptedRuntime, newPage, SCRIPTED_AGENT, screenshot } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
@@ -207,6 +208,7 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     expect(await isFocused(page, env)).toBe(true);
     expect(await dialog.getByTestId("error-command").count()).toBe(0);
     await screenshot(page, "forms-runtime-dialog-secret-1400");
+    expect(await seriousA11yViolations(page, dialog)).toEqual([]);
     expect((await server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Leaky");
     await page.context().close();
   });
@@ -228,6 +230,7 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await page.getByRole("option", { name: "Claude Agent SDK" }).click();
     await dialog.getByLabel("Permission mode").waitFor();
     await screenshot(page, "forms-runtime-dialog-claude-1400");
+    expect(await seriousA11yViolations(page, dialog)).toEqual([]);
     await phoneShot(page, "forms-runtime-dialog-claude-390");
     await page.keyboard.press("Escape");
     const confirm = page.getByTestId("discard-dialog");
@@ -264,6 +267,7 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     expect(await shell.getAttribute("aria-checked")).toBe("true");
     await dialog.getByLabel("Model", { exact: true }).fill("qwen2.5");
     await screenshot(page, "forms-runtime-dialog-openai-1400");
+    expect(await seriousA11yViolations(page, dialog)).toEqual([]);
     await phoneShot(page, "forms-runtime-dialog-openai-390");
     await dialog.getByRole("button", { name: "Save runtime" }).click();
     await dialog.waitFor({ state: "detached" });
