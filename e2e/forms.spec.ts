@@ -1,5 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousA11yViolations } from "./support/a11y";
 import { launchChromium } from "./support/chromium";
 import { makeScriptedRuntime, newPage, SCRIPTED_AGENT, screenshot } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
@@ -166,6 +167,119 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await page.getByTestId("runtime-row").filter({ hasText: "Pasted line" }).getByRole("button", { name: "Test runtime" }).click();
     const result = page.getByTestId("runtime-test-result");
     await result.getByTestId("runtime-test-verdict").getByText("responded").waitFor({ timeout: 30_000 });
+    await page.context().close();
+  });
+  it("runtime dialog: client-side errors before any request with focus on the first; a literal secret is refused by the server under Environment", async () => {
+    const page = await newPage(browser);
+    const posts: string[] = [];
+    page.on("request", (r) => r.method() === "POST" && r.url().endsWith("/api/runtimes") && posts.push(r.url()));
+    await page.goto(`${server.baseURL}/settings`);
+    await page.getByRole("button", { name: "New runtime" }).click();
+    const dialog = page.getByTestId("runtime-dialog");
+    const name = dialog.getByLabel("Name", { exact: true });
+    await name.waitFor();
+    await dialog.getByRole("button", { name: "Create runtime" }).click();
+    await dialog.getByTestId("error-name").getByText("is required").waitFor();
+    expect(await dialog.getByTestId("error-command").innerText()).toBe("must name the executable");
+    expect(await isFocused(page, name)).toBe(true);
+    expect(await name.getAttribute("aria-invalid")).toBe("true");
+
+    // A line that needs a shell is refused on the client too, under the command line.
+    await name.fill("Leaky");
+    const line = dialog.getByLabel("Command line");
+    await line.fill("node agent.mjs | tee out.log");
+    await dialog.getByRole("button", { name: "Create runtime" }).click();
+    await dialog.getByTestId("error-command").getByText(/"\|" needs a shell/).waitFor();
+    // Said once, under the field; the argv preview doesn't repeat it.
+    expect(await dialog.getByText(/needs a shell/).count()).toBe(1);
+    expect(await isFocused(page, line)).toBe(true);
+    expect(await dialog.getByTestId("error-name").count()).toBe(0);
+    expect(posts).toEqual([]);
+    await screenshot(page, "forms-runtime-dialog-client-errors-1400");
+
+    // A literal key in the environment: only the server scans for secrets (400 fields config.env.OPENAI_API_KEY).
+    await line.fill(`'${process.execPath}' ${SCRIPTED_AGENT}`);
+    const env = dialog.getByLabel("Environment (NAME=value per line)");
+    await env.fill("OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz0123456789");
+    await dialog.getByRole("button", { name: "Create runtime" }).click();
+    await dialog.getByTestId("error-env").getByText(/secrets are not stored/).waitFor();
+    expect(posts).toHaveLength(1);
+    expect(await env.getAttribute("aria-invalid")).toBe("true");
+    expect(await isFocused(page, env)).toBe(true);
+    expect(await dialog.getByTestId("error-command").count()).toBe(0);
+    await screenshot(page, "forms-runtime-dialog-secret-1400");
+    expect(await seriousA11yViolations(page, dialog)).toEqual([]);
+    expect((await server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Leaky");
+    await page.context().close();
+  });
+
+  it("runtime dialog: asks before discarding unsaved changes and returns focus to its opener; each kind's fields (desktop and phone)", async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/settings`);
+    const opener = page.getByRole("button", { name: "New runtime" });
+    await opener.click();
+    const dialog = page.getByTestId("runtime-dialog");
+    await dialog.getByLabel("Name", { exact: true }).waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    await opener.click();
+    await dialog.getByLabel("Name", { exact: true }).fill("Half-typed");
+    await dialog.getByTestId("runtime-kind").click();
+    await page.getByRole("option", { name: "Claude Agent SDK" }).click();
+    await dialog.getByLabel("Permission mode").waitFor();
+    await screenshot(page, "forms-runtime-dialog-claude-1400");
+    expect(await seriousA11yViolations(page, dialog)).toEqual([]);
+    await phoneShot(page, "forms-runtime-dialog-claude-390");
+    await page.keyboard.press("Escape");
+    const confirm = page.getByTestId("discard-dialog");
+    await confirm.getByText("Discard unsaved changes?").waitFor();
+    await confirm.getByRole("button", { name: "Keep editing" }).click();
+    await confirm.waitFor({ state: "detached" });
+    expect(await dialog.getByLabel("Name", { exact: true }).inputValue()).toBe("Half-typed");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await confirm.getByRole("button", { name: "Discard changes" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect((await server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Half-typed");
+    await page.context().close();
+  });
+
+  it("runtime dialog: editing keeps allowShell and the config keys the form doesn't edit", async () => {
+    const local = await server.api("/api/runtimes", {
+      method: "POST",
+      json: { name: "Local model", kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:11434/v1", model: "llama3.1", allowShell: true, cwd: "/tmp" } },
+    });
+    expect(local.status).toBe(201);
+    const resumeCommand = [process.execPath, SCRIPTED_AGENT, "--resume", "{sessionId}"];
+    const resumable = await server.api("/api/runtimes", {
+      method: "POST",
+      json: { name: "Resumable", kind: "command", config: { command: [process.execPath, SCRIPTED_AGENT], outputFormat: "claude-stream-json", resumeCommand } },
+    });
+    expect(resumable.status).toBe(201);
+
+    const page = await newPage(browser);
+    await page.goto(`${server.baseURL}/settings`);
+    const dialog = page.getByTestId("runtime-dialog");
+    await page.getByTestId("runtime-row").filter({ hasText: "Local model" }).getByRole("button", { name: "Edit" }).click();
+    const shell = dialog.getByLabel("Let the model run shell commands (run_shell tool)");
+    expect(await shell.getAttribute("aria-checked")).toBe("true");
+    await dialog.getByLabel("Model", { exact: true }).fill("qwen2.5");
+    await screenshot(page, "forms-runtime-dialog-openai-1400");
+    expect(await seriousA11yViolations(page, dialog)).toEqual([]);
+    await phoneShot(page, "forms-runtime-dialog-openai-390");
+    await dialog.getByRole("button", { name: "Save runtime" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const runtimes = (await server.api("/api/runtimes")).data.runtimes as { name: string; config: Record<string, unknown> }[];
+    expect(runtimes.find((r) => r.name === "Local model")?.config).toEqual({ baseUrl: "http://127.0.0.1:11434/v1", model: "qwen2.5", allowShell: true, cwd: "/tmp" });
+
+    await page.getByTestId("runtime-row").filter({ hasText: "Resumable" }).getByRole("button", { name: "Edit" }).click();
+    await dialog.getByLabel("Name", { exact: true }).fill("Resumable agent");
+    await dialog.getByRole("button", { name: "Save runtime" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const after = ((await server.api("/api/runtimes")).data.runtimes as { name: string; config: Record<string, unknown> }[]).find((r) => r.name === "Resumable agent");
+    expect(after?.config).toEqual({ command: [process.execPath, SCRIPTED_AGENT], promptVia: "stdin", outputFormat: "claude-stream-json", resumeCommand });
     await page.context().close();
   });
 });

@@ -1,180 +1,142 @@
 "use client";
 
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useId, useState, type ReactNode } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { useForm, useFormContext, useWatch, type FieldErrors } from "react-hook-form";
 import { toast } from "sonner";
+import type { z } from "zod";
+import {
+  AlertDialog,
+  AlertDialogAction,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
+import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage, useFormField } from "@/components/ui/form";
 import { Input } from "@/components/ui/input";
-import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Switch } from "@/components/ui/switch";
 import { Textarea } from "@/components/ui/textarea";
 import { RUNTIME_KINDS, type RuntimeKind } from "@/lib/db/constants";
-import { joinCommandLine, splitCommandLine } from "@/lib/runtimes/command-line";
+import { splitCommandLine } from "@/lib/runtimes/command-line";
+import { CLAUDE_PERMISSION_MODES } from "@/lib/runtimes/config";
 import { ApiError, apiFetch } from "@/lib/ui/api-client";
 import { queryKeys } from "@/lib/ui/queries";
 import type { RuntimeDto } from "@/lib/ui/types";
+import { FIELD_ORDER, formFieldOf, initialValues, runtimeFormSchema, toConfig, UNSET, type RuntimeFormValues } from "./runtime-form/schema";
 
 const KIND_LABELS: Record<RuntimeKind, string> = {
   command: "Command (any CLI agent)",
   "claude-agent-sdk": "Claude Agent SDK",
   "openai-compatible": "OpenAI-compatible API",
 };
-const PERMISSION_MODES = ["dontAsk", "default", "acceptEdits", "plan", "bypassPermissions"] as const;
-const UNSET = "__unset__";
 
-interface FormState {
-  name: string;
-  kind: RuntimeKind;
-  isDefault: boolean;
-  // command: one command line, split into argv with shell-words rules
-  command: string;
-  promptVia: "stdin" | "arg";
-  outputFormat: "text" | "claude-stream-json" | "codex-json";
-  cwd: string;
-  env: string;
-  // claude-agent-sdk
-  model: string;
-  allowedTools: string;
-  permissionMode: string;
-  baseUrlEnv: string;
-  apiKeyEnv: string;
-  // openai-compatible
-  baseUrl: string;
-  allowShell: boolean;
-}
+type TextField = "name" | "command" | "cwd" | "env" | "model" | "allowedTools" | "baseUrlEnv" | "apiKeyEnv" | "baseUrl";
 
-const str = (v: unknown) => (typeof v === "string" ? v : "");
-
-function initial(r: RuntimeDto | null): FormState {
-  const c = (r?.config ?? {}) as Record<string, unknown>;
-  return {
-    name: r?.name ?? "",
-    kind: r?.kind ?? "command",
-    isDefault: r?.isDefault ?? false,
-    command: Array.isArray(c.command) ? joinCommandLine(c.command as string[]) : "",
-    promptVia: c.promptVia === "arg" ? "arg" : "stdin",
-    outputFormat: c.outputFormat === "claude-stream-json" || c.outputFormat === "codex-json" ? c.outputFormat : "text",
-    cwd: str(c.cwd),
-    env:
-      c.env && typeof c.env === "object"
-        ? Object.entries(c.env as Record<string, string>)
-            .map(([k, v]) => `${k}=${v}`)
-            .join("\n")
-        : "",
-    model: str(c.model),
-    allowedTools: Array.isArray(c.allowedTools) ? (c.allowedTools as string[]).join(", ") : "",
-    permissionMode: str(c.permissionMode) || UNSET,
-    baseUrlEnv: str(c.baseUrlEnv),
-    apiKeyEnv: str(c.apiKeyEnv),
-    baseUrl: str(c.baseUrl),
-    allowShell: c.allowShell === true,
-  };
-}
-
-/** The config keys this form edits, per kind; any other key of a stored config is kept as it is. */
-const FORM_KEYS: Record<RuntimeKind, string[]> = {
-  command: ["command", "promptVia", "outputFormat", "cwd", "env"],
-  "claude-agent-sdk": ["model", "cwd", "allowedTools", "permissionMode", "baseUrl", "baseUrlEnv", "apiKeyEnv", "env"],
-  "openai-compatible": ["baseUrl", "model", "apiKeyEnv", "cwd", "allowShell"],
-};
-
-/** The stored config's keys this form doesn't edit (kept on save while the kind is unchanged). */
-function untouchedKeys(f: FormState, original: RuntimeDto | null): Record<string, unknown> {
-  if (!original || original.kind !== f.kind) return {};
-  const config = (original.config ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(config).filter(([k]) => !FORM_KEYS[f.kind].includes(k)));
-}
-
-/** `NAME=value` lines → an env object (a line without `=` names an empty value). */
-function parseEnvLines(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .split("\n")
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .map((l) => {
-        const i = l.indexOf("=");
-        return i < 0 ? [l, ""] : [l.slice(0, i).trim(), l.slice(i + 1)];
-      }),
+/** One text input (or textarea) with its label, hint and error message. */
+function TextInput({ name, label, hint, placeholder, mono, textarea }: { name: TextField; label: string; hint?: ReactNode; placeholder?: string; mono?: boolean; textarea?: boolean }) {
+  const form = useFormContext<RuntimeFormValues>();
+  return (
+    <FormField
+      control={form.control}
+      name={name}
+      render={({ field }) => (
+        <FormItem>
+          <FormLabel>{label}</FormLabel>
+          <FormControl>{textarea ? <Textarea {...field} rows={2} className={mono ? "font-mono" : undefined} /> : <Input {...field} placeholder={placeholder} autoComplete="off" className={mono ? "font-mono" : undefined} />}</FormControl>
+          {hint && <FormDescription>{hint}</FormDescription>}
+          <FormMessage />
+        </FormItem>
+      )}
+    />
   );
 }
 
-/** The kind-specific `config` object of API.md "Runtimes"; empty optional fields are left out. */
-function toConfig(f: FormState, original: RuntimeDto | null): Record<string, unknown> {
-  const opt = (k: string, v: string) => (v.trim() ? { [k]: v.trim() } : {});
-  const env = parseEnvLines(f.env);
-  const kept = untouchedKeys(f, original);
-  if (f.kind === "command") {
-    return {
-      ...kept,
-      command: splitCommandLine(f.command).argv ?? [],
-      promptVia: f.promptVia,
-      outputFormat: f.outputFormat,
-      ...opt("cwd", f.cwd),
-      ...(Object.keys(env).length ? { env } : {}),
-    };
-  }
-  if (f.kind === "claude-agent-sdk") {
-    const tools = f.allowedTools
-      .split(",")
-      .map((t) => t.trim())
-      .filter(Boolean);
-    return {
-      ...kept,
-      ...opt("model", f.model),
-      ...opt("cwd", f.cwd),
-      ...(tools.length ? { allowedTools: tools } : {}),
-      ...(f.permissionMode !== UNSET ? { permissionMode: f.permissionMode } : {}),
-      ...opt("baseUrl", f.baseUrl),
-      ...opt("baseUrlEnv", f.baseUrlEnv),
-      ...opt("apiKeyEnv", f.apiKeyEnv),
-      ...(Object.keys(env).length ? { env } : {}),
-    };
-  }
-  return {
-    ...kept,
-    baseUrl: f.baseUrl.trim(),
-    model: f.model.trim(),
-    ...opt("apiKeyEnv", f.apiKeyEnv),
-    ...opt("cwd", f.cwd),
-    ...(f.allowShell ? { allowShell: true } : {}),
-  };
+/** One select with its label and error message. */
+function SelectInput({ name, label, options, testId }: { name: "kind" | "promptVia" | "outputFormat" | "permissionMode"; label: string; options: [string, string][]; testId?: string }) {
+  const form = useFormContext<RuntimeFormValues>();
+  return (
+    <FormField
+      control={form.control}
+      name={name}
+      render={({ field }) => (
+        <FormItem>
+          <FormLabel>{label}</FormLabel>
+          <Select value={field.value} onValueChange={field.onChange}>
+            <FormControl>
+              <SelectTrigger ref={field.ref} onBlur={field.onBlur} data-testid={testId} className="w-full">
+                <SelectValue />
+              </SelectTrigger>
+            </FormControl>
+            <SelectContent>
+              {options.map(([value, text]) => (
+                <SelectItem key={value} value={value}>
+                  {text}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+          <FormMessage />
+        </FormItem>
+      )}
+    />
+  );
 }
 
-function Field({ id, label, error, hint, children }: { id: string; label: string; error?: string; hint?: ReactNode; children: ReactNode }) {
+/** A switch with its label and error message. */
+function SwitchInput({ name, label }: { name: "allowShell" | "isDefault"; label: string }) {
+  const form = useFormContext<RuntimeFormValues>();
   return (
-    <div className="flex flex-col gap-1.5">
-      <Label htmlFor={id}>{label}</Label>
-      {children}
-      {hint && <div className="text-muted-foreground text-xs">{hint}</div>}
-      {error && (
-        <p className="text-destructive text-xs" role="alert">
-          {error}
-        </p>
+    <FormField
+      control={form.control}
+      name={name}
+      render={({ field }) => (
+        <FormItem className="flex flex-wrap items-center gap-3">
+          <FormControl>
+            <Switch ref={field.ref} checked={field.value} onCheckedChange={field.onChange} />
+          </FormControl>
+          <FormLabel className="min-w-0 flex-1">{label}</FormLabel>
+          <FormMessage className="basis-full" />
+        </FormItem>
       )}
-    </div>
+    />
   );
 }
 
 /** The agent's extra environment: `NAME=value` per line; `${NAME}` passes a server variable (docs/runtimes.md). */
-function EnvField({ id, value, error, onChange }: { id: string; value: string; error?: string; onChange: (v: string) => void }) {
+function EnvInput() {
   return (
-    <Field id={id} label="Environment (NAME=value per line)" error={error} hint={<>Agents get only PATH, HOME, LANG, TERM, TMPDIR, USER and these. Pass a key by reference: <code>{"ANTHROPIC_API_KEY=${ANTHROPIC_API_KEY}"}</code>.</>}>
-      <Textarea id={id} className="font-mono" rows={2} value={value} onChange={(e) => onChange(e.target.value)} />
-    </Field>
+    <TextInput
+      name="env"
+      label="Environment (NAME=value per line)"
+      mono
+      textarea
+      hint={
+        <>
+          Agents get only PATH, HOME, LANG, TERM, TMPDIR, USER and these. Pass a key by reference: <code>{"ANTHROPIC_API_KEY=${ANTHROPIC_API_KEY}"}</code>.
+        </>
+      }
+    />
   );
 }
 
-/** The argv a command line becomes, one item per argument, as the runtime will spawn it. */
-function ArgvPreview({ id, line }: { id: string; line: string }) {
+/** The argv a command line becomes, one item per argument, as the runtime will spawn it (inside the command line's FormItem). */
+function ArgvPreview() {
+  const line = useWatch<RuntimeFormValues, "command">({ name: "command" });
+  const { error } = useFormField();
   const split = splitCommandLine(line);
   const argv = split.argv ?? [];
   return (
-    <div id={id} className="bg-muted/50 -mt-2 rounded-md border p-2 text-xs" aria-live="polite" data-testid="argv-preview">
+    <div className="bg-muted/50 text-foreground rounded-md border p-2 text-xs" aria-live="polite" data-testid="argv-preview">
       {split.error ? (
-        <p className="text-destructive">{split.error}</p>
+        // Once a submit put the same message under the field, don't repeat it here.
+        <p className={error?.message === split.error ? "text-muted-foreground" : "text-destructive"}>{error?.message === split.error ? "Nothing to run until the line is fixed." : split.error}</p>
       ) : !argv.length ? (
         <p className="text-muted-foreground">The program and its arguments appear here, one item each.</p>
       ) : (
@@ -195,242 +157,260 @@ function ArgvPreview({ id, line }: { id: string; line: string }) {
   );
 }
 
-/** Create/edit dialog for a runtime, with a config form per kind. Server `fields` errors show under their inputs. */
-export function RuntimeFormDialog({ open, onOpenChange, runtime }: { open: boolean; onOpenChange: (o: boolean) => void; runtime: RuntimeDto | null }) {
+/** command: the pasted command line (with its argv preview as the description), prompt and output format, cwd, env. */
+function CommandFields() {
+  const form = useFormContext<RuntimeFormValues>();
   return (
-    <Dialog open={open} onOpenChange={onOpenChange}>
-      <DialogContent className="sm:max-w-xl" data-testid="runtime-dialog">
-        {open && <RuntimeForm runtime={runtime} onDone={() => onOpenChange(false)} />}
-      </DialogContent>
-    </Dialog>
+    <>
+      <FormField
+        control={form.control}
+        name="command"
+        render={({ field }) => (
+          <FormItem>
+            <FormLabel>Command line</FormLabel>
+            <FormControl>
+              <Input {...field} className="font-mono" autoComplete="off" spellCheck={false} placeholder="claude -p --output-format stream-json --verbose" />
+            </FormControl>
+            <FormMessage />
+            <FormDescription className="flex flex-col gap-2">
+              <span>
+                Paste it as you would type it in a shell: quotes group words, but no shell runs it (no pipes, no <code>$VAR</code> expansion). With
+                &ldquo;prompt via argument&rdquo;, an argument <code>{"{prompt}"}</code> is replaced by the prompt.
+              </span>
+              <ArgvPreview />
+            </FormDescription>
+          </FormItem>
+        )}
+      />
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+        <SelectInput
+          name="promptVia"
+          label="Prompt via"
+          options={[
+            ["stdin", "stdin"],
+            ["arg", "argument ({prompt})"],
+          ]}
+        />
+        <SelectInput
+          name="outputFormat"
+          label="Output format"
+          options={[
+            ["text", "Plain text"],
+            ["claude-stream-json", "Claude Code stream-json"],
+            ["codex-json", "Codex exec --json"],
+          ]}
+        />
+      </div>
+      <TextInput name="cwd" label="Working directory" placeholder="server's working directory" />
+      <EnvInput />
+    </>
   );
 }
 
-function RuntimeForm({ runtime, onDone }: { runtime: RuntimeDto | null; onDone: () => void }) {
+function ClaudeAgentSdkFields() {
+  return (
+    <>
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+        <TextInput name="model" label="Model" placeholder="SDK default" />
+        <SelectInput
+          name="permissionMode"
+          label="Permission mode"
+          options={[[UNSET, "Default (dontAsk: tools outside the list are denied)"], ...CLAUDE_PERMISSION_MODES.map((m): [string, string] => [m, m])]}
+        />
+      </div>
+      <TextInput name="allowedTools" label="Allowed tools (comma-separated)" placeholder="Read, Grep, Bash" />
+      <TextInput name="cwd" label="Working directory" />
+      <TextInput name="baseUrl" label="Messages API base URL" hint="Optional; wins over the base URL env variable." placeholder="https://api.anthropic.com" />
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+        <TextInput name="apiKeyEnv" label="API key env variable" placeholder="ANTHROPIC_API_KEY" />
+        <TextInput name="baseUrlEnv" label="Base URL env variable" placeholder="ANTHROPIC_BASE_URL" />
+      </div>
+      <EnvInput />
+    </>
+  );
+}
+
+function OpenAiCompatibleFields() {
+  return (
+    <>
+      <TextInput name="baseUrl" label="Base URL" placeholder="http://127.0.0.1:11434/v1" />
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+        <TextInput name="model" label="Model" placeholder="llama3.1" />
+        <TextInput name="apiKeyEnv" label="API key env variable" placeholder="optional" />
+      </div>
+      <TextInput name="cwd" label="Working directory" hint="Where the run_shell tool runs, when allowed." placeholder="server's working directory" />
+      <SwitchInput name="allowShell" label="Let the model run shell commands (run_shell tool)" />
+    </>
+  );
+}
+
+/**
+ * Create/edit dialog for a runtime, on react-hook-form + zod (runtime-form/schema.ts: the
+ * server's config shapes). A pasted command line is split into argv (shown as it will
+ * run); client-side errors show before any request, server `fields` errors (the executable
+ * check, a literal secret) under their inputs, and focus moves to the first invalid field.
+ * Stored config keys the form doesn't edit are kept. Closing with unsaved changes asks
+ * first; focus returns to the element that opened the dialog.
+ */
+export function RuntimeFormDialog({ open, onOpenChange, runtime }: { open: boolean; onOpenChange: (o: boolean) => void; runtime: RuntimeDto | null }) {
+  const dirty = useRef(false);
+  const [confirmDiscard, setConfirmDiscard] = useState(false);
+  const trigger = useRef<HTMLElement | null>(null);
+
+  // Layout effects run before Radix moves focus into the dialog: this is still the trigger.
+  useLayoutEffect(() => {
+    if (open && document.activeElement instanceof HTMLElement && document.activeElement !== document.body) trigger.current = document.activeElement;
+  }, [open]);
+
+  const close = () => {
+    dirty.current = false;
+    setConfirmDiscard(false);
+    onOpenChange(false);
+  };
+  const requestClose = () => (dirty.current ? setConfirmDiscard(true) : close());
+
+  return (
+    <>
+      <Dialog open={open} onOpenChange={(o) => (o ? onOpenChange(true) : requestClose())}>
+        <DialogContent
+          className="max-h-[calc(100dvh-2rem)] overflow-y-auto sm:max-w-xl"
+          data-testid="runtime-dialog"
+          onCloseAutoFocus={(e) => {
+            if (trigger.current?.isConnected) {
+              e.preventDefault();
+              trigger.current.focus();
+            }
+          }}
+        >
+          {open && (
+            <RuntimeForm
+              runtime={runtime}
+              onDone={close}
+              onCancel={requestClose}
+              onDirtyChange={(d) => {
+                dirty.current = d;
+              }}
+            />
+          )}
+        </DialogContent>
+      </Dialog>
+      <AlertDialog open={confirmDiscard} onOpenChange={setConfirmDiscard}>
+        <AlertDialogContent data-testid="discard-dialog">
+          <AlertDialogHeader>
+            <AlertDialogTitle>Discard unsaved changes?</AlertDialogTitle>
+            <AlertDialogDescription>The changes to this runtime are not saved. Closing now loses them.</AlertDialogDescription>
+          </AlertDialogHeader>
+          <AlertDialogFooter>
+            <AlertDialogCancel>Keep editing</AlertDialogCancel>
+            <AlertDialogAction onClick={close}>Discard changes</AlertDialogAction>
+          </AlertDialogFooter>
+        </AlertDialogContent>
+      </AlertDialog>
+    </>
+  );
+}
+
+type FormOutput = z.output<typeof runtimeFormSchema>;
+
+function RuntimeForm({ runtime, onDone, onCancel, onDirtyChange }: { runtime: RuntimeDto | null; onDone: () => void; onCancel: () => void; onDirtyChange: (dirty: boolean) => void }) {
   const queryClient = useQueryClient();
-  const uid = useId();
-  const fid = (n: string) => `${uid}-${n}`;
-  const [f, setF] = useState<FormState>(() => initial(runtime));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setF((x) => ({ ...x, [k]: v }));
-  const err = (k: string) => errors[`config.${k}`] || errors[k] || undefined;
+  const [formError, setFormError] = useState<string[]>([]);
+  const form = useForm<RuntimeFormValues, unknown, FormOutput>({
+    resolver: zodResolver(runtimeFormSchema),
+    defaultValues: initialValues(runtime),
+  });
+  const { isDirty } = form.formState;
+  useEffect(() => {
+    onDirtyChange(isDirty);
+  }, [isDirty, onDirtyChange]);
+  useEffect(() => {
+    if (!isDirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [isDirty]);
+  const kind = useWatch({ control: form.control, name: "kind" });
+
+  const focusFirst = (fields: string[]) => {
+    const first = FIELD_ORDER.find((f) => fields.includes(f));
+    if (first) setTimeout(() => form.setFocus(first), 0);
+  };
 
   const save = useMutation({
-    mutationFn: () => {
-      const body = { name: f.name, kind: f.kind, config: toConfig(f, runtime), isDefault: f.isDefault };
+    mutationFn: (values: RuntimeFormValues) => {
+      const body = { name: values.name, kind: values.kind, config: toConfig(values, runtime), isDefault: values.isDefault };
       return runtime
         ? apiFetch<{ runtime: RuntimeDto }>(`/api/runtimes/${runtime.id}`, { method: "PATCH", json: body })
         : apiFetch<{ runtime: RuntimeDto }>("/api/runtimes", { method: "POST", json: body });
     },
     onSuccess: (data) => {
+      form.reset(initialValues(data.runtime));
       toast.success(`Runtime "${data.runtime.name}" saved`);
       void queryClient.invalidateQueries({ queryKey: queryKeys.runtimes });
       onDone();
     },
-    onError: (e) => {
-      setErrors(e instanceof ApiError && e.fields ? e.fields : { form: e.message });
-      if (e instanceof ApiError && e.fields?.["config.command"]) document.getElementById(fid("command"))?.focus();
+    onError: (err) => {
+      if (!(err instanceof ApiError && err.fields)) {
+        setFormError([err.message]);
+        return;
+      }
+      const names: string[] = [];
+      const rest: string[] = [];
+      for (const [k, message] of Object.entries(err.fields)) {
+        const name = formFieldOf(k);
+        if (name === "form") rest.push(`${k} ${message}`);
+        else if (!names.includes(name)) {
+          form.setError(name, { type: "server", message });
+          names.push(name);
+        }
+      }
+      setFormError(rest);
+      focusFirst(names);
     },
   });
-  const shown = new Set(["name", "kind", "isDefault", "config", "command", "promptVia", "outputFormat", "cwd", "env", "model", "allowedTools", "permissionMode", "baseUrlEnv", "apiKeyEnv", "baseUrl", "allowShell"]);
-  const otherErrors = Object.entries(errors).filter(([k]) => !shown.has(k.replace(/^config\./, "").split(".")[0]));
+
+  const onValid = () => {
+    if (save.isPending) return;
+    setFormError([]);
+    save.mutate(form.getValues());
+  };
+  const onInvalid = (errors: FieldErrors<RuntimeFormValues>) => focusFirst(Object.keys(errors));
 
   return (
-    <form
-      className="flex flex-col gap-4"
-      noValidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        const split = f.kind === "command" ? splitCommandLine(f.command) : null;
-        if (split && (split.error || !split.argv?.length)) {
-          setErrors({ command: split.error ?? "must name the executable" });
-          document.getElementById(fid("command"))?.focus();
-          return;
-        }
-        setErrors({});
-        save.mutate();
-      }}
-    >
-      <DialogHeader>
-        <DialogTitle>{runtime ? `Edit runtime “${runtime.name}”` : "New runtime"}</DialogTitle>
-        <DialogDescription>Where agent runs execute. Secrets never go here: name the environment variable that holds a key.</DialogDescription>
-      </DialogHeader>
-      <div className="grid grid-cols-2 gap-4">
-        <Field id={fid("name")} label="Name" error={errors.name}>
-          <Input id={fid("name")} value={f.name} onChange={(e) => set("name", e.target.value)} aria-invalid={!!errors.name} />
-        </Field>
-        <Field id={fid("kind")} label="Kind" error={errors.kind}>
-          <Select value={f.kind} onValueChange={(v) => set("kind", v as RuntimeKind)}>
-            <SelectTrigger id={fid("kind")} data-testid="runtime-kind">
-              <SelectValue />
-            </SelectTrigger>
-            <SelectContent>
-              {RUNTIME_KINDS.map((k) => (
-                <SelectItem key={k} value={k}>
-                  {KIND_LABELS[k]}
-                </SelectItem>
-              ))}
-            </SelectContent>
-          </Select>
-        </Field>
-      </div>
-
-      {f.kind === "command" && (
-        <>
-          <Field
-            id={fid("command")}
-            label="Command line"
-            error={err("command")}
-            hint={
-              <>
-                Paste it as you would type it in a shell: quotes group words, but no shell runs it (no pipes, no <code>$VAR</code> expansion). With
-                &ldquo;prompt via argument&rdquo;, an argument <code>{"{prompt}"}</code> is replaced by the prompt.
-              </>
-            }
-          >
-            <Input
-              id={fid("command")}
-              className="font-mono"
-              autoComplete="off"
-              spellCheck={false}
-              placeholder="claude -p --output-format stream-json --verbose"
-              value={f.command}
-              onChange={(e) => {
-                set("command", e.target.value);
-                setErrors((x) => ({ ...x, command: "", "config.command": "" }));
-              }}
-              aria-invalid={!!err("command")}
-              aria-describedby={fid("argv")}
-            />
-          </Field>
-          <ArgvPreview id={fid("argv")} line={f.command} />
-          <div className="grid grid-cols-2 gap-4">
-            <Field id={fid("promptVia")} label="Prompt via" error={err("promptVia")}>
-              <Select value={f.promptVia} onValueChange={(v) => set("promptVia", v as FormState["promptVia"])}>
-                <SelectTrigger id={fid("promptVia")}>
-                  <SelectValue />
-                </SelectTrigger>
-                <SelectContent>
-                  <SelectItem value="stdin">stdin</SelectItem>
-                  <SelectItem value="arg">argument ({"{prompt}"})</SelectItem>
-                </SelectContent>
-              </Select>
-            </Field>
-            <Field id={fid("outputFormat")} label="Output format" error={err("outputFormat")}>
-              <Select value={f.outputFormat} onValueChange={(v) => set("outputFormat", v as FormState["outputFormat"])}>
-                <SelectTrigger id={fid("outputFormat")}>
-                  <SelectValue />
-                </SelectTrigger>
-                <SelectContent>
-                  <SelectItem value="text">Plain text</SelectItem>
-                  <SelectItem value="claude-stream-json">Claude Code stream-json</SelectItem>
-                  <SelectItem value="codex-json">Codex exec --json</SelectItem>
-                </SelectContent>
-              </Select>
-            </Field>
-          </div>
-          <Field id={fid("cwd")} label="Working directory" error={err("cwd")}>
-            <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} placeholder="server's working directory" />
-          </Field>
-          <EnvField id={fid("env")} value={f.env} error={err("env")} onChange={(v) => set("env", v)} />
-        </>
-      )}
-
-      {f.kind === "claude-agent-sdk" && (
-        <>
-          <div className="grid grid-cols-2 gap-4">
-            <Field id={fid("model")} label="Model" error={err("model")}>
-              <Input id={fid("model")} value={f.model} onChange={(e) => set("model", e.target.value)} placeholder="SDK default" />
-            </Field>
-            <Field id={fid("permissionMode")} label="Permission mode" error={err("permissionMode")}>
-              <Select value={f.permissionMode} onValueChange={(v) => set("permissionMode", v)}>
-                <SelectTrigger id={fid("permissionMode")}>
-                  <SelectValue />
-                </SelectTrigger>
-                <SelectContent>
-                  <SelectItem value={UNSET}>Default (dontAsk: tools outside the list are denied)</SelectItem>
-                  {PERMISSION_MODES.map((m) => (
-                    <SelectItem key={m} value={m}>
-                      {m}
-                    </SelectItem>
-                  ))}
-                </SelectContent>
-              </Select>
-            </Field>
-          </div>
-          <Field id={fid("allowedTools")} label="Allowed tools (comma-separated)" error={err("allowedTools")}>
-            <Input id={fid("allowedTools")} value={f.allowedTools} onChange={(e) => set("allowedTools", e.target.value)} placeholder="Read, Grep, Bash" />
-          </Field>
-          <Field id={fid("cwd")} label="Working directory" error={err("cwd")}>
-            <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} />
-          </Field>
-          <Field id={fid("baseUrl")} label="Messages API base URL" error={err("baseUrl")} hint="Optional; wins over the base URL env variable.">
-            <Input id={fid("baseUrl")} value={f.baseUrl} onChange={(e) => set("baseUrl", e.target.value)} placeholder="https://api.anthropic.com" />
-          </Field>
-          <div className="grid grid-cols-2 gap-4">
-            <Field id={fid("apiKeyEnv")} label="API key env variable" error={err("apiKeyEnv")}>
-              <Input id={fid("apiKeyEnv")} value={f.apiKeyEnv} onChange={(e) => set("apiKeyEnv", e.target.value)} placeholder="ANTHROPIC_API_KEY" />
-            </Field>
-            <Field id={fid("baseUrlEnv")} label="Base URL env variable" error={err("baseUrlEnv")}>
-              <Input id={fid("baseUrlEnv")} value={f.baseUrlEnv} onChange={(e) => set("baseUrlEnv", e.target.value)} placeholder="ANTHROPIC_BASE_URL" />
-            </Field>
-          </div>
-          <EnvField id={fid("env")} value={f.env} error={err("env")} onChange={(v) => set("env", v)} />
-        </>
-      )}
-
-      {f.kind === "openai-compatible" && (
-        <>
-          <Field id={fid("baseUrl")} label="Base URL" error={err("baseUrl")}>
-            <Input id={fid("baseUrl")} value={f.baseUrl} onChange={(e) => set("baseUrl", e.target.value)} placeholder="http://127.0.0.1:11434/v1" />
-          </Field>
-          <div className="grid grid-cols-2 gap-4">
-            <Field id={fid("model")} label="Model" error={err("model")}>
-              <Input id={fid("model")} value={f.model} onChange={(e) => set("model", e.target.value)} placeholder="llama3.1" />
-            </Field>
-            <Field id={fid("apiKeyEnv")} label="API key env variable" error={err("apiKeyEnv")}>
-              <Input id={fid("apiKeyEnv")} value={f.apiKeyEnv} onChange={(e) => set("apiKeyEnv", e.target.value)} placeholder="optional" />
-            </Field>
-          </div>
-          <Field id={fid("cwd")} label="Working directory" error={err("cwd")} hint="Where the run_shell tool runs, when allowed.">
-            <Input id={fid("cwd")} value={f.cwd} onChange={(e) => set("cwd", e.target.value)} placeholder="server's working directory" />
-          </Field>
-          <div className="flex items-center gap-3">
-            <Switch id={fid("allowShell")} checked={f.allowShell} onCheckedChange={(v) => set("allowShell", v)} />
-            <Label htmlFor={fid("allowShell")}>Let the model run shell commands (run_shell tool)</Label>
-          </div>
-          {err("allowShell") && (
-            <p className="text-destructive text-xs" role="alert">
-              {err("allowShell")}
-            </p>
-          )}
-        </>
-      )}
-
-      <div className="flex items-center gap-3">
-        <Switch id={fid("isDefault")} checked={f.isDefault} onCheckedChange={(v) => set("isDefault", v)} />
-        <Label htmlFor={fid("isDefault")}>Default runtime (used by schedules and chats without one)</Label>
-      </div>
-
-      {(errors.form || errors.config || otherErrors.length > 0) && (
-        <div role="alert" className="text-destructive text-sm">
-          {errors.form ?? errors.config}
-          {otherErrors.map(([k, v]) => (
-            <div key={k}>
-              {k}: {v}
-            </div>
-          ))}
+    <Form {...form}>
+      <form className="flex min-w-0 flex-col gap-4" noValidate onSubmit={(e) => void form.handleSubmit(onValid, onInvalid)(e)}>
+        <DialogHeader>
+          <DialogTitle>{runtime ? `Edit runtime “${runtime.name}”` : "New runtime"}</DialogTitle>
+          <DialogDescription>Where agent runs execute. Secrets never go here: name the environment variable that holds a key.</DialogDescription>
+        </DialogHeader>
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+          <TextInput name="name" label="Name" />
+          <SelectInput name="kind" label="Kind" testId="runtime-kind" options={RUNTIME_KINDS.map((k): [string, string] => [k, KIND_LABELS[k]])} />
         </div>
-      )}
 
-      <DialogFooter>
-        <Button type="button" variant="outline" onClick={onDone}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : runtime ? "Save runtime" : "Create runtime"}
-        </Button>
-      </DialogFooter>
-    </form>
+        {kind === "command" && <CommandFields />}
+        {kind === "claude-agent-sdk" && <ClaudeAgentSdkFields />}
+        {kind === "openai-compatible" && <OpenAiCompatibleFields />}
+
+        <SwitchInput name="isDefault" label="Default runtime (used by schedules and chats without one)" />
+
+        {formError.length > 0 && (
+          <div role="alert" className="text-destructive text-sm" data-testid="runtime-form-error">
+            {formError.map((m) => (
+              <p key={m}>{m}</p>
+            ))}
+          </div>
+        )}
+
+        <DialogFooter>
+          <Button type="button" variant="outline" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" disabled={save.isPending}>
+            {save.isPending ? "Saving…" : runtime ? "Save runtime" : "Create runtime"}
+          </Button>
+        </DialogFooter>
+      </form>
+    </Form>
   );
 }

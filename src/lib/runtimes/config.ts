@@ -58,7 +58,12 @@ export const PROMPT_PLACEHOLDER = "{prompt}";
 export const SESSION_PLACEHOLDER = "{sessionId}";
 export const MAX_TURNS_PLACEHOLDER = "{maxTurns}";
 
-export const commandConfigSchema = z
+/**
+ * A command config's shape and bounds without the literal-secret scan: the runtime dialog
+ * checks these client-side (components/settings/runtime-form/schema.ts); the server parses
+ * with commandConfigSchema, which adds the scan.
+ */
+export const commandConfigShape = z
   .object({
     /** argv, spawned without a shell. `{prompt}` (with promptVia "arg") and `{maxTurns}` are replaced. */
     command: z.array(z.string().max(10_000)).min(1, "must name the executable").max(200),
@@ -82,13 +87,14 @@ export const commandConfigSchema = z
   .refine((c) => !c.resumeCommand || c.resumeCommand.some((a) => a.includes(SESSION_PLACEHOLDER)), {
     path: ["resumeCommand"],
     message: `must contain "${SESSION_PLACEHOLDER}"`,
-  })
-  .superRefine(refuseLiteralSecrets);
+  });
+export const commandConfigSchema = commandConfigShape.superRefine(refuseLiteralSecrets);
 
 /** Claude Code permission modes; `bypassPermissions` is refused by Claude Code when running as root. */
 export const CLAUDE_PERMISSION_MODES = ["dontAsk", "default", "acceptEdits", "plan", "bypassPermissions"] as const;
 
-export const claudeAgentSdkConfigSchema = z
+/** The claude-agent-sdk config's shape and bounds without the literal-secret scan (see commandConfigShape). */
+export const claudeAgentSdkConfigShape = z
   .object({
     model: z.string().min(1).max(200).optional(),
     cwd: path.optional(),
@@ -107,10 +113,11 @@ export const claudeAgentSdkConfigSchema = z
     /** Extra variables for the `claude` process (e.g. HTTPS_PROXY: "${HTTPS_PROXY}"); see envRecord. */
     env: envRecord.optional(),
   })
-  .strict()
-  .superRefine(refuseLiteralSecrets);
+  .strict();
+export const claudeAgentSdkConfigSchema = claudeAgentSdkConfigShape.superRefine(refuseLiteralSecrets);
 
-export const openAiCompatibleConfigSchema = z
+/** The openai-compatible config's shape and bounds without the literal-secret scan (see commandConfigShape). */
+export const openAiCompatibleConfigShape = z
   .object({
     baseUrl: z.url({ protocol: /^https?$/ }).max(2000),
     model: z.string().min(1).max(200),
@@ -124,8 +131,8 @@ export const openAiCompatibleConfigSchema = z
     /** Offer the model the `run_shell` tool (sh -c in `cwd`). Off unless set: a remote model then runs commands here. */
     allowShell: z.boolean().optional(),
   })
-  .strict()
-  .superRefine(refuseLiteralSecrets);
+  .strict();
+export const openAiCompatibleConfigSchema = openAiCompatibleConfigShape.superRefine(refuseLiteralSecrets);
 
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
 export type ClaudeAgentSdkConfig = z.infer<typeof claudeAgentSdkConfigSchema>;
@@ -143,7 +150,9 @@ export const runtimeKindConfigSchema = z.discriminatedUnion(
 );
 export type RuntimeKindConfig = z.infer<typeof runtimeKindConfigSchema>;
 
-const name = z.string().trim().min(1, "is required").max(LIMITS.nameMax);
+/** A runtime's name (create and patch; the runtime dialog checks it client-side too). */
+export const runtimeName = z.string().trim().min(1, "is required").max(LIMITS.nameMax);
+const name = runtimeName;
 
 /** POST /api/runtimes body. */
 export const runtimeCreateSchema = z.intersection(
