@@ -1,5 +1,6 @@
 import "server-only";
 import { eq, inArray } from "drizzle-orm";
+import { cachedQuery } from "../scheduler/statements";
 import { z } from "zod";
 import { getDb, type Db } from "../db/client";
 import { settings } from "../db/schema";
@@ -55,7 +56,8 @@ export function getSettings(db: Db = getDb()): Settings {
 
 /** Effective settings with the env-pinned keys (GET /api/settings). */
 export function getSettingsView(db: Db = getDb()): SettingsView {
-  const rows = db.select().from(settings).where(inArray(settings.key, SETTING_KEYS)).all();
+  // Prepared once per connection: every scheduler pass and every Run now reads settings.
+  const rows = cachedQuery(db, "settings-all", () => db.select().from(settings).where(inArray(settings.key, SETTING_KEYS)).prepare()).all();
   const stored = new Map(rows.map((r) => [r.key, r.value]));
   const view = { lockedByEnv: [] as SettingKey[] } as SettingsView;
   for (const key of SETTING_KEYS) {

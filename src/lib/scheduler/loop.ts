@@ -13,6 +13,7 @@ import { reapExpiredLeases } from "./lease-reaper";
 import { planDueOccurrences, reanchorFutureWatermarks, type SchedulePlan } from "./occurrence-planner";
 import { recoverOrphanedTasks } from "./recovery";
 import { retryBackoffFromEnv } from "./retries";
+import { LaunchQueue } from "./launch-queue";
 import { heartbeatRunner } from "./runner-registry";
 import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from "./running-tasks";
 import { prepared } from "./statements";
@@ -41,6 +42,13 @@ export interface SchedulerLoopOptions {
    * pokes (task finished, chat streams empty) still run a pass.
    */
   timers?: boolean;
+  /**
+   * Spawn claimed tasks from the launch queue, after the pass and one per event-loop turn
+   * (issue 15 item 0). Default: `timers` — the real-timer loop always queues. A hand-driven
+   * loop (timers false) starts them synchronously at the END of runPass(), after the pass's
+   * decisions and its armed wake, so a test sees its runs started when runPass() returns.
+   */
+  deferLaunches?: boolean;
 }
 
 /** What one pass did (tests and logs). */
@@ -53,6 +61,11 @@ export interface PassReport {
   skippedAtFire: number;
   /** UTC ms of the next armed wake. */
   nextWakeAt: number;
+  /**
+   * The wake timer's delay (ms): nextWakeAt minus the wall clock read AFTER the pass's
+   * work, so a long pass doesn't make the next occurrence late by its own length.
+   */
+  armDelayMs: number;
   /** A wall-clock step or suspend detected at the start of this pass (ADR 0006), or null. */
   clockJump: ClockJump | null;
   errors: string[];
@@ -61,9 +74,10 @@ export interface PassReport {
 /**
  * One process's scheduler loop (DESIGN.md "Scheduler loop"). Each pass: (1) reap expired
  * leases and recover dead runners' tasks, (2) plan due occurrences, (3) drain the queue
- * and start claimed tasks without blocking, (4) prune old metrics hourly and arm the next
- * wake at the earliest of: next due occurrence, a queued task's notBefore, a lease
- * expiry, a chat-pressure release, the next prune. Pokes (schedule saved, task finished,
+ * and queue the claimed tasks' launches (LaunchQueue: spawned after the pass, one per
+ * event-loop turn), (4) prune old metrics hourly and arm the next wake at the earliest of:
+ * next due occurrence, a queued task's notBefore, a lease expiry, a chat-pressure release,
+ * the next prune — the timer's delay counted from the clock read after the pass. Pokes (schedule saved, task finished,
  * chat streams empty) run a pass at once; there is no fixed poll. Passes are synchronous
  * (better-sqlite3), so two never interleave in one process. A failing phase, schedule or
  * task is logged and isolated; the loop goes on.
@@ -76,6 +90,13 @@ export class SchedulerLoop implements SchedulerHandle {
   private readonly retryBackoffMs: readonly number[];
   private readonly timers: boolean;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** UTC ms the wake timer is armed for (when armed). */
+  private wakeAt = Number.POSITIVE_INFINITY;
+  /** Claimed tasks waiting to be spawned, after the pass that claimed them. */
+  private readonly launches = new LaunchQueue();
+  private readonly deferLaunches: boolean;
+  /** Launches claimed during the current pass, started when it ends (deferLaunches false). */
+  private readonly endOfPassLaunches: (() => void)[] = [];
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pokePending = false;
   private inPass = false;
@@ -100,6 +121,7 @@ export class SchedulerLoop implements SchedulerHandle {
     this.resolveRuntime = opts.resolveRuntime ?? defaultResolveRuntime;
     this.retryBackoffMs = opts.retryBackoffMs ?? retryBackoffFromEnv();
     this.timers = opts.timers ?? true;
+    this.deferLaunches = opts.deferLaunches ?? this.timers;
     this.clockWatch = new ClockWatch(this.clock, CLOCK_JUMP_THRESHOLD_MS);
   }
 
@@ -193,12 +215,13 @@ export class SchedulerLoop implements SchedulerHandle {
       return report;
     } finally {
       this.inPass = false;
+      for (const start of this.endOfPassLaunches.splice(0)) start();
     }
   }
 
   private pass(): PassReport {
     const now = this.clock.now();
-    const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, errors: [], clockJump: null };
+    const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, armDelayMs: MAX_SLEEP_MS, errors: [], clockJump: null };
     const phase = (name: string, fn: () => void) => {
       try {
         fn();
@@ -248,11 +271,13 @@ export class SchedulerLoop implements SchedulerHandle {
       if (drainMore) {
         // A full drain batch made progress: drain the rest at once, after the event loop had a turn.
         report.nextWakeAt = now;
+        report.armDelayMs = 0;
         this.poke("drain_batch_full");
         return;
       }
       report.nextWakeAt = this.computeWake(now, holdUntil);
-      this.arm(report.nextWakeAt, now);
+      // The pass took time (planning, claims, writes): count the delay from now, not from its start.
+      report.armDelayMs = this.arm(report.nextWakeAt, this.clock.now());
     });
     this.lastPass = report;
     this.passCount += 1;
@@ -284,18 +309,37 @@ export class SchedulerLoop implements SchedulerHandle {
     return wake;
   }
 
-  private arm(wakeAt: number, now: number): void {
-    if (!this.timers || this.halted) return;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+  /** Arms the wake timer for `wakeAt` (UTC ms) given the current wall time `now`; returns the delay (ms). */
+  private arm(wakeAt: number, now: number): number {
     const delay = Math.min(Math.max(0, wakeAt - now), 2 ** 31 - 1);
+    if (!this.timers || this.halted) return delay;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = wakeAt;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
+      this.wakeAt = Number.POSITIVE_INFINITY;
       this.runPass();
     }, delay);
     this.wakeTimer.unref?.();
+    return delay;
   }
 
-  /** Starts a task this runner claimed (drain, Run now, rerun). */
+  /**
+   * Makes sure the loop wakes by `at` (UTC ms) without running a pass: Run now uses it so
+   * the reaper sees a manual task's lease expiry on time. Only ever moves the wake earlier.
+   */
+  wakeBy(at: number): void {
+    if (this.halted) return;
+    const armedFor = this.timers ? this.wakeAt : (this.lastPass?.nextWakeAt ?? Number.POSITIVE_INFINITY);
+    if (at >= armedFor) return;
+    if (this.lastPass) this.lastPass = { ...this.lastPass, nextWakeAt: at };
+    this.arm(at, this.clock.now());
+  }
+
+  /**
+   * Starts a task this runner claimed (drain, Run now, rerun): registered as running at
+   * once, spawned from the launch queue after the current pass/request (launchTask).
+   */
   launch(claim: LaunchClaim): RunningTask {
     return launchTask(
       {
@@ -306,6 +350,11 @@ export class SchedulerLoop implements SchedulerHandle {
         retryBackoffMs: this.retryBackoffMs,
         isStopping: () => this.stopping,
         onFinished: () => this.poke("task_finished"),
+        defer: (start, drop) => {
+          if (this.deferLaunches) this.launches.enqueue(start, drop);
+          else if (this.inPass) this.endOfPassLaunches.push(start);
+          else start();
+        },
       },
       claim,
     );
@@ -323,10 +372,13 @@ export class SchedulerLoop implements SchedulerHandle {
   /**
    * Stops timers, pokes and heartbeats, leaving running tasks alone: what a frozen or
    * crashed process looks like to the other runners (tests simulate crashes with it).
+   * Claimed launches not yet spawned are given up (their rows stay `running`: recovery).
    */
   halt(): void {
     this.halted = true;
+    this.launches.dropAll();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = Number.POSITIVE_INFINITY;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.wakeTimer = this.heartbeatTimer = null;
     this.unsubscribeStreams?.();

@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { runners, type RunnerRow } from "../db/schema";
 import { processStartTime, thisHost } from "../runtimes/process-table";
+import { prepared } from "./statements";
 
 /**
  * Registers this process as a runner (DESIGN.md "runner": one server process, a row
@@ -23,7 +24,8 @@ export function registerRunner(db: Db, now: number): string {
 
 /** Stamps the runner's heartbeat (liveness: a runner that stops heartbeating has its tasks recovered). */
 export function heartbeatRunner(db: Db, runnerId: string, now: number): void {
-  db.update(runners).set({ heartbeatAt: now }).where(eq(runners.id, runnerId)).run();
+  // Prepared once per connection: every pass and every heartbeat stamps it.
+  prepared(db, "UPDATE runners SET heartbeat_at = ? WHERE id = ?").run(now, runnerId);
 }
 
 /** Marks a runner stopped (clean shutdown); its running tasks are recovered at the next boot. */

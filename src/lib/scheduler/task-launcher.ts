@@ -23,6 +23,14 @@ export interface LaunchContext {
   isStopping(): boolean;
   /** Called after the terminal write (the loop pokes itself: a slot freed). */
   onFinished(taskId: string): void;
+  /**
+   * Runs `start` (which resolves the runtime and spawns the agent) later, off the caller's
+   * stack: the loop queues it on its LaunchQueue so a pass never waits on `spawn`.
+   * `drop` instead gives the launch up before it spawned (the loop halted): the task leaves
+   * the registry with no terminal write, its row stays `running` for recovery, like a crash.
+   * Default: start at once.
+   */
+  defer?(start: () => void, drop: () => void): void;
 }
 
 export interface LaunchClaim {
@@ -54,9 +62,12 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Prom
 
 /**
  * Starts a claimed task without blocking the caller: registers its AbortController in
- * the running-tasks registry, runs it through its runtime (executeTask), then writes
- * the terminal state with the `status='running' AND runnerId=me` guard (terminal-write.ts)
- * and calls `onFinished`. Never throws; errors are logged with the task id.
+ * the running-tasks registry at once (abort, idle(), the reaper's monotonic lease deadline
+ * all see it), then — through `ctx.defer` when given, i.e. after the caller's pass — runs it
+ * through its runtime (executeTask), writes the terminal state with the
+ * `status='running' AND runnerId=me` guard (terminal-write.ts) and calls `onFinished`.
+ * A run aborted before its deferred start never spawns (the runtimes check the signal
+ * first) and is written like any aborted run. Never throws; errors are logged with the task id.
  */
 export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask {
   const { task } = claim;
@@ -69,14 +80,15 @@ export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask 
     runnerId: ctx.runnerId,
     controller,
     done: new Promise<void>((resolve) => (markDone = resolve)),
-    lag: startLagMonitor(),
+    lag: null,
     peakRssBytes: process.memoryUsage.rss(),
     chatStreamsAtClaim: claim.chatStreamsAtClaim,
     concurrentAtClaim: claim.concurrentAtClaim,
     leaseDeadlineMono: lease?.t != null ? ctx.clock.monotonic() + (lease.t - ctx.clock.now()) : undefined,
   };
   registerRunningTask(entry);
-  void (async () => {
+  const start = async () => {
+    entry.lag = startLagMonitor();
     let outcome: TaskOutcome;
     try {
       outcome = await run(ctx, task, controller.signal);
@@ -107,6 +119,12 @@ export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask 
         console.error(`[agentcron] task ${task.id}: onFinished failed`, err);
       }
     }
-  })();
+  };
+  const drop = () => {
+    unregisterRunningTask(task.id);
+    markDone();
+  };
+  if (ctx.defer) ctx.defer(() => void start(), drop);
+  else void start();
   return entry;
 }

@@ -42,7 +42,9 @@ export function requireSchedulerLoop(): SchedulerLoop {
  * recorded; a free slot is simply used (forced stays false). Then starts the run.
  * With `queue` ("Queue it" in the capacity dialog) and no free slot, the task stays
  * `queued` — committed, not claimed — and the drain starts it FIFO when a slot frees
- * (`queued: true`); with a free slot it starts at once as usual.
+ * (`queued: true`); with a free slot it starts at once as usual. A claimed run costs no
+ * scheduler pass: it is spawned from the loop's launch queue after the request returns,
+ * and the loop's wake is moved up to its lease expiry (SchedulerLoop.wakeBy).
  * @throws AppError 429 `capacity_full` with `slotEtaSec` (slot-eta.ts); 503 `scheduler_not_ready`.
  */
 export function startManualTask(db: Db, template: TaskTemplate, force: boolean, queue = false): ManualRun {
@@ -107,10 +109,12 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean, 
     return { taskId: id, forced: false, queued: true };
   }
   const forced = outcome === "forced";
-  loop.launch({ task: selectTaskById(db, id)!, concurrentAtClaim: countRunning(db), chatStreamsAtClaim: activeStreamCount() });
-  // The loop may be asleep until a far-off occurrence: a pass re-arms its wake at the
-  // earliest lease expiry, including this task's, so the reaper sees it on time.
-  loop.poke("manual_run");
+  const task = selectTaskById(db, id)!;
+  // Spawned from the loop's launch queue after this request returns (no scheduler pass).
+  loop.launch({ task, concurrentAtClaim: countRunning(db), chatStreamsAtClaim: activeStreamCount() });
+  // The loop may be asleep until a far-off occurrence: wake it by this task's lease
+  // expiry so the reaper sees it on time.
+  if (task.leaseExpiresAt != null) loop.wakeBy(task.leaseExpiresAt);
   return { taskId: id, forced };
 }
 

@@ -1,0 +1,54 @@
+import "server-only";
+
+/**
+ * Where claimed tasks wait to be spawned (issue 15 item 0, "Start agents on time"). A pass
+ * only decides and claims; the runtimes' `spawn` (12–15 ms of main-thread time each in
+ * the server) happens after the pass has returned and armed its wake, one launch per
+ * event-loop turn (`setImmediate`), so timers, HTTP requests and chat deltas interleave
+ * with a burst of launches instead of waiting behind all of them. FIFO: the order of the
+ * claims. A launch that throws is logged and the queue goes on. `dropAll` (the loop halting:
+ * a frozen or crashed process spawns nothing more) gives up the launches not yet started.
+ */
+export class LaunchQueue {
+  private readonly items: { start: () => void; drop: () => void }[] = [];
+  private scheduled = false;
+
+  /** Queues `start` to run on a later event-loop turn (never synchronously); `drop` runs instead if dropAll comes first. */
+  enqueue(start: () => void, drop: () => void): void {
+    this.items.push({ start, drop });
+    this.schedule();
+  }
+
+  /** Calls `drop` of every launch not yet started, and forgets them. */
+  dropAll(): void {
+    for (const item of this.items.splice(0)) {
+      try {
+        item.drop();
+      } catch (err) {
+        console.error("[agentcron] dropping a launch failed", err);
+      }
+    }
+  }
+
+  /** Launches queued and not yet started. */
+  get pending(): number {
+    return this.items.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.items.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.runOne());
+  }
+
+  private runOne(): void {
+    this.scheduled = false;
+    const item = this.items.shift();
+    try {
+      item?.start();
+    } catch (err) {
+      console.error("[agentcron] launch failed to start", err);
+    }
+    this.schedule();
+  }
+}

@@ -1,0 +1,138 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { getDb } from "@/lib/db/client";
+import type { SchedulerLoop } from "@/lib/scheduler/loop";
+import { registerRunner } from "@/lib/scheduler/runner-registry";
+import { startScheduler } from "@/lib/scheduler/start";
+import { FakeClock } from "@/lib/time/clock";
+import { runScheduleNow } from "@/lib/tasks/manual-run";
+import { makeSchedule, T0, truncateAll } from "../factories";
+import { BACKOFF_MS, setCap, taskById, tasksOf } from "../support/scheduler-harness";
+import { TestRuntime, testResolver, waitFor } from "../support/test-runtime";
+
+/** A fake clock on which every wall-clock read inside a pass costs `perReadMs` (a busy pass). */
+class BusyClock extends FakeClock {
+  perReadMs = 0;
+  override now(): number {
+    const t = super.now();
+    if (this.perReadMs) this.advance(this.perReadMs);
+    return t;
+  }
+}
+
+const loops: SchedulerLoop[] = [];
+beforeEach(() => truncateAll());
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const loop of loops.splice(0)) {
+    loop.halt();
+    await loop.stop();
+  }
+});
+
+/** A loop whose runtime resolutions (each one precedes a spawn) are counted. */
+async function start(clock: FakeClock, runtime: TestRuntime, timers = false) {
+  const db = getDb();
+  const resolver = testResolver(runtime);
+  const resolved: string[] = [];
+  const loop = await startScheduler({
+    db,
+    clock,
+    runnerId: registerRunner(db, clock.now()),
+    resolveRuntime: (d, id) => {
+      resolved.push(String(id));
+      return resolver(d, id);
+    },
+    timers,
+    deferLaunches: true, // what production does (the real-timer loop)
+    retryBackoffMs: BACKOFF_MS,
+  });
+  loops.push(loop);
+  return { loop, resolved };
+}
+
+describe("agents start on time (issue 15 item 0)", () => {
+  it("arms the wake from the clock read after the pass, not the pass's start", async () => {
+    setCap(5);
+    makeSchedule({ cronExpression: "*/5 * * * *" });
+    const clock = new BusyClock(T0 + 1);
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const { loop } = await start(clock, new TestRuntime(), true);
+    clock.perReadMs = 40; // the pass's work moves the clock on
+    setTimeoutSpy.mockClear();
+    const report = loop.runPass()!;
+    clock.perReadMs = 0;
+    expect(report.nextWakeAt).toBe(T0 + 5 * 60_000);
+    // The delay is counted from a read after the pass's work: shorter than from its start.
+    expect(report.armDelayMs).toBeLessThan(report.nextWakeAt - report.at);
+    expect(report.armDelayMs).toBeGreaterThan(0);
+    const armed = setTimeoutSpy.mock.calls.map((c) => c[1]);
+    expect(armed).toContain(report.armDelayMs);
+    expect(armed).not.toContain(report.nextWakeAt - report.at);
+  });
+
+  it("a pass returns before its launches are spawned; they start after it, all of them", async () => {
+    setCap(10);
+    const schedules = Array.from({ length: 3 }, () => makeSchedule({ cronExpression: "*/5 * * * *" }));
+    const clock = new FakeClock(T0);
+    const runtime = new TestRuntime({ hold: true });
+    const { loop, resolved } = await start(clock, runtime);
+    clock.set(T0 + 5 * 60_000);
+    const report = loop.runPass()!;
+    expect(report.claimed).toHaveLength(3);
+    // Claimed and leased in the DB, but no runtime resolved, nothing spawned yet.
+    for (const s of schedules) expect(taskById(tasksOf(s.id)[0].id).status).toBe("running");
+    expect(resolved).toHaveLength(0);
+    expect(runtime.runs).toHaveLength(0);
+    await waitFor(() => runtime.runs.length === 3 && runtime.runs.every((r) => r.holding), "all three runs started");
+    expect(resolved).toHaveLength(3);
+    for (const r of runtime.runs) r.release();
+    await loop.idle();
+    for (const s of schedules) expect(taskById(tasksOf(s.id)[0].id).status).toBe("completed");
+  });
+
+  it("Run now claims and starts its run without a scheduler pass", async () => {
+    setCap(2);
+    const s = makeSchedule({ cronExpression: "0 0 1 1 *", maxRunDurationSec: 30 });
+    const clock = new FakeClock(T0);
+    const runtime = new TestRuntime({ hold: true });
+    const { loop, resolved } = await start(clock, runtime);
+    const passes = loop.passCount;
+    const { taskId } = runScheduleNow(getDb(), s.id, false);
+    expect(taskById(taskId).status).toBe("running");
+    expect(resolved).toHaveLength(0); // spawned after the request returned
+    await waitFor(() => runtime.runs[0]?.holding === true, "the manual run started");
+    expect(loop.passCount).toBe(passes);
+    expect(loop.lastPass!.nextWakeAt).toBe(T0 + 30_000); // the wake moved up to its lease expiry
+    runtime.runs[0].release();
+    await waitFor(() => taskById(taskId).status === "completed", "the manual run finished");
+  });
+
+  it("a halted loop gives up launches it had not spawned yet: their rows stay running for recovery", async () => {
+    setCap(5);
+    const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
+    const clock = new FakeClock(T0);
+    const runtime = new TestRuntime({ hold: true });
+    const { loop, resolved } = await start(clock, runtime);
+    clock.set(T0 + 5 * 60_000);
+    expect(loop.runPass()!.claimed).toHaveLength(1);
+    loop.halt();
+    await loop.idle();
+    await new Promise((r) => setImmediate(r));
+    expect(resolved).toHaveLength(0);
+    expect(runtime.runs).toHaveLength(0);
+    expect(tasksOf(sched.id)[0].status).toBe("running");
+  });
+
+  it("an idle pass prepares no SQL statement after the first (hot statements are prepared once)", async () => {
+    setCap(2);
+    makeSchedule({ cronExpression: "*/5 * * * *" });
+    const clock = new FakeClock(T0);
+    const { loop } = await start(clock, new TestRuntime());
+    loop.runPass();
+    const db = getDb();
+    const prepare = vi.spyOn(db.$client, "prepare");
+    clock.advance(1_000);
+    loop.runPass();
+    expect(prepare.mock.calls.map((c) => String(c[0]).slice(0, 80))).toEqual([]);
+  });
+});
