@@ -2,21 +2,12 @@
 
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useForm, useWatch, type FieldErrors } from "react-hook-form";
 import { toast } from "sonner";
 import type { z } from "zod";
-import {
-  AlertDialog,
-  AlertDialogAction,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
+import { useUnsavedGuard } from "@/components/ui/unsaved-guard";
 import { Form, FormControl, FormField, FormItem, FormLabel, FormMessage } from "@/components/ui/form";
 import { Separator } from "@/components/ui/separator";
 import { Sheet, SheetContent, SheetDescription, SheetFooter, SheetHeader, SheetTitle } from "@/components/ui/sheet";
@@ -58,21 +49,7 @@ export function ScheduleFormSheet({
   /** Initial values for a new schedule (onboarding templates). */
   template?: ScheduleTemplate;
 }) {
-  const dirty = useRef(false);
-  const [confirmDiscard, setConfirmDiscard] = useState(false);
-  const trigger = useRef<HTMLElement | null>(null);
-
-  // Layout effects run before Radix moves focus into the sheet: this is still the trigger.
-  useLayoutEffect(() => {
-    if (open && document.activeElement instanceof HTMLElement && document.activeElement !== document.body) trigger.current = document.activeElement;
-  }, [open]);
-
-  const close = () => {
-    dirty.current = false;
-    setConfirmDiscard(false);
-    onOpenChange(false);
-  };
-  const requestClose = () => (dirty.current ? setConfirmDiscard(true) : close());
+  const { close, requestClose, onCloseAutoFocus, setDirty, discardDialog } = useUnsavedGuard(open, onOpenChange, "this schedule");
 
   return (
     <>
@@ -80,12 +57,7 @@ export function ScheduleFormSheet({
         <SheetContent
           className="w-full overflow-y-auto sm:max-w-xl"
           data-testid="schedule-sheet"
-          onCloseAutoFocus={(e) => {
-            if (trigger.current?.isConnected) {
-              e.preventDefault();
-              trigger.current.focus();
-            }
-          }}
+          onCloseAutoFocus={onCloseAutoFocus}
         >
           {open && (
             <ScheduleForm
@@ -93,25 +65,12 @@ export function ScheduleFormSheet({
               template={template}
               onDone={close}
               onCancel={requestClose}
-              onDirtyChange={(d) => {
-                dirty.current = d;
-              }}
+              onDirtyChange={setDirty}
             />
           )}
         </SheetContent>
       </Sheet>
-      <AlertDialog open={confirmDiscard} onOpenChange={setConfirmDiscard}>
-        <AlertDialogContent data-testid="discard-dialog">
-          <AlertDialogHeader>
-            <AlertDialogTitle>Discard unsaved changes?</AlertDialogTitle>
-            <AlertDialogDescription>The changes in this schedule are not saved. Closing now loses them.</AlertDialogDescription>
-          </AlertDialogHeader>
-          <AlertDialogFooter>
-            <AlertDialogCancel>Keep editing</AlertDialogCancel>
-            <AlertDialogAction onClick={close}>Discard changes</AlertDialogAction>
-          </AlertDialogFooter>
-        </AlertDialogContent>
-      </AlertDialog>
+      {discardDialog}
     </>
   );
 }

@@ -2,21 +2,12 @@
 
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { useForm, useFormContext, useWatch, type FieldErrors } from "react-hook-form";
 import { toast } from "sonner";
 import type { z } from "zod";
-import {
-  AlertDialog,
-  AlertDialogAction,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
+import { useUnsavedGuard } from "@/components/ui/unsaved-guard";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage, useFormField } from "@/components/ui/form";
 import { Input } from "@/components/ui/input";
@@ -253,21 +244,7 @@ function OpenAiCompatibleFields() {
  * first; focus returns to the element that opened the dialog.
  */
 export function RuntimeFormDialog({ open, onOpenChange, runtime }: { open: boolean; onOpenChange: (o: boolean) => void; runtime: RuntimeDto | null }) {
-  const dirty = useRef(false);
-  const [confirmDiscard, setConfirmDiscard] = useState(false);
-  const trigger = useRef<HTMLElement | null>(null);
-
-  // Layout effects run before Radix moves focus into the dialog: this is still the trigger.
-  useLayoutEffect(() => {
-    if (open && document.activeElement instanceof HTMLElement && document.activeElement !== document.body) trigger.current = document.activeElement;
-  }, [open]);
-
-  const close = () => {
-    dirty.current = false;
-    setConfirmDiscard(false);
-    onOpenChange(false);
-  };
-  const requestClose = () => (dirty.current ? setConfirmDiscard(true) : close());
+  const { close, requestClose, onCloseAutoFocus, setDirty, discardDialog } = useUnsavedGuard(open, onOpenChange, "this runtime");
 
   return (
     <>
@@ -275,37 +252,19 @@ export function RuntimeFormDialog({ open, onOpenChange, runtime }: { open: boole
         <DialogContent
           className="max-h-[calc(100dvh-2rem)] overflow-y-auto sm:max-w-xl"
           data-testid="runtime-dialog"
-          onCloseAutoFocus={(e) => {
-            if (trigger.current?.isConnected) {
-              e.preventDefault();
-              trigger.current.focus();
-            }
-          }}
+          onCloseAutoFocus={onCloseAutoFocus}
         >
           {open && (
             <RuntimeForm
               runtime={runtime}
               onDone={close}
               onCancel={requestClose}
-              onDirtyChange={(d) => {
-                dirty.current = d;
-              }}
+              onDirtyChange={setDirty}
             />
           )}
         </DialogContent>
       </Dialog>
-      <AlertDialog open={confirmDiscard} onOpenChange={setConfirmDiscard}>
-        <AlertDialogContent data-testid="discard-dialog">
-          <AlertDialogHeader>
-            <AlertDialogTitle>Discard unsaved changes?</AlertDialogTitle>
-            <AlertDialogDescription>The changes to this runtime are not saved. Closing now loses them.</AlertDialogDescription>
-          </AlertDialogHeader>
-          <AlertDialogFooter>
-            <AlertDialogCancel>Keep editing</AlertDialogCancel>
-            <AlertDialogAction onClick={close}>Discard changes</AlertDialogAction>
-          </AlertDialogFooter>
-        </AlertDialogContent>
-      </AlertDialog>
+      {discardDialog}
     </>
   );
 }
