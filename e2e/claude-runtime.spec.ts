@@ -3,6 +3,9 @@
  * server (`next start`) against the scripted Messages server: once through the
  * runtime test endpoint, once fired by a schedule on a 2-second cron.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMessagesServer, type ScriptedServer } from "../test/fixtures/messages-server.mjs";
@@ -39,7 +42,11 @@ describe("claude-agent-sdk runtime in the production server", () => {
 
   beforeAll(async () => {
     model = await startMessagesServer();
-    server = await startServer({ env: { E2E_SCRIPTED_KEY: "sk-ant-e2e", CLAUDE_CODE_MAX_RETRIES: "0" } });
+    // Claude Code keeps state under HOME (~/.claude: settings, shell snapshots for its Bash
+    // tool, sessions). A fresh HOME per run keeps the machine's own state — another Claude
+    // Code, an earlier run — from changing what these runs do.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-e2e-home-"));
+    server = await startServer({ env: { HOME: home, E2E_SCRIPTED_KEY: "sk-ant-e2e", CLAUDE_CODE_MAX_RETRIES: "0" } });
     const created = await server.api("/api/runtimes", {
       method: "POST",
       json: {
