@@ -9,6 +9,10 @@ import { afterAll } from "vitest";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-test-"));
 process.env.AGENTCRON_DATA_DIR = dir;
+// Agents (Claude Code above all) keep state under HOME; a fresh one per test file keeps the
+// machine's own ~/.claude (another Claude Code's shell snapshots, settings) out of the runs.
+process.env.HOME = path.join(dir, "home");
+fs.mkdirSync(process.env.HOME, { recursive: true });
 process.env.AGENTCRON_MIGRATIONS_DIR = path.resolve(__dirname, "../drizzle");
 // Route tests call 127.0.0.1:3000 with no token: the developer's access settings must not leak in (ADR 0004).
 for (const name of ["PORT", "AGENTCRON_TOKEN", "AGENTCRON_ALLOWED_ORIGINS", "AGENTCRON_TRUST_PROXY"]) delete process.env[name];
