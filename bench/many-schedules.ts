@@ -83,7 +83,14 @@ async function main() {
       passMs.push(performance.now() - t);
       return r;
     };
-    await new Promise((r) => setTimeout(r, 2000)); // settle the start-up passes
+    // Settle the start-up passes: measured from when the last pass armed a wake in the
+    // future (nothing left due now) and every run it started has ended.
+    for (;;) {
+      await loop.idle();
+      const last = loop.lastPass;
+      if (last && last.armDelayMs > 0 && last.claimed.length === 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
     passMs.length = 0;
     const fired0 = (c.prepare("SELECT count(*) FROM tasks").pluck().get() as number) + 0;
     let peakRss = 0;
