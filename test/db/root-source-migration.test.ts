@@ -26,7 +26,7 @@ function migrationsBefore(): string {
 }
 
 describe("migration task_root_source_type", () => {
-  it("backfills root_source_type along retry chains", () => {
+  it("backfills root_source_type along retry chains", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-mig-db-")), "agentcron.db");
     const db = openDatabase(file);
     migrate(db, { migrationsFolder: migrationsBefore() });

@@ -66,7 +66,8 @@ const txHandles = new WeakMap<Db, Db>();
  * and rethrows when it rejects. `fn` gets the transaction's handle and must use it (never the
  * outer `db`) for every statement, and must not await anything but the database inside (a
  * SQLite transaction holds the file's write lock: `BEGIN IMMEDIATE`, so other processes wait
- * up to busy_timeout). Called with a handle that is already in a transaction, `fn` joins it.
+ * up to busy_timeout). Called with a handle that is already in a transaction, `fn` runs in
+ * a savepoint of it: a failure rolls back only that savepoint's writes.
  *
  * SQLite: the connection's gate is held for the whole transaction (see `TxGate`).
  * PostgreSQL: drizzle's transaction on one pooled client, READ COMMITTED.
@@ -74,11 +75,12 @@ const txHandles = new WeakMap<Db, Db>();
  *   than busy_timeout (5 s).
  */
 export async function withTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
-  if (db.$inTx) return fn(db);
   if (db.$dialect === "pg") {
+    // drizzle nests a transaction on a transaction handle as a savepoint.
     const pgLike = db as unknown as { transaction(cb: (tx: object) => Promise<T>): Promise<T> };
     return pgLike.transaction((tx) => fn(withHandleProps(tx, { $dialect: "pg", $inTx: true, $gate: db.$gate })));
   }
+  if (db.$inTx) return withSavepoint(db, fn);
   await db.$gate.acquire();
   try {
     let tx = txHandles.get(db);
@@ -97,6 +99,22 @@ export async function withTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Pr
     }
   } finally {
     db.$gate.release();
+  }
+}
+
+let savepointSeq = 0;
+
+/** SQLite: a nested `withTransaction` is a savepoint, so its failure undoes only its own writes. */
+async function withSavepoint<T>(tx: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  const name = `sp_${++savepointSeq}`;
+  tx.$client.exec(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn(tx);
+    tx.$client.exec(`RELEASE ${name}`);
+    return result;
+  } catch (err) {
+    if (tx.$client.inTransaction) tx.$client.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+    throw err;
   }
 }
 
