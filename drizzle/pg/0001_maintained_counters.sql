@@ -3,11 +3,21 @@
 -- are written only by these triggers, in the same transaction as the change to tasks /
 -- schedule_firing_metrics, so every writer on every instance keeps them exact.
 --
--- Unlike SQLite (one writer at a time), PostgreSQL runs writers concurrently: each change is
--- an upsert of a delta (INSERT … ON CONFLICT DO UPDATE is atomic under concurrent writers, and
--- a missing row can't lose a decrement), and a trigger touches counter rows in one fixed order
--- (by status, then schedule id) so two transactions moving tasks in opposite directions
--- (queued → running, running → queued) can't deadlock on the counter rows.
+-- SQLite has one writer at a time; PostgreSQL runs writers concurrently, and counter rows are
+-- the hottest rows there are (every claim moves a task queued → running). Updating them in
+-- place from each row trigger would hold their row locks from the first change to COMMIT and
+-- take them in whatever order the transaction's statements come: a terminal write that also
+-- inserts a queued retry (running → failed, then +queued) and a claim (queued → running)
+-- deadlock. So the work is split in two:
+--   1. row triggers (tasks_counts_*, firing_histograms_*) only add the change to this
+--      transaction's pending deltas, kept in the transaction-local setting
+--      agentcron.task_count_deltas / agentcron.firing_deltas (savepoint rollbacks undo them);
+--   2. a deferred constraint trigger (*_apply) runs at COMMIT, once per transaction with
+--      pending deltas, and applies them as upserts in one global order (task_status_counts by
+--      status, then schedule_task_counts by (status, schedule id); firing_histograms by
+--      (metric, le_ms)) — locks held only for the commit, never in conflicting orders.
+-- A reader inside the writing transaction does not see its own pending deltas; every other
+-- reader sees exact counters for what has committed.
 INSERT INTO "task_status_counts" ("status", "n") SELECT "status", count(*) FROM "tasks" GROUP BY "status";
 --> statement-breakpoint
 INSERT INTO "schedule_task_counts" ("status", "schedule_id", "n")
@@ -24,44 +34,49 @@ INSERT INTO "firing_histograms" ("metric", "le_ms", "n", "sum_ms")
   FROM "m" CROSS JOIN "b" LEFT JOIN "g" ON "g"."metric" = "m"."metric" AND "g"."bucket" <= "b"."le"
   GROUP BY "m"."metric", "b"."le";
 --> statement-breakpoint
-CREATE FUNCTION "agentcron_bump_task_counts"("p_status" text, "p_schedule_id" text, "p_delta" integer) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION "agentcron_note_task_delta"("p_status" text, "p_schedule_id" text, "p_delta" integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  "d" jsonb := coalesce(nullif(current_setting('agentcron.task_count_deltas', true), ''), '{}')::jsonb;
+  "k" text := jsonb_build_array("p_status", "p_schedule_id")::text;
 BEGIN
-  IF "p_schedule_id" IS NULL THEN
-    INSERT INTO "task_status_counts" ("status", "n") VALUES ("p_status", "p_delta")
-      ON CONFLICT ("status") DO UPDATE SET "n" = "task_status_counts"."n" + "p_delta";
-  ELSE
-    INSERT INTO "schedule_task_counts" ("status", "schedule_id", "n") VALUES ("p_status", "p_schedule_id", "p_delta")
-      ON CONFLICT ("status", "schedule_id") DO UPDATE SET "n" = "schedule_task_counts"."n" + "p_delta";
-  END IF;
+  "d" := jsonb_set("d", ARRAY["k"], to_jsonb(coalesce(("d" ->> "k")::integer, 0) + "p_delta"));
+  PERFORM set_config('agentcron.task_count_deltas', "d"::text, true);
 END $$;
 --> statement-breakpoint
 CREATE FUNCTION "agentcron_tasks_counts"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    PERFORM "agentcron_bump_task_counts"(NEW."status", NULL, 1);
-    IF NEW."schedule_id" IS NOT NULL THEN PERFORM "agentcron_bump_task_counts"(NEW."status", NEW."schedule_id", 1); END IF;
-  ELSIF TG_OP = 'DELETE' THEN
-    PERFORM "agentcron_bump_task_counts"(OLD."status", NULL, -1);
-    IF OLD."schedule_id" IS NOT NULL THEN PERFORM "agentcron_bump_task_counts"(OLD."status", OLD."schedule_id", -1); END IF;
-  ELSE
-    -- Fixed lock order: task_status_counts rows by status, then schedule_task_counts rows by (status, schedule id).
-    IF OLD."status" IS DISTINCT FROM NEW."status" THEN
-      IF OLD."status" < NEW."status" THEN
-        PERFORM "agentcron_bump_task_counts"(OLD."status", NULL, -1);
-        PERFORM "agentcron_bump_task_counts"(NEW."status", NULL, 1);
-      ELSE
-        PERFORM "agentcron_bump_task_counts"(NEW."status", NULL, 1);
-        PERFORM "agentcron_bump_task_counts"(OLD."status", NULL, -1);
-      END IF;
-    END IF;
-    IF (OLD."status", OLD."schedule_id") <= (NEW."status", NEW."schedule_id") OR NEW."schedule_id" IS NULL THEN
-      IF OLD."schedule_id" IS NOT NULL THEN PERFORM "agentcron_bump_task_counts"(OLD."status", OLD."schedule_id", -1); END IF;
-      IF NEW."schedule_id" IS NOT NULL THEN PERFORM "agentcron_bump_task_counts"(NEW."status", NEW."schedule_id", 1); END IF;
-    ELSE
-      PERFORM "agentcron_bump_task_counts"(NEW."status", NEW."schedule_id", 1);
-      IF OLD."schedule_id" IS NOT NULL THEN PERFORM "agentcron_bump_task_counts"(OLD."status", OLD."schedule_id", -1); END IF;
-    END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    PERFORM "agentcron_note_task_delta"(OLD."status", NULL, -1);
+    IF OLD."schedule_id" IS NOT NULL THEN PERFORM "agentcron_note_task_delta"(OLD."status", OLD."schedule_id", -1); END IF;
   END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    PERFORM "agentcron_note_task_delta"(NEW."status", NULL, 1);
+    IF NEW."schedule_id" IS NOT NULL THEN PERFORM "agentcron_note_task_delta"(NEW."status", NEW."schedule_id", 1); END IF;
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE FUNCTION "agentcron_apply_task_deltas"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  "d" jsonb := nullif(current_setting('agentcron.task_count_deltas', true), '')::jsonb;
+  "r" record;
+BEGIN
+  IF "d" IS NULL THEN RETURN NULL; END IF;
+  PERFORM set_config('agentcron.task_count_deltas', '', true);
+  FOR "r" IN
+    SELECT "e"."key"::jsonb ->> 0 AS "status", "e"."key"::jsonb ->> 1 AS "schedule_id", "e"."value"::integer AS "delta"
+    FROM jsonb_each_text("d") AS "e"
+    WHERE "e"."value"::integer <> 0
+    ORDER BY ("e"."key"::jsonb ->> 1) IS NOT NULL, 1, 2
+  LOOP
+    IF "r"."schedule_id" IS NULL THEN
+      INSERT INTO "task_status_counts" ("status", "n") VALUES ("r"."status", "r"."delta")
+        ON CONFLICT ("status") DO UPDATE SET "n" = "task_status_counts"."n" + "r"."delta";
+    ELSE
+      INSERT INTO "schedule_task_counts" ("status", "schedule_id", "n") VALUES ("r"."status", "r"."schedule_id", "r"."delta")
+        ON CONFLICT ("status", "schedule_id") DO UPDATE SET "n" = "schedule_task_counts"."n" + "r"."delta";
+    END IF;
+  END LOOP;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
@@ -73,25 +88,52 @@ CREATE TRIGGER "tasks_counts_update" AFTER UPDATE OF "status", "schedule_id" ON 
 --> statement-breakpoint
 CREATE TRIGGER "tasks_counts_delete" AFTER DELETE ON "tasks" FOR EACH ROW EXECUTE FUNCTION "agentcron_tasks_counts"();
 --> statement-breakpoint
+CREATE CONSTRAINT TRIGGER "tasks_counts_apply" AFTER INSERT OR DELETE OR UPDATE OF "status", "schedule_id" ON "tasks"
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "agentcron_apply_task_deltas"();
+--> statement-breakpoint
+CREATE FUNCTION "agentcron_note_firing_delta"("p_metric" text, "p_value" bigint, "p_delta" integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  "d" jsonb := coalesce(nullif(current_setting('agentcron.firing_deltas', true), ''), '{}')::jsonb;
+  "x" bigint := greatest("p_value", 0);
+  "k" text := jsonb_build_array("p_metric", "x")::text;
+BEGIN
+  "d" := jsonb_set("d", ARRAY["k"], to_jsonb(coalesce(("d" ->> "k")::integer, 0) + "p_delta"));
+  PERFORM set_config('agentcron.firing_deltas', "d"::text, true);
+END $$;
+--> statement-breakpoint
 CREATE FUNCTION "agentcron_firing_histograms"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- Rows are locked in primary-key order (metric, le_ms): lateness_ms first, then slot_wait_ms.
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE "firing_histograms" SET "n" = "n" - 1, "sum_ms" = "sum_ms" - greatest(OLD."lateness_ms", 0)
-      WHERE "metric" = 'lateness_ms' AND "le_ms" >= greatest(OLD."lateness_ms", 0);
+    PERFORM "agentcron_note_firing_delta"('lateness_ms', OLD."lateness_ms", -1);
+    PERFORM "agentcron_note_firing_delta"('slot_wait_ms', OLD."slot_wait_ms", -1);
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    UPDATE "firing_histograms" SET "n" = "n" + 1, "sum_ms" = "sum_ms" + greatest(NEW."lateness_ms", 0)
-      WHERE "metric" = 'lateness_ms' AND "le_ms" >= greatest(NEW."lateness_ms", 0);
+    PERFORM "agentcron_note_firing_delta"('lateness_ms', NEW."lateness_ms", 1);
+    PERFORM "agentcron_note_firing_delta"('slot_wait_ms', NEW."slot_wait_ms", 1);
   END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE "firing_histograms" SET "n" = "n" - 1, "sum_ms" = "sum_ms" - greatest(OLD."slot_wait_ms", 0)
-      WHERE "metric" = 'slot_wait_ms' AND "le_ms" >= greatest(OLD."slot_wait_ms", 0);
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    UPDATE "firing_histograms" SET "n" = "n" + 1, "sum_ms" = "sum_ms" + greatest(NEW."slot_wait_ms", 0)
-      WHERE "metric" = 'slot_wait_ms' AND "le_ms" >= greatest(NEW."slot_wait_ms", 0);
-  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE FUNCTION "agentcron_apply_firing_deltas"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  "d" jsonb := nullif(current_setting('agentcron.firing_deltas', true), '')::jsonb;
+  "r" record;
+BEGIN
+  IF "d" IS NULL THEN RETURN NULL; END IF;
+  PERFORM set_config('agentcron.firing_deltas', '', true);
+  -- Per bucket: rows with value <= le_ms, and their sum (values below 0 count as 0).
+  FOR "r" IN
+    SELECT "h"."metric", "h"."le_ms", sum("v"."n") AS "n", sum("v"."n" * "v"."x") AS "s"
+    FROM (SELECT "e"."key"::jsonb ->> 0 AS "metric", ("e"."key"::jsonb ->> 1)::bigint AS "x", "e"."value"::integer AS "n"
+          FROM jsonb_each_text("d") AS "e") AS "v"
+    JOIN "firing_histograms" AS "h" ON "h"."metric" = "v"."metric" AND "h"."le_ms" >= "v"."x"
+    GROUP BY "h"."metric", "h"."le_ms"
+    HAVING sum("v"."n") <> 0 OR sum("v"."n" * "v"."x") <> 0
+    ORDER BY "h"."metric", "h"."le_ms"
+  LOOP
+    UPDATE "firing_histograms" SET "n" = "n" + "r"."n", "sum_ms" = "sum_ms" + "r"."s"
+      WHERE "metric" = "r"."metric" AND "le_ms" = "r"."le_ms";
+  END LOOP;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
@@ -102,3 +144,6 @@ CREATE TRIGGER "firing_histograms_update" AFTER UPDATE OF "lateness_ms", "slot_w
   EXECUTE FUNCTION "agentcron_firing_histograms"();
 --> statement-breakpoint
 CREATE TRIGGER "firing_histograms_delete" AFTER DELETE ON "schedule_firing_metrics" FOR EACH ROW EXECUTE FUNCTION "agentcron_firing_histograms"();
+--> statement-breakpoint
+CREATE CONSTRAINT TRIGGER "firing_histograms_apply" AFTER INSERT OR DELETE OR UPDATE OF "lateness_ms", "slot_wait_ms" ON "schedule_firing_metrics"
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "agentcron_apply_firing_deltas"();
