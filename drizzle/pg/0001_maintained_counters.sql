@@ -34,49 +34,44 @@ INSERT INTO "firing_histograms" ("metric", "le_ms", "n", "sum_ms")
   FROM "m" CROSS JOIN "b" LEFT JOIN "g" ON "g"."metric" = "m"."metric" AND "g"."bucket" <= "b"."le"
   GROUP BY "m"."metric", "b"."le";
 --> statement-breakpoint
-CREATE FUNCTION "agentcron_note_task_delta"("p_status" text, "p_schedule_id" text, "p_delta" integer) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  "d" jsonb := coalesce(nullif(current_setting('agentcron.task_count_deltas', true), ''), '{}')::jsonb;
-  "k" text := jsonb_build_array("p_status", "p_schedule_id")::text;
-BEGIN
-  "d" := jsonb_set("d", ARRAY["k"], to_jsonb(coalesce(("d" ->> "k")::integer, 0) + "p_delta"));
-  PERFORM set_config('agentcron.task_count_deltas', "d"::text, true);
-END $$;
+CREATE FUNCTION "agentcron_add_delta"("p_deltas" jsonb, "p_key" jsonb, "p_delta" integer) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_set("p_deltas", ARRAY["p_key"::text], to_jsonb(coalesce(("p_deltas" ->> "p_key"::text)::integer, 0) + "p_delta"))
+$$;
 --> statement-breakpoint
 CREATE FUNCTION "agentcron_tasks_counts"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  -- Keys: [status, null] for task_status_counts, [status, schedule id] for schedule_task_counts.
+  "d" jsonb := coalesce(nullif(current_setting('agentcron.task_count_deltas', true), ''), '{}')::jsonb;
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM "agentcron_note_task_delta"(OLD."status", NULL, -1);
-    IF OLD."schedule_id" IS NOT NULL THEN PERFORM "agentcron_note_task_delta"(OLD."status", OLD."schedule_id", -1); END IF;
+    "d" := "agentcron_add_delta"("d", jsonb_build_array(OLD."status", NULL), -1);
+    IF OLD."schedule_id" IS NOT NULL THEN "d" := "agentcron_add_delta"("d", jsonb_build_array(OLD."status", OLD."schedule_id"), -1); END IF;
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    PERFORM "agentcron_note_task_delta"(NEW."status", NULL, 1);
-    IF NEW."schedule_id" IS NOT NULL THEN PERFORM "agentcron_note_task_delta"(NEW."status", NEW."schedule_id", 1); END IF;
+    "d" := "agentcron_add_delta"("d", jsonb_build_array(NEW."status", NULL), 1);
+    IF NEW."schedule_id" IS NOT NULL THEN "d" := "agentcron_add_delta"("d", jsonb_build_array(NEW."status", NEW."schedule_id"), 1); END IF;
   END IF;
+  PERFORM set_config('agentcron.task_count_deltas', "d"::text, true);
   RETURN NULL;
 END $$;
 --> statement-breakpoint
 CREATE FUNCTION "agentcron_apply_task_deltas"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   "d" jsonb := nullif(current_setting('agentcron.task_count_deltas', true), '')::jsonb;
-  "r" record;
 BEGIN
   IF "d" IS NULL THEN RETURN NULL; END IF;
   PERFORM set_config('agentcron.task_count_deltas', '', true);
-  FOR "r" IN
-    SELECT "e"."key"::jsonb ->> 0 AS "status", "e"."key"::jsonb ->> 1 AS "schedule_id", "e"."value"::integer AS "delta"
-    FROM jsonb_each_text("d") AS "e"
-    WHERE "e"."value"::integer <> 0
-    ORDER BY ("e"."key"::jsonb ->> 1) IS NOT NULL, 1, 2
-  LOOP
-    IF "r"."schedule_id" IS NULL THEN
-      INSERT INTO "task_status_counts" ("status", "n") VALUES ("r"."status", "r"."delta")
-        ON CONFLICT ("status") DO UPDATE SET "n" = "task_status_counts"."n" + "r"."delta";
-    ELSE
-      INSERT INTO "schedule_task_counts" ("status", "schedule_id", "n") VALUES ("r"."status", "r"."schedule_id", "r"."delta")
-        ON CONFLICT ("status", "schedule_id") DO UPDATE SET "n" = "schedule_task_counts"."n" + "r"."delta";
-    END IF;
-  END LOOP;
+  -- INSERT … SELECT … ORDER BY upserts (and so locks) rows in that order.
+  INSERT INTO "task_status_counts" ("status", "n")
+    SELECT "e"."key"::jsonb ->> 0, "e"."value"::integer FROM jsonb_each_text("d") AS "e"
+    WHERE "e"."key"::jsonb ->> 1 IS NULL AND "e"."value"::integer <> 0
+    ORDER BY 1
+    ON CONFLICT ("status") DO UPDATE SET "n" = "task_status_counts"."n" + excluded."n";
+  INSERT INTO "schedule_task_counts" ("status", "schedule_id", "n")
+    SELECT "e"."key"::jsonb ->> 0, "e"."key"::jsonb ->> 1, "e"."value"::integer FROM jsonb_each_text("d") AS "e"
+    WHERE "e"."key"::jsonb ->> 1 IS NOT NULL AND "e"."value"::integer <> 0
+    ORDER BY 1, 2
+    ON CONFLICT ("status", "schedule_id") DO UPDATE SET "n" = "schedule_task_counts"."n" + excluded."n";
   RETURN NULL;
 END $$;
 --> statement-breakpoint
@@ -91,49 +86,41 @@ CREATE TRIGGER "tasks_counts_delete" AFTER DELETE ON "tasks" FOR EACH ROW EXECUT
 CREATE CONSTRAINT TRIGGER "tasks_counts_apply" AFTER INSERT OR DELETE OR UPDATE OF "status", "schedule_id" ON "tasks"
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "agentcron_apply_task_deltas"();
 --> statement-breakpoint
-CREATE FUNCTION "agentcron_note_firing_delta"("p_metric" text, "p_value" bigint, "p_delta" integer) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  "d" jsonb := coalesce(nullif(current_setting('agentcron.firing_deltas', true), ''), '{}')::jsonb;
-  "x" bigint := greatest("p_value", 0);
-  "k" text := jsonb_build_array("p_metric", "x")::text;
-BEGIN
-  "d" := jsonb_set("d", ARRAY["k"], to_jsonb(coalesce(("d" ->> "k")::integer, 0) + "p_delta"));
-  PERFORM set_config('agentcron.firing_deltas', "d"::text, true);
-END $$;
---> statement-breakpoint
 CREATE FUNCTION "agentcron_firing_histograms"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  -- Keys: [metric, value clamped at 0] → number of rows with that value.
+  "d" jsonb := coalesce(nullif(current_setting('agentcron.firing_deltas', true), ''), '{}')::jsonb;
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM "agentcron_note_firing_delta"('lateness_ms', OLD."lateness_ms", -1);
-    PERFORM "agentcron_note_firing_delta"('slot_wait_ms', OLD."slot_wait_ms", -1);
+    "d" := "agentcron_add_delta"("d", jsonb_build_array('lateness_ms', greatest(OLD."lateness_ms", 0)), -1);
+    "d" := "agentcron_add_delta"("d", jsonb_build_array('slot_wait_ms', greatest(OLD."slot_wait_ms", 0)), -1);
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    PERFORM "agentcron_note_firing_delta"('lateness_ms', NEW."lateness_ms", 1);
-    PERFORM "agentcron_note_firing_delta"('slot_wait_ms', NEW."slot_wait_ms", 1);
+    "d" := "agentcron_add_delta"("d", jsonb_build_array('lateness_ms', greatest(NEW."lateness_ms", 0)), 1);
+    "d" := "agentcron_add_delta"("d", jsonb_build_array('slot_wait_ms', greatest(NEW."slot_wait_ms", 0)), 1);
   END IF;
+  PERFORM set_config('agentcron.firing_deltas', "d"::text, true);
   RETURN NULL;
 END $$;
 --> statement-breakpoint
 CREATE FUNCTION "agentcron_apply_firing_deltas"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   "d" jsonb := nullif(current_setting('agentcron.firing_deltas', true), '')::jsonb;
-  "r" record;
 BEGIN
   IF "d" IS NULL THEN RETURN NULL; END IF;
   PERFORM set_config('agentcron.firing_deltas', '', true);
-  -- Per bucket: rows with value <= le_ms, and their sum (values below 0 count as 0).
-  FOR "r" IN
-    SELECT "h"."metric", "h"."le_ms", sum("v"."n") AS "n", sum("v"."n" * "v"."x") AS "s"
+  -- Per bucket: rows with value <= le_ms, and their sum (values below 0 count as 0). The
+  -- bucket rows exist (seeded above), so the upsert always updates, in (metric, le_ms) order.
+  INSERT INTO "firing_histograms" ("metric", "le_ms", "n", "sum_ms")
+    SELECT "h"."metric", "h"."le_ms", sum("v"."n"), sum("v"."n" * "v"."x")
     FROM (SELECT "e"."key"::jsonb ->> 0 AS "metric", ("e"."key"::jsonb ->> 1)::bigint AS "x", "e"."value"::integer AS "n"
           FROM jsonb_each_text("d") AS "e") AS "v"
     JOIN "firing_histograms" AS "h" ON "h"."metric" = "v"."metric" AND "h"."le_ms" >= "v"."x"
     GROUP BY "h"."metric", "h"."le_ms"
     HAVING sum("v"."n") <> 0 OR sum("v"."n" * "v"."x") <> 0
-    ORDER BY "h"."metric", "h"."le_ms"
-  LOOP
-    UPDATE "firing_histograms" SET "n" = "n" + "r"."n", "sum_ms" = "sum_ms" + "r"."s"
-      WHERE "metric" = "r"."metric" AND "le_ms" = "r"."le_ms";
-  END LOOP;
+    ORDER BY 1, 2
+    ON CONFLICT ("metric", "le_ms") DO UPDATE
+      SET "n" = "firing_histograms"."n" + excluded."n", "sum_ms" = "firing_histograms"."sum_ms" + excluded."sum_ms";
   RETURN NULL;
 END $$;
 --> statement-breakpoint
