@@ -148,7 +148,7 @@ describe("maintained counters equal a recount", () => {
   it("the migration backfills the counters of a database that already holds history", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-counters-"));
     try {
-      const folder = path.resolve(__dirname, "../drizzle");
+      const folder = path.resolve(__dirname, "../drizzle/sqlite");
       const journal = JSON.parse(fs.readFileSync(path.join(folder, "meta/_journal.json"), "utf8")) as { entries: { tag: string }[] };
       const at = journal.entries.findIndex((e) => e.tag.endsWith("maintained_counters"));
       expect(at).toBeGreaterThan(0);

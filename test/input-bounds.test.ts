@@ -144,7 +144,7 @@ describe("the repair migration for out-of-range expiresAt", () => {
       }
       // Run the repair as a boot would on a database stored before it (its SQL, found by
       // tag in drizzle-kit's journal, so a renumbered migration still counts).
-      const folder = path.resolve(__dirname, "../drizzle");
+      const folder = path.resolve(__dirname, "../drizzle/sqlite");
       const journal = JSON.parse(fs.readFileSync(path.join(folder, "meta/_journal.json"), "utf8")) as { entries: { tag: string }[] };
       const entry = journal.entries.find((e) => e.tag.endsWith("repair_out_of_range_expires_at"));
       expect(entry).toBeDefined();
