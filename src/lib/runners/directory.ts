@@ -1,0 +1,72 @@
+import "server-only";
+import { getSettings } from "../config/settings";
+import type { Db } from "../db/client";
+import { selectRunnersWithLoad, updateRunnerProfile, type RunnerProfile } from "../db/queries/runner-directory";
+import { toIso } from "../time/clock";
+import { RUNNER_STALE_MS } from "../scheduler/tuning";
+
+/** GET /api/runners item (API.md v2 "Several instances"; docs/api.md). */
+export interface RunnerDto {
+  id: string;
+  kind: "web" | "worker";
+  hostname: string;
+  pid: number;
+  /** Most tasks at once on this runner: its AGENTCRON_RUNNER_CAPACITY, else the global cap. */
+  capacity: number;
+  /** Tasks holding a slot on this runner now. */
+  running: number;
+  labels: string[];
+  /** ISO time of its last heartbeat. */
+  heartbeatAt: string;
+  /** ISO time it stopped cleanly, or null while it runs (or died without stopping). */
+  stoppedAt: string | null;
+  /** Not stopped and heartbeat within the stale bound: it plans and claims now. */
+  alive: boolean;
+}
+
+/** How many runner rows the directory lists (live ones first). */
+export const RUNNER_LIST_LIMIT = 100;
+
+/**
+ * The runners that share this database (every web instance and worker), live ones first.
+ * `now`: UTC ms, to judge liveness by heartbeat age (RUNNER_STALE_MS).
+ */
+export async function listRunners(db: Db, now: number): Promise<RunnerDto[]> {
+  const [rows, settings] = await Promise.all([selectRunnersWithLoad(db, RUNNER_LIST_LIMIT), getSettings(db)]);
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind === "worker" ? "worker" : "web",
+    hostname: r.hostname,
+    pid: r.pid,
+    capacity: r.capacity ?? settings.maxConcurrent,
+    running: r.running,
+    labels: r.labels,
+    heartbeatAt: new Date(r.heartbeatAt).toISOString(),
+    stoppedAt: r.stoppedAt == null ? null : toIso(r.stoppedAt),
+    alive: r.stoppedAt == null && now - r.heartbeatAt < RUNNER_STALE_MS,
+  }));
+}
+
+/**
+ * This process's runner profile from the environment: `AGENTCRON_RUNNER_CAPACITY` (a positive
+ * integer; unset = the global cap) and `AGENTCRON_RUNNER_LABELS` (comma-separated).
+ * @throws Error naming the variable when the capacity is not a positive integer.
+ */
+export function runnerProfileFromEnv(kind: RunnerProfile["kind"], env: NodeJS.ProcessEnv = process.env): RunnerProfile {
+  const raw = env.AGENTCRON_RUNNER_CAPACITY?.trim();
+  let capacity: number | null = null;
+  if (raw) {
+    capacity = Number(raw);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`AGENTCRON_RUNNER_CAPACITY must be a positive integer (got "${raw}")`);
+  }
+  const labels = (env.AGENTCRON_RUNNER_LABELS ?? "")
+    .split(",")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return { capacity, kind, labels: [...new Set(labels)] };
+}
+
+/** Records this runner's profile on its row. */
+export async function recordRunnerProfile(db: Db, runnerId: string, profile: RunnerProfile): Promise<void> {
+  await updateRunnerProfile(db, runnerId, profile);
+}
