@@ -4,30 +4,12 @@ import type { CronFieldCollection } from "cron-parser";
 import { DEFAULT_MAX_TURNS } from "../db/constants";
 import type { Db } from "../db/client";
 import { schedules, type ScheduleRow } from "../db/schema";
+import type { CollisionWarning } from "../api-types";
 import { processSingleton } from "../process-singleton";
 import { hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
 
-/**
- * API.md `CollisionWarning`, plus additive fields the sheet uses: the other schedules'
- * ids, the nominal day analysed, and (for a schedule that fires at one time of day) a
- * nearby free minute with the cron expression that would use it.
- */
-export interface CollisionWarning {
-  type: "cron_collision";
-  /** Names of the other active schedules that share a crowded 5-minute bucket, biggest contributor first. */
-  overlappingSchedules: string[];
-  overlappingScheduleIds: string[];
-  /** Minutes of the day (0–1439, the saved schedule's timezone) at which it fires into a crowded bucket. */
-  overlappingMinutes: number[];
-  /** The largest combined agent-step estimate of a crowded bucket (saved schedule included). */
-  estimatedConcurrentSteps: number;
-  /** Minute of the day (0–1439, saved schedule's timezone) whose bucket is free, nearest the collision. */
-  suggestedMinute?: number;
-  /** `cronExpression` with its minute and hour fields moved to `suggestedMinute`. */
-  suggestedCronExpression?: string;
-  /** Local date (YYYY-MM-DD, saved schedule's timezone) of the nominal day analysed. */
-  referenceDay: string;
-}
+/** API.md `CollisionWarning` (its shape lives in the api-types leaf). */
+export type { CollisionWarning };
 
 /** Combined agent turns in one bucket at or above which schedules are said to collide (issue #5). */
 export const COLLISION_STEP_THRESHOLD = 3000;

@@ -1,6 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
+import type { ScheduleDto } from "../api-types";
 import { DEFAULT_CATCH_UP_WINDOW_SEC, DEFAULT_MAX_ATTEMPTS } from "../db/constants";
 import { getDb, type Db } from "../db/client";
 import { runtimes, schedules, type ScheduleRow } from "../db/schema";
@@ -277,7 +278,7 @@ export function previewSchedule(
 }
 
 /** API shape of a schedule (API.md `Schedule`): ISO timestamps, internal columns left out. */
-export function serializeSchedule(s: ScheduleRow) {
+export function serializeSchedule(s: ScheduleRow): ScheduleDto {
   return {
     id: s.id,
     name: s.name,
@@ -309,7 +310,7 @@ export function serializeSchedule(s: ScheduleRow) {
     updatedAt: toIso(s.updatedAt)!,
   };
 }
-export type ScheduleDto = ReturnType<typeof serializeSchedule>;
+export type { ScheduleDto };
 
 /** Guard for callers that need an active schedule (Run now). */
 export function assertScheduleActive(s: ScheduleRow): void {

@@ -1,0 +1,43 @@
+/**
+ * The shape of the module graph under src/lib, read by madge (type-only imports count:
+ * a type cycle still couples the modules and breaks isolated compilation order).
+ * - no import cycle anywhere in src/lib;
+ * - src/lib/api-types.ts is a leaf: it imports only modules that import nothing.
+ */
+import path from "node:path";
+import madge from "madge";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../..");
+let graph: Record<string, string[]>;
+let circular: string[][];
+
+beforeAll(async () => {
+  const tree = await madge(path.join(root, "src/lib"), {
+    baseDir: path.join(root, "src/lib"),
+    fileExtensions: ["ts", "tsx", "mts", "mjs"],
+    excludeRegExp: [/\.test\.tsx?$/, /\.d\.mts$/],
+    tsConfig: path.join(root, "tsconfig.json"),
+    detectiveOptions: { ts: { skipTypeImports: false }, tsx: { skipTypeImports: false } },
+  });
+  graph = tree.obj();
+  circular = tree.circular();
+}, 60_000);
+
+describe("src/lib import graph", () => {
+  it("reads the whole tree (madge resolved the modules)", () => {
+    expect(Object.keys(graph).length).toBeGreaterThan(50);
+    expect(graph["api-types.ts"]).toBeDefined();
+    expect(graph["schedules/service.ts"]).toContain("api-types.ts");
+  });
+
+  it("has no import cycle", () => {
+    expect(circular.map((c) => c.join(" → "))).toEqual([]);
+  });
+
+  it("keeps api-types.ts a leaf: its imports import nothing", () => {
+    for (const dep of graph["api-types.ts"]) {
+      expect(graph[dep], `${dep} (imported by api-types.ts)`).toEqual([]);
+    }
+  });
+});
