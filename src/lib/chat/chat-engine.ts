@@ -82,14 +82,14 @@ export function prepareChatTurn(opts: ChatTurnOptions): PreparedChatTurn {
   const { db } = opts;
   const conversation = getConversation(opts.conversationId, db);
   if (isConversationStreaming(conversation.id)) {
-    throw new AppError("conversation_busy", 409, "A reply is still streaming in this conversation: wait for it or stop it first.");
+    throw new AppError("conversation_busy", "A reply is still streaming in this conversation: wait for it or stop it first.");
   }
   let resolved: ResolvedRuntime;
   try {
     resolved = (opts.resolveRuntime ?? registryResolveRuntime)(db, conversation.runtimeId);
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw new AppError("runtime_unavailable", 422, `The conversation's runtime cannot run: ${(err as Error)?.message ?? String(err)}`);
+    throw new AppError("runtime_unavailable", `The conversation's runtime cannot run: ${(err as Error)?.message ?? String(err)}`);
   }
   return { conversation, run: (runOpts) => runChatTurn(opts, conversation, resolved, runOpts.emit, runOpts.signal) };
 }

@@ -315,6 +315,6 @@ export type { ScheduleDto };
 /** Guard for callers that need an active schedule (Run now). */
 export function assertScheduleActive(s: ScheduleRow): void {
   if (s.status !== "active") {
-    throw new AppError("schedule_not_active", 409, `Schedule "${s.name}" is ${s.status}; resume it before running it.`);
+    throw new AppError("schedule_not_active", `Schedule "${s.name}" is ${s.status}; resume it before running it.`);
   }
 }
