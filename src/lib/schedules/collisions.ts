@@ -1,7 +1,7 @@
 import "server-only";
 import { and, eq, ne } from "drizzle-orm";
 import type { CronFieldCollection } from "cron-parser";
-import { DEFAULT_MAX_TURNS } from "../db/constants";
+import { SCHEDULE_DEFAULTS } from "./defaults";
 import type { Db } from "../db/client";
 import { schedules, type ScheduleRow } from "../db/schema";
 import type { CollisionWarning } from "../api-types";
@@ -21,12 +21,12 @@ const BUCKETS = DAY_MS / COLLISION_BUCKET_MS; // 288
 /**
  * Expected agent turns per firing of a schedule: its measured average once it
  * has fired, else its turn budget `maxTurns` (what the user said a run may take; an
- * upper bound, so a new schedule errs towards warning), else DEFAULT_MAX_TURNS — the
+ * upper bound, so a new schedule errs towards warning), else SCHEDULE_DEFAULTS.maxTurns — the
  * budget its tasks would actually get.
  */
 export function expectedStepsPerFiring(s: Pick<ScheduleRow, "avgTurnsPerFiring" | "maxTurns">): number {
   if (s.avgTurnsPerFiring != null && s.avgTurnsPerFiring > 0) return s.avgTurnsPerFiring;
-  return s.maxTurns ?? DEFAULT_MAX_TURNS;
+  return s.maxTurns ?? SCHEDULE_DEFAULTS.maxTurns;
 }
 
 const partsFormatters = new Map<string, Intl.DateTimeFormat>();

@@ -2,7 +2,6 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import type { ScheduleDto } from "../api-types";
-import { DEFAULT_CATCH_UP_WINDOW_SEC, DEFAULT_MAX_ATTEMPTS } from "../db/constants";
 import { getDb, type Db } from "../db/client";
 import { runtimes, schedules, type ScheduleRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
@@ -12,6 +11,7 @@ import { getDefaultRuntime } from "../runtimes/service";
 import { pokeScheduler } from "../scheduler/control";
 import { toIso } from "../time/clock";
 import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
+import { SCHEDULE_DEFAULTS } from "./defaults";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { plainWordsToCron } from "./plain-words";
@@ -121,10 +121,10 @@ function assertExpiresInFuture(expiresAt: number | null | undefined, now: number
  *   schedule without a runnable runtime → `fields.runtimeId`).
  */
 export function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): ScheduleSaved {
-  const timezone = input.timezone ?? "UTC";
+  const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
   const cronExpression = resolveCron(input, timezone, now);
   assertExpiresInFuture(input.expiresAt, now);
-  const status = input.status ?? "active";
+  const status = input.status ?? SCHEDULE_DEFAULTS.status;
   if (status === "active") assertRunnableRuntime(db, input.runtimeId ?? null);
   else assertRuntimeExists(db, input.runtimeId);
   const row: ScheduleRow = {
@@ -138,13 +138,13 @@ export function createSchedule(input: ScheduleCreateInput, now: number, db: Db =
     pausedReason: status === "paused" ? "paused_by_user" : null,
     maxTurns: input.maxTurns ?? null,
     maxTurnsSetAt: input.maxTurns != null ? now : null,
-    maxRunDurationSec: input.maxRunDurationSec ?? null,
-    maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    overlapPolicy: input.overlapPolicy ?? "skip",
-    catchUpPolicy: input.catchUpPolicy ?? "latest",
-    catchUpWindowSec: input.catchUpWindowSec ?? DEFAULT_CATCH_UP_WINDOW_SEC,
-    maxFirings: input.maxFirings ?? null,
-    expiresAt: input.expiresAt ?? null,
+    maxRunDurationSec: input.maxRunDurationSec ?? SCHEDULE_DEFAULTS.maxRunDurationSec,
+    maxAttempts: input.maxAttempts ?? SCHEDULE_DEFAULTS.maxAttempts,
+    overlapPolicy: input.overlapPolicy ?? SCHEDULE_DEFAULTS.overlapPolicy,
+    catchUpPolicy: input.catchUpPolicy ?? SCHEDULE_DEFAULTS.catchUpPolicy,
+    catchUpWindowSec: input.catchUpWindowSec ?? SCHEDULE_DEFAULTS.catchUpWindowSec,
+    maxFirings: input.maxFirings ?? SCHEDULE_DEFAULTS.maxFirings,
+    expiresAt: input.expiresAt ?? SCHEDULE_DEFAULTS.expiresAt,
     firingCount: 0,
     nextFireAt: status === "active" ? firstFireAt(cronExpression, timezone, now) : null,
     lastPlannedAt: now,
@@ -268,7 +268,7 @@ export function previewSchedule(
   input: { cronExpression?: string; schedule?: string; timezone?: string; count?: number },
   now: number,
 ): { cronExpression: string; description: string; next: string[] } {
-  const timezone = input.timezone ?? "UTC";
+  const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
   const cronExpression = resolveCron(input, timezone, now);
   return {
     cronExpression,
