@@ -1,6 +1,7 @@
 import "server-only";
 import { reconcileStreamingMessages } from "./chat/reconcile";
 import { getDb } from "./db/client";
+import { env } from "./env";
 import { processSingleton } from "./process-singleton";
 import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
@@ -82,7 +83,7 @@ const SHUTDOWN_GRACE_MS = 3_000;
  */
 function installShutdown(runnerId: string): void {
   let stopping = false;
-  const ownsExit = Boolean(process.env.NEXT_MANUAL_SIG_HANDLE);
+  const ownsExit = env().NEXT_MANUAL_SIG_HANDLE;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       console.log(`[agentcron] ${signal}: already stopping`);
