@@ -3,6 +3,7 @@
  * a bad value refused with the variable named — in a real process at boot too.
  */
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ENV_DECLARATIONS, EnvError, env, loadEnv } from "@/lib/env";
@@ -116,10 +117,12 @@ describe("loadEnv", () => {
     expect(err.message.split("; ")).toHaveLength(2);
   });
 
-  it("documents every declared variable", () => {
+  it("documents every declared variable, and README's configuration tables list each one people set", () => {
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
     for (const [name, d] of Object.entries(ENV_DECLARATIONS)) {
       expect(d.doc.length, name).toBeGreaterThan(20);
       expect(d.default, name).not.toBe("");
+      if (!d.internal) expect(readme, `README.md lists ${name}`).toMatch(new RegExp(`^\\| [^|]*\`${name}\``, "m"));
     }
   });
 });

@@ -71,10 +71,12 @@ interface Declaration {
   default: string;
   /** Never echoed in an error message or a log (it is a credential or holds one). */
   secret?: boolean;
+  /** Set by Agentcron's own launcher, not by people: left out of README's tables. */
+  internal?: boolean;
 }
 
-const declare = <T extends z.ZodType>(inner: T, doc: string, dflt: string, secret = false) =>
-  ({ schema: z.preprocess(unsetIfBlank, inner), doc, default: dflt, secret }) satisfies Declaration;
+const declare = <T extends z.ZodType>(inner: T, doc: string, dflt: string, secret = false, internal = false) =>
+  ({ schema: z.preprocess(unsetIfBlank, inner), doc, default: dflt, secret, internal }) satisfies Declaration;
 
 const settingEnv = (key: keyof typeof SETTING_DEFINITIONS, doc: string) => {
   const def = SETTING_DEFINITIONS[key];
@@ -150,6 +152,8 @@ export const ENV_DECLARATIONS = {
     z.string().optional().transform((v) => v !== undefined),
     "Set by scripts/launch.mjs: the server, not Next.js, owns the exit on SIGINT/SIGTERM (graceful shutdown).",
     "unset",
+    false,
+    true,
   ),
 } as const;
 
