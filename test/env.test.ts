@@ -40,6 +40,7 @@ describe("loadEnv", () => {
       SCHEDULE_CHAT_PRESSURE_DELAY_SEC: undefined,
       AGENTCRON_RETRY_BACKOFF_SEC: [60_000, 300_000, 900_000],
       AGENTCRON_SSE_KEEPALIVE_MS: 15_000,
+      AGENTCRON_OLLAMA_URL: undefined,
       NEXT_MANUAL_SIG_HANDLE: false,
     });
   });

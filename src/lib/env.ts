@@ -148,6 +148,11 @@ export const ENV_DECLARATIONS = {
     "Interval of `: keepalive` comments on SSE streams, in ms (shorter for proxies with short idle timeouts).",
     "15000",
   ),
+  AGENTCRON_OLLAMA_URL: declare(
+    z.string().trim().optional(),
+    "Ollama server first-run detection probes (GET /api/onboarding); probed only when it is a loopback http:// address (onboarding/detect.ts says so in its check otherwise).",
+    "http://127.0.0.1:11434",
+  ),
   NEXT_MANUAL_SIG_HANDLE: declare(
     z.string().optional().transform((v) => v !== undefined),
     "Set by scripts/launch.mjs: the server, not Next.js, owns the exit on SIGINT/SIGTERM (graceful shutdown).",

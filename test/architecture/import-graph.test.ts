@@ -54,3 +54,35 @@ describe("src/lib import graph", () => {
     expect(graph["http/route.ts"]).toContain("http/access.ts");
   });
 });
+
+describe("environment reads", () => {
+  /**
+   * Only src/lib/env.ts reads Agentcron's variables from process.env. The others listed
+   * read the environment for another reason (env.ts header): the agents' environment, the
+   * access rule shared with scripts/start.mjs, Next's NEXT_RUNTIME switch.
+   */
+  const ALLOWED = new Set([
+    "instrumentation.ts", // NEXT_RUNTIME, inlined by Next at build time
+    "src/lib/env.ts",
+    "src/lib/config/access-config.mjs", // default parameter; the server passes validated values
+    "src/lib/http/exposure-guard.ts", // listen host (argv + HOST) with the launcher's rule
+    "src/lib/onboarding/detect.ts", // which agent keys and CLIs this machine has
+    "src/lib/runtimes/agent-env.ts", // the agents' allow-listed environment
+    "src/lib/runtimes/claude-agent-sdk.ts",
+    "src/lib/runtimes/openai-compatible.ts",
+    "src/lib/runtimes/process-table.ts",
+    "src/lib/runtimes/runnable.ts", // PATH, to resolve a command the way spawn() does
+    "src/lib/db/client.ts", // AGENTCRON_DATA_DIR / AGENTCRON_MIGRATIONS_DIR: to move to env() with the data layer (issue 14)
+  ]);
+
+  it("happen only in env.ts and the documented exceptions", async () => {
+    const fs = await import("node:fs");
+    const files = [
+      "instrumentation.ts",
+      ...(fs.readdirSync(path.join(root, "src"), { recursive: true }) as string[]).map((f) => path.join("src", f)),
+    ].filter((f) => /\.(ts|tsx|mjs)$/.test(f) && !/\.test\.tsx?$/.test(f) && !f.endsWith(".d.mts"));
+    const readers = files.filter((f) => /process\.env\b/.test(fs.readFileSync(path.join(root, f), "utf8")));
+    expect(readers.length).toBeGreaterThan(3);
+    expect(readers.filter((f) => !ALLOWED.has(f))).toEqual([]);
+  });
+});
