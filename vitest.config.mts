@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Tests that need a PostgreSQL server run in vitest.pg.config.mts (npm run test:unit:pg).
+    exclude: ["**/node_modules/**", "test/db/pg/**"],
     setupFiles: ["test/setup.ts"],
     pool: "forks",
     testTimeout: 30_000,

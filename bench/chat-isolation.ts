@@ -122,9 +122,9 @@ async function main(): Promise<void> {
 
   /** One chat turn through the engine and the SSE encoder, read the way the browser reads it. */
   async function chatSample(): Promise<Sample> {
-    const conversation = createConversation({ runtimeId }, Date.now(), db);
+    const conversation = await createConversation({ runtimeId }, Date.now(), db);
     const t0 = performance.now();
-    const turn = prepareChatTurn({ db, conversationId: conversation.id, content: PROMPT, runnerId: null });
+    const turn = await prepareChatTurn({ db, conversationId: conversation.id, content: PROMPT, runnerId: null });
     let setupMs = NaN;
     const res = sseResponse<ChatStreamEvent>((emit, signal) =>
       turn.run({

@@ -84,7 +84,7 @@ async function main() {
   const out: string[] = [];
   const runtime = new TestRuntime((input) => (input.prompt.startsWith("held") ? { hold: true } : {}));
 
-  updateSettings({ maxConcurrent: 400 }, Date.now(), db);
+  await updateSettings({ maxConcurrent: 400 }, Date.now(), db);
   const leaseExpired = () => q("SELECT COUNT(*) AS n FROM tasks WHERE failure_reason = 'lease_expired'").n;
 
   /** A fresh per-second schedule and loop at wall offset `from`, a held run (15 s lease), then the wall clock set to offset `to`. */
@@ -98,7 +98,7 @@ async function main() {
       .returning()
       .get();
     const ticks = () => q("SELECT COUNT(*) AS n FROM tasks WHERE schedule_id = ?", sched.id).n;
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: registerRunner(db, Date.now()), resolveRuntime: testResolver(runtime) });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime: testResolver(runtime) });
     const held = queueTask(`held ${label}`, Date.now());
     loop.poke("bench");
     while (runtime.runFor(held.prompt)?.holding !== true) await sleep(10);
@@ -137,7 +137,7 @@ async function main() {
   const t = Date.now();
   for (let i = 0; i < 370; i++) queueTask("held drain", t + i);
   const started = performance.now();
-  const loop2 = await startScheduler({ db, clock: systemClock, runnerId: registerRunner(db, Date.now()), resolveRuntime: testResolver(runtime) });
+  const loop2 = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime: testResolver(runtime) });
   let allAt: number | null = null;
   while (performance.now() - started < 10_000) {
     if (q("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").n === 370) {

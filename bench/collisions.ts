@@ -51,13 +51,13 @@ for (const n of [10, 100, 200, 1000]) {
   const edited = row(-1, { cronExpression: "0 9 * * *", timezone: "Europe/Berlin", avgTurnsPerFiring: 2000 });
   resetProcessSingleton("collision-cron-fields");
   let t = performance.now();
-  computeCollisionWarnings(db, edited);
+  await computeCollisionWarnings(db, edited);
   const cold = performance.now() - t;
   const runs = n >= 1000 ? 3 : 10;
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     t = performance.now();
-    computeCollisionWarnings(db, edited);
+    await computeCollisionWarnings(db, edited);
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);

@@ -45,7 +45,7 @@ async function main() {
   const { TestRuntime, testResolver } = await import("../test/support/test-runtime");
   const db = getDb();
   const c = db.$client;
-  updateSettings({ maxConcurrent: 20 }, Date.now(), db);
+  await updateSettings({ maxConcurrent: 20 }, Date.now(), db);
   const rssDb = process.memoryUsage().rss;
 
   const insert = c.prepare(
@@ -73,7 +73,7 @@ async function main() {
     const buildMs = build(hourOf);
     const runtime = new TestRuntime({ turns: 1 });
     const t0 = performance.now();
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: registerRunner(db, Date.now()), resolveRuntime: testResolver(runtime) });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime: testResolver(runtime) });
     const startMs = performance.now() - t0;
     const passMs: number[] = [];
     const orig = loop.runPass.bind(loop);

@@ -8,6 +8,7 @@
  *
  * Targets: lateness p99 ≤ 100 ms; 10k schedules < 5 % of a core; ≥ 20k claims/s.
  */
+import { withTransaction } from "@/lib/db/client";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -50,9 +51,9 @@ async function main() {
   // 1. Firing lateness with free slots: 20 per-second schedules, real clock and timers, 20 s.
   {
     reset();
-    updateSettings({ maxConcurrent: 100 }, Date.now(), db);
+    await updateSettings({ maxConcurrent: 100 }, Date.now(), db);
     insertSchedules(20, () => "* * * * * *", Date.now());
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: registerRunner(db, Date.now()), resolveRuntime: testResolver(new TestRuntime({ turns: 1 })) });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime: testResolver(new TestRuntime({ turns: 1 })) });
     await new Promise((r) => setTimeout(r, 20_000));
     await loop.stop();
     const lateness = db.select({ l: scheduleFiringMetrics.latenessMs }).from(scheduleFiringMetrics).all().map((r) => r.l).sort((a, b) => a - b);
@@ -63,10 +64,10 @@ async function main() {
   {
     reset();
     const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-    updateSettings({ maxConcurrent: 50 }, T0, db);
+    await updateSettings({ maxConcurrent: 50 }, T0, db);
     insertSchedules(10_000, (i) => `${i % 60} * * * *`, T0);
     const clock = new FakeClock(T0);
-    const loop = await startScheduler({ db, clock, runnerId: registerRunner(db, T0), resolveRuntime: testResolver(new TestRuntime({ turns: 1 })), timers: false });
+    const loop = await startScheduler({ db, clock, runnerId: await registerRunner(db, T0), resolveRuntime: testResolver(new TestRuntime({ turns: 1 })), timers: false });
     const unfinished = db.$client.prepare("SELECT COUNT(*) AS n FROM tasks WHERE status IN ('queued','running')");
     let passMs = 0;
     let passes = 0;
@@ -74,14 +75,14 @@ async function main() {
     while (clock.now() < T0 + 3600_000) {
       clock.set(Math.min(loop.lastPass!.nextWakeAt, T0 + 3600_000));
       const t = performance.now();
-      loop.runPass();
+      await loop.runPass();
       passMs += performance.now() - t;
       passes++;
       await loop.idle();
       // Drain what the cap held back (the loop's task-finished pokes run passes too).
       while ((unfinished.get() as { n: number }).n > 0) {
         const t2 = performance.now();
-        loop.runPass();
+        await loop.runPass();
         passMs += performance.now() - t2;
         passes++;
         await loop.idle();
@@ -95,7 +96,7 @@ async function main() {
     const idle: number[] = [];
     for (let i = 0; i < 200; i++) {
       const t = performance.now();
-      loop.runPass();
+      await loop.runPass();
       idle.push(performance.now() - t);
     }
     idle.sort((a, b) => a - b);
@@ -109,14 +110,14 @@ async function main() {
     reset();
     insertSchedules(10_000, () => "0 * * * *", T0);
     const clock2 = new FakeClock(T0);
-    const loop2 = await startScheduler({ db, clock: clock2, runnerId: registerRunner(db, T0), resolveRuntime: testResolver(new TestRuntime({ hold: true })), timers: false });
+    const loop2 = await startScheduler({ db, clock: clock2, runnerId: await registerRunner(db, T0), resolveRuntime: testResolver(new TestRuntime({ hold: true })), timers: false });
     clock2.set(T0 + 3600_000);
     const planStart = performance.now();
     let longest = 0;
     let planPasses = 0;
     do {
       const t = performance.now();
-      loop2.runPass();
+      await loop2.runPass();
       longest = Math.max(longest, performance.now() - t);
       planPasses++;
     } while (loop2.lastPass!.plans.length > 0);
@@ -142,9 +143,9 @@ async function main() {
     let ok = 0;
     for (let i = 0; i < N; i += 100) {
       const t = performance.now();
-      db.transaction(() => {
-        for (let j = i; j < i + 100; j++) if (claimSlot(db, { taskId: `t${j}`, runnerId: "bench", now, cap: 100, defaultLeaseSec: 1200 })) ok++;
-      }, { behavior: "immediate" });
+      await withTransaction(db, async (tx) => {
+        for (let j = i; j < i + 100; j++) if (await claimSlot(tx, { taskId: `t${j}`, runnerId: "bench", now, cap: 100, defaultLeaseSec: 1200 })) ok++;
+      });
       claimMs += performance.now() - t;
       completeAll.run();
     }
@@ -155,7 +156,7 @@ async function main() {
     let single = 0;
     for (let i = 0; i < 5000; i++) {
       const t = performance.now();
-      if (claimSlot(db, { taskId: `t${i}`, runnerId: "bench", now, cap: 100, defaultLeaseSec: 1200 })) single++;
+      if (await claimSlot(db, { taskId: `t${i}`, runnerId: "bench", now, cap: 100, defaultLeaseSec: 1200 })) single++;
       singleMs += performance.now() - t;
       if (i % 100 === 99) completeAll.run();
     }
@@ -163,7 +164,7 @@ async function main() {
     db.$client.exec("UPDATE tasks SET status = 'queued'; UPDATE tasks SET status = 'running' WHERE rowid <= 10");
     const t2 = performance.now();
     let refused = 0;
-    for (let i = 11; i < 20_011; i++) if (!claimSlot(db, { taskId: `t${i % N}`, runnerId: "bench", now, cap: 10, defaultLeaseSec: 1200 })) refused++;
+    for (let i = 11; i < 20_011; i++) if (!(await claimSlot(db, { taskId: `t${i % N}`, runnerId: "bench", now, cap: 10, defaultLeaseSec: 1200 }))) refused++;
     const secs2 = (performance.now() - t2) / 1000;
     results.push(`| Slot claims (one conditional UPDATE each, cap 100) | drain-style (one transaction per drain): ${fmt(ok / secs, 0)} claims/s (${ok} claims); single autocommit claims (Run now): ${fmt(single / (singleMs / 1000), 0)} claims/s; refused at a full cap: ${fmt(refused / secs2, 0)} claims/s | ≥ 20,000 claims/s |`);
   }

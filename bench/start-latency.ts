@@ -66,7 +66,7 @@ async function main() {
 
   const db = getDb();
   const runtime = commandRuntime(commandConfigSchema.parse({ command: ARGV, promptVia: "arg" }));
-  const resolveRuntime = () => ({ row: { id: "bench", name: "bench", kind: "command" } as never, runtime });
+  const resolveRuntime = async () => ({ row: { id: "bench", name: "bench", kind: "command" } as never, runtime });
   const reset = () => {
     db.$client.exec("DELETE FROM task_events; DELETE FROM schedule_firing_metrics; DELETE FROM events; DELETE FROM tasks; DELETE FROM schedules;");
     fs.rmSync(marksFile, { force: true });
@@ -131,9 +131,9 @@ async function main() {
   // 2. Fire → started for N simultaneous per-second schedules.
   for (const n of [1, 5, 10]) {
     reset();
-    updateSettings({ maxConcurrent: 100 }, Date.now(), db);
+    await updateSettings({ maxConcurrent: 100 }, Date.now(), db);
     const ids = Array.from({ length: n }, () => insertSchedule("* * * * * *", Date.now()));
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: registerRunner(db, Date.now()), resolveRuntime });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime });
     await sleep(15_000);
     await loop.stop();
     await sleep(300);
@@ -144,10 +144,10 @@ async function main() {
   // 3. An occurrence due 1 s after a burst of 10 launches (burst on even seconds, probe on odd).
   {
     reset();
-    updateSettings({ maxConcurrent: 100 }, Date.now(), db);
+    await updateSettings({ maxConcurrent: 100 }, Date.now(), db);
     for (let i = 0; i < 10; i++) insertSchedule("0-58/2 * * * * *", Date.now());
     const probe = insertSchedule("1-59/2 * * * * *", Date.now(), "probe");
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: registerRunner(db, Date.now()), resolveRuntime });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime });
     await sleep(40_000);
     await loop.stop();
     await sleep(300);
@@ -159,9 +159,9 @@ async function main() {
   // 4. Run now through the route handler, in-process.
   {
     reset();
-    updateSettings({ maxConcurrent: 1000 }, Date.now(), db);
+    await updateSettings({ maxConcurrent: 1000 }, Date.now(), db);
     const sid = insertSchedule("0 0 1 1 *", Date.now(), "run-now");
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: registerRunner(db, Date.now()), resolveRuntime });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime });
     const { POST } = await import("../src/app/api/schedules/[id]/execute/route");
     const post = async () => {
       const res = await POST(new Request(`http://127.0.0.1:3000/api/schedules/${sid}/execute?force=true`, { method: "POST", headers: { host: "127.0.0.1:3000" } }), { params: Promise.resolve({ id: sid }) });

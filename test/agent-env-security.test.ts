@@ -24,7 +24,7 @@ const CANARY_NAME = "AGENTCRON_CANARY_SERVER_SECRET";
 const CANARY_VALUE = "canary-value-7f3a9c";
 const PASSED_VALUE = "passed-key-value-51d2";
 const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
-const rows = () => getDb().select().from(runtimes).all();
+const rows = async () => getDb().select().from(runtimes).all();
 
 beforeAll(() => {
   process.env[CANARY_NAME] = CANARY_VALUE;
@@ -36,7 +36,7 @@ afterAll(() => {
   delete process.env.OTHER_SERVER_VAR;
   delete process.env.AGENT_TEST_TEAM_KEY;
 });
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 
 describe("agent environment allow-list", () => {
   it("a command runtime's process (Test runtime) sees no server variable it doesn't name", async () => {
@@ -93,15 +93,15 @@ describe("literal secrets and named variables", () => {
     expect(res.data.error).toBe("invalid_request");
     expect(Object.keys(res.data.fields)).toContain(field);
     expect(res.text).not.toContain(secret);
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it("refuses a literal secret in a PATCH too, and in the claude-agent-sdk and openai-compatible configs", async () => {
-    const rt = makeRuntime();
+    const rt = await makeRuntime();
     const res = await callRoute(patch, `/api/runtimes/${rt.id}`, { method: "PATCH", params: { id: rt.id }, json: { config: { command: ["agent"], env: { K: "sk-ant-api03-AbCdEfGhIjKlMnOp" } } } });
     expect(res.status).toBe(400);
     expect(res.data.fields).toHaveProperty(["config.env.K"]);
-    expect(rows()[0].config).toEqual(rt.config);
+    expect((await rows())[0].config).toEqual(rt.config);
     const claude = await post({ name: "c", kind: "claude-agent-sdk", config: { baseUrl: "http://127.0.0.1:1/?key=sk-ant-api03-AbCdEfGhIjKlMnOp" } });
     expect(claude.status).toBe(400);
     expect(claude.data.fields).toHaveProperty(["config.baseUrl"]);
@@ -112,7 +112,7 @@ describe("literal secrets and named variables", () => {
 
   it("a secret stored before the rule is never answered: GET shows [redacted], the runtime won't run", async () => {
     const secret = "sk-ant-api03-StoredBeforeTheRule";
-    const rt = makeRuntime({ config: { command: ["agent"], env: { ANTHROPIC_AUTH_HEADER: secret } } });
+    const rt = await makeRuntime({ config: { command: ["agent"], env: { ANTHROPIC_AUTH_HEADER: secret } } });
     const one = await callRoute(getOne, `/api/runtimes/${rt.id}`, { params: { id: rt.id } });
     const all = await callRoute(list, "/api/runtimes");
     const tested = await callRoute(testRoute, `/api/runtimes/${rt.id}/test`, { method: "POST", params: { id: rt.id } });
@@ -134,7 +134,7 @@ describe("literal secrets and named variables", () => {
     const res = await post({ name: "x", ...body });
     expect(res.status).toBe(400);
     expect(Object.keys(res.data.fields)).toContain(field);
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it("accepts ordinary long values: paths, UUID markers, model names, URLs with ids in the path", async () => {

@@ -17,7 +17,7 @@ import { collectSse, readSse } from "./support/sse";
 vi.mock("@/lib/runtimes/registry", () => ({ resolveRuntime: vi.fn() }));
 
 function useRuntime(runtime: AgentRuntime) {
-  vi.mocked(resolveRuntime).mockImplementation((_db, runtimeId) => ({
+  vi.mocked(resolveRuntime).mockImplementation(async (_db, runtimeId) => ({
     row: { id: runtimeId ?? "default", name: "scripted", kind: "command", config: {}, isDefault: true, createdAt: T0, updatedAt: T0 },
     runtime,
   }));
@@ -33,12 +33,12 @@ function postMessage(conversationId: string, body: unknown, signal?: AbortSignal
   return postMessageRoute(req, { params: Promise.resolve({ id: conversationId }) });
 }
 
-const messagesOf = (conversationId: string) =>
+const messagesOf = async (conversationId: string) =>
   getDb().select().from(chatMessages).where(eq(chatMessages.conversationId, conversationId)).all();
-const messageById = (id: string) => getDb().select().from(chatMessages).where(eq(chatMessages.id, id)).get()!;
+const messageById = async (id: string) => getDb().select().from(chatMessages).where(eq(chatMessages.id, id)).get()!;
 
-beforeEach(() => {
-  truncateAll();
+beforeEach(async () => {
+  await truncateAll();
   vi.mocked(resolveRuntime).mockReset();
 });
 afterEach(() => {
@@ -48,7 +48,7 @@ afterEach(() => {
 
 describe("conversations API", () => {
   it("creates conversations, lists them most recently active first, and rejects an unknown runtime", async () => {
-    const rt = makeRuntime();
+    const rt = await makeRuntime();
     const a = await callRoute(createConversationRoute, "/api/chat/conversations", { method: "POST", json: {} });
     expect(a.status).toBe(201);
     expect(a.data.conversation).toEqual({
@@ -100,7 +100,7 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
       success(2, { sessionId: "sess-1" }),
     ]);
     useRuntime(runtime);
-    const conv = makeConversation({ title: "New chat" });
+    const conv = await makeConversation({ title: "New chat" });
 
     const res = await postMessage(conv.id, { content: "Say hello\nplease" });
     expect(res.status).toBe(200);
@@ -129,8 +129,8 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
   it("counts in the active streams and saves received text in batches while streaming", async () => {
     const hold = gate();
     useRuntime(new ScriptedRuntime([{ type: "text_delta", text: "first part" }, { gate: hold }, { type: "assistant", text: "first part, rest" }, success(1)]));
-    makeTask({ status: "queued", sourceType: "scheduled", plannedAt: T0 });
-    const conv = makeConversation();
+    await makeTask({ status: "queued", sourceType: "scheduled", plannedAt: T0 });
+    const conv = await makeConversation();
     const stream = readSse((await postMessage(conv.id, { content: "go" })).body!);
 
     const status = (await stream.next()).value!;
@@ -138,21 +138,21 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
     expect((await stream.next()).value).toEqual({ data: { type: "delta", text: "first part" } });
     expect(activeStreamCount()).toBe(1);
     const messageId = (status as { data: { messageId: string } }).data.messageId;
-    await vi.waitFor(() => expect(messageById(messageId)).toMatchObject({ status: "streaming", content: "first part" }));
+    await vi.waitFor(async () => expect(await messageById(messageId)).toMatchObject({ status: "streaming", content: "first part" }));
 
     hold.open();
     const rest = [];
     for await (const item of stream) rest.push(item);
     expect(rest).toEqual([{ data: { type: "delta", text: ", rest" } }, { data: { type: "done", messageId } }]);
     expect(activeStreamCount()).toBe(0);
-    expect(messageById(messageId)).toMatchObject({ status: "complete", content: "first part, rest" });
+    expect(await messageById(messageId)).toMatchObject({ status: "complete", content: "first part, rest" });
   });
 
   it("sends a keepalive comment at the configured interval (15 s by default)", async () => {
     vi.stubEnv("AGENTCRON_SSE_KEEPALIVE_MS", "20");
     const hold = gate();
     useRuntime(new ScriptedRuntime([{ type: "text_delta", text: "a" }, { gate: hold }, { type: "assistant", text: "ab" }, success(1)]));
-    const conv = makeConversation();
+    const conv = await makeConversation();
     const seen: unknown[] = [];
     for await (const item of readSse((await postMessage(conv.id, { content: "hi" })).body!)) {
       seen.push("data" in item ? item.data.type : `:${item.comment}`);
@@ -170,31 +170,31 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
   it("aborts the agent when the client disconnects and finalizes the message as aborted", async () => {
     const runtime = new ScriptedRuntime([{ type: "text_delta", text: "partial answer" }, { gate: gate() }, { type: "assistant", text: "never" }, success(1)]);
     useRuntime(runtime);
-    const conv = makeConversation();
+    const conv = await makeConversation();
     const client = new AbortController();
     const stream = readSse((await postMessage(conv.id, { content: "long question" }, client.signal)).body!);
     const status = (await stream.next()).value as { data: { messageId: string } };
     await stream.next(); // the first delta
 
     client.abort();
-    await vi.waitFor(() => expect(messageById(status.data.messageId)).toMatchObject({ status: "aborted" }));
+    await vi.waitFor(async () => expect(await messageById(status.data.messageId)).toMatchObject({ status: "aborted" }));
     expect(runtime.inputs[0].signal.aborted).toBe(true);
-    expect(messageById(status.data.messageId)).toMatchObject({ content: "partial answer", error: "Stopped by the user" });
+    expect(await messageById(status.data.messageId)).toMatchObject({ content: "partial answer", error: "Stopped by the user" });
     expect(activeStreamCount()).toBe(0);
   });
 
   it("aborts the agent when the response stream is cancelled", async () => {
     const runtime = new ScriptedRuntime([{ gate: gate() }, success(1)]);
     useRuntime(runtime);
-    const conv = makeConversation();
+    const conv = await makeConversation();
     const body = (await postMessage(conv.id, { content: "q" })).body!;
     const reader = body.getReader();
     await reader.read(); // status
     await reader.cancel();
-    await vi.waitFor(() => expect(messagesOf(conv.id).find((m) => m.role === "assistant")).toMatchObject({ status: "aborted" }));
+    await vi.waitFor(async () => expect((await messagesOf(conv.id)).find((m) => m.role === "assistant")).toMatchObject({ status: "aborted" }));
     expect(runtime.inputs[0].signal.aborted).toBe(true);
     // Nothing was received: the message says so instead of staying empty.
-    expect(messagesOf(conv.id).find((m) => m.role === "assistant")!.content).toBe("(stopped before any reply)");
+    expect((await messagesOf(conv.id)).find((m) => m.role === "assistant")!.content).toBe("(stopped before any reply)");
   });
 
   it("finalizes as error with the received text when the runtime fails", async () => {
@@ -204,23 +204,23 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
         { type: "result", result: { status: "error", turns: 0, error: "429 rate limit reached", failureReason: "rate_limited" } },
       ]),
     );
-    const conv = makeConversation();
+    const conv = await makeConversation();
     const events = await collectSse((await postMessage(conv.id, { content: "q" })).body!);
     const messageId = events[0].messageId;
     expect(events.slice(1)).toEqual([
       { type: "delta", text: "Working on" },
       { type: "error", message: "429 rate limit reached", messageId, status: "error" },
     ]);
-    expect(messageById(messageId)).toMatchObject({ status: "error", content: "Working on", error: "429 rate limit reached" });
+    expect(await messageById(messageId)).toMatchObject({ status: "error", content: "Working on", error: "429 rate limit reached" });
   });
 
   it("finalizes as error when the runtime throws, and never leaves an empty message", async () => {
     useRuntime(new ScriptedRuntime([{ throw: "socket hang up" }]));
-    const conv = makeConversation();
+    const conv = await makeConversation();
     const events = await collectSse((await postMessage(conv.id, { content: "q" })).body!);
     expect(events.map((e) => e.type)).toEqual(["status", "error"]);
     expect(events[1].message).toBe("The runtime failed: socket hang up");
-    expect(messageById(events[0].messageId)).toMatchObject({ status: "error", content: "(no reply: The runtime failed: socket hang up)" });
+    expect(await messageById(events[0].messageId)).toMatchObject({ status: "error", content: "(no reply: The runtime failed: socket hang up)" });
   });
 
   it("resumes the runtime session on the next message of the conversation", async () => {
@@ -230,20 +230,20 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
       success(1, { sessionId: "sess-42" }),
     ]);
     useRuntime(runtime);
-    const conv = makeConversation();
+    const conv = await makeConversation();
     await collectSse((await postMessage(conv.id, { content: "first" })).body!);
     await collectSse((await postMessage(conv.id, { content: "second" })).body!);
     expect(runtime.inputs.map((i) => [i.prompt, i.resumeSessionId])).toEqual([
       ["first", null],
       ["second", "sess-42"],
     ]);
-    expect(messagesOf(conv.id).map((m) => m.content)).toEqual(["first", "reply 1 to first", "second", "reply 2 to second"]);
+    expect((await messagesOf(conv.id)).map((m) => m.content)).toEqual(["first", "reply 1 to first", "second", "reply 2 to second"]);
   });
 
   it("replays earlier messages as a transcript for a runtime without sessions", async () => {
     const runtime = new ScriptedRuntime((_input, call) => [{ type: "assistant", text: `answer ${call}` }, success(1)]);
     useRuntime(runtime);
-    const conv = makeConversation();
+    const conv = await makeConversation();
     await collectSse((await postMessage(conv.id, { content: "What is 2+2?" })).body!);
     await collectSse((await postMessage(conv.id, { content: "And doubled?" })).body!);
     expect(runtime.inputs[1].resumeSessionId).toBeNull();
@@ -253,7 +253,7 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
   });
 
   it("rejects bad input, unknown conversations, a busy conversation and an unavailable runtime before writing anything", async () => {
-    const conv = makeConversation();
+    const conv = await makeConversation();
     const empty = await postMessage(conv.id, { content: "   " });
     expect(empty.status).toBe(400);
     expect(await empty.json()).toMatchObject({ error: "invalid_request", fields: { content: "must not be empty" } });
@@ -274,7 +274,7 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
     const noRuntime = await postMessage(conv.id, { content: "hi" });
     expect(noRuntime.status).toBe(422);
     expect(await noRuntime.json()).toMatchObject({ error: "runtime_unavailable" });
-    expect(messagesOf(conv.id)).toEqual([]);
+    expect(await messagesOf(conv.id)).toEqual([]);
 
     const hold = gate();
     useRuntime(new ScriptedRuntime([{ gate: hold }, { type: "assistant", text: "ok" }, success(1)]));
@@ -285,14 +285,14 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
     expect((await busy.json()).error).toBe("conversation_busy");
     hold.open();
     for await (const _ of first);
-    expect(messagesOf(conv.id).map((m) => [m.role, m.content, m.status])).toEqual([
+    expect((await messagesOf(conv.id)).map((m) => [m.role, m.content, m.status])).toEqual([
       ["user", "one", "complete"],
       ["assistant", "ok", "complete"],
     ]);
   });
 
   it("refuses a cross-origin post", async () => {
-    const conv = makeConversation();
+    const conv = await makeConversation();
     const res = await callRoute(postMessageRoute, `/api/chat/conversations/${conv.id}/messages`, {
       method: "POST",
       json: { content: "hi" },
@@ -300,6 +300,6 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
       params: { id: conv.id },
     });
     expect(res.status).toBe(403);
-    expect(messagesOf(conv.id)).toEqual([]);
+    expect(await messagesOf(conv.id)).toEqual([]);
   });
 });

@@ -12,12 +12,12 @@ import { ScriptedRuntime, success } from "./support/scripted-runtime";
 
 const resolverFor =
   (runtime: AgentRuntime): typeof resolveRuntime =>
-  () => ({ row: { id: "rt", name: "scripted", kind: "command", config: {}, isDefault: true, createdAt: T0, updatedAt: T0 }, runtime });
+  async () => ({ row: { id: "rt", name: "scripted", kind: "command", config: {}, isDefault: true, createdAt: T0, updatedAt: T0 }, runtime });
 
 async function runTurn(runtime: AgentRuntime, opts: { signal?: AbortSignal; abortGraceMs?: number; runnerId?: string } = {}) {
-  const conv = makeConversation();
+  const conv = await makeConversation();
   const events: ChatStreamEvent[] = [];
-  const turn = prepareChatTurn({
+  const turn = await prepareChatTurn({
     db: getDb(),
     conversationId: conv.id,
     content: "question",
@@ -30,7 +30,7 @@ async function runTurn(runtime: AgentRuntime, opts: { signal?: AbortSignal; abor
   return { conv, events, result, message };
 }
 
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 
 describe("chat engine", () => {
   it("streams whole assistant messages as deltas for a runtime without token deltas", async () => {
@@ -79,7 +79,7 @@ describe("chat engine", () => {
     const runtime = new ScriptedRuntime([{ type: "text_delta", text: "stuck" }, { gate: { promise: new Promise(() => {}), open: () => {} } }], {
       ignoreAbort: true,
     });
-    runtime.started.promise.then(() => setImmediate(() => stop.abort("cancelled")));
+    void runtime.started.promise.then(() => setImmediate(() => stop.abort("cancelled")));
     const { result, message, conv } = await runTurn(runtime, { signal: stop.signal, abortGraceMs: 20 });
     expect(result.status).toBe("aborted");
     expect(message).toMatchObject({ status: "aborted", content: "stuck" });
@@ -88,7 +88,7 @@ describe("chat engine", () => {
   });
 
   it("stamps the streaming message with the runner that serves it", async () => {
-    const runner = makeRunner();
+    const runner = await makeRunner();
     let seen: unknown;
     const runtime: AgentRuntime = {
       kind: "probe",

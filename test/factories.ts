@@ -3,7 +3,7 @@
  * overridable (`makeSchedule({cronExpression: "* * * * * *"})`).
  */
 import { randomUUID } from "node:crypto";
-import { getDb, type Db } from "@/lib/db/client";
+import { getDb, type Db, withTransaction } from "@/lib/db/client";
 import {
   chatConversations,
   chatMessages,
@@ -25,15 +25,15 @@ import { UNCLAIMED_RUN_STATE } from "@/lib/tasks/run-state";
 export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
 
 /** Deletes every row of every table (between tests that share a file's DB). */
-export function truncateAll(db: Db = getDb()): void {
-  db.transaction((tx) => {
-    for (const t of [taskEvents, scheduleFiringMetrics, events, tasks, chatMessages, chatConversations, schedules, runtimes, runners, settings]) {
-      tx.delete(t).run();
-    }
-  });
+export async function truncateAll(db: Db = getDb()): Promise<void> {
+  await withTransaction(db, async (tx) => {
+        for (const t of [taskEvents, scheduleFiringMetrics, events, tasks, chatMessages, chatConversations, schedules, runtimes, runners, settings]) {
+          tx.delete(t).run();
+        }
+      });
 }
 
-export function makeRuntime(overrides: Partial<RuntimeRow> = {}, db: Db = getDb()): RuntimeRow {
+export async function makeRuntime(overrides: Partial<RuntimeRow> = {}, db: Db = getDb()): Promise<RuntimeRow> {
   const now = overrides.createdAt ?? T0;
   const row: RuntimeRow = {
     id: randomUUID(),
@@ -49,7 +49,7 @@ export function makeRuntime(overrides: Partial<RuntimeRow> = {}, db: Db = getDb(
   return row;
 }
 
-export function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db = getDb()): ScheduleRow {
+export async function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db = getDb()): Promise<ScheduleRow> {
   const now = overrides.createdAt ?? T0;
   const cronExpression = overrides.cronExpression ?? "*/5 * * * *";
   const timezone = overrides.timezone ?? "UTC";
@@ -88,7 +88,7 @@ export function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db = getD
   return row;
 }
 
-export function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): TaskRow {
+export async function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): Promise<TaskRow> {
   const row: TaskRow = {
     ...UNCLAIMED_RUN_STATE,
     id: randomUUID(),
@@ -114,13 +114,13 @@ export function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): Ta
   return row;
 }
 
-export function makeConversation(overrides: Partial<typeof chatConversations.$inferInsert> = {}, db: Db = getDb()) {
+export async function makeConversation(overrides: Partial<typeof chatConversations.$inferInsert> = {}, db: Db = getDb()) {
   const row = { id: randomUUID(), title: "Chat", runtimeId: null, sessionId: null, createdAt: T0, updatedAt: T0, ...overrides };
   db.insert(chatConversations).values(row).run();
   return row;
 }
 
-export function makeMessage(overrides: Partial<typeof chatMessages.$inferInsert> & { conversationId: string }, db: Db = getDb()) {
+export async function makeMessage(overrides: Partial<typeof chatMessages.$inferInsert> & { conversationId: string }, db: Db = getDb()) {
   const row = {
     id: randomUUID(),
     role: "user" as const,
@@ -134,7 +134,7 @@ export function makeMessage(overrides: Partial<typeof chatMessages.$inferInsert>
   return row;
 }
 
-export function makeRunner(overrides: Partial<typeof runners.$inferInsert> = {}, db: Db = getDb()) {
+export async function makeRunner(overrides: Partial<typeof runners.$inferInsert> = {}, db: Db = getDb()) {
   const row = { id: `runner_${randomUUID()}`, pid: 1, hostname: "test", startedAt: T0, heartbeatAt: T0, stoppedAt: null, ...overrides };
   db.insert(runners).values(row).run();
   return row;

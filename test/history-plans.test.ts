@@ -29,7 +29,7 @@ async function preparedDuring(fn: () => unknown): Promise<string[]> {
   return seen;
 }
 
-function plan(sql: string): string[] {
+async function plan(sql: string): Promise<string[]> {
   const params = (sql.match(/\?/g) ?? []).map(() => null);
   return (getDb().$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
 }
@@ -39,7 +39,7 @@ function plan(sql: string): string[] {
  * statuses), so SQLite plans these queries as it would at that size rather than for a
  * 20-row table. Columns past the measured prefix count as unique.
  */
-function applyMillionTaskStats(): void {
+async function applyMillionTaskStats(): Promise<void> {
   const c = getDb().$client;
   const measured: Record<string, number[]> = {
     tasks_schedule_idx: [1000000, 1000],
@@ -63,14 +63,14 @@ function applyMillionTaskStats(): void {
 }
 
 describe("history query plans", () => {
-  beforeEach(() => truncateAll());
-  afterEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
+  afterEach(async () => truncateAll());
 
   it("every task list page (first and cursor; by status, schedule, both) seeks an index on all its filters, with no sort", async () => {
-    const s = makeSchedule();
-    for (let i = 0; i < 20; i++) makeTask({ scheduleId: s.id, status: i % 3 ? "completed" : "failed", createdAt: T0 + i });
+    const s = await makeSchedule();
+    for (let i = 0; i < 20; i++) await makeTask({ scheduleId: s.id, status: i % 3 ? "completed" : "failed", createdAt: T0 + i });
     const db = getDb();
-    const cursor = listTasks(db, { limit: 5 }).nextCursor!;
+    const cursor = (await listTasks(db, { limit: 5 })).nextCursor!;
     const shapes = [
       {},
       { before: cursor },
@@ -83,12 +83,12 @@ describe("history query plans", () => {
     ];
     // As the app runs (it never ANALYZEs: no statistics), then with 1M-task statistics.
     for (const stats of ["none", "1M tasks"]) {
-    if (stats !== "none") applyMillionTaskStats();
+    if (stats !== "none") await applyMillionTaskStats();
     for (const shape of shapes) {
-      const sqls = (await preparedDuring(() => listTasks(db, { limit: 5, ...shape }))).filter((q) => /from "tasks"/i.test(q));
+      const sqls = (await preparedDuring(async () => listTasks(db, { limit: 5, ...shape }))).filter((q) => /from "tasks"/i.test(q));
       expect(sqls, JSON.stringify(shape)).toHaveLength(1);
       const label = `${stats} stats: ${JSON.stringify(shape)}`;
-      const steps = plan(sqls[0]).join(" | ");
+      const steps = (await plan(sqls[0])).join(" | ");
       expect(steps, label).toMatch(/USING (COVERING )?INDEX tasks_/);
       expect(steps, label).not.toMatch(/TEMP B-TREE|^SCAN tasks$/);
       // Every filter is a seek into the index, not a check of each row the index walks past.
@@ -100,9 +100,9 @@ describe("history query plans", () => {
   });
 
   it("a /api/metrics scrape never reads tasks or schedule_firing_metrics", async () => {
-    const s = makeSchedule();
-    makeTask({ scheduleId: s.id, status: "skipped" });
-    const sqls = await preparedDuring(() => renderPrometheusMetrics(getDb()));
+    const s = await makeSchedule();
+    await makeTask({ scheduleId: s.id, status: "skipped" });
+    const sqls = await preparedDuring(async () => renderPrometheusMetrics(getDb()));
     expect(sqls.length).toBeGreaterThan(0);
     for (const sql of sqls) expect(sql).not.toMatch(/\bfrom\s+["`]?(tasks|schedule_firing_metrics)\b/i);
   });

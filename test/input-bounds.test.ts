@@ -25,9 +25,9 @@ import { callRoute } from "./http";
 import { makeConversation, makeRuntime, makeSchedule, truncateAll } from "./factories";
 
 const valid = { name: "Nightly", prompt: "Triage", cronExpression: "0 9 * * *" };
-const scheduleRows = () => getDb().select().from(schedules).all();
+const scheduleRows = async () => getDb().select().from(schedules).all();
 
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 
 describe("timestamp bounds", () => {
   it.each([
@@ -43,20 +43,20 @@ describe("timestamp bounds", () => {
     const res = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, expiresAt } });
     expect(res.status).toBe(400);
     expect(res.data).toMatchObject({ error: "invalid_request", fields: { expiresAt: expect.any(String) } });
-    expect(scheduleRows()).toEqual([]);
+    expect(await scheduleRows()).toEqual([]);
 
-    const s = makeSchedule();
+    const s = await makeSchedule();
     const patched = await callRoute(patch, `/api/schedules/${s.id}`, { method: "PATCH", params: { id: s.id }, json: { expiresAt } });
     expect(patched.status).toBe(400);
     expect(patched.data.fields).toHaveProperty("expiresAt");
-    expect(scheduleRows()[0].expiresAt).toBeNull();
+    expect((await scheduleRows())[0].expiresAt).toBeNull();
     expect(getDb().select().from(events).all()).toEqual([]);
     expect((await callRoute(list, "/api/schedules")).status).toBe(200);
     expect((await callRoute(getOne, `/api/schedules/${s.id}`, { params: { id: s.id } })).status).toBe(200);
   });
 
   it("accepts the last instant of 9999 and a future ISO date", async () => {
-    makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
+    await makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
     const last = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, expiresAt: Date.UTC(9999, 11, 31, 23, 59, 59, 999) } });
     expect(last.status).toBe(201);
     expect(last.data.schedule.expiresAt).toBe("9999-12-31T23:59:59.999Z");
@@ -66,7 +66,7 @@ describe("timestamp bounds", () => {
   });
 
   it("metrics ?since outside 1970…9999 → 400", async () => {
-    const s = makeSchedule();
+    const s = await makeSchedule();
     const res = await callRoute(metrics, `/api/schedules/${s.id}/metrics?since=0001-01-01T00:00:00Z`, { params: { id: s.id } });
     expect(res.status).toBe(400);
     expect(res.data.fields).toHaveProperty("since");
@@ -78,7 +78,7 @@ describe("body size", () => {
     const res = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, prompt: "p".repeat(4 * 1024 * 1024) } });
     expect(res.status).toBe(413);
     expect(res.data).toEqual({ error: "payload_too_large", message: expect.any(String) });
-    expect(scheduleRows()).toEqual([]);
+    expect(await scheduleRows()).toEqual([]);
   });
 });
 
@@ -99,13 +99,13 @@ describe("NUL bytes", () => {
     expect(res.status).toBe(400);
     expect(res.data.error).toBe("invalid_request");
     expect(res.data.fields[field]).toMatch(/NUL/);
-    expect(scheduleRows()).toEqual([]);
+    expect(await scheduleRows()).toEqual([]);
     expect(getDb().select().from(runtimes).all()).toEqual([]);
   });
 
   it("in a chat message, a runtime test prompt, a runtime PATCH and a run-now query", async () => {
-    const rt = makeRuntime();
-    const conv = makeConversation({ runtimeId: rt.id });
+    const rt = await makeRuntime();
+    const conv = await makeConversation({ runtimeId: rt.id });
     const msg = await callRoute(postMessage, `/api/chat/conversations/${conv.id}/messages`, { method: "POST", params: { id: conv.id }, json: { content: "hi\u0000" } });
     expect(msg.status).toBe(400);
     expect(msg.data.fields.content).toMatch(/NUL/);
@@ -116,14 +116,14 @@ describe("NUL bytes", () => {
     expect(patched.status).toBe(400);
     expect(patched.data.fields["config.command.0"]).toMatch(/NUL/);
     expect(getDb().select().from(runtimes).where(eq(runtimes.id, rt.id)).get()!.config).toEqual(rt.config);
-    const s = makeSchedule();
+    const s = await makeSchedule();
     const run = await callRoute(execute, `/api/schedules/${s.id}/execute?force=tr%00ue`, { method: "POST", params: { id: s.id } });
     expect(run.status).toBe(400);
     expect(run.data.fields.force).toMatch(/NUL/);
   });
 
   it("a stored config with a NUL byte makes the runtime unavailable (422), not a 500", async () => {
-    const rt = makeRuntime({ config: { command: ["echo", "a\u0000b"] } });
+    const rt = await makeRuntime({ config: { command: ["echo", "a\u0000b"] } });
     const res = await callRoute(testRuntime, `/api/runtimes/${rt.id}/test`, { method: "POST", params: { id: rt.id } });
     expect(res.status).toBe(422);
     expect(res.data.error).toBe("runtime_unavailable");
@@ -131,7 +131,7 @@ describe("NUL bytes", () => {
 });
 
 describe("the repair migration for out-of-range expiresAt", () => {
-  it("sets unrepresentable values to NULL, truncates in-range REALs, keeps good rows", () => {
+  it("sets unrepresentable values to NULL, truncates in-range REALs, keeps good rows", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-repair-"));
     const db = openDatabase(path.join(dir, "repair.db"));
     try {
@@ -139,12 +139,12 @@ describe("the repair migration for out-of-range expiresAt", () => {
       const good = Date.UTC(2030, 0, 1);
       const ids = { huge: 1e300, negative: -1e308, big: 2 ** 53, infinite: Infinity, real: good + 0.5, good, none: null } as const;
       for (const [name, expiresAt] of Object.entries(ids)) {
-        makeSchedule({ id: name, name }, db);
+        await makeSchedule({ id: name, name }, db);
         db.$client.prepare("UPDATE schedules SET expires_at = ? WHERE id = ?").run(expiresAt, name);
       }
       // Run the repair as a boot would on a database stored before it (its SQL, found by
       // tag in drizzle-kit's journal, so a renumbered migration still counts).
-      const folder = path.resolve(__dirname, "../drizzle");
+      const folder = path.resolve(__dirname, "../drizzle/sqlite");
       const journal = JSON.parse(fs.readFileSync(path.join(folder, "meta/_journal.json"), "utf8")) as { entries: { tag: string }[] };
       const entry = journal.entries.find((e) => e.tag.endsWith("repair_out_of_range_expires_at"));
       expect(entry).toBeDefined();

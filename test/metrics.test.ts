@@ -13,14 +13,14 @@ function metricValue(text: string, name: string): number {
 }
 
 describe("GET /api/metrics", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
 
   it("exposes task counts, slots, queue, histograms and skipped/missed occurrences", async () => {
-    const s = makeSchedule();
-    makeTask({ scheduleId: s.id, status: "running", sourceType: "scheduled", plannedAt: T0 });
-    makeTask({ scheduleId: s.id, status: "queued", sourceType: "scheduled", plannedAt: T0 + 1 });
-    makeTask({ scheduleId: s.id, status: "queued", sourceType: "manual" });
-    makeTask({ scheduleId: s.id, status: "skipped", sourceType: "scheduled", plannedAt: T0 + 2, skippedReason: "overlap" });
+    const s = await makeSchedule();
+    await makeTask({ scheduleId: s.id, status: "running", sourceType: "scheduled", plannedAt: T0 });
+    await makeTask({ scheduleId: s.id, status: "queued", sourceType: "scheduled", plannedAt: T0 + 1 });
+    await makeTask({ scheduleId: s.id, status: "queued", sourceType: "manual" });
+    await makeTask({ scheduleId: s.id, status: "skipped", sourceType: "scheduled", plannedAt: T0 + 2, skippedReason: "overlap" });
     const db = getDb();
     db.insert(events).values({ kind: "missed_occurrences", scheduleId: s.id, message: "11 missed", data: { count: 11 }, createdAt: T0 }).run();
     for (const [lateness, wait] of [[40, 0], [300, 2_000], [20_000, 20_000]]) {

@@ -30,8 +30,8 @@ function ollamaServer(models: string[]): Promise<{ url: string; close: () => Pro
 }
 
 describe("GET /api/onboarding (runtime detection)", () => {
-  beforeEach(() => {
-    truncateAll();
+  beforeEach(async () => {
+    await truncateAll();
     saved = Object.fromEntries(SAVED.map((k) => [k, process.env[k]]));
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-onboarding-"));
     // Nothing on this machine unless the test puts it there.

@@ -20,12 +20,12 @@ const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) 
   config: { command: [process.execPath, AGENT, "--format", "claude-stream-json", "--turns", "1"], outputFormat: "claude-stream-json" },
   ...extra,
 });
-const rows = () => getDb().select().from(runtimes).all();
-const conversation = (id: string) => getDb().select().from(chatConversations).where(eq(chatConversations.id, id)).get();
+const rows = async () => getDb().select().from(runtimes).all();
+const conversation = async (id: string) => getDb().select().from(chatConversations).where(eq(chatConversations.id, id)).get();
 const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
 
 describe("runtimes API", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
 
   it("creates a runtime (201) with zod defaults; the first one becomes the default", async () => {
     const res = await post(commandBody());
@@ -61,7 +61,7 @@ describe("runtimes API", () => {
     expect(res.status).toBe(400);
     expect(res.data.error).toBe("invalid_request");
     expect(Object.keys(res.data.fields)).toContain(field);
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it("400 on a non-JSON body; 409 on a duplicate name", async () => {
@@ -70,11 +70,11 @@ describe("runtimes API", () => {
     const dup = await post(commandBody("Same"));
     expect(dup.status).toBe(409);
     expect(dup.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
-    expect(rows()).toHaveLength(1);
+    expect(await rows()).toHaveLength(1);
   });
 
   it("409 runtime_name_taken (not 500) when another process creates the same name between the check and the insert", async () => {
-    expect(rows()).toEqual([]); // migrated, empty
+    expect(await rows()).toEqual([]); // migrated, empty
     // Another process sharing the DB file holds the write lock with an uncommitted "Same"
     // and commits it 300 ms later, while this process's create is in flight.
     const other = spawn(
@@ -100,26 +100,26 @@ describe("runtimes API", () => {
     expect(await exited).toBe(0);
     expect(res.status).toBe(409);
     expect(res.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
-    expect(rows().map((r) => r.id)).toEqual(["other"]);
+    expect((await rows()).map((r) => r.id)).toEqual(["other"]);
   });
 
   it("403 cross_origin for a state change from another origin", async () => {
     const res = await callRoute(create, "/api/runtimes", { method: "POST", json: commandBody(), headers: { origin: "https://evil.example" } });
     expect(res.status).toBe(403);
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it("setting isDefault on one clears the others; the default can't be un-set directly", async () => {
     const a = (await post(commandBody("A"))).data.runtime;
     const b = (await post(commandBody("B", { isDefault: true }))).data.runtime;
-    expect(rows().filter((r) => r.isDefault).map((r) => r.id)).toEqual([b.id]);
+    expect((await rows()).filter((r) => r.isDefault).map((r) => r.id)).toEqual([b.id]);
     const res = await callRoute(patch, `/api/runtimes/${a.id}`, { method: "PATCH", json: { isDefault: true }, params: { id: a.id } });
     expect(res.status).toBe(200);
-    expect(rows().filter((r) => r.isDefault).map((r) => r.id)).toEqual([a.id]);
+    expect((await rows()).filter((r) => r.isDefault).map((r) => r.id)).toEqual([a.id]);
     const unset = await callRoute(patch, `/api/runtimes/${a.id}`, { method: "PATCH", json: { isDefault: false }, params: { id: a.id } });
     expect(unset.status).toBe(400);
     expect(unset.data.fields.isDefault).toBeTruthy();
-    expect(rows().filter((r) => r.isDefault).map((r) => r.id)).toEqual([a.id]);
+    expect((await rows()).filter((r) => r.isDefault).map((r) => r.id)).toEqual([a.id]);
   });
 
   it("PATCH validates a new config against the kind; changing kind needs a config", async () => {
@@ -129,7 +129,7 @@ describe("runtimes API", () => {
     expect((await call({ kind: "openai-compatible" })).data.fields).toHaveProperty("config");
     expect((await call({ kind: "nope" })).status).toBe(400);
     expect((await call({ bogus: 1 })).status).toBe(400);
-    expect(rows()[0].config).toEqual(r.config);
+    expect((await rows())[0].config).toEqual(r.config);
     const ok = await call({ name: "Renamed", kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:1/v1", model: "m", apiKeyEnv: "OPENAI_API_KEY" } });
     expect(ok.status).toBe(200);
     expect(ok.data.runtime).toMatchObject({ name: "Renamed", kind: "openai-compatible", config: { model: "m" } });
@@ -147,57 +147,57 @@ describe("runtimes API", () => {
   it("DELETE: 409 runtime_in_use while a schedule names it or relies on the default; 204 otherwise", async () => {
     const a = (await post(commandBody("A"))).data.runtime; // default
     const b = (await post(commandBody("B"))).data.runtime;
-    const schedule = makeSchedule({ runtimeId: b.id });
+    const schedule = await makeSchedule({ runtimeId: b.id });
     const inUse = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
     expect(inUse.status).toBe(409);
     expect(inUse.data).toMatchObject({ error: "runtime_in_use", scheduleCount: 1 });
 
-    makeSchedule({ runtimeId: null });
+    await makeSchedule({ runtimeId: null });
     const defaultInUse = await callRoute(remove, `/api/runtimes/${a.id}`, { method: "DELETE", params: { id: a.id } });
     expect(defaultInUse.status).toBe(409);
     expect(defaultInUse.data.message).toContain("default");
-    expect(rows()).toHaveLength(2);
+    expect(await rows()).toHaveLength(2);
 
-    truncateAll();
-    const c = makeRuntime({ name: "C", isDefault: true, createdAt: 1 });
-    const d = makeRuntime({ name: "D", createdAt: 2 });
-    const e = makeRuntime({ name: "E", createdAt: 3 });
+    await truncateAll();
+    const c = await makeRuntime({ name: "C", isDefault: true, createdAt: 1 });
+    const d = await makeRuntime({ name: "D", createdAt: 2 });
+    const e = await makeRuntime({ name: "E", createdAt: 3 });
     expect(schedule).toBeTruthy();
     const gone = await callRoute(remove, `/api/runtimes/${c.id}`, { method: "DELETE", params: { id: c.id } });
     expect(gone.status).toBe(204);
-    expect(rows().map((r) => [r.name, r.isDefault]).sort()).toEqual([["D", true], ["E", false]]);
+    expect((await rows()).map((r) => [r.name, r.isDefault]).sort()).toEqual([["D", true], ["E", false]]);
     expect(e.isDefault).toBe(false);
     expect(d.id).toBeTruthy();
   });
 
   it("DELETE with chat conversations on it: they move to the default runtime and start a new session; 409 while one streams", async () => {
-    const a = makeRuntime({ name: "A", isDefault: true, createdAt: 1 });
-    const b = makeRuntime({ name: "B", createdAt: 2 });
-    const onB = makeConversation({ runtimeId: b.id, sessionId: "b-session" });
-    const onDefault = makeConversation({ runtimeId: null, sessionId: "a-session" });
-    makeMessage({ conversationId: onB.id, role: "user", content: "hello", status: "complete" });
-    const streaming = makeMessage({ conversationId: onB.id, role: "assistant", content: "", status: "streaming" });
+    const a = await makeRuntime({ name: "A", isDefault: true, createdAt: 1 });
+    const b = await makeRuntime({ name: "B", createdAt: 2 });
+    const onB = await makeConversation({ runtimeId: b.id, sessionId: "b-session" });
+    const onDefault = await makeConversation({ runtimeId: null, sessionId: "a-session" });
+    await makeMessage({ conversationId: onB.id, role: "user", content: "hello", status: "complete" });
+    const streaming = await makeMessage({ conversationId: onB.id, role: "assistant", content: "", status: "streaming" });
 
     const busy = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
     expect(busy.status).toBe(409);
     expect(busy.data).toMatchObject({ error: "runtime_in_use" });
     expect(busy.data.message).toContain("chat");
-    expect(rows()).toHaveLength(2);
-    expect(conversation(onB.id)).toMatchObject({ runtimeId: b.id, sessionId: "b-session" });
+    expect(await rows()).toHaveLength(2);
+    expect(await conversation(onB.id)).toMatchObject({ runtimeId: b.id, sessionId: "b-session" });
 
     getDb().update(chatMessages).set({ status: "complete" }).where(eq(chatMessages.id, streaming.id)).run();
     const gone = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
     expect(gone.status).toBe(204);
     // No dangling runtime id; B's session can't be resumed by another runtime, so it's dropped
     // (the next message starts a new session with the recent transcript). History stays.
-    expect(conversation(onB.id)).toMatchObject({ runtimeId: null, sessionId: null });
+    expect(await conversation(onB.id)).toMatchObject({ runtimeId: null, sessionId: null });
     expect(getDb().select().from(chatMessages).where(eq(chatMessages.conversationId, onB.id)).all()).toHaveLength(2);
-    expect(conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: "a-session" }); // untouched: A is still the default
+    expect(await conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: "a-session" }); // untouched: A is still the default
 
     // Deleting the default: conversations on the default move to the heir, so their session is dropped too.
-    makeRuntime({ name: "C", createdAt: 3 });
+    await makeRuntime({ name: "C", createdAt: 3 });
     expect((await callRoute(remove, `/api/runtimes/${a.id}`, { method: "DELETE", params: { id: a.id } })).status).toBe(204);
-    expect(conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: null });
+    expect(await conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: null });
   });
 
   it("POST /:id/test runs one turn and answers status, text, turns and duration", async () => {
@@ -212,7 +212,7 @@ describe("runtimes API", () => {
     expect((await callRoute(testRoute, `/api/runtimes/${r.id}/test`, { method: "POST", json: { prompt: "" }, params: { id: r.id } })).status).toBe(400);
 
     // Saved when its executable existed; gone since (the API refuses to save it now).
-    const broken = makeRuntime({ name: "Broken", config: { command: ["/no/such/agent"], promptVia: "stdin", outputFormat: "text" } });
+    const broken = await makeRuntime({ name: "Broken", config: { command: ["/no/such/agent"], promptVia: "stdin", outputFormat: "text" } });
     const failed = await callRoute(testRoute, `/api/runtimes/${broken.id}/test`, { method: "POST", params: { id: broken.id } });
     expect(failed.data).toMatchObject({ responded: false, status: "error", failureReason: "runtime_missing_executable", turns: 0 });
 
@@ -225,7 +225,7 @@ describe("runtimes API", () => {
 });
 
 describe("runtime executable check on save", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
 
   it("400 config.command when the program is not found (a whole command line as argv[0] is named as such); nothing written", async () => {
     const line = await post({ name: "Line", kind: "command", config: { command: ["node agent.mjs --turns 4"] } });
@@ -235,27 +235,27 @@ describe("runtime executable check on save", () => {
     expect(missing.data.fields["config.command"]).toMatch(/not found on the server's PATH/);
     const badPath = await post({ name: "Path", kind: "command", config: { command: ["/no/such/agent"] } });
     expect(badPath.data.fields["config.command"]).toMatch(/not an executable file/);
-    expect(rows()).toHaveLength(0);
+    expect(await rows()).toHaveLength(0);
     // A bare name on PATH, an absolute path, and a relative path from the runtime's cwd all resolve.
     expect((await post({ name: "sh", kind: "command", config: { command: ["sh", "-c", "cat"] } })).status).toBe(201);
     expect((await post(commandBody("abs"))).status).toBe(201);
     expect((await post({ name: "rel", kind: "command", config: { command: ["./sh"], cwd: path.dirname(fs.realpathSync("/bin/sh")) } })).status).toBe(201);
 
     // PATCH re-checks a new command.
-    const id = rows().find((r) => r.name === "sh")!.id;
+    const id = (await rows()).find((r) => r.name === "sh")!.id;
     const res = await callRoute(patch, `/api/runtimes/${id}`, { method: "PATCH", params: { id }, json: { config: { command: ["nope-nope-agent"] } } });
     expect(res).toMatchObject({ status: 400, data: { fields: { "config.command": expect.stringMatching(/nope-nope-agent/) } } });
-    expect(rows().find((r) => r.id === id)!.config).toMatchObject({ command: ["sh", "-c", "cat"] });
+    expect((await rows()).find((r) => r.id === id)!.config).toMatchObject({ command: ["sh", "-c", "cat"] });
   });
 });
 
 describe("resolveRuntime", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
 
   it("null resolves to the default runtime, an id to that runtime, which runs in its config cwd", async () => {
-    const def = makeRuntime({ isDefault: true, config: { command: ["sh", "-c", "pwd; echo $A"], promptVia: "stdin", outputFormat: "text", cwd: "/tmp", env: { A: "from-config" } } });
-    const other = makeRuntime({ kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:1/v1", model: "m", cwd: "/srv" } });
-    const resolved = resolveRuntime(getDb(), null);
+    const def = await makeRuntime({ isDefault: true, config: { command: ["sh", "-c", "pwd; echo $A"], promptVia: "stdin", outputFormat: "text", cwd: "/tmp", env: { A: "from-config" } } });
+    const other = await makeRuntime({ kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:1/v1", model: "m", cwd: "/srv" } });
+    const resolved = await resolveRuntime(getDb(), null);
     expect(resolved.row.id).toBe(def.id);
     expect(resolved.runtime.kind).toBe("command");
     // The resolved runtime applies its own config: cwd and env reach the process.
@@ -264,13 +264,13 @@ describe("resolveRuntime", () => {
       if (e.type === "result") result = e.result;
     }
     expect(result!.text?.trim().split("\n")).toEqual(["/tmp", "from-config"]);
-    expect(resolveRuntime(getDb(), other.id)).toMatchObject({ row: { id: other.id }, runtime: { kind: "openai-compatible" } });
+    expect(await resolveRuntime(getDb(), other.id)).toMatchObject({ row: { id: other.id }, runtime: { kind: "openai-compatible" } });
   });
 
-  it("throws runtime_unavailable (failureReason runtime_missing_executable) with no default, an unknown id or a bad stored config", () => {
-    const expectUnavailable = (fn: () => unknown, text: string) => {
+  it("throws runtime_unavailable (failureReason runtime_missing_executable) with no default, an unknown id or a bad stored config", async () => {
+    const expectUnavailable = async (fn: () => Promise<unknown>, text: string) => {
       try {
-        fn();
+        await fn();
         throw new Error("expected a throw");
       } catch (err) {
         expect(err).toBeInstanceOf(AppError);
@@ -279,9 +279,9 @@ describe("resolveRuntime", () => {
         expect((err as AppError).message).toContain(text);
       }
     };
-    expectUnavailable(() => resolveRuntime(getDb(), null), "No agent runtime is configured");
-    expectUnavailable(() => resolveRuntime(getDb(), "gone"), "gone");
-    const bad = makeRuntime({ isDefault: true, kind: "openai-compatible", config: { model: "m" } });
-    expectUnavailable(() => resolveRuntime(getDb(), bad.id), "invalid openai-compatible config");
+    await expectUnavailable(async () => resolveRuntime(getDb(), null), "No agent runtime is configured");
+    await expectUnavailable(async () => resolveRuntime(getDb(), "gone"), "gone");
+    const bad = await makeRuntime({ isDefault: true, kind: "openai-compatible", config: { model: "m" } });
+    await expectUnavailable(async () => resolveRuntime(getDb(), bad.id), "invalid openai-compatible config");
   });
 });

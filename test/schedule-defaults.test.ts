@@ -7,20 +7,24 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { POST as create } from "@/app/api/schedules/route";
 import { initialValues, toBody } from "@/components/schedules/form/schema";
 import { schedules } from "@/lib/db/schema";
+import { schedules as pgSchedules } from "@/lib/db/schema-pg";
 import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { callRoute } from "./http";
 import { makeRuntime, truncateAll } from "./factories";
 
 describe("SCHEDULE_DEFAULTS", () => {
-  it("are the drizzle schema's column defaults (and nullable columns have none)", () => {
-    expect(schedules.timezone.default).toBe(SCHEDULE_DEFAULTS.timezone);
-    expect(schedules.status.default).toBe(SCHEDULE_DEFAULTS.status);
-    expect(schedules.maxAttempts.default).toBe(SCHEDULE_DEFAULTS.maxAttempts);
-    expect(schedules.overlapPolicy.default).toBe(SCHEDULE_DEFAULTS.overlapPolicy);
-    expect(schedules.catchUpPolicy.default).toBe(SCHEDULE_DEFAULTS.catchUpPolicy);
-    expect(schedules.catchUpWindowSec.default).toBe(SCHEDULE_DEFAULTS.catchUpWindowSec);
+  it.each([
+    ["SQLite", schedules],
+    ["PostgreSQL", pgSchedules],
+  ] as const)("are the %s schema's column defaults (and nullable columns have none)", (_dialect, table) => {
+    expect(table.timezone.default).toBe(SCHEDULE_DEFAULTS.timezone);
+    expect(table.status.default).toBe(SCHEDULE_DEFAULTS.status);
+    expect(table.maxAttempts.default).toBe(SCHEDULE_DEFAULTS.maxAttempts);
+    expect(table.overlapPolicy.default).toBe(SCHEDULE_DEFAULTS.overlapPolicy);
+    expect(table.catchUpPolicy.default).toBe(SCHEDULE_DEFAULTS.catchUpPolicy);
+    expect(table.catchUpWindowSec.default).toBe(SCHEDULE_DEFAULTS.catchUpWindowSec);
     // Stored as null = inherit / unlimited / never.
-    for (const col of [schedules.maxTurns, schedules.maxRunDurationSec, schedules.maxFirings, schedules.expiresAt]) {
+    for (const col of [table.maxTurns, table.maxRunDurationSec, table.maxFirings, table.expiresAt]) {
       expect(col.notNull, col.name).toBe(false);
       expect(col.hasDefault, col.name).toBe(false);
     }

@@ -9,13 +9,13 @@ import { callRoute } from "./http";
 import { makeRuntime, makeTask, truncateAll } from "./factories";
 
 const valid = { name: "Nightly triage", prompt: "Triage new issues", cronExpression: "0 9 * * 1-5", timezone: "Europe/Paris" };
-const scheduleCount = () => getDb().select().from(schedules).all().length;
+const scheduleCount = async () => getDb().select().from(schedules).all().length;
 
 describe("schedules API", () => {
   // An active schedule needs a runnable runtime: the default one (echo) unless a test says otherwise.
-  beforeEach(() => {
-    truncateAll();
-    makeRuntime({ isDefault: true });
+  beforeEach(async () => {
+    await truncateAll();
+    await makeRuntime({ isDefault: true });
   });
 
   it("creates a schedule with defaults, nextFireAt and an audit event", async () => {
@@ -77,7 +77,7 @@ describe("schedules API", () => {
     expect(resumed.data.schedule.pausedReason).toBeNull();
     expect(resumed.data.schedule.nextFireAt).not.toBeNull();
 
-    makeTask({ scheduleId: id, status: "completed", sourceType: "scheduled", plannedAt: 1 });
+    await makeTask({ scheduleId: id, status: "completed", sourceType: "scheduled", plannedAt: 1 });
     const del = await callRoute(remove, `/api/schedules/${id}`, { method: "DELETE", params: { id } });
     expect(del.status).toBe(204);
     expect((await callRoute(getOne, `/api/schedules/${id}`, { params: { id } })).status).toBe(404);
@@ -108,7 +108,7 @@ describe("schedules API", () => {
   });
 
   it("accepts a known runtime and rejects an unknown one", async () => {
-    const rt = makeRuntime();
+    const rt = await makeRuntime();
     expect((await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, runtimeId: rt.id } })).status).toBe(201);
     const bad = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, runtimeId: "nope" } });
     expect(bad.status).toBe(400);
@@ -116,29 +116,29 @@ describe("schedules API", () => {
   });
 
   it("refuses to save a schedule active without a runnable runtime (400 fields.runtimeId); paused is fine; nothing written", async () => {
-    truncateAll();
+    await truncateAll();
     const none = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
     expect(none.status).toBe(400);
     expect(none.data).toMatchObject({ error: "invalid_request", fields: { runtimeId: expect.stringMatching(/no runtime/) } });
-    expect(scheduleCount()).toBe(0);
+    expect(await scheduleCount()).toBe(0);
     const paused = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, status: "paused" } });
     expect(paused.status).toBe(201);
 
     // A command runtime whose executable vanished after it was saved is not runnable.
-    const gone = makeRuntime({ isDefault: true, config: { command: ["/no/such/agent-cli"], promptVia: "stdin", outputFormat: "text" } });
+    const gone = await makeRuntime({ isDefault: true, config: { command: ["/no/such/agent-cli"], promptVia: "stdin", outputFormat: "text" } });
     const viaDefault = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
     expect(viaDefault.status).toBe(400);
     expect(viaDefault.data.fields.runtimeId).toMatch(/not runnable.*\/no\/such\/agent-cli/);
     const named = await callRoute(create, "/api/schedules", { method: "POST", json: { ...valid, runtimeId: gone.id } });
     expect(named.status).toBe(400);
-    expect(scheduleCount()).toBe(1);
+    expect(await scheduleCount()).toBe(1);
 
     // Resuming the paused one, or pointing it at the broken runtime while active, is refused the same way.
     const id = paused.data.schedule.id;
     const resume = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active" } });
     expect(resume).toMatchObject({ status: 400, data: { fields: { runtimeId: expect.stringMatching(/not runnable/) } } });
     expect((await callRoute(getOne, `/api/schedules/${id}`, { params: { id } })).data.schedule.status).toBe("paused");
-    const ok = makeRuntime({ config: { command: ["sh", "-c", "cat"], promptVia: "stdin", outputFormat: "text" } });
+    const ok = await makeRuntime({ config: { command: ["sh", "-c", "cat"], promptVia: "stdin", outputFormat: "text" } });
     const fixed = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active", runtimeId: ok.id } });
     expect(fixed.status).toBe(200);
     expect(fixed.data.schedule).toMatchObject({ status: "active", runtimeId: ok.id });
@@ -167,7 +167,7 @@ describe("schedules API", () => {
     expect(res.data.error).toBe("invalid_request");
     expect(res.data.message).toEqual(expect.any(String));
     expect(res.data.fields).toHaveProperty(field);
-    expect(scheduleCount()).toBe(0);
+    expect(await scheduleCount()).toBe(0);
     expect(getDb().select().from(events).all()).toHaveLength(0);
   });
 
@@ -180,7 +180,7 @@ describe("schedules API", () => {
     const form = await callRoute(create, "/api/schedules", { method: "POST", body: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(form.status).toBe(400);
     expect(form.data.fields.contentType).toMatch(/application\/json/);
-    expect(scheduleCount()).toBe(0);
+    expect(await scheduleCount()).toBe(0);
   });
 
   it("PATCH rejects bad input and leaves the row unchanged", async () => {

@@ -6,9 +6,9 @@ import { makeRuntime, makeTask, T0, truncateAll } from "./factories";
 const valid = { name: "Nightly triage", prompt: "Triage new issues", cronExpression: "0 9 * * 1-5", timezone: "Europe/Paris" };
 
 describe("GET /api/schedules lastRun", () => {
-  beforeEach(() => {
-    truncateAll();
-    makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
+  beforeEach(async () => {
+    await truncateAll();
+    await makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
   });
 
   it("is null before any run, and counts a manual run (not only scheduled firings), ignoring skipped occurrences", async () => {
@@ -18,11 +18,11 @@ describe("GET /api/schedules lastRun", () => {
     expect(first.data.schedules.map((s: { lastRun: unknown }) => s.lastRun)).toEqual([null, null]);
 
     // A manual run that finished, then a newer skipped occurrence: the manual run is the last run.
-    const manual = makeTask({ scheduleId: a, sourceType: "manual", status: "completed", createdAt: T0, startedAt: T0 + 10, finishedAt: T0 + 5000 });
-    makeTask({ scheduleId: a, sourceType: "scheduled", status: "skipped", skippedReason: "overlap", createdAt: T0 + 60_000 });
+    const manual = await makeTask({ scheduleId: a, sourceType: "manual", status: "completed", createdAt: T0, startedAt: T0 + 10, finishedAt: T0 + 5000 });
+    await makeTask({ scheduleId: a, sourceType: "scheduled", status: "skipped", skippedReason: "overlap", createdAt: T0 + 60_000 });
     // Schedule b: an older failure and a newer running retry.
-    makeTask({ scheduleId: b, sourceType: "scheduled", status: "failed", createdAt: T0 });
-    const retry = makeTask({ scheduleId: b, sourceType: "retry", status: "running", createdAt: T0 + 1000, startedAt: T0 + 1000 });
+    await makeTask({ scheduleId: b, sourceType: "scheduled", status: "failed", createdAt: T0 });
+    const retry = await makeTask({ scheduleId: b, sourceType: "retry", status: "running", createdAt: T0 + 1000, startedAt: T0 + 1000 });
 
     const { status, data } = await callRoute(list, "/api/schedules");
     expect(status).toBe(200);

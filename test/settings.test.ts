@@ -7,7 +7,7 @@ import { callRoute } from "./http";
 import { truncateAll } from "./factories";
 
 describe("/api/settings", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
   afterEach(() => {
     vi.unstubAllEnvs();
     vi.restoreAllMocks();

@@ -8,7 +8,7 @@ import { ScriptedRuntime, success } from "./support/scripted-runtime";
 
 describe("executeTask and token deltas", () => {
   it("persists the whole assistant message and skips text_delta events", async () => {
-    const task = makeTask({ status: "running" });
+    const task = await makeTask({ status: "running" });
     const runtime = new ScriptedRuntime([
       { type: "text_delta", text: "Hel" },
       { type: "text_delta", text: "lo" },

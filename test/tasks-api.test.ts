@@ -19,14 +19,14 @@ import { callRoute } from "./http";
 import { allTasks, scheduleById, setCap, startTestScheduler, stopTestSchedulers, taskById, type TestScheduler } from "./support/scheduler-harness";
 import { waitFor } from "./support/test-runtime";
 
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 afterEach(() => stopTestSchedulers());
 
 const execute = (id: string, query = "", headers?: Record<string, string>) =>
   callRoute(executeRoute, `/api/schedules/${id}/execute${query}`, { method: "POST", params: { id }, headers });
 
 async function withHeldRuns(cap: number): Promise<TestScheduler> {
-  setCap(cap);
+  await setCap(cap);
   const s = await startTestScheduler();
   s.runtime.setScript({ hold: true });
   return s;
@@ -35,45 +35,45 @@ async function withHeldRuns(cap: number): Promise<TestScheduler> {
 describe("POST /api/schedules/:id/execute (Run now)", () => {
   it("202 {taskId, forced:false} with a free slot: a manual root task claimed and running", async () => {
     const s = await withHeldRuns(2);
-    const sched = makeSchedule({ maxTurns: 7 });
+    const sched = await makeSchedule({ maxTurns: 7 });
     const res = await execute(sched.id);
     expect(res.status).toBe(202);
     expect(res.data).toEqual({ taskId: expect.any(String), forced: false });
-    expect(taskById(res.data.taskId)).toMatchObject({ status: "running", sourceType: "manual", plannedAt: null, scheduleId: sched.id, maxTurns: 7, runnerId: s.runnerId, forced: false });
+    expect(await taskById(res.data.taskId)).toMatchObject({ status: "running", sourceType: "manual", plannedAt: null, scheduleId: sched.id, maxTurns: 7, runnerId: s.runnerId, forced: false });
     await waitFor(() => s.runtime.runs.length === 1, "run started");
     expect(s.runtime.runs[0].input).toMatchObject({ prompt: sched.prompt, maxTurns: 7 });
   });
 
   it("429 capacity_full with a positive ETA from leases and average durations; nothing written", async () => {
     await withHeldRuns(1);
-    const sched = makeSchedule({ maxRunDurationSec: 600 });
+    const sched = await makeSchedule({ maxRunDurationSec: 600 });
     // History: this schedule's firings take 90 s on average.
     for (const d of [60_000, 120_000]) {
       getDb().insert(scheduleFiringMetrics).values({ scheduleId: sched.id, taskId: "old", firedAt: T0 - 3600_000, completedAt: T0, latenessMs: 0, slotWaitMs: 0, durationMs: d, turnCount: 1, maxTurnsAtFiring: 10, eventLoopLagMs: 0, peakRssMb: 1, chatStreamsActive: 0, concurrentSchedules: 1 }).run();
     }
     expect((await execute(sched.id)).status).toBe(202);
-    const before = allTasks().length;
+    const before = (await allTasks()).length;
     const res = await execute(sched.id);
     expect(res.status).toBe(429);
     expect(res.data).toMatchObject({ error: "capacity_full", slotEtaSec: 90, message: expect.stringMatching(/slots are busy/) });
-    expect(allTasks()).toHaveLength(before);
+    expect(await allTasks()).toHaveLength(before);
   });
 
   it("the ETA falls back to the lease expiry when there is no history", async () => {
     await withHeldRuns(1);
-    const sched = makeSchedule({ maxRunDurationSec: 300 });
+    const sched = await makeSchedule({ maxRunDurationSec: 300 });
     await execute(sched.id);
     expect((await execute(sched.id)).data.slotEtaSec).toBe(300);
   });
 
   it("?force=true at cap → 202 forced + a manual_force_bypass event; the cap is exceeded only by the forced run", async () => {
     await withHeldRuns(1);
-    const sched = makeSchedule();
+    const sched = await makeSchedule();
     await execute(sched.id);
     const res = await execute(sched.id, "?force=true");
     expect(res.status).toBe(202);
     expect(res.data.forced).toBe(true);
-    expect(taskById(res.data.taskId)).toMatchObject({ status: "running", forced: true });
+    expect(await taskById(res.data.taskId)).toMatchObject({ status: "running", forced: true });
     const audit = getDb().select().from(events).where(eq(events.kind, "manual_force_bypass")).all();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ scheduleId: sched.id, taskId: res.data.taskId });
@@ -82,64 +82,64 @@ describe("POST /api/schedules/:id/execute (Run now)", () => {
 
   it("?queue=true at cap → 202 {queued:true}: the task waits queued (no slot taken) and the drain starts it when a slot frees", async () => {
     const s = await withHeldRuns(1);
-    const sched = makeSchedule({ overlapPolicy: "allow_all" });
+    const sched = await makeSchedule({ overlapPolicy: "allow_all" });
     const first = await execute(sched.id);
     await waitFor(() => s.runtime.runs.length === 1, "first run started");
     const res = await execute(sched.id, "?queue=true");
     expect(res.status).toBe(202);
     expect(res.data).toEqual({ taskId: expect.any(String), forced: false, queued: true });
-    expect(taskById(res.data.taskId)).toMatchObject({ status: "queued", sourceType: "manual", runnerId: null });
-    expect(allTasks().filter((t) => t.status === "running")).toHaveLength(1);
+    expect(await taskById(res.data.taskId)).toMatchObject({ status: "queued", sourceType: "manual", runnerId: null });
+    expect((await allTasks()).filter((t) => t.status === "running")).toHaveLength(1);
     expect(getDb().select().from(events).where(eq(events.kind, "manual_queued")).all()).toHaveLength(1);
     s.runtime.runs[0].release();
-    await waitFor(() => taskById(first.data.taskId)?.status === "completed", "first run finished");
-    await waitFor(() => taskById(res.data.taskId)?.status === "running", "queued run started by the drain");
+    await waitFor(async () => (await taskById(first.data.taskId))?.status === "completed", "first run finished");
+    await waitFor(async () => (await taskById(res.data.taskId))?.status === "running", "queued run started by the drain");
     expect(await execute(sched.id, "?queue=true&force=true")).toMatchObject({ status: 400, data: { fields: { queue: expect.any(String) } } });
   });
 
   it("a double POST never exceeds the cap", async () => {
     await withHeldRuns(2);
-    const a = makeSchedule();
-    const b = makeSchedule();
+    const a = await makeSchedule();
+    const b = await makeSchedule();
     await execute(a.id);
     const results = await Promise.all([execute(a.id), execute(b.id), execute(a.id)]);
     expect(results.map((r) => r.status).sort()).toEqual([202, 429, 429]);
-    expect(allTasks().filter((t) => t.status === "running")).toHaveLength(2);
+    expect((await allTasks()).filter((t) => t.status === "running")).toHaveLength(2);
   });
 
   it("409 schedule_not_active when paused, 404 schedule_not_found when unknown, 400 on a bad force, 403 cross-origin", async () => {
     await withHeldRuns(2);
-    const paused = makeSchedule({ status: "paused", pausedReason: "paused_by_user", nextFireAt: null });
+    const paused = await makeSchedule({ status: "paused", pausedReason: "paused_by_user", nextFireAt: null });
     expect(await execute(paused.id)).toMatchObject({ status: 409, data: { error: "schedule_not_active" } });
     expect(await execute("nope")).toMatchObject({ status: 404, data: { error: "schedule_not_found" } });
     expect(await execute(paused.id, "?force=yes")).toMatchObject({ status: 400, data: { error: "invalid_request", fields: { force: expect.any(String) } } });
     const cross = await execute(paused.id, "", { origin: "https://evil.example" });
     expect(cross).toMatchObject({ status: 403, data: { error: "cross_origin" } });
-    expect(allTasks()).toHaveLength(0);
+    expect(await allTasks()).toHaveLength(0);
   });
 
   it("503 scheduler_not_ready when no scheduler runs in the process", async () => {
-    setCap(2);
-    const sched = makeSchedule();
+    await setCap(2);
+    const sched = await makeSchedule();
     expect(await execute(sched.id)).toMatchObject({ status: 503, data: { error: "scheduler_not_ready" } });
-    expect(allTasks()).toHaveLength(0);
+    expect(await allTasks()).toHaveLength(0);
   });
 
   it("a runtime that can't be resolved fails the task clearly, and the loop keeps going", async () => {
-    setCap(2);
+    await setCap(2);
     const { startScheduler } = await import("@/lib/scheduler/start");
     const { registerRunner } = await import("@/lib/scheduler/runner-registry");
     const { FakeClock } = await import("@/lib/time/clock");
     const clock = new FakeClock(T0);
-    const loop = await startScheduler({ db: getDb(), clock, runnerId: registerRunner(getDb(), T0), timers: false }); // the real resolver
+    const loop = await startScheduler({ db: getDb(), clock, runnerId: await registerRunner(getDb(), T0), timers: false }); // the real resolver
     try {
-      const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
+      const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
       const res = await execute(sched.id);
       expect(res.status).toBe(202);
       await loop.idle();
-      expect(taskById(res.data.taskId)).toMatchObject({ status: "failed", failureReason: "runtime_missing_executable", error: expect.stringMatching(/No runtime to run this task/) });
+      expect(await taskById(res.data.taskId)).toMatchObject({ status: "failed", failureReason: "runtime_missing_executable", error: expect.stringMatching(/No runtime to run this task/) });
       clock.set(T0 + 5 * 60_000);
-      expect(loop.runPass()!.claimed).toHaveLength(1);
+      expect((await loop.runPass())!.claimed).toHaveLength(1);
       await loop.idle();
     } finally {
       await loop.stop();
@@ -152,7 +152,7 @@ describe("POST /api/tasks/:id/cancel", () => {
 
   it("queued → 200 cancelled", async () => {
     await withHeldRuns(1);
-    const t = makeTask({ status: "queued" });
+    const t = await makeTask({ status: "queued" });
     const res = await cancel(t.id);
     expect(res.status).toBe(200);
     expect(res.data.task).toMatchObject({ id: t.id, status: "cancelled", finishedAt: expect.any(String) });
@@ -160,7 +160,7 @@ describe("POST /api/tasks/:id/cancel", () => {
 
   it("running here → the run is aborted with reason cancelled and 200 answers once terminal; the slot frees", async () => {
     const s = await withHeldRuns(1);
-    const sched = makeSchedule();
+    const sched = await makeSchedule();
     const { data } = await execute(sched.id);
     await waitFor(() => s.runtime.runs[0]?.holding, "run holding");
     const res = await cancel(data.taskId);
@@ -173,18 +173,18 @@ describe("POST /api/tasks/:id/cancel", () => {
 
   it("running under another runner → cancelled guarded on that runner's id", async () => {
     await withHeldRuns(1);
-    const other = makeRunner({ heartbeatAt: T0 });
-    const t = makeTask({ status: "running", runnerId: other.id, startedAt: T0, slotClaimedAt: T0, leaseExpiresAt: T0 + 600_000 });
+    const other = await makeRunner({ heartbeatAt: T0 });
+    const t = await makeTask({ status: "running", runnerId: other.id, startedAt: T0, slotClaimedAt: T0, leaseExpiresAt: T0 + 600_000 });
     const res = await cancel(t.id);
     expect(res.status).toBe(200);
-    expect(taskById(t.id)).toMatchObject({ status: "cancelled", runnerId: other.id, error: expect.stringMatching(/another runner|on runner/) });
+    expect(await taskById(t.id)).toMatchObject({ status: "cancelled", runnerId: other.id, error: expect.stringMatching(/another runner|on runner/) });
   });
 
   it("409 task_finished when already finished; 404 for an unknown task", async () => {
     await withHeldRuns(1);
-    const done = makeTask({ status: "completed", finishedAt: T0 });
+    const done = await makeTask({ status: "completed", finishedAt: T0 });
     expect(await cancel(done.id)).toMatchObject({ status: 409, data: { error: "task_finished" } });
-    expect(taskById(done.id).status).toBe("completed");
+    expect((await taskById(done.id)).status).toBe("completed");
     expect(await cancel("nope")).toMatchObject({ status: 404, data: { error: "task_not_found" } });
   });
 });
@@ -194,12 +194,12 @@ describe("POST /api/tasks/:id/rerun", () => {
 
   it("202 {taskId}: a new manual task with the same prompt, schedule and runtime; 429 at cap; force bypasses; 404 unknown", async () => {
     await withHeldRuns(1);
-    const sched = makeSchedule();
-    const old = makeTask({ scheduleId: sched.id, status: "failed", prompt: "again please", runtimeId: null, maxTurns: 5, sourceType: "scheduled", plannedAt: T0 });
+    const sched = await makeSchedule();
+    const old = await makeTask({ scheduleId: sched.id, status: "failed", prompt: "again please", runtimeId: null, maxTurns: 5, sourceType: "scheduled", plannedAt: T0 });
     const res = await rerun(old.id);
     expect(res.status).toBe(202);
     expect(res.data).toEqual({ taskId: expect.any(String) });
-    expect(taskById(res.data.taskId)).toMatchObject({ prompt: "again please", scheduleId: sched.id, sourceType: "manual", maxTurns: 5, status: "running", plannedAt: null });
+    expect(await taskById(res.data.taskId)).toMatchObject({ prompt: "again please", scheduleId: sched.id, sourceType: "manual", maxTurns: 5, status: "running", plannedAt: null });
     expect(await rerun(old.id)).toMatchObject({ status: 429, data: { error: "capacity_full", slotEtaSec: expect.any(Number) } });
     expect((await rerun(old.id, "?force=true")).status).toBe(202);
     expect(await rerun("nope")).toMatchObject({ status: 404, data: { error: "task_not_found" } });
@@ -209,8 +209,8 @@ describe("POST /api/tasks/:id/rerun", () => {
 describe("reads", () => {
   it("GET /api/scheduler/status reports cap, slots, queue, chat streams, next fire and lag", async () => {
     await withHeldRuns(3);
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
-    makeTask({ status: "queued", notBefore: T0 + 3600_000 });
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
+    await makeTask({ status: "queued", notBefore: T0 + 3600_000 });
     await execute(sched.id);
     registerStream("s1");
     try {
@@ -223,9 +223,9 @@ describe("reads", () => {
   });
 
   it("GET /api/tasks pages newest first with a cursor and filters by status and scheduleId; 400 on bad input", async () => {
-    const sched = makeSchedule();
-    for (let i = 0; i < 5; i++) makeTask({ scheduleId: sched.id, createdAt: T0 + i, status: i % 2 ? "completed" : "failed" });
-    makeTask({ createdAt: T0 + 10, status: "completed" });
+    const sched = await makeSchedule();
+    for (let i = 0; i < 5; i++) await makeTask({ scheduleId: sched.id, createdAt: T0 + i, status: i % 2 ? "completed" : "failed" });
+    await makeTask({ createdAt: T0 + 10, status: "completed" });
     const page1 = await callRoute(listTasksRoute, `/api/tasks?scheduleId=${sched.id}&limit=2`);
     expect(page1.status).toBe(200);
     expect(page1.data.tasks.map((t: { createdAt: string }) => Date.parse(t.createdAt) - T0)).toEqual([4, 3]);
@@ -242,8 +242,8 @@ describe("reads", () => {
   });
 
   it("GET /api/tasks pages through tasks created in the same millisecond by id, none lost or repeated", async () => {
-    const sched = makeSchedule();
-    const ids = Array.from({ length: 7 }, () => makeTask({ scheduleId: sched.id, createdAt: T0 + 50 }).id);
+    const sched = await makeSchedule();
+    const ids = await Promise.all(Array.from({ length: 7 }, async () => (await makeTask({ scheduleId: sched.id, createdAt: T0 + 50 })).id));
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -256,7 +256,7 @@ describe("reads", () => {
   });
 
   it("GET /api/tasks/:id and /events: 200 with the DTO and events in order, 404 unknown, 400 bad after", async () => {
-    const t = makeTask({ status: "completed", plannedAt: T0, finishedAt: T0 + 1000 });
+    const t = await makeTask({ status: "completed", plannedAt: T0, finishedAt: T0 + 1000 });
     getDb().insert(taskEvents).values([1, 2, 3].map((i) => ({ taskId: t.id, type: "assistant", payload: { text: `turn ${i}` }, createdAt: T0 + i }))).run();
     const res = await callRoute(getTaskRoute, `/api/tasks/${t.id}`, { params: { id: t.id } });
     expect(res.status).toBe(200);
@@ -276,9 +276,9 @@ describe("reads", () => {
   it("GET /api/schedules/:id/tasks, /events, /metrics: 200 (history survives deletion), 404 unknown, 400 bad query", async () => {
     const s = await withHeldRuns(2);
     s.runtime.setScript({ turns: 4 });
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *", overlapPolicy: "skip" });
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *", overlapPolicy: "skip" });
     s.clock.set(T0 + 5 * 60_000);
-    s.loop.runPass();
+    await s.loop.runPass();
     await s.loop.idle();
     const tasks = await callRoute(scheduleTasksRoute, `/api/schedules/${sched.id}/tasks`, { params: { id: sched.id } });
     expect(tasks.status).toBe(200);
@@ -293,8 +293,8 @@ describe("reads", () => {
     expect(await callRoute(scheduleMetricsRoute, `/api/schedules/${sched.id}/metrics?since=yesterday`, { params: { id: sched.id } })).toMatchObject({ status: 400, data: { fields: { since: expect.any(String) } } });
 
     const { deleteSchedule } = await import("@/lib/schedules/service");
-    deleteSchedule(sched.id, T0 + 6 * 60_000);
-    expect(scheduleById(sched.id)).toBeUndefined();
+    await deleteSchedule(sched.id, T0 + 6 * 60_000);
+    expect(await scheduleById(sched.id)).toBeUndefined();
     const ev = await callRoute(scheduleEventsRoute, `/api/schedules/${sched.id}/events`, { params: { id: sched.id } });
     expect(ev.status).toBe(200);
     expect(ev.data.events.map((e: { kind: string }) => e.kind)).toContain("schedule_deleted");

@@ -36,16 +36,16 @@ export function boot(): Promise<void> {
   state.promise ??= (async () => {
     try {
       const db = getDb();
-      const runnerId = registerRunner(db, systemClock.now());
+      const runnerId = await registerRunner(db, systemClock.now());
       state.runnerId = runnerId;
       try {
-        reconcileStreamingMessages(db, runnerId, systemClock.now());
+        await reconcileStreamingMessages(db, runnerId, systemClock.now());
       } catch (err) {
         // Stale chat messages must not keep the scheduler from starting.
         console.error("[agentcron] could not finalize chat messages left streaming", err);
       }
       try {
-        repairStrandedSchedules(db, systemClock.now()); // ADR 0007: rows the old cron evaluation stranded
+        await repairStrandedSchedules(db, systemClock.now()); // ADR 0007: rows the old cron evaluation stranded
       } catch (err) {
         console.error("[agentcron] could not repair stranded schedules", err);
       }
@@ -94,11 +94,11 @@ function installShutdown(runnerId: string): void {
     if (!ownsExit) killTrackedProcessGroupsNow();
     const handle = getSchedulerHandle();
     const graceful = (handle ? handle.stop() : Promise.resolve()).catch((err) => console.error("[agentcron] scheduler stop failed", err));
-    void Promise.race([graceful, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]).finally(() => {
+    void Promise.race([graceful, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]).finally(async () => {
       const killed = killTrackedProcessGroupsNow();
       if (killed.length) console.log(`[agentcron] killed ${killed.length} agent process group(s) still running`);
       try {
-        markRunnerStopped(getDb(), runnerId, systemClock.now());
+        await markRunnerStopped(getDb(), runnerId, systemClock.now());
       } catch (err) {
         console.error("[agentcron] could not mark runner stopped", err);
       }

@@ -72,7 +72,9 @@ describe("environment reads", () => {
     "src/lib/runtimes/openai-compatible.ts",
     "src/lib/runtimes/process-table.ts",
     "src/lib/runtimes/runnable.ts", // PATH, to resolve a command the way spawn() does
-    "src/lib/db/client.ts", // AGENTCRON_DATA_DIR / AGENTCRON_MIGRATIONS_DIR: to move to env() with the data layer (issue 14)
+    // AGENTCRON_DATA_DIR / AGENTCRON_MIGRATIONS_DIR: to move to env() with the data layer (issue 14).
+    "src/lib/db/client.ts",
+    "src/lib/db/migrations-folder.ts",
   ]);
 
   it("happen only in env.ts and the documented exceptions", async () => {

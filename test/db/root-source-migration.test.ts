@@ -9,10 +9,10 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "@/lib/db/client";
 
-const DRIZZLE = path.resolve(__dirname, "../../drizzle");
+const DRIZZLE = path.resolve(__dirname, "../../drizzle/sqlite");
 const TAG = "task_root_source_type";
 
-/** A copy of drizzle/ whose journal stops before this migration. */
+/** A copy of drizzle/sqlite/ whose journal stops before this migration. */
 function migrationsBefore(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-mig-"));
   fs.cpSync(DRIZZLE, dir, { recursive: true });
@@ -26,7 +26,7 @@ function migrationsBefore(): string {
 }
 
 describe("migration task_root_source_type", () => {
-  it("backfills root_source_type along retry chains", () => {
+  it("backfills root_source_type along retry chains", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-mig-db-")), "agentcron.db");
     const db = openDatabase(file);
     migrate(db, { migrationsFolder: migrationsBefore() });

@@ -61,17 +61,17 @@ interface Pool {
 }
 
 let counter = 0;
-function seedPool(): Pool {
+async function seedPool(): Promise<Pool> {
   const db = getDb();
   const now = Date.now();
   const quick = { kind: "command" as const, config: { command: ["true"], promptVia: "stdin" as const, outputFormat: "text" as const } };
-  const exec = createRuntime({ name: `fuzz-exec-${++counter}`, isDefault: true, ...quick }, now, db);
-  const patch = createRuntime({ name: `fuzz-patch-${++counter}`, ...quick }, now, db);
-  const schedule = makeSchedule({ runtimeId: exec.id, cronExpression: "0 0 1 1 *", createdAt: now, updatedAt: now });
-  const paused = makeSchedule({ runtimeId: exec.id, status: "paused", pausedReason: "paused_by_user", nextFireAt: null, createdAt: now, updatedAt: now });
-  const done = makeTask({ scheduleId: schedule.id, runtimeId: exec.id, status: "completed", finishedAt: now, createdAt: now });
-  const failed = makeTask({ scheduleId: schedule.id, runtimeId: exec.id, status: "failed", failureReason: "agent_error", finishedAt: now, createdAt: now });
-  const conv = makeConversation({ runtimeId: exec.id, createdAt: now, updatedAt: now });
+  const exec = await createRuntime({ name: `fuzz-exec-${++counter}`, isDefault: true, ...quick }, now, db);
+  const patch = await createRuntime({ name: `fuzz-patch-${++counter}`, ...quick }, now, db);
+  const schedule = await makeSchedule({ runtimeId: exec.id, cronExpression: "0 0 1 1 *", createdAt: now, updatedAt: now });
+  const paused = await makeSchedule({ runtimeId: exec.id, status: "paused", pausedReason: "paused_by_user", nextFireAt: null, createdAt: now, updatedAt: now });
+  const done = await makeTask({ scheduleId: schedule.id, runtimeId: exec.id, status: "completed", finishedAt: now, createdAt: now });
+  const failed = await makeTask({ scheduleId: schedule.id, runtimeId: exec.id, status: "failed", failureReason: "agent_error", finishedAt: now, createdAt: now });
+  const conv = await makeConversation({ runtimeId: exec.id, createdAt: now, updatedAt: now });
   return { execRuntime: exec.id, patchRuntime: patch.id, schedules: [schedule.id, paused.id], tasks: [done.id, failed.id], conversations: [conv.id] };
 }
 
@@ -307,7 +307,7 @@ describe(`API fuzz (seed ${SEED}; FUZZ_SEED=${SEED} reproduces)`, () => {
   it(`answers ${REQUESTS} generated requests with no 5xx, every error in the shape`, { timeout: 240_000 }, async () => {
     expect(routes.length).toBeGreaterThanOrEqual(20);
     const rng = new Rng(SEED);
-    let pool = seedPool();
+    let pool = await seedPool();
     const failures: string[] = [];
     const hits = new Map<string, number>();
     const statuses = new Map<number, number>();
@@ -315,7 +315,7 @@ describe(`API fuzz (seed ${SEED}; FUZZ_SEED=${SEED} reproduces)`, () => {
     const targets = routes.flatMap((r) => Object.entries(r.handlers).map(([method, handler]) => ({ template: r.template, method, handler: handler! })));
 
     for (let i = 0; i < REQUESTS; i++) {
-      if (i > 0 && i % 250 === 0) pool = seedPool();
+      if (i > 0 && i % 250 === 0) pool = await seedPool();
       const { template, method, handler } = rng.pick(targets);
       const params = paramsFor(rng, template, method, pool);
       const pathPart = Object.entries(params).reduce(

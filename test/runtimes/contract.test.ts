@@ -20,7 +20,7 @@ const harnesses: Harness[] = [commandHarness("claude-stream-json"), commandHarne
 describe.each(harnesses)("runtime contract: $name", (h) => {
   beforeAll(async () => h.setup?.());
   afterAll(async () => h.teardown?.());
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
 
   it("counts agent turns (assistant messages), not log lines, ends with one result, maps usage and cost", async () => {
     const { events, results, result } = await collect(h.runtime({ turns: 3 }), { maxTurns: 10 });
@@ -40,7 +40,7 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
   });
 
   it("persists the run through executeTask: events, live turnCount, completed outcome", async () => {
-    const task = makeTask({ status: "running", maxTurns: 10 });
+    const task = await makeTask({ status: "running", maxTurns: 10 });
     const outcome = await executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 2 }), prompt: "hello", maxTurns: 10, signal: new AbortController().signal });
     expect(outcome).toMatchObject({ status: "completed", failureReason: null, turnCount: 2 });
     if (h.resumes) expect(outcome.sessionId).toBeTruthy();
@@ -53,7 +53,7 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
   });
 
   it("stops at maxTurns → max_turns, and executeTask maps it to turn_limit_exceeded", async () => {
-    const task = makeTask({ status: "running", maxTurns: 2 });
+    const task = await makeTask({ status: "running", maxTurns: 2 });
     const outcome = await executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 6 }), prompt: "hello", maxTurns: 2, signal: new AbortController().signal });
     expect(outcome).toMatchObject({ status: "failed", failureReason: "turn_limit_exceeded", turnCount: 2 });
     const rows = getDb().$client.prepare("SELECT type, payload FROM task_events WHERE task_id = ? ORDER BY id").all(task.id) as { type: string; payload: string }[];
@@ -69,7 +69,7 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
   it("abort mid-run kills every process of the run (SIGTERM, then SIGKILL after the grace)", async () => {
     expect(await heldDescendants()).toEqual([]);
     const controller = new AbortController();
-    const task = makeTask({ status: "running" });
+    const task = await makeTask({ status: "running" });
     const running = executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 3, hangWithProcesses: true }), prompt: "hello", maxTurns: 10, signal: controller.signal });
     const sleepers = await waitFor(async () => {
       const found = await heldDescendants();
@@ -87,9 +87,9 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
 
   it("an abort reason that is a failure class is kept (lease_expired)", async () => {
     const controller = new AbortController();
-    const task = makeTask({ status: "running" });
+    const task = await makeTask({ status: "running" });
     const running = executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 5, delayMs: 300 }), prompt: "hello", maxTurns: 10, signal: controller.signal });
-    await waitFor(() => (getDb().$client.prepare("SELECT turn_count FROM tasks WHERE id = ?").get(task.id) as { turn_count: number }).turn_count >= 1, 30_000, "a first turn");
+    await waitFor(async () => (getDb().$client.prepare("SELECT turn_count FROM tasks WHERE id = ?").get(task.id) as { turn_count: number }).turn_count >= 1, 30_000, "a first turn");
     controller.abort("lease_expired");
     expect(await running).toMatchObject({ status: "failed", failureReason: "lease_expired" });
   });

@@ -28,7 +28,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-crash-"));
 const leftovers: number[] = [];
 let runnerProcess: ChildProcess | null = null;
 
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 afterEach(async () => {
   runnerProcess?.kill("SIGKILL");
   runnerProcess = null;
@@ -71,28 +71,28 @@ async function startRunnerProcess(): Promise<{ child: ChildProcess; runnerId: st
 
 describe("a runner killed with SIGKILL, and a new runner on the same host (issue #10 faults 1–2)", () => {
   it("the new runner kills the old agent and its grandchildren BEFORE runtime_recovery and the retry, claims the freed slot in its first pass, and finalizes the dead runner's chat reply at once", async () => {
-    setCap(1);
+    await setCap(1);
     const pidFile = path.join(tmp, "agent.txt");
-    const runtime = makeRuntime({
+    const runtime = await makeRuntime({
       isDefault: true,
       config: { command: [process.execPath, AGENT, "--format", "claude-stream-json", "--hang", "--children", "2", "--setsid-grandchildren", "--pid-file", pidFile], promptVia: "stdin", outputFormat: "claude-stream-json" },
     });
     const now = Date.now();
-    const sched = makeSchedule({ cronExpression: "0 3 1 1 *", maxAttempts: 2, runtimeId: runtime.id });
-    const other = makeSchedule({ cronExpression: "0 3 1 1 *", runtimeId: runtime.id });
-    const long = makeTask({ scheduleId: sched.id, runtimeId: runtime.id, sourceType: "scheduled", plannedAt: now - 2_000, maxAttempts: 2, createdAt: now - 2_000 });
-    const waiting = makeTask({ scheduleId: other.id, runtimeId: runtime.id, sourceType: "scheduled", plannedAt: now - 1_000, createdAt: now - 1_000 });
+    const sched = await makeSchedule({ cronExpression: "0 3 1 1 *", maxAttempts: 2, runtimeId: runtime.id });
+    const other = await makeSchedule({ cronExpression: "0 3 1 1 *", runtimeId: runtime.id });
+    const long = await makeTask({ scheduleId: sched.id, runtimeId: runtime.id, sourceType: "scheduled", plannedAt: now - 2_000, maxAttempts: 2, createdAt: now - 2_000 });
+    const waiting = await makeTask({ scheduleId: other.id, runtimeId: runtime.id, sourceType: "scheduled", plannedAt: now - 1_000, createdAt: now - 1_000 });
 
     const { child, runnerId: deadRunner } = await startRunnerProcess();
-    await waitFor(() => readPids(pidFile).length >= 5 && taskById(long.id).agentProcessGroups != null, "agent + 2 children + 2 grandchildren", 30_000);
+    await waitFor(async () => readPids(pidFile).length >= 5 && (await taskById(long.id)).agentProcessGroups != null, "agent + 2 children + 2 grandchildren", 30_000);
     const oldPids = readPids(pidFile);
     leftovers.push(...oldPids);
-    const recorded = taskById(long.id);
+    const recorded = await taskById(long.id);
     expect(recorded).toMatchObject({ status: "running", runnerId: deadRunner, agentHost: thisHost() });
     expect(recorded.agentProcessGroups).toEqual([{ pgid: oldPids[0], startTime: processStartTime(oldPids[0]) }]);
-    expect(taskById(waiting.id).status).toBe("queued"); // cap 1
-    const conv = makeConversation();
-    const reply = makeMessage({ conversationId: conv.id, role: "assistant", status: "streaming", content: "half", runnerId: deadRunner });
+    expect((await taskById(waiting.id)).status).toBe("queued"); // cap 1
+    const conv = await makeConversation();
+    const reply = await makeMessage({ conversationId: conv.id, role: "assistant", status: "streaming", content: "half", runnerId: deadRunner });
 
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
@@ -106,23 +106,23 @@ describe("a runner killed with SIGKILL, and a new runner on the same host (issue
 
     // First pass: the old agent and every grandchild are gone already (killed before the write) …
     expect(oldPids.filter(isAlive)).toEqual([]);
-    expect(taskById(long.id)).toMatchObject({ status: "failed", failureReason: "runtime_recovery", agentProcessGroups: null });
-    const retry = tasksOf(sched.id).find((t) => t.parentTaskId === long.id)!;
+    expect(await taskById(long.id)).toMatchObject({ status: "failed", failureReason: "runtime_recovery", agentProcessGroups: null });
+    const retry = (await tasksOf(sched.id)).find((t) => t.parentTaskId === long.id)!;
     expect(retry).toMatchObject({ status: "queued", attempt: 2, agentProcessGroups: null, agentHost: null });
-    expect(eventsOf(sched.id).map((e) => e.kind)).toContain("runtime_recovery");
+    expect((await eventsOf(sched.id)).map((e) => e.kind)).toContain("runtime_recovery");
     // … and the freed slot went to the waiting task at once, not after the 30 s heartbeat timeout.
     expect(s.loop.lastPass!.recovered).toBe(1);
-    expect(taskById(waiting.id)).toMatchObject({ status: "running", runnerId: s.runnerId });
+    expect(await taskById(waiting.id)).toMatchObject({ status: "running", runnerId: s.runnerId });
     // The dead runner's chat reply is finalized at once (boot reconcile).
-    expect(reconcileStreamingMessages(getDb(), s.runnerId, restartAt)).toBe(1);
+    expect(await reconcileStreamingMessages(getDb(), s.runnerId, restartAt)).toBe(1);
     expect(getDb().select().from(chatMessages).where(eq(chatMessages.id, reply.id)).get()).toMatchObject({ status: "error", content: "half", error: INTERRUPTED_ERROR });
 
     // The retry starts after its backoff, with none of its parent's processes alive.
     testRuntime.runs[0].release();
     await s.loop.idle();
     s.clock.set(retry.notBefore!);
-    s.loop.runPass();
-    expect(taskById(retry.id).status).toBe("running");
+    await s.loop.runPass();
+    expect((await taskById(retry.id)).status).toBe("running");
     expect(oldPids.filter(isAlive)).toEqual([]);
   });
 });
@@ -143,14 +143,14 @@ describe("runner liveness on this host (issue #10 fault 2)", () => {
 });
 
 describe("a retry never starts while its parent's processes live (ADR 0005)", () => {
-  it("is not claimed while the parent still records agent process groups, and is once they are released", () => {
-    setCap(5);
-    const sched = makeSchedule({ cronExpression: "0 3 1 1 *" });
-    const parent = makeTask({ scheduleId: sched.id, sourceType: "scheduled", plannedAt: T0, status: "failed", agentProcessGroups: [{ pgid: 12345, startTime: 1 }], agentHost: thisHost() });
-    const retry = makeTask({ scheduleId: sched.id, sourceType: "retry", plannedAt: T0, parentTaskId: parent.id, attempt: 2 });
-    const claim = () => claimSlot(getDb(), { taskId: retry.id, runnerId: "r1", now: T0, cap: 5, defaultLeaseSec: 600 });
-    expect(claim()).toBe(false);
+  it("is not claimed while the parent still records agent process groups, and is once they are released", async () => {
+    await setCap(5);
+    const sched = await makeSchedule({ cronExpression: "0 3 1 1 *" });
+    const parent = await makeTask({ scheduleId: sched.id, sourceType: "scheduled", plannedAt: T0, status: "failed", agentProcessGroups: [{ pgid: 12345, startTime: 1 }], agentHost: thisHost() });
+    const retry = await makeTask({ scheduleId: sched.id, sourceType: "retry", plannedAt: T0, parentTaskId: parent.id, attempt: 2 });
+    const claim = async () => claimSlot(getDb(), { taskId: retry.id, runnerId: "r1", now: T0, cap: 5, defaultLeaseSec: 600 });
+    expect(await claim()).toBe(false);
     getDb().$client.prepare("UPDATE tasks SET agent_process_groups = NULL WHERE id = ?").run(parent.id);
-    expect(claim()).toBe(true);
+    expect(await claim()).toBe(true);
   });
 });

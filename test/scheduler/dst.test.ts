@@ -19,9 +19,9 @@ import { callRoute } from "../http";
 import { makeRuntime, makeSchedule, truncateAll } from "../factories";
 import { BACKOFF_MS, scheduleById, tasksOf } from "../support/scheduler-harness";
 
-beforeEach(() => {
-  truncateAll();
-  makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
+beforeEach(async () => {
+  await truncateAll();
+  await makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
 });
 
 const MIN = 60_000;
@@ -30,19 +30,19 @@ const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms)
 const at = (s: string) => Date.parse(s);
 
 /** Runs a planning pass every `stepMs` from `from` to `to`; returns the schedule's planned instants. */
-function stepPlanner(id: string, from: number, to: number, stepMs: number): string[] {
+async function stepPlanner(id: string, from: number, to: number, stepMs: number): Promise<string[]> {
   for (let now = from; now <= to; now += stepMs) {
-    const res = planDueOccurrences(getDb(), now, BACKOFF_MS);
+    const res = await planDueOccurrences(getDb(), now, BACKOFF_MS);
     expect(res.failed).toEqual([]);
-    expect(scheduleById(id)!.status).toBe("active");
+    expect((await scheduleById(id))!.status).toBe("active");
   }
-  return tasksOf(id).map((t) => iso(t.plannedAt)!).sort();
+  return (await tasksOf(id)).map((t) => iso(t.plannedAt)!).sort();
 }
 
 describe("the planner across DST transitions", () => {
-  it("Lord Howe fall-back (02:00 +11 → 01:30 +10:30): an hourly schedule keeps firing, once an hour of wall clock, never expired", () => {
-    const s = makeSchedule({ cronExpression: "0 * * * *", timezone: LH, createdAt: at("2026-04-04T12:10:00Z"), overlapPolicy: "allow_all" });
-    const planned = stepPlanner(s.id, at("2026-04-04T12:10:00Z"), at("2026-04-04T18:10:00Z"), 5 * MIN);
+  it("Lord Howe fall-back (02:00 +11 → 01:30 +10:30): an hourly schedule keeps firing, once an hour of wall clock, never expired", async () => {
+    const s = await makeSchedule({ cronExpression: "0 * * * *", timezone: LH, createdAt: at("2026-04-04T12:10:00Z"), overlapPolicy: "allow_all" });
+    const planned = await stepPlanner(s.id, at("2026-04-04T12:10:00Z"), at("2026-04-04T18:10:00Z"), 5 * MIN);
     expect(planned).toEqual([
       "2026-04-04T13:00:00.000Z", // 00:00 +11
       "2026-04-04T14:00:00.000Z", // 01:00 +11
@@ -50,12 +50,12 @@ describe("the planner across DST transitions", () => {
       "2026-04-04T16:30:00.000Z",
       "2026-04-04T17:30:00.000Z",
     ]);
-    expect(scheduleById(s.id)!.nextFireAt).toBe(at("2026-04-04T18:30:00Z"));
+    expect((await scheduleById(s.id))!.nextFireAt).toBe(at("2026-04-04T18:30:00Z"));
   });
 
-  it("Lord Howe fall-back: */30 fires the repeated 01:30 and the existing 02:30, 30 real minutes apart", () => {
-    const s = makeSchedule({ cronExpression: "*/30 * * * *", timezone: LH, createdAt: at("2026-04-04T13:50:00Z"), overlapPolicy: "allow_all" });
-    const planned = stepPlanner(s.id, at("2026-04-04T13:50:00Z"), at("2026-04-04T16:10:00Z"), 5 * MIN);
+  it("Lord Howe fall-back: */30 fires the repeated 01:30 and the existing 02:30, 30 real minutes apart", async () => {
+    const s = await makeSchedule({ cronExpression: "*/30 * * * *", timezone: LH, createdAt: at("2026-04-04T13:50:00Z"), overlapPolicy: "allow_all" });
+    const planned = await stepPlanner(s.id, at("2026-04-04T13:50:00Z"), at("2026-04-04T16:10:00Z"), 5 * MIN);
     expect(planned).toEqual([
       "2026-04-04T14:00:00.000Z", // 01:00 +11
       "2026-04-04T14:30:00.000Z", // 01:30 +11
@@ -65,30 +65,30 @@ describe("the planner across DST transitions", () => {
     ]);
   });
 
-  it("a catch-up pass after a long sleep plans the same occurrences as the stepping passes (one occurrence function)", () => {
-    const s = makeSchedule({ cronExpression: "*/30 * * * *", timezone: LH, createdAt: at("2026-04-04T13:50:00Z"), overlapPolicy: "allow_all", catchUpPolicy: "all", catchUpWindowSec: 86_400 });
-    planDueOccurrences(getDb(), at("2026-04-04T16:10:00Z"), BACKOFF_MS);
-    expect(tasksOf(s.id).map((t) => iso(t.plannedAt)).sort()).toEqual(
+  it("a catch-up pass after a long sleep plans the same occurrences as the stepping passes (one occurrence function)", async () => {
+    const s = await makeSchedule({ cronExpression: "*/30 * * * *", timezone: LH, createdAt: at("2026-04-04T13:50:00Z"), overlapPolicy: "allow_all", catchUpPolicy: "all", catchUpWindowSec: 86_400 });
+    await planDueOccurrences(getDb(), at("2026-04-04T16:10:00Z"), BACKOFF_MS);
+    expect((await tasksOf(s.id)).map((t) => iso(t.plannedAt)).sort()).toEqual(
       occurrencesBetween("*/30 * * * *", LH, at("2026-04-04T13:50:00Z"), at("2026-04-04T16:10:00Z"), 100).map(iso),
     );
-    expect(tasksOf(s.id)).toHaveLength(5);
+    expect(await tasksOf(s.id)).toHaveLength(5);
   });
 
-  it("Lord Howe spring-forward Sunday (02:00 → 02:30): the weekly 02:00 job fires at 02:30, the first instant after the gap", () => {
-    const s = makeSchedule({ cronExpression: "0 2 * * 0", timezone: LH, createdAt: at("2026-09-28T00:00:00Z"), overlapPolicy: "allow_all" });
+  it("Lord Howe spring-forward Sunday (02:00 → 02:30): the weekly 02:00 job fires at 02:30, the first instant after the gap", async () => {
+    const s = await makeSchedule({ cronExpression: "0 2 * * 0", timezone: LH, createdAt: at("2026-09-28T00:00:00Z"), overlapPolicy: "allow_all" });
     expect(iso(s.nextFireAt)).toBe("2026-10-03T15:30:00.000Z");
-    const planned = stepPlanner(s.id, at("2026-09-28T00:00:00Z"), at("2026-10-12T00:00:00Z"), 30 * MIN);
+    const planned = await stepPlanner(s.id, at("2026-09-28T00:00:00Z"), at("2026-10-12T00:00:00Z"), 30 * MIN);
     expect(planned).toEqual(["2026-10-03T15:30:00.000Z", "2026-10-10T15:00:00.000Z"]);
   });
 
-  it("New York: 30 2 * * * fires at 03:00 on the spring-forward day and 30 1 * * * once on the fall-back day", () => {
-    const spring = makeSchedule({ cronExpression: "30 2 * * *", timezone: "America/New_York", createdAt: at("2026-03-07T12:00:00Z"), overlapPolicy: "allow_all" });
-    const fall = makeSchedule({ cronExpression: "30 1 * * *", timezone: "America/New_York", createdAt: at("2026-10-31T12:00:00Z"), overlapPolicy: "allow_all" });
-    expect(stepPlanner(spring.id, at("2026-03-07T12:00:00Z"), at("2026-03-09T12:00:00Z"), 15 * MIN)).toEqual([
+  it("New York: 30 2 * * * fires at 03:00 on the spring-forward day and 30 1 * * * once on the fall-back day", async () => {
+    const spring = await makeSchedule({ cronExpression: "30 2 * * *", timezone: "America/New_York", createdAt: at("2026-03-07T12:00:00Z"), overlapPolicy: "allow_all" });
+    const fall = await makeSchedule({ cronExpression: "30 1 * * *", timezone: "America/New_York", createdAt: at("2026-10-31T12:00:00Z"), overlapPolicy: "allow_all" });
+    expect(await stepPlanner(spring.id, at("2026-03-07T12:00:00Z"), at("2026-03-09T12:00:00Z"), 15 * MIN)).toEqual([
       "2026-03-08T07:00:00.000Z", // 03:00 EDT: 02:30 doesn't exist
       "2026-03-09T06:30:00.000Z",
     ]);
-    expect(stepPlanner(fall.id, at("2026-10-31T12:00:00Z"), at("2026-11-02T12:00:00Z"), 15 * MIN)).toEqual([
+    expect(await stepPlanner(fall.id, at("2026-10-31T12:00:00Z"), at("2026-11-02T12:00:00Z"), 15 * MIN)).toEqual([
       "2026-11-01T05:30:00.000Z", // 01:30 EDT, not again at 01:30 EST
       "2026-11-02T06:30:00.000Z",
     ]);
@@ -96,19 +96,19 @@ describe("the planner across DST transitions", () => {
 });
 
 describe("the schedules service and DST", () => {
-  it("a schedule created or resumed during the repeated fall-back hour doesn't fire that wall time a second time", () => {
+  it("a schedule created or resumed during the repeated fall-back hour doesn't fire that wall time a second time", async () => {
     // 01:40 EST on 2026-11-01 New York: 01:30 already happened once (at 01:30 EDT).
     const now = at("2026-11-01T06:40:00Z");
     const input = { name: "n", prompt: "p", cronExpression: "30 1 * * *", timezone: "America/New_York" };
-    const created = createSchedule(input, at("2026-11-01T06:10:00Z")).schedule; // 01:10 EST
+    const created = (await createSchedule(input, at("2026-11-01T06:10:00Z"))).schedule; // 01:10 EST
     expect(iso(created.nextFireAt)).toBe("2026-11-02T06:30:00.000Z");
-    const paused = createSchedule({ ...input, status: "paused" }, at("2026-10-30T00:00:00Z")).schedule;
-    const resumed = updateSchedule(paused.id, { status: "active" }, now).schedule;
+    const paused = (await createSchedule({ ...input, status: "paused" }, at("2026-10-30T00:00:00Z"))).schedule;
+    const resumed = (await updateSchedule(paused.id, { status: "active" }, now)).schedule;
     expect(iso(resumed.nextFireAt)).toBe("2026-11-02T06:30:00.000Z");
   });
 
-  it("Lord Howe: 0 2 * * 0 is created active with a next fire; the preview of an hourly cron across the fall-back is complete", () => {
-    const weekly = createSchedule({ name: "w", prompt: "p", cronExpression: "0 2 * * 0", timezone: LH }, at("2026-04-01T00:00:00Z")).schedule;
+  it("Lord Howe: 0 2 * * 0 is created active with a next fire; the preview of an hourly cron across the fall-back is complete", async () => {
+    const weekly = (await createSchedule({ name: "w", prompt: "p", cronExpression: "0 2 * * 0", timezone: LH }, at("2026-04-01T00:00:00Z"))).schedule;
     expect(weekly.status).toBe("active");
     expect(iso(weekly.nextFireAt)).toBe("2026-04-04T15:30:00.000Z"); // 02:00 +10:30, the fall-back Sunday
     const p = previewSchedule({ cronExpression: "0 * * * *", timezone: LH, count: 6 }, at("2026-04-04T12:10:00Z"));
@@ -143,14 +143,14 @@ describe("the schedules service and DST", () => {
     const bad = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { cronExpression: "0 0 * 2 1#5" } });
     expect(bad.status).toBe(400);
     expect(bad.data.fields.cronExpression).toMatch(/no occurrence/);
-    expect(scheduleById(id)!.cronExpression).toBe("0 9 * * *");
+    expect((await scheduleById(id))!.cronExpression).toBe("0 9 * * *");
 
     // A stored cron that no longer fires (written before this rule): resume is refused, the row stays paused.
     getDb().update(schedules).set({ status: "paused", pausedReason: "paused_by_user", nextFireAt: null, cronExpression: "0 0 * 2 1#5" }).where(eq(schedules.id, id)).run();
     const resume = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active" } });
     expect(resume.status).toBe(400);
     expect(resume.data.fields.cronExpression).toMatch(/no occurrence/);
-    expect(scheduleById(id)).toMatchObject({ status: "paused", nextFireAt: null });
+    expect(await scheduleById(id)).toMatchObject({ status: "paused", nextFireAt: null });
     expect(getDb().select().from(events).all()).toHaveLength(eventCount);
 
     const pv = await callRoute(preview, "/api/schedules/preview?cronExpression=0%200%20*%202%201%235");
@@ -164,28 +164,28 @@ describe("the schedules service and DST", () => {
 });
 
 describe("boot repair of schedules stranded by the old cron evaluation", () => {
-  it("gives an active schedule with NULL nextFireAt and a wrongly expired one their next fire; pauses a cron that never fires; leaves real expiries", () => {
+  it("gives an active schedule with NULL nextFireAt and a wrongly expired one their next fire; pauses a cron that never fires; leaves real expiries", async () => {
     const now = at("2026-04-04T12:00:00Z");
     const db = getDb();
-    const stranded = makeSchedule({ cronExpression: "0 2 * * 0", timezone: LH, createdAt: at("2026-03-01T00:00:00Z") });
-    const expired = makeSchedule({ cronExpression: "0 * * * *", timezone: LH, createdAt: at("2026-03-01T00:00:00Z") });
-    const reallyExpired = makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z"), expiresAt: at("2026-04-01T00:00:00Z") });
-    const never = makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z") });
+    const stranded = await makeSchedule({ cronExpression: "0 2 * * 0", timezone: LH, createdAt: at("2026-03-01T00:00:00Z") });
+    const expired = await makeSchedule({ cronExpression: "0 * * * *", timezone: LH, createdAt: at("2026-03-01T00:00:00Z") });
+    const reallyExpired = await makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z"), expiresAt: at("2026-04-01T00:00:00Z") });
+    const never = await makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z") });
     db.update(schedules).set({ nextFireAt: null }).where(eq(schedules.id, stranded.id)).run();
     db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, expired.id)).run();
     db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, reallyExpired.id)).run();
     db.update(schedules).set({ nextFireAt: null, cronExpression: "0 0 * 2 1#5" }).where(eq(schedules.id, never.id)).run();
 
-    expect(repairStrandedSchedules(db, now).sort()).toEqual([stranded.id, expired.id, never.id].sort());
-    expect(scheduleById(stranded.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T15:30:00Z"), lastPlannedAt: now });
-    expect(scheduleById(expired.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T13:00:00Z") });
-    expect(scheduleById(reallyExpired.id)).toMatchObject({ status: "expired", nextFireAt: null });
-    expect(scheduleById(never.id)).toMatchObject({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null });
+    expect((await repairStrandedSchedules(db, now)).sort()).toEqual([stranded.id, expired.id, never.id].sort());
+    expect(await scheduleById(stranded.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T15:30:00Z"), lastPlannedAt: now });
+    expect(await scheduleById(expired.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T13:00:00Z") });
+    expect(await scheduleById(reallyExpired.id)).toMatchObject({ status: "expired", nextFireAt: null });
+    expect(await scheduleById(never.id)).toMatchObject({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null });
     expect(db.select().from(events).where(eq(events.scheduleId, stranded.id)).all().map((e) => e.kind)).toEqual(["schedule_updated"]);
     // Idempotent: a second boot finds nothing to repair.
-    expect(repairStrandedSchedules(db, now)).toEqual([]);
+    expect(await repairStrandedSchedules(db, now)).toEqual([]);
     // The repaired schedule is due and planned like any other.
-    planDueOccurrences(db, at("2026-04-04T13:00:00Z"), BACKOFF_MS);
-    expect(tasksOf(expired.id).map((t) => iso(t.plannedAt))).toEqual(["2026-04-04T13:00:00.000Z"]);
+    await planDueOccurrences(db, at("2026-04-04T13:00:00Z"), BACKOFF_MS);
+    expect((await tasksOf(expired.id)).map((t) => iso(t.plannedAt))).toEqual(["2026-04-04T13:00:00.000Z"]);
   });
 });

@@ -7,73 +7,73 @@ import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { scheduleById, setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "../support/scheduler-harness";
 import { waitFor } from "../support/test-runtime";
 
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 afterEach(() => stopTestSchedulers());
 
 const MIN = 60_000;
 
 describe("the loop", () => {
   it("arms its wake at the earliest of next fire, a retry's notBefore and a lease expiry — no fixed poll", async () => {
-    setCap(2);
-    makeSchedule({ cronExpression: "*/5 * * * *" });
-    makeTask({ status: "queued", notBefore: T0 + 2 * MIN });
+    await setCap(2);
+    await makeSchedule({ cronExpression: "*/5 * * * *" });
+    await makeTask({ status: "queued", notBefore: T0 + 2 * MIN });
     const s = await startTestScheduler();
     expect(s.loop.lastPass!.nextWakeAt).toBe(T0 + 2 * MIN);
     s.clock.set(T0 + 2 * MIN);
     s.runtime.setScript({ hold: true });
-    s.loop.runPass();
+    await s.loop.runPass();
     expect(s.loop.lastPass!.claimed).toHaveLength(1);
     expect(s.loop.lastPass!.nextWakeAt).toBe(T0 + 5 * MIN); // next fire; the lease (20 min) is later
   });
 
   it("wakes itself on real timers: a per-second schedule fires without anyone calling runPass", async () => {
-    setCap(2);
-    const sched = makeSchedule({ cronExpression: "* * * * * *", createdAt: systemClock.now(), overlapPolicy: "allow_all" });
+    await setCap(2);
+    const sched = await makeSchedule({ cronExpression: "* * * * * *", createdAt: systemClock.now(), overlapPolicy: "allow_all" });
     await startTestScheduler({ clock: systemClock, timers: true });
-    await waitFor(() => tasksOf(sched.id).filter((t) => t.status === "completed").length >= 2, "two firings", 5000);
-    const [a, b] = tasksOf(sched.id).map((t) => t.plannedAt!).sort();
+    await waitFor(async () => (await tasksOf(sched.id)).filter((t) => t.status === "completed").length >= 2, "two firings", 5000);
+    const [a, b] = (await tasksOf(sched.id)).map((t) => t.plannedAt!).sort();
     expect(b - a).toBe(1000);
   });
 
   it("a schedule whose planning throws is isolated and backed off; the others are planned; it resumes after the backoff", async () => {
-    setCap(5);
-    const broken = makeSchedule({ cronExpression: "*/5 * * * *" });
-    const fine = makeSchedule({ cronExpression: "*/5 * * * *" });
+    await setCap(5);
+    const broken = await makeSchedule({ cronExpression: "*/5 * * * *" });
+    const fine = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const db = getDb();
     db.$client.exec(`CREATE TRIGGER broken_insert BEFORE INSERT ON tasks WHEN NEW.schedule_id = '${broken.id}'
                      BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
     const s = await startTestScheduler();
     s.clock.set(T0 + 5 * MIN);
-    const report = s.loop.runPass()!;
+    const report = (await s.loop.runPass())!;
     expect(report.errors).toEqual([]);
-    expect(tasksOf(fine.id)).toHaveLength(1);
-    expect(tasksOf(broken.id)).toHaveLength(0);
-    expect(scheduleById(broken.id)!.nextFireAt).toBe(T0 + 5 * MIN); // untouched: rolled back
+    expect(await tasksOf(fine.id)).toHaveLength(1);
+    expect(await tasksOf(broken.id)).toHaveLength(0);
+    expect((await scheduleById(broken.id))!.nextFireAt).toBe(T0 + 5 * MIN); // untouched: rolled back
     expect(report.nextWakeAt).toBe(T0 + 5 * MIN + PLAN_ERROR_BACKOFF_MS); // no hot loop on the broken one
     db.$client.exec("DROP TRIGGER broken_insert");
-    s.loop.runPass();
-    expect(tasksOf(broken.id)).toHaveLength(0); // still backing off
+    await s.loop.runPass();
+    expect(await tasksOf(broken.id)).toHaveLength(0); // still backing off
     s.clock.set(T0 + 5 * MIN + PLAN_ERROR_BACKOFF_MS);
-    s.loop.runPass();
+    await s.loop.runPass();
     await s.loop.idle();
-    expect(tasksOf(broken.id).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN]); // latest, within the window
+    expect((await tasksOf(broken.id)).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN]); // latest, within the window
   });
 
   it("an exception in a phase is caught and reported; the next pass goes on", async () => {
-    setCap(5);
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
+    await setCap(5);
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const db = getDb();
     db.$client.exec(`CREATE TRIGGER no_claims BEFORE UPDATE OF status ON tasks WHEN NEW.status = 'running'
                      BEGIN SELECT RAISE(ABORT, 'claims broken'); END`);
     const s = await startTestScheduler();
     s.clock.set(T0 + 5 * MIN);
-    const report = s.loop.runPass()!;
+    const report = (await s.loop.runPass())!;
     expect(report.errors).toEqual([expect.stringMatching(/^drain: .*claims broken/)]);
-    expect(tasksOf(sched.id)[0].status).toBe("queued");
+    expect((await tasksOf(sched.id))[0].status).toBe("queued");
     db.$client.exec("DROP TRIGGER no_claims");
-    expect(s.loop.runPass()!.claimed).toHaveLength(1);
+    expect((await s.loop.runPass())!.claimed).toHaveLength(1);
     await s.loop.idle();
-    expect(tasksOf(sched.id)[0].status).toBe("completed");
+    expect((await tasksOf(sched.id))[0].status).toBe("completed");
   });
 
   it("prunes firing metrics older than 30 days", async () => {

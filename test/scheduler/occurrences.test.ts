@@ -10,55 +10,55 @@ import { makeSchedule, T0, truncateAll } from "../factories";
 import { BACKOFF_MS, allTasks, eventsOf, scheduleById, setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "../support/scheduler-harness";
 import { TestRuntime } from "../support/test-runtime";
 
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 afterEach(() => stopTestSchedulers());
 
 const MIN = 60_000;
 
 describe("one occurrence → at most one root task (invariant 1)", () => {
   it("repeated passes at the same and later instants plan each occurrence once, and nextFireAt is set before anything runs", async () => {
-    setCap(5);
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
+    await setCap(5);
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const s = await startTestScheduler();
     s.clock.set(T0 + 5 * MIN);
-    for (let i = 0; i < 5; i++) s.loop.runPass();
-    const afterPlan = scheduleById(sched.id)!;
+    for (let i = 0; i < 5; i++) await s.loop.runPass();
+    const afterPlan = (await scheduleById(sched.id))!;
     expect(afterPlan.nextFireAt).toBe(T0 + 10 * MIN);
     expect(afterPlan.lastPlannedAt).toBe(T0 + 5 * MIN);
     expect(afterPlan.firingCount).toBe(1);
     await s.loop.idle();
     s.clock.set(T0 + 5 * MIN + 30_000);
-    s.loop.runPass();
+    await s.loop.runPass();
     await s.loop.idle();
-    expect(tasksOf(sched.id).map((t) => [t.plannedAt, t.status])).toEqual([[T0 + 5 * MIN, "completed"]]);
+    expect((await tasksOf(sched.id)).map((t) => [t.plannedAt, t.status])).toEqual([[T0 + 5 * MIN, "completed"]]);
   });
 
   it("a crash mid-pass (the schedule update fails after the task insert) rolls the occurrence back; the next pass plans it once", async () => {
-    setCap(5);
+    await setCap(5);
     const db = getDb();
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
     db.$client.exec(`CREATE TRIGGER crash_mid_pass BEFORE UPDATE OF last_planned_at ON schedules
                      BEGIN SELECT RAISE(ABORT, 'simulated crash'); END`);
-    const res = planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
+    const res = await planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
     expect(res.failed).toEqual([sched.id]);
-    expect(allTasks()).toHaveLength(0); // the inserted task rolled back with the failed update
+    expect(await allTasks()).toHaveLength(0); // the inserted task rolled back with the failed update
     db.$client.exec("DROP TRIGGER crash_mid_pass");
 
-    planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
+    await planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
     // Even if the watermark were lost after the commit, ON CONFLICT DO NOTHING keeps it one task.
     db.update(schedules).set({ lastPlannedAt: T0, nextFireAt: T0 + 5 * MIN }).where(eq(schedules.id, sched.id)).run();
-    planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
-    expect(tasksOf(sched.id).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN]);
-    expect(scheduleById(sched.id)!.firingCount).toBe(1);
+    await planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
+    expect((await tasksOf(sched.id)).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN]);
+    expect((await scheduleById(sched.id))!.firingCount).toBe(1);
   });
 
   it("two scheduler instances with two runner ids sharing one DB file plan each occurrence once and never exceed the cap", async () => {
-    setCap(2);
+    await setCap(2);
     const file = path.join(resolveDataDir(), "agentcron.db");
     expect(fs.existsSync(file)).toBe(true);
     const db2 = openDatabase(file);
     try {
-      const ids = Array.from({ length: 4 }, (_, i) => makeSchedule({ prompt: `p${i}`, cronExpression: "* * * * *", overlapPolicy: "allow_all" }).id);
+      const ids = await Promise.all(Array.from({ length: 4 }, async (_, i) => (await makeSchedule({ prompt: `p${i}`, cronExpression: "* * * * *", overlapPolicy: "allow_all" })).id));
       const clock = new FakeClock(T0);
       const runtime = new TestRuntime({ hold: true });
       const a = await startTestScheduler({ clock, runtime });
@@ -67,27 +67,27 @@ describe("one occurrence → at most one root task (invariant 1)", () => {
       for (let minute = 1; minute <= 3; minute++) {
         clock.set(T0 + minute * MIN);
         for (let i = 0; i < 3; i++) {
-          a.loop.runPass();
-          b.loop.runPass();
+          await a.loop.runPass();
+          await b.loop.runPass();
         }
-        const running = allTasks().filter((t) => t.status === "running");
+        const running = (await allTasks()).filter((t) => t.status === "running");
         expect(running.length).toBeLessThanOrEqual(2);
       }
       for (const id of ids) {
-        const planned = tasksOf(id).map((t) => t.plannedAt);
+        const planned = (await tasksOf(id)).map((t) => t.plannedAt);
         expect(planned).toEqual([T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN]);
       }
-      const runners = new Set(allTasks().filter((t) => t.status === "running").map((t) => t.runnerId));
+      const runners = new Set((await allTasks()).filter((t) => t.status === "running").map((t) => t.runnerId));
       expect(runners.size).toBeGreaterThanOrEqual(1);
       // Drain everything: each release frees a slot that either runner may claim.
-      while (allTasks().some((t) => t.status !== "completed")) {
+      while ((await allTasks()).some((t) => t.status !== "completed")) {
         for (const r of runtime.runs) r.release();
-        a.loop.runPass();
-        b.loop.runPass();
+        await a.loop.runPass();
+        await b.loop.runPass();
         await new Promise((r) => setTimeout(r, 5));
-        expect(allTasks().filter((t) => t.status === "running").length).toBeLessThanOrEqual(2);
+        expect((await allTasks()).filter((t) => t.status === "running").length).toBeLessThanOrEqual(2);
       }
-      expect(allTasks()).toHaveLength(12);
+      expect(await allTasks()).toHaveLength(12);
     } finally {
       await stopTestSchedulers();
       db2.$client.close();
@@ -97,12 +97,12 @@ describe("one occurrence → at most one root task (invariant 1)", () => {
 
 describe("catch-up after downtime", () => {
   const hourDown = async (catchUpPolicy: "latest" | "all" | "skip") => {
-    setCap(100);
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *", catchUpPolicy, overlapPolicy: "allow_all", catchUpWindowSec: 3600 });
+    await setCap(100);
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *", catchUpPolicy, overlapPolicy: "allow_all", catchUpWindowSec: 3600 });
     const s = await startTestScheduler({ clock: new FakeClock(T0 + 62 * MIN) }); // down from T0 to T0+62m: 12 occurrences
     await s.loop.idle();
-    const missed = eventsOf(sched.id).filter((e) => e.kind === "missed_occurrences");
-    return { tasks: tasksOf(sched.id), missed: missed.map((e) => e.data?.count), schedule: scheduleById(sched.id)! };
+    const missed = (await eventsOf(sched.id)).filter((e) => e.kind === "missed_occurrences");
+    return { tasks: await tasksOf(sched.id), missed: missed.map((e) => e.data?.count), schedule: (await scheduleById(sched.id))! };
   };
 
   it("latest → 1 task (the newest occurrence) + a missed count of 11", async () => {
@@ -126,82 +126,82 @@ describe("catch-up after downtime", () => {
   });
 
   it("latest outside catchUpWindowSec → nothing runs, all 12 counted as missed", async () => {
-    setCap(100);
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *", catchUpWindowSec: 60 });
+    await setCap(100);
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *", catchUpWindowSec: 60 });
     const s = await startTestScheduler({ clock: new FakeClock(T0 + 62 * MIN) });
     await s.loop.idle();
-    expect(tasksOf(sched.id)).toHaveLength(0);
-    expect(eventsOf(sched.id).find((e) => e.kind === "missed_occurrences")?.data?.count).toBe(12);
+    expect(await tasksOf(sched.id)).toHaveLength(0);
+    expect((await eventsOf(sched.id)).find((e) => e.kind === "missed_occurrences")?.data?.count).toBe(12);
   });
 
   it("a per-second schedule after 24 h down fires, counts 86,399 missed without enumerating them, and keeps firing", async () => {
-    setCap(100);
-    const sched = makeSchedule({ cronExpression: "* * * * * *", overlapPolicy: "allow_all" });
+    await setCap(100);
+    const sched = await makeSchedule({ cronExpression: "* * * * * *", overlapPolicy: "allow_all" });
     const s = await startTestScheduler({ clock: new FakeClock(T0 + 24 * 3600_000) });
     const started = performance.now();
-    s.loop.runPass();
+    await s.loop.runPass();
     expect(performance.now() - started).toBeLessThan(2000); // bounded work, not 86,400 iterations
-    expect(tasksOf(sched.id).map((t) => t.plannedAt)).toEqual([T0 + 24 * 3600_000]);
-    expect(eventsOf(sched.id).find((e) => e.kind === "missed_occurrences")?.data).toMatchObject({ count: 86_399 });
+    expect((await tasksOf(sched.id)).map((t) => t.plannedAt)).toEqual([T0 + 24 * 3600_000]);
+    expect((await eventsOf(sched.id)).find((e) => e.kind === "missed_occurrences")?.data).toMatchObject({ count: 86_399 });
     s.clock.advance(1000);
-    s.loop.runPass();
+    await s.loop.runPass();
     s.clock.advance(1000);
-    s.loop.runPass();
+    await s.loop.runPass();
     await s.loop.idle();
-    expect(tasksOf(sched.id).map((t) => t.plannedAt)).toEqual([0, 1, 2].map((i) => T0 + 24 * 3600_000 + i * 1000));
-    expect(scheduleById(sched.id)!.nextFireAt).toBe(T0 + 24 * 3600_000 + 3000);
+    expect((await tasksOf(sched.id)).map((t) => t.plannedAt)).toEqual([0, 1, 2].map((i) => T0 + 24 * 3600_000 + i * 1000));
+    expect((await scheduleById(sched.id))!.nextFireAt).toBe(T0 + 24 * 3600_000 + 3000);
   });
 
   it("all with more occurrences in the window than a pass may plan continues on the next passes without losing any", async () => {
-    setCap(1000);
-    const sched = makeSchedule({ cronExpression: "* * * * * *", catchUpPolicy: "all", overlapPolicy: "allow_all", catchUpWindowSec: 250 });
+    await setCap(1000);
+    const sched = await makeSchedule({ cronExpression: "* * * * * *", catchUpPolicy: "all", overlapPolicy: "allow_all", catchUpWindowSec: 250 });
     const s = await startTestScheduler({ clock: new FakeClock(T0 + 300_000) });
-    const first = tasksOf(sched.id).length;
+    const first = (await tasksOf(sched.id)).length;
     expect(first).toBe(100);
-    for (let i = 0; i < 5; i++) s.loop.runPass();
+    for (let i = 0; i < 5; i++) await s.loop.runPass();
     await s.loop.idle();
-    const planned = tasksOf(sched.id).map((t) => t.plannedAt!).sort((a, b) => a - b);
+    const planned = (await tasksOf(sched.id)).map((t) => t.plannedAt!).sort((a, b) => a - b);
     expect(planned).toHaveLength(251); // T0+50s .. T0+300s
     expect(planned[0]).toBe(T0 + 50_000);
-    expect(eventsOf(sched.id).find((e) => e.kind === "missed_occurrences")?.data?.count).toBe(49);
+    expect((await eventsOf(sched.id)).find((e) => e.kind === "missed_occurrences")?.data?.count).toBe(49);
   });
 });
 
 describe("schedule state found in the DB", () => {
   it("a bad cron is paused with reason invalid_cron and an event; the loop keeps planning the others", async () => {
-    setCap(5);
-    const bad = makeSchedule({ cronExpression: "*/5 * * * *" });
+    await setCap(5);
+    const bad = await makeSchedule({ cronExpression: "*/5 * * * *" });
     getDb().update(schedules).set({ cronExpression: "61 * * * *" }).where(eq(schedules.id, bad.id)).run();
-    const good = makeSchedule({ cronExpression: "*/5 * * * *" });
+    const good = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const s = await startTestScheduler();
     s.clock.set(T0 + 5 * MIN);
-    const report = s.loop.runPass()!;
+    const report = (await s.loop.runPass())!;
     expect(report.errors).toEqual([]);
-    expect(scheduleById(bad.id)).toMatchObject({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null });
-    expect(eventsOf(bad.id).map((e) => e.kind)).toContain("invalid_cron");
-    expect(tasksOf(good.id)).toHaveLength(1);
+    expect(await scheduleById(bad.id)).toMatchObject({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null });
+    expect((await eventsOf(bad.id)).map((e) => e.kind)).toContain("invalid_cron");
+    expect(await tasksOf(good.id)).toHaveLength(1);
     s.clock.set(T0 + 10 * MIN);
-    s.loop.runPass();
+    await s.loop.runPass();
     await s.loop.idle();
-    expect(tasksOf(good.id)).toHaveLength(2);
-    expect(tasksOf(bad.id)).toHaveLength(0);
+    expect(await tasksOf(good.id)).toHaveLength(2);
+    expect(await tasksOf(bad.id)).toHaveLength(0);
   });
 
   it("maxFirings completes the schedule; expiresAt expires it", async () => {
-    setCap(5);
-    const limited = makeSchedule({ cronExpression: "*/5 * * * *", maxFirings: 2, overlapPolicy: "allow_all" });
-    const expiring = makeSchedule({ cronExpression: "*/5 * * * *", expiresAt: T0 + 12 * MIN, overlapPolicy: "allow_all" });
+    await setCap(5);
+    const limited = await makeSchedule({ cronExpression: "*/5 * * * *", maxFirings: 2, overlapPolicy: "allow_all" });
+    const expiring = await makeSchedule({ cronExpression: "*/5 * * * *", expiresAt: T0 + 12 * MIN, overlapPolicy: "allow_all" });
     const s = await startTestScheduler();
     for (const m of [5, 10, 15, 20]) {
       s.clock.set(T0 + m * MIN);
-      s.loop.runPass();
+      await s.loop.runPass();
       await s.loop.idle();
     }
-    expect(tasksOf(limited.id)).toHaveLength(2);
-    expect(scheduleById(limited.id)).toMatchObject({ status: "completed", nextFireAt: null, firingCount: 2 });
-    expect(tasksOf(expiring.id).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN, T0 + 10 * MIN]);
-    expect(scheduleById(expiring.id)).toMatchObject({ status: "expired", nextFireAt: null });
-    expect(eventsOf(limited.id).map((e) => e.kind)).toContain("schedule_completed");
-    expect(eventsOf(expiring.id).map((e) => e.kind)).toContain("schedule_expired");
+    expect(await tasksOf(limited.id)).toHaveLength(2);
+    expect(await scheduleById(limited.id)).toMatchObject({ status: "completed", nextFireAt: null, firingCount: 2 });
+    expect((await tasksOf(expiring.id)).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN, T0 + 10 * MIN]);
+    expect(await scheduleById(expiring.id)).toMatchObject({ status: "expired", nextFireAt: null });
+    expect((await eventsOf(limited.id)).map((e) => e.kind)).toContain("schedule_completed");
+    expect((await eventsOf(expiring.id)).map((e) => e.kind)).toContain("schedule_expired");
   });
 });

@@ -13,30 +13,30 @@ import { BACKOFF_MS, countByStatus, setCap, startTestScheduler, stopTestSchedule
 import { FakeClock } from "@/lib/time/clock";
 import { TestRuntime, waitFor } from "../support/test-runtime";
 
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 afterEach(() => stopTestSchedulers());
 
 describe("slots", () => {
   it("5 schedules due at once with cap 2 → 2 running, 3 queued; they drain as slots free", async () => {
-    setCap(2);
-    const ids = Array.from({ length: 5 }, (_, i) => makeSchedule({ name: `s${i}`, prompt: `p${i}`, cronExpression: "*/5 * * * *" }).id);
+    await setCap(2);
+    const ids = await Promise.all(Array.from({ length: 5 }, async (_, i) => (await makeSchedule({ name: `s${i}`, prompt: `p${i}`, cronExpression: "*/5 * * * *" })).id));
     const s = await startTestScheduler();
     s.runtime.setScript({ hold: true });
     s.clock.set(T0 + 5 * 60_000);
-    const report = s.loop.runPass()!;
+    const report = (await s.loop.runPass())!;
     expect(report.plans).toHaveLength(5);
-    expect(countByStatus()).toEqual({ running: 2, queued: 3 });
+    expect(await countByStatus()).toEqual({ running: 2, queued: 3 });
     await waitFor(() => s.runtime.runs.length === 2, "two runs started");
 
     // Each release frees one slot; the loop's task-finished poke drains the next queued task.
     for (let done = 1; done <= 5; done++) {
       const live = s.runtime.runs.filter((r) => !r.finished);
       live[0].release();
-      await waitFor(() => (countByStatus().completed ?? 0) === done, `${done} completed`);
+      await waitFor(async () => ((await countByStatus()).completed ?? 0) === done, `${done} completed`);
       await waitFor(() => s.runtime.runs.length === Math.min(done + 2, 5), "next run started");
-      expect(countRunning(getDb())).toBeLessThanOrEqual(2);
+      expect(await countRunning(getDb())).toBeLessThanOrEqual(2);
     }
-    expect(countByStatus()).toEqual({ completed: 5 });
+    expect(await countByStatus()).toEqual({ completed: 5 });
     // Every schedule ran exactly once (the start order is asserted by the FIFO test below:
     // these five share one occurrence and one creation instant, so their order is a tie).
     expect(s.runtime.runs.map((r) => r.input.prompt).sort()).toEqual(["p0", "p1", "p2", "p3", "p4"]);
@@ -44,7 +44,7 @@ describe("slots", () => {
   });
 
   it("FIFO: queued tasks start in occurrence order, then creation order — not insertion order", async () => {
-    setCap(1);
+    await setCap(1);
     const MIN = 60_000;
     // [prompt, plannedAt, createdAt], inserted in this (shuffled) order.
     const queued: [string, number, number][] = [
@@ -56,11 +56,11 @@ describe("slots", () => {
     ];
     for (const [prompt, plannedAt, createdAt] of queued) {
       // A schedule that won't fire during the test (next occurrence: next January).
-      const sched = makeSchedule({ cronExpression: "0 0 1 1 *", prompt });
-      makeTask({ scheduleId: sched.id, sourceType: "scheduled", prompt, plannedAt, createdAt });
+      const sched = await makeSchedule({ cronExpression: "0 0 1 1 *", prompt });
+      await makeTask({ scheduleId: sched.id, sourceType: "scheduled", prompt, plannedAt, createdAt });
     }
     const s = await startTestScheduler({ runtime: new TestRuntime({ hold: true }), clock: new FakeClock(T0 + 10 * MIN) });
-    s.loop.runPass();
+    await s.loop.runPass();
     for (let started = 1; started <= queued.length; started++) {
       await waitFor(() => s.runtime.runs.length === started && s.runtime.runs[started - 1].holding, `run ${started} started`);
       s.runtime.runs[started - 1].release();
@@ -68,26 +68,26 @@ describe("slots", () => {
     expect(s.runtime.runs.map((r) => r.input.prompt)).toEqual(["first", "second", "third", "fourth", "fifth"]);
   });
 
-  it("the claim is one conditional UPDATE: manual running tasks count, force exceeds the cap, notBefore is honoured", () => {
-    setCap(1);
+  it("the claim is one conditional UPDATE: manual running tasks count, force exceeds the cap, notBefore is honoured", async () => {
+    await setCap(1);
     const db = getDb();
-    const settings = getSettings(db);
-    const a = makeTask({ status: "queued" });
-    const b = makeTask({ status: "queued" });
-    const later = makeTask({ status: "queued", notBefore: T0 + 60_000 });
-    const claim = (id: string, force = false) =>
+    const settings = await getSettings(db);
+    const a = await makeTask({ status: "queued" });
+    const b = await makeTask({ status: "queued" });
+    const later = await makeTask({ status: "queued", notBefore: T0 + 60_000 });
+    const claim = async (id: string, force = false) =>
       claimSlot(db, { taskId: id, runnerId: "r1", now: T0, cap: settings.maxConcurrent, defaultLeaseSec: 600, force });
-    expect(claim(a.id)).toBe(true);
-    expect(claim(a.id)).toBe(false); // already running
-    expect(claim(b.id)).toBe(false); // cap 1 reached
-    expect(claim(later.id, true)).toBe(false); // notBefore in the future, even forced
-    expect(claim(b.id, true)).toBe(true);
-    const row = taskById(a.id);
+    expect(await claim(a.id)).toBe(true);
+    expect(await claim(a.id)).toBe(false); // already running
+    expect(await claim(b.id)).toBe(false); // cap 1 reached
+    expect(await claim(later.id, true)).toBe(false); // notBefore in the future, even forced
+    expect(await claim(b.id, true)).toBe(true);
+    const row = await taskById(a.id);
     expect(row).toMatchObject({ status: "running", runnerId: "r1", slotClaimedAt: T0, startedAt: T0, leaseExpiresAt: T0 + 600_000 });
-    expect(taskById(b.id).forced).toBe(true);
+    expect((await taskById(b.id)).forced).toBe(true);
   });
 
-  it("the cap is never exceeded across 1,000 random interleavings of plan/claim/finish by two runners", () => {
+  it("the cap is never exceeded across 1,000 random interleavings of plan/claim/finish by two runners", async () => {
     const db = getDb();
     let seed = 42;
     const rand = () => {
@@ -97,10 +97,10 @@ describe("slots", () => {
     for (let round = 0; round < 1000; round++) {
       db.$client.exec("DELETE FROM tasks; DELETE FROM schedules; DELETE FROM events; DELETE FROM schedule_firing_metrics");
       const cap = 1 + Math.floor(rand() * 3);
-      const settings = { ...getSettings(db), maxConcurrent: cap };
+      const settings = { ...await getSettings(db), maxConcurrent: cap };
       const schedulesCount = 1 + Math.floor(rand() * 4);
       for (let i = 0; i < schedulesCount; i++) {
-        makeSchedule({ cronExpression: "* * * * *", overlapPolicy: rand() < 0.5 ? "allow_all" : "buffer_all" });
+        await makeSchedule({ cronExpression: "* * * * *", overlapPolicy: rand() < 0.5 ? "allow_all" : "buffer_all" });
       }
       let now = T0;
       for (let step = 0; step < 12; step++) {
@@ -108,18 +108,18 @@ describe("slots", () => {
         const runner = rand() < 0.5 ? "runner-a" : "runner-b";
         if (action < 0.3) {
           now += 60_000;
-          planDueOccurrences(db, now, BACKOFF_MS);
+          await planDueOccurrences(db, now, BACKOFF_MS);
         } else if (action < 0.7) {
-          drainQueue({ db, now, runnerId: runner, settings, chatStreams: 0 });
+          await drainQueue({ db, now, runnerId: runner, settings, chatStreams: 0 });
         } else {
           const running = db.select().from(tasks).where(eq(tasks.status, "running")).all();
           if (running.length) {
             const t = running[Math.floor(rand() * running.length)];
             const outcome = outcomeWithoutRun(t, rand() < 0.7 ? "completed" : "failed", null, "x");
-            finishRunningTask(db, { taskId: t.id, guardRunnerId: t.runnerId, outcome, now, sample: fallbackSample(0), retryBackoffMs: [0] });
+            await finishRunningTask(db, { taskId: t.id, guardRunnerId: t.runnerId, outcome, now, sample: fallbackSample(0), retryBackoffMs: [0] });
           }
         }
-        const running = countRunning(db);
+        const running = await countRunning(db);
         if (running > cap) throw new Error(`round ${round} step ${step}: ${running} running with cap ${cap}`);
       }
     }

@@ -20,7 +20,7 @@ class BusyClock extends FakeClock {
 }
 
 const loops: SchedulerLoop[] = [];
-beforeEach(() => truncateAll());
+beforeEach(async () => truncateAll());
 afterEach(async () => {
   vi.restoreAllMocks();
   for (const loop of loops.splice(0)) {
@@ -37,7 +37,7 @@ async function start(clock: FakeClock, runtime: TestRuntime, timers = false) {
   const loop = await startScheduler({
     db,
     clock,
-    runnerId: registerRunner(db, clock.now()),
+    runnerId: await registerRunner(db, clock.now()),
     resolveRuntime: (d, id) => {
       resolved.push(String(id));
       return resolver(d, id);
@@ -52,14 +52,14 @@ async function start(clock: FakeClock, runtime: TestRuntime, timers = false) {
 
 describe("agents start on time (issue 15 item 0)", () => {
   it("arms the wake from the clock read after the pass, not the pass's start", async () => {
-    setCap(5);
-    makeSchedule({ cronExpression: "*/5 * * * *" });
+    await setCap(5);
+    await makeSchedule({ cronExpression: "*/5 * * * *" });
     const clock = new BusyClock(T0 + 1);
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
     const { loop } = await start(clock, new TestRuntime(), true);
     clock.perReadMs = 40; // the pass's work moves the clock on
     setTimeoutSpy.mockClear();
-    const report = loop.runPass()!;
+    const report = (await loop.runPass())!;
     clock.perReadMs = 0;
     expect(report.nextWakeAt).toBe(T0 + 5 * 60_000);
     // The delay is counted from a read after the pass's work: shorter than from its start.
@@ -71,68 +71,68 @@ describe("agents start on time (issue 15 item 0)", () => {
   });
 
   it("a pass returns before its launches are spawned; they start after it, all of them", async () => {
-    setCap(10);
-    const schedules = Array.from({ length: 3 }, () => makeSchedule({ cronExpression: "*/5 * * * *" }));
+    await setCap(10);
+    const schedules = await Promise.all(Array.from({ length: 3 }, () => makeSchedule({ cronExpression: "*/5 * * * *" })));
     const clock = new FakeClock(T0);
     const runtime = new TestRuntime({ hold: true });
     const { loop, resolved } = await start(clock, runtime);
     clock.set(T0 + 5 * 60_000);
-    const report = loop.runPass()!;
+    const report = (await loop.runPass())!;
     expect(report.claimed).toHaveLength(3);
     // Claimed and leased in the DB, but no runtime resolved, nothing spawned yet.
-    for (const s of schedules) expect(taskById(tasksOf(s.id)[0].id).status).toBe("running");
+    for (const s of schedules) expect((await taskById((await tasksOf(s.id))[0].id)).status).toBe("running");
     expect(resolved).toHaveLength(0);
     expect(runtime.runs).toHaveLength(0);
     await waitFor(() => runtime.runs.length === 3 && runtime.runs.every((r) => r.holding), "all three runs started");
     expect(resolved).toHaveLength(3);
     for (const r of runtime.runs) r.release();
     await loop.idle();
-    for (const s of schedules) expect(taskById(tasksOf(s.id)[0].id).status).toBe("completed");
+    for (const s of schedules) expect((await taskById((await tasksOf(s.id))[0].id)).status).toBe("completed");
   });
 
   it("Run now claims and starts its run without a scheduler pass", async () => {
-    setCap(2);
-    const s = makeSchedule({ cronExpression: "0 0 1 1 *", maxRunDurationSec: 30 });
+    await setCap(2);
+    const s = await makeSchedule({ cronExpression: "0 0 1 1 *", maxRunDurationSec: 30 });
     const clock = new FakeClock(T0);
     const runtime = new TestRuntime({ hold: true });
     const { loop, resolved } = await start(clock, runtime);
     const passes = loop.passCount;
-    const { taskId } = runScheduleNow(getDb(), s.id, false);
-    expect(taskById(taskId).status).toBe("running");
+    const { taskId } = await runScheduleNow(getDb(), s.id, false);
+    expect((await taskById(taskId)).status).toBe("running");
     expect(resolved).toHaveLength(0); // spawned after the request returned
     await waitFor(() => runtime.runs[0]?.holding === true, "the manual run started");
     expect(loop.passCount).toBe(passes);
     expect(loop.lastPass!.nextWakeAt).toBe(T0 + 30_000); // the wake moved up to its lease expiry
     runtime.runs[0].release();
-    await waitFor(() => taskById(taskId).status === "completed", "the manual run finished");
+    await waitFor(async () => (await taskById(taskId)).status === "completed", "the manual run finished");
   });
 
   it("a halted loop gives up launches it had not spawned yet: their rows stay running for recovery", async () => {
-    setCap(5);
-    const sched = makeSchedule({ cronExpression: "*/5 * * * *" });
+    await setCap(5);
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const clock = new FakeClock(T0);
     const runtime = new TestRuntime({ hold: true });
     const { loop, resolved } = await start(clock, runtime);
     clock.set(T0 + 5 * 60_000);
-    expect(loop.runPass()!.claimed).toHaveLength(1);
+    expect((await loop.runPass())!.claimed).toHaveLength(1);
     loop.halt();
     await loop.idle();
     await new Promise((r) => setImmediate(r));
     expect(resolved).toHaveLength(0);
     expect(runtime.runs).toHaveLength(0);
-    expect(tasksOf(sched.id)[0].status).toBe("running");
+    expect((await tasksOf(sched.id))[0].status).toBe("running");
   });
 
   it("an idle pass prepares no SQL statement after the first (hot statements are prepared once)", async () => {
-    setCap(2);
-    makeSchedule({ cronExpression: "*/5 * * * *" });
+    await setCap(2);
+    await makeSchedule({ cronExpression: "*/5 * * * *" });
     const clock = new FakeClock(T0);
     const { loop } = await start(clock, new TestRuntime());
-    loop.runPass();
+    await loop.runPass();
     const db = getDb();
     const prepare = vi.spyOn(db.$client, "prepare");
     clock.advance(1_000);
-    loop.runPass();
+    await loop.runPass();
     expect(prepare.mock.calls.map((c) => String(c[0]).slice(0, 80))).toEqual([]);
   });
 });

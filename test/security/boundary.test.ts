@@ -19,12 +19,12 @@ import { truncateAll } from "../factories";
 const TOKEN = "t0ken-for-tests-0123456789abcdef0123456789";
 const ENV = ["AGENTCRON_TOKEN", "AGENTCRON_ALLOWED_ORIGINS", "AGENTCRON_TRUST_PROXY", "PORT"];
 const saved: Record<string, string | undefined> = {};
-beforeEach(() => {
+beforeEach(async () => {
   for (const name of ENV) {
     saved[name] = process.env[name];
     delete process.env[name];
   }
-  truncateAll();
+  await truncateAll();
 });
 afterEach(() => {
   for (const name of ENV) {
@@ -35,7 +35,7 @@ afterEach(() => {
 
 /** Runs the proxy on a request to 127.0.0.1:3000 (the port tests serve on) with these headers. */
 async function gate(method: string, path: string, headers: Record<string, string> = {}) {
-  const res = await proxy(new NextRequest(`http://127.0.0.1:3000${path}`, { method, headers: { host: "127.0.0.1:3000", ...headers } }));
+  const res = proxy(new NextRequest(`http://127.0.0.1:3000${path}`, { method, headers: { host: "127.0.0.1:3000", ...headers } }));
   const passed = res.headers.get("x-middleware-next") === "1";
   const text = passed ? "" : await res.text();
   let data: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,7 +49,7 @@ async function gate(method: string, path: string, headers: Record<string, string
 
 const EVIL = { host: "evil.example:3000", origin: "http://evil.example:3000" };
 const sh = { name: "pwn", kind: "command", config: { command: ["/bin/sh", "-c", "echo owned"] } };
-const runtimeRows = () => getDb().select().from(runtimes).all();
+const runtimeRows = async () => getDb().select().from(runtimes).all();
 
 describe("Host allow-list (DNS rebinding)", () => {
   it.each([
@@ -90,7 +90,7 @@ describe("Host allow-list (DNS rebinding)", () => {
     const res = await callRoute(createRuntime, "/api/runtimes", { method: "POST", json: sh, headers: EVIL });
     expect(res.status).toBe(403);
     expect(res.data.error).toBe("host_not_allowed");
-    expect(runtimeRows()).toEqual([]);
+    expect(await runtimeRows()).toEqual([]);
     expect((await callRoute(listRuntimes, "/api/runtimes", { headers: EVIL })).status).toBe(403);
   });
 });
@@ -108,7 +108,7 @@ describe("forwarded headers", () => {
     });
     expect(write.status).toBe(403);
     expect(write.data.error).toBe("cross_origin");
-    expect(runtimeRows()).toEqual([]);
+    expect(await runtimeRows()).toEqual([]);
   });
 
   it("honours them with AGENTCRON_TRUST_PROXY=1 for an allowed origin only", async () => {
@@ -146,7 +146,7 @@ describe("AGENTCRON_ALLOWED_ORIGINS and the Origin check", () => {
     const res = await callRoute(createRuntime, "/api/runtimes", { method: "POST", json: { ...sh, name: "pwn2" }, headers: { origin: "http://evil.example:3000" } });
     expect(res.status).toBe(403);
     expect(res.data.error).toBe("cross_origin");
-    expect(runtimeRows().map((r) => r.name)).toEqual(["pwn"]);
+    expect((await runtimeRows()).map((r) => r.name)).toEqual(["pwn"]);
   });
 
   it("lets a loopback write without Origin through (curl), and GETs with any Origin", async () => {
@@ -174,7 +174,7 @@ describe("AGENTCRON_TOKEN", () => {
     expect((await callRoute(listRuntimes, "/api/runtimes", { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
     const write = await callRoute(createRuntime, "/api/runtimes", { method: "POST", json: sh });
     expect(write.status).toBe(401);
-    expect(runtimeRows()).toEqual([]);
+    expect(await runtimeRows()).toEqual([]);
   });
 
   it("keeps GET /api/health, the sign-in page and build assets open, and nothing else", async () => {

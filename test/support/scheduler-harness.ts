@@ -33,7 +33,7 @@ export async function startTestScheduler(
   const db = opts.db ?? getDb();
   const clock = opts.clock ?? new FakeClock(T0);
   const runtime = opts.runtime ?? new TestRuntime();
-  const runnerId = registerRunner(db, clock.now());
+  const runnerId = await registerRunner(db, clock.now());
   const loop = await startScheduler({ db, clock, runnerId, resolveRuntime: testResolver(runtime), timers: opts.timers ?? false, retryBackoffMs: BACKOFF_MS });
   started.push({ loop, runtime });
   return { loop, clock: clock as FakeClock, runtime, db, runnerId };
@@ -50,32 +50,32 @@ export async function stopTestSchedulers(): Promise<void> {
   }
 }
 
-export function setCap(maxConcurrent: number, db: Db = getDb(), extra: { chatPressureDelaySec?: number; maxRunDurationSec?: number } = {}): void {
-  updateSettings({ maxConcurrent, ...extra }, T0, db);
+export async function setCap(maxConcurrent: number, db: Db = getDb(), extra: { chatPressureDelaySec?: number; maxRunDurationSec?: number } = {}): Promise<void> {
+  await updateSettings({ maxConcurrent, ...extra }, T0, db);
 }
 
-export function tasksOf(scheduleId: string, db: Db = getDb()): TaskRow[] {
+export async function tasksOf(scheduleId: string, db: Db = getDb()): Promise<TaskRow[]> {
   return db.select().from(tasks).where(eq(tasks.scheduleId, scheduleId)).orderBy(tasks.createdAt, tasks.plannedAt).all();
 }
 
-export function allTasks(db: Db = getDb()): TaskRow[] {
+export async function allTasks(db: Db = getDb()): Promise<TaskRow[]> {
   return db.select().from(tasks).all();
 }
 
-export function taskById(id: string, db: Db = getDb()): TaskRow {
+export async function taskById(id: string, db: Db = getDb()): Promise<TaskRow> {
   return db.select().from(tasks).where(eq(tasks.id, id)).get()!;
 }
 
-export function scheduleById(id: string, db: Db = getDb()) {
+export async function scheduleById(id: string, db: Db = getDb()) {
   return db.select().from(schedules).where(eq(schedules.id, id)).get();
 }
 
-export function eventsOf(scheduleId: string, db: Db = getDb()) {
+export async function eventsOf(scheduleId: string, db: Db = getDb()) {
   return db.select().from(events).where(eq(events.scheduleId, scheduleId)).orderBy(events.id).all();
 }
 
-export function countByStatus(db: Db = getDb()): Record<string, number> {
+export async function countByStatus(db: Db = getDb()): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const t of allTasks(db)) out[t.status] = (out[t.status] ?? 0) + 1;
+  for (const t of await allTasks(db)) out[t.status] = (out[t.status] ?? 0) + 1;
   return out;
 }

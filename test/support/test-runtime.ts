@@ -112,16 +112,16 @@ export class TestRuntime implements AgentRuntime {
 
 /** A resolver that hands every task the given runtime (row is a stand-in). */
 export function testResolver(runtime: AgentRuntime): RuntimeResolver {
-  return (_db, runtimeId): ResolvedRuntime => ({
+  return async (_db, runtimeId): Promise<ResolvedRuntime> => ({
     row: { id: runtimeId ?? "test-runtime", name: "test", kind: "command", config: {}, isDefault: true, createdAt: 0, updatedAt: 0 },
     runtime,
   });
 }
 
 /** Awaits a condition (polled every 5 ms); throws with `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from "../time/clock";
 import { registerStream, unregisterStream } from "./active-streams";
 import { UNTITLED_CONVERSATION, finalizedContent, getConversation, hasMessages, recentMessages, titleFromMessage } from "./conversations";
 import { countHeldByChatPressure } from "../scheduler/chat-pressure";
+import { withTransaction } from "../db/client";
 
 /** Final status of an assistant message. */
 export type FinalMessageStatus = "complete" | "error" | "aborted";
@@ -78,20 +79,20 @@ const TRANSCRIPT_CHARS_MAX = 60_000;
  * @throws AppError 404 `conversation_not_found`, 409 `conversation_busy`,
  *   422 `runtime_unavailable`.
  */
-export function prepareChatTurn(opts: ChatTurnOptions): PreparedChatTurn {
+export async function prepareChatTurn(opts: ChatTurnOptions): Promise<PreparedChatTurn> {
   const { db } = opts;
-  const conversation = getConversation(opts.conversationId, db);
+  const conversation = await getConversation(opts.conversationId, db);
   if (isConversationStreaming(conversation.id)) {
     throw new AppError("conversation_busy", "A reply is still streaming in this conversation: wait for it or stop it first.");
   }
   let resolved: ResolvedRuntime;
   try {
-    resolved = (opts.resolveRuntime ?? registryResolveRuntime)(db, conversation.runtimeId);
+    resolved = await (opts.resolveRuntime ?? registryResolveRuntime)(db, conversation.runtimeId);
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError("runtime_unavailable", `The conversation's runtime cannot run: ${(err as Error)?.message ?? String(err)}`);
   }
-  return { conversation, run: (runOpts) => runChatTurn(opts, conversation, resolved, runOpts.emit, runOpts.signal) };
+  return { conversation, run: async (runOpts) => runChatTurn(opts, conversation, resolved, runOpts.emit, runOpts.signal) };
 }
 
 /**
@@ -148,7 +149,7 @@ async function runChatTurn(
   let flushTimer: ReturnType<typeof setInterval> | undefined;
   let final: ChatTurnResult = { messageId, status: "error", content: "", error: "The chat turn did not start" };
 
-  const flush = () => {
+  const flush = async () => {
     if (!dirty) return;
     dirty = false;
     db.update(chatMessages)
@@ -168,21 +169,21 @@ async function runChatTurn(
 
   try {
     // A resumed session already holds the context: the transcript is only for runtimes without one.
-    const history = conversation.sessionId ? [] : recentMessages(conversation.id, TRANSCRIPT_MESSAGES_MAX, db);
+    const history = conversation.sessionId ? [] : await recentMessages(conversation.id, TRANSCRIPT_MESSAGES_MAX, db);
     const { prompt, resumeSessionId } = buildPrompt(conversation, history, opts.content);
-    const firstMessage = conversation.title === UNTITLED_CONVERSATION && !hasMessages(conversation.id, db);
-    db.transaction((tx) => {
-      tx.insert(chatMessages)
-        .values({ id: userMessageId, conversationId: conversation.id, role: "user", content: opts.content, status: "complete", createdAt: now, updatedAt: now })
-        .run();
-      tx.insert(chatMessages)
-        .values({ id: messageId, conversationId: conversation.id, role: "assistant", content: "", status: "streaming", runnerId: opts.runnerId, createdAt: now, updatedAt: now })
-        .run();
-      tx.update(chatConversations)
-        .set({ updatedAt: now, ...(firstMessage ? { title: titleFromMessage(opts.content) } : {}) })
-        .where(eq(chatConversations.id, conversation.id))
-        .run();
-    });
+    const firstMessage = conversation.title === UNTITLED_CONVERSATION && !await hasMessages(conversation.id, db);
+    await withTransaction(db, async (tx) => {
+            tx.insert(chatMessages)
+              .values({ id: userMessageId, conversationId: conversation.id, role: "user", content: opts.content, status: "complete", createdAt: now, updatedAt: now })
+              .run();
+            tx.insert(chatMessages)
+              .values({ id: messageId, conversationId: conversation.id, role: "assistant", content: "", status: "streaming", runnerId: opts.runnerId, createdAt: now, updatedAt: now })
+              .run();
+            tx.update(chatConversations)
+              .set({ updatedAt: now, ...(firstMessage ? { title: titleFromMessage(opts.content) } : {}) })
+              .where(eq(chatConversations.id, conversation.id))
+              .run();
+          });
     if (signal.aborted) onAbort();
     send({
       type: "status",
@@ -190,14 +191,10 @@ async function runChatTurn(
       conversationId: conversation.id,
       messageId,
       userMessageId,
-      heldBackTasks: countHeldByChatPressure(db, now),
+      heldBackTasks: await countHeldByChatPressure(db, now),
     });
     flushTimer = setInterval(() => {
-      try {
-        flush();
-      } catch (err) {
-        console.error(`[agentcron] chat message ${messageId}: could not save streamed text`, err);
-      }
+      flush().catch((err) => console.error(`[agentcron] chat message ${messageId}: could not save streamed text`, err));
     }, flushIntervalMs);
     flushTimer.unref?.();
 
@@ -247,16 +244,16 @@ async function runChatTurn(
     }
     try {
       const doneAt = clock.now();
-      db.transaction((tx) => {
-        tx.update(chatMessages)
-          .set({ content: finalizedContent(content, final.status, final.error), status: final.status, error: final.error, updatedAt: doneAt })
-          .where(and(eq(chatMessages.id, messageId), eq(chatMessages.status, "streaming")))
-          .run();
-        tx.update(chatConversations)
-          .set({ sessionId, updatedAt: sql`max(${chatConversations.updatedAt}, ${doneAt})` })
-          .where(eq(chatConversations.id, conversation.id))
-          .run();
-      });
+      await withTransaction(db, async (tx) => {
+                tx.update(chatMessages)
+                  .set({ content: finalizedContent(content, final.status, final.error), status: final.status, error: final.error, updatedAt: doneAt })
+                  .where(and(eq(chatMessages.id, messageId), eq(chatMessages.status, "streaming")))
+                  .run();
+                tx.update(chatConversations)
+                  .set({ sessionId, updatedAt: sql`max(${chatConversations.updatedAt}, ${doneAt})` })
+                  .where(eq(chatConversations.id, conversation.id))
+                  .run();
+              });
     } catch (err) {
       console.error(`[agentcron] chat message ${messageId}: could not finalize`, err);
     }

@@ -17,7 +17,7 @@ const TITLE_FROM_MESSAGE_MAX = 60;
  * @param now UTC ms.
  * @throws AppError 400 `invalid_request` with `fields.runtimeId` for an unknown runtime.
  */
-export function createConversation(input: ConversationCreateInput, now: number, db: Db = getDb()): ChatConversationRow {
+export async function createConversation(input: ConversationCreateInput, now: number, db: Db = getDb()): Promise<ChatConversationRow> {
   const runtimeId = input.runtimeId ?? null;
   if (runtimeId && !db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.id, runtimeId)).get()) {
     throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
@@ -35,7 +35,7 @@ export function createConversation(input: ConversationCreateInput, now: number, 
 }
 
 /** Every conversation, most recently active first. */
-export function listConversations(db: Db = getDb()): ChatConversationRow[] {
+export async function listConversations(db: Db = getDb()): Promise<ChatConversationRow[]> {
   return db.select().from(chatConversations).orderBy(desc(chatConversations.updatedAt), desc(chatConversations.createdAt)).all();
 }
 
@@ -43,7 +43,7 @@ export function listConversations(db: Db = getDb()): ChatConversationRow[] {
  * One conversation.
  * @throws AppError 404 `conversation_not_found`.
  */
-export function getConversation(id: string, db: Db = getDb()): ChatConversationRow {
+export async function getConversation(id: string, db: Db = getDb()): Promise<ChatConversationRow> {
   const row = db.select().from(chatConversations).where(eq(chatConversations.id, id)).get();
   if (!row) throw notFound("conversation", id);
   return row;
@@ -54,8 +54,8 @@ export function getConversation(id: string, db: Db = getDb()): ChatConversationR
  * the user message and its reply, which share a millisecond).
  * @throws AppError 404 `conversation_not_found`.
  */
-export function listMessages(conversationId: string, db: Db = getDb()): ChatMessageRow[] {
-  getConversation(conversationId, db);
+export async function listMessages(conversationId: string, db: Db = getDb()): Promise<ChatMessageRow[]> {
+  await getConversation(conversationId, db);
   return db
     .select()
     .from(chatMessages)
@@ -69,7 +69,7 @@ export function listMessages(conversationId: string, db: Db = getDb()): ChatMess
  * transcript a stateless runtime gets), read newest-first with a LIMIT so a long
  * conversation is never loaded whole.
  */
-export function recentMessages(conversationId: string, limit: number, db: Db = getDb()): ChatMessageRow[] {
+export async function recentMessages(conversationId: string, limit: number, db: Db = getDb()): Promise<ChatMessageRow[]> {
   return db
     .select()
     .from(chatMessages)
@@ -81,7 +81,7 @@ export function recentMessages(conversationId: string, limit: number, db: Db = g
 }
 
 /** True when the conversation has at least one message. */
-export function hasMessages(conversationId: string, db: Db = getDb()): boolean {
+export async function hasMessages(conversationId: string, db: Db = getDb()): Promise<boolean> {
   return !!db.select({ id: chatMessages.id }).from(chatMessages).where(eq(chatMessages.conversationId, conversationId)).limit(1).get();
 }
 

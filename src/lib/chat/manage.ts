@@ -6,6 +6,7 @@ import { AppError } from "../errors";
 import { isConversationStreaming } from "./chat-engine";
 import { getConversation } from "./conversations";
 import type { ConversationPatchInput } from "./input";
+import { withTransaction } from "../db/client";
 
 function assertNotStreaming(id: string): void {
   if (isConversationStreaming(id)) {
@@ -18,8 +19,8 @@ function assertNotStreaming(id: string): void {
  * so a rename doesn't move it to the top of the list.
  * @throws AppError 404 `conversation_not_found`.
  */
-export function renameConversation(db: Db, id: string, input: ConversationPatchInput): ChatConversationRow {
-  getConversation(id, db);
+export async function renameConversation(db: Db, id: string, input: ConversationPatchInput): Promise<ChatConversationRow> {
+  await getConversation(id, db);
   db.update(chatConversations).set({ title: input.title }).where(eq(chatConversations.id, id)).run();
   return getConversation(id, db);
 }
@@ -28,13 +29,13 @@ export function renameConversation(db: Db, id: string, input: ConversationPatchI
  * Deletes a conversation and its messages (one transaction).
  * @throws AppError 404 `conversation_not_found`, 409 `conversation_busy` while a reply streams.
  */
-export function deleteConversation(db: Db, id: string): void {
-  getConversation(id, db);
+export async function deleteConversation(db: Db, id: string): Promise<void> {
+  await getConversation(id, db);
   assertNotStreaming(id);
-  db.transaction((tx) => {
-    tx.delete(chatMessages).where(eq(chatMessages.conversationId, id)).run();
-    tx.delete(chatConversations).where(eq(chatConversations.id, id)).run();
-  });
+  await withTransaction(db, async (tx) => {
+        tx.delete(chatMessages).where(eq(chatMessages.conversationId, id)).run();
+        tx.delete(chatConversations).where(eq(chatConversations.id, id)).run();
+      });
 }
 
 /**
@@ -43,8 +44,8 @@ export function deleteConversation(db: Db, id: string): void {
  * @throws AppError 404 `conversation_not_found` / `message_not_found`,
  *   409 `conversation_busy`, 409 `message_not_retryable` (not the last reply, or not failed).
  */
-export function retryableExchange(db: Db, conversationId: string, messageId: string): { userMessageId: string; content: string } {
-  getConversation(conversationId, db);
+export async function retryableExchange(db: Db, conversationId: string, messageId: string): Promise<{ userMessageId: string; content: string }> {
+  await getConversation(conversationId, db);
   assertNotStreaming(conversationId);
   const target = db
     .select()
@@ -66,9 +67,9 @@ export function retryableExchange(db: Db, conversationId: string, messageId: str
 }
 
 /** Removes a failed exchange (its user message and reply) so a retry sends the question again in its place. */
-export function removeExchange(db: Db, userMessageId: string, assistantMessageId: string): void {
-  db.transaction((tx) => {
-    tx.delete(chatMessages).where(eq(chatMessages.id, assistantMessageId)).run();
-    tx.delete(chatMessages).where(eq(chatMessages.id, userMessageId)).run();
-  });
+export async function removeExchange(db: Db, userMessageId: string, assistantMessageId: string): Promise<void> {
+  await withTransaction(db, async (tx) => {
+        tx.delete(chatMessages).where(eq(chatMessages.id, assistantMessageId)).run();
+        tx.delete(chatMessages).where(eq(chatMessages.id, userMessageId)).run();
+      });
 }

@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { chatMessages, runners } from "../db/schema";
 import { runnerIsGone } from "../scheduler/runner-liveness";
 import { finalizedContent } from "./conversations";
+import { withTransaction } from "../db/client";
 
 /** Error text of a message whose stream was cut short by its process stopping. */
 export const INTERRUPTED_ERROR = "Interrupted: the server stopped while this reply was streaming";
@@ -20,7 +21,7 @@ export const INTERRUPTED_ERROR = "Interrupted: the server stopped while this rep
  * @param now UTC ms.
  * @returns the number of messages finalized.
  */
-export function reconcileStreamingMessages(db: Db, me: string, now: number): number {
+export async function reconcileStreamingMessages(db: Db, me: string, now: number): Promise<number> {
   const streaming = db
     .select({
       id: chatMessages.id,
@@ -34,14 +35,14 @@ export function reconcileStreamingMessages(db: Db, me: string, now: number): num
     .all();
   const orphans = streaming.filter((m) => m.runnerId !== me && runnerIsGone(m.runner, now));
   if (!orphans.length) return 0;
-  db.transaction((tx) => {
-    for (const m of orphans) {
-      tx.update(chatMessages)
-        .set({ status: "error", error: INTERRUPTED_ERROR, content: finalizedContent(m.content, "error", INTERRUPTED_ERROR), updatedAt: now })
-        .where(and(eq(chatMessages.id, m.id), eq(chatMessages.status, "streaming")))
-        .run();
-    }
-  });
+  await withTransaction(db, async (tx) => {
+        for (const m of orphans) {
+          tx.update(chatMessages)
+            .set({ status: "error", error: INTERRUPTED_ERROR, content: finalizedContent(m.content, "error", INTERRUPTED_ERROR), updatedAt: now })
+            .where(and(eq(chatMessages.id, m.id), eq(chatMessages.status, "streaming")))
+            .run();
+        }
+      });
   console.log(`[agentcron] finalized ${orphans.length} chat message(s) left streaming by a stopped process`);
   return orphans.length;
 }

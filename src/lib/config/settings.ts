@@ -2,7 +2,7 @@ import "server-only";
 import { eq, inArray } from "drizzle-orm";
 import { cachedQuery } from "../scheduler/statements";
 import { z } from "zod";
-import { getDb, type Db } from "../db/client";
+import { getDb, type Db, withTransaction } from "../db/client";
 import { settings } from "../db/schema";
 import { env } from "../env";
 import { recordEvent } from "../events/log";
@@ -28,12 +28,12 @@ function envValue(key: SettingKey): number | undefined {
 }
 
 /** Effective settings: env > stored > default. */
-export function getSettings(db: Db = getDb()): Settings {
+export async function getSettings(db: Db = getDb()): Promise<Settings> {
   return getSettingsView(db);
 }
 
 /** Effective settings with the env-pinned keys (GET /api/settings). */
-export function getSettingsView(db: Db = getDb()): SettingsView {
+export async function getSettingsView(db: Db = getDb()): Promise<SettingsView> {
   // Prepared once per connection: every scheduler pass and every Run now reads settings.
   const rows = cachedQuery(db, "settings-all", () => db.select().from(settings).where(inArray(settings.key, SETTING_KEYS)).prepare()).all();
   const stored = new Map(rows.map((r) => [r.key, r.value]));
@@ -74,28 +74,28 @@ export const settingsPatchSchema = z
  * returns the effective view. Keys pinned by the environment are stored too, so they
  * apply once the variable is removed.
  */
-export function updateSettings(patch: Partial<Settings>, now: number, db: Db = getDb()): SettingsView {
+export async function updateSettings(patch: Partial<Settings>, now: number, db: Db = getDb()): Promise<SettingsView> {
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [SettingKey, number][];
-  db.transaction((tx) => {
-    for (const [key, value] of entries) {
-      tx.insert(settings)
-        .values({ key, value, updatedAt: now })
-        .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } })
-        .run();
-    }
-    if (entries.length) {
-      recordEvent(tx, {
-        kind: "settings_changed",
-        message: `Settings changed: ${entries.map(([k, v]) => `${k}=${v}`).join(", ")}`,
-        data: Object.fromEntries(entries),
-        createdAt: now,
+  await withTransaction(db, async (tx) => {
+        for (const [key, value] of entries) {
+          tx.insert(settings)
+            .values({ key, value, updatedAt: now })
+            .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } })
+            .run();
+        }
+        if (entries.length) {
+          await recordEvent(tx, {
+            kind: "settings_changed",
+            message: `Settings changed: ${entries.map(([k, v]) => `${k}=${v}`).join(", ")}`,
+            data: Object.fromEntries(entries),
+            createdAt: now,
+          });
+        }
       });
-    }
-  });
   return getSettingsView(db);
 }
 
 /** Removes a stored setting (tests). */
-export function clearStoredSetting(key: SettingKey, db: Db = getDb()): void {
+export async function clearStoredSetting(key: SettingKey, db: Db = getDb()): Promise<void> {
   db.delete(settings).where(eq(settings.key, key)).run();
 }

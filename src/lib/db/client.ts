@@ -7,7 +7,130 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { processSingleton, resetProcessSingleton } from "../process-singleton";
 import * as schema from "./schema";
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/** The SQL dialect a handle speaks: the embedded default, or PostgreSQL (`DATABASE_URL`). */
+export type Dialect = "sqlite" | "pg";
+
+/**
+ * The data layer's handle. Typed as drizzle's SQLite database so query code is written once
+ * (ADR 0010); `$dialect` says which engine is behind it. `$inTx` is true on the handle a
+ * `withTransaction` callback receives: everything inside a transaction uses that handle.
+ */
+export type Db = BetterSQLite3Database<typeof schema> & {
+  $client: Database.Database;
+  readonly $dialect: Dialect;
+  readonly $inTx: boolean;
+  /** SQLite only: serializes async transactions on the process's one connection. */
+  readonly $gate: TxGate;
+};
+
+/**
+ * A FIFO async mutex. SQLite has one connection per process, so an async transaction must
+ * not let another flow's statement land inside it (that statement would commit or roll back
+ * with it): `withTransaction` holds the gate, and `exec` makes root statements wait for it.
+ */
+export class TxGate {
+  private readonly waiters: Array<() => void> = [];
+  private busy = false;
+
+  /** True while a transaction holds the connection. */
+  get held(): boolean {
+    return this.busy;
+  }
+
+  /** Resolves when this caller holds the gate (FIFO). */
+  acquire(): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Hands the gate to the next waiter, or frees it. */
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.busy = false;
+  }
+}
+
+function withHandleProps(orm: object, props: { $dialect: Dialect; $inTx: boolean; $gate: TxGate }): Db {
+  for (const [key, value] of Object.entries(props)) Object.defineProperty(orm, key, { value, enumerable: false });
+  return orm as Db;
+}
+
+const txHandles = new WeakMap<Db, Db>();
+
+/**
+ * Runs `fn` in one transaction and returns its result; commits when it resolves, rolls back
+ * and rethrows when it rejects. `fn` gets the transaction's handle and must use it (never the
+ * outer `db`) for every statement, and must not await anything but the database inside (a
+ * SQLite transaction holds the file's write lock: `BEGIN IMMEDIATE`, so other processes wait
+ * up to busy_timeout). Called with a handle that is already in a transaction, `fn` runs in
+ * a savepoint of it: a failure rolls back only that savepoint's writes.
+ *
+ * SQLite: the connection's gate is held for the whole transaction (see `TxGate`).
+ * PostgreSQL: drizzle's transaction on one pooled client, READ COMMITTED.
+ * @throws whatever `fn` throws; SQLITE_BUSY when another process holds the write lock longer
+ *   than busy_timeout (5 s).
+ */
+export async function withTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  if (db.$dialect === "pg") {
+    // drizzle nests a transaction on a transaction handle as a savepoint.
+    const pgLike = db as unknown as { transaction(cb: (tx: object) => Promise<T>): Promise<T> };
+    return pgLike.transaction((tx) => fn(withHandleProps(tx, { $dialect: "pg", $inTx: true, $gate: db.$gate })));
+  }
+  if (db.$inTx) return withSavepoint(db, fn);
+  await db.$gate.acquire();
+  try {
+    let tx = txHandles.get(db);
+    if (!tx) {
+      tx = withHandleProps(Object.create(db), { $dialect: "sqlite", $inTx: true, $gate: db.$gate });
+      txHandles.set(db, tx);
+    }
+    db.$client.exec("BEGIN IMMEDIATE");
+    try {
+      const result = await fn(tx);
+      db.$client.exec("COMMIT");
+      return result;
+    } catch (err) {
+      if (db.$client.inTransaction) db.$client.exec("ROLLBACK");
+      throw err;
+    }
+  } finally {
+    db.$gate.release();
+  }
+}
+
+let savepointSeq = 0;
+
+/** SQLite: a nested `withTransaction` is a savepoint, so its failure undoes only its own writes. */
+async function withSavepoint<T>(tx: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  const name = `sp_${++savepointSeq}`;
+  tx.$client.exec(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn(tx);
+    tx.$client.exec(`RELEASE ${name}`);
+    return result;
+  } catch (err) {
+    if (tx.$client.inTransaction) tx.$client.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+    throw err;
+  }
+}
+
+/**
+ * Executes one statement of the data layer: `await exec(db, db.select()…)`. On a SQLite
+ * root handle it first waits for an open transaction of another flow to end, so the
+ * statement can't become part of it. Drizzle builders run when awaited, so the statement
+ * executes after the wait.
+ */
+export async function exec<T>(db: Db, query: PromiseLike<T>): Promise<T> {
+  if (!db.$inTx && db.$gate.held) {
+    await db.$gate.acquire();
+    db.$gate.release();
+  }
+  return await query;
+}
 
 const KEY = "db";
 
@@ -51,7 +174,7 @@ export function openDatabase(file: string): Db {
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("synchronous = NORMAL");
-  return drizzle(sqlite, { schema }) as Db;
+  return withHandleProps(drizzle(sqlite, { schema }), { $dialect: "sqlite", $inTx: false, $gate: new TxGate() });
 }
 
 /** Applies every pending migration in `drizzle/`. Idempotent. */

@@ -19,7 +19,7 @@ export interface NewEvent {
 }
 
 /** Appends one row to the activity/audit log. Call it inside the transaction of the change it records. */
-export function recordEvent(db: DbOrTx, e: NewEvent): void {
+export async function recordEvent(db: DbOrTx, e: NewEvent): Promise<void> {
   db.insert(events)
     .values({
       kind: e.kind,
@@ -33,7 +33,7 @@ export function recordEvent(db: DbOrTx, e: NewEvent): void {
 }
 
 /** A schedule's events, newest first; `beforeId` pages backwards. */
-export function listScheduleEvents(db: Db, scheduleId: string, limit = 100, beforeId?: number): EventRow[] {
+export async function listScheduleEvents(db: Db, scheduleId: string, limit = 100, beforeId?: number): Promise<EventRow[]> {
   return db
     .select()
     .from(events)

@@ -48,7 +48,7 @@ export function route<P = Record<string, never>>(
   return async (req, ctx) => {
     try {
       assertAccess(req);
-      const params = ctx?.params ? await ctx.params : ({} as P);
+      const params = ctx?.params != null ? await ctx.params : ({} as P);
       return await handler(req, params);
     } catch (err) {
       return errorResponse(err);

@@ -8,7 +8,7 @@ import { taskEventStreamResponse } from "./task-event-stream";
 import { callRoute } from "../../../test/http";
 import { makeTask, truncateAll } from "../../../test/factories";
 
-function insertEvent(taskId: string, type: string, payload: Record<string, unknown>) {
+async function insertEvent(taskId: string, type: string, payload: Record<string, unknown>) {
   return getDb().insert(taskEvents).values({ taskId, type, payload, createdAt: Date.now() }).returning().get();
 }
 
@@ -20,7 +20,7 @@ async function openStream(taskId: string, headers: Record<string, string> = {}, 
     signal: controller.signal,
   });
   const res = direct
-    ? taskEventStreamResponse(getDb(), taskId, { signal: controller.signal, pollMs: direct.pollMs })
+    ? await taskEventStreamResponse(getDb(), taskId, { signal: controller.signal, pollMs: direct.pollMs })
     : await GET(req, { params: Promise.resolve({ id: taskId }) });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -50,23 +50,23 @@ async function openStream(taskId: string, headers: Record<string, string> = {}, 
 }
 
 describe("GET /api/tasks/:id/events (SSE)", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
 
   it("replays stored events, streams new ones woken by the event bus, and ends when the task is terminal", async () => {
-    const task = makeTask({ status: "running" });
-    insertEvent(task.id, "assistant", { text: "first turn" });
+    const task = await makeTask({ status: "running" });
+    await insertEvent(task.id, "assistant", { text: "first turn" });
     // An hour-long poll: within the test only the in-process event bus can deliver.
     const s = await openStream(task.id, {}, { pollMs: 3_600_000 });
     expect(s.res.headers.get("content-type")).toContain("text/event-stream");
     await s.until((f) => f.length >= 1);
     expect(JSON.parse(s.frames[0].data!)).toMatchObject({ taskId: task.id, type: "assistant", payload: { text: "first turn" } });
 
-    const row = insertEvent(task.id, "tool_call", { name: "Bash", input: { command: "ls" } });
+    const row = await insertEvent(task.id, "tool_call", { name: "Bash", input: { command: "ls" } });
     taskEventBus().emit(`task:${task.id}`, [row]);
     await s.until((f) => f.length >= 2);
     expect(s.frames[1].id).toBe(String(row.id));
 
-    insertEvent(task.id, "result", { result: { status: "success", turns: 1 } });
+    await insertEvent(task.id, "result", { result: { status: "success", turns: 1 } });
     getDb().update(tasks).set({ status: "completed" }).where(eq(tasks.id, task.id)).run();
     taskEventBus().emit(`end:${task.id}`);
     const frames = await s.until((f) => f.some((x) => x.event === "end"));
@@ -75,18 +75,18 @@ describe("GET /api/tasks/:id/events (SSE)", () => {
   });
 
   it("picks up events written by another process through the DB poll, resuming after Last-Event-ID", async () => {
-    const task = makeTask({ status: "running" });
-    const first = insertEvent(task.id, "assistant", { text: "one" });
+    const task = await makeTask({ status: "running" });
+    const first = await insertEvent(task.id, "assistant", { text: "one" });
     const s = await openStream(task.id, { "last-event-id": String(first.id) });
-    insertEvent(task.id, "stderr", { line: "warning: slow disk" });
+    await insertEvent(task.id, "stderr", { line: "warning: slow disk" });
     const frames = await s.until((f) => f.length >= 1);
     expect(JSON.parse(frames[0].data!)).toMatchObject({ type: "stderr", payload: { line: "warning: slow disk" } });
     s.abort();
   });
 
   it("ends at once for a finished task and answers 404 for an unknown one", async () => {
-    const task = makeTask({ status: "failed" });
-    insertEvent(task.id, "assistant", { text: "done" });
+    const task = await makeTask({ status: "failed" });
+    await insertEvent(task.id, "assistant", { text: "done" });
     const s = await openStream(task.id);
     const frames = await s.until(() => false);
     expect(frames.map((f) => f.event ?? "data")).toEqual(["data", "end"]);
@@ -96,9 +96,9 @@ describe("GET /api/tasks/:id/events (SSE)", () => {
   });
 
   it("answers the stored events as JSON without the SSE accept header", async () => {
-    const task = makeTask({ status: "completed" });
-    insertEvent(task.id, "assistant", { text: "a" });
-    insertEvent(task.id, "assistant", { text: "b" });
+    const task = await makeTask({ status: "completed" });
+    await insertEvent(task.id, "assistant", { text: "a" });
+    await insertEvent(task.id, "assistant", { text: "b" });
     const res = await callRoute(GET, `/api/tasks/${task.id}/events`, { params: { id: task.id } });
     expect(res.status).toBe(200);
     expect(res.data.events.map((e: { payload: { text: string } }) => e.payload.text)).toEqual(["a", "b"]);

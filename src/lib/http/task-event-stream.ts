@@ -41,8 +41,8 @@ export function resumeAfterId(req: Request, after?: number): number {
  *
  * @throws AppError 404 `task_not_found` (before any byte is streamed).
  */
-export function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventStreamOptions = {}): Response {
-  getTask(db, taskId);
+export async function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventStreamOptions = {}): Promise<Response> {
+  await getTask(db, taskId);
   const pollMs = opts.pollMs ?? 1000;
   const bus = taskEventBus();
 
@@ -52,9 +52,9 @@ export function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventS
         let lastId = opts.afterId ?? 0;
         let closed = false;
         /** Sends every stored event after `lastId`, a page at a time. */
-        const sendNew = () => {
+        const sendNew = async () => {
           for (;;) {
-            const rows = taskEventsAfter(db, taskId, lastId);
+            const rows = await taskEventsAfter(db, taskId, lastId);
             for (const row of rows) {
               frame(`id: ${row.id}\ndata: ${JSON.stringify(row)}\n\n`);
               lastId = row.id;
@@ -62,12 +62,12 @@ export function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventS
             if (rows.length < TASK_EVENTS_PAGE) return;
           }
         };
-        const pump = () => {
+        const pump = async () => {
           if (closed) return;
           try {
             // Status first: events flushed before a terminal write are then all in the read below.
-            const status = selectTaskById(db, taskId)?.status;
-            sendNew();
+            const status = (await selectTaskById(db, taskId))?.status;
+            await sendNew();
             if (!status || TERMINAL.has(status)) {
               frame(`event: end\ndata: ${JSON.stringify({ status: status ?? "deleted" })}\n\n`);
               finish();
@@ -78,21 +78,22 @@ export function taskEventStreamResponse(db: Db, taskId: string, opts: TaskEventS
             finish();
           }
         };
-        const poll = setInterval(pump, pollMs);
+        const pumpSoon = () => void pump();
+        const poll = setInterval(pumpSoon, pollMs);
         function finish() {
           if (closed) return;
           closed = true;
           clearInterval(poll);
-          bus.off(`task:${taskId}`, pump);
-          bus.off(`end:${taskId}`, pump);
+          bus.off(`task:${taskId}`, pumpSoon);
+          bus.off(`end:${taskId}`, pumpSoon);
           disconnected.removeEventListener("abort", finish);
           resolve();
         }
-        bus.on(`task:${taskId}`, pump);
-        bus.on(`end:${taskId}`, pump);
+        bus.on(`task:${taskId}`, pumpSoon);
+        bus.on(`end:${taskId}`, pumpSoon);
         disconnected.addEventListener("abort", finish, { once: true });
         frame(`retry: 2000\n\n`);
-        pump();
+        pumpSoon();
       }),
     { keepaliveMs: opts.keepaliveMs, requestSignal: opts.signal },
   );

@@ -29,7 +29,7 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
 
   new Gauge({ name: "agentcron_slots_in_use", help: "Running tasks holding a slot", registers: [registry] }).set(byStatus.get("running") ?? 0);
   new Gauge({ name: "agentcron_slots_capacity", help: "Concurrent scheduled task cap (maxConcurrent)", registers: [registry] }).set(
-    getSettings(db).maxConcurrent,
+    (await getSettings(db)).maxConcurrent,
   );
   new Gauge({ name: "agentcron_queue_depth", help: "Queued tasks waiting for a slot", registers: [registry] }).set(byStatus.get("queued") ?? 0);
   new Gauge({ name: "agentcron_chat_streams_active", help: "Chat streams in flight in this process", registers: [registry] }).set(

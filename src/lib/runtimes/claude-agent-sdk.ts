@@ -168,6 +168,7 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
     } finally {
       channel.push(...parser.flush());
       input.signal.removeEventListener("abort", onAbort);
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- assigned in onAbort; TS narrows it to null here
       if (killing) await killing;
       // Claude Code is done; leftovers in its process group (background shells) go too.
       killGroupLeftovers(group, (child as ChildProcess | null)?.pid);

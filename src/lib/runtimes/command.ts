@@ -181,6 +181,7 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     });
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- nothing in the handler throws; it only waits for the kill to finish
   child.on("close", async (code, sig) => {
     input.signal.removeEventListener("abort", onAbort);
     await stdoutDone;

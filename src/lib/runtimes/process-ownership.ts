@@ -8,14 +8,17 @@ import { identifyGroup, killOwnedGroupsNow, processStartTime, thisHost } from ".
 const MAX_RECORDED_GROUPS = 16;
 
 export interface AgentProcessOwner {
-  /** RunInput.onProcessGroup: records the group (pgid + its leader's start stamp) on the task row. */
+  /**
+   * RunInput.onProcessGroup: records the group (pgid + its leader's start stamp) on the task
+   * row. Returns at once; the writes are chained in order, and `release` waits for them.
+   */
   record(pgid: number): void;
   /**
    * At the end of the run: kills what is left of the recorded groups (leftovers in the
    * group and their descendants — a normal completion leaves nothing behind) and clears
-   * the record once all of it is gone. Never throws.
+   * the record once all of it is gone. Never rejects.
    */
-  release(): void;
+  release(): Promise<void>;
 }
 
 /**
@@ -27,21 +30,26 @@ export interface AgentProcessOwner {
  */
 export function agentProcessOwner(db: Db, taskId: string): AgentProcessOwner {
   let groups: OwnedProcessGroup[] = [];
+  let writes: Promise<void> = Promise.resolve();
   return {
     record(pgid) {
       const startTime = processStartTime(pgid);
       if (startTime == null) return; // already exited
       groups.push({ pgid, startTime });
       if (groups.length > MAX_RECORDED_GROUPS) groups = groups.filter((g) => identifyGroup(g).length > 0);
-      recordAgentProcessGroups(db, taskId, groups, thisHost());
+      const snapshot = [...groups];
+      writes = writes
+        .then(() => recordAgentProcessGroups(db, taskId, snapshot, thisHost()))
+        .catch((err) => console.error(`[agentcron] task ${taskId}: could not record its agent processes`, err));
     },
-    release() {
+    async release() {
+      await writes;
       if (!groups.length) return;
       try {
         const { killed, alive } = killOwnedGroupsNow(groups);
         if (killed.length) console.log(`[agentcron] task ${taskId}: killed ${killed.length} process(es) its agent left behind`);
         if (alive.length) console.error(`[agentcron] task ${taskId}: process(es) ${alive.join(", ")} survived SIGKILL; the record stays for recovery`);
-        else clearAgentProcessGroups(db, taskId);
+        else await clearAgentProcessGroups(db, taskId);
       } catch (err) {
         console.error(`[agentcron] task ${taskId}: could not release its agent processes`, err);
       }

@@ -53,16 +53,16 @@ export function buildRuntime(row: RuntimeRow): ResolvedRuntime {
  *   "runtime_missing_executable"`) when the id is unknown, no default exists, or the
  *   stored config is invalid.
  */
-export function resolveRuntime(db: Db, runtimeId: string | null): ResolvedRuntime {
+export async function resolveRuntime(db: Db, runtimeId: string | null): Promise<ResolvedRuntime> {
   let row: RuntimeRow | null;
   if (runtimeId) {
     try {
-      row = getRuntime(runtimeId, db);
+      row = await getRuntime(runtimeId, db);
     } catch {
       throw unavailable(`Runtime ${runtimeId} no longer exists; pick another runtime for this schedule.`);
     }
   } else {
-    row = getDefaultRuntime(db);
+    row = await getDefaultRuntime(db);
     if (!row) throw unavailable("No agent runtime is configured: add one in Settings → Runtimes (or POST /api/runtimes).");
   }
   return buildRuntime(row);

@@ -23,7 +23,7 @@ export type RuntimeTestResult = RuntimeTestDto;
  * @throws AppError 404 `runtime_not_found`, 422 `runtime_unavailable` (invalid stored config).
  */
 export async function testRuntime(id: string, prompt = DEFAULT_TEST_PROMPT, db: Db = getDb(), timeoutMs = RUNTIME_TEST_TIMEOUT_MS): Promise<RuntimeTestResult> {
-  const { row, runtime } = buildRuntime(getRuntime(id, db));
+  const { row, runtime } = buildRuntime(await getRuntime(id, db));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort("timeout"), timeoutMs);
   const started = Date.now();

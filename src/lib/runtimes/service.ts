@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, isNull, ne, or } from "drizzle-orm";
 import type { RuntimeDto } from "../api-types";
-import { getDb, type Db } from "../db/client";
+import { getDb, type Db, withTransaction } from "../db/client";
 import { chatConversations, chatMessages, runtimes, schedules, type RuntimeRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
 import { zodFields } from "../validation";
@@ -20,7 +20,7 @@ import { commandExecutableProblem } from "./runnable";
  */
 
 /** Every runtime, oldest first. */
-export function listRuntimes(db: Db = getDb()): RuntimeRow[] {
+export async function listRuntimes(db: Db = getDb()): Promise<RuntimeRow[]> {
   return db.select().from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).all();
 }
 
@@ -28,14 +28,14 @@ export function listRuntimes(db: Db = getDb()): RuntimeRow[] {
  * One runtime.
  * @throws AppError 404 `runtime_not_found`.
  */
-export function getRuntime(id: string, db: Db = getDb()): RuntimeRow {
+export async function getRuntime(id: string, db: Db = getDb()): Promise<RuntimeRow> {
   const row = db.select().from(runtimes).where(eq(runtimes.id, id)).get();
   if (!row) throw notFound("runtime", id);
   return row;
 }
 
 /** The default runtime, or null when none exists. */
-export function getDefaultRuntime(db: Db = getDb()): RuntimeRow | null {
+export async function getDefaultRuntime(db: Db = getDb()): Promise<RuntimeRow | null> {
   return db.select().from(runtimes).where(eq(runtimes.isDefault, true)).get() ?? null;
 }
 
@@ -44,7 +44,7 @@ export function getDefaultRuntime(db: Db = getDb()): RuntimeRow | null {
  * sharing the DB file can't insert the same name between the check and the write (which
  * would hit `runtimes_name_unique` and answer 500 instead of 409).
  */
-function assertNameFree(db: Db, name: string, exceptId?: string): void {
+async function assertNameFree(db: Db, name: string, exceptId?: string): Promise<void> {
   const clash = db
     .select({ id: runtimes.id })
     .from(runtimes)
@@ -67,7 +67,7 @@ function assertCommandExecutable(kind: string, config: unknown): void {
  * @throws AppError 409 `runtime_name_taken`; 400 `invalid_request` with `config.command`
  *   when the executable is not found.
  */
-export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = getDb()): RuntimeRow {
+export async function createRuntime(input: RuntimeCreateInput, now: number, db: Db = getDb()): Promise<RuntimeRow> {
   assertCommandExecutable(input.kind, input.config);
   const row: RuntimeRow = {
     id: randomUUID(),
@@ -78,13 +78,13 @@ export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = g
     createdAt: now,
     updatedAt: now,
   };
-  db.transaction((tx) => {
-    assertNameFree(db, input.name);
-    const hasDefault = tx.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.isDefault, true)).get();
-    row.isDefault = input.isDefault === true || !hasDefault;
-    if (row.isDefault) tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
-    tx.insert(runtimes).values(row).run();
-  }, { behavior: "immediate" });
+  await withTransaction(db, async (tx) => {
+        await assertNameFree(tx, input.name);
+        const hasDefault = tx.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.isDefault, true)).get();
+        row.isDefault = input.isDefault === true || !hasDefault;
+        if (row.isDefault) tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
+        tx.insert(runtimes).values(row).run();
+      });
   return row;
 }
 
@@ -95,8 +95,8 @@ export function createRuntime(input: RuntimeCreateInput, now: number, db: Db = g
  * @throws AppError 404 `runtime_not_found`, 400 `invalid_request` with `fields`
  *   (`config.command` when a new command's executable is not found), 409 `runtime_name_taken`.
  */
-export function updateRuntime(id: string, patch: RuntimePatchInput, now: number, db: Db = getDb()): RuntimeRow {
-  const current = getRuntime(id, db);
+export async function updateRuntime(id: string, patch: RuntimePatchInput, now: number, db: Db = getDb()): Promise<RuntimeRow> {
+  const current = await getRuntime(id, db);
   const next: RuntimeRow = { ...current, updatedAt: now };
   if (patch.name !== undefined) next.name = patch.name;
   if (patch.kind !== undefined || patch.config !== undefined) {
@@ -113,13 +113,13 @@ export function updateRuntime(id: string, patch: RuntimePatchInput, now: number,
     throw invalidRequest({ isDefault: "there must be a default runtime: set isDefault on another runtime instead" });
   }
   if (patch.isDefault === true) next.isDefault = true;
-  db.transaction((tx) => {
-    if (patch.name !== undefined) assertNameFree(db, patch.name, id);
-    if (next.isDefault && !current.isDefault) {
-      tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
-    }
-    tx.update(runtimes).set(next).where(eq(runtimes.id, id)).run();
-  }, { behavior: "immediate" });
+  await withTransaction(db, async (tx) => {
+        if (patch.name !== undefined) await assertNameFree(tx, patch.name, id);
+        if (next.isDefault && !current.isDefault) {
+          tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
+        }
+        tx.update(runtimes).set(next).where(eq(runtimes.id, id)).run();
+      });
   return next;
 }
 
@@ -134,37 +134,37 @@ export function updateRuntime(id: string, patch: RuntimePatchInput, now: number,
  *   (`runtimeId` null), or while a reply streams in one of its chat conversations.
  *   Deleting the default promotes the oldest remaining runtime.
  */
-export function deleteRuntime(id: string, now: number, db: Db = getDb()): void {
-  const current = getRuntime(id, db);
-  db.transaction((tx) => {
-    const named = tx.select({ n: count() }).from(schedules).where(eq(schedules.runtimeId, id)).get()!.n;
-    const viaDefault = current.isDefault ? tx.select({ n: count() }).from(schedules).where(isNull(schedules.runtimeId)).get()!.n : 0;
-    if (named + viaDefault > 0) {
-      throw new AppError(
-        "runtime_in_use",
-        named
-          ? `${named} schedule${named === 1 ? " uses" : "s use"} runtime "${current.name}"; move ${named === 1 ? "it" : "them"} to another runtime first.`
-          : `${viaDefault} schedule${viaDefault === 1 ? " uses" : "s use"} the default runtime "${current.name}"; make another runtime the default first.`,
-        { extra: { scheduleCount: named + viaDefault } },
-      );
-    }
-    const chatsOnIt = current.isDefault ? or(eq(chatConversations.runtimeId, id), isNull(chatConversations.runtimeId)) : eq(chatConversations.runtimeId, id);
-    const streaming = tx
-      .select({ n: count() })
-      .from(chatMessages)
-      .innerJoin(chatConversations, eq(chatConversations.id, chatMessages.conversationId))
-      .where(and(eq(chatMessages.status, "streaming"), chatsOnIt))
-      .get()!.n;
-    if (streaming > 0) {
-      throw new AppError("runtime_in_use", `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
-    }
-    tx.update(chatConversations).set({ runtimeId: null, sessionId: null }).where(chatsOnIt).run();
-    tx.delete(runtimes).where(eq(runtimes.id, id)).run();
-    if (current.isDefault) {
-      const heir = tx.select({ id: runtimes.id }).from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).get();
-      if (heir) tx.update(runtimes).set({ isDefault: true, updatedAt: now }).where(eq(runtimes.id, heir.id)).run();
-    }
-  });
+export async function deleteRuntime(id: string, now: number, db: Db = getDb()): Promise<void> {
+  const current = await getRuntime(id, db);
+  await withTransaction(db, async (tx) => {
+        const named = tx.select({ n: count() }).from(schedules).where(eq(schedules.runtimeId, id)).get()!.n;
+        const viaDefault = current.isDefault ? tx.select({ n: count() }).from(schedules).where(isNull(schedules.runtimeId)).get()!.n : 0;
+        if (named + viaDefault > 0) {
+          throw new AppError(
+            "runtime_in_use",
+            named
+              ? `${named} schedule${named === 1 ? " uses" : "s use"} runtime "${current.name}"; move ${named === 1 ? "it" : "them"} to another runtime first.`
+              : `${viaDefault} schedule${viaDefault === 1 ? " uses" : "s use"} the default runtime "${current.name}"; make another runtime the default first.`,
+            { extra: { scheduleCount: named + viaDefault } },
+          );
+        }
+        const chatsOnIt = current.isDefault ? or(eq(chatConversations.runtimeId, id), isNull(chatConversations.runtimeId)) : eq(chatConversations.runtimeId, id);
+        const streaming = tx
+          .select({ n: count() })
+          .from(chatMessages)
+          .innerJoin(chatConversations, eq(chatConversations.id, chatMessages.conversationId))
+          .where(and(eq(chatMessages.status, "streaming"), chatsOnIt))
+          .get()!.n;
+        if (streaming > 0) {
+          throw new AppError("runtime_in_use", `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
+        }
+        tx.update(chatConversations).set({ runtimeId: null, sessionId: null }).where(chatsOnIt).run();
+        tx.delete(runtimes).where(eq(runtimes.id, id)).run();
+        if (current.isDefault) {
+          const heir = tx.select({ id: runtimes.id }).from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).get();
+          if (heir) tx.update(runtimes).set({ isDefault: true, updatedAt: now }).where(eq(runtimes.id, heir.id)).run();
+        }
+      });
 }
 
 /**

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from "../time/clock";
 import { abortFailureReason, classifyErrorText } from "./failure-classes";
 import { agentProcessOwner } from "./process-ownership";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
+import { withTransaction } from "../db/client";
 
 /** Abort reasons the executor understands (`controller.abort(reason)`). */
 export type TaskAbortReason = "cancelled" | "lease_expired" | "timeout" | "runtime_recovery" | "shutdown";
@@ -79,28 +80,30 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   const insertEvents = input.db.$client.prepare(
     "INSERT INTO task_events (task_id, type, payload, created_at) VALUES (?, ?, ?, ?)",
   );
-  const flush = () => {
+  const flush = async () => {
     if (!buffer.length && !dirtyProgress) return;
     const rows = buffer;
     buffer = [];
     dirtyProgress = false;
-    input.db.transaction((tx) => {
-      for (const r of rows) insertEvents.run(input.taskId, r.type, JSON.stringify(r.payload), r.createdAt);
-      tx.update(tasks)
-        .set({ turnCount: turns, sessionId, heartbeatAt: clock.now(), ...usageSoFar() })
-        .where(and(eq(tasks.id, input.taskId), eq(tasks.status, "running")))
-        .run();
-    });
+    await withTransaction(input.db, async (tx) => {
+            for (const r of rows) insertEvents.run(input.taskId, r.type, JSON.stringify(r.payload), r.createdAt);
+            tx.update(tasks)
+              .set({ turnCount: turns, sessionId, heartbeatAt: clock.now(), ...usageSoFar() })
+              .where(and(eq(tasks.id, input.taskId), eq(tasks.status, "running")))
+              .run();
+          });
     if (rows.length) bus.emit(`task:${input.taskId}`, rows);
   };
-  const timer = setInterval(flush, flushIntervalMs);
+  const timer = setInterval(() => {
+    flush().catch((err) => console.error(`[agentcron] task ${input.taskId}: could not save streamed events`, err));
+  }, flushIntervalMs);
   timer.unref?.();
   const owner = agentProcessOwner(input.db, input.taskId);
 
-  const push = (e: AgentEvent) => {
+  const push = async (e: AgentEvent) => {
     const { type, ...payload } = e;
     buffer.push({ type, payload: payload as Record<string, unknown>, createdAt: clock.now() });
-    if (buffer.length >= flushMaxEvents) flush();
+    if (buffer.length >= flushMaxEvents) await flush();
   };
 
   try {
@@ -132,19 +135,19 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
           result = event.result;
           break;
       }
-      push(event);
+      await push(event);
     }
   } catch (err) {
     thrown = err;
-    push({ type: "stderr", line: `runtime error: ${(err as Error)?.message ?? String(err)}` });
+    await push({ type: "stderr", line: `runtime error: ${(err as Error)?.message ?? String(err)}` });
   } finally {
     clearInterval(timer);
     try {
-      flush();
+      await flush();
     } catch (err) {
       console.error(`[agentcron] task ${input.taskId}: could not flush events`, err);
     }
-    owner.release();
+    await owner.release();
     bus.emit(`end:${input.taskId}`);
   }
 

@@ -20,13 +20,13 @@ export interface PressureDecision {
  * now; isManualRooted).
  * @param now UTC ms. @param streams chat streams in flight (active-streams.ts).
  */
-export function chatPressureHold(
+export async function chatPressureHold(
   db: Db,
   task: Pick<TaskRow, "id" | "rootSourceType" | "pressureHeldSince">,
   now: number,
   streams: number,
   delaySec: number,
-): PressureDecision {
+): Promise<PressureDecision> {
   if (streams === 0 || isManualRooted(task)) return { hold: false, releaseAt: null };
   let since = task.pressureHeldSince;
   if (since == null) {
@@ -43,7 +43,7 @@ export function chatPressureHold(
  * `status` event.
  * @param now UTC ms.
  */
-export function countHeldByChatPressure(db: Db, now: number): number {
+export async function countHeldByChatPressure(db: Db, now: number): Promise<number> {
   const row = prepared(
     db,
     "SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND root_source_type != 'manual' AND (not_before IS NULL OR not_before <= ?)",

@@ -6,6 +6,7 @@ import type { ClockJump } from "../time/clock-watch";
 import { reanchorFutureWatermarks } from "./occurrence-planner";
 import { prepared } from "./statements";
 import { CLOCK_JUMP_THRESHOLD_MS } from "./tuning";
+import { withTransaction } from "../db/client";
 
 /** What handling one clock jump changed (tests and logs). */
 export interface ClockJumpHandled {
@@ -34,51 +35,48 @@ export interface ClockJumpHandled {
  *   the next pass plans (lastPlannedAt, now] once with the catch-up policy.
  * @param now UTC ms (after the jump).
  */
-export function handleClockJump(db: Db, runnerId: string, jump: ClockJump, now: number): ClockJumpHandled {
+export async function handleClockJump(db: Db, runnerId: string, jump: ClockJump, now: number): Promise<ClockJumpHandled> {
   const hostname = os.hostname();
   const shift = jump.stepMs + jump.suspendedMs;
-  return db.transaction(
-    (tx) => {
-      const out: ClockJumpHandled = { leasesShifted: 0, queuedShifted: 0, schedulesReanchored: 0 };
-      out.leasesShifted = prepared(
-        db,
-        "UPDATE tasks SET lease_expires_at = lease_expires_at + ? WHERE status = 'running' AND runner_id = ? AND lease_expires_at IS NOT NULL",
-      ).run(shift, runnerId).changes;
-      if (jump.suspendedMs) {
-        const secs = Math.round(jump.suspendedMs / 1000);
-        recordEvent(tx, {
-          kind: "system_resumed",
-          message: `The machine was suspended for ${secs} s; ${out.leasesShifted} running lease${out.leasesShifted === 1 ? "" : "s"} extended by that time`,
-          data: { suspendedMs: jump.suspendedMs, leasesExtended: out.leasesShifted, runnerId, hostname, wallBefore: jump.wallBefore, wallAfter: jump.wallAfter },
-          createdAt: now,
-        });
-      }
-      if (jump.stepMs) {
-        const seenHere = prepared(
-          db,
-          `SELECT 1 FROM events WHERE kind = 'clock_stepped' AND created_at BETWEEN @from AND @to
+  return await withTransaction(db, async (tx) => {
+        const out: ClockJumpHandled = { leasesShifted: 0, queuedShifted: 0, schedulesReanchored: 0 };
+        out.leasesShifted = prepared(
+          tx,
+          "UPDATE tasks SET lease_expires_at = lease_expires_at + ? WHERE status = 'running' AND runner_id = ? AND lease_expires_at IS NOT NULL",
+        ).run(shift, runnerId).changes;
+        if (jump.suspendedMs) {
+          const secs = Math.round(jump.suspendedMs / 1000);
+          await recordEvent(tx, {
+            kind: "system_resumed",
+            message: `The machine was suspended for ${secs} s; ${out.leasesShifted} running lease${out.leasesShifted === 1 ? "" : "s"} extended by that time`,
+            data: { suspendedMs: jump.suspendedMs, leasesExtended: out.leasesShifted, runnerId, hostname, wallBefore: jump.wallBefore, wallAfter: jump.wallAfter },
+            createdAt: now,
+          });
+        }
+        if (jump.stepMs) {
+          const seenHere = prepared(
+            tx,
+            `SELECT 1 FROM events WHERE kind = 'clock_stepped' AND created_at BETWEEN @from AND @to
              AND json_extract(data, '$.hostname') = @hostname AND json_extract(data, '$.runnerId') != @runnerId
              AND abs(json_extract(data, '$.stepMs') - @step) <= @threshold LIMIT 1`,
-        ).get({ from: now - 60_000, to: now + 60_000, hostname, runnerId, step: jump.stepMs, threshold: CLOCK_JUMP_THRESHOLD_MS });
-        if (!seenHere) {
-          out.queuedShifted += prepared(db, "UPDATE tasks SET not_before = not_before + ? WHERE status = 'queued' AND not_before > ?").run(jump.stepMs, jump.wallBefore).changes;
-          out.queuedShifted += prepared(db, "UPDATE tasks SET pressure_held_since = pressure_held_since + ? WHERE status = 'queued' AND pressure_held_since IS NOT NULL").run(
-            jump.stepMs,
-          ).changes;
+          ).get({ from: now - 60_000, to: now + 60_000, hostname, runnerId, step: jump.stepMs, threshold: CLOCK_JUMP_THRESHOLD_MS });
+          if (!seenHere) {
+            out.queuedShifted += prepared(tx, "UPDATE tasks SET not_before = not_before + ? WHERE status = 'queued' AND not_before > ?").run(jump.stepMs, jump.wallBefore).changes;
+            out.queuedShifted += prepared(tx, "UPDATE tasks SET pressure_held_since = pressure_held_since + ? WHERE status = 'queued' AND pressure_held_since IS NOT NULL").run(
+              jump.stepMs,
+            ).changes;
+          }
+          if (jump.stepMs < 0) out.schedulesReanchored = await reanchorFutureWatermarks(tx, now);
+          const mins = Math.round((Math.abs(jump.stepMs) / 60_000) * 10) / 10;
+          await recordEvent(tx, {
+            kind: "clock_stepped",
+            message: `The wall clock was set ${jump.stepMs < 0 ? "back" : "forward"} by ${mins >= 1 ? `${mins} min` : `${Math.round(Math.abs(jump.stepMs) / 1000)} s`}; leases kept their length${
+              out.schedulesReanchored ? `, ${out.schedulesReanchored} schedule${out.schedulesReanchored === 1 ? "" : "s"} re-anchored` : ""
+            }`,
+            data: { stepMs: jump.stepMs, leasesShifted: out.leasesShifted, schedulesReanchored: out.schedulesReanchored, runnerId, hostname, wallBefore: jump.wallBefore, wallAfter: jump.wallAfter },
+            createdAt: now,
+          });
         }
-        if (jump.stepMs < 0) out.schedulesReanchored = reanchorFutureWatermarks(db, now);
-        const mins = Math.round((Math.abs(jump.stepMs) / 60_000) * 10) / 10;
-        recordEvent(tx, {
-          kind: "clock_stepped",
-          message: `The wall clock was set ${jump.stepMs < 0 ? "back" : "forward"} by ${mins >= 1 ? `${mins} min` : `${Math.round(Math.abs(jump.stepMs) / 1000)} s`}; leases kept their length${
-            out.schedulesReanchored ? `, ${out.schedulesReanchored} schedule${out.schedulesReanchored === 1 ? "" : "s"} re-anchored` : ""
-          }`,
-          data: { stepMs: jump.stepMs, leasesShifted: out.leasesShifted, schedulesReanchored: out.schedulesReanchored, runnerId, hostname, wallBefore: jump.wallBefore, wallAfter: jump.wallAfter },
-          createdAt: now,
-        });
-      }
-      return out;
-    },
-    { behavior: "immediate" },
-  );
+        return out;
+      });
 }

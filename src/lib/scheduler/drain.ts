@@ -8,6 +8,7 @@ import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
 import { cachedQuery, prepared } from "./statements";
 import { DRAIN_BATCH } from "./tuning";
+import { withTransaction } from "../db/client";
 
 /** A task this runner just moved to `running`; the caller must start it. */
 export interface ClaimedTask {
@@ -47,7 +48,7 @@ export interface DrainResult {
  * `schedule_deleted` instead of starting. Guarded on `status='queued'`. Returns true
  * when it skipped the task.
  */
-export function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire" | "schedule_deleted", now: number): boolean {
+export async function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire" | "schedule_deleted", now: number): Promise<boolean> {
   return prepared(db, "UPDATE tasks SET status = 'skipped', skipped_reason = ?, finished_at = ? WHERE id = ? AND status = 'queued'").run(reason, now, taskId).changes === 1;
 }
 
@@ -58,17 +59,17 @@ export function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire" | "s
  * slot-claim.ts, so several runners draining at once never exceed the cap. Synchronous:
  * the caller starts the claimed tasks without blocking the loop.
  */
-export function drainQueue(input: DrainInput): DrainResult {
+export async function drainQueue(input: DrainInput): Promise<DrainResult> {
   // One IMMEDIATE transaction for the whole drain: each claim is still its own conditional
   // UPDATE (the cap check and the write are one statement), but a pass claiming N slots
   // commits once instead of N times.
-  return input.db.transaction(() => drainInTransaction(input), { behavior: "immediate" });
+  return await withTransaction(input.db, async (tx) => drainInTransaction({ ...input, db: tx }));
 }
 
-function drainInTransaction(input: DrainInput): DrainResult {
+async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
   const { db, now, runnerId, settings } = input;
   const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null, more: false };
-  let running = countRunning(db);
+  let running = await countRunning(db);
   if (running >= settings.maxConcurrent) return result;
 
   const candidates = cachedQuery(db, "drain-candidates", () =>
@@ -94,17 +95,17 @@ function drainInTransaction(input: DrainInput): DrainResult {
   for (const { task, overlapPolicy, scheduleStatus } of candidates) {
     if (running >= settings.maxConcurrent) break;
     if (task.scheduleId && !isManualRooted(task) && (scheduleStatus == null || scheduleStatus === "paused")) {
-      if (skipAtFire(db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", now)) result.skippedAtFire += 1;
+      if (await skipAtFire(db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", now)) result.skippedAtFire += 1;
       continue;
     }
     const serialize = overlapPolicy != null && overlapPolicy !== "allow_all";
     if (serialize && task.scheduleId && startedSchedules.has(task.scheduleId)) continue;
-    const pressure = chatPressureHold(db, task, now, input.chatStreams, settings.chatPressureDelaySec);
+    const pressure = await chatPressureHold(db, task, now, input.chatStreams, settings.chatPressureDelaySec);
     if (pressure.hold) {
       result.holdUntil = Math.min(result.holdUntil ?? Infinity, pressure.releaseAt!);
       continue;
     }
-    const claimed = claimSlot(db, {
+    const claimed = await claimSlot(db, {
       taskId: task.id,
       runnerId,
       now,
@@ -113,7 +114,7 @@ function drainInTransaction(input: DrainInput): DrainResult {
       serializePerSchedule: serialize,
     });
     if (!claimed) {
-      running = countRunning(db);
+      running = await countRunning(db);
       continue;
     }
     running += 1;

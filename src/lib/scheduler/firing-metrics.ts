@@ -76,7 +76,7 @@ export function toMib(bytes: number): number {
  * backoff is policy, not delay; docs/design.md "Firing metrics"). Lateness = start − due;
  * slot wait = claim − due.
  */
-export function recordFiringMetric(tx: DbOrTx, task: TaskRow, outcome: TaskOutcome, now: number, sample: FiringSample): void {
+export async function recordFiringMetric(tx: DbOrTx, task: TaskRow, outcome: TaskOutcome, now: number, sample: FiringSample): Promise<void> {
   if (!task.scheduleId) return;
   const startedAt = task.startedAt ?? task.slotClaimedAt ?? now;
   const nominal = task.plannedAt ?? task.createdAt;
@@ -104,7 +104,7 @@ export function recordFiringMetric(tx: DbOrTx, task: TaskRow, outcome: TaskOutco
 }
 
 /** Deletes firing metrics older than 30 days (METRICS_RETENTION_MS). Returns the number removed. */
-export function pruneFiringMetrics(db: Db, now: number): number {
+export async function pruneFiringMetrics(db: Db, now: number): Promise<number> {
   return db.delete(scheduleFiringMetrics).where(lt(scheduleFiringMetrics.firedAt, now - METRICS_RETENTION_MS)).run().changes;
 }
 
@@ -148,12 +148,12 @@ function percentile(sorted: number[], p: number): number | null {
  * 30 days before `now`), oldest first (at most 5,000 rows), with a summary for the
  * detail page.
  */
-export function listFiringMetrics(
+export async function listFiringMetrics(
   db: Db,
   scheduleId: string,
   sinceMs: number | undefined,
   now: number,
-): { metrics: FiringMetricDto[]; summary: FiringMetricsSummary } {
+): Promise<{ metrics: FiringMetricDto[]; summary: FiringMetricsSummary }> {
   sinceMs ??= now - METRICS_RETENTION_MS;
   const rows = db
     .select()

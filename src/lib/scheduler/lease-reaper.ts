@@ -20,7 +20,7 @@ import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
  * @param now UTC ms. @param monoNow the loop clock's monotonic reading (ms); omitted = wall only.
  * Returns the reaped task ids.
  */
-export function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[], monoNow?: number): string[] {
+export async function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[], monoNow?: number): Promise<string[]> {
   // Prepared once per connection: the reaper runs on every pass.
   const expired = cachedQuery(db, "reaper-running-of-runner", () =>
     db
@@ -36,12 +36,12 @@ export function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBa
     try {
       const leaseSec = task.maxRunDurationSec ?? Math.round(((task.leaseExpiresAt ?? now) - (task.slotClaimedAt ?? now)) / 1000);
       const outcome = outcomeWithoutRun(task, "failed", "lease_expired", `Lease expired: the task ran longer than its ${leaseSec} s budget (maxRunDurationSec)`);
-      const res = finishRunningTask(db, {
+      const res = await finishRunningTask(db, {
         taskId: task.id,
         guardRunnerId: runnerId,
         outcome,
         now,
-        sample: firingSampleFor(task.id, () => countRunning(db)),
+        sample: await firingSampleFor(task.id, async () => countRunning(db)),
         retryBackoffMs,
         event: (retryTaskId) => ({ kind: "lease_expired", scheduleId: task.scheduleId, taskId: task.id, message: outcome.error!, data: { leaseSec, retryTaskId } }),
       });

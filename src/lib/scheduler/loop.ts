@@ -126,17 +126,17 @@ export class SchedulerLoop implements SchedulerHandle {
   }
 
   /** First pass (recovery of orphans, catch-up planning, drain of what is queued), then timers. */
-  start(): void {
+  async start(): Promise<void> {
     try {
       // A backward step while no runner ran leaves watermarks in the future (ADR 0006).
-      reanchorFutureWatermarks(this.db, this.clock.now());
+      await reanchorFutureWatermarks(this.db, this.clock.now());
     } catch (err) {
       console.error(`[agentcron] runner ${this.runnerId}: re-anchoring failed`, err);
     }
-    this.runPass();
+    await this.runPass();
     this.unsubscribeStreams = onStreamsEmpty(() => this.poke("chat_streams_empty"));
     if (this.timers) {
-      this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
+      this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_INTERVAL_MS);
       this.heartbeatTimer.unref?.();
     }
   }
@@ -147,7 +147,7 @@ export class SchedulerLoop implements SchedulerHandle {
     this.pokePending = true;
     setImmediate(() => {
       this.pokePending = false;
-      if (!this.halted) this.runPass();
+      if (!this.halted) void this.runPass();
     });
   }
 
@@ -156,15 +156,15 @@ export class SchedulerLoop implements SchedulerHandle {
    * aborts local runs whose task left `running` elsewhere (cancelled or recovered by
    * another runner), and recovers dead runners' tasks.
    */
-  heartbeat(): void {
+  async heartbeat(): Promise<void> {
     if (this.halted) return;
     const now = this.clock.now();
     try {
-      if (this.checkClock(now)) this.poke("clock_jump");
-      heartbeatRunner(this.db, this.runnerId, now);
+      if (await this.checkClock(now)) this.poke("clock_jump");
+      await heartbeatRunner(this.db, this.runnerId, now);
       sampleRss();
-      this.abortTasksLostElsewhere();
-      if (this.mayJudgeStaleness() && recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs) > 0) this.poke("recovered");
+      await this.abortTasksLostElsewhere();
+      if (this.mayJudgeStaleness() && await recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs) > 0) this.poke("recovered");
     } catch (err) {
       console.error(`[agentcron] runner ${this.runnerId}: heartbeat failed`, err);
     }
@@ -175,12 +175,12 @@ export class SchedulerLoop implements SchedulerHandle {
    * (clock-jumps.ts). For RUNNER_STALE_MS of monotonic time afterwards, other runners are
    * not declared dead by heartbeat age: their stamps were written on the other side of the jump.
    */
-  private checkClock(now: number): ClockJump | null {
+  private async checkClock(now: number): Promise<ClockJump | null> {
     const jump = this.clockWatch.check();
     if (!jump) return null;
     console.warn(`[agentcron] runner ${this.runnerId}: wall clock stepped ${jump.stepMs} ms, suspended ${jump.suspendedMs} ms`);
     this.staleJudgeAfterMono = this.clock.monotonic() + RUNNER_STALE_MS;
-    handleClockJump(this.db, this.runnerId, jump, now);
+    await handleClockJump(this.db, this.runnerId, jump, now);
     return jump;
   }
 
@@ -188,7 +188,7 @@ export class SchedulerLoop implements SchedulerHandle {
     return this.clock.monotonic() >= this.staleJudgeAfterMono;
   }
 
-  private abortTasksLostElsewhere(): void {
+  private async abortTasksLostElsewhere(): Promise<void> {
     const mine = runningTasksOf(this.runnerId);
     if (!mine.length) return;
     const stmt = prepared(this.db, "SELECT status, runner_id AS runnerId FROM tasks WHERE id = ?");
@@ -198,8 +198,12 @@ export class SchedulerLoop implements SchedulerHandle {
     }
   }
 
-  /** One pass now. Synchronous; claimed tasks start in the background. */
-  runPass(): PassReport | null {
+  /**
+   * One pass now; resolves with its report. Passes never overlap in one process: a call
+   * during a pass asks for one more and resolves with the last report. Claimed tasks start
+   * in the background.
+   */
+  async runPass(): Promise<PassReport | null> {
     if (this.halted) return null;
     if (this.inPass) {
       this.passAgain = true;
@@ -210,7 +214,7 @@ export class SchedulerLoop implements SchedulerHandle {
       let report: PassReport;
       do {
         this.passAgain = false;
-        report = this.pass();
+        report = await this.pass();
       } while (this.passAgain && !this.halted);
       return report;
     } finally {
@@ -219,12 +223,12 @@ export class SchedulerLoop implements SchedulerHandle {
     }
   }
 
-  private pass(): PassReport {
+  private async pass(): Promise<PassReport> {
     const now = this.clock.now();
     const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, armDelayMs: MAX_SLEEP_MS, errors: [], clockJump: null };
-    const phase = (name: string, fn: () => void) => {
+    const phase = async (name: string, fn: () => Promise<void>) => {
       try {
-        fn();
+        await fn();
       } catch (err) {
         report.errors.push(`${name}: ${(err as Error)?.message ?? String(err)}`);
         console.error(`[agentcron] scheduler ${name} failed`, err);
@@ -232,42 +236,44 @@ export class SchedulerLoop implements SchedulerHandle {
     };
     let holdUntil: number | null = null;
     let drainMore = false;
-    phase("clock", () => {
-      report.clockJump = this.checkClock(now);
+    await phase("clock", async () => {
+      report.clockJump = await this.checkClock(now);
     });
-    phase("heartbeat", () => heartbeatRunner(this.db, this.runnerId, now));
-    phase("reap", () => {
-      report.reaped = reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs, this.clock.monotonic());
+    await phase("heartbeat", async () => {
+      await heartbeatRunner(this.db, this.runnerId, now);
     });
-    phase("recover", () => {
+    await phase("reap", async () => {
+      report.reaped = await reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs, this.clock.monotonic());
+    });
+    await phase("recover", async () => {
       if (!this.mayJudgeStaleness()) return;
-      report.recovered = recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs);
+      report.recovered = await recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs);
     });
-    phase("plan", () => {
+    await phase("plan", async () => {
       for (const [id, until] of this.planBackoff) if (until <= now) this.planBackoff.delete(id);
-      const res = planDueOccurrences(this.db, now, this.retryBackoffMs, new Set(this.planBackoff.keys()));
+      const res = await planDueOccurrences(this.db, now, this.retryBackoffMs, new Set(this.planBackoff.keys()));
       report.plans = res.plans;
       for (const id of res.failed) this.planBackoff.set(id, now + PLAN_ERROR_BACKOFF_MS);
       for (const plan of res.plans) for (const id of plan.cancelledRunning) abortRunningTask(id, "cancelled");
     });
-    phase("drain", () => {
-      const settings = getSettings(this.db);
-      const res = drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount() });
+    await phase("drain", async () => {
+      const settings = await getSettings(this.db);
+      const res = await drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount() });
       report.skippedAtFire = res.skippedAtFire;
       holdUntil = res.holdUntil;
       drainMore = res.more;
       for (const claim of res.claimed) {
-        this.launch(claim);
+        await this.launch(claim);
         report.claimed.push(claim.task.id);
       }
     });
-    phase("prune", () => {
+    await phase("prune", async () => {
       if (now - this.lastPruneAt >= METRICS_PRUNE_INTERVAL_MS) {
-        pruneFiringMetrics(this.db, now);
+        await pruneFiringMetrics(this.db, now);
         this.lastPruneAt = now;
       }
     });
-    phase("arm", () => {
+    await phase("arm", async () => {
       if (drainMore) {
         // A full drain batch made progress: drain the rest at once, after the event loop had a turn.
         report.nextWakeAt = now;
@@ -275,7 +281,7 @@ export class SchedulerLoop implements SchedulerHandle {
         this.poke("drain_batch_full");
         return;
       }
-      report.nextWakeAt = this.computeWake(now, holdUntil);
+      report.nextWakeAt = await this.computeWake(now, holdUntil);
       // The pass took time (planning, claims, writes): count the delay from now, not from its start.
       report.armDelayMs = this.arm(report.nextWakeAt, this.clock.now());
     });
@@ -284,7 +290,7 @@ export class SchedulerLoop implements SchedulerHandle {
     return report;
   }
 
-  private computeWake(now: number, holdUntil: number | null): number {
+  private async computeWake(now: number, holdUntil: number | null): Promise<number> {
     let wake = Math.min(now + MAX_SLEEP_MS, this.lastPruneAt + METRICS_PRUNE_INTERVAL_MS);
     if (holdUntil != null) wake = Math.min(wake, holdUntil);
     const due = prepared(
@@ -318,7 +324,7 @@ export class SchedulerLoop implements SchedulerHandle {
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
       this.wakeAt = Number.POSITIVE_INFINITY;
-      this.runPass();
+      void this.runPass();
     }, delay);
     this.wakeTimer.unref?.();
     return delay;
@@ -340,7 +346,7 @@ export class SchedulerLoop implements SchedulerHandle {
    * Starts a task this runner claimed (drain, Run now, rerun): registered as running at
    * once, spawned from the launch queue after the current pass/request (launchTask).
    */
-  launch(claim: LaunchClaim): RunningTask {
+  async launch(claim: LaunchClaim): Promise<RunningTask> {
     return launchTask(
       {
         db: this.db,

@@ -12,6 +12,7 @@ import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE } from "../tasks/run-state";
+import { withTransaction } from "../db/client";
 
 export interface SchedulePlan {
   scheduleId: string;
@@ -51,7 +52,7 @@ export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, s
 }
 
 /** Ids of up to `limit` due active schedules (status active, nextFireAt ≤ now), earliest first. */
-export function dueScheduleIds(db: Db, now: number, limit: number): string[] {
+export async function dueScheduleIds(db: Db, now: number, limit: number): Promise<string[]> {
   return (
     prepared(db, "SELECT id FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?").all(
       now,
@@ -61,7 +62,7 @@ export function dueScheduleIds(db: Db, now: number, limit: number): string[] {
 }
 
 /** A schedule's queued and running tasks (tasks_schedule_status_idx). */
-function activeTasksOf(db: Db, scheduleId: string) {
+async function activeTasksOf(db: Db, scheduleId: string) {
   const rows = prepared(
     db,
     `SELECT id, status, runner_id AS runnerId FROM tasks
@@ -85,98 +86,95 @@ function activeTasksOf(db: Db, scheduleId: string) {
  * is seen. Returns null when nothing was due anymore.
  * @throws CronError for a bad expression (the caller pauses the schedule).
  */
-export function planSchedule(db: Db, scheduleId: string, now: number, retryBackoffMs: readonly number[]): SchedulePlan | null {
-  return db.transaction(
-    (tx) => {
-      const s = selectScheduleById(db, scheduleId);
-      if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
-      // nextFireAt is the first undecided occurrence: a lastPlannedAt past it (set before a
-      // backward clock step, ADR 0006) must not hide it.
-      const from = Math.min(s.lastPlannedAt ?? s.createdAt, s.nextFireAt - 1);
-      const upTo = s.expiresAt != null ? Math.min(now, s.expiresAt) : now;
-      const selection: CatchUpSelection = upTo > from ? selectOccurrences(s, from, upTo, now, s.nextFireAt) : { fire: [], missed: null, watermark: Math.max(from, upTo) };
-      const plan: SchedulePlan = { scheduleId, queued: 0, skipped: 0, missed: selection.missed?.count ?? 0, cancelledRunning: [] };
+export async function planSchedule(db: Db, scheduleId: string, now: number, retryBackoffMs: readonly number[]): Promise<SchedulePlan | null> {
+  return await withTransaction(db, async (tx) => {
+        const s = await selectScheduleById(tx, scheduleId);
+        if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
+        // nextFireAt is the first undecided occurrence: a lastPlannedAt past it (set before a
+        // backward clock step, ADR 0006) must not hide it.
+        const from = Math.min(s.lastPlannedAt ?? s.createdAt, s.nextFireAt - 1);
+        const upTo = s.expiresAt != null ? Math.min(now, s.expiresAt) : now;
+        const selection: CatchUpSelection = upTo > from ? selectOccurrences(s, from, upTo, now, s.nextFireAt) : { fire: [], missed: null, watermark: Math.max(from, upTo) };
+        const plan: SchedulePlan = { scheduleId, queued: 0, skipped: 0, missed: selection.missed?.count ?? 0, cancelledRunning: [] };
 
-      let firingCount = s.firingCount;
-      let watermark = selection.watermark;
-      let lastFiredAt = s.lastFiredAt;
-      for (const plannedAt of selection.fire) {
+        let firingCount = s.firingCount;
+        let watermark = selection.watermark;
+        let lastFiredAt = s.lastFiredAt;
+        for (const plannedAt of selection.fire) {
+          if (s.maxFirings != null && firingCount >= s.maxFirings) {
+            watermark = Math.max(from, plannedAt - 1);
+            break;
+          }
+          const active = await activeTasksOf(tx, s.id);
+          const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
+          if (decision.skipQueued.length) {
+            tx.update(tasks)
+              .set({ status: "skipped", skippedReason: "cancelled_by_overlap", finishedAt: now })
+              .where(and(inArray(tasks.id, decision.skipQueued), eq(tasks.status, "queued")))
+              .run();
+          }
+          for (const r of active.running) {
+            if (!decision.cancelRunning.includes(r.id)) continue;
+            const row = (await selectTaskById(tx, r.id))!;
+            const outcome = outcomeWithoutRun(row, "cancelled", "aborted", "Cancelled by a newer occurrence (overlap policy cancel_other)");
+            // Nested transaction = savepoint on the same connection; the guard is the runner holding it.
+            const res = await finishRunningTask(tx, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: await firingSampleFor(r.id, () => 0), retryBackoffMs });
+            if (res.written) plan.cancelledRunning.push(r.id);
+          }
+          const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
+          const inserted = await insertTaskIfAbsent(tx, row);
+          if (!inserted) continue;
+          if (decision.queue) {
+            plan.queued += 1;
+            firingCount += 1;
+            lastFiredAt = plannedAt;
+          } else {
+            plan.skipped += 1;
+          }
+        }
+
+        if (selection.missed) {
+          const m = selection.missed;
+          await recordEvent(tx, {
+            kind: "missed_occurrences",
+            scheduleId: s.id,
+            message: `${m.approximate ? "About " : ""}${m.count} occurrence${m.count === 1 ? "" : "s"} missed between ${new Date(m.fromExclusive).toISOString()} and ${new Date(m.toInclusive).toISOString()} (catch-up policy ${s.catchUpPolicy})`,
+            data: { count: m.count, approximate: m.approximate, from: m.fromExclusive, to: m.toInclusive, catchUpPolicy: s.catchUpPolicy },
+            createdAt: now,
+          });
+        }
+
+        const patch: Partial<ScheduleRow> = { lastPlannedAt: watermark, firingCount, lastFiredAt, updatedAt: now };
+        const next = await skipPlannedOccurrences(
+          tx,
+          s,
+          selection.nextAfterWatermark !== undefined && selection.watermark === watermark
+            ? selection.nextAfterWatermark
+            : nextOccurrence(s.cronExpression, s.timezone, watermark),
+          lastFiredAt,
+        );
+        patch.nextFireAt = next;
         if (s.maxFirings != null && firingCount >= s.maxFirings) {
-          watermark = Math.max(from, plannedAt - 1);
-          break;
+          patch.status = "completed";
+          patch.nextFireAt = null;
+          await recordEvent(tx, { kind: "schedule_completed", scheduleId: s.id, message: `Completed after ${firingCount} firings (maxFirings)`, createdAt: now });
+        } else if (next == null || (s.expiresAt != null && next > s.expiresAt)) {
+          patch.status = "expired";
+          patch.nextFireAt = null;
+          await recordEvent(tx, {
+            kind: "schedule_expired",
+            scheduleId: s.id,
+            message: next == null ? "Expired: the cron expression has no further occurrence" : `Expired: no occurrence before expiresAt ${new Date(s.expiresAt!).toISOString()}`,
+            createdAt: now,
+          });
         }
-        const active = activeTasksOf(db, s.id);
-        const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
-        if (decision.skipQueued.length) {
-          tx.update(tasks)
-            .set({ status: "skipped", skippedReason: "cancelled_by_overlap", finishedAt: now })
-            .where(and(inArray(tasks.id, decision.skipQueued), eq(tasks.status, "queued")))
-            .run();
-        }
-        for (const r of active.running) {
-          if (!decision.cancelRunning.includes(r.id)) continue;
-          const row = selectTaskById(db, r.id)!;
-          const outcome = outcomeWithoutRun(row, "cancelled", "aborted", "Cancelled by a newer occurrence (overlap policy cancel_other)");
-          // Nested transaction = savepoint on the same connection; the guard is the runner holding it.
-          const res = finishRunningTask(db, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: firingSampleFor(r.id, () => 0), retryBackoffMs });
-          if (res.written) plan.cancelledRunning.push(r.id);
-        }
-        const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
-        const inserted = insertTaskIfAbsent(db, row);
-        if (!inserted) continue;
-        if (decision.queue) {
-          plan.queued += 1;
-          firingCount += 1;
-          lastFiredAt = plannedAt;
-        } else {
-          plan.skipped += 1;
-        }
-      }
-
-      if (selection.missed) {
-        const m = selection.missed;
-        recordEvent(tx, {
-          kind: "missed_occurrences",
-          scheduleId: s.id,
-          message: `${m.approximate ? "About " : ""}${m.count} occurrence${m.count === 1 ? "" : "s"} missed between ${new Date(m.fromExclusive).toISOString()} and ${new Date(m.toInclusive).toISOString()} (catch-up policy ${s.catchUpPolicy})`,
-          data: { count: m.count, approximate: m.approximate, from: m.fromExclusive, to: m.toInclusive, catchUpPolicy: s.catchUpPolicy },
-          createdAt: now,
-        });
-      }
-
-      const patch: Partial<ScheduleRow> = { lastPlannedAt: watermark, firingCount, lastFiredAt, updatedAt: now };
-      const next = skipPlannedOccurrences(
-        db,
-        s,
-        selection.nextAfterWatermark !== undefined && selection.watermark === watermark
-          ? selection.nextAfterWatermark
-          : nextOccurrence(s.cronExpression, s.timezone, watermark),
-        lastFiredAt,
-      );
-      patch.nextFireAt = next;
-      if (s.maxFirings != null && firingCount >= s.maxFirings) {
-        patch.status = "completed";
-        patch.nextFireAt = null;
-        recordEvent(tx, { kind: "schedule_completed", scheduleId: s.id, message: `Completed after ${firingCount} firings (maxFirings)`, createdAt: now });
-      } else if (next == null || (s.expiresAt != null && next > s.expiresAt)) {
-        patch.status = "expired";
-        patch.nextFireAt = null;
-        recordEvent(tx, {
-          kind: "schedule_expired",
-          scheduleId: s.id,
-          message: next == null ? "Expired: the cron expression has no further occurrence" : `Expired: no occurrence before expiresAt ${new Date(s.expiresAt!).toISOString()}`,
-          createdAt: now,
-        });
-      }
-      prepared(
-        db,
-        `UPDATE schedules SET last_planned_at = @lastPlannedAt, next_fire_at = @nextFireAt, firing_count = @firingCount,
+        prepared(
+          tx,
+          `UPDATE schedules SET last_planned_at = @lastPlannedAt, next_fire_at = @nextFireAt, firing_count = @firingCount,
            last_fired_at = @lastFiredAt, status = @status, updated_at = @updatedAt WHERE id = @id`,
-      ).run({ ...patch, status: patch.status ?? s.status, id: s.id });
-      return plan;
-    },
-    { behavior: "immediate" },
-  );
+        ).run({ ...patch, status: patch.status ?? s.status, id: s.id });
+        return plan;
+      });
 }
 
 /** Occurrences skipped one by one before skipPlannedOccurrences jumps past the last planned one. */
@@ -192,12 +190,12 @@ const SKIP_PLANNED_MAX_STEPS = 10_000;
  * step makes possible.
  * @param next UTC ms or null. @throws CronError for a bad expression.
  */
-export function skipPlannedOccurrences(
+export async function skipPlannedOccurrences(
   db: Db,
   s: Pick<ScheduleRow, "id" | "cronExpression" | "timezone">,
   next: number | null,
   lastFiredAt: number | null,
-): number | null {
+): Promise<number | null> {
   if (next == null || lastFiredAt == null || next > lastFiredAt) return next;
   const newest = (
     prepared(db, "SELECT MAX(planned_at) AS t FROM tasks WHERE schedule_id = ? AND parent_task_id IS NULL AND planned_at IS NOT NULL").get(s.id) as {
@@ -221,47 +219,44 @@ export function skipPlannedOccurrences(
  * it once). A schedule whose cron can't be evaluated is left to the planner (it pauses it).
  * @param now UTC ms. Returns the number of schedules re-anchored.
  */
-export function reanchorFutureWatermarks(db: Db, now: number): number {
-  return db.transaction(
-    () => {
-      const rows = prepared(
-        db,
-        `SELECT id, cron_expression AS cronExpression, timezone, last_fired_at AS lastFiredAt FROM schedules
+export async function reanchorFutureWatermarks(db: Db, now: number): Promise<number> {
+  return await withTransaction(db, async (tx) => {
+        const rows = prepared(
+          tx,
+          `SELECT id, cron_expression AS cronExpression, timezone, last_fired_at AS lastFiredAt FROM schedules
          WHERE status = 'active' AND last_planned_at > ?`,
-      ).all(now) as Pick<ScheduleRow, "id" | "cronExpression" | "timezone" | "lastFiredAt">[];
-      let n = 0;
-      for (const s of rows) {
-        let next: number | null;
-        try {
-          next = skipPlannedOccurrences(db, s, nextOccurrence(s.cronExpression, s.timezone, now), s.lastFiredAt);
-        } catch {
-          continue;
+        ).all(now) as Pick<ScheduleRow, "id" | "cronExpression" | "timezone" | "lastFiredAt">[];
+        let n = 0;
+        for (const s of rows) {
+          let next: number | null;
+          try {
+            next = await skipPlannedOccurrences(tx, s, nextOccurrence(s.cronExpression, s.timezone, now), s.lastFiredAt);
+          } catch {
+            continue;
+          }
+          if (next == null) continue;
+          prepared(tx, "UPDATE schedules SET last_planned_at = ?, next_fire_at = ?, updated_at = ? WHERE id = ? AND last_planned_at > ?").run(now, next, now, s.id, now);
+          n += 1;
         }
-        if (next == null) continue;
-        prepared(db, "UPDATE schedules SET last_planned_at = ?, next_fire_at = ?, updated_at = ? WHERE id = ? AND last_planned_at > ?").run(now, next, now, s.id, now);
-        n += 1;
-      }
-      return n;
-    },
-    { behavior: "immediate" },
-  );
+        return n;
+      });
 }
 
 /**
  * Pauses a schedule whose stored cron can't be evaluated (invariant 6: paused with a
  * reason instead of hot-looping), with an `invalid_cron` event, in one transaction.
  */
-export function pauseForInvalidCron(db: Db, scheduleId: string, err: CronError, now: number): void {
-  db.transaction((tx) => {
-    const res = tx
-      .update(schedules)
-      .set({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null, updatedAt: now })
-      .where(and(eq(schedules.id, scheduleId), eq(schedules.status, "active")))
-      .run();
-    if (res.changes) {
-      recordEvent(tx, { kind: "invalid_cron", scheduleId, message: `Paused: ${err.message}`, data: { field: err.field }, createdAt: now });
-    }
-  });
+export async function pauseForInvalidCron(db: Db, scheduleId: string, err: CronError, now: number): Promise<void> {
+  await withTransaction(db, async (tx) => {
+        const res = tx
+          .update(schedules)
+          .set({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null, updatedAt: now })
+          .where(and(eq(schedules.id, scheduleId), eq(schedules.status, "active")))
+          .run();
+        if (res.changes) {
+          await recordEvent(tx, { kind: "invalid_cron", scheduleId, message: `Paused: ${err.message}`, data: { field: err.field }, createdAt: now });
+        }
+      });
 }
 
 /**
@@ -275,23 +270,23 @@ export function pauseForInvalidCron(db: Db, scheduleId: string, err: CronError, 
  * once) continues after the event loop had a turn — a chat stream never waits for
  * 10,000 schedules at a time.
  */
-export function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly number[], skip: ReadonlySet<string> = new Set()): PlanPassResult {
+export async function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly number[], skip: ReadonlySet<string> = new Set()): Promise<PlanPassResult> {
   const result: PlanPassResult = { plans: [], failed: [] };
-  const due = dueScheduleIds(db, now, PLAN_MAX_PER_PASS + skip.size)
+  const due = (await dueScheduleIds(db, now, PLAN_MAX_PER_PASS + skip.size))
     .filter((id) => !skip.has(id))
     .slice(0, PLAN_MAX_PER_PASS);
   for (let i = 0; i < due.length; i += PLAN_BATCH) {
     const batch = due.slice(i, i + PLAN_BATCH);
-    const planBatch = () => {
+    const planBatch = async (tx: Db) => {
       for (const id of batch) {
         try {
-          const plan = planSchedule(db, id, now, retryBackoffMs);
+          const plan = await planSchedule(tx, id, now, retryBackoffMs);
           if (plan) result.plans.push(plan);
         } catch (err) {
           if (err instanceof CronError) {
             console.error(`[agentcron] schedule ${id}: ${err.message}; pausing it`);
             try {
-              pauseForInvalidCron(db, id, err, now);
+              await pauseForInvalidCron(tx, id, err, now);
               continue;
             } catch (pauseErr) {
               console.error(`[agentcron] schedule ${id}: could not pause`, pauseErr);
@@ -304,7 +299,7 @@ export function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly
       }
     };
     try {
-      db.transaction(planBatch, { behavior: "immediate" });
+      await withTransaction(db, async (tx) => planBatch(tx));
     } catch (err) {
       // The batch's commit itself failed (e.g. the disk is full): nothing of it was planned.
       console.error(`[agentcron] planning batch failed`, err);

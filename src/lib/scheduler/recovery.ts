@@ -33,9 +33,9 @@ function goneCheck(now: number): (row: RunnerJoin) => boolean {
  * pass). On another host they can't be reached from here: the record is cleared, so the
  * retry isn't held forever (the heartbeat timeout is that case's bound).
  */
-function releaseAgentProcesses(db: Db, record: Pick<AgentProcessRecord, "id" | "agentHost" | "groups">): boolean {
+async function releaseAgentProcesses(db: Db, record: Pick<AgentProcessRecord, "id" | "agentHost" | "groups">): Promise<boolean> {
   if (!record.groups.length) {
-    clearAgentProcessGroups(db, record.id);
+    await clearAgentProcessGroups(db, record.id);
     return true;
   }
   if (record.agentHost === thisHost()) {
@@ -46,7 +46,7 @@ function releaseAgentProcesses(db: Db, record: Pick<AgentProcessRecord, "id" | "
       return false;
     }
   }
-  clearAgentProcessGroups(db, record.id);
+  await clearAgentProcessGroups(db, record.id);
   return true;
 }
 
@@ -55,8 +55,8 @@ function releaseAgentProcesses(db: Db, record: Pick<AgentProcessRecord, "id" | "
  * (whatever the task's status — e.g. already recovered by a runner on another host) or
  * this runner's when it has no run for the task any more. Only this host's are reachable.
  */
-function sweepLeftoverAgentProcesses(db: Db, runnerId: string, now: number): void {
-  const records = tasksWithAgentProcesses(db).filter((r) => r.agentHost === thisHost());
+async function sweepLeftoverAgentProcesses(db: Db, runnerId: string, now: number): Promise<void> {
+  const records = (await tasksWithAgentProcesses(db)).filter((r) => r.agentHost === thisHost());
   if (!records.length) return;
   const gone = goneCheck(now);
   const runnerOf = prepared(db, `SELECT ${RUNNER_COLUMNS} FROM runners r WHERE r.id = ?`);
@@ -65,7 +65,7 @@ function sweepLeftoverAgentProcesses(db: Db, runnerId: string, now: number): voi
     const mine = record.runnerId === runnerId;
     if (mine ? getRunningTask(record.id) : !gone((runnerOf.get(record.runnerId) as RunnerJoin | undefined) ?? { rid: null })) continue;
     try {
-      releaseAgentProcesses(db, record);
+      await releaseAgentProcesses(db, record);
     } catch (err) {
       console.error(`[agentcron] task ${record.id}: could not release its agent processes`, err);
     }
@@ -84,8 +84,8 @@ function sweepLeftoverAgentProcesses(db: Db, runnerId: string, now: number): voi
  * `runtime_recovery` event per recovered task.
  * @param now UTC ms. Returns the number of tasks recovered.
  */
-export function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[]): number {
-  sweepLeftoverAgentProcesses(db, runnerId, now);
+export async function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[]): Promise<number> {
+  await sweepLeftoverAgentProcesses(db, runnerId, now);
   const candidates = prepared(
     db,
     `SELECT t.id AS id, t.runner_id AS runnerId, ${RUNNER_COLUMNS}
@@ -100,18 +100,18 @@ export function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retr
   let recovered = 0;
   for (const orphan of orphans) {
     try {
-      const task = selectTaskById(db, orphan.id);
+      const task = await selectTaskById(db, orphan.id);
       if (!task) continue;
       // A retry never starts beside its parent's agents: they die first.
-      if (task.agentProcessGroups && !releaseAgentProcesses(db, { id: task.id, agentHost: task.agentHost ?? "", groups: task.agentProcessGroups })) continue;
+      if (task.agentProcessGroups && !await releaseAgentProcesses(db, { id: task.id, agentHost: task.agentHost ?? "", groups: task.agentProcessGroups })) continue;
       const message = `Recovered: runner ${orphan.runnerId ?? "(none)"} stopped while the task was running`;
       const outcome = outcomeWithoutRun(task, "failed", "runtime_recovery", message);
-      const res = finishRunningTask(db, {
+      const res = await finishRunningTask(db, {
         taskId: task.id,
         guardRunnerId: orphan.runnerId,
         outcome,
         now,
-        sample: firingSampleFor(task.id, () => countRunning(db)),
+        sample: await firingSampleFor(task.id, async () => countRunning(db)),
         retryBackoffMs,
         event: (retryTaskId) => ({ kind: "runtime_recovery", scheduleId: task.scheduleId, taskId: task.id, message, data: { runnerId: orphan.runnerId, retryTaskId } }),
       });

@@ -30,7 +30,7 @@ export function backoffFor(failedAttempt: number, backoffMs: readonly number[]):
  * Returns the child, or null when no retry is due.
  * @param now UTC ms.
  */
-export function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: TaskOutcome, now: number, backoffMs: readonly number[]): TaskRow | null {
+export async function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: TaskOutcome, now: number, backoffMs: readonly number[]): Promise<TaskRow | null> {
   if (outcome.status !== "failed" || !outcome.failureReason) return null;
   if (!RETRYABLE_FAILURE_REASONS.includes(outcome.failureReason)) return null;
   if (parent.attempt >= parent.maxAttempts) return null;
@@ -48,7 +48,7 @@ export function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: TaskOutco
     createdAt: now,
   };
   tx.insert(tasks).values(child).run();
-  recordEvent(tx, {
+  await recordEvent(tx, {
     kind: "task_retried",
     scheduleId: parent.scheduleId,
     taskId: child.id,

@@ -14,7 +14,7 @@ import { prepared } from "./statements";
  * (runner-liveness.ts). Returns the new runner id.
  * @param now UTC ms.
  */
-export function registerRunner(db: Db, now: number): string {
+export async function registerRunner(db: Db, now: number): Promise<string> {
   const id = `runner_${randomUUID()}`;
   db.insert(runners)
     .values({ id, pid: process.pid, hostname: os.hostname(), hostKey: thisHost(), processStartTime: processStartTime(process.pid), startedAt: now, heartbeatAt: now })
@@ -23,17 +23,17 @@ export function registerRunner(db: Db, now: number): string {
 }
 
 /** Stamps the runner's heartbeat (liveness: a runner that stops heartbeating has its tasks recovered). */
-export function heartbeatRunner(db: Db, runnerId: string, now: number): void {
+export async function heartbeatRunner(db: Db, runnerId: string, now: number): Promise<void> {
   // Prepared once per connection: every pass and every heartbeat stamps it.
   prepared(db, "UPDATE runners SET heartbeat_at = ? WHERE id = ?").run(now, runnerId);
 }
 
 /** Marks a runner stopped (clean shutdown); its running tasks are recovered at the next boot. */
-export function markRunnerStopped(db: Db, runnerId: string, now: number): void {
+export async function markRunnerStopped(db: Db, runnerId: string, now: number): Promise<void> {
   db.update(runners).set({ stoppedAt: now, heartbeatAt: now }).where(eq(runners.id, runnerId)).run();
 }
 
 /** One runner row, or undefined. */
-export function getRunner(db: Db, runnerId: string): RunnerRow | undefined {
+export async function getRunner(db: Db, runnerId: string): Promise<RunnerRow | undefined> {
   return db.select().from(runners).where(eq(runners.id, runnerId)).get();
 }

@@ -76,10 +76,10 @@ export function sampleRss(): number {
  * The firing sample of a task: its own run's measurements when this process runs it,
  * else the process's current view (a task finished by the reaper or recovery).
  */
-export function firingSampleFor(taskId: string, concurrentFallback: () => number): FiringSample {
+export async function firingSampleFor(taskId: string, concurrentFallback: () => number | Promise<number>): Promise<FiringSample> {
   const entry = registry().get(taskId);
   // Counting running tasks costs a query: only the fallback (no local run) needs it.
-  if (!entry) return fallbackSample(concurrentFallback());
+  if (!entry) return fallbackSample(await concurrentFallback());
   return {
     eventLoopLagMs: lagP99Ms(entry.lag),
     peakRssMb: toMib(Math.max(entry.peakRssBytes, process.memoryUsage.rss())),

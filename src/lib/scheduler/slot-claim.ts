@@ -52,7 +52,7 @@ export interface ClaimInput {
  * `running` (the caller must then start it), false when it stays queued (cap full,
  * notBefore in the future, already claimed, or its schedule is busy).
  */
-export function claimSlot(db: Db, input: ClaimInput): boolean {
+export async function claimSlot(db: Db, input: ClaimInput): Promise<boolean> {
   const info = prepared(db, CLAIM_SQL).run({
     taskId: input.taskId,
     runnerId: input.runnerId,
@@ -66,11 +66,11 @@ export function claimSlot(db: Db, input: ClaimInput): boolean {
 }
 
 /** Number of tasks holding a slot right now (status `running`, every runner). */
-export function countRunning(db: Db): number {
+export async function countRunning(db: Db): Promise<number> {
   return (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n;
 }
 
 /** Number of queued tasks. */
-export function countQueued(db: Db): number {
+export async function countQueued(db: Db): Promise<number> {
   return (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued'").get() as { n: number }).n;
 }

@@ -11,7 +11,7 @@ import { prepared } from "./statements";
  * least 1 s.
  * @param now UTC ms.
  */
-export function estimateSlotEtaSec(db: Db, now: number): number {
+export async function estimateSlotEtaSec(db: Db, now: number): Promise<number> {
   const running = prepared(
     db,
     "SELECT schedule_id AS scheduleId, started_at AS startedAt, lease_expires_at AS leaseExpiresAt FROM tasks WHERE status = 'running'",

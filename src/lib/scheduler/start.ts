@@ -14,6 +14,6 @@ export type SchedulerOptions = SchedulerLoopOptions;
 export async function startScheduler(opts: SchedulerOptions): Promise<SchedulerLoop> {
   const loop = new SchedulerLoop(opts);
   setSchedulerHandle(loop);
-  loop.start();
+  await loop.start();
   return loop;
 }

@@ -43,12 +43,12 @@ export function cachedQuery<T>(db: Db, key: string, build: () => T): T {
 }
 
 /** One task row by id (drizzle-typed, prepared once per connection). */
-export function selectTaskById(db: Db, id: string): TaskRow | undefined {
+export async function selectTaskById(db: Db, id: string): Promise<TaskRow | undefined> {
   return cachedQuery(db, "task-by-id", () => db.select().from(tasks).where(eq(tasks.id, sql.placeholder("id"))).prepare()).get({ id });
 }
 
 /** One schedule row by id (drizzle-typed, prepared once per connection). */
-export function selectScheduleById(db: Db, id: string): ScheduleRow | undefined {
+export async function selectScheduleById(db: Db, id: string): Promise<ScheduleRow | undefined> {
   return cachedQuery(db, "schedule-by-id", () => db.select().from(schedules).where(eq(schedules.id, sql.placeholder("id"))).prepare()).get({ id });
 }
 
@@ -62,7 +62,7 @@ const INSERT_TASK_SQL = `INSERT INTO tasks (${taskColumns.map((c) => c.name).joi
  * invariant 1). Returns true when the row was inserted, false when the occurrence
  * already had its root task.
  */
-export function insertTaskIfAbsent(db: Db, row: TaskRow): boolean {
+export async function insertTaskIfAbsent(db: Db, row: TaskRow): Promise<boolean> {
   const params: Record<string, unknown> = {};
   for (const { key } of taskColumns) {
     const v = (row as Record<string, unknown>)[key];

@@ -12,20 +12,20 @@ import { prepared } from "./statements";
  * GET /api/scheduler/status: cap, slot usage, queue depth, chat streams, next fire,
  * event-loop lag p99 (ms), and the newest clock step / suspend detected (ADR 0006).
  */
-export function schedulerStatus(db: Db): SchedulerStatusDto {
+export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
   const next = prepared(db, "SELECT MIN(next_fire_at) AS t FROM schedules WHERE status = 'active'").get() as { t: number | null };
   return {
-    maxConcurrent: getSettings(db).maxConcurrent,
-    running: countRunning(db),
-    queued: countQueued(db),
+    maxConcurrent: (await getSettings(db)).maxConcurrent,
+    running: await countRunning(db),
+    queued: await countQueued(db),
     chatStreamsActive: activeStreamCount(),
     nextFireAt: toIso(next.t),
     eventLoopLagMs: processEventLoopLagMs(),
-    lastClockEvent: lastClockEvent(db),
+    lastClockEvent: await lastClockEvent(db),
   };
 }
 
-function lastClockEvent(db: Db): SchedulerStatusDto["lastClockEvent"] {
+async function lastClockEvent(db: Db): Promise<SchedulerStatusDto["lastClockEvent"]> {
   const row = prepared(
     db,
     "SELECT kind, message, data, created_at AS createdAt FROM events WHERE kind IN ('clock_stepped', 'system_resumed') ORDER BY id DESC LIMIT 1",

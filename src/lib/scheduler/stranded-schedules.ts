@@ -5,6 +5,7 @@ import { schedules } from "../db/schema";
 import { recordEvent } from "../events/log";
 import { CronError, nextOccurrence } from "../schedules/cron";
 import { pauseForInvalidCron } from "./occurrence-planner";
+import { withTransaction } from "../db/client";
 
 /**
  * Boot repair for schedules stranded by the old cron evaluation (issue 10 fault 6,
@@ -16,7 +17,7 @@ import { pauseForInvalidCron } from "./occurrence-planner";
  * cron has no occurrence within the horizon (or no longer parses) is paused as
  * `invalid_cron` instead. Returns the ids repaired or paused.
  */
-export function repairStrandedSchedules(db: Db, now: number): string[] {
+export async function repairStrandedSchedules(db: Db, now: number): Promise<string[]> {
   const stranded = [
     ...db.select().from(schedules).where(and(eq(schedules.status, "active"), isNull(schedules.nextFireAt))).all(),
     ...db.select().from(schedules).where(eq(schedules.status, "expired")).all(),
@@ -34,23 +35,23 @@ export function repairStrandedSchedules(db: Db, now: number): string[] {
       const reallyOver = next == null || (s.expiresAt != null && next > s.expiresAt) || (s.maxFirings != null && s.firingCount >= s.maxFirings);
       if (reallyOver) continue;
     } else if (next == null) {
-      pauseForInvalidCron(db, s.id, new CronError("cronExpression", "has no occurrence in the next 10 years: it would never fire"), now);
+      await pauseForInvalidCron(db, s.id, new CronError("cronExpression", "has no occurrence in the next 10 years: it would never fire"), now);
       touched.push(s.id);
       continue;
     }
-    db.transaction((tx) => {
-      tx.update(schedules)
-        .set({ status: "active", nextFireAt: next, lastPlannedAt: Math.max(s.lastPlannedAt ?? 0, now), updatedAt: now })
-        .where(and(eq(schedules.id, s.id), eq(schedules.status, s.status)))
-        .run();
-      recordEvent(tx, {
-        kind: "schedule_updated",
-        scheduleId: s.id,
-        message: `Next fire restored to ${new Date(next!).toISOString()} (was ${s.status === "expired" ? "expired" : "never due"} by the old DST evaluation)`,
-        data: { repairedFrom: s.status === "expired" ? "expired" : "null_next_fire_at" },
-        createdAt: now,
-      });
-    });
+    await withTransaction(db, async (tx) => {
+            tx.update(schedules)
+              .set({ status: "active", nextFireAt: next, lastPlannedAt: Math.max(s.lastPlannedAt ?? 0, now), updatedAt: now })
+              .where(and(eq(schedules.id, s.id), eq(schedules.status, s.status)))
+              .run();
+            await recordEvent(tx, {
+              kind: "schedule_updated",
+              scheduleId: s.id,
+              message: `Next fire restored to ${new Date(next!).toISOString()} (was ${s.status === "expired" ? "expired" : "never due"} by the old DST evaluation)`,
+              data: { repairedFrom: s.status === "expired" ? "expired" : "null_next_fire_at" },
+              createdAt: now,
+            });
+          });
     touched.push(s.id);
   }
   return touched;

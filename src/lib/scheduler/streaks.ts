@@ -45,14 +45,14 @@ export interface StreakResult {
  * Each auto-pause writes an `auto_paused` event. Manual runs don't touch streaks (the
  * caller skips them).
  */
-export function applyFiringToSchedule(
+export async function applyFiringToSchedule(
   tx: DbOrTx,
   schedule: ScheduleRow,
   task: TaskRow,
   outcome: TaskOutcome,
   retried: boolean,
   now: number,
-): StreakResult {
+): Promise<StreakResult> {
   const turns = outcome.turnCount;
   const patch: Partial<ScheduleRow> = { lastTurnCount: turns, updatedAt: now };
   // A cancelled run was cut short by a person or a newer occurrence: its turn count says
@@ -85,7 +85,7 @@ export function applyFiringToSchedule(
     patch.status = "paused";
     patch.pausedReason = pause;
     patch.nextFireAt = null;
-    recordEvent(tx, {
+    await recordEvent(tx, {
       kind: "auto_paused",
       scheduleId: schedule.id,
       taskId: task.id,

@@ -11,7 +11,7 @@ import { prepared } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 
 /** Turns a task's runtime id (null = the default runtime) into a runnable runtime; throws when none. */
-export type RuntimeResolver = (db: Db, runtimeId: string | null) => ResolvedRuntime;
+export type RuntimeResolver = (db: Db, runtimeId: string | null) => Promise<ResolvedRuntime>;
 
 export interface LaunchContext {
   db: Db;
@@ -43,7 +43,7 @@ export interface LaunchClaim {
 async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Promise<TaskOutcome> {
   let resolved: ResolvedRuntime;
   try {
-    resolved = ctx.resolveRuntime(ctx.db, task.runtimeId);
+    resolved = await ctx.resolveRuntime(ctx.db, task.runtimeId);
   } catch (err) {
     // No runnable runtime (none configured, deleted, bad config): fail the task clearly, never the loop.
     return outcomeWithoutRun(task, "failed", "runtime_missing_executable", `No runtime to run this task: ${(err as Error)?.message ?? String(err)}`);
@@ -69,7 +69,7 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Prom
  * A run aborted before its deferred start never spawns (the runtimes check the signal
  * first) and is written like any aborted run. Never throws; errors are logged with the task id.
  */
-export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask {
+export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promise<RunningTask> {
   const { task } = claim;
   const controller = new AbortController();
   // The lease's remaining length, carried onto the monotonic clock (ADR 0006).
@@ -98,12 +98,12 @@ export function launchTask(ctx: LaunchContext, claim: LaunchClaim): RunningTask 
     try {
       sampleRss();
       if (!ctx.isStopping()) {
-        finishRunningTask(ctx.db, {
+        await finishRunningTask(ctx.db, {
           taskId: task.id,
           guardRunnerId: ctx.runnerId,
           outcome,
           now: ctx.clock.now(),
-          sample: firingSampleFor(task.id, () => countRunning(ctx.db)),
+          sample: await firingSampleFor(task.id, async () => countRunning(ctx.db)),
           retryBackoffMs: ctx.retryBackoffMs,
         });
       }

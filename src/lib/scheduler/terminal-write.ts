@@ -8,6 +8,7 @@ import { isManualRooted } from "../tasks/run-state";
 import { createRetryIfDue } from "./retries";
 import { prepared, selectScheduleById, selectTaskById } from "./statements";
 import { applyFiringToSchedule, type StreakResult } from "./streaks";
+import { withTransaction } from "../db/client";
 
 /**
  * The guarded terminal write (DESIGN.md invariant 5): only the runner that holds the
@@ -48,40 +49,37 @@ export interface FinishResult {
  * and the firing-metrics row (firing-metrics.ts). Nothing is written when the guard
  * refuses. Synchronous (better-sqlite3), BEGIN IMMEDIATE so two runners never interleave.
  */
-export function finishRunningTask(db: Db, input: FinishInput): FinishResult {
-  return db.transaction(
-    (tx) => {
-      const task = selectTaskById(db, input.taskId);
-      if (!task) return { written: false, retryTaskId: null, autoPaused: null };
-      const o = input.outcome;
-      const info = prepared(db, TERMINAL_SQL).run({
-        taskId: input.taskId,
-        guardRunnerId: input.guardRunnerId,
-        status: o.status,
-        failureReason: o.failureReason,
-        error: o.error,
-        result: o.result,
-        turnCount: o.turnCount,
-        sessionId: o.sessionId,
-        inputTokens: o.inputTokens,
-        outputTokens: o.outputTokens,
-        costUsd: o.costUsd,
-        now: input.now,
+export async function finishRunningTask(db: Db, input: FinishInput): Promise<FinishResult> {
+  return await withTransaction(db, async (tx) => {
+        const task = await selectTaskById(tx, input.taskId);
+        if (!task) return { written: false, retryTaskId: null, autoPaused: null };
+        const o = input.outcome;
+        const info = prepared(tx, TERMINAL_SQL).run({
+          taskId: input.taskId,
+          guardRunnerId: input.guardRunnerId,
+          status: o.status,
+          failureReason: o.failureReason,
+          error: o.error,
+          result: o.result,
+          turnCount: o.turnCount,
+          sessionId: o.sessionId,
+          inputTokens: o.inputTokens,
+          outputTokens: o.outputTokens,
+          costUsd: o.costUsd,
+          now: input.now,
+        });
+        if (info.changes === 0) return { written: false, retryTaskId: null, autoPaused: null };
+        const finished: TaskRow = { ...task, turnCount: Math.max(task.turnCount, o.turnCount) };
+        const retry = await createRetryIfDue(tx, finished, o, input.now, input.retryBackoffMs);
+        let autoPaused: StreakResult["autoPaused"] = null;
+        if (task.scheduleId && !isManualRooted(task)) {
+          const schedule = await selectScheduleById(tx, task.scheduleId);
+          if (schedule) autoPaused = (await applyFiringToSchedule(tx, schedule, finished, o, retry !== null, input.now)).autoPaused;
+        }
+        await recordFiringMetric(tx, finished, o, input.now, input.sample);
+        if (input.event) await recordEvent(tx, { ...input.event(retry?.id ?? null), createdAt: input.now });
+        return { written: true, retryTaskId: retry?.id ?? null, autoPaused };
       });
-      if (info.changes === 0) return { written: false, retryTaskId: null, autoPaused: null };
-      const finished: TaskRow = { ...task, turnCount: Math.max(task.turnCount, o.turnCount) };
-      const retry = createRetryIfDue(tx, finished, o, input.now, input.retryBackoffMs);
-      let autoPaused: StreakResult["autoPaused"] = null;
-      if (task.scheduleId && !isManualRooted(task)) {
-        const schedule = selectScheduleById(db, task.scheduleId);
-        if (schedule) autoPaused = applyFiringToSchedule(tx, schedule, finished, o, retry !== null, input.now).autoPaused;
-      }
-      recordFiringMetric(tx, finished, o, input.now, input.sample);
-      if (input.event) recordEvent(tx, { ...input.event(retry?.id ?? null), createdAt: input.now });
-      return { written: true, retryTaskId: retry?.id ?? null, autoPaused };
-    },
-    { behavior: "immediate" },
-  );
 }
 
 /**

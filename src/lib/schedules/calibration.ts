@@ -28,9 +28,9 @@ function median(values: number[]): number {
  * at fire time) and schedules that name the current default runtime explicitly.
  * @param excludeScheduleId the schedule being edited, so it doesn't calibrate itself.
  */
-export function turnCalibration(db: Db, runtimeId: string | null, excludeScheduleId?: string): TurnCalibration {
+export async function turnCalibration(db: Db, runtimeId: string | null, excludeScheduleId?: string): Promise<TurnCalibration> {
   let sameRuntime: SQL | undefined;
-  const defaultRuntime = getDefaultRuntime(db);
+  const defaultRuntime = await getDefaultRuntime(db);
   if (runtimeId === null || runtimeId === defaultRuntime?.id) {
     sameRuntime = defaultRuntime ? or(isNull(schedules.runtimeId), eq(schedules.runtimeId, defaultRuntime.id)) : isNull(schedules.runtimeId);
   } else {

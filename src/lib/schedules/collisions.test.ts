@@ -11,16 +11,16 @@ import { occurrencesBetween } from "./cron";
 
 const db = () => getDb();
 /** The schedule being saved, inserted like the service does before it computes warnings. */
-const saved = (overrides: Parameters<typeof makeSchedule>[0]) => makeSchedule({ name: "edited", updatedAt: T0, ...overrides });
+const saved = async (overrides: Parameters<typeof makeSchedule>[0]) => makeSchedule({ name: "edited", updatedAt: T0, ...overrides });
 
 describe("computeCollisionWarnings", () => {
-  beforeEach(() => truncateAll());
+  beforeEach(async () => truncateAll());
 
-  it("warns when two daily schedules share a 5-minute bucket above 3000 combined steps and suggests the nearest free minute", () => {
-    makeSchedule({ name: "Nightly report", cronExpression: "2 9 * * *", avgTurnsPerFiring: 1800 });
-    makeSchedule({ name: "A tiny poller", cronExpression: "*/15 * * * *", avgTurnsPerFiring: 3 });
-    const s = saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 1500 });
-    const [w, ...rest] = computeCollisionWarnings(db(), s);
+  it("warns when two daily schedules share a 5-minute bucket above 3000 combined steps and suggests the nearest free minute", async () => {
+    await makeSchedule({ name: "Nightly report", cronExpression: "2 9 * * *", avgTurnsPerFiring: 1800 });
+    await makeSchedule({ name: "A tiny poller", cronExpression: "*/15 * * * *", avgTurnsPerFiring: 3 });
+    const s = await saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 1500 });
+    const [w, ...rest] = await computeCollisionWarnings(db(), s);
     expect(rest).toEqual([]);
     expect(w).toMatchObject({
       type: "cron_collision",
@@ -35,96 +35,96 @@ describe("computeCollisionWarnings", () => {
     });
   });
 
-  it("stays silent below the threshold, in different buckets, and for paused or completed others", () => {
-    makeSchedule({ name: "small", cronExpression: "0 9 * * *", avgTurnsPerFiring: 1000 });
-    makeSchedule({ name: "next bucket", cronExpression: "5 9 * * *", avgTurnsPerFiring: 5000 });
-    makeSchedule({ name: "paused", cronExpression: "0 9 * * *", avgTurnsPerFiring: 5000, status: "paused", nextFireAt: null });
-    makeSchedule({ name: "done", cronExpression: "0 9 * * *", avgTurnsPerFiring: 5000, status: "completed" });
-    const s = saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 1999 });
-    expect(computeCollisionWarnings(db(), s)).toEqual([]);
+  it("stays silent below the threshold, in different buckets, and for paused or completed others", async () => {
+    await makeSchedule({ name: "small", cronExpression: "0 9 * * *", avgTurnsPerFiring: 1000 });
+    await makeSchedule({ name: "next bucket", cronExpression: "5 9 * * *", avgTurnsPerFiring: 5000 });
+    await makeSchedule({ name: "paused", cronExpression: "0 9 * * *", avgTurnsPerFiring: 5000, status: "paused", nextFireAt: null });
+    await makeSchedule({ name: "done", cronExpression: "0 9 * * *", avgTurnsPerFiring: 5000, status: "completed" });
+    const s = await saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 1999 });
+    expect(await computeCollisionWarnings(db(), s)).toEqual([]);
     // One more step reaches the threshold with "small".
     const heavier = { ...s, avgTurnsPerFiring: COLLISION_STEP_THRESHOLD - 1000 };
-    expect(computeCollisionWarnings(db(), heavier)[0].overlappingSchedules).toEqual(["small"]);
+    expect((await computeCollisionWarnings(db(), heavier))[0].overlappingSchedules).toEqual(["small"]);
   });
 
-  it("never compares the saved schedule with itself", () => {
-    const s = saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 9000 });
-    expect(computeCollisionWarnings(db(), s)).toEqual([]);
+  it("never compares the saved schedule with itself", async () => {
+    const s = await saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 9000 });
+    expect(await computeCollisionWarnings(db(), s)).toEqual([]);
   });
 
-  it("evaluates each schedule in its own timezone", () => {
+  it("evaluates each schedule in its own timezone", async () => {
     // In January, 09:00 in Berlin is 08:00 UTC.
-    makeSchedule({ name: "utc eight", cronExpression: "0 8 * * *", timezone: "UTC", avgTurnsPerFiring: 2000 });
-    makeSchedule({ name: "utc nine", cronExpression: "0 9 * * *", timezone: "UTC", avgTurnsPerFiring: 2000 });
-    const s = saved({ cronExpression: "0 9 * * *", timezone: "Europe/Berlin", avgTurnsPerFiring: 2000 });
-    const [w] = computeCollisionWarnings(db(), s);
+    await makeSchedule({ name: "utc eight", cronExpression: "0 8 * * *", timezone: "UTC", avgTurnsPerFiring: 2000 });
+    await makeSchedule({ name: "utc nine", cronExpression: "0 9 * * *", timezone: "UTC", avgTurnsPerFiring: 2000 });
+    const s = await saved({ cronExpression: "0 9 * * *", timezone: "Europe/Berlin", avgTurnsPerFiring: 2000 });
+    const [w] = await computeCollisionWarnings(db(), s);
     expect(w.overlappingSchedules).toEqual(["utc eight"]);
     expect(w.overlappingMinutes).toEqual([9 * 60]);
   });
 
-  it("honours the day fields: a Saturday schedule does not collide with a weekday one", () => {
-    makeSchedule({ name: "weekdays", cronExpression: "0 9 * * 1-5", avgTurnsPerFiring: 2000 });
-    makeSchedule({ name: "first of month", cronExpression: "0 9 1 * *", avgTurnsPerFiring: 2000 });
-    const saturday = saved({ cronExpression: "0 9 * * 6", avgTurnsPerFiring: 2000 });
-    expect(computeCollisionWarnings(db(), saturday)).toEqual([]);
-    makeSchedule({ name: "daily", cronExpression: "0 9 * * *", avgTurnsPerFiring: 2000 });
-    expect(computeCollisionWarnings(db(), saturday)[0].overlappingSchedules).toEqual(["daily"]);
+  it("honours the day fields: a Saturday schedule does not collide with a weekday one", async () => {
+    await makeSchedule({ name: "weekdays", cronExpression: "0 9 * * 1-5", avgTurnsPerFiring: 2000 });
+    await makeSchedule({ name: "first of month", cronExpression: "0 9 1 * *", avgTurnsPerFiring: 2000 });
+    const saturday = await saved({ cronExpression: "0 9 * * 6", avgTurnsPerFiring: 2000 });
+    expect(await computeCollisionWarnings(db(), saturday)).toEqual([]);
+    await makeSchedule({ name: "daily", cronExpression: "0 9 * * *", avgTurnsPerFiring: 2000 });
+    expect((await computeCollisionWarnings(db(), saturday))[0].overlappingSchedules).toEqual(["daily"]);
     // The reference day of a schedule on the 1st is the 1st: "first of month" collides there.
-    const monthly = saved({ cronExpression: "0 9 1 * *", avgTurnsPerFiring: 2000 });
-    expect(computeCollisionWarnings(db(), monthly)[0]).toMatchObject({
+    const monthly = await saved({ cronExpression: "0 9 1 * *", avgTurnsPerFiring: 2000 });
+    expect((await computeCollisionWarnings(db(), monthly))[0]).toMatchObject({
       overlappingSchedules: ["daily", "first of month"],
       referenceDay: "2026-02-01",
     });
   });
 
-  it("analyses the day a schedule next fires even where DST skips local midnight", () => {
+  it("analyses the day a schedule next fires even where DST skips local midnight", async () => {
     // America/Santiago springs forward at 00:00 on 2026-09-06: that local midnight does not exist.
-    makeSchedule({ name: "Santiago evening", cronExpression: "0 22 * * *", timezone: "America/Santiago", avgTurnsPerFiring: 2000 });
-    const s = saved({ cronExpression: "0 22 * * *", timezone: "America/Santiago", avgTurnsPerFiring: 2000, updatedAt: Date.UTC(2026, 8, 6, 12) });
-    const [w] = computeCollisionWarnings(db(), s);
+    await makeSchedule({ name: "Santiago evening", cronExpression: "0 22 * * *", timezone: "America/Santiago", avgTurnsPerFiring: 2000 });
+    const s = await saved({ cronExpression: "0 22 * * *", timezone: "America/Santiago", avgTurnsPerFiring: 2000, updatedAt: Date.UTC(2026, 8, 6, 12) });
+    const [w] = await computeCollisionWarnings(db(), s);
     expect(w).toMatchObject({ overlappingSchedules: ["Santiago evening"], overlappingMinutes: [22 * 60], referenceDay: "2026-09-06" });
   });
 
-  it("honours the hour and minute fields and counts each firing inside a bucket", () => {
+  it("honours the hour and minute fields and counts each firing inside a bucket", async () => {
     // Every minute from 09:00 to 09:04 → 5 firings of 250 = 1250 steps in the 09:00 bucket only.
-    makeSchedule({ name: "burst", cronExpression: "0-4 9 * * *", avgTurnsPerFiring: 250 });
-    makeSchedule({ name: "ten o'clock", cronExpression: "0 10 * * *", avgTurnsPerFiring: 5000 });
-    const s = saved({ cronExpression: "3 9 * * *", avgTurnsPerFiring: 1750 });
-    const [w] = computeCollisionWarnings(db(), s);
+    await makeSchedule({ name: "burst", cronExpression: "0-4 9 * * *", avgTurnsPerFiring: 250 });
+    await makeSchedule({ name: "ten o'clock", cronExpression: "0 10 * * *", avgTurnsPerFiring: 5000 });
+    const s = await saved({ cronExpression: "3 9 * * *", avgTurnsPerFiring: 1750 });
+    const [w] = await computeCollisionWarnings(db(), s);
     expect(w).toMatchObject({ overlappingSchedules: ["burst"], estimatedConcurrentSteps: 3000, overlappingMinutes: [543] });
-    expect(computeCollisionWarnings(db(), { ...s, avgTurnsPerFiring: 1749 })).toEqual([]);
+    expect(await computeCollisionWarnings(db(), { ...s, avgTurnsPerFiring: 1749 })).toEqual([]);
   });
 
-  it("counts a seconds field without enumerating every second", () => {
+  it("counts a seconds field without enumerating every second", async () => {
     // 60 firings a minute × 5 minutes × 1 step = 300 steps per bucket, all day long.
-    makeSchedule({ name: "every second", cronExpression: "* * * * * *", avgTurnsPerFiring: 1 });
-    const s = saved({ cronExpression: "30 14 * * *", avgTurnsPerFiring: 2700 });
-    const [w] = computeCollisionWarnings(db(), s);
+    await makeSchedule({ name: "every second", cronExpression: "* * * * * *", avgTurnsPerFiring: 1 });
+    const s = await saved({ cronExpression: "30 14 * * *", avgTurnsPerFiring: 2700 });
+    const [w] = await computeCollisionWarnings(db(), s);
     expect(w).toMatchObject({ overlappingSchedules: ["every second"], estimatedConcurrentSteps: 3000, overlappingMinutes: [870] });
     // Every bucket is loaded by the per-second schedule and each would reach 3000 again: no free minute.
     expect(w.suggestedMinute).toBeUndefined();
   });
 
-  it("suggests no minute for a schedule that fires several times a day", () => {
-    makeSchedule({ name: "hourly big", cronExpression: "0 * * * *", avgTurnsPerFiring: 2000 });
-    const s = saved({ cronExpression: "0 */6 * * *", avgTurnsPerFiring: 2000 });
-    const [w] = computeCollisionWarnings(db(), s);
+  it("suggests no minute for a schedule that fires several times a day", async () => {
+    await makeSchedule({ name: "hourly big", cronExpression: "0 * * * *", avgTurnsPerFiring: 2000 });
+    const s = await saved({ cronExpression: "0 */6 * * *", avgTurnsPerFiring: 2000 });
+    const [w] = await computeCollisionWarnings(db(), s);
     expect(w.overlappingMinutes).toEqual([0, 360, 720, 1080]);
     expect(w.suggestedMinute).toBeUndefined();
   });
 
-  it("weighs a schedule that never fired by its maxTurns, else DEFAULT_MAX_TURNS", () => {
+  it("weighs a schedule that never fired by its maxTurns, else DEFAULT_MAX_TURNS", async () => {
     expect(expectedStepsPerFiring({ avgTurnsPerFiring: 42.5, maxTurns: 500 })).toBe(42.5);
     expect(expectedStepsPerFiring({ avgTurnsPerFiring: null, maxTurns: 500 })).toBe(500);
     expect(expectedStepsPerFiring({ avgTurnsPerFiring: null, maxTurns: null })).toBe(100);
-    makeSchedule({ name: "budgeted", cronExpression: "0 9 * * *", maxTurns: 2900 });
-    const s = saved({ cronExpression: "0 9 * * *", maxTurns: null });
-    expect(computeCollisionWarnings(db(), s)[0].estimatedConcurrentSteps).toBe(3000);
+    await makeSchedule({ name: "budgeted", cronExpression: "0 9 * * *", maxTurns: 2900 });
+    const s = await saved({ cronExpression: "0 9 * * *", maxTurns: null });
+    expect((await computeCollisionWarnings(db(), s))[0].estimatedConcurrentSteps).toBe(3000);
   });
 
   it("is returned by POST and PATCH /api/schedules", async () => {
-    makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
-    makeSchedule({ name: "Nightly report", cronExpression: "0 9 * * *", maxTurns: 2500, createdAt: Date.now() });
+    await makeRuntime({ isDefault: true }); // an active schedule needs a runnable runtime
+    await makeSchedule({ name: "Nightly report", cronExpression: "0 9 * * *", maxTurns: 2500, createdAt: Date.now() });
     const created = await callRoute(create, "/api/schedules", {
       method: "POST",
       json: { name: "Morning", prompt: "p", cronExpression: "0 9 * * *", maxTurns: 600 },

@@ -195,7 +195,7 @@ function withTimeOfDay(cronExpression: string, minuteOfDay: number): string {
  *
  * @param now UTC ms; defaults to `schedule.updatedAt` (the save time).
  */
-export function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: number = schedule.updatedAt): CollisionWarning[] {
+export async function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: number = schedule.updatedAt): Promise<CollisionWarning[]> {
   if (schedule.status !== "active" && schedule.status !== "paused") return [];
   const tz = schedule.timezone;
   let nextFire: number | null;

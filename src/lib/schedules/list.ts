@@ -11,6 +11,7 @@ export type ScheduleListItemDto = ScheduleDto & { lastRun: LastRunDto | null };
  * source (scheduled, manual, retry), or null when it never ran. Manual runs count, so a
  * schedule only ever run with Run now no longer reads "no runs yet".
  */
-export function listSchedulesWithLastRun(db: Db = getDb()): ScheduleListItemDto[] {
-  return listSchedules(db).map((s) => ({ ...serializeSchedule(s), lastRun: lastRunOfSchedule(db, s.id) }));
+export async function listSchedulesWithLastRun(db: Db = getDb()): Promise<ScheduleListItemDto[]> {
+  const rows = await listSchedules(db);
+  return Promise.all(rows.map(async (s) => ({ ...serializeSchedule(s), lastRun: await lastRunOfSchedule(db, s.id) })));
 }

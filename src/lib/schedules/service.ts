@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import type { ScheduleDto } from "../api-types";
-import { getDb, type Db } from "../db/client";
+import { getDb, type Db, withTransaction } from "../db/client";
 import { runtimes, schedules, type ScheduleRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
 import { recordEvent } from "../events/log";
@@ -69,7 +69,7 @@ export function firstFireAt(cronExpression: string, timezone: string, now: numbe
   }
 }
 
-function assertRuntimeExists(db: Db, runtimeId: string | null | undefined): void {
+async function assertRuntimeExists(db: Db, runtimeId: string | null | undefined): Promise<void> {
   if (!runtimeId) return;
   const found = db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.id, runtimeId)).get();
   if (!found) throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
@@ -81,16 +81,16 @@ function assertRuntimeExists(db: Db, runtimeId: string | null | undefined): void
  * must exist and pass runtimeRunProblem (runtimes/runnable.ts).
  * @throws AppError 400 `invalid_request` with `fields.runtimeId`.
  */
-function assertRunnableRuntime(db: Db, runtimeId: string | null): void {
-  assertRuntimeExists(db, runtimeId);
-  const row = runtimeId ? db.select().from(runtimes).where(eq(runtimes.id, runtimeId)).get()! : getDefaultRuntime(db);
+async function assertRunnableRuntime(db: Db, runtimeId: string | null): Promise<void> {
+  await assertRuntimeExists(db, runtimeId);
+  const row = runtimeId ? db.select().from(runtimes).where(eq(runtimes.id, runtimeId)).get()! : await getDefaultRuntime(db);
   if (!row) throw invalidRequest({ runtimeId: "has no runtime to run it: add a runtime in Settings first, or save the schedule paused" });
   const problem = runtimeRunProblem(row);
   if (problem) throw invalidRequest({ runtimeId: `is not runnable: ${problem}; fix the runtime, pick another, or save the schedule paused` });
 }
 
 /** Every schedule, oldest first. */
-export function listSchedules(db: Db = getDb()): ScheduleRow[] {
+export async function listSchedules(db: Db = getDb()): Promise<ScheduleRow[]> {
   return db.select().from(schedules).orderBy(asc(schedules.createdAt)).all();
 }
 
@@ -98,7 +98,7 @@ export function listSchedules(db: Db = getDb()): ScheduleRow[] {
  * One schedule.
  * @throws AppError 404 `schedule_not_found`.
  */
-export function getSchedule(id: string, db: Db = getDb()): ScheduleRow {
+export async function getSchedule(id: string, db: Db = getDb()): Promise<ScheduleRow> {
   const row = db.select().from(schedules).where(eq(schedules.id, id)).get();
   if (!row) throw notFound("schedule", id);
   return row;
@@ -120,13 +120,13 @@ function assertExpiresInFuture(expiresAt: number | null | undefined, now: number
  * @throws AppError 400 `invalid_request` (bad cron, timezone, unknown runtime; an active
  *   schedule without a runnable runtime → `fields.runtimeId`).
  */
-export function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): ScheduleSaved {
+export async function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): Promise<ScheduleSaved> {
   const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
   const cronExpression = resolveCron(input, timezone, now);
   assertExpiresInFuture(input.expiresAt, now);
   const status = input.status ?? SCHEDULE_DEFAULTS.status;
-  if (status === "active") assertRunnableRuntime(db, input.runtimeId ?? null);
-  else assertRuntimeExists(db, input.runtimeId);
+  if (status === "active") await assertRunnableRuntime(db, input.runtimeId ?? null);
+  else await assertRuntimeExists(db, input.runtimeId);
   const row: ScheduleRow = {
     id: randomUUID(),
     name: input.name,
@@ -157,12 +157,12 @@ export function createSchedule(input: ScheduleCreateInput, now: number, db: Db =
     createdAt: now,
     updatedAt: now,
   };
-  db.transaction((tx) => {
-    tx.insert(schedules).values(row).run();
-    recordEvent(tx, { kind: "schedule_created", scheduleId: row.id, message: `Schedule "${row.name}" created`, createdAt: now });
-  });
+  await withTransaction(db, async (tx) => {
+        tx.insert(schedules).values(row).run();
+        await recordEvent(tx, { kind: "schedule_created", scheduleId: row.id, message: `Schedule "${row.name}" created`, createdAt: now });
+      });
   pokeScheduler("schedule_saved");
-  return { schedule: row, warnings: computeCollisionWarnings(db, row) };
+  return { schedule: row, warnings: await computeCollisionWarnings(db, row) };
 }
 
 /**
@@ -176,8 +176,8 @@ export function createSchedule(input: ScheduleCreateInput, now: number, db: Db =
  *   schedule whose stored cron is invalid, e.g. auto-paused for `invalid_cron`; and
  *   `fields.runtimeId` when the resulting active schedule has no runnable runtime).
  */
-export function updateSchedule(id: string, patch: SchedulePatchInput, now: number, db: Db = getDb()): ScheduleSaved {
-  const current = getSchedule(id, db);
+export async function updateSchedule(id: string, patch: SchedulePatchInput, now: number, db: Db = getDb()): Promise<ScheduleSaved> {
+  const current = await getSchedule(id, db);
   const timezone = patch.timezone ?? current.timezone;
   const cronChanged = patch.cronExpression !== undefined || patch.schedule !== undefined || patch.timezone !== undefined;
   // Resuming re-checks the stored cron too: a schedule auto-paused for `invalid_cron`
@@ -191,7 +191,7 @@ export function updateSchedule(id: string, patch: SchedulePatchInput, now: numbe
           now,
         )
       : current.cronExpression;
-  if (patch.runtimeId !== undefined) assertRuntimeExists(db, patch.runtimeId);
+  if (patch.runtimeId !== undefined) await assertRuntimeExists(db, patch.runtimeId);
   assertExpiresInFuture(patch.expiresAt, now);
 
   const next: ScheduleRow = { ...current, updatedAt: now, cronExpression, timezone };
@@ -220,29 +220,29 @@ export function updateSchedule(id: string, patch: SchedulePatchInput, now: numbe
     statusEvent = "schedule_resumed";
   }
   // Resuming, or moving an active schedule to another runtime, needs a runnable runtime.
-  if (next.status === "active" && (statusEvent === "schedule_resumed" || patch.runtimeId !== undefined)) assertRunnableRuntime(db, next.runtimeId);
+  if (next.status === "active" && (statusEvent === "schedule_resumed" || patch.runtimeId !== undefined)) await assertRunnableRuntime(db, next.runtimeId);
   if (next.status === "active" && (cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
     next.nextFireAt = firstFireAt(cronExpression, timezone, now);
     next.lastPlannedAt = Math.max(current.lastPlannedAt ?? 0, now);
   }
 
-  db.transaction((tx) => {
-    tx.update(schedules).set(next).where(eq(schedules.id, id)).run();
-    recordEvent(tx, {
-      kind: statusEvent ?? "schedule_updated",
-      scheduleId: id,
-      message:
-        statusEvent === "schedule_paused"
-          ? `Schedule "${next.name}" paused`
-          : statusEvent === "schedule_resumed"
-            ? `Schedule "${next.name}" resumed`
-            : `Schedule "${next.name}" updated`,
-      data: { fields: Object.keys(patch) },
-      createdAt: now,
-    });
-  });
+  await withTransaction(db, async (tx) => {
+        tx.update(schedules).set(next).where(eq(schedules.id, id)).run();
+        await recordEvent(tx, {
+          kind: statusEvent ?? "schedule_updated",
+          scheduleId: id,
+          message:
+            statusEvent === "schedule_paused"
+              ? `Schedule "${next.name}" paused`
+              : statusEvent === "schedule_resumed"
+                ? `Schedule "${next.name}" resumed`
+                : `Schedule "${next.name}" updated`,
+          data: { fields: Object.keys(patch) },
+          createdAt: now,
+        });
+      });
   pokeScheduler("schedule_saved");
-  return { schedule: next, warnings: computeCollisionWarnings(db, next) };
+  return { schedule: next, warnings: await computeCollisionWarnings(db, next) };
 }
 
 /**
@@ -250,12 +250,12 @@ export function updateSchedule(id: string, patch: SchedulePatchInput, now: numbe
  * skipped at fire time (`schedule_deleted`).
  * @throws AppError 404 `schedule_not_found`.
  */
-export function deleteSchedule(id: string, now: number, db: Db = getDb()): void {
-  const current = getSchedule(id, db);
-  db.transaction((tx) => {
-    tx.delete(schedules).where(eq(schedules.id, id)).run();
-    recordEvent(tx, { kind: "schedule_deleted", scheduleId: id, message: `Schedule "${current.name}" deleted`, createdAt: now });
-  });
+export async function deleteSchedule(id: string, now: number, db: Db = getDb()): Promise<void> {
+  const current = await getSchedule(id, db);
+  await withTransaction(db, async (tx) => {
+        tx.delete(schedules).where(eq(schedules.id, id)).run();
+        await recordEvent(tx, { kind: "schedule_deleted", scheduleId: id, message: `Schedule "${current.name}" deleted`, createdAt: now });
+      });
   pokeScheduler("schedule_saved");
 }
 

@@ -18,17 +18,17 @@ export interface AgentProcessRecord {
  * thisHost). Called synchronously right after each spawn, so a crash a moment later
  * still leaves the record that lets the next runner on this host kill them.
  */
-export function recordAgentProcessGroups(db: Db, taskId: string, groups: readonly OwnedProcessGroup[], host: string): void {
+export async function recordAgentProcessGroups(db: Db, taskId: string, groups: readonly OwnedProcessGroup[], host: string): Promise<void> {
   prepared(db, "UPDATE tasks SET agent_process_groups = ?, agent_host = ? WHERE id = ?").run(JSON.stringify(groups), host, taskId);
 }
 
 /** Clears the record once every recorded process is known gone. */
-export function clearAgentProcessGroups(db: Db, taskId: string): void {
+export async function clearAgentProcessGroups(db: Db, taskId: string): Promise<void> {
   prepared(db, "UPDATE tasks SET agent_process_groups = NULL WHERE id = ? AND agent_process_groups IS NOT NULL").run(taskId);
 }
 
 /** Every task that still records agent processes (any status): few rows, through a partial index. */
-export function tasksWithAgentProcesses(db: Db): AgentProcessRecord[] {
+export async function tasksWithAgentProcesses(db: Db): Promise<AgentProcessRecord[]> {
   const rows = prepared(
     db,
     `SELECT id, status, runner_id AS runnerId, schedule_id AS scheduleId, agent_host AS agentHost, agent_process_groups AS groups

@@ -32,14 +32,14 @@ function taskFinished(t: TaskRow): AppError {
  */
 export async function cancelTask(db: Db, taskId: string): Promise<TaskRow> {
   const clock = schedulerClock();
-  let task = getTask(db, taskId);
+  let task = await getTask(db, taskId);
   if (task.status === "queued") {
     const info = prepared(
       db,
       "UPDATE tasks SET status = 'cancelled', failure_reason = 'aborted', error = 'Cancelled before it started', finished_at = ? WHERE id = ? AND status = 'queued'",
     ).run(clock.now(), taskId);
     if (info.changes === 1) return getTask(db, taskId);
-    task = getTask(db, taskId); // claimed meanwhile
+    task = await getTask(db, taskId); // claimed meanwhile
   }
   if (task.status !== "running") throw taskFinished(task);
 
@@ -49,7 +49,7 @@ export async function cancelTask(db: Db, taskId: string): Promise<TaskRow> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([local.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS)))]);
     clearTimeout(timer);
-    task = getTask(db, taskId);
+    task = await getTask(db, taskId);
     if (task.status !== "running") return task;
   }
   const outcome = outcomeWithoutRun(
@@ -58,15 +58,15 @@ export async function cancelTask(db: Db, taskId: string): Promise<TaskRow> {
     "aborted",
     local ? "Cancelled; the runtime did not stop within 10 s" : `Cancelled while running on runner ${task.runnerId ?? "(none)"}`,
   );
-  const res = finishRunningTask(db, {
+  const res = await finishRunningTask(db, {
     taskId,
     guardRunnerId: task.runnerId,
     outcome,
     now: clock.now(),
-    sample: firingSampleFor(taskId, () => countRunning(db)),
+    sample: await firingSampleFor(taskId, async () => countRunning(db)),
     retryBackoffMs: retryBackoffFromEnv(),
   });
-  const after = getTask(db, taskId);
+  const after = await getTask(db, taskId);
   if (!res.written && after.status !== "cancelled") throw taskFinished(after);
   pokeScheduler("task_cancelled");
   return after;

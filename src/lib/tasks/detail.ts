@@ -29,13 +29,13 @@ export interface TaskDetailDto {
  * @param now UTC ms.
  * @throws AppError 404 `task_not_found`.
  */
-export function getTaskDetail(db: Db, id: string, now: number): TaskDetailDto {
-  const row = getTask(db, id);
+export async function getTaskDetail(db: Db, id: string, now: number): Promise<TaskDetailDto> {
+  const row = await getTask(db, id);
   const queue =
     row.status === "queued"
       ? {
-          position: queuePosition(db, row),
-          slotEtaSec: estimateSlotEtaSec(db, now),
+          position: await queuePosition(db, row),
+          slotEtaSec: await estimateSlotEtaSec(db, now),
           notBefore: row.notBefore != null && row.notBefore > now ? new Date(row.notBefore).toISOString() : null,
         }
       : null;

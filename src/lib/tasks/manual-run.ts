@@ -13,6 +13,7 @@ import { insertTaskIfAbsent, selectTaskById } from "../scheduler/statements";
 import { getSchedule, assertScheduleActive } from "../schedules/service";
 import { getTask } from "./queries";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE, type TaskTemplate } from "./run-state";
+import { withTransaction } from "../db/client";
 
 /** What a manual task copies from its schedule or from the task it reruns. */
 
@@ -47,10 +48,10 @@ export function requireSchedulerLoop(): SchedulerLoop {
  * and the loop's wake is moved up to its lease expiry (SchedulerLoop.wakeBy).
  * @throws AppError 429 `capacity_full` with `slotEtaSec` (slot-eta.ts); 503 `scheduler_not_ready`.
  */
-export function startManualTask(db: Db, template: TaskTemplate, force: boolean, queue = false): ManualRun {
+export async function startManualTask(db: Db, template: TaskTemplate, force: boolean, queue = false): Promise<ManualRun> {
   const loop = requireSchedulerLoop();
   const now = loop.clock.now();
-  const settings = getSettings(db);
+  const settings = await getSettings(db);
   const id = randomUUID();
   const row: TaskRow = {
     ...template,
@@ -66,50 +67,47 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean, 
     createdAt: now,
   };
   const claim = { taskId: id, runnerId: loop.runnerId, now, cap: settings.maxConcurrent, defaultLeaseSec: settings.maxRunDurationSec };
-  const outcome = db.transaction(
-    (tx): "claimed" | "forced" | "queued" => {
-      insertTaskIfAbsent(db, row);
-      if (claimSlot(db, claim)) return "claimed";
-      if (queue && !force) {
-        recordEvent(tx, {
-          kind: "manual_queued",
+  const outcome = await withTransaction(db, async (tx): Promise<"claimed" | "forced" | "queued"> => {
+        await insertTaskIfAbsent(tx, row);
+        if (await claimSlot(tx, claim)) return "claimed";
+        if (queue && !force) {
+          await recordEvent(tx, {
+            kind: "manual_queued",
+            scheduleId: template.scheduleId,
+            taskId: id,
+            message: `Run now queued: all ${settings.maxConcurrent} slots were busy`,
+            data: { maxConcurrent: settings.maxConcurrent },
+            createdAt: now,
+          });
+          return "queued";
+        }
+        if (!force) {
+          const slotEtaSec = await estimateSlotEtaSec(tx, now);
+          throw new AppError(
+            "capacity_full",
+            `All ${settings.maxConcurrent} slots are busy; one should free in about ${slotEtaSec} s. Try again then, or run it anyway with force.`,
+            { extra: { slotEtaSec } },
+          );
+        }
+        if (!await claimSlot(tx, { ...claim, force: true })) throw new Error(`forced claim of ${id} changed nothing`);
+        await recordEvent(tx, {
+          kind: "manual_force_bypass",
           scheduleId: template.scheduleId,
           taskId: id,
-          message: `Run now queued: all ${settings.maxConcurrent} slots were busy`,
-          data: { maxConcurrent: settings.maxConcurrent },
+          message: `Run now forced past the concurrency cap (${settings.maxConcurrent})`,
+          data: { maxConcurrent: settings.maxConcurrent, running: await countRunning(tx) },
           createdAt: now,
         });
-        return "queued";
-      }
-      if (!force) {
-        const slotEtaSec = estimateSlotEtaSec(db, now);
-        throw new AppError(
-          "capacity_full",
-          `All ${settings.maxConcurrent} slots are busy; one should free in about ${slotEtaSec} s. Try again then, or run it anyway with force.`,
-          { extra: { slotEtaSec } },
-        );
-      }
-      if (!claimSlot(db, { ...claim, force: true })) throw new Error(`forced claim of ${id} changed nothing`);
-      recordEvent(tx, {
-        kind: "manual_force_bypass",
-        scheduleId: template.scheduleId,
-        taskId: id,
-        message: `Run now forced past the concurrency cap (${settings.maxConcurrent})`,
-        data: { maxConcurrent: settings.maxConcurrent, running: countRunning(db) },
-        createdAt: now,
+        return "forced";
       });
-      return "forced";
-    },
-    { behavior: "immediate" },
-  );
   if (outcome === "queued") {
     loop.poke("manual_run");
     return { taskId: id, forced: false, queued: true };
   }
   const forced = outcome === "forced";
-  const task = selectTaskById(db, id)!;
+  const task = (await selectTaskById(db, id))!;
   // Spawned from the loop's launch queue after this request returns (no scheduler pass).
-  loop.launch({ task, concurrentAtClaim: countRunning(db), chatStreamsAtClaim: activeStreamCount() });
+  await loop.launch({ task, concurrentAtClaim: await countRunning(db), chatStreamsAtClaim: activeStreamCount() });
   // The loop may be asleep until a far-off occurrence: wake it by this task's lease
   // expiry so the reaper sees it on time.
   if (task.leaseExpiresAt != null) loop.wakeBy(task.leaseExpiresAt);
@@ -122,13 +120,13 @@ export function startManualTask(db: Db, template: TaskTemplate, force: boolean, 
  * run once (to test a fix); the schedule stays paused. Completed and expired schedules never run.
  * @throws AppError 404 `schedule_not_found`, 409 `schedule_not_active`, 429 `capacity_full`.
  */
-export function runScheduleNow(
+export async function runScheduleNow(
   db: Db,
   scheduleId: string,
   force: boolean,
   { queue = false, whilePaused = false }: { queue?: boolean; whilePaused?: boolean } = {},
-): ManualRun {
-  const s = getSchedule(scheduleId, db);
+): Promise<ManualRun> {
+  const s = await getSchedule(scheduleId, db);
   if (!(whilePaused && s.status === "paused")) assertScheduleActive(s);
   return startManualTask(db, taskTemplateFromSchedule(s), force, queue);
 }
@@ -138,8 +136,8 @@ export function runScheduleNow(
  * runtime and budgets as the given task, under the same cap rule as Run now (and `queue`).
  * @throws AppError 404 `task_not_found`, 429 `capacity_full`.
  */
-export function rerunTask(db: Db, taskId: string, force: boolean, queue = false): ManualRun {
-  const t = getTask(db, taskId);
+export async function rerunTask(db: Db, taskId: string, force: boolean, queue = false): Promise<ManualRun> {
+  const t = await getTask(db, taskId);
   return startManualTask(
     db,
     {

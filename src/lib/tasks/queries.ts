@@ -31,7 +31,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
  * with an opaque `before` cursor (API.md GET /api/tasks). Skipped occurrences included.
  * @throws AppError 400 `invalid_request` (`fields.before`) on a malformed cursor.
  */
-export function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: string; limit: number; before?: string }): TaskPage {
+export async function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: string; limit: number; before?: string }): Promise<TaskPage> {
   const conditions: (SQL | undefined)[] = [];
   if (q.status) conditions.push(eq(tasks.status, q.status));
   if (q.scheduleId) conditions.push(eq(tasks.scheduleId, q.scheduleId));
@@ -57,8 +57,8 @@ export function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: string;
  * One task row.
  * @throws AppError 404 `task_not_found`.
  */
-export function getTask(db: Db, id: string): TaskRow {
-  const row = selectTaskById(db, id);
+export async function getTask(db: Db, id: string): Promise<TaskRow> {
+  const row = await selectTaskById(db, id);
   if (!row) throw notFound("task", id);
   return row;
 }
@@ -68,8 +68,8 @@ export function getTask(db: Db, id: string): TaskRow {
  * TASK_EVENTS_PAGE per call). Shared by GET /api/tasks/:id/events and its SSE variant.
  * @throws AppError 404 `task_not_found`.
  */
-export function listTaskEvents(db: Db, taskId: string, afterId?: number): TaskEventDto[] {
-  getTask(db, taskId);
+export async function listTaskEvents(db: Db, taskId: string, afterId?: number): Promise<TaskEventDto[]> {
+  await getTask(db, taskId);
   return taskEventsAfter(db, taskId, afterId ?? 0);
 }
 
@@ -77,7 +77,7 @@ export function listTaskEvents(db: Db, taskId: string, afterId?: number): TaskEv
 export const TASK_EVENTS_PAGE = 5000;
 
 /** Events of a task (known to exist) with id > `afterId`, in order; prepared, no task lookup (the SSE pump). */
-export function taskEventsAfter(db: Db, taskId: string, afterId: number): TaskEventDto[] {
+export async function taskEventsAfter(db: Db, taskId: string, afterId: number): Promise<TaskEventDto[]> {
   const rows = prepared(
     db,
     `SELECT id, task_id AS taskId, type, payload, created_at AS createdAt FROM task_events
@@ -91,7 +91,7 @@ export function taskEventsAfter(db: Db, taskId: string, afterId: number): TaskEv
  * tasks and events it left in history (API.md: "renames don't hide history").
  * @throws AppError 404 `schedule_not_found`.
  */
-export function assertScheduleHasHistory(db: Db, scheduleId: string): void {
+export async function assertScheduleHasHistory(db: Db, scheduleId: string): Promise<void> {
   const known =
     db.select({ id: schedules.id }).from(schedules).where(eq(schedules.id, scheduleId)).get() ??
     db.select({ id: tasks.id }).from(tasks).where(eq(tasks.scheduleId, scheduleId)).limit(1).get() ??
@@ -114,7 +114,7 @@ export interface LastRunDto {
  * manual or retry), newest by createdAt then id; null when it never ran. Walks
  * tasks_schedule_idx backwards, so it reads one row past any skipped ones.
  */
-export function lastRunOfSchedule(db: Db, scheduleId: string): LastRunDto | null {
+export async function lastRunOfSchedule(db: Db, scheduleId: string): Promise<LastRunDto | null> {
   const row = db
     .select({ id: tasks.id, status: tasks.status, sourceType: tasks.sourceType, startedAt: tasks.startedAt, finishedAt: tasks.finishedAt })
     .from(tasks)
@@ -131,7 +131,7 @@ export function lastRunOfSchedule(db: Db, scheduleId: string): LastRunDto | null
  * 1-based place of a queued task in the drain order (drain.ts: plannedAt ascending with
  * manual runs, whose plannedAt is null, first; then createdAt), counting every queued task.
  */
-export function queuePosition(db: Db, t: Pick<TaskRow, "id" | "plannedAt" | "createdAt">): number {
+export async function queuePosition(db: Db, t: Pick<TaskRow, "id" | "plannedAt" | "createdAt">): Promise<number> {
   const p = t.plannedAt;
   const ahead = db
     .select({ n: sql<number>`count(*)` })

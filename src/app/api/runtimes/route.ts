@@ -5,12 +5,12 @@ import { createRuntime, listRuntimes, serializeRuntime } from "@/lib/runtimes/se
 export const dynamic = "force-dynamic";
 
 /** GET /api/runtimes → {runtimes}. */
-export const GET = route(() => json({ runtimes: listRuntimes().map(serializeRuntime) }));
+export const GET = route(async () => json({ runtimes: (await listRuntimes()).map(serializeRuntime) }));
 
 /** POST /api/runtimes → 201 {runtime}; 400 invalid_request (bad kind or config); 409 runtime_name_taken. */
 export const POST = route(async (req) => {
   const input = await readJson(req, runtimeCreateSchema);
-  return json({ runtime: serializeRuntime(createRuntime(input, Date.now())) }, 201);
+  return json({ runtime: serializeRuntime(await createRuntime(input, Date.now())) }, 201);
 });
 
 export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -6,12 +6,12 @@ import { createSchedule, serializeSchedule } from "@/lib/schedules/service";
 export const dynamic = "force-dynamic";
 
 /** GET /api/schedules → {schedules}, each with its `lastRun` (docs/api.md). */
-export const GET = route(() => json({ schedules: listSchedulesWithLastRun() }));
+export const GET = route(async () => json({ schedules: await listSchedulesWithLastRun() }));
 
 /** POST /api/schedules → 201 {schedule, warnings}; 400 invalid_request with fields. */
 export const POST = route(async (req) => {
   const input = await readJson(req, scheduleCreateSchema);
-  const { schedule, warnings } = createSchedule(input, Date.now());
+  const { schedule, warnings } = await createSchedule(input, Date.now());
   return json({ schedule: serializeSchedule(schedule), warnings }, 201);
 });
 

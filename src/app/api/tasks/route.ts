@@ -6,6 +6,6 @@ import { listTasks } from "@/lib/tasks/queries";
 export const dynamic = "force-dynamic";
 
 /** GET /api/tasks?status=&scheduleId=&limit=&before= → {tasks, nextCursor}, newest first. */
-export const GET = route((req) => json(listTasks(getDb(), parseWith(taskListQuerySchema, queryOf(req)))));
+export const GET = route(async (req) => json(await listTasks(getDb(), parseWith(taskListQuerySchema, queryOf(req)))));
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

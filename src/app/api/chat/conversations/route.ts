@@ -5,12 +5,12 @@ import { json, otherMethods, readJson, route } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 /** GET /api/chat/conversations → {conversations}, most recently active first. */
-export const GET = route(() => json({ conversations: listConversations().map(serializeConversation) }));
+export const GET = route(async () => json({ conversations: (await listConversations()).map(serializeConversation) }));
 
 /** POST /api/chat/conversations {title?, runtimeId?} → 201 {conversation}; 400 on an unknown runtime. */
 export const POST = route(async (req) => {
   const input = await readJson(req, conversationCreateSchema);
-  return json({ conversation: serializeConversation(createConversation(input, Date.now())) }, 201);
+  return json({ conversation: serializeConversation(await createConversation(input, Date.now())) }, 201);
 });
 
 export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });

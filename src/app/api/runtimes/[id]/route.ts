@@ -6,17 +6,17 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/runtimes/:id → {runtime}; 404 runtime_not_found. */
-export const GET = route<Params>((_req, { id }) => json({ runtime: serializeRuntime(getRuntime(id)) }));
+export const GET = route<Params>(async (_req, { id }) => json({ runtime: serializeRuntime(await getRuntime(id)) }));
 
 /** PATCH /api/runtimes/:id → 200 {runtime}; 400 invalid_request; 404; 409 runtime_name_taken. */
 export const PATCH = route<Params>(async (req, { id }) => {
   const patch = await readJson(req, runtimePatchSchema);
-  return json({ runtime: serializeRuntime(updateRuntime(id, patch, Date.now())) });
+  return json({ runtime: serializeRuntime(await updateRuntime(id, patch, Date.now())) });
 });
 
 /** DELETE /api/runtimes/:id → 204; 409 runtime_in_use while schedules use it; 404. */
-export const DELETE = route<Params>((_req, { id }) => {
-  deleteRuntime(id, Date.now());
+export const DELETE = route<Params>(async (_req, { id }) => {
+  await deleteRuntime(id, Date.now());
   return new Response(null, { status: 204 });
 });
 

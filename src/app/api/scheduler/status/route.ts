@@ -5,6 +5,6 @@ import { schedulerStatus } from "@/lib/scheduler/status";
 export const dynamic = "force-dynamic";
 
 /** GET /api/scheduler/status → {maxConcurrent, running, queued, chatStreamsActive, nextFireAt, eventLoopLagMs}. */
-export const GET = route(() => json(schedulerStatus(getDb())));
+export const GET = route(async () => json(await schedulerStatus(getDb())));
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -6,18 +6,18 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/schedules/:id → {schedule}; 404 schedule_not_found. */
-export const GET = route<Params>((_req, { id }) => json({ schedule: serializeSchedule(getSchedule(id)) }));
+export const GET = route<Params>(async (_req, { id }) => json({ schedule: serializeSchedule(await getSchedule(id)) }));
 
 /** PATCH /api/schedules/:id → 200 {schedule, warnings}. */
 export const PATCH = route<Params>(async (req, { id }) => {
   const patch = await readJson(req, schedulePatchSchema);
-  const { schedule, warnings } = updateSchedule(id, patch, Date.now());
+  const { schedule, warnings } = await updateSchedule(id, patch, Date.now());
   return json({ schedule: serializeSchedule(schedule), warnings });
 });
 
 /** DELETE /api/schedules/:id → 204; its tasks stay in history. */
-export const DELETE = route<Params>((_req, { id }) => {
-  deleteSchedule(id, Date.now());
+export const DELETE = route<Params>(async (_req, { id }) => {
+  await deleteSchedule(id, Date.now());
   return new Response(null, { status: 204 });
 });
 

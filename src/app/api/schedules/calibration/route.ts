@@ -14,9 +14,9 @@ const querySchema = z.object({
  * GET /api/schedules/calibration?runtimeId=&excludeScheduleId= → {runtimeId, medianAvgTurns, sampleSize}.
  * An empty or missing runtimeId means the default runtime.
  */
-export const GET = route((req) => {
+export const GET = route(async (req) => {
   const q = parseWith(querySchema, queryOf(req));
-  return json(turnCalibration(getDb(), q.runtimeId || null, q.excludeScheduleId || undefined));
+  return json(await turnCalibration(getDb(), q.runtimeId || null, q.excludeScheduleId || undefined));
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

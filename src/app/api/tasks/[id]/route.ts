@@ -6,6 +6,6 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/tasks/:id → {task, prompt, queue}; 404 task_not_found. */
-export const GET = route<Params>((_req, { id }) => json(getTaskDetail(getDb(), id, Date.now())));
+export const GET = route<Params>(async (_req, { id }) => json(await getTaskDetail(getDb(), id, Date.now())));
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

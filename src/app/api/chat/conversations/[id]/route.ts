@@ -10,12 +10,12 @@ type Params = { id: string };
 /** PATCH /api/chat/conversations/:id {title} → 200 {conversation}; 400 invalid_request; 404 conversation_not_found. */
 export const PATCH = route<Params>(async (req, { id }) => {
   const input = await readJson(req, conversationPatchSchema);
-  return json({ conversation: serializeConversation(renameConversation(getDb(), id, input)) });
+  return json({ conversation: serializeConversation(await renameConversation(getDb(), id, input)) });
 });
 
 /** DELETE /api/chat/conversations/:id → 204, its messages too; 404 conversation_not_found; 409 conversation_busy. */
-export const DELETE = route<Params>((_req, { id }) => {
-  deleteConversation(getDb(), id);
+export const DELETE = route<Params>(async (_req, { id }) => {
+  await deleteConversation(getDb(), id);
   return new Response(null, { status: 204 });
 });
 

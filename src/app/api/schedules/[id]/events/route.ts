@@ -8,11 +8,11 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/schedules/:id/events?limit=&before=<event id> → {events} newest first (missed counts, auto-pauses …). */
-export const GET = route<Params>((req, { id }) => {
+export const GET = route<Params>(async (req, { id }) => {
   const { limit, before } = parseWith(scheduleEventsQuerySchema, queryOf(req));
   const db = getDb();
-  assertScheduleHasHistory(db, id);
-  return json({ events: listScheduleEvents(db, id, limit, before).map(serializeEvent) });
+  await assertScheduleHasHistory(db, id);
+  return json({ events: (await listScheduleEvents(db, id, limit, before)).map(serializeEvent) });
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -12,9 +12,9 @@ type Params = { id: string };
  * 429 capacity_full {slotEtaSec}; 409 schedule_not_active (paused without whilePaused,
  * completed, expired); 404 schedule_not_found; 400 for force and queue together.
  */
-export const POST = route<Params>((req, { id }) => {
+export const POST = route<Params>(async (req, { id }) => {
   const { force, queue, whilePaused } = parseWith(manualRunQuerySchema, queryOf(req));
-  return json(runScheduleNow(getDb(), id, force === "true", { queue: queue === "true", whilePaused: whilePaused === "true" }), 202);
+  return json(await runScheduleNow(getDb(), id, force === "true", { queue: queue === "true", whilePaused: whilePaused === "true" }), 202);
 });
 
 export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

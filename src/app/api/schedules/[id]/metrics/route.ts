@@ -9,11 +9,11 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/schedules/:id/metrics?since=<ISO> → {metrics: FiringMetric[], summary} (default: the last 30 days). */
-export const GET = route<Params>((req, { id }) => {
+export const GET = route<Params>(async (req, { id }) => {
   const { since } = parseWith(metricsQuerySchema, queryOf(req));
   const db = getDb();
-  assertScheduleHasHistory(db, id);
-  return json(listFiringMetrics(db, id, since ? Date.parse(since) : undefined, schedulerClock().now()));
+  await assertScheduleHasHistory(db, id);
+  return json(await listFiringMetrics(db, id, since ? Date.parse(since) : undefined, schedulerClock().now()));
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

@@ -7,11 +7,11 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/schedules/:id/tasks?limit=&before= → {tasks, nextCursor} newest first, skipped occurrences included. */
-export const GET = route<Params>((req, { id }) => {
+export const GET = route<Params>(async (req, { id }) => {
   const page = parseWith(taskPageQuerySchema, queryOf(req));
   const db = getDb();
-  assertScheduleHasHistory(db, id);
-  return json(listTasks(db, { ...page, scheduleId: id }));
+  await assertScheduleHasHistory(db, id);
+  return json(await listTasks(db, { ...page, scheduleId: id }));
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

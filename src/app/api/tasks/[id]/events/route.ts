@@ -12,12 +12,12 @@ type Params = { id: string };
  * With `Accept: text/event-stream`: a live SSE stream — stored events after
  * `Last-Event-ID` (or `after`) replayed, then new ones until the task ends.
  */
-export const GET = route<Params>((req, { id }) => {
+export const GET = route<Params>(async (req, { id }) => {
   const { after } = parseWith(taskEventsQuerySchema, queryOf(req));
   if (wantsEventStream(req)) {
     return taskEventStreamResponse(getDb(), id, { afterId: resumeAfterId(req, after), signal: req.signal });
   }
-  return json({ events: listTaskEvents(getDb(), id, after) });
+  return json({ events: await listTaskEvents(getDb(), id, after) });
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

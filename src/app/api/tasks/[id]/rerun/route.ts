@@ -7,9 +7,9 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** POST /api/tasks/:id/rerun[?force=true|?queue=true] → 202 {taskId} (+ `queued: true`); 404 task_not_found; 429 capacity_full {slotEtaSec}. */
-export const POST = route<Params>((req, { id }) => {
+export const POST = route<Params>(async (req, { id }) => {
   const { force, queue } = parseWith(manualRunQuerySchema, queryOf(req));
-  const { taskId, queued } = rerunTask(getDb(), id, force === "true", queue === "true");
+  const { taskId, queued } = await rerunTask(getDb(), id, force === "true", queue === "true");
   return json({ taskId, ...(queued ? { queued } : {}) }, 202);
 });
 

@@ -10,7 +10,7 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/chat/conversations/:id/messages → {messages}; 404 conversation_not_found. */
-export const GET = route<Params>((_req, { id }) => json({ messages: listMessages(id).map(serializeMessage) }));
+export const GET = route<Params>(async (_req, { id }) => json({ messages: (await listMessages(id)).map(serializeMessage) }));
 
 /**
  * POST /api/chat/conversations/:id/messages {content} → text/event-stream of
@@ -19,7 +19,7 @@ export const GET = route<Params>((_req, { id }) => json({ messages: listMessages
  */
 export const POST = route<Params>(async (req, { id }) => {
   const { content } = await readJson(req, messagePostSchema);
-  const turn = prepareChatTurn({ db: getDb(), conversationId: id, content, runnerId: bootState().runnerId });
+  const turn = await prepareChatTurn({ db: getDb(), conversationId: id, content, runnerId: bootState().runnerId });
   return sseResponse((emit, signal) => turn.run({ emit, signal }), { requestSignal: req.signal });
 });
 

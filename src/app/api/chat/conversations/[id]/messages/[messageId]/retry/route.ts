@@ -14,12 +14,12 @@ type Params = { id: string; messageId: string };
  * failed exchange is replaced. 404 conversation/message not found; 409 conversation_busy,
  * message_not_retryable; 422 runtime_unavailable — all before anything is written.
  */
-export const POST = route<Params>((req, { id, messageId }) => {
+export const POST = route<Params>(async (req, { id, messageId }) => {
   const db = getDb();
-  const { userMessageId, content } = retryableExchange(db, id, messageId);
+  const { userMessageId, content } = await retryableExchange(db, id, messageId);
   // Validate the turn (runtime, busy) before removing anything; both steps are synchronous.
-  const turn = prepareChatTurn({ db, conversationId: id, content, runnerId: bootState().runnerId });
-  removeExchange(db, userMessageId, messageId);
+  const turn = await prepareChatTurn({ db, conversationId: id, content, runnerId: bootState().runnerId });
+  await removeExchange(db, userMessageId, messageId);
   return sseResponse((emit, signal) => turn.run({ emit, signal }), { requestSignal: req.signal });
 });
 

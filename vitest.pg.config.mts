@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+import base from "./vitest.config.mts";
+
+/**
+ * The unit suite on PostgreSQL (`npm run test:unit:pg`, ADR 0010): every test file gets its
+ * own database on a real server (test/setup.ts), and `DATABASE_URL` names it. PG_SUITE lists
+ * the files that run on PostgreSQL so far; widen it as the data layer moves (issue 14) until
+ * it is the whole `include` of vitest.config.mts.
+ */
+export const PG_SUITE = [
+  // Needs a PostgreSQL server (excluded from the SQLite run).
+  "test/db/pg/**/*.test.ts",
+  // Dialect-neutral checks of the schema pair.
+  "test/db/pg-schema-types.test.ts",
+];
+
+// Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: PG_SUITE,
+    exclude: ["**/node_modules/**"],
+    env: { AGENTCRON_TEST_DIALECT: "pg" },
+    globalSetup: ["test/support/pg-global-setup.ts"],
+  },
+});
