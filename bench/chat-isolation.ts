@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     console.log(`Targets under load (chat-path first-delta overhead < 10 ms, event-loop delay p99 < 20 ms): ${met ? "met" : "NOT met"}.`);
   } finally {
     modelServer.kill("SIGKILL");
-    closeDb();
+    await closeDb();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -31,7 +31,7 @@ if (pgDatabase) process.env.DATABASE_URL = pgDatabase.url;
 
 afterAll(async () => {
   const { closeDb } = await import("@/lib/db/client");
-  closeDb();
+  await closeDb();
   if (pgDatabase) await dropTestPgDatabase(pgDatabase);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -12,10 +12,11 @@
 --   1. row triggers (tasks_counts_*, firing_histograms_*) only add the change to this
 --      transaction's pending deltas, kept in the transaction-local setting
 --      agentcron.task_count_deltas / agentcron.firing_deltas (savepoint rollbacks undo them);
---   2. a deferred constraint trigger (*_apply) runs at COMMIT, once per transaction with
---      pending deltas, and applies them as upserts in one global order (task_status_counts by
---      status, then schedule_task_counts by (status, schedule id); firing_histograms by
---      (metric, le_ms)) — locks held only for the commit, never in conflicting orders.
+--   2. deferred constraint triggers (*_apply) run at COMMIT; the first one of the transaction
+--      applies all pending deltas, of both tables, as upserts in one global order
+--      (task_status_counts by status, schedule_task_counts by (status, schedule id), then
+--      firing_histograms by (metric, le_ms)) — locks held only for the commit, never taken
+--      in conflicting orders.
 -- A reader inside the writing transaction does not see its own pending deltas; every other
 -- reader sees exact counters for what has committed.
 INSERT INTO "task_status_counts" ("status", "n") SELECT "status", count(*) FROM "tasks" GROUP BY "status";
@@ -55,23 +56,43 @@ BEGIN
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE FUNCTION "agentcron_apply_task_deltas"() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION "agentcron_apply_counter_deltas"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Runs at COMMIT (deferred constraint triggers on tasks and schedule_firing_metrics), first
+-- call of the transaction does the work. Both delta sets in one fixed order, whichever table's
+-- trigger fires first: task_status_counts, schedule_task_counts, then firing_histograms.
 DECLARE
-  "d" jsonb := nullif(current_setting('agentcron.task_count_deltas', true), '')::jsonb;
+  "t" jsonb := nullif(current_setting('agentcron.task_count_deltas', true), '')::jsonb;
+  "f" jsonb := nullif(current_setting('agentcron.firing_deltas', true), '')::jsonb;
 BEGIN
-  IF "d" IS NULL THEN RETURN NULL; END IF;
-  PERFORM set_config('agentcron.task_count_deltas', '', true);
-  -- INSERT … SELECT … ORDER BY upserts (and so locks) rows in that order.
-  INSERT INTO "task_status_counts" ("status", "n")
-    SELECT "e"."key"::jsonb ->> 0, "e"."value"::integer FROM jsonb_each_text("d") AS "e"
-    WHERE "e"."key"::jsonb ->> 1 IS NULL AND "e"."value"::integer <> 0
-    ORDER BY 1
-    ON CONFLICT ("status") DO UPDATE SET "n" = "task_status_counts"."n" + excluded."n";
-  INSERT INTO "schedule_task_counts" ("status", "schedule_id", "n")
-    SELECT "e"."key"::jsonb ->> 0, "e"."key"::jsonb ->> 1, "e"."value"::integer FROM jsonb_each_text("d") AS "e"
-    WHERE "e"."key"::jsonb ->> 1 IS NOT NULL AND "e"."value"::integer <> 0
-    ORDER BY 1, 2
-    ON CONFLICT ("status", "schedule_id") DO UPDATE SET "n" = "schedule_task_counts"."n" + excluded."n";
+  IF "t" IS NOT NULL THEN
+    PERFORM set_config('agentcron.task_count_deltas', '', true);
+    -- INSERT … SELECT … ORDER BY upserts (and so locks) rows in that order.
+    INSERT INTO "task_status_counts" ("status", "n")
+      SELECT "e"."key"::jsonb ->> 0, "e"."value"::integer FROM jsonb_each_text("t") AS "e"
+      WHERE "e"."key"::jsonb ->> 1 IS NULL AND "e"."value"::integer <> 0
+      ORDER BY 1
+      ON CONFLICT ("status") DO UPDATE SET "n" = "task_status_counts"."n" + excluded."n";
+    INSERT INTO "schedule_task_counts" ("status", "schedule_id", "n")
+      SELECT "e"."key"::jsonb ->> 0, "e"."key"::jsonb ->> 1, "e"."value"::integer FROM jsonb_each_text("t") AS "e"
+      WHERE "e"."key"::jsonb ->> 1 IS NOT NULL AND "e"."value"::integer <> 0
+      ORDER BY 1, 2
+      ON CONFLICT ("status", "schedule_id") DO UPDATE SET "n" = "schedule_task_counts"."n" + excluded."n";
+  END IF;
+  IF "f" IS NOT NULL THEN
+    PERFORM set_config('agentcron.firing_deltas', '', true);
+    -- Per bucket: rows with value <= le_ms, and their sum (values below 0 count as 0). The
+    -- bucket rows exist (seeded above), so the upsert always updates, in (metric, le_ms) order.
+    INSERT INTO "firing_histograms" ("metric", "le_ms", "n", "sum_ms")
+      SELECT "h"."metric", "h"."le_ms", sum("v"."n"), sum("v"."n" * "v"."x")
+      FROM (SELECT "e"."key"::jsonb ->> 0 AS "metric", ("e"."key"::jsonb ->> 1)::bigint AS "x", "e"."value"::integer AS "n"
+            FROM jsonb_each_text("f") AS "e") AS "v"
+      JOIN "firing_histograms" AS "h" ON "h"."metric" = "v"."metric" AND "h"."le_ms" >= "v"."x"
+      GROUP BY "h"."metric", "h"."le_ms"
+      HAVING sum("v"."n") <> 0 OR sum("v"."n" * "v"."x") <> 0
+      ORDER BY 1, 2
+      ON CONFLICT ("metric", "le_ms") DO UPDATE
+        SET "n" = "firing_histograms"."n" + excluded."n", "sum_ms" = "firing_histograms"."sum_ms" + excluded."sum_ms";
+  END IF;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
@@ -84,7 +105,7 @@ CREATE TRIGGER "tasks_counts_update" AFTER UPDATE OF "status", "schedule_id" ON 
 CREATE TRIGGER "tasks_counts_delete" AFTER DELETE ON "tasks" FOR EACH ROW EXECUTE FUNCTION "agentcron_tasks_counts"();
 --> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "tasks_counts_apply" AFTER INSERT OR DELETE OR UPDATE OF "status", "schedule_id" ON "tasks"
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "agentcron_apply_task_deltas"();
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "agentcron_apply_counter_deltas"();
 --> statement-breakpoint
 CREATE FUNCTION "agentcron_firing_histograms"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -103,27 +124,6 @@ BEGIN
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE FUNCTION "agentcron_apply_firing_deltas"() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  "d" jsonb := nullif(current_setting('agentcron.firing_deltas', true), '')::jsonb;
-BEGIN
-  IF "d" IS NULL THEN RETURN NULL; END IF;
-  PERFORM set_config('agentcron.firing_deltas', '', true);
-  -- Per bucket: rows with value <= le_ms, and their sum (values below 0 count as 0). The
-  -- bucket rows exist (seeded above), so the upsert always updates, in (metric, le_ms) order.
-  INSERT INTO "firing_histograms" ("metric", "le_ms", "n", "sum_ms")
-    SELECT "h"."metric", "h"."le_ms", sum("v"."n"), sum("v"."n" * "v"."x")
-    FROM (SELECT "e"."key"::jsonb ->> 0 AS "metric", ("e"."key"::jsonb ->> 1)::bigint AS "x", "e"."value"::integer AS "n"
-          FROM jsonb_each_text("d") AS "e") AS "v"
-    JOIN "firing_histograms" AS "h" ON "h"."metric" = "v"."metric" AND "h"."le_ms" >= "v"."x"
-    GROUP BY "h"."metric", "h"."le_ms"
-    HAVING sum("v"."n") <> 0 OR sum("v"."n" * "v"."x") <> 0
-    ORDER BY 1, 2
-    ON CONFLICT ("metric", "le_ms") DO UPDATE
-      SET "n" = "firing_histograms"."n" + excluded."n", "sum_ms" = "firing_histograms"."sum_ms" + excluded."sum_ms";
-  RETURN NULL;
-END $$;
---> statement-breakpoint
 CREATE TRIGGER "firing_histograms_insert" AFTER INSERT ON "schedule_firing_metrics" FOR EACH ROW EXECUTE FUNCTION "agentcron_firing_histograms"();
 --> statement-breakpoint
 CREATE TRIGGER "firing_histograms_update" AFTER UPDATE OF "lateness_ms", "slot_wait_ms" ON "schedule_firing_metrics" FOR EACH ROW
@@ -133,4 +133,4 @@ CREATE TRIGGER "firing_histograms_update" AFTER UPDATE OF "lateness_ms", "slot_w
 CREATE TRIGGER "firing_histograms_delete" AFTER DELETE ON "schedule_firing_metrics" FOR EACH ROW EXECUTE FUNCTION "agentcron_firing_histograms"();
 --> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "firing_histograms_apply" AFTER INSERT OR DELETE OR UPDATE OF "lateness_ms", "slot_wait_ms" ON "schedule_firing_metrics"
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "agentcron_apply_firing_deltas"();
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "agentcron_apply_counter_deltas"();

@@ -5,10 +5,11 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { processSingleton, resetProcessSingleton } from "../process-singleton";
+import { migrationsFolderFor, type Dialect } from "./migrations-folder";
+import { closePgDatabase, isPostgresUrl, migratePgDatabase, openPgDatabase, type PgDb, type PgOpenOptions } from "./pg";
 import * as schema from "./schema";
 
-/** The SQL dialect a handle speaks: the embedded default, or PostgreSQL (`DATABASE_URL`). */
-export type Dialect = "sqlite" | "pg";
+export type { Dialect };
 
 /**
  * The data layer's handle. Typed as drizzle's SQLite database so query code is written once
@@ -158,9 +159,9 @@ export function databasePath(): string {
   return path.join(/* turbopackIgnore: true */ resolveDataDir(), "agentcron.db");
 }
 
-/** Folder of drizzle-kit's SQL migrations (`drizzle/` at the project root). */
+/** Folder of drizzle-kit's SQLite migrations (`drizzle/sqlite`, ADR 0010). */
 export function migrationsFolder(): string {
-  return process.env.AGENTCRON_MIGRATIONS_DIR || path.join(/* turbopackIgnore: true */ process.cwd(), "drizzle");
+  return migrationsFolderFor("sqlite");
 }
 
 /**
@@ -177,27 +178,65 @@ export function openDatabase(file: string): Db {
   return withHandleProps(drizzle(sqlite, { schema }), { $dialect: "sqlite", $inTx: false, $gate: new TxGate() });
 }
 
-/** Applies every pending migration in `drizzle/`. Idempotent. */
+/** Applies every pending migration in `drizzle/sqlite`. Idempotent. */
 export function migrateDatabase(db: Db): void {
   migrate(db, { migrationsFolder: migrationsFolder() });
 }
 
 /**
- * The process's one connection (cached on globalThis so dev reloads and the separate
- * instrumentation/route bundles share it), migrated on first open.
+ * Opens a PostgreSQL database as a data-layer handle (`url`: postgres://…). Its migrations
+ * run in the background: `ready` resolves when they are applied (await it before the first
+ * statement: `await dbReady()` at boot).
  */
-export function getDb(): Db {
-  return processSingleton(KEY, () => {
+export function openPgHandle(url: string, options: PgOpenOptions = {}): { db: Db; ready: Promise<void> } {
+  const orm = openPgDatabase(url, options);
+  const ready = migratePgDatabase(orm);
+  // A failed migration is reported where `ready` is awaited; don't crash on an unobserved rejection.
+  ready.catch(() => {});
+  return { db: withHandleProps(orm, { $dialect: "pg", $inTx: false, $gate: new TxGate() }), ready };
+}
+
+interface AppDb {
+  db: Db;
+  ready: Promise<void>;
+}
+
+function appDb(): AppDb {
+  return processSingleton<AppDb>(KEY, () => {
+    const url = process.env.DATABASE_URL;
+    if (isPostgresUrl(url)) return openPgHandle(url);
     const db = openDatabase(databasePath());
     migrateDatabase(db);
-    return db;
+    return { db, ready: Promise.resolve() };
   });
 }
 
-/** Closes the process's connection; the next `getDb()` reopens it. */
-export function closeDb(): void {
+/**
+ * The process's database (cached on globalThis so dev reloads and the separate
+ * instrumentation/route bundles share it): PostgreSQL when `DATABASE_URL` is a
+ * postgres:// URL, else the SQLite file in the data directory, migrated on first open.
+ * On PostgreSQL the migrations are async: `await dbReady()` before the first statement.
+ */
+export function getDb(): Db {
+  return appDb().db;
+}
+
+/**
+ * Resolves when the process's database is migrated (at once on SQLite).
+ * @throws the migration's error (PostgreSQL: pg's connection or SQL error).
+ */
+export function dbReady(): Promise<void> {
+  return appDb().ready;
+}
+
+/** Closes the process's connection (SQLite) or pool (PostgreSQL); the next `getDb()` reopens it. */
+export async function closeDb(): Promise<void> {
   const store = (globalThis as unknown as { __agentcron?: Map<string, unknown> }).__agentcron;
-  const db = store?.get(KEY) as Db | undefined;
-  if (db) db.$client.close();
+  const entry = store?.get(KEY) as AppDb | undefined;
   resetProcessSingleton(KEY);
+  if (!entry) return;
+  if (entry.db.$dialect === "pg") {
+    await entry.ready.catch(() => {});
+    await closePgDatabase(entry.db as unknown as PgDb);
+  } else entry.db.$client.close();
 }
