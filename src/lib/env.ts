@@ -108,7 +108,7 @@ export const ENV_DECLARATIONS = {
     "0",
   ),
   AGENTCRON_DATA_DIR: declare(z.string().default("./data"), "Directory of the SQLite database file (used when DATABASE_URL is unset).", "./data"),
-  AGENTCRON_MIGRATIONS_DIR: declare(z.string().optional(), "Directory of the drizzle migrations applied at boot.", "`drizzle/` under the working directory"),
+  AGENTCRON_MIGRATIONS_DIR: declare(z.string().optional(), "Folder of the drizzle migrations applied at boot, one subfolder per dialect (`sqlite/`, `pg/`).", "`drizzle/` under the working directory"),
   DATABASE_URL: declare(
     z
       .string()
