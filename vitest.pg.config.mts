@@ -12,6 +12,8 @@ export const PG_SUITE = [
   "test/db/pg/**/*.test.ts",
   // Dialect-neutral checks of the schema pair.
   "test/db/pg-schema-types.test.ts",
+  // Suites whose code is on the data layer (src/lib/db/queries).
+  "test/settings.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.

@@ -4,21 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { getDb, type Db, withTransaction } from "@/lib/db/client";
-import {
-  chatConversations,
-  chatMessages,
-  events,
-  runners,
-  runtimes,
-  scheduleFiringMetrics,
-  schedules,
-  settings,
-  taskEvents,
-  tasks,
-  type RuntimeRow,
-  type ScheduleRow,
-  type TaskRow,
-} from "@/lib/db/schema";
+import { chatConversations, chatMessages, runners, type RuntimeRow, type ScheduleRow, type TaskRow } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { nextOccurrence } from "@/lib/schedules/cron";
 import { UNCLAIMED_RUN_STATE } from "@/lib/tasks/run-state";
 
@@ -27,10 +14,11 @@ export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
 /** Deletes every row of every table (between tests that share a file's DB). */
 export async function truncateAll(db: Db = getDb()): Promise<void> {
   await withTransaction(db, async (tx) => {
-        for (const t of [taskEvents, scheduleFiringMetrics, events, tasks, chatMessages, chatConversations, schedules, runtimes, runners, settings]) {
-          tx.delete(t).run();
-        }
-      });
+    const t = tablesOf(tx);
+    for (const table of [t.taskEvents, t.scheduleFiringMetrics, t.events, t.tasks, t.chatMessages, t.chatConversations, t.schedules, t.runtimes, t.runners, t.settings]) {
+      await run(tx, tx.delete(table));
+    }
+  });
 }
 
 export async function makeRuntime(overrides: Partial<RuntimeRow> = {}, db: Db = getDb()): Promise<RuntimeRow> {
@@ -45,7 +33,7 @@ export async function makeRuntime(overrides: Partial<RuntimeRow> = {}, db: Db = 
     updatedAt: now,
     ...overrides,
   };
-  db.insert(runtimes).values(row).run();
+  await run(db, db.insert(tablesOf(db).runtimes).values(row));
   return row;
 }
 
@@ -84,7 +72,7 @@ export async function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db 
     updatedAt: now,
     ...overrides,
   };
-  db.insert(schedules).values(row).run();
+  await run(db, db.insert(tablesOf(db).schedules).values(row));
   return row;
 }
 
@@ -110,13 +98,13 @@ export async function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb(
     createdAt: T0,
     ...overrides,
   };
-  db.insert(tasks).values(row).run();
+  await run(db, db.insert(tablesOf(db).tasks).values(row));
   return row;
 }
 
 export async function makeConversation(overrides: Partial<typeof chatConversations.$inferInsert> = {}, db: Db = getDb()) {
   const row = { id: randomUUID(), title: "Chat", runtimeId: null, sessionId: null, createdAt: T0, updatedAt: T0, ...overrides };
-  db.insert(chatConversations).values(row).run();
+  await run(db, db.insert(tablesOf(db).chatConversations).values(row));
   return row;
 }
 
@@ -130,12 +118,12 @@ export async function makeMessage(overrides: Partial<typeof chatMessages.$inferI
     updatedAt: T0,
     ...overrides,
   };
-  db.insert(chatMessages).values(row).run();
+  await run(db, db.insert(tablesOf(db).chatMessages).values(row));
   return row;
 }
 
 export async function makeRunner(overrides: Partial<typeof runners.$inferInsert> = {}, db: Db = getDb()) {
   const row = { id: `runner_${randomUUID()}`, pid: 1, hostname: "test", startedAt: T0, heartbeatAt: T0, stoppedAt: null, ...overrides };
-  db.insert(runners).values(row).run();
+  await run(db, db.insert(tablesOf(db).runners).values(row));
   return row;
 }

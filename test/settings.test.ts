@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GET, PATCH } from "@/app/api/settings/route";
-import { getDb } from "@/lib/db/client";
-import { events } from "@/lib/db/schema";
 import { env } from "@/lib/env";
+import { rowsOf } from "./support/rows";
 import { callRoute } from "./http";
 import { truncateAll } from "./factories";
 
@@ -24,7 +23,7 @@ describe("/api/settings", () => {
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ maxConcurrent: 4, maxRunDurationSec: 1200, chatPressureDelaySec: 5 });
     expect((await callRoute(GET, "/api/settings")).data.maxConcurrent).toBe(4);
-    const audit = getDb().select().from(events).all();
+    const audit = await rowsOf("events");
     expect(audit.map((e) => e.kind)).toEqual(["settings_changed"]);
   });
 

@@ -27,7 +27,12 @@ for (const name of ["SCHEDULE_MAX_CONCURRENT", "SCHEDULE_MAX_RUN_DURATION_SEC", 
 // A developer's own DATABASE_URL must never reach the tests: only the per-file database below.
 delete process.env.DATABASE_URL;
 const pgDatabase = process.env.AGENTCRON_TEST_DIALECT === "pg" ? await createTestPgDatabase() : undefined;
-if (pgDatabase) process.env.DATABASE_URL = pgDatabase.url;
+if (pgDatabase) {
+  process.env.DATABASE_URL = pgDatabase.url;
+  // PostgreSQL migrates asynchronously: tests call getDb() and query at once.
+  const { dbReady } = await import("@/lib/db/client");
+  await dbReady();
+}
 
 afterAll(async () => {
   const { closeDb } = await import("@/lib/db/client");

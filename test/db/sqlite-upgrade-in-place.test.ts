@@ -3,10 +3,9 @@
  * existing databases: drizzle's SQLite migrator applies every journal entry whose `when`
  * (created_at) is newer than the last row of __drizzle_migrations, so the moved files must
  * keep their journal entries. A database built by commit 7ab203f's migrations (the last
- * commit with the flat drizzle/ folder, read from git), holding rows of every table, is
+ * commit with the flat drizzle/ folder, kept as a fixture), holding rows of every table, is
  * migrated with today's folder: nothing is re-applied and no row changes.
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,16 +20,13 @@ const FLAT_LAYOUT_COMMIT = "7ab203f";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-upgrade-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** drizzle/ as it was at FLAT_LAYOUT_COMMIT, written to a temp folder. */
+/**
+ * drizzle/ as it was at FLAT_LAYOUT_COMMIT: its SQL files and journal, kept as a fixture
+ * (test/fixtures/drizzle-flat-7ab203f; drizzle's migrator reads nothing else), so the test
+ * needs no git history (CI may clone shallow).
+ */
 function oldMigrationsFolder(): string {
-  let tar: Buffer;
-  try {
-    tar = execFileSync("git", ["-C", REPO, "archive", "--format=tar", FLAT_LAYOUT_COMMIT, "drizzle"], { maxBuffer: 64 << 20 });
-  } catch (err) {
-    throw new Error(`this test reads drizzle/ from commit ${FLAT_LAYOUT_COMMIT}; the checkout must include it (not a shallow clone): ${(err as Error).message}`);
-  }
-  execFileSync("tar", ["-x", "-C", tmp], { input: tar });
-  const dir = path.join(tmp, "drizzle");
+  const dir = path.join(REPO, "test/fixtures/drizzle-flat-" + FLAT_LAYOUT_COMMIT);
   expect(fs.existsSync(path.join(dir, "meta", "_journal.json"))).toBe(true);
   return dir;
 }

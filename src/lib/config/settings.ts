@@ -1,9 +1,7 @@
 import "server-only";
-import { eq, inArray } from "drizzle-orm";
-import { cachedQuery } from "../scheduler/statements";
 import { z } from "zod";
 import { getDb, type Db, withTransaction } from "../db/client";
-import { settings } from "../db/schema";
+import { deleteSetting, selectSettings, upsertSetting } from "../db/queries/settings";
 import { env } from "../env";
 import { recordEvent } from "../events/log";
 import { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey, type Settings } from "./setting-definitions";
@@ -35,7 +33,7 @@ export async function getSettings(db: Db = getDb()): Promise<Settings> {
 /** Effective settings with the env-pinned keys (GET /api/settings). */
 export async function getSettingsView(db: Db = getDb()): Promise<SettingsView> {
   // Prepared once per connection: every scheduler pass and every Run now reads settings.
-  const rows = cachedQuery(db, "settings-all", () => db.select().from(settings).where(inArray(settings.key, SETTING_KEYS)).prepare()).all();
+  const rows = await selectSettings(db, SETTING_KEYS);
   const stored = new Map(rows.map((r) => [r.key, r.value]));
   const view = { lockedByEnv: [] as SettingKey[] } as SettingsView;
   for (const key of SETTING_KEYS) {
@@ -77,12 +75,7 @@ export const settingsPatchSchema = z
 export async function updateSettings(patch: Partial<Settings>, now: number, db: Db = getDb()): Promise<SettingsView> {
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [SettingKey, number][];
   await withTransaction(db, async (tx) => {
-        for (const [key, value] of entries) {
-          tx.insert(settings)
-            .values({ key, value, updatedAt: now })
-            .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } })
-            .run();
-        }
+        for (const [key, value] of entries) await upsertSetting(tx, key, value, now);
         if (entries.length) {
           await recordEvent(tx, {
             kind: "settings_changed",
@@ -97,5 +90,5 @@ export async function updateSettings(patch: Partial<Settings>, now: number, db: 
 
 /** Removes a stored setting (tests). */
 export async function clearStoredSetting(key: SettingKey, db: Db = getDb()): Promise<void> {
-  db.delete(settings).where(eq(settings.key, key)).run();
+  await deleteSetting(db, key);
 }

@@ -1,0 +1,28 @@
+import "server-only";
+import { eq, inArray } from "drizzle-orm";
+import type { Db } from "../client";
+import { run, tablesOf } from "../sql";
+
+/** A stored setting: its key and JSON value (settings.value). */
+export interface StoredSetting {
+  key: string;
+  value: unknown;
+}
+
+/** The stored rows of `keys` (absent keys are simply missing). */
+export async function selectSettings(db: Db, keys: readonly string[]): Promise<StoredSetting[]> {
+  const { settings } = tablesOf(db);
+  return run(db, db.select({ key: settings.key, value: settings.value }).from(settings).where(inArray(settings.key, [...keys])));
+}
+
+/** Inserts or replaces one setting. `now`: UTC ms. */
+export async function upsertSetting(db: Db, key: string, value: unknown, now: number): Promise<void> {
+  const { settings } = tablesOf(db);
+  await run(db, db.insert(settings).values({ key, value, updatedAt: now }).onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } }));
+}
+
+/** Removes one stored setting. */
+export async function deleteSetting(db: Db, key: string): Promise<void> {
+  const { settings } = tablesOf(db);
+  await run(db, db.delete(settings).where(eq(settings.key, key)));
+}

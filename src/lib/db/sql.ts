@@ -1,0 +1,124 @@
+import "server-only";
+/**
+ * The data layer's building blocks (issue 14, ADR 0011). Query modules in `./queries/` use
+ * these and nothing else to reach the database, so every statement:
+ *   - runs on the handle it was given (`tx` inside `withTransaction`, never the outer `db`);
+ *   - waits for another flow's open SQLite transaction instead of joining it (`exec`);
+ *   - is written once for both dialects: tables come from `tablesOf(db)` (schema.ts on
+ *     SQLite, schema-pg.ts on PostgreSQL; identical row types), and the few constructs the
+ *     dialects spell differently go through `dialectSql` / the helpers below.
+ *
+ * Shapes: drizzle builders resolve to rows (select, `.returning()`); `affected` counts the
+ * rows an insert/update/delete without `.returning()` touched.
+ */
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { exec, type Db } from "./client";
+import * as sqliteSchema from "./schema";
+import * as pgSchema from "./schema-pg";
+
+/** The table set of a dialect, typed as SQLite's (the row types are the same: pg-schema-types.test.ts). */
+export type Tables = typeof sqliteSchema;
+
+/**
+ * The tables to build queries with on this handle: `schema.ts` on SQLite, `schema-pg.ts` on
+ * PostgreSQL. A SQLite table object on a pg handle writes but can't read jsonb (ADR 0010).
+ */
+export function tablesOf(db: Db): Tables {
+  return (db.$dialect === "pg" ? pgSchema : sqliteSchema) as unknown as Tables;
+}
+
+/** Runs a drizzle builder (select / insert / update / delete, with or without `.returning()`) and resolves its result. */
+export function run<T>(db: Db, query: PromiseLike<T>): Promise<T> {
+  return exec(db, query);
+}
+
+/** The first row of a select (add `.limit(1)`), or undefined. */
+export async function first<T>(db: Db, query: PromiseLike<T[]>): Promise<T | undefined> {
+  const rows = await exec(db, query);
+  return rows[0];
+}
+
+/**
+ * Rows an insert/update/delete (without `.returning()`) changed. SQLite's result is
+ * better-sqlite3's RunResult (`changes`); PostgreSQL's is pg's QueryResult (`rowCount`).
+ */
+export async function affected(db: Db, query: PromiseLike<unknown>): Promise<number> {
+  const res = (await exec(db, query)) as { changes?: number; rowCount?: number | null };
+  return res.changes ?? res.rowCount ?? 0;
+}
+
+/**
+ * Rows of a raw `sql` statement (for what the builder can't say: window functions, CTEs,
+ * conditional counts). Alias every column to its camelCase field (`AS "scheduleId"`);
+ * integers arrive as numbers on both dialects (pg.ts installs the int8 parser).
+ */
+export async function rows<T>(db: Db, statement: SQL): Promise<T[]> {
+  if (db.$dialect === "pg") {
+    const res = await exec(db, (db as unknown as { execute(q: SQL): Promise<{ rows: T[] }> }).execute(statement));
+    return res.rows;
+  }
+  return exec(db, lazy(() => db.all<T>(statement)));
+}
+
+/** Rows a raw `sql` insert/update/delete changed. */
+export async function execute(db: Db, statement: SQL): Promise<number> {
+  if (db.$dialect === "pg") {
+    const res = await exec(db, (db as unknown as { execute(q: SQL): Promise<{ rowCount: number | null }> }).execute(statement));
+    return res.rowCount ?? 0;
+  }
+  return exec(db, lazy(() => db.run(statement).changes));
+}
+
+/** A thenable that runs a synchronous better-sqlite3 call when awaited (so after `exec`'s gate, not before). */
+function lazy<T>(fn: () => T): PromiseLike<T> {
+  return {
+    then(onFulfilled, onRejected) {
+      return new Promise<T>((resolve) => resolve(fn())).then(onFulfilled, onRejected);
+    },
+  };
+}
+
+/** Picks the spelling of a construct for this handle's dialect. */
+export function dialectSql(db: Db, spelled: { sqlite: SQL; pg: SQL }): SQL {
+  return db.$dialect === "pg" ? spelled.pg : spelled.sqlite;
+}
+
+/** The larger of two values: SQLite's scalar `max(a, b)`, PostgreSQL's `greatest(a, b)`. */
+export function greatest(db: Db, a: SQLWrapper | number, b: SQLWrapper | number): SQL<number> {
+  return (db.$dialect === "pg" ? sql`greatest(${a}, ${b})` : sql`max(${a}, ${b})`) as SQL<number>;
+}
+
+/** The smaller of two values: SQLite's scalar `min(a, b)`, PostgreSQL's `least(a, b)`. */
+export function least(db: Db, a: SQLWrapper | number, b: SQLWrapper | number): SQL<number> {
+  return (db.$dialect === "pg" ? sql`least(${a}, ${b})` : sql`min(${a}, ${b})`) as SQL<number>;
+}
+
+/**
+ * A top-level field of a JSON column as text or number: SQLite `json_extract(col, '$.key')`,
+ * PostgreSQL `(col ->> 'key')` (cast with `::numeric` by the caller when compared as a number:
+ * use `jsonNumber`).
+ */
+export function jsonText(db: Db, column: SQLWrapper, key: string): SQL<string | null> {
+  return (db.$dialect === "pg" ? sql`(${column} ->> ${sql.raw(`'${key.replace(/'/g, "''")}'`)})` : sql`json_extract(${column}, ${sql.raw(`'$.${key.replace(/'/g, "''")}'`)})`) as SQL<string | null>;
+}
+
+/** A top-level numeric field of a JSON column (see `jsonText`). */
+export function jsonNumber(db: Db, column: SQLWrapper, key: string): SQL<number | null> {
+  return (db.$dialect === "pg" ? sql`((${column} ->> ${sql.raw(`'${key.replace(/'/g, "''")}'`)})::double precision)` : sql`json_extract(${column}, ${sql.raw(`'$.${key.replace(/'/g, "''")}'`)})`) as SQL<number | null>;
+}
+
+/**
+ * True when `err` is a unique-constraint violation (SQLite `SQLITE_CONSTRAINT_UNIQUE` /
+ * `_PRIMARYKEY`; PostgreSQL 23505, which drizzle wraps in `DrizzleQueryError.cause`).
+ * `constraint`, when given, must be named by the error (pg) or appear in its message (SQLite
+ * names the columns: pass a column list such as "schedules.name").
+ */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; message?: string; constraint?: string; cause?: unknown } | null;
+  if (!e) return false;
+  if (e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+    return !constraint || (e.message ?? "").includes(constraint);
+  }
+  if (e.code === "23505") return !constraint || e.constraint === constraint || (e.message ?? "").includes(constraint);
+  return e.cause ? isUniqueViolation(e.cause, constraint) : false;
+}
