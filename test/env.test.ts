@@ -75,6 +75,7 @@ describe("loadEnv", () => {
     });
     expect(e.AGENTCRON_ALLOWED_ORIGINS.map((o) => o.origin)).toEqual(["https://cron.example.com", "http://10.0.0.5:8080"]);
     expect(loadEnv({ DATABASE_URL: "postgresql://localhost/agentcron" }).DATABASE_URL).toBe("postgresql://localhost/agentcron");
+    expect(loadEnv({ DATABASE_URL: "postgresql:///agentcron?host=/run/postgresql" }).DATABASE_URL).toBe("postgresql:///agentcron?host=/run/postgresql");
   });
 
   it.each([
@@ -98,7 +99,7 @@ describe("loadEnv", () => {
   });
 
   it("refuses a DATABASE_URL that is not PostgreSQL without echoing it (it holds a password)", () => {
-    for (const url of ["mysql://u:hunter2@h/db", "hunter2", "postgres://"]) {
+    for (const url of ["mysql://u:hunter2@h/db", "hunter2", "sqlite:./hunter2.db"]) {
       const err = refusal({ DATABASE_URL: url });
       expect(err.variables).toEqual(["DATABASE_URL"]);
       expect(err.message).toMatch(/^DATABASE_URL must be a PostgreSQL URL/);

@@ -116,7 +116,8 @@ export const ENV_DECLARATIONS = {
       .refine((v) => {
         try {
           const url = new URL(v);
-          return (url.protocol === "postgres:" || url.protocol === "postgresql:") && (url.hostname !== "" || url.searchParams.has("host"));
+          // No host is fine: libpq then uses the default Unix socket (postgresql:///agentcron).
+          return url.protocol === "postgres:" || url.protocol === "postgresql:";
         } catch {
           return false;
         }
