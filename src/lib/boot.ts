@@ -1,6 +1,7 @@
 import "server-only";
 import { reconcileStreamingMessages } from "./chat/reconcile";
 import { dbReady, getDb } from "./db/client";
+import { env } from "./env";
 import { recordRunnerProfile, runnerProfileFromEnv } from "./runners/directory";
 import { processSingleton } from "./process-singleton";
 import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
@@ -90,7 +91,7 @@ const SHUTDOWN_GRACE_MS = 3_000;
 function installShutdown(runnerId: string, ownsProcess: boolean): void {
   let stopping = false;
   // A worker is its own process (no Next.js): its exit is always ours.
-  const ownsExit = ownsProcess || Boolean(process.env.NEXT_MANUAL_SIG_HANDLE);
+  const ownsExit = ownsProcess || env().NEXT_MANUAL_SIG_HANDLE;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       console.log(`[agentcron] ${signal}: already stopping`);

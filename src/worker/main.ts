@@ -3,13 +3,12 @@
  * this machine against the shared database (PostgreSQL via DATABASE_URL, or a SQLite file
  * several processes share), with no UI and no API but `GET /api/health` on its own port:
  * AGENTCRON_WORKER_PORT (default 3101; 0 = any free port) on AGENTCRON_WORKER_HOST (default
- * 127.0.0.1). SIGINT/SIGTERM stop it the way they stop the web server (boot.ts).
+ * 127.0.0.1), both validated in env.ts. SIGINT/SIGTERM stop it the way they stop the web server (boot.ts).
  */
 import http from "node:http";
 import { boot, bootState } from "../lib/boot";
+import { env, refuseBadEnvironment } from "../lib/env";
 import { APP_VERSION } from "../lib/version";
-
-const DEFAULT_PORT = 3101;
 
 function healthServer(): http.Server {
   return http.createServer((req, res) => {
@@ -31,12 +30,9 @@ function healthServer(): http.Server {
 }
 
 async function main(): Promise<void> {
-  const port = process.env.AGENTCRON_WORKER_PORT ? Number(process.env.AGENTCRON_WORKER_PORT) : DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`[agentcron] AGENTCRON_WORKER_PORT must be a port number (got "${process.env.AGENTCRON_WORKER_PORT}")`);
-    process.exit(1);
-  }
-  const host = process.env.AGENTCRON_WORKER_HOST || "127.0.0.1";
+  // A bad variable stops the worker with one line naming it, as it stops the web server.
+  refuseBadEnvironment();
+  const { AGENTCRON_WORKER_PORT: port, AGENTCRON_WORKER_HOST: host } = env();
   const server = healthServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,5 +1,6 @@
 import "server-only";
 import { getSettings } from "../config/settings";
+import { env } from "../env";
 import type { Db } from "../db/client";
 import { selectRunnersWithLoad, updateRunnerProfile, type RunnerProfile } from "../db/queries/runner-directory";
 import { toIso } from "../time/clock";
@@ -48,22 +49,12 @@ export async function listRunners(db: Db, now: number): Promise<RunnerDto[]> {
 }
 
 /**
- * This process's runner profile from the environment: `AGENTCRON_RUNNER_CAPACITY` (a positive
- * integer; unset = the global cap) and `AGENTCRON_RUNNER_LABELS` (comma-separated).
- * @throws Error naming the variable when the capacity is not a positive integer.
+ * This process's runner profile from the validated environment (env.ts):
+ * `AGENTCRON_RUNNER_CAPACITY` (unset = only the global cap) and `AGENTCRON_RUNNER_LABELS`.
  */
-export function runnerProfileFromEnv(kind: RunnerProfile["kind"], env: NodeJS.ProcessEnv = process.env): RunnerProfile {
-  const raw = env.AGENTCRON_RUNNER_CAPACITY?.trim();
-  let capacity: number | null = null;
-  if (raw) {
-    capacity = Number(raw);
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`AGENTCRON_RUNNER_CAPACITY must be a positive integer (got "${raw}")`);
-  }
-  const labels = (env.AGENTCRON_RUNNER_LABELS ?? "")
-    .split(",")
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return { capacity, kind, labels: [...new Set(labels)] };
+export function runnerProfileFromEnv(kind: RunnerProfile["kind"]): RunnerProfile {
+  const e = env();
+  return { capacity: e.AGENTCRON_RUNNER_CAPACITY ?? null, kind, labels: [...e.AGENTCRON_RUNNER_LABELS] };
 }
 
 /** Records this runner's profile on its row. */

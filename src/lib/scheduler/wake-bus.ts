@@ -35,7 +35,7 @@ export interface WakeBusOptions {
   pollMs?: number;
   /** PostgreSQL: delay before re-connecting a dropped listener, ms (default 1000). */
   reconnectMs?: number;
-  /** PostgreSQL: the database URL to LISTEN on (default DATABASE_URL). */
+  /** PostgreSQL: the database URL to LISTEN on (default: the handle's pool's URL). */
   url?: string;
 }
 
@@ -78,8 +78,9 @@ function startSqliteBus(opts: WakeBusOptions): WakeBus {
 }
 
 async function startPgBus(opts: WakeBusOptions): Promise<WakeBus> {
-  const url = opts.url ?? process.env.DATABASE_URL;
-  if (!url) throw new Error("wake bus: no PostgreSQL URL (DATABASE_URL)");
+  // The pool's own URL: the LISTEN connection goes to the database this handle writes to.
+  const url = opts.url ?? (opts.db.$client as unknown as pg.Pool).options.connectionString;
+  if (!url) throw new Error("wake bus: the PostgreSQL handle has no connection string");
   let stopped = false;
   let client: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
