@@ -220,3 +220,22 @@ export type ChatStreamEvent =
   | { type: "delta"; text: string }
   | { type: "done"; messageId: string }
   | { type: "error"; message: string; messageId?: string; status?: "error" | "aborted" };
+
+/** GET /api/runners item (API.md v2 "Several instances"; docs/api.md). */
+export interface RunnerDto {
+  id: string;
+  kind: "web" | "worker";
+  hostname: string;
+  pid: number;
+  /** Most tasks at once on this runner: its AGENTCRON_RUNNER_CAPACITY, else the global cap. */
+  capacity: number;
+  /** Tasks holding a slot on this runner now. */
+  running: number;
+  labels: string[];
+  /** ISO time of its last heartbeat. */
+  heartbeatAt: string;
+  /** ISO time it stopped cleanly, or null while it runs (or died without stopping). */
+  stoppedAt: string | null;
+  /** Not stopped and heartbeat within the stale bound: it plans and claims now. */
+  alive: boolean;
+}

@@ -4,26 +4,8 @@ import { env } from "../env";
 import type { Db } from "../db/client";
 import { selectRunnersWithLoad, updateRunnerProfile, type RunnerProfile } from "../db/queries/runner-directory";
 import { toIso } from "../time/clock";
+import type { RunnerDto } from "../api-types";
 import { RUNNER_STALE_MS } from "../scheduler/tuning";
-
-/** GET /api/runners item (API.md v2 "Several instances"; docs/api.md). */
-export interface RunnerDto {
-  id: string;
-  kind: "web" | "worker";
-  hostname: string;
-  pid: number;
-  /** Most tasks at once on this runner: its AGENTCRON_RUNNER_CAPACITY, else the global cap. */
-  capacity: number;
-  /** Tasks holding a slot on this runner now. */
-  running: number;
-  labels: string[];
-  /** ISO time of its last heartbeat. */
-  heartbeatAt: string;
-  /** ISO time it stopped cleanly, or null while it runs (or died without stopping). */
-  stoppedAt: string | null;
-  /** Not stopped and heartbeat within the stale bound: it plans and claims now. */
-  alive: boolean;
-}
 
 /** How many runner rows the directory lists (live ones first). */
 export const RUNNER_LIST_LIMIT = 100;

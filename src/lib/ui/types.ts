@@ -8,6 +8,7 @@ export type {
   EventDto,
   FiringMetricDto,
   MessageDto,
+  RunnerDto,
   RuntimeDto,
   SchedulerStatusDto,
   TaskDto,
