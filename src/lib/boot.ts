@@ -1,6 +1,7 @@
 import "server-only";
 import { reconcileStreamingMessages } from "./chat/reconcile";
 import { getDb } from "./db/client";
+import { startEventLoopDelayMonitor } from "./metrics/event-loop-delay";
 import { processSingleton } from "./process-singleton";
 import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
@@ -34,6 +35,7 @@ export function boot(): Promise<void> {
   const state = bootState();
   state.promise ??= (async () => {
     try {
+      startEventLoopDelayMonitor(); // GET /api/scheduler/status eventLoopDelay: the last 60 s from boot on
       const db = getDb();
       const runnerId = registerRunner(db, systemClock.now());
       state.runnerId = runnerId;
