@@ -11,7 +11,8 @@
  *   running from setup to the end;
  * - an **idle** phase (no agents) and a **load** phase (N agents started with Run now:
  *   the scripted CLI agent, test/fixtures/scripted-agent.mjs in stream mode, Claude Code
- *   stream-json at --rate lines/s each, parsed and persisted by the server), each lasting
+ *   stream-json at --rate lines/s each, parsed and persisted by the server; two tool calls
+ *   per turn at the defaults, so a run stays under the 10,000 max turns a schedule allows), each lasting
  *   --duration-sec, during which one chat conversation sends --messages messages through
  *   `POST /api/chat/conversations/:id/messages` (SSE) to the scripted model (40 content
  *   chunks 10 ms apart). Messages go out 150 ms after a whole second, every
@@ -29,7 +30,7 @@
  *
  *   npm run bench:server-load [-- --duration-sec 60 --agents 8 --rate 500 --messages 30 --cap 10 --cpu-prof]
  *   BENCH_DURATION_SEC=10 npm run bench:server-load -- --messages 5     (a short smoke run)
- * --cpu-prof: the server runs with `node --cpu-prof`; its profile is summarized over the
+ * --cpu-prof: the server runs as `node --cpu-prof … next start`; its profile is summarized over the
  * load phase (top self time by function and by package) and kept in the temp dir.
  * Heavy: run it under the shared lock (`flock /tmp/agentcron-heavy.lock npm run …`).
  * Targets (issue 15): first-delta overhead under load < 10 ms over idle, event-loop delay
@@ -44,6 +45,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { formatProfileSummary, summarizeCpuProfile } from "./cpu-profile";
 import type { EventLoopDelayDto, FiringMetricDto, SchedulerStatusDto, TaskDto } from "../src/lib/api-types";
 // @ts-expect-error plain ESM script without types
 import { buildIfNeeded, root } from "../scripts/build-if-needed.mjs";
@@ -53,6 +55,8 @@ import { spawnNextStart } from "../scripts/launch.mjs";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const AGENT = path.join(root as string, "test/fixtures/scripted-agent.mjs");
 const MODEL_SERVER = path.join(root as string, "test/fixtures/openai-server.mjs");
+/** Turns an agent may take in the run (schedules cap maxTurns at 10,000); the margin is for a slow start. */
+const MAX_TURNS_USED = 9_000;
 const PROMPT = "Explain, in a few sentences, why a chat must not wait for background agents.";
 
 // ---------------------------------------------------------------- options
@@ -346,54 +350,6 @@ async function phase(label: string, conversationId: string, pid: number): Promis
   return { label, from, to: Date.now(), chat, loop: status.eventLoopDelay, eventLoopLagMs: status.eventLoopLagMs, serverCpuPct: cpuPct };
 }
 
-// ---------------------------------------------------------------- CPU profile summary
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-/** Top self time (ms) by function and by package over [fromUs, toUs] (the profile's monotonic µs clock). */
-function summarizeProfile(file: string, fromUs: number, toUs: number): string {
-  const prof = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map<number, number>();
-  let t = prof.startTime;
-  let total = 0;
-  for (let i = 0; i < prof.samples.length; i++) {
-    t += prof.timeDeltas[i];
-    const dt = prof.timeDeltas[i + 1] ?? 0;
-    if (t < fromUs || t > toUs) continue;
-    selfUs.set(prof.samples[i], (selfUs.get(prof.samples[i]) ?? 0) + dt);
-    total += dt;
-  }
-  const where = (url: string) => {
-    if (!url) return "(native / V8)";
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    if (pkg) return pkg[1];
-    if (url.startsWith("node:")) return "node internals";
-    if (url.includes("/.next/")) return ".next bundle (app code)";
-    return url.replace(root as string, ".");
-  };
-  const fns = new Map<string, number>();
-  const pkgs = new Map<string, number>();
-  for (const [id, us] of selfUs) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    const key = `${functionName || "(anonymous)"} ${where(url)}${url ? `:${lineNumber + 1}` : ""}`;
-    fns.set(key, (fns.get(key) ?? 0) + us);
-    const p = ["(idle)", "(program)", "(garbage collector)"].includes(functionName) ? functionName : where(url);
-    pkgs.set(p, (pkgs.get(p) ?? 0) + us);
-  }
-  const top = (m: Map<string, number>, n: number) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, us]) => `  ${fmt(us / 1000, 0).padStart(7)} ms ${fmt((us / total) * 100).padStart(5)} %  ${k}`)
-      .join("\n");
-  return `CPU profile over the load phase (${fmt(total / 1e6)} s sampled):\nby package / area:\n${top(pkgs, 15)}\ntop functions (self time):\n${top(fns, 30)}`;
-}
-
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -423,8 +379,8 @@ async function main(): Promise<void> {
       AGENTCRON_ALLOWED_ORIGINS: "",
       AGENTCRON_TRUST_PROXY: "",
       SCHEDULE_MAX_CONCURRENT: String(cap),
-      ...(opts["cpu-prof"] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profDir}`.trim() } : {}),
     },
+    nodeArgs: opts["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   }) as ChildProcess;
@@ -446,17 +402,19 @@ async function main(): Promise<void> {
   const scenario = Buffer.from(JSON.stringify({ chunks, chunkDelayMs })).toString("base64url");
   const chatRuntime = await must<{ runtime: { id: string } }>("/api/runtimes", "POST", { name: "scripted model", kind: "openai-compatible", config: { baseUrl: `${modelUrl}/s/${scenario}/v1`, model: "scripted" } }, 201);
   const agentDurationMs = durationSec * 1000 + 12_000; // covers launch + settle + the measured phase
+  // Schedules allow at most 10,000 max turns: at 500 lines/s for 72 s the agent takes two tool calls a turn (5 lines).
+  const toolsPerTurn = Math.max(1, Math.ceil(((rate * agentDurationMs) / 1000 / MAX_TURNS_USED - 1) / 2));
   const agentRuntime = await must<{ runtime: { id: string } }>(
     "/api/runtimes",
     "POST",
     {
       name: "chatty agent",
       kind: "command",
-      config: { command: [process.execPath, AGENT, "--rate", String(rate), "--duration-ms", String(agentDurationMs), "--stats-file", statsFile, "--pid-file", pidFile], promptVia: "stdin", outputFormat: "claude-stream-json" },
+      config: { command: [process.execPath, AGENT, "--rate", String(rate), "--duration-ms", String(agentDurationMs), "--tools-per-turn", String(toolsPerTurn), "--stats-file", statsFile, "--pid-file", pidFile], promptVia: "stdin", outputFormat: "claude-stream-json" },
     },
     201,
   );
-  const probeRuntime = await must<{ runtime: { id: string } }>("/api/runtimes", "POST", { name: "probe", kind: "command", config: { command: ["/bin/true"], promptVia: "arg", outputFormat: "text" } }, 201);
+  const probeRuntime = await must<{ runtime: { id: string } }>("/api/runtimes", "POST", { name: "probe", kind: "command", config: { command: ["/bin/true", "{prompt}"], promptVia: "arg", outputFormat: "text" } }, 201);
   const setupAt = new Date().toISOString();
   const probes: string[] = [];
   for (let i = 0; i < 2; i++) {
@@ -465,7 +423,7 @@ async function main(): Promise<void> {
   }
   const agentSchedules: string[] = [];
   for (let i = 0; i < agentCount; i++) {
-    const res = await must<{ schedule: { id: string } }>("/api/schedules", "POST", { name: `chatty agent ${i + 1}`, prompt: "work", cronExpression: "0 0 1 1 *", runtimeId: agentRuntime.runtime.id, maxTurns: 10_000_000 }, 201);
+    const res = await must<{ schedule: { id: string } }>("/api/schedules", "POST", { name: `chatty agent ${i + 1}`, prompt: "work", cronExpression: "0 0 1 1 *", runtimeId: agentRuntime.runtime.id, maxTurns: 10_000 }, 201);
     agentSchedules.push(res.schedule.id);
   }
   const conversation = async (title: string) => (await must<{ conversation: { id: string } }>("/api/chat/conversations", "POST", { title, runtimeId: chatRuntime.runtime.id }, 201)).conversation.id;
@@ -528,9 +486,10 @@ async function main(): Promise<void> {
       after = events[events.length - 1].id;
     }
   }
-  const stats = fs.existsSync(statsFile) ? fs.readFileSync(statsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { lines: number; toolTurns: number }) : [];
+  const stats = fs.existsSync(statsFile) ? fs.readFileSync(statsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { lines: number; toolTurns: number; toolsPerTurn: number }) : [];
   const emittedLines = stats.reduce((a, s) => a + s.lines, 0);
-  const expectedTurnEvents = stats.reduce((a, s) => a + 3 * s.toolTurns + 1, 0);
+  // A turn = its text (one `assistant` event), then toolsPerTurn tool_call and tool_result events; plus the final answer.
+  const expectedTurnEvents = stats.reduce((a, s) => a + (1 + 2 * s.toolsPerTurn) * s.toolTurns + 1, 0);
   const firstStart = Math.min(...finished.map((t) => Date.parse(t.startedAt!)));
   const lastEnd = Math.max(...finished.map((t) => Date.parse(t.finishedAt!)));
 
@@ -553,7 +512,6 @@ async function main(): Promise<void> {
       all: inPhase.map((f) => f.latenessMs),
       held: heldOnes.length,
       heldMax: Math.max(0, ...heldOnes.map((f) => f.latenessMs)),
-      lagMs: inPhase.map((f) => f.eventLoopLagMs),
     };
   };
 
@@ -564,8 +522,8 @@ async function main(): Promise<void> {
   const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
   console.log(`\nServer under load (next start, production build), ${new Date().toISOString().slice(0, 16)}Z · ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`phases of ${durationSec} s; chat: ${messageCount} messages, the model streams ${chunks} chunks ${chunkDelayMs} ms apart; 2 probes * * * * * *; cap ${cap}\n`);
-  console.log(line(["phase", "chat TTFD p50 / p99", "delta gap p50 / p99 / max", "loop delay p50 / p99 / max (window, samples)", "eventLoopLagMs (status)", "probe lateness p50 / p99 / max (n, held by chat, skipped)", "probe eventLoopLagMs p50 / p99", "server CPU"]));
-  console.log(line(["---", "---", "---", "---", "---", "---", "---", "---"]));
+  console.log(line(["phase", "chat TTFD p50 / p99", "delta gap p50 / p99 / max", "loop delay p50 / p99 / max (window, samples)", "eventLoopLagMs (status)", "probe lateness p50 / p99 / max (n, held by chat, skipped)", "server CPU"]));
+  console.log(line(["---", "---", "---", "---", "---", "---", "---"]));
   const rows = [idle, load].map((p) => ({ p, probe: probeStats(p) }));
   for (const { p, probe } of rows) {
     const ok = p.chat.filter((c) => !c.error);
@@ -578,7 +536,6 @@ async function main(): Promise<void> {
         `${fmt(p.loop.p50Ms, 2)} / ${fmt(p.loop.p99Ms, 2)} / ${fmt(p.loop.maxMs)} ms (${p.loop.windowSec} s, ${p.loop.samples})`,
         `${fmt(p.eventLoopLagMs)} ms`,
         `${fmt(median(probe.lateness), 0)} / ${fmt(percentile(probe.lateness, 99), 0)} / ${fmt(Math.max(...probe.lateness), 0)} ms (${probe.lateness.length} of ${probe.expected}, ${probe.held} held ≤ ${probe.heldMax} ms, ${probe.skipped} skipped)`,
-        `${fmt(median(probe.lagMs))} / ${fmt(percentile(probe.lagMs, 99))} ms`,
         `${fmt(p.serverCpuPct, 0)} % of a core`,
       ]),
     );
@@ -604,7 +561,10 @@ async function main(): Promise<void> {
   if (profile) {
     const files = fs.existsSync(profDir) ? fs.readdirSync(profDir).map((f) => path.join(profDir, f)) : [];
     const biggest = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
-    if (biggest) console.log(`\n${summarizeProfile(biggest, profile.fromUs, profile.toUs)}\n(profile: ${biggest}${opts.keep ? "" : "; pass --keep to keep it"})`);
+    if (biggest) {
+      const summary = formatProfileSummary(summarizeCpuProfile(biggest, profile.fromUs, profile.toUs, root as string));
+      console.log(`\nServer CPU profile over the load phase (bundle frames mapped to sources):\n${summary}\n(profile: ${biggest}${opts.keep ? "" : "; pass --keep to keep it"})`);
+    }
     else console.log("\nno CPU profile was written (did the server exit cleanly?)");
   }
 }
