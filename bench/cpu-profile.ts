@@ -67,7 +67,8 @@ export function summarizeCpuProfile(file: string, fromUs: number, toUs: number, 
       .replace(/^turbopack:\/\/\/\[project\]\//, "")
       .replace(/^file:\/\//, "")
       .replace(root + "/", "")
-      .replace(/^\[project\]\//, "");
+      .replace(/^\[project\]\//, "")
+      .replace(/^(\.\.\/)+/, "");
   const areaOf = (source: string) => {
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
     if (pkg) return pkg[1];
