@@ -30,6 +30,7 @@
  *
  *   npm run bench:server-load [-- --duration-sec 60 --agents 8 --rate 500 --messages 30 --cap 10 --cpu-prof]
  *   BENCH_DURATION_SEC=10 npm run bench:server-load -- --messages 5     (a short smoke run)
+ * --json FILE: also write every raw sample (chat, direct, probes, status) there.
  * --cpu-prof: the server runs as `node --cpu-prof … next start`; its profile is summarized over the
  * load phase (top self time by function and by package) and kept in the temp dir.
  * Heavy: run it under the shared lock (`flock /tmp/agentcron-heavy.lock npm run …`).
@@ -72,6 +73,7 @@ const { values: opts } = parseArgs({
     "chunk-delay-ms": { type: "string", default: "10" },
     "cpu-prof": { type: "boolean", default: process.env.BENCH_CPU_PROF === "1" },
     keep: { type: "boolean", default: false },
+    json: { type: "string" },
   },
 });
 const durationSec = Number(opts["duration-sec"]);
@@ -308,9 +310,35 @@ async function chatMessage(conversationId: string): Promise<ChatSample> {
   return { startedAt, endedAt: Date.now(), ttfdMs: times.length ? times[0] - t0 : NaN, gapsMs: times.slice(1).map((t, i) => t - times[i]), deltas: times.length, error };
 }
 
+let modelBaseUrl = "";
+
+/**
+ * The same question straight to the model server from this process (no Agentcron in the
+ * path): the floor for TTFD and gaps on this machine at this moment. Returns TTFD ms (NaN on failure).
+ */
+async function directMessage(): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`${modelBaseUrl}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "scripted", stream: true, messages: [{ role: "user", content: PROMPT }] }),
+  });
+  if (!res.body) return NaN;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let first = NaN;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    if (Number.isNaN(first) && /"content":"[^"]/.test(decoder.decode(value, { stream: true }))) first = performance.now() - t0;
+  }
+  return first;
+}
+
 /** Sends the phase's messages one at a time, each 150 ms after a whole second, every `messageEverySec`. Bounded: `messageCount` sends. */
-async function chatPhase(conversationId: string, phaseEndsAt: number): Promise<ChatSample[]> {
+async function chatPhase(conversationId: string, phaseEndsAt: number): Promise<{ samples: ChatSample[]; direct: number[] }> {
   const samples: ChatSample[] = [];
+  const direct: number[] = [];
   let slot = Math.ceil((Date.now() + 200) / 1000) * 1000 + 150;
   for (let i = 0; i < messageCount; i++) {
     if (slot > phaseEndsAt) break;
@@ -318,11 +346,12 @@ async function chatPhase(conversationId: string, phaseEndsAt: number): Promise<C
     const sample = await chatMessage(conversationId);
     samples.push(sample);
     if (sample.error) console.error(`[bench] chat message ${i + 1}: ${sample.error}`);
+    direct.push(await directMessage());
     slot += messageEverySec * 1000;
     // A reply that overran its slot: next whole second + 150 ms.
     if (slot < Date.now()) slot = Math.ceil(Date.now() / 1000) * 1000 + 150;
   }
-  return samples;
+  return { samples, direct };
 }
 
 // ---------------------------------------------------------------- phases
@@ -332,6 +361,8 @@ interface PhaseResult {
   from: number;
   to: number;
   chat: ChatSample[];
+  /** TTFD of the same question sent straight to the model server, right after each chat message, ms. */
+  direct: number[];
   loop: EventLoopDelayDto;
   eventLoopLagMs: number;
   serverCpuPct: number;
@@ -343,11 +374,11 @@ async function phase(label: string, conversationId: string, pid: number): Promis
   const t0 = performance.now();
   const to = from + durationSec * 1000;
   console.log(`[bench] ${label}: ${durationSec} s, ${messageCount} chat messages every ${messageEverySec} s`);
-  const chat = await chatPhase(conversationId, to - 1000);
+  const { samples: chat, direct } = await chatPhase(conversationId, to - 1000);
   await sleep(Math.max(0, to - Date.now()));
   const status = (await api<SchedulerStatusDto>("/api/scheduler/status")).data;
   const cpuPct = ((cpuMs(pid) - cpu0) / (performance.now() - t0)) * 100;
-  return { label, from, to: Date.now(), chat, loop: status.eventLoopDelay, eventLoopLagMs: status.eventLoopLagMs, serverCpuPct: cpuPct };
+  return { label, from, to: Date.now(), chat, direct, loop: status.eventLoopDelay, eventLoopLagMs: status.eventLoopLagMs, serverCpuPct: cpuPct };
 }
 
 // ---------------------------------------------------------------- main
@@ -400,7 +431,8 @@ async function main(): Promise<void> {
 
   // Runtimes, probes, agent schedules, conversations: all through the API.
   const scenario = Buffer.from(JSON.stringify({ chunks, chunkDelayMs })).toString("base64url");
-  const chatRuntime = await must<{ runtime: { id: string } }>("/api/runtimes", "POST", { name: "scripted model", kind: "openai-compatible", config: { baseUrl: `${modelUrl}/s/${scenario}/v1`, model: "scripted" } }, 201);
+  modelBaseUrl = `${modelUrl}/s/${scenario}/v1`;
+  const chatRuntime = await must<{ runtime: { id: string } }>("/api/runtimes", "POST", { name: "scripted model", kind: "openai-compatible", config: { baseUrl: modelBaseUrl, model: "scripted" } }, 201);
   const agentDurationMs = durationSec * 1000 + 12_000; // covers launch + settle + the measured phase
   // Schedules allow at most 10,000 max turns: at 500 lines/s for 72 s the agent takes two tool calls a turn (5 lines).
   const toolsPerTurn = Math.max(1, Math.ceil(((rate * agentDurationMs) / 1000 / MAX_TURNS_USED - 1) / 2));
@@ -522,8 +554,8 @@ async function main(): Promise<void> {
   const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
   console.log(`\nServer under load (next start, production build), ${new Date().toISOString().slice(0, 16)}Z · ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`phases of ${durationSec} s; chat: ${messageCount} messages, the model streams ${chunks} chunks ${chunkDelayMs} ms apart; 2 probes * * * * * *; cap ${cap}\n`);
-  console.log(line(["phase", "chat TTFD p50 / p99", "delta gap p50 / p99 / max", "loop delay p50 / p99 / max (window, samples)", "eventLoopLagMs (status)", "probe lateness p50 / p99 / max (n, held by chat, skipped)", "server CPU"]));
-  console.log(line(["---", "---", "---", "---", "---", "---", "---"]));
+  console.log(line(["phase", "chat TTFD p50 / p99", "direct TTFD p50 / p99", "delta gap p50 / p99 / max", "loop delay p50 / p99 / max (window, samples)", "eventLoopLagMs (status)", "probe lateness p50 / p99 / max (n, held by chat, skipped)", "server CPU"]));
+  console.log(line(["---", "---", "---", "---", "---", "---", "---", "---"]));
   const rows = [idle, load].map((p) => ({ p, probe: probeStats(p) }));
   for (const { p, probe } of rows) {
     const ok = p.chat.filter((c) => !c.error);
@@ -532,6 +564,7 @@ async function main(): Promise<void> {
       line([
         p.label,
         `${fmt(median(ok.map((c) => c.ttfdMs)))} / ${fmt(percentile(ok.map((c) => c.ttfdMs), 99))} ms (${ok.length}/${p.chat.length} ok)`,
+        `${fmt(median(p.direct))} / ${fmt(percentile(p.direct, 99))} ms`,
         `${fmt(median(gaps))} / ${fmt(percentile(gaps, 99))} / ${fmt(Math.max(...gaps))} ms`,
         `${fmt(p.loop.p50Ms, 2)} / ${fmt(p.loop.p99Ms, 2)} / ${fmt(p.loop.maxMs)} ms (${p.loop.windowSec} s, ${p.loop.samples})`,
         `${fmt(p.eventLoopLagMs)} ms`,
@@ -549,6 +582,9 @@ async function main(): Promise<void> {
   console.log(`\nChat first-delta overhead under load vs idle: p50 ${fmt(overheadP50)} ms, p99 ${fmt(overheadP99)} ms (target < 10 ms).`);
   console.log(`Agents: ${finished.length} tasks (${finished.map((t) => t.status).join(", ")}), ${emittedLines} lines emitted; ${persisted} task events persisted in ${fmt(spanSec)} s = ${Math.round(persisted / spanSec)} events/s; turn events ${turnEvents} of ${expectedTurnEvents} emitted = ${fmt(persistedPct, 2)} % (target 100 %).`);
   const loadProbe = loadRow.probe;
+  if (opts.json) {
+    fs.writeFileSync(opts.json, JSON.stringify({ durationSec, agentCount, rate, messageCount, cap, phases: rows, firings, stats, persisted, turnEvents, expectedTurnEvents, spanSec }, null, 1));
+  }
   const met = {
     "first-delta overhead < 10 ms": overheadP50 < 10,
     "loop delay p99 < 20 ms": load.loop.p99Ms < 20,
