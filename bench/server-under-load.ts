@@ -31,8 +31,8 @@
  *   npm run bench:server-load [-- --duration-sec 60 --agents 8 --rate 500 --messages 30 --cap 10 --cpu-prof]
  *   BENCH_DURATION_SEC=10 npm run bench:server-load -- --messages 5     (a short smoke run)
  * --json FILE: also write every raw sample (chat, direct, probes, status) there.
- * --cpu-prof: the server runs as `node --cpu-prof … next start`; its profile is summarized over the
- * load phase (top self time by function and by package) and kept in the temp dir.
+ * --cpu-prof: the server runs as `node --cpu-prof … next start`; its profile is summarized over each
+ * phase (top self time by function and by package) and kept in the temp dir.
  * Heavy: run it under the shared lock (`flock /tmp/agentcron-heavy.lock npm run …`).
  * Targets (issue 15): first-delta overhead under load < 10 ms over idle, event-loop delay
  * p99 < 20 ms, probe lateness p99 < 20 ms, 100 % of emitted events persisted.
@@ -472,7 +472,9 @@ async function main(): Promise<void> {
   await api(`/api/schedules/${probes[0]}/metrics`);
   await sleep(3_000);
 
+  const idleFrom = process.hrtime.bigint();
   const idle = await phase("idle (probes + chat)", idleConversation, pid);
+  const idleTo = process.hrtime.bigint();
 
   // Load: Run now on each agent schedule, then measure once every agent streams.
   const launchedAt = Date.now();
@@ -547,7 +549,8 @@ async function main(): Promise<void> {
     };
   };
 
-  const profile = opts["cpu-prof"] ? { fromUs: Number(profFrom / 1000n), toUs: Number(profTo / 1000n) } : null;
+  const us = (t: bigint) => Number(t / 1000n);
+  const profile = opts["cpu-prof"] ? { idle: [us(idleFrom), us(idleTo)], load: [us(profFrom), us(profTo)] } : null;
   await stopProcesses(); // before the report: the server writes its --cpu-prof profile on exit
 
   // ------------------------------------------------------------ report
@@ -598,8 +601,11 @@ async function main(): Promise<void> {
     const files = fs.existsSync(profDir) ? fs.readdirSync(profDir).map((f) => path.join(profDir, f)) : [];
     const biggest = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
     if (biggest) {
-      const summary = formatProfileSummary(summarizeCpuProfile(biggest, profile.fromUs, profile.toUs, root as string));
-      console.log(`\nServer CPU profile over the load phase (bundle frames mapped to sources):\n${summary}\n(profile: ${biggest}${opts.keep ? "" : "; pass --keep to keep it"})`);
+      for (const [name, [from, to]] of Object.entries(profile)) {
+        const summary = formatProfileSummary(summarizeCpuProfile(biggest, from, to, root as string));
+        console.log(`\nServer CPU profile over the ${name} phase (bundle frames mapped to sources):\n${summary}`);
+      }
+      console.log(`(profile: ${biggest}${opts.keep ? "" : "; pass --keep to keep it"})`);
     }
     else console.log("\nno CPU profile was written (did the server exit cleanly?)");
   }
