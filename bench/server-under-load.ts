@@ -15,7 +15,7 @@
  *   per turn at the defaults, so a run stays under the 10,000 max turns a schedule allows), each lasting
  *   --duration-sec, during which one chat conversation sends --messages messages through
  *   `POST /api/chat/conversations/:id/messages` (SSE) to the scripted model (40 content
- *   chunks 10 ms apart). Messages go out 150 ms after a whole second, every
+ *   chunks 10 ms apart, a fixed 300-character answer). Messages go out 150 ms after a whole second, every
  *   ⌊duration / messages⌋ s, so a reply (≈ 0.5 s) rarely spans a probe's occurrence;
  *   a probe due while a chat streamed is held by chat pressure (by design) and is counted
  *   apart, not as lateness.
@@ -430,7 +430,8 @@ async function main(): Promise<void> {
   console.log(`[bench] server healthy at ${baseURL} (serving pid ${pid})`);
 
   // Runtimes, probes, agent schedules, conversations: all through the API.
-  const scenario = Buffer.from(JSON.stringify({ chunks, chunkDelayMs })).toString("base64url");
+  // A fixed 300-character answer: the openai-compatible runtime replays the conversation as a transcript, which the scripted model would otherwise echo back ever longer.
+  const scenario = Buffer.from(JSON.stringify({ chunks, chunkDelayMs, replyChars: 300 })).toString("base64url");
   modelBaseUrl = `${modelUrl}/s/${scenario}/v1`;
   const chatRuntime = await must<{ runtime: { id: string } }>("/api/runtimes", "POST", { name: "scripted model", kind: "openai-compatible", config: { baseUrl: modelBaseUrl, model: "scripted" } }, 201);
   const agentDurationMs = durationSec * 1000 + 12_000; // covers launch + settle + the measured phase
