@@ -208,6 +208,14 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** Busy and total jiffies of the whole machine (/proc/stat "cpu" line: all cores). */
+function machineJiffies(): { busy: number; total: number } {
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0); // idle + iowait
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
 /** The node process actually serving: `next start` itself, or its child when it forks one. */
 function servingPid(root: number): number {
   for (let pid = root, depth = 0; depth < 3; depth++) {
@@ -366,11 +374,15 @@ interface PhaseResult {
   loop: EventLoopDelayDto;
   eventLoopLagMs: number;
   serverCpuPct: number;
+  /** Whole machine (all cores) busy over the phase, % — the server, agents, this bench and whatever else runs. */
+  machineBusyPct: number;
+  loadAvg: number;
 }
 
 async function phase(label: string, conversationId: string, pid: number): Promise<PhaseResult> {
   const from = Date.now();
   const cpu0 = cpuMs(pid);
+  const m0 = machineJiffies();
   const t0 = performance.now();
   const to = from + durationSec * 1000;
   console.log(`[bench] ${label}: ${durationSec} s, ${messageCount} chat messages every ${messageEverySec} s`);
@@ -378,7 +390,9 @@ async function phase(label: string, conversationId: string, pid: number): Promis
   await sleep(Math.max(0, to - Date.now()));
   const status = (await api<SchedulerStatusDto>("/api/scheduler/status")).data;
   const cpuPct = ((cpuMs(pid) - cpu0) / (performance.now() - t0)) * 100;
-  return { label, from, to: Date.now(), chat, direct, loop: status.eventLoopDelay, eventLoopLagMs: status.eventLoopLagMs, serverCpuPct: cpuPct };
+  const m1 = machineJiffies();
+  const machineBusyPct = ((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total)) * 100;
+  return { label, from, to: Date.now(), chat, direct, loop: status.eventLoopDelay, eventLoopLagMs: status.eventLoopLagMs, serverCpuPct: cpuPct, machineBusyPct, loadAvg: os.loadavg()[0] };
 }
 
 // ---------------------------------------------------------------- main
@@ -558,8 +572,8 @@ async function main(): Promise<void> {
   const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
   console.log(`\nServer under load (next start, production build), ${new Date().toISOString().slice(0, 16)}Z · ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`phases of ${durationSec} s; chat: ${messageCount} messages, the model streams ${chunks} chunks ${chunkDelayMs} ms apart; 2 probes * * * * * *; cap ${cap}\n`);
-  console.log(line(["phase", "chat TTFD p50 / p99", "direct TTFD p50 / p99", "delta gap p50 / p99 / max", "loop delay p50 / p99 / max (window, samples)", "eventLoopLagMs (status)", "probe lateness p50 / p99 / max (n, held by chat, skipped)", "server CPU"]));
-  console.log(line(["---", "---", "---", "---", "---", "---", "---", "---"]));
+  console.log(line(["phase", "chat TTFD p50 / p99", "direct TTFD p50 / p99", "delta gap p50 / p99 / max", "loop delay p50 / p99 / max (window, samples)", "eventLoopLagMs (status)", "probe lateness p50 / p99 / max (n, held by chat, skipped)", "server CPU", "machine busy (load avg)"]));
+  console.log(line(["---", "---", "---", "---", "---", "---", "---", "---", "---"]));
   const rows = [idle, load].map((p) => ({ p, probe: probeStats(p) }));
   for (const { p, probe } of rows) {
     const ok = p.chat.filter((c) => !c.error);
@@ -574,6 +588,7 @@ async function main(): Promise<void> {
         `${fmt(p.eventLoopLagMs)} ms`,
         `${fmt(median(probe.lateness), 0)} / ${fmt(percentile(probe.lateness, 99), 0)} / ${fmt(Math.max(...probe.lateness), 0)} ms (${probe.lateness.length} of ${probe.expected}, ${probe.held} held ≤ ${probe.heldMax} ms, ${probe.skipped} skipped)`,
         `${fmt(p.serverCpuPct, 0)} % of a core`,
+        `${fmt(p.machineBusyPct, 0)} % of ${os.cpus().length} cores (${fmt(p.loadAvg)})`,
       ]),
     );
   }
@@ -587,7 +602,7 @@ async function main(): Promise<void> {
   console.log(`Agents: ${finished.length} tasks (${finished.map((t) => t.status).join(", ")}), ${emittedLines} lines emitted; ${persisted} task events persisted in ${fmt(spanSec)} s = ${Math.round(persisted / spanSec)} events/s; turn events ${turnEvents} of ${expectedTurnEvents} emitted = ${fmt(persistedPct, 2)} % (target 100 %).`);
   const loadProbe = loadRow.probe;
   if (opts.json) {
-    fs.writeFileSync(opts.json, JSON.stringify({ durationSec, agentCount, rate, messageCount, cap, phases: rows, firings, stats, persisted, turnEvents, expectedTurnEvents, spanSec }, null, 1));
+    fs.writeFileSync(opts.json, JSON.stringify({ durationSec, agentCount, rate, messageCount, cap, phases: rows, firings, stats, persisted, turnEvents, expectedTurnEvents, spanSec, profileRangesUs: profile }, null, 1));
   }
   const met = {
     "first-delta overhead < 10 ms": overheadP50 < 10,
