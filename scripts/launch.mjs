@@ -11,11 +11,12 @@ import { root } from "./build-if-needed.mjs";
  * hands SIGTERM/SIGINT to Agentcron's boot hook, which stops agent runs (and kills
  * their process trees) before the process exits; Next.js would exit at once otherwise.
  * PORT is passed too: the Host allow-list (src/lib/http/access.ts) reads the served port
- * from it (`next start` also sets it once listening).
- * @param {{host: string, port: string | number, env?: Record<string, string>} & import("node:child_process").SpawnOptions} opts
+ * from it (`next start` also sets it once listening). `nodeArgs`: flags for node itself
+ * that NODE_OPTIONS refuses, e.g. `--cpu-prof` (bench/server-under-load.ts).
+ * @param {{host: string, port: string | number, env?: Record<string, string>, nodeArgs?: string[]} & import("node:child_process").SpawnOptions} opts
  */
-export function spawnNextStart({ host, port, env = {}, ...spawnOptions }) {
-  return spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-H", host, "-p", String(port)], {
+export function spawnNextStart({ host, port, env = {}, nodeArgs = [], ...spawnOptions }) {
+  return spawn(process.execPath, [...nodeArgs, path.join(root, "node_modules/next/dist/bin/next"), "start", "-H", host, "-p", String(port)], {
     cwd: root,
     stdio: "inherit",
     ...spawnOptions,

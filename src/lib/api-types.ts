@@ -170,6 +170,18 @@ export interface EventDto {
   createdAt: string;
 }
 
+/** Main-thread event-loop delay over a sliding window (GET /api/scheduler/status; metrics/event-loop-delay.ts). */
+export interface EventLoopDelayDto {
+  /** Seconds of samples the figures cover: 60, or the time since the monitor started when shorter. */
+  windowSec: number;
+  /** Ticks of the 10 ms sampling timer in the window (≈ 100 a second on a free loop; fewer when it stalls). */
+  samples: number;
+  /** How late the ticks ran beyond the 10 ms interval, ms (two decimals); 0 with no sample. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 export interface SchedulerStatusDto {
   maxConcurrent: number;
   running: number;
@@ -177,6 +189,8 @@ export interface SchedulerStatusDto {
   chatStreamsActive: number;
   nextFireAt: string | null;
   eventLoopLagMs: number;
+  /** Main-thread event-loop delay beyond the 10 ms sampling interval over the last 60 s, ms (metrics/event-loop-delay.ts). */
+  eventLoopDelay: EventLoopDelayDto;
   /** The newest wall-clock step or suspend a runner detected (ADR 0006), or null. */
   lastClockEvent: { kind: "clock_stepped" | "system_resumed"; message: string; data: Record<string, unknown> | null; createdAt: string | null } | null;
 }

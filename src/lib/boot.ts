@@ -3,6 +3,7 @@ import { reconcileStreamingMessages } from "./chat/reconcile";
 import { dbReady, getDb } from "./db/client";
 import { env } from "./env";
 import { recordRunnerProfile, runnerProfileFromEnv } from "./runners/directory";
+import { startEventLoopDelayMonitor } from "./metrics/event-loop-delay";
 import { processSingleton } from "./process-singleton";
 import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
@@ -40,6 +41,7 @@ export function boot(kind: "web" | "worker" = "web"): Promise<void> {
   state.promise ??= (async () => {
     try {
       const profile = runnerProfileFromEnv(kind);
+      startEventLoopDelayMonitor(); // GET /api/scheduler/status eventLoopDelay: the last 60 s from boot on
       const db = getDb();
       await dbReady();
       const runnerId = await registerRunner(db, systemClock.now());

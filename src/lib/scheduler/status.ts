@@ -3,6 +3,7 @@ import type { SchedulerStatusDto } from "../api-types";
 import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
+import { eventLoopDelaySummary } from "../metrics/event-loop-delay";
 import { toIso } from "../time/clock";
 import { processEventLoopLagMs } from "./firing-metrics";
 import { countQueued, countRunning } from "./slot-claim";
@@ -10,7 +11,8 @@ import { prepared } from "./statements";
 
 /**
  * GET /api/scheduler/status: cap, slot usage, queue depth, chat streams, next fire,
- * event-loop lag p99 (ms), and the newest clock step / suspend detected (ADR 0006).
+ * event-loop lag p99 (ms), event-loop delay p50/p99/max over the last 60 s (issue 15;
+ * metrics/event-loop-delay.ts), and the newest clock step / suspend detected (ADR 0006).
  */
 export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
   const next = prepared(db, "SELECT MIN(next_fire_at) AS t FROM schedules WHERE status = 'active'").get() as { t: number | null };
@@ -21,6 +23,7 @@ export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
     chatStreamsActive: activeStreamCount(),
     nextFireAt: toIso(next.t),
     eventLoopLagMs: processEventLoopLagMs(),
+    eventLoopDelay: eventLoopDelaySummary(),
     lastClockEvent: await lastClockEvent(db),
   };
 }

@@ -4,7 +4,7 @@ import { schedulerStatus } from "@/lib/scheduler/status";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/scheduler/status → {maxConcurrent, running, queued, chatStreamsActive, nextFireAt, eventLoopLagMs}. */
+/** GET /api/scheduler/status → {maxConcurrent, running, queued, chatStreamsActive, nextFireAt, eventLoopLagMs, eventLoopDelay, lastClockEvent}. */
 export const GET = route(async () => json(await schedulerStatus(getDb())));
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });
