@@ -78,6 +78,33 @@ function lazy<T>(fn: () => T): PromiseLike<T> {
   };
 }
 
+const preparedCache = new WeakMap<object, Map<string, { all(params?: Record<string, unknown>): unknown[] }>>();
+
+/**
+ * A hot select, built once with `sql.placeholder(...)`s and run with `params`. SQLite: the
+ * statement is prepared once per connection (keyed by `key`) — a pass that prepares
+ * statements again costs milliseconds at scale (issue 15). PostgreSQL: built per call and
+ * executed with the same placeholders (the server plans it; the builder is cheap beside the
+ * round trip), on whichever handle is given, so it works inside a transaction too.
+ */
+export async function preparedAll<T>(
+  db: Db,
+  key: string,
+  build: (db: Db) => { prepare(): { all(params?: Record<string, unknown>): T[] } },
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  if (db.$dialect === "pg") {
+    const query = build(db) as unknown as { execute(params?: Record<string, unknown>): Promise<T[]> };
+    return exec(db, { then: (ok, fail) => query.execute(params).then(ok, fail) });
+  }
+  let perConnection = preparedCache.get(db.$client);
+  if (!perConnection) preparedCache.set(db.$client, (perConnection = new Map()));
+  let statement = perConnection.get(key) as { all(params?: Record<string, unknown>): T[] } | undefined;
+  if (!statement) perConnection.set(key, (statement = build(db).prepare()));
+  const prepared = statement;
+  return exec(db, lazy(() => prepared.all(params)));
+}
+
 /** Picks the spelling of a construct for this handle's dialect. */
 export function dialectSql(db: Db, spelled: { sqlite: SQL; pg: SQL }): SQL {
   return db.$dialect === "pg" ? spelled.pg : spelled.sqlite;

@@ -1,7 +1,7 @@
 import "server-only";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { run, tablesOf } from "../sql";
+import { preparedAll, run, tablesOf } from "../sql";
 
 /** A stored setting: its key and JSON value (settings.value). */
 export interface StoredSetting {
@@ -11,8 +11,20 @@ export interface StoredSetting {
 
 /** The stored rows of `keys` (absent keys are simply missing). */
 export async function selectSettings(db: Db, keys: readonly string[]): Promise<StoredSetting[]> {
-  const { settings } = tablesOf(db);
-  return run(db, db.select({ key: settings.key, value: settings.value }).from(settings).where(inArray(settings.key, [...keys])));
+  // Read on every scheduler pass: prepared once (one placeholder per key, keyed by their count).
+  const params = Object.fromEntries(keys.map((k, i) => [`k${i}`, k]));
+  return preparedAll(
+    db,
+    `settings-${keys.length}`,
+    (d) => {
+      const { settings } = tablesOf(d);
+      return d
+        .select({ key: settings.key, value: settings.value })
+        .from(settings)
+        .where(inArray(settings.key, keys.map((_, i) => sql.placeholder(`k${i}`))));
+    },
+    params,
+  );
 }
 
 /** Inserts or replaces one setting. `now`: UTC ms. */
