@@ -16,7 +16,7 @@ import { retryBackoffFromEnv } from "./retries";
 import { LaunchQueue } from "./launch-queue";
 import { heartbeatRunner } from "./runner-registry";
 import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from "./running-tasks";
-import { prepared } from "./statements";
+import { selectEarliestFires, selectEarliestLeaseExpiry, selectEarliestNotBefore, selectTaskOwnership } from "../db/queries/planning";
 import { launchTask, type LaunchClaim, type RuntimeResolver } from "./task-launcher";
 import {
   CANCEL_WAIT_MS,
@@ -191,9 +191,8 @@ export class SchedulerLoop implements SchedulerHandle {
   private async abortTasksLostElsewhere(): Promise<void> {
     const mine = runningTasksOf(this.runnerId);
     if (!mine.length) return;
-    const stmt = prepared(this.db, "SELECT status, runner_id AS runnerId FROM tasks WHERE id = ?");
     for (const entry of mine) {
-      const row = stmt.get(entry.taskId) as { status: string; runnerId: string | null } | undefined;
+      const row = await selectTaskOwnership(this.db, entry.taskId);
       if (!row || row.status !== "running" || row.runnerId !== this.runnerId) abortRunningTask(entry.taskId, "cancelled");
     }
   }
@@ -293,10 +292,7 @@ export class SchedulerLoop implements SchedulerHandle {
   private async computeWake(now: number, holdUntil: number | null): Promise<number> {
     let wake = Math.min(now + MAX_SLEEP_MS, this.lastPruneAt + METRICS_PRUNE_INTERVAL_MS);
     if (holdUntil != null) wake = Math.min(wake, holdUntil);
-    const due = prepared(
-      this.db,
-      "SELECT id, next_fire_at AS nextFireAt FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL ORDER BY next_fire_at LIMIT ?",
-    ).all(this.planBackoff.size + 1) as { id: string; nextFireAt: number }[];
+    const due = await selectEarliestFires(this.db, this.planBackoff.size + 1);
     for (const s of due) {
       const backoff = this.planBackoff.get(s.id);
       if (backoff != null) {
@@ -306,12 +302,10 @@ export class SchedulerLoop implements SchedulerHandle {
       wake = Math.min(wake, s.nextFireAt);
       break;
     }
-    const nb = prepared(this.db, "SELECT MIN(not_before) AS t FROM tasks WHERE status = 'queued' AND not_before > ?").get(now) as { t: number | null };
-    if (nb.t != null) wake = Math.min(wake, nb.t);
-    const lease = prepared(this.db, "SELECT MIN(lease_expires_at) AS t FROM tasks WHERE status = 'running' AND runner_id = ?").get(this.runnerId) as {
-      t: number | null;
-    };
-    if (lease.t != null) wake = Math.min(wake, lease.t);
+    const notBefore = await selectEarliestNotBefore(this.db, now);
+    if (notBefore != null) wake = Math.min(wake, notBefore);
+    const lease = await selectEarliestLeaseExpiry(this.db, this.runnerId);
+    if (lease != null) wake = Math.min(wake, lease);
     return wake;
   }
 
