@@ -24,6 +24,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   MAX_SLEEP_MS,
   METRICS_PRUNE_INTERVAL_MS,
+  PLAN_BUSY_BACKOFF_MS,
   PLAN_ERROR_BACKOFF_MS,
   RUNNER_STALE_MS,
 } from "./tuning";
@@ -253,6 +254,8 @@ export class SchedulerLoop implements SchedulerHandle {
       const res = await planDueOccurrences(this.db, now, this.retryBackoffMs, new Set(this.planBackoff.keys()));
       report.plans = res.plans;
       for (const id of res.failed) this.planBackoff.set(id, now + PLAN_ERROR_BACKOFF_MS);
+      // Another runner is planning these right now (ADR 0013): look again shortly, don't spin.
+      for (const id of res.busy) this.planBackoff.set(id, now + PLAN_BUSY_BACKOFF_MS);
       for (const plan of res.plans) for (const id of plan.cancelledRunning) abortRunningTask(id, "cancelled");
     });
     await phase("drain", async () => {

@@ -42,6 +42,11 @@ export interface PlanPassResult {
   plans: SchedulePlan[];
   /** Schedules whose planning threw (isolated, logged); the loop backs them off. */
   failed: string[];
+  /**
+   * Due schedules another runner was planning at that moment (PostgreSQL, ADR 0013): left
+   * to it; the loop looks at them again after PLAN_BUSY_BACKOFF_MS.
+   */
+  busy: string[];
 }
 
 /** Root task of one occurrence, copied from its schedule at planning (budgets, lease, attempts). */
@@ -88,12 +93,14 @@ async function activeTasksOf(db: Db, scheduleId: string) {
  * re-read inside the transaction — locked `FOR UPDATE` on PostgreSQL, under `BEGIN
  * IMMEDIATE` on SQLite (ADR 0013) — so a pause or a concurrent runner's pass is seen and
  * exactly one runner plans each occurrence: firingCount, maxFirings and missed counts stay
- * exact with concurrent runners. Returns null when nothing was due anymore.
+ * exact with concurrent runners. Returns null when nothing was due anymore, `"busy"` when
+ * another runner holds the schedule's planning lock (PostgreSQL only).
  * @throws CronError for a bad expression (the caller pauses the schedule).
  */
-export async function planSchedule(db: Db, scheduleId: string, now: number, retryBackoffMs: readonly number[]): Promise<SchedulePlan | null> {
+export async function planSchedule(db: Db, scheduleId: string, now: number, retryBackoffMs: readonly number[]): Promise<SchedulePlan | "busy" | null> {
   return await withTransaction(db, async (tx) => {
         const s = await selectScheduleForPlanning(tx, scheduleId);
+        if (s === "locked") return "busy";
         if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
         // nextFireAt is the first undecided occurrence: a lastPlannedAt past it (set before a
         // backward clock step, ADR 0006) must not hide it.
@@ -259,18 +266,18 @@ export async function pauseForInvalidCron(db: Db, scheduleId: string, err: CronE
  * 10,000 schedules at a time.
  */
 export async function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly number[], skip: ReadonlySet<string> = new Set()): Promise<PlanPassResult> {
-  const result: PlanPassResult = { plans: [], failed: [] };
+  const result: PlanPassResult = { plans: [], failed: [], busy: [] };
   const due = (await dueScheduleIds(db, now, PLAN_MAX_PER_PASS + skip.size))
     .filter((id) => !skip.has(id))
     .slice(0, PLAN_MAX_PER_PASS);
   for (let i = 0; i < due.length; i += PLAN_BATCH) {
-    // Locked in id order (ADR 0013): two runners' batches never wait on each other in a cycle.
-    const batch = due.slice(i, i + PLAN_BATCH).sort();
+    const batch = due.slice(i, i + PLAN_BATCH);
     const planBatch = async (tx: Db) => {
       for (const id of batch) {
         try {
           const plan = await planSchedule(tx, id, now, retryBackoffMs);
-          if (plan) result.plans.push(plan);
+          if (plan === "busy") result.busy.push(id);
+          else if (plan) result.plans.push(plan);
         } catch (err) {
           if (err instanceof CronError) {
             console.error(`[agentcron] schedule ${id}: ${err.message}; pausing it`);

@@ -27,20 +27,22 @@ export async function selectDueScheduleIds(db: Db, now: number, limit: number): 
 }
 
 /**
- * The schedule row to plan, read inside the planning transaction `tx` (ADR 0013). On
- * PostgreSQL it is locked `FOR UPDATE`: a second runner planning the same schedule waits
- * here until the first commits, then reads the row as that commit left it (its
- * `nextFireAt` already advanced, so it plans nothing). On SQLite the transaction is
- * `BEGIN IMMEDIATE`, which already serializes writers: a plain read.
+ * The schedule row to plan, read inside the planning transaction `tx` (ADR 0013).
+ * PostgreSQL: locked `FOR UPDATE SKIP LOCKED` until `tx` ends, so exactly one runner plans
+ * a schedule at a time and reads the row as the previous planner's commit left it; a row
+ * another runner is planning right now is not waited for: `"locked"` (that runner plans
+ * it). SQLite: `BEGIN IMMEDIATE` already serializes writers, a plain read (never "locked").
+ * Returns undefined when the schedule doesn't exist.
  */
-export async function selectScheduleForPlanning(tx: Db, scheduleId: string): Promise<ScheduleRow | undefined> {
+export async function selectScheduleForPlanning(tx: Db, scheduleId: string): Promise<ScheduleRow | "locked" | undefined> {
   const { schedules } = tablesOf(tx);
   const query = tx.select().from(schedules).where(eq(schedules.id, scheduleId)).limit(1);
-  if (tx.$dialect === "pg") {
-    // The handle is drizzle's pg database typed as SQLite's (client.ts): its select builder has `.for()`.
-    return first(tx, (query as unknown as { for(strength: "update"): PromiseLike<ScheduleRow[]> }).for("update"));
-  }
-  return first(tx, query);
+  if (tx.$dialect !== "pg") return first(tx, query);
+  // The handle is drizzle's pg database typed as SQLite's (client.ts): its select builder has `.for()`.
+  const locked = await first(tx, (query as unknown as { for(strength: "update", config: { skipLocked: true }): PromiseLike<ScheduleRow[]> }).for("update", { skipLocked: true }));
+  if (locked) return locked;
+  const exists = await first(tx, tx.select({ id: schedules.id }).from(schedules).where(eq(schedules.id, scheduleId)).limit(1));
+  return exists ? "locked" : undefined;
 }
 
 /** A schedule's queued and running tasks: id, status, runner (tasks_schedule_status_idx). */
