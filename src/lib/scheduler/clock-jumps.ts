@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import { recordEvent } from "../events/log";
 import type { ClockJump } from "../time/clock-watch";
 import { reanchorFutureWatermarks } from "./occurrence-planner";
-import { clockStepSeenByOtherRunner, shiftQueuedTimes, shiftRunnerLeases } from "../db/queries/planning";
+import { clockStepSeenByOtherRunner, lockClockStepHandling, shiftQueuedTimes, shiftRunnerLeases } from "../db/queries/planning";
 import { CLOCK_JUMP_THRESHOLD_MS } from "./tuning";
 import { withTransaction } from "../db/client";
 
@@ -51,6 +51,8 @@ export async function handleClockJump(db: Db, runnerId: string, jump: ClockJump,
           });
         }
         if (jump.stepMs) {
+          // Runners on one host see the same step: one at a time, so only the first moves the shared rows.
+          await lockClockStepHandling(tx);
           const seenHere = await clockStepSeenByOtherRunner(tx, {
             fromMs: now - 60_000,
             toMs: now + 60_000,

@@ -9,7 +9,7 @@ import "server-only";
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, max, min, ne, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { ScheduleRow, TaskRow } from "../schema";
-import { affected, first, jsonNumber, jsonText, run, tablesOf } from "../sql";
+import { affected, first, jsonNumber, jsonText, rows, run, tablesOf } from "../sql";
 
 /** Ids of up to `limit` due active schedules (nextFireAt ≤ now), earliest first; ties by id, so every runner walks them in one order. */
 export async function selectDueScheduleIds(db: Db, now: number, limit: number): Promise<string[]> {
@@ -191,6 +191,20 @@ export async function restoreStrandedSchedule(
 }
 
 // ---- Clock jumps (ADR 0006) ----
+
+/** Key of the transaction-level advisory lock that serializes clock-step handling on PostgreSQL (an arbitrary constant). */
+const CLOCK_STEP_LOCK_KEY = "7022064838127121920";
+
+/**
+ * Serializes clock-step handling across runners for the rest of `tx` (ADR 0013): on
+ * PostgreSQL `pg_advisory_xact_lock`, so a second runner that saw the same step reads the
+ * first one's `clock_stepped` event (clockStepSeenByOtherRunner) instead of shifting the
+ * shared queued rows a second time. SQLite: nothing (`BEGIN IMMEDIATE` serializes).
+ */
+export async function lockClockStepHandling(tx: Db): Promise<void> {
+  if (tx.$dialect !== "pg") return;
+  await rows(tx, sql`SELECT pg_advisory_xact_lock(${CLOCK_STEP_LOCK_KEY}::bigint) AS "locked"`);
+}
 
 /** Moves a runner's running leases by `shiftMs`. Returns rows changed. */
 export async function shiftRunnerLeases(db: Db, runnerId: string, shiftMs: number): Promise<number> {
