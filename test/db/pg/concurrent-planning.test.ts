@@ -108,6 +108,7 @@ describe("planning with concurrent runners on PostgreSQL (ADR 0013)", () => {
 
     let contended = 0;
     let emptyPlans = 0;
+    let busy = 0;
     for (const now of INSTANTS) {
       // Passes at one instant until nothing is due (catch-up `all` may leave the rest of a long window to the next pass).
       while ((await planDueOccurrences(reference!.db, now, BACKOFF)).plans.length);
@@ -115,6 +116,7 @@ describe("planning with concurrent runners on PostgreSQL (ADR 0013)", () => {
         const passes = await Promise.all(runners.map((db) => planDueOccurrences(db, now, BACKOFF)));
         for (const p of passes) expect(p.failed).toEqual([]);
         const plans = passes.flatMap((p) => p.plans as SchedulePlan[]);
+        busy += passes.reduce((n, p) => n + p.busy.length, 0);
         if (!plans.length) break;
         // A plan that decided nothing planned what another runner had already planned.
         emptyPlans += plans.filter((plan) => plan.queued + plan.skipped + plan.missed === 0).length;
@@ -139,7 +141,7 @@ describe("planning with concurrent runners on PostgreSQL (ADR 0013)", () => {
     }
     console.info(
       `[concurrent-planning] ${RUNNERS} runners, ${CONFIGS.length} schedules, ${INSTANTS.length} instants: ${tasks.length} root tasks, ${fired} firings, ` +
-        `${missed} missed (single runner: ${singleMissed}), ${contended} contended passes, ${emptyPlans} empty plans, wrong: ${JSON.stringify(wrong)}`,
+        `${missed} missed (single runner: ${singleMissed}), ${contended} contended passes, ${busy} rows skipped as busy, ${emptyPlans} empty plans, wrong: ${JSON.stringify(wrong)}`,
     );
     // The runners really ran side by side: at several instants more than one of them planned something.
     expect(contended).toBeGreaterThan(0);
