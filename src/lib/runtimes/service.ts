@@ -5,7 +5,7 @@ import type { RuntimeDto } from "../api-types";
 import { getDb, type Db, withTransaction } from "../db/client";
 import { chatConversations, chatMessages, runtimes, schedules, type RuntimeRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
-import { zodFields } from "../http/route";
+import { zodFields } from "../validation";
 import { toIso } from "../time/clock";
 import { redactConfigSecrets } from "./secrets";
 import { runtimeKindConfigSchema, type CommandConfig, type RuntimeCreateInput, type RuntimePatchInput } from "./config";
@@ -50,7 +50,7 @@ async function assertNameFree(db: Db, name: string, exceptId?: string): Promise<
     .from(runtimes)
     .where(and(eq(runtimes.name, name), exceptId ? ne(runtimes.id, exceptId) : undefined))
     .get();
-  if (clash) throw new AppError("runtime_name_taken", 409, `A runtime named "${name}" already exists; choose another name.`, { name: "is already used" });
+  if (clash) throw new AppError("runtime_name_taken", `A runtime named "${name}" already exists; choose another name.`, { fields: { name: "is already used" } });
 }
 
 /** A command runtime is saved only when its executable resolves (runnable.ts); 400 `config.command` otherwise. */
@@ -142,12 +142,10 @@ export async function deleteRuntime(id: string, now: number, db: Db = getDb()): 
         if (named + viaDefault > 0) {
           throw new AppError(
             "runtime_in_use",
-            409,
             named
               ? `${named} schedule${named === 1 ? " uses" : "s use"} runtime "${current.name}"; move ${named === 1 ? "it" : "them"} to another runtime first.`
               : `${viaDefault} schedule${viaDefault === 1 ? " uses" : "s use"} the default runtime "${current.name}"; make another runtime the default first.`,
-            undefined,
-            { scheduleCount: named + viaDefault },
+            { extra: { scheduleCount: named + viaDefault } },
           );
         }
         const chatsOnIt = current.isDefault ? or(eq(chatConversations.runtimeId, id), isNull(chatConversations.runtimeId)) : eq(chatConversations.runtimeId, id);
@@ -158,7 +156,7 @@ export async function deleteRuntime(id: string, now: number, db: Db = getDb()): 
           .where(and(eq(chatMessages.status, "streaming"), chatsOnIt))
           .get()!.n;
         if (streaming > 0) {
-          throw new AppError("runtime_in_use", 409, `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
+          throw new AppError("runtime_in_use", `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
         }
         tx.update(chatConversations).set({ runtimeId: null, sessionId: null }).where(chatsOnIt).run();
         tx.delete(runtimes).where(eq(runtimes.id, id)).run();
