@@ -10,57 +10,70 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { asc, eq, inArray, max, min, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb, openDatabase, type Db } from "@/lib/db/client";
-import * as schema from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { pruneFiringMetrics } from "@/lib/scheduler/firing-metrics";
 import { deleteSchedule } from "@/lib/schedules/service";
 import { cancelTask } from "@/lib/tasks/cancel";
 import { makeSchedule, makeTask, T0, truncateAll } from "./factories";
 import { setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "./support/scheduler-harness";
+import { rowsOf } from "./support/rows";
 import { waitFor } from "./support/test-runtime";
 
 const MIN = 60_000;
 const BUCKETS_MS = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 900000];
 
-/** Counters as stored (zero rows dropped) and as recounted from the rows themselves. */
+/** Counters as stored (zero rows dropped) and as recounted from the rows themselves, on either dialect. */
 async function countersAndRecount(db: Db) {
-  const c = db.$client;
-  const nonZero = <T extends { n: number }>(rows: T[]) => rows.filter((r) => r.n !== 0);
+  const t = tablesOf(db);
+  const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const nonZero = <T extends { n: number }>(list: T[]) => list.filter((r) => r.n !== 0);
+  const histogramRows = (await run(db, db.select().from(t.firingHistograms))).sort((a, b) => byKey(a.metric, b.metric) || a.leMs - b.leMs);
   const stored = {
-    byStatus: nonZero(c.prepare("SELECT status, n FROM task_status_counts ORDER BY status").all() as { status: string; n: number }[]),
-    bySchedule: nonZero(c.prepare("SELECT status, schedule_id AS scheduleId, n FROM schedule_task_counts ORDER BY status, schedule_id").all() as { n: number }[]),
-    histograms: c.prepare("SELECT metric, le_ms AS le, n, sum_ms AS s FROM firing_histograms WHERE le_ms < 1e15 ORDER BY metric, le_ms").all(),
-    totals: c.prepare("SELECT metric, n, sum_ms AS s FROM firing_histograms WHERE le_ms > 1e15 ORDER BY metric").all(),
-  };
-  const recount = {
-    byStatus: c.prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status").all(),
-    bySchedule: c
-      .prepare("SELECT status, schedule_id AS scheduleId, count(*) AS n FROM tasks WHERE schedule_id IS NOT NULL GROUP BY status, schedule_id ORDER BY status, schedule_id")
-      .all(),
-    histograms: ["lateness_ms", "slot_wait_ms"].flatMap((metric) =>
-      BUCKETS_MS.map((le) => ({
-        metric,
-        le,
-        ...(c.prepare(`SELECT count(*) AS n, coalesce(sum(max(${metric}, 0)), 0) AS s FROM schedule_firing_metrics WHERE max(${metric}, 0) <= ?`).get(le) as object),
-      })),
+    byStatus: nonZero((await run(db, db.select().from(t.taskStatusCounts))).map((r) => ({ status: r.status, n: r.n }))).sort((a, b) => byKey(a.status, b.status)),
+    bySchedule: nonZero((await run(db, db.select().from(t.scheduleTaskCounts))).map((r) => ({ status: r.status, scheduleId: r.scheduleId, n: r.n }))).sort(
+      (a, b) => byKey(a.status, b.status) || byKey(a.scheduleId, b.scheduleId),
     ),
-    totals: ["lateness_ms", "slot_wait_ms"].map((metric) => ({
-      metric,
-      ...(c.prepare(`SELECT count(*) AS n, coalesce(sum(max(${metric}, 0)), 0) AS s FROM schedule_firing_metrics`).get() as object),
-    })),
+    histograms: histogramRows.filter((r) => r.leMs < 1e15).map((r) => ({ metric: r.metric, le: r.leMs, n: r.n, s: r.sumMs })),
+    totals: histogramRows.filter((r) => r.leMs > 1e15).map((r) => ({ metric: r.metric, n: r.n, s: r.sumMs })),
+  };
+  const tasks = await rowsOf("tasks", db);
+  const metrics = await rowsOf("scheduleFiringMetrics", db);
+  const count = <K extends string>(keys: K[]) => {
+    const out = new Map<K, number>();
+    for (const k of keys) out.set(k, (out.get(k) ?? 0) + 1);
+    return [...out].sort(([a], [b]) => byKey(a, b));
+  };
+  const value = (m: (typeof metrics)[number], metric: "lateness_ms" | "slot_wait_ms") => Math.max(metric === "lateness_ms" ? m.latenessMs : m.slotWaitMs, 0);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const recount = {
+    byStatus: count(tasks.map((r) => r.status)).map(([status, n]) => ({ status, n })),
+    bySchedule: count(tasks.filter((r) => r.scheduleId != null).map((r) => `${r.status}\u0000${r.scheduleId}`)).map(([key, n]) => {
+      const [status, scheduleId] = key.split("\u0000");
+      return { status, scheduleId, n };
+    }),
+    histograms: (["lateness_ms", "slot_wait_ms"] as const).flatMap((metric) =>
+      BUCKETS_MS.map((le) => {
+        const within = metrics.map((m) => value(m, metric)).filter((v) => v <= le);
+        return { metric, le, n: within.length, s: sum(within) };
+      }),
+    ),
+    totals: (["lateness_ms", "slot_wait_ms"] as const).map((metric) => ({ metric, n: metrics.length, s: sum(metrics.map((m) => value(m, metric))) })),
   };
   return { stored, recount };
 }
 
 async function insertFiringMetric(db: Db, scheduleId: string, latenessMs: number, slotWaitMs: number, firedAt = T0) {
-  db.insert(schema.scheduleFiringMetrics)
-    .values({
+  await run(
+    db,
+    db.insert(tablesOf(db).scheduleFiringMetrics).values({
       scheduleId, taskId: randomUUID(), firedAt, plannedAt: firedAt, slotClaimedAt: firedAt, completedAt: firedAt + 1000,
       latenessMs, slotWaitMs, durationMs: 1000, turnCount: 1, maxTurnsAtFiring: 10,
       eventLoopLagMs: 1, peakRssMb: 100, chatStreamsActive: 0, concurrentSchedules: 1, failureReason: null,
-    })
-    .run();
+    }),
+  );
 }
 
 describe("maintained counters equal a recount", () => {
@@ -94,21 +107,23 @@ describe("maintained counters equal a recount", () => {
     await s.loop.idle();
     await deleteSchedule(busy.id, s.clock.now(), db);
     // Retention-style deletes of old history, and the loop's own pruning of firing metrics.
-    db.$client.prepare("DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks ORDER BY created_at LIMIT 3)").run();
+    const { tasks, scheduleFiringMetrics } = tablesOf(db);
+    const oldest = (await run(db, db.select({ id: tasks.id }).from(tasks).orderBy(asc(tasks.createdAt), asc(tasks.id)).limit(3))).map((r) => r.id);
+    await run(db, db.delete(tasks).where(inArray(tasks.id, oldest)));
     await insertFiringMetric(db, other.id, 700, 0, T0 - 40 * 24 * 3600_000);
     await pruneFiringMetrics(db, s.clock.now());
 
-    const statuses = db.$client.prepare("SELECT DISTINCT status FROM tasks ORDER BY status").pluck().all();
-    expect(statuses).toEqual(expect.arrayContaining(["cancelled", "completed", "failed", "skipped"]));
-    expect(db.$client.prepare("SELECT count(*) FROM tasks WHERE source_type = 'retry'").pluck().get()).toBeGreaterThan(0);
-    expect(db.$client.prepare("SELECT count(*) FROM schedule_firing_metrics").pluck().get()).toBeGreaterThan(0);
+    const all = await rowsOf("tasks", db);
+    expect([...new Set(all.map((t) => t.status))]).toEqual(expect.arrayContaining(["cancelled", "completed", "failed", "skipped"]));
+    expect(all.filter((t) => t.sourceType === "retry").length).toBeGreaterThan(0);
+    expect((await run(db, db.select().from(scheduleFiringMetrics))).length).toBeGreaterThan(0);
     const { stored, recount } = await countersAndRecount(db);
     expect(stored).toEqual(recount);
   });
 
   it("after seeded random inserts, status changes, schedule moves and deletes (any writer, not only the scheduler)", async () => {
     const db = getDb();
-    const c = db.$client;
+    const { tasks, scheduleFiringMetrics } = tablesOf(db);
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const scheduleIds = [null, ...(await Promise.all(Array.from({ length: 4 }, async () => (await makeSchedule()).id)))];
@@ -120,30 +135,41 @@ describe("maintained counters equal a recount", () => {
         const t = await makeTask({ scheduleId: scheduleIds[Math.floor(rand() * scheduleIds.length)], status: statuses[Math.floor(rand() * 6)], createdAt: T0 + i });
         ids.push(t.id);
       } else if (u < 0.75) {
-        c.prepare("UPDATE tasks SET status = ? WHERE id = ?").run(statuses[Math.floor(rand() * 6)], ids[Math.floor(rand() * ids.length)]);
+        await run(db, db.update(tasks).set({ status: statuses[Math.floor(rand() * 6)] }).where(eq(tasks.id, ids[Math.floor(rand() * ids.length)])));
       } else if (u < 0.82) {
-        c.prepare("UPDATE tasks SET schedule_id = ? WHERE id = ?").run(scheduleIds[Math.floor(rand() * scheduleIds.length)], ids[Math.floor(rand() * ids.length)]);
+        await run(db, db.update(tasks).set({ scheduleId: scheduleIds[Math.floor(rand() * scheduleIds.length)] }).where(eq(tasks.id, ids[Math.floor(rand() * ids.length)])));
       } else if (u < 0.9) {
-        c.prepare("UPDATE tasks SET turn_count = turn_count + 1 WHERE id = ?").run(ids[Math.floor(rand() * ids.length)]);
+        await run(db, db.update(tasks).set({ turnCount: sql`${tasks.turnCount} + 1` }).where(eq(tasks.id, ids[Math.floor(rand() * ids.length)])));
       } else {
         const [id] = ids.splice(Math.floor(rand() * ids.length), 1);
-        c.prepare("DELETE FROM tasks WHERE id = ?").run(id);
+        await run(db, db.delete(tasks).where(eq(tasks.id, id)));
       }
       if (i % 5 === 0) await insertFiringMetric(db, scheduleIds[1]!, Math.floor(rand() * 2000) - 100, Math.floor(rand() * 100_000));
-      if (i % 37 === 0) c.prepare("DELETE FROM schedule_firing_metrics WHERE id = (SELECT min(id) FROM schedule_firing_metrics)").run();
-      if (i % 53 === 0) c.prepare("UPDATE schedule_firing_metrics SET lateness_ms = lateness_ms + 400 WHERE id = (SELECT max(id) FROM schedule_firing_metrics)").run();
+      if (i % 37 === 0) {
+        const [oldest] = await run(db, db.select({ id: min(scheduleFiringMetrics.id) }).from(scheduleFiringMetrics));
+        if (oldest?.id != null) await run(db, db.delete(scheduleFiringMetrics).where(eq(scheduleFiringMetrics.id, oldest.id)));
+      }
+      if (i % 53 === 0) {
+        const [newest] = await run(db, db.select({ id: max(scheduleFiringMetrics.id) }).from(scheduleFiringMetrics));
+        if (newest?.id != null) {
+          await run(db, db.update(scheduleFiringMetrics).set({ latenessMs: sql`${scheduleFiringMetrics.latenessMs} + 400` }).where(eq(scheduleFiringMetrics.id, newest.id)));
+        }
+      }
     }
     const { stored, recount } = await countersAndRecount(db);
     expect(stored.byStatus.length).toBeGreaterThan(3);
     expect(stored).toEqual(recount);
     // And a bulk delete (truncate) brings every counter back to zero.
     await truncateAll(db);
-    expect(c.prepare("SELECT coalesce(sum(abs(n)), 0) FROM task_status_counts").pluck().get()).toBe(0);
-    expect(c.prepare("SELECT coalesce(sum(abs(n)), 0) FROM schedule_task_counts").pluck().get()).toBe(0);
-    expect(c.prepare("SELECT coalesce(sum(abs(n)) + sum(abs(sum_ms)), 0) FROM firing_histograms").pluck().get()).toBe(0);
+    const t = tablesOf(db);
+    expect((await run(db, db.select().from(t.taskStatusCounts))).reduce((a, r) => a + Math.abs(r.n), 0)).toBe(0);
+    expect((await run(db, db.select().from(t.scheduleTaskCounts))).reduce((a, r) => a + Math.abs(r.n), 0)).toBe(0);
+    expect((await run(db, db.select().from(t.firingHistograms))).reduce((a, r) => a + Math.abs(r.n) + Math.abs(r.sumMs), 0)).toBe(0);
   });
 
-  it("the migration backfills the counters of a database that already holds history", async () => {
+  // SQLite's migration (drizzle/sqlite); PostgreSQL's backfill is tested in test/db/pg/pg-counters.test.ts.
+  const onSqlite = process.env.AGENTCRON_TEST_DIALECT === "pg" ? it.skip : it;
+  onSqlite("the migration backfills the counters of a database that already holds history", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-counters-"));
     try {
       const folder = path.resolve(__dirname, "../drizzle/sqlite");
@@ -155,7 +181,6 @@ describe("maintained counters equal a recount", () => {
       fs.cpSync(folder, older, { recursive: true });
       fs.writeFileSync(path.join(older, "meta/_journal.json"), JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
       const db = openDatabase(path.join(dir, "agentcron.db"));
-      const sqlite = db.$client;
       migrate(db, { migrationsFolder: older });
       const schedule = await makeSchedule({}, db);
       for (let i = 0; i < 30; i++) await makeTask({ scheduleId: i % 4 ? schedule.id : null, status: (["completed", "failed", "skipped"] as const)[i % 3], createdAt: T0 + i }, db);
@@ -164,7 +189,7 @@ describe("maintained counters equal a recount", () => {
       const { stored, recount } = await countersAndRecount(db);
       expect(stored.byStatus).toHaveLength(3);
       expect(stored).toEqual(recount);
-      sqlite.close();
+      db.$client.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
-import { events } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { FakeClock } from "@/lib/time/clock";
 import { reapExpiredLeases } from "@/lib/scheduler/lease-reaper";
 import { schedulerStatus } from "@/lib/scheduler/status";
 import { DRAIN_BATCH, MAX_SLEEP_MS } from "@/lib/scheduler/tuning";
 import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { countByStatus, scheduleById, setCap, startTestScheduler, stopTestSchedulers, taskById, tasksOf } from "../support/scheduler-harness";
+import { rowsOf } from "../support/rows";
 import { TestRuntime, waitFor } from "../support/test-runtime";
 
 beforeEach(async () => truncateAll());
@@ -15,7 +16,7 @@ afterEach(() => stopTestSchedulers());
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const eventsOfKind = async (kind: string) => getDb().select().from(events).where(eq(events.kind, kind)).all();
+const eventsOfKind = async (kind: string) => (await rowsOf("events")).filter((e) => e.kind === kind).sort((a, b) => a.id - b.id);
 
 describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
   it("backward step of 1 h: a clock_stepped event, planning re-anchored — the next unplanned occurrence fires at its wall time, nothing planned twice", async () => {
@@ -61,7 +62,8 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
     const sched = await makeSchedule({ cronExpression: "*/5 * * * *", overlapPolicy: "allow_all" });
     // Occurrences 12:05…12:30 planned before the step (the runner was up).
     for (let m = 5; m <= 30; m += 5) await makeTask({ scheduleId: sched.id, sourceType: "scheduled", plannedAt: T0 + m * MIN, status: "completed" });
-    getDb().$client.prepare("UPDATE schedules SET last_planned_at = ?, last_fired_at = ?, next_fire_at = ? WHERE id = ?").run(T0 + 30 * MIN, T0 + 30 * MIN, T0 + 35 * MIN, sched.id);
+    const { schedules } = tablesOf(getDb());
+    await run(getDb(), getDb().update(schedules).set({ lastPlannedAt: T0 + 30 * MIN, lastFiredAt: T0 + 30 * MIN, nextFireAt: T0 + 35 * MIN }).where(eq(schedules.id, sched.id)));
     const s = await startTestScheduler({ clock: new FakeClock(T0 + 30 * MIN) });
     s.clock.step(-20 * MIN); // 12:30 → 12:10
     await s.loop.runPass();
@@ -99,7 +101,7 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
     expect(report.reaped).toEqual([]); // before: every in-flight run reaped as lease_expired
     expect(await taskById(run.id)).toMatchObject({ status: "running", leaseExpiresAt: T0 + 25 * MIN + HOUR });
     expect((await tasksOf(every5.id)).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN, T0 + 65 * MIN]);
-    const missed = getDb().select().from(events).where(eq(events.scheduleId, every5.id)).all().filter((e) => e.kind === "missed_occurrences");
+    const missed = (await rowsOf("events")).filter((e) => e.scheduleId === every5.id && e.kind === "missed_occurrences");
     expect(missed.map((e) => e.data?.count)).toEqual([11]);
     await s.loop.runPass();
     expect(await tasksOf(every5.id)).toHaveLength(2); // once
@@ -137,7 +139,7 @@ describe("wall-clock steps and suspend (issue 10 fault 4, ADR 0006)", () => {
     // The wake applies the catch-up policy once: the newest occurrence runs, the other 11 are counted missed.
     await waitFor(async () => (await tasksOf(every5.id)).every((t) => t.status === "completed"), "catch-up run done");
     expect((await tasksOf(every5.id)).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN, T0 + 65 * MIN]);
-    expect(getDb().select().from(events).where(eq(events.scheduleId, every5.id)).all().filter((e) => e.kind === "missed_occurrences").map((e) => e.data?.count)).toEqual([11]);
+    expect((await rowsOf("events")).filter((e) => e.scheduleId === every5.id && e.kind === "missed_occurrences").map((e) => e.data?.count)).toEqual([11]);
     expect((await schedulerStatus(s.db)).lastClockEvent).toMatchObject({ kind: "system_resumed", data: { suspendedMs: HOUR }, createdAt: new Date(T0 + 5 * MIN + HOUR).toISOString() });
 
     s.clock.set(T0 + 20 * MIN + HOUR - 1);

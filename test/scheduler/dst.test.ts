@@ -10,13 +10,14 @@ import { POST as create } from "@/app/api/schedules/route";
 import { PATCH as patch } from "@/app/api/schedules/[id]/route";
 import { GET as preview } from "@/app/api/schedules/preview/route";
 import { getDb } from "@/lib/db/client";
-import { events, schedules } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { planDueOccurrences } from "@/lib/scheduler/occurrence-planner";
 import { occurrencesBetween } from "@/lib/schedules/cron";
 import { createSchedule, previewSchedule, updateSchedule } from "@/lib/schedules/service";
 import { repairStrandedSchedules } from "@/lib/scheduler/stranded-schedules";
 import { callRoute } from "../http";
 import { makeRuntime, makeSchedule, truncateAll } from "../factories";
+import { rowsOf } from "../support/rows";
 import { BACKOFF_MS, scheduleById, tasksOf } from "../support/scheduler-harness";
 
 beforeEach(async () => {
@@ -135,23 +136,24 @@ describe("the schedules service and DST", () => {
     expect(res.data.fields.cronExpression).toMatch(/no occurrence/);
     const paused = await callRoute(create, "/api/schedules", { method: "POST", json: { ...never, status: "paused" } });
     expect(paused.status).toBe(400);
-    expect(getDb().select().from(schedules).all()).toHaveLength(0);
+    expect(await rowsOf("schedules")).toHaveLength(0);
 
     const ok = await callRoute(create, "/api/schedules", { method: "POST", json: { ...never, cronExpression: "0 9 * * *" } });
     const id = ok.data.schedule.id as string;
-    const eventCount = getDb().select().from(events).all().length;
+    const eventCount = (await rowsOf("events")).length;
     const bad = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { cronExpression: "0 0 * 2 1#5" } });
     expect(bad.status).toBe(400);
     expect(bad.data.fields.cronExpression).toMatch(/no occurrence/);
     expect((await scheduleById(id))!.cronExpression).toBe("0 9 * * *");
 
     // A stored cron that no longer fires (written before this rule): resume is refused, the row stays paused.
-    getDb().update(schedules).set({ status: "paused", pausedReason: "paused_by_user", nextFireAt: null, cronExpression: "0 0 * 2 1#5" }).where(eq(schedules.id, id)).run();
+    const { schedules } = tablesOf(getDb());
+    await run(getDb(), getDb().update(schedules).set({ status: "paused", pausedReason: "paused_by_user", nextFireAt: null, cronExpression: "0 0 * 2 1#5" }).where(eq(schedules.id, id)));
     const resume = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active" } });
     expect(resume.status).toBe(400);
     expect(resume.data.fields.cronExpression).toMatch(/no occurrence/);
     expect(await scheduleById(id)).toMatchObject({ status: "paused", nextFireAt: null });
-    expect(getDb().select().from(events).all()).toHaveLength(eventCount);
+    expect(await rowsOf("events")).toHaveLength(eventCount);
 
     const pv = await callRoute(preview, "/api/schedules/preview?cronExpression=0%200%20*%202%201%235");
     expect(pv.status).toBe(400);
@@ -171,17 +173,18 @@ describe("boot repair of schedules stranded by the old cron evaluation", () => {
     const expired = await makeSchedule({ cronExpression: "0 * * * *", timezone: LH, createdAt: at("2026-03-01T00:00:00Z") });
     const reallyExpired = await makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z"), expiresAt: at("2026-04-01T00:00:00Z") });
     const never = await makeSchedule({ cronExpression: "0 * * * *", createdAt: at("2026-03-01T00:00:00Z") });
-    db.update(schedules).set({ nextFireAt: null }).where(eq(schedules.id, stranded.id)).run();
-    db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, expired.id)).run();
-    db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, reallyExpired.id)).run();
-    db.update(schedules).set({ nextFireAt: null, cronExpression: "0 0 * 2 1#5" }).where(eq(schedules.id, never.id)).run();
+    const { schedules } = tablesOf(db);
+    await run(db, db.update(schedules).set({ nextFireAt: null }).where(eq(schedules.id, stranded.id)));
+    await run(db, db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, expired.id)));
+    await run(db, db.update(schedules).set({ status: "expired", nextFireAt: null }).where(eq(schedules.id, reallyExpired.id)));
+    await run(db, db.update(schedules).set({ nextFireAt: null, cronExpression: "0 0 * 2 1#5" }).where(eq(schedules.id, never.id)));
 
     expect((await repairStrandedSchedules(db, now)).sort()).toEqual([stranded.id, expired.id, never.id].sort());
     expect(await scheduleById(stranded.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T15:30:00Z"), lastPlannedAt: now });
     expect(await scheduleById(expired.id)).toMatchObject({ status: "active", nextFireAt: at("2026-04-04T13:00:00Z") });
     expect(await scheduleById(reallyExpired.id)).toMatchObject({ status: "expired", nextFireAt: null });
     expect(await scheduleById(never.id)).toMatchObject({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null });
-    expect(db.select().from(events).where(eq(events.scheduleId, stranded.id)).all().map((e) => e.kind)).toEqual(["schedule_updated"]);
+    expect((await rowsOf("events")).filter((e) => e.scheduleId === stranded.id).map((e) => e.kind)).toEqual(["schedule_updated"]);
     // Idempotent: a second boot finds nothing to repair.
     expect(await repairStrandedSchedules(db, now)).toEqual([]);
     // The repaired schedule is due and planned like any other.

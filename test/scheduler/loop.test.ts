@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db/client";
-import { scheduleFiringMetrics } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { METRICS_RETENTION_MS, PLAN_ERROR_BACKOFF_MS } from "@/lib/scheduler/tuning";
 import { systemClock } from "@/lib/time/clock";
 import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { scheduleById, setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "../support/scheduler-harness";
+import { installFault, removeFault } from "../support/fault-triggers";
+import { rowsOf } from "../support/rows";
 import { waitFor } from "../support/test-runtime";
 
 beforeEach(async () => truncateAll());
@@ -40,8 +42,7 @@ describe("the loop", () => {
     const broken = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const fine = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const db = getDb();
-    db.$client.exec(`CREATE TRIGGER broken_insert BEFORE INSERT ON tasks WHEN NEW.schedule_id = '${broken.id}'
-                     BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    await installFault(db, { name: "broken_insert", table: "tasks", event: "INSERT", when: `NEW.schedule_id = '${broken.id}'`, message: "disk says no" });
     const s = await startTestScheduler();
     s.clock.set(T0 + 5 * MIN);
     const report = (await s.loop.runPass())!;
@@ -50,7 +51,7 @@ describe("the loop", () => {
     expect(await tasksOf(broken.id)).toHaveLength(0);
     expect((await scheduleById(broken.id))!.nextFireAt).toBe(T0 + 5 * MIN); // untouched: rolled back
     expect(report.nextWakeAt).toBe(T0 + 5 * MIN + PLAN_ERROR_BACKOFF_MS); // no hot loop on the broken one
-    db.$client.exec("DROP TRIGGER broken_insert");
+    await removeFault(db, { name: "broken_insert", table: "tasks" });
     await s.loop.runPass();
     expect(await tasksOf(broken.id)).toHaveLength(0); // still backing off
     s.clock.set(T0 + 5 * MIN + PLAN_ERROR_BACKOFF_MS);
@@ -63,14 +64,13 @@ describe("the loop", () => {
     await setCap(5);
     const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const db = getDb();
-    db.$client.exec(`CREATE TRIGGER no_claims BEFORE UPDATE OF status ON tasks WHEN NEW.status = 'running'
-                     BEGIN SELECT RAISE(ABORT, 'claims broken'); END`);
+    await installFault(db, { name: "no_claims", table: "tasks", event: "UPDATE OF status", when: "NEW.status = 'running'", message: "claims broken" });
     const s = await startTestScheduler();
     s.clock.set(T0 + 5 * MIN);
     const report = (await s.loop.runPass())!;
     expect(report.errors).toEqual([expect.stringMatching(/^drain: .*claims broken/)]);
     expect((await tasksOf(sched.id))[0].status).toBe("queued");
-    db.$client.exec("DROP TRIGGER no_claims");
+    await removeFault(db, { name: "no_claims", table: "tasks" });
     expect((await s.loop.runPass())!.claimed).toHaveLength(1);
     await s.loop.idle();
     expect((await tasksOf(sched.id))[0].status).toBe("completed");
@@ -78,8 +78,9 @@ describe("the loop", () => {
 
   it("prunes firing metrics older than 30 days", async () => {
     const row = (firedAt: number) => ({ scheduleId: "s", taskId: `t${firedAt}`, firedAt, completedAt: firedAt, latenessMs: 0, slotWaitMs: 0, durationMs: 0, turnCount: 0, maxTurnsAtFiring: 1, eventLoopLagMs: 0, peakRssMb: 1, chatStreamsActive: 0, concurrentSchedules: 0 });
-    getDb().insert(scheduleFiringMetrics).values([row(T0 - METRICS_RETENTION_MS - 1), row(T0 - METRICS_RETENTION_MS + 1)]).run();
+    const db = getDb();
+    await run(db, db.insert(tablesOf(db).scheduleFiringMetrics).values([row(T0 - METRICS_RETENTION_MS - 1), row(T0 - METRICS_RETENTION_MS + 1)]));
     await startTestScheduler();
-    expect(getDb().select().from(scheduleFiringMetrics).all().map((r) => r.firedAt)).toEqual([T0 - METRICS_RETENTION_MS + 1]);
+    expect((await rowsOf("scheduleFiringMetrics")).map((r) => r.firedAt)).toEqual([T0 - METRICS_RETENTION_MS + 1]);
   });
 });

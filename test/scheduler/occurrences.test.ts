@@ -1,13 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, openDatabase, resolveDataDir } from "@/lib/db/client";
-import { schedules } from "@/lib/db/schema";
+import { getDb, openDatabase, openPgHandle, resolveDataDir, type Db } from "@/lib/db/client";
+import { closePgDatabase, type PgDb } from "@/lib/db/pg";
+import { run, tablesOf } from "@/lib/db/sql";
 import { planDueOccurrences } from "@/lib/scheduler/occurrence-planner";
 import { FakeClock } from "@/lib/time/clock";
 import { eq } from "drizzle-orm";
 import { makeSchedule, T0, truncateAll } from "../factories";
 import { BACKOFF_MS, allTasks, eventsOf, scheduleById, setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "../support/scheduler-harness";
+import { installFault, removeFault } from "../support/fault-triggers";
 import { TestRuntime } from "../support/test-runtime";
 
 beforeEach(async () => truncateAll());
@@ -37,26 +39,33 @@ describe("one occurrence → at most one root task (invariant 1)", () => {
     await setCap(5);
     const db = getDb();
     const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
-    db.$client.exec(`CREATE TRIGGER crash_mid_pass BEFORE UPDATE OF last_planned_at ON schedules
-                     BEGIN SELECT RAISE(ABORT, 'simulated crash'); END`);
+    await installFault(db, { name: "crash_mid_pass", table: "schedules", event: "UPDATE OF last_planned_at", message: "simulated crash" });
     const res = await planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
     expect(res.failed).toEqual([sched.id]);
     expect(await allTasks()).toHaveLength(0); // the inserted task rolled back with the failed update
-    db.$client.exec("DROP TRIGGER crash_mid_pass");
+    await removeFault(db, { name: "crash_mid_pass", table: "schedules" });
 
     await planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
     // Even if the watermark were lost after the commit, ON CONFLICT DO NOTHING keeps it one task.
-    db.update(schedules).set({ lastPlannedAt: T0, nextFireAt: T0 + 5 * MIN }).where(eq(schedules.id, sched.id)).run();
+    const { schedules } = tablesOf(db);
+    await run(db, db.update(schedules).set({ lastPlannedAt: T0, nextFireAt: T0 + 5 * MIN }).where(eq(schedules.id, sched.id)));
     await planDueOccurrences(db, T0 + 5 * MIN, BACKOFF_MS);
     expect((await tasksOf(sched.id)).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN]);
     expect((await scheduleById(sched.id))!.firingCount).toBe(1);
   });
 
-  it("two scheduler instances with two runner ids sharing one DB file plan each occurrence once and never exceed the cap", async () => {
+  it("two scheduler instances with two runner ids sharing one database plan each occurrence once and never exceed the cap", async () => {
     await setCap(2);
-    const file = path.join(resolveDataDir(), "agentcron.db");
-    expect(fs.existsSync(file)).toBe(true);
-    const db2 = openDatabase(file);
+    let db2: Db;
+    if (getDb().$dialect === "pg") {
+      const second = openPgHandle(process.env.DATABASE_URL!);
+      await second.ready;
+      db2 = second.db;
+    } else {
+      const file = path.join(resolveDataDir(), "agentcron.db");
+      expect(fs.existsSync(file)).toBe(true);
+      db2 = openDatabase(file);
+    }
     try {
       const ids = await Promise.all(Array.from({ length: 4 }, async (_, i) => (await makeSchedule({ prompt: `p${i}`, cronExpression: "* * * * *", overlapPolicy: "allow_all" })).id));
       const clock = new FakeClock(T0);
@@ -90,7 +99,8 @@ describe("one occurrence → at most one root task (invariant 1)", () => {
       expect(await allTasks()).toHaveLength(12);
     } finally {
       await stopTestSchedulers();
-      db2.$client.close();
+      if (db2.$dialect === "pg") await closePgDatabase(db2 as unknown as PgDb);
+      else db2.$client.close();
     }
   });
 });
@@ -171,7 +181,8 @@ describe("schedule state found in the DB", () => {
   it("a bad cron is paused with reason invalid_cron and an event; the loop keeps planning the others", async () => {
     await setCap(5);
     const bad = await makeSchedule({ cronExpression: "*/5 * * * *" });
-    getDb().update(schedules).set({ cronExpression: "61 * * * *" }).where(eq(schedules.id, bad.id)).run();
+    const { schedules } = tablesOf(getDb());
+    await run(getDb(), getDb().update(schedules).set({ cronExpression: "61 * * * *" }).where(eq(schedules.id, bad.id)));
     const good = await makeSchedule({ cronExpression: "*/5 * * * *" });
     const s = await startTestScheduler();
     s.clock.set(T0 + 5 * MIN);

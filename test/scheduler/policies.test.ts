@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { registerStream, unregisterStream } from "@/lib/chat/active-streams";
 import { getDb } from "@/lib/db/client";
-import { scheduleFiringMetrics } from "@/lib/db/schema";
 import { deleteSchedule, updateSchedule } from "@/lib/schedules/service";
 import { cancelTask } from "@/lib/tasks/cancel";
-import { eq } from "drizzle-orm";
 import { makeSchedule, T0, truncateAll } from "../factories";
 import { eventsOf, scheduleById, setCap, startTestScheduler, stopTestSchedulers, taskById, tasksOf, type TestScheduler } from "../support/scheduler-harness";
+import { rowsOf } from "../support/rows";
 import { waitFor } from "../support/test-runtime";
 
 beforeEach(async () => truncateAll());
@@ -139,7 +138,7 @@ describe("streaks, auto-pause and first-breach grace", () => {
     await fireAt(s, 2);
     await s.loop.idle();
     expect((await scheduleById(sched.id))!.avgTurnsPerFiring).toBe(13);
-    const metrics = getDb().select().from(scheduleFiringMetrics).where(eq(scheduleFiringMetrics.scheduleId, sched.id)).all();
+    const metrics = (await rowsOf("scheduleFiringMetrics")).filter((m) => m.scheduleId === sched.id).sort((a, b) => a.id - b.id);
     expect(metrics).toHaveLength(2);
     for (const m of metrics) for (const [k, v] of Object.entries(m)) if (k !== "failureReason") expect(v, k).not.toBeNull();
     expect(metrics[1]).toMatchObject({ plannedAt: T0 + 2 * MIN, latenessMs: 0, slotWaitMs: 0, turnCount: 20, maxTurnsAtFiring: 100, concurrentSchedules: 1, chatStreamsActive: 0 });

@@ -2,10 +2,11 @@
  * Starts real scheduler loops against the test's SQLite file with a fake clock and a
  * test runtime, and stops them after each test.
  */
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { updateSettings } from "@/lib/config/settings";
 import { getDb, type Db } from "@/lib/db/client";
-import { events, schedules, tasks, type TaskRow } from "@/lib/db/schema";
+import type { TaskRow } from "@/lib/db/schema";
+import { first, run, tablesOf } from "@/lib/db/sql";
 import type { SchedulerLoop } from "@/lib/scheduler/loop";
 import { registerRunner } from "@/lib/scheduler/runner-registry";
 import { startScheduler } from "@/lib/scheduler/start";
@@ -55,23 +56,27 @@ export async function setCap(maxConcurrent: number, db: Db = getDb(), extra: { c
 }
 
 export async function tasksOf(scheduleId: string, db: Db = getDb()): Promise<TaskRow[]> {
-  return db.select().from(tasks).where(eq(tasks.scheduleId, scheduleId)).orderBy(tasks.createdAt, tasks.plannedAt).all();
+  const { tasks } = tablesOf(db);
+  return run(db, db.select().from(tasks).where(eq(tasks.scheduleId, scheduleId)).orderBy(asc(tasks.createdAt), asc(tasks.plannedAt)));
 }
 
 export async function allTasks(db: Db = getDb()): Promise<TaskRow[]> {
-  return db.select().from(tasks).all();
+  return run(db, db.select().from(tablesOf(db).tasks));
 }
 
 export async function taskById(id: string, db: Db = getDb()): Promise<TaskRow> {
-  return db.select().from(tasks).where(eq(tasks.id, id)).get()!;
+  const { tasks } = tablesOf(db);
+  return (await first(db, db.select().from(tasks).where(eq(tasks.id, id)).limit(1)))!;
 }
 
 export async function scheduleById(id: string, db: Db = getDb()) {
-  return db.select().from(schedules).where(eq(schedules.id, id)).get();
+  const { schedules } = tablesOf(db);
+  return first(db, db.select().from(schedules).where(eq(schedules.id, id)).limit(1));
 }
 
 export async function eventsOf(scheduleId: string, db: Db = getDb()) {
-  return db.select().from(events).where(eq(events.scheduleId, scheduleId)).orderBy(events.id).all();
+  const { events } = tablesOf(db);
+  return run(db, db.select().from(events).where(eq(events.scheduleId, scheduleId)).orderBy(asc(events.id)));
 }
 
 export async function countByStatus(db: Db = getDb()): Promise<Record<string, number>> {

@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import { recordEvent } from "../events/log";
 import type { ClockJump } from "../time/clock-watch";
 import { reanchorFutureWatermarks } from "./occurrence-planner";
-import { prepared } from "./statements";
+import { clockStepSeenByOtherRunner, lockClockStepHandling, shiftQueuedTimes, shiftRunnerLeases } from "../db/queries/planning";
 import { CLOCK_JUMP_THRESHOLD_MS } from "./tuning";
 import { withTransaction } from "../db/client";
 
@@ -40,10 +40,7 @@ export async function handleClockJump(db: Db, runnerId: string, jump: ClockJump,
   const shift = jump.stepMs + jump.suspendedMs;
   return await withTransaction(db, async (tx) => {
         const out: ClockJumpHandled = { leasesShifted: 0, queuedShifted: 0, schedulesReanchored: 0 };
-        out.leasesShifted = prepared(
-          tx,
-          "UPDATE tasks SET lease_expires_at = lease_expires_at + ? WHERE status = 'running' AND runner_id = ? AND lease_expires_at IS NOT NULL",
-        ).run(shift, runnerId).changes;
+        out.leasesShifted = await shiftRunnerLeases(tx, runnerId, shift);
         if (jump.suspendedMs) {
           const secs = Math.round(jump.suspendedMs / 1000);
           await recordEvent(tx, {
@@ -54,18 +51,17 @@ export async function handleClockJump(db: Db, runnerId: string, jump: ClockJump,
           });
         }
         if (jump.stepMs) {
-          const seenHere = prepared(
-            tx,
-            `SELECT 1 FROM events WHERE kind = 'clock_stepped' AND created_at BETWEEN @from AND @to
-             AND json_extract(data, '$.hostname') = @hostname AND json_extract(data, '$.runnerId') != @runnerId
-             AND abs(json_extract(data, '$.stepMs') - @step) <= @threshold LIMIT 1`,
-          ).get({ from: now - 60_000, to: now + 60_000, hostname, runnerId, step: jump.stepMs, threshold: CLOCK_JUMP_THRESHOLD_MS });
-          if (!seenHere) {
-            out.queuedShifted += prepared(tx, "UPDATE tasks SET not_before = not_before + ? WHERE status = 'queued' AND not_before > ?").run(jump.stepMs, jump.wallBefore).changes;
-            out.queuedShifted += prepared(tx, "UPDATE tasks SET pressure_held_since = pressure_held_since + ? WHERE status = 'queued' AND pressure_held_since IS NOT NULL").run(
-              jump.stepMs,
-            ).changes;
-          }
+          // Runners on one host see the same step: one at a time, so only the first moves the shared rows.
+          await lockClockStepHandling(tx);
+          const seenHere = await clockStepSeenByOtherRunner(tx, {
+            fromMs: now - 60_000,
+            toMs: now + 60_000,
+            hostname,
+            runnerId,
+            stepMs: jump.stepMs,
+            thresholdMs: CLOCK_JUMP_THRESHOLD_MS,
+          });
+          if (!seenHere) out.queuedShifted += await shiftQueuedTimes(tx, jump.stepMs, jump.wallBefore);
           if (jump.stepMs < 0) out.schedulesReanchored = await reanchorFutureWatermarks(tx, now);
           const mins = Math.round((Math.abs(jump.stepMs) / 60_000) * 10) / 10;
           await recordEvent(tx, {

@@ -1,9 +1,9 @@
 import "server-only";
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
-import { and, asc, eq, gte, lt } from "drizzle-orm";
 import type { FiringMetricDto } from "../api-types";
 import type { Db } from "../db/client";
-import { scheduleFiringMetrics, type FiringMetricRow, type TaskRow } from "../db/schema";
+import { deleteFiringMetricsBefore, insertFiringMetric, selectFiringMetrics } from "../db/queries/firing-metrics";
+import type { FiringMetricRow, TaskRow } from "../db/schema";
 import type { DbOrTx } from "../events/log";
 import { processSingleton } from "../process-singleton";
 import type { TaskOutcome } from "../runtimes/task-executor";
@@ -81,8 +81,7 @@ export async function recordFiringMetric(tx: DbOrTx, task: TaskRow, outcome: Tas
   const startedAt = task.startedAt ?? task.slotClaimedAt ?? now;
   const nominal = task.plannedAt ?? task.createdAt;
   const ready = Math.max(nominal, task.notBefore ?? 0);
-  tx.insert(scheduleFiringMetrics)
-    .values({
+  await insertFiringMetric(tx, {
       scheduleId: task.scheduleId,
       taskId: task.id,
       firedAt: startedAt,
@@ -99,13 +98,12 @@ export async function recordFiringMetric(tx: DbOrTx, task: TaskRow, outcome: Tas
       chatStreamsActive: sample.chatStreamsActive,
       concurrentSchedules: sample.concurrentSchedules,
       failureReason: outcome.failureReason,
-    })
-    .run();
+  });
 }
 
 /** Deletes firing metrics older than 30 days (METRICS_RETENTION_MS). Returns the number removed. */
 export async function pruneFiringMetrics(db: Db, now: number): Promise<number> {
-  return db.delete(scheduleFiringMetrics).where(lt(scheduleFiringMetrics.firedAt, now - METRICS_RETENTION_MS)).run().changes;
+  return deleteFiringMetricsBefore(db, now - METRICS_RETENTION_MS);
 }
 
 /** API shape of a firing metric (API.md `FiringMetric`). */
@@ -155,13 +153,7 @@ export async function listFiringMetrics(
   now: number,
 ): Promise<{ metrics: FiringMetricDto[]; summary: FiringMetricsSummary }> {
   sinceMs ??= now - METRICS_RETENTION_MS;
-  const rows = db
-    .select()
-    .from(scheduleFiringMetrics)
-    .where(and(eq(scheduleFiringMetrics.scheduleId, scheduleId), gte(scheduleFiringMetrics.firedAt, sinceMs)))
-    .orderBy(asc(scheduleFiringMetrics.firedAt))
-    .limit(5000)
-    .all();
+  const rows = await selectFiringMetrics(db, scheduleId, sinceMs, 5000);
   const lateness = rows.map((r) => r.latenessMs).sort((a, b) => a - b);
   const avg = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100 : null);
   return {

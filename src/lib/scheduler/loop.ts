@@ -16,7 +16,7 @@ import { retryBackoffFromEnv } from "./retries";
 import { LaunchQueue } from "./launch-queue";
 import { heartbeatRunner } from "./runner-registry";
 import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from "./running-tasks";
-import { prepared } from "./statements";
+import { selectEarliestFires, selectEarliestLeaseExpiry, selectEarliestNotBefore, selectTaskOwnership } from "../db/queries/planning";
 import { startWakeBus, type WakeBus } from "./wake-bus";
 import { launchTask, type LaunchClaim, type RuntimeResolver } from "./task-launcher";
 import {
@@ -25,6 +25,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   MAX_SLEEP_MS,
   METRICS_PRUNE_INTERVAL_MS,
+  PLAN_BUSY_BACKOFF_MS,
   PLAN_ERROR_BACKOFF_MS,
   RUNNER_STALE_MS,
 } from "./tuning";
@@ -217,9 +218,8 @@ export class SchedulerLoop implements SchedulerHandle {
   private async abortTasksLostElsewhere(): Promise<void> {
     const mine = runningTasksOf(this.runnerId);
     if (!mine.length) return;
-    const stmt = prepared(this.db, "SELECT status, runner_id AS runnerId FROM tasks WHERE id = ?");
     for (const entry of mine) {
-      const row = stmt.get(entry.taskId) as { status: string; runnerId: string | null } | undefined;
+      const row = await selectTaskOwnership(this.db, entry.taskId);
       if (!row || row.status !== "running" || row.runnerId !== this.runnerId) abortRunningTask(entry.taskId, "cancelled");
     }
   }
@@ -280,6 +280,8 @@ export class SchedulerLoop implements SchedulerHandle {
       const res = await planDueOccurrences(this.db, now, this.retryBackoffMs, new Set(this.planBackoff.keys()));
       report.plans = res.plans;
       for (const id of res.failed) this.planBackoff.set(id, now + PLAN_ERROR_BACKOFF_MS);
+      // Another runner is planning these right now (ADR 0013): look again shortly, don't spin.
+      for (const id of res.busy) this.planBackoff.set(id, now + PLAN_BUSY_BACKOFF_MS);
       for (const plan of res.plans) for (const id of plan.cancelledRunning) abortRunningTask(id, "cancelled");
     });
     await phase("drain", async () => {
@@ -319,10 +321,7 @@ export class SchedulerLoop implements SchedulerHandle {
   private async computeWake(now: number, holdUntil: number | null): Promise<number> {
     let wake = Math.min(now + MAX_SLEEP_MS, this.lastPruneAt + METRICS_PRUNE_INTERVAL_MS);
     if (holdUntil != null) wake = Math.min(wake, holdUntil);
-    const due = prepared(
-      this.db,
-      "SELECT id, next_fire_at AS nextFireAt FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL ORDER BY next_fire_at LIMIT ?",
-    ).all(this.planBackoff.size + 1) as { id: string; nextFireAt: number }[];
+    const due = await selectEarliestFires(this.db, this.planBackoff.size + 1);
     for (const s of due) {
       const backoff = this.planBackoff.get(s.id);
       if (backoff != null) {
@@ -332,12 +331,10 @@ export class SchedulerLoop implements SchedulerHandle {
       wake = Math.min(wake, s.nextFireAt);
       break;
     }
-    const nb = prepared(this.db, "SELECT MIN(not_before) AS t FROM tasks WHERE status = 'queued' AND not_before > ?").get(now) as { t: number | null };
-    if (nb.t != null) wake = Math.min(wake, nb.t);
-    const lease = prepared(this.db, "SELECT MIN(lease_expires_at) AS t FROM tasks WHERE status = 'running' AND runner_id = ?").get(this.runnerId) as {
-      t: number | null;
-    };
-    if (lease.t != null) wake = Math.min(wake, lease.t);
+    const notBefore = await selectEarliestNotBefore(this.db, now);
+    if (notBefore != null) wake = Math.min(wake, notBefore);
+    const lease = await selectEarliestLeaseExpiry(this.db, this.runnerId);
+    if (lease != null) wake = Math.min(wake, lease);
     return wake;
   }
 

@@ -1,14 +1,26 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { schedules, tasks, type ScheduleRow, type TaskRow } from "../db/schema";
+import {
+  insertOccurrenceTask,
+  pauseScheduleInvalidCron,
+  reanchorWatermark,
+  rootTaskExists,
+  selectActiveTasksOfSchedule,
+  selectDueScheduleIds,
+  selectNewestRootPlannedAt,
+  selectScheduleForPlanning,
+  selectSchedulesPlannedPast,
+  skipQueuedByOverlap,
+  updatePlannedSchedule,
+} from "../db/queries/planning";
+import type { ScheduleRow, TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
 import { CronError, nextOccurrence } from "../schedules/cron";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
 import { decideOverlap } from "./overlap-policy";
 import { firingSampleFor } from "./running-tasks";
-import { insertTaskIfAbsent, prepared, selectScheduleById, selectTaskById } from "./statements";
+import { selectTaskById } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE } from "../tasks/run-state";
@@ -30,6 +42,11 @@ export interface PlanPassResult {
   plans: SchedulePlan[];
   /** Schedules whose planning threw (isolated, logged); the loop backs them off. */
   failed: string[];
+  /**
+   * Due schedules another runner was planning at that moment (PostgreSQL, ADR 0013): left
+   * to it; the loop looks at them again after PLAN_BUSY_BACKOFF_MS.
+   */
+  busy: string[];
 }
 
 /** Root task of one occurrence, copied from its schedule at planning (budgets, lease, attempts). */
@@ -53,21 +70,12 @@ export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, s
 
 /** Ids of up to `limit` due active schedules (status active, nextFireAt ≤ now), earliest first. */
 export async function dueScheduleIds(db: Db, now: number, limit: number): Promise<string[]> {
-  return (
-    prepared(db, "SELECT id FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?").all(
-      now,
-      limit,
-    ) as { id: string }[]
-  ).map((r) => r.id);
+  return selectDueScheduleIds(db, now, limit);
 }
 
 /** A schedule's queued and running tasks (tasks_schedule_status_idx). */
 async function activeTasksOf(db: Db, scheduleId: string) {
-  const rows = prepared(
-    db,
-    `SELECT id, status, runner_id AS runnerId FROM tasks
-     WHERE status IN ('queued', 'running') AND schedule_id = ?`,
-  ).all(scheduleId) as { id: string; status: string; runnerId: string | null }[];
+  const rows = await selectActiveTasksOfSchedule(db, scheduleId);
   return {
     queued: rows.filter((r) => r.status === "queued").map((r) => r.id),
     running: rows.filter((r) => r.status === "running"),
@@ -82,13 +90,17 @@ async function activeTasksOf(db: Db, scheduleId: string) {
  * as one `missed_occurrences` event, then `lastPlannedAt`/`nextFireAt`/`firingCount`/
  * `lastFiredAt` advanced — next fire computed before anything runs (invariant 6).
  * `maxFirings` completes and `expiresAt` expires the schedule. The schedule row is
- * re-read inside the (IMMEDIATE) transaction, so a pause or a concurrent runner's pass
- * is seen. Returns null when nothing was due anymore.
+ * re-read inside the transaction — locked `FOR UPDATE` on PostgreSQL, under `BEGIN
+ * IMMEDIATE` on SQLite (ADR 0013) — so a pause or a concurrent runner's pass is seen and
+ * exactly one runner plans each occurrence: firingCount, maxFirings and missed counts stay
+ * exact with concurrent runners. Returns null when nothing was due anymore, `"busy"` when
+ * another runner holds the schedule's planning lock (PostgreSQL only).
  * @throws CronError for a bad expression (the caller pauses the schedule).
  */
-export async function planSchedule(db: Db, scheduleId: string, now: number, retryBackoffMs: readonly number[]): Promise<SchedulePlan | null> {
+export async function planSchedule(db: Db, scheduleId: string, now: number, retryBackoffMs: readonly number[]): Promise<SchedulePlan | "busy" | null> {
   return await withTransaction(db, async (tx) => {
-        const s = await selectScheduleById(tx, scheduleId);
+        const s = await selectScheduleForPlanning(tx, scheduleId);
+        if (s === "locked") return "busy";
         if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
         // nextFireAt is the first undecided occurrence: a lastPlannedAt past it (set before a
         // backward clock step, ADR 0006) must not hide it.
@@ -107,12 +119,7 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
           }
           const active = await activeTasksOf(tx, s.id);
           const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
-          if (decision.skipQueued.length) {
-            tx.update(tasks)
-              .set({ status: "skipped", skippedReason: "cancelled_by_overlap", finishedAt: now })
-              .where(and(inArray(tasks.id, decision.skipQueued), eq(tasks.status, "queued")))
-              .run();
-          }
+          await skipQueuedByOverlap(tx, decision.skipQueued, now);
           for (const r of active.running) {
             if (!decision.cancelRunning.includes(r.id)) continue;
             const row = (await selectTaskById(tx, r.id))!;
@@ -122,7 +129,7 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
             if (res.written) plan.cancelledRunning.push(r.id);
           }
           const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
-          const inserted = await insertTaskIfAbsent(tx, row);
+          const inserted = await insertOccurrenceTask(tx, row);
           if (!inserted) continue;
           if (decision.queue) {
             plan.queued += 1;
@@ -168,11 +175,14 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
             createdAt: now,
           });
         }
-        prepared(
-          tx,
-          `UPDATE schedules SET last_planned_at = @lastPlannedAt, next_fire_at = @nextFireAt, firing_count = @firingCount,
-           last_fired_at = @lastFiredAt, status = @status, updated_at = @updatedAt WHERE id = @id`,
-        ).run({ ...patch, status: patch.status ?? s.status, id: s.id });
+        await updatePlannedSchedule(tx, s.id, {
+          lastPlannedAt: watermark,
+          nextFireAt: patch.nextFireAt ?? null,
+          firingCount,
+          lastFiredAt,
+          status: patch.status ?? s.status,
+          updatedAt: now,
+        });
         return plan;
       });
 }
@@ -197,14 +207,9 @@ export async function skipPlannedOccurrences(
   lastFiredAt: number | null,
 ): Promise<number | null> {
   if (next == null || lastFiredAt == null || next > lastFiredAt) return next;
-  const newest = (
-    prepared(db, "SELECT MAX(planned_at) AS t FROM tasks WHERE schedule_id = ? AND parent_task_id IS NULL AND planned_at IS NOT NULL").get(s.id) as {
-      t: number | null;
-    }
-  ).t;
+  const newest = await selectNewestRootPlannedAt(db, s.id);
   if (newest == null) return next;
-  const planned = prepared(db, "SELECT 1 FROM tasks WHERE schedule_id = ? AND planned_at = ? AND parent_task_id IS NULL");
-  for (let i = 0; next != null && next <= newest && planned.get(s.id, next); i++) {
+  for (let i = 0; next != null && next <= newest && (await rootTaskExists(db, s.id, next)); i++) {
     next = i < SKIP_PLANNED_MAX_STEPS ? nextOccurrence(s.cronExpression, s.timezone, next) : nextOccurrence(s.cronExpression, s.timezone, newest);
   }
   return next;
@@ -221,11 +226,7 @@ export async function skipPlannedOccurrences(
  */
 export async function reanchorFutureWatermarks(db: Db, now: number): Promise<number> {
   return await withTransaction(db, async (tx) => {
-        const rows = prepared(
-          tx,
-          `SELECT id, cron_expression AS cronExpression, timezone, last_fired_at AS lastFiredAt FROM schedules
-         WHERE status = 'active' AND last_planned_at > ?`,
-        ).all(now) as Pick<ScheduleRow, "id" | "cronExpression" | "timezone" | "lastFiredAt">[];
+        const rows = await selectSchedulesPlannedPast(tx, now);
         let n = 0;
         for (const s of rows) {
           let next: number | null;
@@ -235,8 +236,7 @@ export async function reanchorFutureWatermarks(db: Db, now: number): Promise<num
             continue;
           }
           if (next == null) continue;
-          prepared(tx, "UPDATE schedules SET last_planned_at = ?, next_fire_at = ?, updated_at = ? WHERE id = ? AND last_planned_at > ?").run(now, next, now, s.id, now);
-          n += 1;
+          n += await reanchorWatermark(tx, s.id, now, next);
         }
         return n;
       });
@@ -248,12 +248,7 @@ export async function reanchorFutureWatermarks(db: Db, now: number): Promise<num
  */
 export async function pauseForInvalidCron(db: Db, scheduleId: string, err: CronError, now: number): Promise<void> {
   await withTransaction(db, async (tx) => {
-        const res = tx
-          .update(schedules)
-          .set({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null, updatedAt: now })
-          .where(and(eq(schedules.id, scheduleId), eq(schedules.status, "active")))
-          .run();
-        if (res.changes) {
+        if (await pauseScheduleInvalidCron(tx, scheduleId, now)) {
           await recordEvent(tx, { kind: "invalid_cron", scheduleId, message: `Paused: ${err.message}`, data: { field: err.field }, createdAt: now });
         }
       });
@@ -271,7 +266,7 @@ export async function pauseForInvalidCron(db: Db, scheduleId: string, err: CronE
  * 10,000 schedules at a time.
  */
 export async function planDueOccurrences(db: Db, now: number, retryBackoffMs: readonly number[], skip: ReadonlySet<string> = new Set()): Promise<PlanPassResult> {
-  const result: PlanPassResult = { plans: [], failed: [] };
+  const result: PlanPassResult = { plans: [], failed: [], busy: [] };
   const due = (await dueScheduleIds(db, now, PLAN_MAX_PER_PASS + skip.size))
     .filter((id) => !skip.has(id))
     .slice(0, PLAN_MAX_PER_PASS);
@@ -281,7 +276,8 @@ export async function planDueOccurrences(db: Db, now: number, retryBackoffMs: re
       for (const id of batch) {
         try {
           const plan = await planSchedule(tx, id, now, retryBackoffMs);
-          if (plan) result.plans.push(plan);
+          if (plan === "busy") result.busy.push(id);
+          else if (plan) result.plans.push(plan);
         } catch (err) {
           if (err instanceof CronError) {
             console.error(`[agentcron] schedule ${id}: ${err.message}; pausing it`);

@@ -7,7 +7,7 @@ import { eventLoopDelaySummary } from "../metrics/event-loop-delay";
 import { toIso } from "../time/clock";
 import { processEventLoopLagMs } from "./firing-metrics";
 import { countQueued, countRunning } from "./slot-claim";
-import { prepared } from "./statements";
+import { selectEarliestActiveFire, selectLastClockEvent } from "../db/queries/scheduler-status";
 
 /**
  * GET /api/scheduler/status: cap, slot usage, queue depth, chat streams, next fire,
@@ -15,13 +15,13 @@ import { prepared } from "./statements";
  * metrics/event-loop-delay.ts), and the newest clock step / suspend detected (ADR 0006).
  */
 export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
-  const next = prepared(db, "SELECT MIN(next_fire_at) AS t FROM schedules WHERE status = 'active'").get() as { t: number | null };
+  const next = await selectEarliestActiveFire(db);
   return {
     maxConcurrent: (await getSettings(db)).maxConcurrent,
     running: await countRunning(db),
     queued: await countQueued(db),
     chatStreamsActive: activeStreamCount(),
-    nextFireAt: toIso(next.t),
+    nextFireAt: toIso(next),
     eventLoopLagMs: processEventLoopLagMs(),
     eventLoopDelay: eventLoopDelaySummary(),
     lastClockEvent: await lastClockEvent(db),
@@ -29,9 +29,6 @@ export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
 }
 
 async function lastClockEvent(db: Db): Promise<SchedulerStatusDto["lastClockEvent"]> {
-  const row = prepared(
-    db,
-    "SELECT kind, message, data, created_at AS createdAt FROM events WHERE kind IN ('clock_stepped', 'system_resumed') ORDER BY id DESC LIMIT 1",
-  ).get() as { kind: "clock_stepped" | "system_resumed"; message: string; data: string | null; createdAt: number } | undefined;
-  return row ? { kind: row.kind, message: row.message, data: row.data ? (JSON.parse(row.data) as Record<string, unknown>) : null, createdAt: toIso(row.createdAt) } : null;
+  const row = await selectLastClockEvent(db);
+  return row ? { kind: row.kind as "clock_stepped" | "system_resumed", message: row.message, data: row.data ?? null, createdAt: toIso(row.createdAt) } : null;
 }

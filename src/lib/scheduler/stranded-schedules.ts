@@ -1,7 +1,6 @@
 import "server-only";
-import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { schedules } from "../db/schema";
+import { restoreStrandedSchedule, selectPossiblyStrandedSchedules } from "../db/queries/planning";
 import { recordEvent } from "../events/log";
 import { CronError, nextOccurrence } from "../schedules/cron";
 import { pauseForInvalidCron } from "./occurrence-planner";
@@ -18,10 +17,7 @@ import { withTransaction } from "../db/client";
  * `invalid_cron` instead. Returns the ids repaired or paused.
  */
 export async function repairStrandedSchedules(db: Db, now: number): Promise<string[]> {
-  const stranded = [
-    ...db.select().from(schedules).where(and(eq(schedules.status, "active"), isNull(schedules.nextFireAt))).all(),
-    ...db.select().from(schedules).where(eq(schedules.status, "expired")).all(),
-  ];
+  const stranded = await selectPossiblyStrandedSchedules(db);
   const touched: string[] = [];
   for (const s of stranded) {
     let next: number | null;
@@ -40,10 +36,7 @@ export async function repairStrandedSchedules(db: Db, now: number): Promise<stri
       continue;
     }
     await withTransaction(db, async (tx) => {
-            tx.update(schedules)
-              .set({ status: "active", nextFireAt: next, lastPlannedAt: Math.max(s.lastPlannedAt ?? 0, now), updatedAt: now })
-              .where(and(eq(schedules.id, s.id), eq(schedules.status, s.status)))
-              .run();
+            await restoreStrandedSchedule(tx, s.id, s.status, { nextFireAt: next!, lastPlannedAt: Math.max(s.lastPlannedAt ?? 0, now), updatedAt: now });
             await recordEvent(tx, {
               kind: "schedule_updated",
               scheduleId: s.id,

@@ -40,6 +40,8 @@ export const MAX_SLEEP_MS = 3600 * 1000;
 export const CANCEL_WAIT_MS = 10_000;
 /** A schedule whose planning threw (not a bad cron) is left alone this long before the next try. */
 export const PLAN_ERROR_BACKOFF_MS = 60_000;
+/** A due schedule another runner was planning (its row locked, PostgreSQL: ADR 0013) is looked at again after this long. */
+export const PLAN_BUSY_BACKOFF_MS = 250;
 /** Queued tasks examined per drain. */
 export const DRAIN_BATCH = 200;
 /** Due schedules planned per transaction (each in its own savepoint). */

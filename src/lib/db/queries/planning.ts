@@ -1,0 +1,303 @@
+import "server-only";
+/**
+ * Planning's statements (issue 14): due schedules, the schedule row locked for planning,
+ * the occurrence writes (root tasks, overlap skips, the schedule's watermark/counters),
+ * re-anchoring after a backward clock step, stranded-schedule repair, clock-jump shifts
+ * and the loop's wake-up reads. Times are UTC ms. Both dialects; the planning lock is
+ * ADR 0013.
+ */
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, max, min, ne, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import type { ScheduleRow, TaskRow } from "../schema";
+import { affected, first, jsonNumber, jsonText, rows, run, tablesOf } from "../sql";
+
+/** Ids of up to `limit` due active schedules (nextFireAt ≤ now), earliest first; ties by id, so every runner walks them in one order. */
+export async function selectDueScheduleIds(db: Db, now: number, limit: number): Promise<string[]> {
+  const { schedules } = tablesOf(db);
+  const found = await run(
+    db,
+    db
+      .select({ id: schedules.id })
+      .from(schedules)
+      .where(and(eq(schedules.status, "active"), isNotNull(schedules.nextFireAt), lte(schedules.nextFireAt, now)))
+      .orderBy(asc(schedules.nextFireAt), asc(schedules.id))
+      .limit(limit),
+  );
+  return found.map((r) => r.id);
+}
+
+/**
+ * The schedule row to plan, read inside the planning transaction `tx` (ADR 0013).
+ * PostgreSQL: locked `FOR UPDATE SKIP LOCKED` until `tx` ends, so exactly one runner plans
+ * a schedule at a time and reads the row as the previous planner's commit left it; a row
+ * another runner is planning right now is not waited for: `"locked"` (that runner plans
+ * it). SQLite: `BEGIN IMMEDIATE` already serializes writers, a plain read (never "locked").
+ * Returns undefined when the schedule doesn't exist.
+ */
+export async function selectScheduleForPlanning(tx: Db, scheduleId: string): Promise<ScheduleRow | "locked" | undefined> {
+  const { schedules } = tablesOf(tx);
+  const query = tx.select().from(schedules).where(eq(schedules.id, scheduleId)).limit(1);
+  if (tx.$dialect !== "pg") return first(tx, query);
+  // The handle is drizzle's pg database typed as SQLite's (client.ts): its select builder has `.for()`.
+  const locked = await first(tx, (query as unknown as { for(strength: "update", config: { skipLocked: true }): PromiseLike<ScheduleRow[]> }).for("update", { skipLocked: true }));
+  if (locked) return locked;
+  const exists = await first(tx, tx.select({ id: schedules.id }).from(schedules).where(eq(schedules.id, scheduleId)).limit(1));
+  return exists ? "locked" : undefined;
+}
+
+/** A schedule's queued and running tasks: id, status, runner (tasks_schedule_status_idx). */
+export async function selectActiveTasksOfSchedule(db: Db, scheduleId: string): Promise<{ id: string; status: string; runnerId: string | null }[]> {
+  const { tasks } = tablesOf(db);
+  return run(
+    db,
+    db
+      .select({ id: tasks.id, status: tasks.status, runnerId: tasks.runnerId })
+      .from(tasks)
+      .where(and(inArray(tasks.status, ["queued", "running"]), eq(tasks.scheduleId, scheduleId))),
+  );
+}
+
+/** Marks still-queued tasks `skipped` (`cancelled_by_overlap`), finished at `now`. Returns rows changed. */
+export async function skipQueuedByOverlap(db: Db, taskIds: readonly string[], now: number): Promise<number> {
+  if (!taskIds.length) return 0;
+  const { tasks } = tablesOf(db);
+  return affected(
+    db,
+    db
+      .update(tasks)
+      .set({ status: "skipped", skippedReason: "cancelled_by_overlap", finishedAt: now })
+      .where(and(inArray(tasks.id, [...taskIds]), eq(tasks.status, "queued"))),
+  );
+}
+
+/**
+ * Inserts an occurrence's root task with `ON CONFLICT DO NOTHING` (the occurrence unique
+ * index, invariant 1). True when inserted, false when the occurrence already had one.
+ * (Planning's own copy of statements.ts `insertTaskIfAbsent` until that one runs on both dialects.)
+ */
+export async function insertOccurrenceTask(db: Db, row: TaskRow): Promise<boolean> {
+  const { tasks } = tablesOf(db);
+  return (await affected(db, db.insert(tasks).values(row).onConflictDoNothing())) === 1;
+}
+
+/** The schedule fields one planning pass writes. */
+export interface PlannedSchedulePatch {
+  lastPlannedAt: number;
+  nextFireAt: number | null;
+  firingCount: number;
+  lastFiredAt: number | null;
+  status: ScheduleRow["status"];
+  updatedAt: number;
+}
+
+/** Writes a planning pass's watermark, next fire, counters and status on the (locked) schedule row. */
+export async function updatePlannedSchedule(tx: Db, scheduleId: string, patch: PlannedSchedulePatch): Promise<void> {
+  const { schedules } = tablesOf(tx);
+  await run(tx, tx.update(schedules).set(patch).where(eq(schedules.id, scheduleId)));
+}
+
+/** The newest `plannedAt` among a schedule's root tasks, or null. */
+export async function selectNewestRootPlannedAt(db: Db, scheduleId: string): Promise<number | null> {
+  const { tasks } = tablesOf(db);
+  const row = await first(
+    db,
+    db
+      .select({ t: max(tasks.plannedAt) })
+      .from(tasks)
+      .where(and(eq(tasks.scheduleId, scheduleId), isNull(tasks.parentTaskId), isNotNull(tasks.plannedAt)))
+      .limit(1),
+  );
+  return row?.t ?? null;
+}
+
+/** True when the occurrence `plannedAt` of a schedule already has its root task. */
+export async function rootTaskExists(db: Db, scheduleId: string, plannedAt: number): Promise<boolean> {
+  const { tasks } = tablesOf(db);
+  const row = await first(
+    db,
+    db
+      .select({ id: tasks.id })
+      .from(tasks)
+      .where(and(eq(tasks.scheduleId, scheduleId), eq(tasks.plannedAt, plannedAt), isNull(tasks.parentTaskId)))
+      .limit(1),
+  );
+  return row != null;
+}
+
+/** Active schedules whose `lastPlannedAt` lies after `now` (a backward clock step, ADR 0006). */
+export async function selectSchedulesPlannedPast(
+  db: Db,
+  now: number,
+): Promise<Pick<ScheduleRow, "id" | "cronExpression" | "timezone" | "lastFiredAt">[]> {
+  const { schedules } = tablesOf(db);
+  return run(
+    db,
+    db
+      .select({ id: schedules.id, cronExpression: schedules.cronExpression, timezone: schedules.timezone, lastFiredAt: schedules.lastFiredAt })
+      .from(schedules)
+      .where(and(eq(schedules.status, "active"), gt(schedules.lastPlannedAt, now)))
+      .orderBy(asc(schedules.id)),
+  );
+}
+
+/** Re-anchors one schedule's watermark to `now` and its next fire to `next`, if its watermark still lies past `now`. Returns rows changed (0 or 1). */
+export async function reanchorWatermark(db: Db, scheduleId: string, now: number, next: number): Promise<number> {
+  const { schedules } = tablesOf(db);
+  return affected(
+    db,
+    db
+      .update(schedules)
+      .set({ lastPlannedAt: now, nextFireAt: next, updatedAt: now })
+      .where(and(eq(schedules.id, scheduleId), gt(schedules.lastPlannedAt, now))),
+  );
+}
+
+/** Pauses an active schedule as `invalid_cron`. Returns rows changed (0 when it was no longer active). */
+export async function pauseScheduleInvalidCron(db: Db, scheduleId: string, now: number): Promise<number> {
+  const { schedules } = tablesOf(db);
+  return affected(
+    db,
+    db
+      .update(schedules)
+      .set({ status: "paused", pausedReason: "invalid_cron", nextFireAt: null, updatedAt: now })
+      .where(and(eq(schedules.id, scheduleId), eq(schedules.status, "active"))),
+  );
+}
+
+/** Schedules the old cron evaluation may have stranded: active with no next fire, and expired ones (stranded-schedules.ts decides). */
+export async function selectPossiblyStrandedSchedules(db: Db): Promise<ScheduleRow[]> {
+  const { schedules } = tablesOf(db);
+  return [
+    ...(await run(db, db.select().from(schedules).where(and(eq(schedules.status, "active"), isNull(schedules.nextFireAt))).orderBy(asc(schedules.id)))),
+    ...(await run(db, db.select().from(schedules).where(eq(schedules.status, "expired")).orderBy(asc(schedules.id)))),
+  ];
+}
+
+/** Reactivates a stranded schedule (if still in `fromStatus`) with its next fire and watermark. Returns rows changed. */
+export async function restoreStrandedSchedule(
+  db: Db,
+  scheduleId: string,
+  fromStatus: ScheduleRow["status"],
+  patch: { nextFireAt: number; lastPlannedAt: number; updatedAt: number },
+): Promise<number> {
+  const { schedules } = tablesOf(db);
+  return affected(
+    db,
+    db
+      .update(schedules)
+      .set({ status: "active", ...patch })
+      .where(and(eq(schedules.id, scheduleId), eq(schedules.status, fromStatus))),
+  );
+}
+
+// ---- Clock jumps (ADR 0006) ----
+
+/** Key of the transaction-level advisory lock that serializes clock-step handling on PostgreSQL (an arbitrary constant). */
+const CLOCK_STEP_LOCK_KEY = "7022064838127121920";
+
+/**
+ * Serializes clock-step handling across runners for the rest of `tx` (ADR 0013): on
+ * PostgreSQL `pg_advisory_xact_lock`, so a second runner that saw the same step reads the
+ * first one's `clock_stepped` event (clockStepSeenByOtherRunner) instead of shifting the
+ * shared queued rows a second time. SQLite: nothing (`BEGIN IMMEDIATE` serializes).
+ */
+export async function lockClockStepHandling(tx: Db): Promise<void> {
+  if (tx.$dialect !== "pg") return;
+  await rows(tx, sql`SELECT pg_advisory_xact_lock(${CLOCK_STEP_LOCK_KEY}::bigint) AS "locked"`);
+}
+
+/** Moves a runner's running leases by `shiftMs`. Returns rows changed. */
+export async function shiftRunnerLeases(db: Db, runnerId: string, shiftMs: number): Promise<number> {
+  const { tasks } = tablesOf(db);
+  return affected(
+    db,
+    db
+      .update(tasks)
+      .set({ leaseExpiresAt: sql`${tasks.leaseExpiresAt} + ${shiftMs}` })
+      .where(and(eq(tasks.status, "running"), eq(tasks.runnerId, runnerId), isNotNull(tasks.leaseExpiresAt))),
+  );
+}
+
+/**
+ * True when another runner on `hostname` already recorded a `clock_stepped` event of about
+ * `stepMs` (within `thresholdMs`) created in [fromMs, toMs].
+ */
+export async function clockStepSeenByOtherRunner(
+  db: Db,
+  q: { fromMs: number; toMs: number; hostname: string; runnerId: string; stepMs: number; thresholdMs: number },
+): Promise<boolean> {
+  const { events } = tablesOf(db);
+  const row = await first(
+    db,
+    db
+      .select({ id: events.id })
+      .from(events)
+      .where(
+        and(
+          eq(events.kind, "clock_stepped"),
+          sql`${events.createdAt} BETWEEN ${q.fromMs} AND ${q.toMs}`,
+          eq(jsonText(db, events.data, "hostname"), q.hostname),
+          ne(jsonText(db, events.data, "runnerId"), q.runnerId),
+          sql`abs(${jsonNumber(db, events.data, "stepMs")} - ${q.stepMs}) <= ${q.thresholdMs}`,
+        ),
+      )
+      .limit(1),
+  );
+  return row != null;
+}
+
+/** Moves queued tasks' pending retry backoffs (`notBefore` after `after`) and chat-pressure holds by `stepMs`. Returns rows changed (both statements). */
+export async function shiftQueuedTimes(db: Db, stepMs: number, after: number): Promise<number> {
+  const { tasks } = tablesOf(db);
+  const nb = await affected(
+    db,
+    db
+      .update(tasks)
+      .set({ notBefore: sql`${tasks.notBefore} + ${stepMs}` })
+      .where(and(eq(tasks.status, "queued"), gt(tasks.notBefore, after))),
+  );
+  const held = await affected(
+    db,
+    db
+      .update(tasks)
+      .set({ pressureHeldSince: sql`${tasks.pressureHeldSince} + ${stepMs}` })
+      .where(and(eq(tasks.status, "queued"), isNotNull(tasks.pressureHeldSince))),
+  );
+  return nb + held;
+}
+
+// ---- The loop's wake-up reads ----
+
+/** The `limit` earliest next fires of active schedules (id, nextFireAt), earliest first. */
+export async function selectEarliestFires(db: Db, limit: number): Promise<{ id: string; nextFireAt: number }[]> {
+  const { schedules } = tablesOf(db);
+  return (await run(
+    db,
+    db
+      .select({ id: schedules.id, nextFireAt: schedules.nextFireAt })
+      .from(schedules)
+      .where(and(eq(schedules.status, "active"), isNotNull(schedules.nextFireAt)))
+      .orderBy(asc(schedules.nextFireAt))
+      .limit(limit),
+  )) as { id: string; nextFireAt: number }[];
+}
+
+/** The earliest `notBefore` after `now` among queued tasks (a retry backoff's end), or null. */
+export async function selectEarliestNotBefore(db: Db, now: number): Promise<number | null> {
+  const { tasks } = tablesOf(db);
+  const row = await first(db, db.select({ t: min(tasks.notBefore) }).from(tasks).where(and(eq(tasks.status, "queued"), gt(tasks.notBefore, now))).limit(1));
+  return row?.t ?? null;
+}
+
+/** The earliest lease expiry among a runner's running tasks, or null. */
+export async function selectEarliestLeaseExpiry(db: Db, runnerId: string): Promise<number | null> {
+  const { tasks } = tablesOf(db);
+  const row = await first(db, db.select({ t: min(tasks.leaseExpiresAt) }).from(tasks).where(and(eq(tasks.status, "running"), eq(tasks.runnerId, runnerId))).limit(1));
+  return row?.t ?? null;
+}
+
+/** A task's status and runner (the loop checks its own runs still belong to it), or undefined. */
+export async function selectTaskOwnership(db: Db, taskId: string): Promise<{ status: string; runnerId: string | null } | undefined> {
+  const { tasks } = tablesOf(db);
+  return first(db, db.select({ status: tasks.status, runnerId: tasks.runnerId }).from(tasks).where(eq(tasks.id, taskId)).limit(1));
+}
