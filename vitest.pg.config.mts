@@ -14,6 +14,9 @@ export const PG_SUITE = [
   "test/db/pg-schema-types.test.ts",
   // Suites whose code is on the data layer (src/lib/db/queries).
   "test/settings.test.ts",
+  // q-tasks: task reads/history/detail/cancel, task event stream, metrics, onboarding.
+  "test/metrics.test.ts",
+  "src/lib/tasks/task-event-stream.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.
