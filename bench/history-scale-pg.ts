@@ -108,7 +108,7 @@ async function main() {
       process.stdout.write(`  ${table[table.length - 1]}\n`);
       plans.push(`\n### ${k.name}`);
       for (const s of stmts) {
-        const res = await original.call(pool, `EXPLAIN ${s.text}`, s.values);
+        const res = await (original as (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>).call(pool, `EXPLAIN ${s.text}`, s.values);
         plans.push(`  ${s.text.replace(/\s+/g, " ").slice(0, 160)}${s.text.length > 160 ? "…" : ""}`);
         for (const r of res.rows as { "QUERY PLAN": string }[]) plans.push(`    ${r["QUERY PLAN"]}${/Seq Scan on tasks|Sort  \(cost=\d+\.\d+\.\.\d+\.\d+ rows=\d{3,}/.test(r["QUERY PLAN"]) ? "   ⚠" : ""}`);
       }
