@@ -16,6 +16,7 @@ export const PG_SUITE = [
   "test/settings.test.ts",
   // q-tasks: task reads/history/detail/cancel, task event stream, metrics, onboarding.
   "test/metrics.test.ts",
+  "test/task-reads.test.ts",
   "src/lib/tasks/task-event-stream.test.ts",
 ];
 
