@@ -18,6 +18,10 @@ export const PG_SUITE = [
   // Waiting on other branches before they can be listed: test/scheduler/{occurrences,policies,loop,
   // clock-jumps,start-on-time}.test.ts (registerRunner, q-slots), test/scheduler/dst.test.ts
   // (runtimes service, q-entities).
+  // q-tasks: task reads/history/detail/cancel, task event stream, metrics, onboarding.
+  "test/metrics.test.ts",
+  "test/task-reads.test.ts",
+  "src/lib/http/task-event-stream.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.

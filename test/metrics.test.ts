@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { GET } from "@/app/api/metrics/route";
 import { registerStream, unregisterStream } from "@/lib/chat/active-streams";
 import { getDb } from "@/lib/db/client";
-import { events, scheduleFiringMetrics } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { callRoute } from "./http";
 import { T0, makeSchedule, makeTask, truncateAll } from "./factories";
 
@@ -22,15 +22,17 @@ describe("GET /api/metrics", () => {
     await makeTask({ scheduleId: s.id, status: "queued", sourceType: "manual" });
     await makeTask({ scheduleId: s.id, status: "skipped", sourceType: "scheduled", plannedAt: T0 + 2, skippedReason: "overlap" });
     const db = getDb();
-    db.insert(events).values({ kind: "missed_occurrences", scheduleId: s.id, message: "11 missed", data: { count: 11 }, createdAt: T0 }).run();
+    const { events, scheduleFiringMetrics } = tablesOf(db);
+    await run(db, db.insert(events).values({ kind: "missed_occurrences", scheduleId: s.id, message: "11 missed", data: { count: 11 }, createdAt: T0 }));
     for (const [lateness, wait] of [[40, 0], [300, 2_000], [20_000, 20_000]]) {
-      db.insert(scheduleFiringMetrics)
-        .values({
+      await run(
+        db,
+        db.insert(scheduleFiringMetrics).values({
           scheduleId: s.id, taskId: "t", firedAt: T0, plannedAt: T0, slotClaimedAt: T0, completedAt: T0 + 1000,
           latenessMs: lateness, slotWaitMs: wait, durationMs: 1000, turnCount: 3, maxTurnsAtFiring: 10,
           eventLoopLagMs: 1, peakRssMb: 100, chatStreamsActive: 0, concurrentSchedules: 1, failureReason: null,
-        })
-        .run();
+        }),
+      );
     }
     registerStream("chat-1");
     try {

@@ -11,13 +11,13 @@ import { GET as scheduleEventsRoute } from "@/app/api/schedules/[id]/events/rout
 import { GET as scheduleMetricsRoute } from "@/app/api/schedules/[id]/metrics/route";
 import { registerStream, unregisterStream } from "@/lib/chat/active-streams";
 import { getDb } from "@/lib/db/client";
-import { events, scheduleFiringMetrics, taskEvents } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { getRunningTask } from "@/lib/scheduler/running-tasks";
-import { eq } from "drizzle-orm";
 import { makeRunner, makeSchedule, makeTask, T0, truncateAll } from "./factories";
 import { callRoute } from "./http";
 import { allTasks, scheduleById, setCap, startTestScheduler, stopTestSchedulers, taskById, type TestScheduler } from "./support/scheduler-harness";
 import { waitFor } from "./support/test-runtime";
+import { rowsOf } from "./support/rows";
 
 beforeEach(async () => truncateAll());
 afterEach(() => stopTestSchedulers());
@@ -49,7 +49,7 @@ describe("POST /api/schedules/:id/execute (Run now)", () => {
     const sched = await makeSchedule({ maxRunDurationSec: 600 });
     // History: this schedule's firings take 90 s on average.
     for (const d of [60_000, 120_000]) {
-      getDb().insert(scheduleFiringMetrics).values({ scheduleId: sched.id, taskId: "old", firedAt: T0 - 3600_000, completedAt: T0, latenessMs: 0, slotWaitMs: 0, durationMs: d, turnCount: 1, maxTurnsAtFiring: 10, eventLoopLagMs: 0, peakRssMb: 1, chatStreamsActive: 0, concurrentSchedules: 1 }).run();
+      await run(getDb(), getDb().insert(tablesOf(getDb()).scheduleFiringMetrics).values({ scheduleId: sched.id, taskId: "old", firedAt: T0 - 3600_000, completedAt: T0, latenessMs: 0, slotWaitMs: 0, durationMs: d, turnCount: 1, maxTurnsAtFiring: 10, eventLoopLagMs: 0, peakRssMb: 1, chatStreamsActive: 0, concurrentSchedules: 1 }));
     }
     expect((await execute(sched.id)).status).toBe(202);
     const before = (await allTasks()).length;
@@ -74,7 +74,7 @@ describe("POST /api/schedules/:id/execute (Run now)", () => {
     expect(res.status).toBe(202);
     expect(res.data.forced).toBe(true);
     expect(await taskById(res.data.taskId)).toMatchObject({ status: "running", forced: true });
-    const audit = getDb().select().from(events).where(eq(events.kind, "manual_force_bypass")).all();
+    const audit = (await rowsOf("events")).filter((e) => e.kind === "manual_force_bypass");
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ scheduleId: sched.id, taskId: res.data.taskId });
     expect((await execute(sched.id)).status).toBe(429);
@@ -90,7 +90,7 @@ describe("POST /api/schedules/:id/execute (Run now)", () => {
     expect(res.data).toEqual({ taskId: expect.any(String), forced: false, queued: true });
     expect(await taskById(res.data.taskId)).toMatchObject({ status: "queued", sourceType: "manual", runnerId: null });
     expect((await allTasks()).filter((t) => t.status === "running")).toHaveLength(1);
-    expect(getDb().select().from(events).where(eq(events.kind, "manual_queued")).all()).toHaveLength(1);
+    expect((await rowsOf("events")).filter((e) => e.kind === "manual_queued")).toHaveLength(1);
     s.runtime.runs[0].release();
     await waitFor(async () => (await taskById(first.data.taskId))?.status === "completed", "first run finished");
     await waitFor(async () => (await taskById(res.data.taskId))?.status === "running", "queued run started by the drain");
@@ -257,7 +257,7 @@ describe("reads", () => {
 
   it("GET /api/tasks/:id and /events: 200 with the DTO and events in order, 404 unknown, 400 bad after", async () => {
     const t = await makeTask({ status: "completed", plannedAt: T0, finishedAt: T0 + 1000 });
-    getDb().insert(taskEvents).values([1, 2, 3].map((i) => ({ taskId: t.id, type: "assistant", payload: { text: `turn ${i}` }, createdAt: T0 + i }))).run();
+    await run(getDb(), getDb().insert(tablesOf(getDb()).taskEvents).values([1, 2, 3].map((i) => ({ taskId: t.id, type: "assistant", payload: { text: `turn ${i}` }, createdAt: T0 + i }))));
     const res = await callRoute(getTaskRoute, `/api/tasks/${t.id}`, { params: { id: t.id } });
     expect(res.status).toBe(200);
     expect(Object.keys(res.data.task).sort()).toEqual(

@@ -2,14 +2,16 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { GET } from "@/app/api/tasks/[id]/events/route";
 import { getDb } from "@/lib/db/client";
-import { taskEvents, tasks } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { taskEventBus } from "@/lib/runtimes/task-executor";
 import { taskEventStreamResponse } from "./task-event-stream";
 import { callRoute } from "../../../test/http";
 import { makeTask, truncateAll } from "../../../test/factories";
 
 async function insertEvent(taskId: string, type: string, payload: Record<string, unknown>) {
-  return getDb().insert(taskEvents).values({ taskId, type, payload, createdAt: Date.now() }).returning().get();
+  const db = getDb();
+  const [row] = await run(db, db.insert(tablesOf(db).taskEvents).values({ taskId, type, payload, createdAt: Date.now() }).returning());
+  return row;
 }
 
 /** Opens the SSE variant (through the route, or `direct` with options) and returns a reader of parsed frames. */
@@ -67,7 +69,8 @@ describe("GET /api/tasks/:id/events (SSE)", () => {
     expect(s.frames[1].id).toBe(String(row.id));
 
     await insertEvent(task.id, "result", { result: { status: "success", turns: 1 } });
-    getDb().update(tasks).set({ status: "completed" }).where(eq(tasks.id, task.id)).run();
+    const { tasks } = tablesOf(getDb());
+    await run(getDb(), getDb().update(tasks).set({ status: "completed" }).where(eq(tasks.id, task.id)));
     taskEventBus().emit(`end:${task.id}`);
     const frames = await s.until((f) => f.some((x) => x.event === "end"));
     expect(frames.map((f) => f.event ?? JSON.parse(f.data!).type)).toEqual(["assistant", "tool_call", "result", "end"]);

@@ -1,12 +1,11 @@
 import "server-only";
-import { sql } from "drizzle-orm";
 import { Gauge, Registry, type Metric } from "prom-client";
 import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import { TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
 import { processEventLoopLagMs } from "../scheduler/firing-metrics";
-import { prepared } from "../scheduler/statements";
+import { selectFiringHistogram, selectMissedCountsBySchedule, selectSkippedCountsBySchedule, selectTaskStatusCounts } from "../db/queries/metrics";
 
 /**
  * Renders GET /api/metrics in the Prometheus text format (API.md "Metrics").
@@ -22,7 +21,7 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
   const registry = new Registry();
 
   const byStatus = new Map(
-    (prepared(db, "SELECT status, n FROM task_status_counts").all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
+    (await selectTaskStatusCounts(db)).map((r) => [r.status, r.n]),
   );
   const tasks = new Gauge({ name: "agentcron_tasks", help: "Tasks by status", labelNames: ["status"], registers: [registry] });
   for (const status of TASK_STATUSES) tasks.set({ status }, byStatus.get(status) ?? 0);
@@ -50,8 +49,8 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
     labelNames: ["schedule_id"],
     registers: [registry],
   });
-  for (const r of prepared(db, "SELECT schedule_id AS id, n FROM schedule_task_counts WHERE status = 'skipped' AND n > 0").all() as { id: string; n: number }[]) {
-    skipped.set({ schedule_id: r.id }, r.n);
+  for (const r of await selectSkippedCountsBySchedule(db)) {
+    skipped.set({ schedule_id: r.scheduleId }, r.n);
   }
   const missed = new Gauge({
     name: "agentcron_missed_occurrences",
@@ -59,11 +58,8 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
     labelNames: ["schedule_id"],
     registers: [registry],
   });
-  for (const r of db.all<{ id: string; n: number }>(
-    sql`SELECT schedule_id AS id, coalesce(sum(json_extract(data, '$.count')), 0) AS n FROM events
-        WHERE kind = 'missed_occurrences' AND schedule_id IS NOT NULL GROUP BY schedule_id`,
-  )) {
-    missed.set({ schedule_id: r.id }, r.n);
+  for (const r of await selectMissedCountsBySchedule(db)) {
+    missed.set({ schedule_id: r.scheduleId }, r.n);
   }
 
   return [await registry.metrics(), registry.contentType];
@@ -81,17 +77,17 @@ function histogramFromColumn(db: Db, column: "lateness_ms" | "slot_wait_ms", nam
     type: "histogram",
     aggregator: "sum",
     get: async () => {
-      const rows = prepared(db, "SELECT le_ms AS le, n, sum_ms AS s FROM firing_histograms WHERE metric = ? ORDER BY le_ms").all(column) as { le: number; n: number; s: number }[];
-      const inf = rows.at(-1) ?? { le: 0, n: 0, s: 0 };
+      const rows = await selectFiringHistogram(db, column);
+      const inf = rows.at(-1) ?? { leMs: 0, n: 0, sumMs: 0 };
       return {
         name,
         help,
         type: "histogram",
         aggregator: "sum",
         values: [
-          ...rows.slice(0, -1).map((r) => ({ metricName: `${name}_bucket`, labels: { le: r.le / 1000 }, value: r.n })),
+          ...rows.slice(0, -1).map((r) => ({ metricName: `${name}_bucket`, labels: { le: r.leMs / 1000 }, value: r.n })),
           { metricName: `${name}_bucket`, labels: { le: "+Inf" }, value: inf.n },
-          { metricName: `${name}_sum`, labels: {}, value: inf.s / 1000 },
+          { metricName: `${name}_sum`, labels: {}, value: inf.sumMs / 1000 },
           { metricName: `${name}_count`, labels: {}, value: inf.n },
         ],
       };

@@ -6,10 +6,10 @@ import { pokeScheduler } from "../scheduler/control";
 import { schedulerClock } from "../scheduler/loop";
 import { abortRunningTask, firingSampleFor, getRunningTask } from "../scheduler/running-tasks";
 import { countRunning } from "../scheduler/slot-claim";
-import { prepared } from "../scheduler/statements";
 import { finishRunningTask, outcomeWithoutRun } from "../scheduler/terminal-write";
 import { CANCEL_WAIT_MS } from "../scheduler/tuning";
 import { retryBackoffFromEnv } from "../scheduler/retries";
+import { cancelQueuedTask } from "../db/queries/tasks";
 import { getTask } from "./queries";
 
 function taskFinished(t: TaskRow): AppError {
@@ -34,11 +34,7 @@ export async function cancelTask(db: Db, taskId: string): Promise<TaskRow> {
   const clock = schedulerClock();
   let task = await getTask(db, taskId);
   if (task.status === "queued") {
-    const info = prepared(
-      db,
-      "UPDATE tasks SET status = 'cancelled', failure_reason = 'aborted', error = 'Cancelled before it started', finished_at = ? WHERE id = ? AND status = 'queued'",
-    ).run(clock.now(), taskId);
-    if (info.changes === 1) return getTask(db, taskId);
+    if (await cancelQueuedTask(db, taskId, clock.now())) return getTask(db, taskId);
     task = await getTask(db, taskId); // claimed meanwhile
   }
   if (task.status !== "running") throw taskFinished(task);

@@ -1,11 +1,11 @@
 import "server-only";
-import { and, desc, eq, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { TaskStatus } from "../db/constants";
 import type { Db } from "../db/client";
-import { events, schedules, tasks, type TaskEventRow, type TaskRow } from "../db/schema";
+import type { TaskRow } from "../db/schema";
+import { countQueuedAhead, scheduleIdHasHistory, selectLastRun, selectTask, selectTaskPage } from "../db/queries/tasks";
+import { selectTaskEventsAfter } from "../db/queries/task-events";
 import { invalidRequest, notFound } from "../errors";
 import type { TaskDto, TaskEventDto } from "../api-types";
-import { prepared, selectTaskById } from "../scheduler/statements";
 import { serializeTask, serializeTaskEvent } from "./serialize";
 
 export interface TaskPage {
@@ -32,23 +32,13 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
  * @throws AppError 400 `invalid_request` (`fields.before`) on a malformed cursor.
  */
 export async function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: string; limit: number; before?: string }): Promise<TaskPage> {
-  const conditions: (SQL | undefined)[] = [];
-  if (q.status) conditions.push(eq(tasks.status, q.status));
-  if (q.scheduleId) conditions.push(eq(tasks.scheduleId, q.scheduleId));
-  if (q.before) {
-    const c = decodeCursor(q.before);
-    // Row-value form: SQLite seeks the (created_at, id) index to the cursor. The equivalent
-    // `a < x OR (a = x AND b < y)` makes it walk the index from the newest row instead
-    // (92 ms vs 0.4 ms at row 500,000 of 1M, issue 15).
-    conditions.push(sql`(${tasks.createdAt}, ${tasks.id}) < (${c.createdAt}, ${c.id})`);
-  }
-  const rows = db
-    .select()
-    .from(tasks)
-    .where(and(...conditions))
-    .orderBy(desc(tasks.createdAt), desc(tasks.id))
-    .limit(q.limit + 1)
-    .all();
+  // One row more than the page tells whether an older page exists (the row-value cursor: selectTaskPage).
+  const rows = await selectTaskPage(db, {
+    status: q.status,
+    scheduleId: q.scheduleId,
+    before: q.before ? decodeCursor(q.before) : undefined,
+    limit: q.limit + 1,
+  });
   const page = rows.slice(0, q.limit);
   return { tasks: page.map(serializeTask), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]) : null };
 }
@@ -58,7 +48,7 @@ export async function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: s
  * @throws AppError 404 `task_not_found`.
  */
 export async function getTask(db: Db, id: string): Promise<TaskRow> {
-  const row = await selectTaskById(db, id);
+  const row = await selectTask(db, id);
   if (!row) throw notFound("task", id);
   return row;
 }
@@ -76,14 +66,9 @@ export async function listTaskEvents(db: Db, taskId: string, afterId?: number): 
 /** Most events returned by one read. */
 export const TASK_EVENTS_PAGE = 5000;
 
-/** Events of a task (known to exist) with id > `afterId`, in order; prepared, no task lookup (the SSE pump). */
+/** Events of a task (known to exist) with id > `afterId`, in order, at most TASK_EVENTS_PAGE; no task lookup (the SSE pump). */
 export async function taskEventsAfter(db: Db, taskId: string, afterId: number): Promise<TaskEventDto[]> {
-  const rows = prepared(
-    db,
-    `SELECT id, task_id AS taskId, type, payload, created_at AS createdAt FROM task_events
-     WHERE task_id = ? AND id > ? ORDER BY id LIMIT ${TASK_EVENTS_PAGE}`,
-  ).all(taskId, afterId) as (Omit<TaskEventRow, "payload"> & { payload: string })[];
-  return rows.map((r) => serializeTaskEvent({ ...r, payload: JSON.parse(r.payload) }));
+  return (await selectTaskEventsAfter(db, taskId, afterId, TASK_EVENTS_PAGE)).map(serializeTaskEvent);
 }
 
 /**
@@ -92,11 +77,7 @@ export async function taskEventsAfter(db: Db, taskId: string, afterId: number): 
  * @throws AppError 404 `schedule_not_found`.
  */
 export async function assertScheduleHasHistory(db: Db, scheduleId: string): Promise<void> {
-  const known =
-    db.select({ id: schedules.id }).from(schedules).where(eq(schedules.id, scheduleId)).get() ??
-    db.select({ id: tasks.id }).from(tasks).where(eq(tasks.scheduleId, scheduleId)).limit(1).get() ??
-    db.select({ id: events.id }).from(events).where(eq(events.scheduleId, scheduleId)).limit(1).get();
-  if (!known) throw notFound("schedule", scheduleId);
+  if (!(await scheduleIdHasHistory(db, scheduleId))) throw notFound("schedule", scheduleId);
 }
 
 /** The latest run of a schedule, as the schedules list shows it (docs/api.md GET /api/schedules `lastRun`). */
@@ -115,13 +96,7 @@ export interface LastRunDto {
  * tasks_schedule_idx backwards, so it reads one row past any skipped ones.
  */
 export async function lastRunOfSchedule(db: Db, scheduleId: string): Promise<LastRunDto | null> {
-  const row = db
-    .select({ id: tasks.id, status: tasks.status, sourceType: tasks.sourceType, startedAt: tasks.startedAt, finishedAt: tasks.finishedAt })
-    .from(tasks)
-    .where(and(eq(tasks.scheduleId, scheduleId), ne(tasks.status, "skipped")))
-    .orderBy(desc(tasks.createdAt), desc(tasks.id))
-    .limit(1)
-    .get();
+  const row = await selectLastRun(db, scheduleId);
   if (!row) return null;
   const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
   return { taskId: row.id, status: row.status, sourceType: row.sourceType, startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt) };
@@ -132,23 +107,5 @@ export async function lastRunOfSchedule(db: Db, scheduleId: string): Promise<Las
  * manual runs, whose plannedAt is null, first; then createdAt), counting every queued task.
  */
 export async function queuePosition(db: Db, t: Pick<TaskRow, "id" | "plannedAt" | "createdAt">): Promise<number> {
-  const p = t.plannedAt;
-  const ahead = db
-    .select({ n: sql<number>`count(*)` })
-    .from(tasks)
-    .where(
-      and(
-        eq(tasks.status, "queued"),
-        ne(tasks.id, t.id),
-        p == null
-          ? and(sql`${tasks.plannedAt} IS NULL`, lt(tasks.createdAt, t.createdAt))
-          : or(
-              sql`${tasks.plannedAt} IS NULL`,
-              lt(tasks.plannedAt, p),
-              and(eq(tasks.plannedAt, p), lt(tasks.createdAt, t.createdAt)),
-            ),
-      ),
-    )
-    .get();
-  return (ahead?.n ?? 0) + 1;
+  return (await countQueuedAhead(db, t)) + 1;
 }
