@@ -14,6 +14,11 @@ export const PG_SUITE = [
   "test/db/pg-schema-types.test.ts",
   // Suites whose code is on the data layer (src/lib/db/queries).
   "test/settings.test.ts",
+  // Schedules, runtimes and chat (queries/schedules.ts, runtimes.ts, chat.ts).
+  "test/runtimes-api.test.ts",
+  "test/agent-env-security.test.ts",
+  "src/lib/schedules/collisions.test.ts",
+  "src/lib/schedules/calibration.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.
