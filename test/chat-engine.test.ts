@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatStreamEvent } from "@/lib/api-types";
 import { activeStreamCount } from "@/lib/chat/active-streams";
 import { isConversationStreaming, prepareChatTurn } from "@/lib/chat/chat-engine";
+import { listMessages, recentMessages } from "@/lib/chat/conversations";
 import { getDb } from "@/lib/db/client";
 import { finalizeTurn, updateStreamingContent } from "@/lib/db/queries/chat";
 import type { resolveRuntime } from "@/lib/runtimes/registry";
@@ -102,5 +103,24 @@ describe("chat engine", () => {
     };
     await runTurn(runtime, { runnerId: runner.id });
     expect(seen).toMatchObject({ status: "streaming", runnerId: runner.id, content: "" });
+  });
+
+  it("keeps a conversation's messages in the order written when every turn lands in the same millisecond", async () => {
+    const conv = await makeConversation();
+    const frozen = { now: () => T0, monotonic: () => 0, boottime: () => null };
+    for (const question of ["one", "two", "three"]) {
+      const turn = await prepareChatTurn({
+        db: getDb(),
+        conversationId: conv.id,
+        content: question,
+        runnerId: null,
+        clock: frozen,
+        resolveRuntime: resolverFor(new ScriptedRuntime([{ type: "assistant", text: `re ${question}` }, success(1)])),
+      });
+      await turn.run({ emit: () => {}, signal: new AbortController().signal });
+    }
+    const expected = ["one", "re one", "two", "re two", "three", "re three"];
+    expect((await listMessages(conv.id)).map((m) => m.content)).toEqual(expected);
+    expect((await recentMessages(conv.id, 3)).map((m) => m.content)).toEqual(expected.slice(-3));
   });
 });
