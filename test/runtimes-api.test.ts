@@ -25,6 +25,40 @@ const rows = async () => (await rowsOf("runtimes")).sort((a, b) => a.createdAt -
 const conversation = async (id: string) => (await rowsOf("chatConversations")).find((c) => c.id === id);
 const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
 
+/**
+ * Starts another process that, in one transaction on this test's database, inserts a default
+ * runtime `name` (id "other", createdAt 0) and commits 300 ms later; resolves once the row is
+ * written (uncommitted), with `exited`: the process's exit code. On PostgreSQL it takes the
+ * runtime-write advisory lock first when `runtimeWriteLock` (as another Agentcron instance does).
+ */
+async function anotherProcessInserts(name: string, { runtimeWriteLock }: { runtimeWriteLock: boolean }): Promise<{ exited: Promise<unknown> }> {
+  const pgUrl = getDb().$dialect === "pg" ? process.env.DATABASE_URL! : null;
+  const insert = `INSERT INTO runtimes (id, name, kind, config, is_default, created_at, updated_at) VALUES ('other', '${name}', 'command', '{}', ${pgUrl ? "true" : "1"}, 0, 0)`;
+  const script = pgUrl
+    ? `const c = new (require("pg").Client)({ connectionString: process.argv[1] });
+       (async () => {
+         await c.connect();
+         await c.query("BEGIN");
+         ${runtimeWriteLock ? `await c.query("SELECT pg_advisory_xact_lock(hashtext('agentcron.runtimes'))");` : ""}
+         await c.query(${JSON.stringify(insert)});
+         console.log("locked");
+         setTimeout(async () => { await c.query("COMMIT"); await c.end(); }, 300);
+       })().catch((e) => { console.error(e); process.exit(1); });`
+    : `const db = new (require("better-sqlite3"))(process.argv[1]);
+       db.pragma("busy_timeout = 5000");
+       db.exec("BEGIN IMMEDIATE");
+       db.prepare(${JSON.stringify(insert)}).run();
+       console.log("locked");
+       setTimeout(() => { db.exec("COMMIT"); db.close(); }, 300);`;
+  const other = spawn(process.execPath, ["-e", script, pgUrl ?? databasePath()], { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => other.on("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    other.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+    other.on("exit", (code) => reject(new Error(`the other process exited with ${code}`)));
+  });
+  return { exited };
+}
+
 describe("runtimes API", () => {
   beforeEach(async () => truncateAll());
 
@@ -80,41 +114,26 @@ describe("runtimes API", () => {
     // later, while this process's create is in flight. On SQLite it holds the write lock (the
     // create waits, then its name check sees "Same"); on PostgreSQL (READ COMMITTED) the check
     // sees nothing and the insert waits on the unique index, then fails: 409 either way.
-    const pgUrl = getDb().$dialect === "pg" ? process.env.DATABASE_URL! : null;
-    const script = pgUrl
-      ? `const c = new (require("pg").Client)({ connectionString: process.argv[1] });
-         (async () => {
-           await c.connect();
-           await c.query("BEGIN");
-           await c.query("INSERT INTO runtimes (id, name, kind, config, is_default, created_at, updated_at) VALUES ('other', 'Same', 'command', '{}', true, 0, 0)");
-           console.log("locked");
-           setTimeout(async () => { await c.query("COMMIT"); await c.end(); }, 300);
-         })().catch((e) => { console.error(e); process.exit(1); });`
-      : `const db = new (require("better-sqlite3"))(process.argv[1]);
-         db.pragma("busy_timeout = 5000");
-         db.exec("BEGIN IMMEDIATE");
-         db.prepare("INSERT INTO runtimes (id, name, kind, config, is_default, created_at, updated_at) VALUES ('other', 'Same', 'command', '{}', 1, 0, 0)").run();
-         console.log("locked");
-         setTimeout(() => { db.exec("COMMIT"); db.close(); }, 300);`;
-    const other = spawn(
-      process.execPath,
-      [
-        "-e",
-        script,
-        pgUrl ?? databasePath(),
-      ],
-      { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] },
-    );
-    const exited = new Promise((resolve) => other.on("exit", resolve));
-    await new Promise<void>((resolve, reject) => {
-      other.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
-      other.on("exit", (code) => reject(new Error(`the other process exited with ${code}`)));
-    });
+    const { exited } = await anotherProcessInserts("Same", { runtimeWriteLock: false });
     const res = await post(commandBody("Same"));
     expect(await exited).toBe(0);
     expect(res.status).toBe(409);
     expect(res.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
     expect((await rows()).map((r) => r.id)).toEqual(["other"]);
+  });
+
+  it("exactly one default when another instance creates the first runtime while this one does", async () => {
+    // Another instance (same protocol: on PostgreSQL it takes the runtime-write lock) holds an
+    // uncommitted default runtime for 300 ms; this create must see it and not become a second default.
+    const { exited } = await anotherProcessInserts("Theirs", { runtimeWriteLock: true });
+    const res = await post(commandBody("Mine"));
+    expect(await exited).toBe(0);
+    expect(res.status).toBe(201);
+    expect(res.data.runtime.isDefault).toBe(false);
+    expect((await rows()).map((r) => [r.name, r.isDefault])).toEqual([
+      ["Theirs", true],
+      ["Mine", false],
+    ]);
   });
 
   it("403 cross_origin for a state change from another origin", async () => {

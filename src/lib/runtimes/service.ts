@@ -8,6 +8,7 @@ import {
   deleteRuntimeRow,
   detachChatsFromRuntime,
   insertRuntime,
+  lockRuntimeWrites,
   runtimeNameTaken,
   selectDefaultRuntime,
   selectOldestRuntimeId,
@@ -106,6 +107,7 @@ export async function createRuntime(input: RuntimeCreateInput, now: number, db: 
   };
   await withNameGuard(input.name, () =>
     withTransaction(db, async (tx) => {
+      await lockRuntimeWrites(tx);
       await assertNameFree(tx, input.name);
       const hasDefault = await selectDefaultRuntime(tx);
       row.isDefault = input.isDefault === true || !hasDefault;
@@ -143,8 +145,13 @@ export async function updateRuntime(id: string, patch: RuntimePatchInput, now: n
   if (patch.isDefault === true) next.isDefault = true;
   await withNameGuard(patch.name, () =>
     withTransaction(db, async (tx) => {
+      await lockRuntimeWrites(tx);
+      // Re-read under the lock: another writer may have moved the default meanwhile.
+      const stored = await selectRuntime(tx, id);
+      if (!stored) throw notFound("runtime", id);
+      next.isDefault = patch.isDefault === true || stored.isDefault;
       if (patch.name !== undefined) await assertNameFree(tx, patch.name, id);
-      if (next.isDefault && !current.isDefault) await clearDefaultRuntime(tx, now);
+      if (next.isDefault && !stored.isDefault) await clearDefaultRuntime(tx, now);
       await updateRuntimeRow(tx, id, next);
     }),
   );
@@ -163,8 +170,11 @@ export async function updateRuntime(id: string, patch: RuntimePatchInput, now: n
  *   Deleting the default promotes the oldest remaining runtime.
  */
 export async function deleteRuntime(id: string, now: number, db: Db = getDb()): Promise<void> {
-  const current = await getRuntime(id, db);
   await withTransaction(db, async (tx) => {
+        await lockRuntimeWrites(tx);
+        // Re-read under the lock: another writer may have made it (or another) the default meanwhile.
+        const current = await selectRuntime(tx, id);
+        if (!current) throw notFound("runtime", id);
         const named = await countSchedulesNamingRuntime(tx, id);
         const viaDefault = current.isDefault ? await countSchedulesOnDefaultRuntime(tx) : 0;
         if (named + viaDefault > 0) {

@@ -1,13 +1,25 @@
 import "server-only";
-import { and, asc, count, eq, isNull, ne, or } from "drizzle-orm";
+import { and, asc, count, eq, isNull, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { RuntimeRow } from "../schema";
-import { first, run, tablesOf } from "../sql";
+import { execute, first, run, tablesOf } from "../sql";
 
 /*
  * Runtime rows (runtimes service, registry) and the chat rows a runtime's deletion moves.
  * The default-runtime rule itself lives in src/lib/runtimes/service.ts.
  */
+
+/**
+ * Serializes the runtime writes (create, update, delete) of concurrent writers until the
+ * transaction ends, so the name check and the default-runtime rule (exactly one default)
+ * hold under PostgreSQL's READ COMMITTED: a transaction-level advisory lock there. On
+ * SQLite the write transaction (`BEGIN IMMEDIATE`) already serializes writers: no-op.
+ * Call first inside `withTransaction`.
+ */
+export async function lockRuntimeWrites(db: Db): Promise<void> {
+  if (db.$dialect !== "pg") return;
+  await execute(db, sql`SELECT pg_advisory_xact_lock(hashtext('agentcron.runtimes'))`);
+}
 
 /** Every runtime, oldest first (createdAt, then name). */
 export async function selectRuntimes(db: Db): Promise<RuntimeRow[]> {
