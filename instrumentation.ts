@@ -4,6 +4,8 @@
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === "nodejs") {
+    // A bad variable stops the process here, with one line naming it (src/lib/env.ts).
+    (await import("./src/lib/env")).refuseBadEnvironment();
     (await import("./src/lib/http/exposure-guard")).refuseUnsafeExposure();
     const { boot } = await import("./src/lib/boot");
     await boot();

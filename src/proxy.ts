@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { ERROR_STATUS, type ErrorCode } from "@/lib/errors";
 import { decideAccessNow, SIGN_IN_PATH, type AccessDenial } from "@/lib/http/access";
 
 /**
@@ -17,7 +18,7 @@ export function proxy(req: NextRequest): Response {
   } catch (err) {
     // A bad access variable (the boot hook refuses those at start): fail closed.
     console.error("[agentcron] access check failed", err);
-    return answer(isApi, 500, "internal_error", "The server's access settings are invalid; see its log.");
+    return answer(isApi, "internal_error", "The server's access settings are invalid; see its log.");
   }
   if (denial) {
     if (denial.signIn && (req.method === "GET" || req.method === "HEAD")) {
@@ -26,10 +27,10 @@ export function proxy(req: NextRequest): Response {
       const signIn = new URL(`${SIGN_IN_PATH}?next=${encodeURIComponent(pathname + req.nextUrl.search)}`, req.nextUrl);
       return new Response(null, { status: 303, headers: { Location: signIn.toString(), "Cache-Control": "no-store" } });
     }
-    return answer(isApi, denial.status, denial.code, denial.message);
+    return answer(isApi, denial.code, denial.message);
   }
   if (isApi && !decodable(pathname)) {
-    return answer(true, 400, "invalid_request", "The request path has a malformed % escape.", { path: "has a malformed % escape" });
+    return answer(true, "invalid_request", "The request path has a malformed % escape.", { path: "has a malformed % escape" });
   }
   return NextResponse.next();
 }
@@ -43,8 +44,9 @@ function decodable(pathname: string): boolean {
   }
 }
 
-/** JSON in the API error shape for /api, a plain text page otherwise. */
-function answer(isApi: boolean, status: number, code: string, message: string, fields?: Record<string, string>): Response {
+/** JSON in the API error shape for /api, a plain text page otherwise; the status is the code's (errors.ts). */
+function answer(isApi: boolean, code: ErrorCode, message: string, fields?: Record<string, string>): Response {
+  const status = ERROR_STATUS[code];
   const headers = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
   if (isApi) return Response.json({ error: code, message, ...(fields ? { fields } : {}) }, { status, headers });
   return new Response(`${status} ${code}: ${message}\n`, { status, headers: { ...headers, "Content-Type": "text/plain; charset=utf-8" } });

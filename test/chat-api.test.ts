@@ -273,7 +273,7 @@ describe("POST /api/chat/conversations/:id/messages (SSE)", () => {
     expect((await unknown.json()).error).toBe("conversation_not_found");
 
     vi.mocked(resolveRuntime).mockImplementation(() => {
-      throw new AppError("runtime_unavailable", 422, "No runtime available for the default runtime.");
+      throw new AppError("runtime_unavailable", "No runtime available for the default runtime.");
     });
     const noRuntime = await postMessage(conv.id, { content: "hi" });
     expect(noRuntime.status).toBe(422);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GET, PATCH } from "@/app/api/settings/route";
+import { env } from "@/lib/env";
 import { rowsOf } from "./support/rows";
 import { callRoute } from "./http";
 import { truncateAll } from "./factories";
@@ -34,16 +35,14 @@ describe("/api/settings", () => {
     expect(res.data.lockedByEnv).toEqual(["maxConcurrent"]);
   });
 
-  it("warns about a bad environment value, naming the variable, and falls back", async () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+  it("refuses a bad environment value, naming the variable (env.ts stops the boot on it)", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
     vi.stubEnv("SCHEDULE_MAX_RUN_DURATION_SEC", "-5");
     vi.stubEnv("SCHEDULE_CHAT_PRESSURE_DELAY_SEC", "1.5");
+    expect(() => env()).toThrow(/SCHEDULE_MAX_RUN_DURATION_SEC="-5" must be a whole number.*SCHEDULE_CHAT_PRESSURE_DELAY_SEC="1.5"/);
     const res = await callRoute(GET, "/api/settings");
-    expect(res.data.maxRunDurationSec).toBe(1200);
-    expect(res.data.chatPressureDelaySec).toBe(30);
-    const text = warn.mock.calls.map((c) => String(c[0])).join("\n");
-    expect(text).toContain("SCHEDULE_MAX_RUN_DURATION_SEC");
-    expect(text).toContain("SCHEDULE_CHAT_PRESSURE_DELAY_SEC");
+    expect(res.status).toBe(500);
+    log.mockRestore();
   });
 
   it.each([

@@ -1,20 +1,98 @@
 /**
- * Response shapes of the HTTP API (../shared/API.md), shared by the serializers on the
+ * Response shapes of the HTTP API (docs/api.md), shared by the serializers on the
  * server and the dashboard in the browser. Timestamps are ISO-8601 UTC strings.
+ *
+ * A leaf module: it imports nothing from the app but the enum unions of
+ * db/constants.ts (itself a leaf), so server code and the browser can both import it
+ * without pulling in services (test/import-graph.test.ts keeps src/lib free of cycles).
  */
 import type {
+  CatchUpPolicy,
   ChatMessageStatus,
   ChatRole,
   FailureReason,
+  OverlapPolicy,
   RuntimeKind,
+  ScheduleStatus,
   TaskSourceType,
   TaskStatus,
 } from "./db/constants";
 
-export type { ScheduleDto } from "./schedules/service";
-export type { CollisionWarning } from "./schedules/collisions";
+/** API.md `Schedule`, as serializeSchedule (schedules/service.ts) writes it. */
+export interface ScheduleDto {
+  id: string;
+  name: string;
+  prompt: string;
+  cronExpression: string;
+  /** The cron expression in words (cronstrue). */
+  description: string;
+  timezone: string;
+  runtimeId: string | null;
+  status: ScheduleStatus;
+  pausedReason: string | null;
+  /** Turn budget per task; null inherits the default (SCHEDULE_DEFAULTS.maxTurns). */
+  maxTurns: number | null;
+  maxTurnsSetAt: string | null;
+  /** Lease length per task in seconds; null inherits the global setting. */
+  maxRunDurationSec: number | null;
+  maxAttempts: number;
+  overlapPolicy: OverlapPolicy;
+  catchUpPolicy: CatchUpPolicy;
+  catchUpWindowSec: number;
+  maxFirings: number | null;
+  expiresAt: string | null;
+  firingCount: number;
+  nextFireAt: string | null;
+  lastFiredAt: string | null;
+  avgTurnsPerFiring: number | null;
+  lastTurnCount: number | null;
+  failureStreak: number;
+  turnBudgetBreachStreak: number;
+  lastFailureReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * API.md `CollisionWarning`, plus additive fields the sheet uses: the other schedules'
+ * ids, the nominal day analysed, and (for a schedule that fires at one time of day) a
+ * nearby free minute with the cron expression that would use it.
+ */
+export interface CollisionWarning {
+  type: "cron_collision";
+  /** Names of the other active schedules that share a crowded 5-minute bucket, biggest contributor first. */
+  overlappingSchedules: string[];
+  overlappingScheduleIds: string[];
+  /** Minutes of the day (0–1439, the saved schedule's timezone) at which it fires into a crowded bucket. */
+  overlappingMinutes: number[];
+  /** The largest combined agent-step estimate of a crowded bucket (saved schedule included). */
+  estimatedConcurrentSteps: number;
+  /** Minute of the day (0–1439, saved schedule's timezone) whose bucket is free, nearest the collision. */
+  suggestedMinute?: number;
+  /** `cronExpression` with its minute and hour fields moved to `suggestedMinute`. */
+  suggestedCronExpression?: string;
+  /** Local date (YYYY-MM-DD, saved schedule's timezone) of the nominal day analysed. */
+  referenceDay: string;
+}
+
+/** How an agent run ended (runtimes/types.ts `RunResult.status`). */
+export type RunStatus = "success" | "max_turns" | "error";
+
 /** POST /api/runtimes/:id/test answer ("Test runtime" in Settings). */
-export type { RuntimeTestResult as RuntimeTestDto } from "./runtimes/runtime-test";
+export interface RuntimeTestDto {
+  /**
+   * The verdict "Test runtime" shows: the agent answered at least one turn. A multi-turn
+   * agent stopped by the test's one-turn budget (`status: "max_turns"`) responded too.
+   */
+  responded: boolean;
+  status: RunStatus;
+  text: string | null;
+  turns: number;
+  error: string | null;
+  failureReason: FailureReason | null;
+  /** Wall time of the run (ms). */
+  durationMs: number;
+}
 
 export interface TaskDto {
   id: string;
@@ -142,3 +220,22 @@ export type ChatStreamEvent =
   | { type: "delta"; text: string }
   | { type: "done"; messageId: string }
   | { type: "error"; message: string; messageId?: string; status?: "error" | "aborted" };
+
+/** GET /api/runners item (API.md v2 "Several instances"; docs/api.md). */
+export interface RunnerDto {
+  id: string;
+  kind: "web" | "worker";
+  hostname: string;
+  pid: number;
+  /** Most tasks at once on this runner: its AGENTCRON_RUNNER_CAPACITY, else the global cap. */
+  capacity: number;
+  /** Tasks holding a slot on this runner now. */
+  running: number;
+  labels: string[];
+  /** ISO time of its last heartbeat. */
+  heartbeatAt: string;
+  /** ISO time it stopped cleanly, or null while it runs (or died without stopping). */
+  stoppedAt: string | null;
+  /** Not stopped and heartbeat within the stale bound: it plans and claims now. */
+  alive: boolean;
+}

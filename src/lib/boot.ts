@@ -1,6 +1,8 @@
 import "server-only";
 import { reconcileStreamingMessages } from "./chat/reconcile";
-import { getDb } from "./db/client";
+import { dbReady, getDb } from "./db/client";
+import { env } from "./env";
+import { recordRunnerProfile, runnerProfileFromEnv } from "./runners/directory";
 import { processSingleton } from "./process-singleton";
 import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
@@ -24,18 +26,24 @@ export function bootState(): BootState {
 }
 
 /**
- * Boots Agentcron once per process, even under dev hot reload: migrate the DB,
- * register this process as a runner, finalize chat messages a dead process left
- * streaming, start the scheduler, and install SIGTERM/SIGINT/SIGHUP
- * handlers that stop it cleanly. Called from instrumentation.ts `register()` on the
- * Node runtime. Later calls return the first call's promise.
+ * Boots Agentcron once per process, even under dev hot reload: migrate the DB (SQLite or
+ * PostgreSQL: `DATABASE_URL`), register this process as a runner with its profile
+ * (`kind`; AGENTCRON_RUNNER_CAPACITY / _LABELS), finalize chat messages a dead process left
+ * streaming, start the scheduler, and install SIGTERM/SIGINT/SIGHUP handlers that stop it
+ * cleanly. Called from instrumentation.ts `register()` on the Node runtime (kind `web`) and
+ * by `npm run worker` (kind `worker`, src/worker/main.ts). Later calls return the first
+ * call's promise.
+ * @throws (rejects) when the DB can't be opened or migrated, or the environment is invalid.
  */
-export function boot(): Promise<void> {
+export function boot(kind: "web" | "worker" = "web"): Promise<void> {
   const state = bootState();
   state.promise ??= (async () => {
     try {
+      const profile = runnerProfileFromEnv(kind);
       const db = getDb();
+      await dbReady();
       const runnerId = await registerRunner(db, systemClock.now());
+      await recordRunnerProfile(db, runnerId, profile);
       state.runnerId = runnerId;
       try {
         await reconcileStreamingMessages(db, runnerId, systemClock.now());
@@ -49,9 +57,9 @@ export function boot(): Promise<void> {
         console.error("[agentcron] could not repair stranded schedules", err);
       }
       await startScheduler({ db, clock: systemClock, runnerId });
-      installShutdown(runnerId);
+      installShutdown(runnerId, kind === "worker");
       state.ready = true;
-      console.log(`[agentcron] booted as ${runnerId} (pid ${process.pid})`);
+      console.log(`[agentcron] booted as ${runnerId} (${kind}, ${db.$dialect === "pg" ? "PostgreSQL" : "SQLite"}, pid ${process.pid})`);
     } catch (err) {
       state.error = (err as Error).message;
       console.error("[agentcron] boot failed:", err);
@@ -80,9 +88,10 @@ const SHUTDOWN_GRACE_MS = 3_000;
  * part; otherwise it kills the run process groups synchronously first, because the
  * process may be gone before any timer fires.
  */
-function installShutdown(runnerId: string): void {
+function installShutdown(runnerId: string, ownsProcess: boolean): void {
   let stopping = false;
-  const ownsExit = Boolean(process.env.NEXT_MANUAL_SIG_HANDLE);
+  // A worker is its own process (no Next.js): its exit is always ours.
+  const ownsExit = ownsProcess || env().NEXT_MANUAL_SIG_HANDLE;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       console.log(`[agentcron] ${signal}: already stopping`);

@@ -3,7 +3,7 @@ import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { safeNextPath, SESSION_API_PATH } from "@/lib/http/access";
-import { readAccessConfig } from "@/lib/http/access-config.mjs";
+import { env } from "@/lib/env";
 
 export const dynamic = "force-dynamic";
 
@@ -14,7 +14,7 @@ export const dynamic = "force-dynamic";
 export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
   const next = safeNextPath(params.next);
-  if (!readAccessConfig(process.env).token) redirect(next);
+  if (!env().AGENTCRON_TOKEN) redirect(next);
   return (
     <main className="flex min-h-screen items-center justify-center p-6">
       <form method="post" action={SESSION_API_PATH} className="w-full max-w-sm space-y-4 rounded-lg border p-6 shadow-sm">

@@ -20,7 +20,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
-import { DEFAULT_MAX_TURNS } from "@/lib/db/constants";
+import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { FAILURE_STREAK_PAUSE_AT, TURN_BREACH_STREAK_PAUSE_AT } from "@/lib/scheduler/tuning";
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
@@ -160,7 +160,7 @@ export function ScheduleDetail({ id }: { id: string }) {
             <dl className="grid grid-cols-2 gap-4 sm:grid-cols-3">
               <Item label="Runtime">{runtimeName}</Item>
               <Item label="Max turns per run" testId="detail-max-turns">
-                {s.maxTurns ?? `inherit (${DEFAULT_MAX_TURNS})`}
+                {s.maxTurns ?? `inherit (${SCHEDULE_DEFAULTS.maxTurns})`}
               </Item>
               <Item label="Turns used per firing (average)" testId="detail-avg-turns">
                 {s.avgTurnsPerFiring != null ? `~${Math.round(s.avgTurnsPerFiring)}` : "—"}

@@ -10,7 +10,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { DEFAULT_MAX_TURNS } from "@/lib/db/constants";
+import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
 import { fetchers, queryKeys } from "@/lib/ui/queries";
@@ -133,7 +133,7 @@ export function ScheduleList() {
                   <LastRun run={s.lastRun} now={now} />
                 </TableCell>
                 <TableCell className="text-xs whitespace-nowrap" data-label="Max turns" data-testid="max-turns">
-                  <div>{s.maxTurns ?? `${DEFAULT_MAX_TURNS} (inherited)`}</div>
+                  <div>{s.maxTurns ?? `${SCHEDULE_DEFAULTS.maxTurns} (inherited)`}</div>
                   <div className="text-muted-foreground">{s.avgTurnsPerFiring != null ? `~${Math.round(s.avgTurnsPerFiring)} used per run` : ""}</div>
                 </TableCell>
                 <TableCell data-stack="full">

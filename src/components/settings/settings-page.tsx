@@ -15,6 +15,7 @@ import {
 } from "@/components/ui/alert-dialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { RunnersPanel } from "./runners-panel";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -290,7 +291,7 @@ function RuntimesPanel() {
   );
 }
 
-/** Settings: the three scheduler settings (env-pinned ones locked) and the runtimes. */
+/** Settings: the three scheduler settings (env-pinned ones locked), the runtimes and the runners. */
 export function SettingsPage() {
   return (
     <div className="flex flex-col gap-4">
@@ -311,6 +312,17 @@ export function SettingsPage() {
         </CardHeader>
         <CardContent className="flex flex-col gap-3">
           <RuntimesPanel />
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>Runners</CardTitle>
+          <CardDescription>
+            Processes that plan and run tasks on this database: each web instance and each <code>npm run worker</code>.
+          </CardDescription>
+        </CardHeader>
+        <CardContent>
+          <RunnersPanel />
         </CardContent>
       </Card>
     </div>

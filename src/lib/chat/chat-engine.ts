@@ -82,14 +82,14 @@ export async function prepareChatTurn(opts: ChatTurnOptions): Promise<PreparedCh
   const { db } = opts;
   const conversation = await getConversation(opts.conversationId, db);
   if (isConversationStreaming(conversation.id)) {
-    throw new AppError("conversation_busy", 409, "A reply is still streaming in this conversation: wait for it or stop it first.");
+    throw new AppError("conversation_busy", "A reply is still streaming in this conversation: wait for it or stop it first.");
   }
   let resolved: ResolvedRuntime;
   try {
     resolved = await (opts.resolveRuntime ?? registryResolveRuntime)(db, conversation.runtimeId);
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw new AppError("runtime_unavailable", 422, `The conversation's runtime cannot run: ${(err as Error)?.message ?? String(err)}`);
+    throw new AppError("runtime_unavailable", `The conversation's runtime cannot run: ${(err as Error)?.message ?? String(err)}`);
   }
   return { conversation, run: async (runOpts) => runChatTurn(opts, conversation, resolved, runOpts.emit, runOpts.signal) };
 }

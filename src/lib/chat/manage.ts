@@ -9,7 +9,7 @@ import type { ConversationPatchInput } from "./input";
 
 function assertNotStreaming(id: string): void {
   if (isConversationStreaming(id)) {
-    throw new AppError("conversation_busy", 409, "A reply is still streaming in this conversation: wait for it or stop it first.");
+    throw new AppError("conversation_busy", "A reply is still streaming in this conversation: wait for it or stop it first.");
   }
 }
 
@@ -44,10 +44,10 @@ export async function retryableExchange(db: Db, conversationId: string, messageI
   await getConversation(conversationId, db);
   assertNotStreaming(conversationId);
   const target = await selectConversationMessage(db, conversationId, messageId);
-  if (!target) throw new AppError("message_not_found", 404, `No message with id ${messageId} in this conversation.`);
+  if (!target) throw new AppError("message_not_found", `No message with id ${messageId} in this conversation.`);
   const [last, user] = await selectNewestMessages(db, conversationId, 2);
   if (target.role !== "assistant" || (target.status !== "error" && target.status !== "aborted") || last?.id !== target.id || user?.role !== "user") {
-    throw new AppError("message_not_retryable", 409, "Only the last reply, when it failed or was stopped, can be retried.");
+    throw new AppError("message_not_retryable", "Only the last reply, when it failed or was stopped, can be retried.");
   }
   return { userMessageId: user.id, content: user.content };
 }

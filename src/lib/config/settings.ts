@@ -2,21 +2,17 @@ import "server-only";
 import { z } from "zod";
 import { getDb, type Db, withTransaction } from "../db/client";
 import { deleteSetting, selectSettings, upsertSetting } from "../db/queries/settings";
+import { env } from "../env";
 import { recordEvent } from "../events/log";
+import { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey, type Settings } from "./setting-definitions";
 
 /**
  * Typed settings with precedence environment variable > stored setting > default
- * (API.md "Settings"). Each value is a positive integer.
+ * (API.md "Settings"). Each value is a positive integer; the definitions (defaults,
+ * bounds, variable names) live in the setting-definitions.ts leaf, the variables are
+ * validated by env.ts.
  */
-export const SETTING_DEFINITIONS = {
-  maxConcurrent: { env: "SCHEDULE_MAX_CONCURRENT", default: 2, max: 1000 },
-  maxRunDurationSec: { env: "SCHEDULE_MAX_RUN_DURATION_SEC", default: 1200, max: 7 * 24 * 3600 },
-  chatPressureDelaySec: { env: "SCHEDULE_CHAT_PRESSURE_DELAY_SEC", default: 30, max: 24 * 3600 },
-} as const;
-
-export type SettingKey = keyof typeof SETTING_DEFINITIONS;
-export type Settings = Record<SettingKey, number>;
-export const SETTING_KEYS = Object.keys(SETTING_DEFINITIONS) as SettingKey[];
+export { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey, type Settings } from "./setting-definitions";
 
 /** Effective settings plus which keys an environment variable pins. */
 export interface SettingsView extends Settings {
@@ -24,27 +20,9 @@ export interface SettingsView extends Settings {
   lockedByEnv: SettingKey[];
 }
 
-const warned = new Set<string>();
-
-/**
- * The environment's value for `key`, or undefined when unset or invalid. An invalid
- * value (not a positive integer) logs one warning naming the variable and is ignored.
- */
+/** The environment's value for `key` (env.ts validated it at boot), or undefined when unset. */
 function envValue(key: SettingKey): number | undefined {
-  const def = SETTING_DEFINITIONS[key];
-  const raw = process.env[def.env];
-  if (raw === undefined || raw.trim() === "") return undefined;
-  const n = Number(raw.trim());
-  if (!Number.isInteger(n) || n <= 0 || n > def.max) {
-    if (!warned.has(`${def.env}=${raw}`)) {
-      warned.add(`${def.env}=${raw}`);
-      console.warn(
-        `[agentcron] ${def.env}=${JSON.stringify(raw)} is not a positive integer (1..${def.max}); falling back to the stored setting or default.`,
-      );
-    }
-    return undefined;
-  }
-  return n;
+  return env()[SETTING_DEFINITIONS[key].env];
 }
 
 /** Effective settings: env > stored > default. */

@@ -4,6 +4,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { env } from "../env";
 import { processSingleton, resetProcessSingleton } from "../process-singleton";
 import { migrationsFolderFor, type Dialect } from "./migrations-folder";
 import { closePgDatabase, isPostgresUrl, migratePgDatabase, openPgDatabase, type PgDb, type PgOpenOptions } from "./pg";
@@ -141,7 +142,7 @@ const KEY = "db";
  * @throws Error naming the directory when it cannot be created or is not writable.
  */
 export function resolveDataDir(): string {
-  const dir = path.resolve(/* turbopackIgnore: true */ process.env.AGENTCRON_DATA_DIR || "./data");
+  const dir = path.resolve(/* turbopackIgnore: true */ env().AGENTCRON_DATA_DIR);
   try {
     fs.mkdirSync(dir, { recursive: true });
     fs.accessSync(dir, fs.constants.W_OK);
@@ -203,7 +204,7 @@ interface AppDb {
 
 function appDb(): AppDb {
   return processSingleton<AppDb>(KEY, () => {
-    const url = process.env.DATABASE_URL;
+    const url = env().DATABASE_URL;
     if (isPostgresUrl(url)) return openPgHandle(url);
     const db = openDatabase(databasePath());
     migrateDatabase(db);

@@ -4,13 +4,14 @@
  * keeps migrations elsewhere) or `drizzle/` under the working directory.
  */
 import path from "node:path";
+import { env } from "../env";
 
 /** The two databases Agentcron runs on: embedded SQLite (default) and PostgreSQL (`DATABASE_URL`). */
 export type Dialect = "sqlite" | "pg";
 
 /** The folder that holds `sqlite/` and `pg/`: `AGENTCRON_MIGRATIONS_DIR`, default `<cwd>/drizzle`. */
 export function migrationsRoot(): string {
-  return process.env.AGENTCRON_MIGRATIONS_DIR || path.join(/* turbopackIgnore: true */ process.cwd(), "drizzle");
+  return env().AGENTCRON_MIGRATIONS_DIR || path.join(/* turbopackIgnore: true */ process.cwd(), "drizzle");
 }
 
 /**

@@ -238,6 +238,9 @@ export const runners = pgTable("runners", {
   hostKey: text("host_key"),
   /** A process start stamp (process-table.ts: clock ticks or ms since boot), may exceed 2^31. */
   processStartTime: bigint("process_start_time", { mode: "number" }),
+  capacity: integer("capacity"),
+  kind: text("kind").notNull().default("web"),
+  labels: jsonb("labels").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
 });
 
 export const settings = pgTable("settings", {

@@ -259,6 +259,12 @@ export const runners = sqliteTable("runners", {
   hostKey: text("host_key"),
   /** The runner process's start stamp (process-table.ts): on its own host, pid + stamp tell a dead runner at once. */
   processStartTime: integer("process_start_time"),
+  /** Most tasks this runner runs at once (AGENTCRON_RUNNER_CAPACITY); null = the global cap only. */
+  capacity: integer("capacity"),
+  /** `web` (a `next start` instance) or `worker` (`npm run worker`). */
+  kind: text("kind").notNull().default("web"),
+  /** Labels a runtime can be pinned to (AGENTCRON_RUNNER_LABELS), e.g. the machine that has the repository. */
+  labels: text("labels", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
 });
 
 export const settings = sqliteTable("settings", {

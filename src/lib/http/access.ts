@@ -7,7 +7,8 @@
  * No `server-only` import: the proxy bundle loads this module too.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { defaultPort, readAccessConfig, type AccessConfig, type AllowedOrigin } from "./access-config.mjs";
+import { env } from "../env";
+import { defaultPort, type AccessConfig, type AllowedOrigin } from "./access-config.mjs";
 
 /** Name of the HttpOnly, SameSite=Strict cookie the sign-in page sets. */
 export const SESSION_COOKIE = "agentcron_session";
@@ -38,13 +39,22 @@ export interface AccessRequest {
 }
 
 /**
- * The port this server answers on: `PORT`, which `next start` sets to the port it bound
- * before serving the first request (scripts/launch.mjs passes it too); 3000, Next's
- * default, when unset (route-level tests).
+ * The port this server answers on: `PORT` (env.ts), which `next start` sets to the port
+ * it bound before serving the first request (scripts/launch.mjs passes it too); 3000,
+ * Next's default, when unset (route-level tests).
  */
-export function servedPort(env: Record<string, string | undefined> = process.env): number {
-  const port = Number(env.PORT);
-  return Number.isInteger(port) && port > 0 && port < 65536 ? port : 3000;
+export function servedPort(): number {
+  return env().PORT;
+}
+
+/**
+ * This process's access configuration: AGENTCRON_TOKEN, AGENTCRON_ALLOWED_ORIGINS and
+ * AGENTCRON_TRUST_PROXY as env.ts validated them (with the rule of access-config.mjs).
+ * @throws EnvError when one of them is invalid (the proxy then fails closed)
+ */
+export function currentAccessConfig(): AccessConfig {
+  const e = env();
+  return { token: e.AGENTCRON_TOKEN, allowedOrigins: e.AGENTCRON_ALLOWED_ORIGINS, trustProxy: e.AGENTCRON_TRUST_PROXY };
 }
 
 /** Every origin this server is reachable through: the loopback names with the served port (http), plus AGENTCRON_ALLOWED_ORIGINS. */
@@ -176,9 +186,9 @@ export function decideAccess(req: AccessRequest, config: AccessConfig, port: num
   return null;
 }
 
-/** decideAccess with the configuration and served port of this process (read per call: cheap, and tests change the env). */
+/** decideAccess with the configuration and served port of this process (env.ts re-reads only what changed: tests change the env). */
 export function decideAccessNow(req: AccessRequest): AccessDenial | null {
-  return decideAccess(req, readAccessConfig(process.env), servedPort());
+  return decideAccess(req, currentAccessConfig(), servedPort());
 }
 
 /**

@@ -1,26 +1,28 @@
 import "server-only";
 import { NextResponse } from "next/server";
-import { z } from "zod";
+import type { z } from "zod";
 import { LIMITS } from "../db/constants";
 import { AppError, invalidRequest } from "../errors";
+import { parseWith } from "../validation";
 import { decideAccessNow } from "./access";
-import { nulByteFields } from "./nul-bytes";
+
+/** Route handlers validate query objects with it; it lives in the domain-neutral validation.ts. */
+export { parseWith };
 
 /** JSON response with a status (default 200). */
 export function json(data: unknown, status = 200, headers?: HeadersInit): NextResponse {
   return NextResponse.json(data, { status, headers });
 }
 
-/** The API error body for any thrown value; non-AppErrors are logged and hidden. */
-export function errorResponse(err: unknown): NextResponse {
-  if (err instanceof AppError) {
-    return json(
-      { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}), ...(err.extra ?? {}) },
-      err.status,
-    );
-  }
+/**
+ * The API error response for any thrown value — the one place an error becomes HTTP:
+ * an AppError answers its body with its catalogue status (errors.ts ERROR_STATUS);
+ * anything else is logged and answered as 500 `internal_error` without details.
+ */
+export function errorResponse(err: unknown, headers?: HeadersInit): NextResponse {
+  if (err instanceof AppError) return json(err.toBody(), err.status, headers);
   console.error("[agentcron] unhandled error in route", err);
-  return json({ error: "internal_error", message: "Something went wrong on the server; see its log." }, 500);
+  return errorResponse(new AppError("internal_error", "Something went wrong on the server; see its log."));
 }
 
 /**
@@ -31,7 +33,7 @@ export function errorResponse(err: unknown): NextResponse {
  */
 export function assertAccess(req: Request): void {
   const denial = decideAccessNow({ method: req.method, pathname: new URL(req.url).pathname, headers: req.headers });
-  if (denial) throw new AppError(denial.code, denial.status, denial.message);
+  if (denial) throw new AppError(denial.code, denial.message);
 }
 
 type RouteContext<P> = { params: Promise<P> };
@@ -54,28 +56,6 @@ export function route<P = Record<string, never>>(
   };
 }
 
-/** zod issues → `{field: message}` (first issue per field; the root is `body`). */
-export function zodFields(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.length ? issue.path.join(".") : "body";
-    fields[key] ??= issue.message;
-  }
-  return fields;
-}
-
-/**
- * Parses `value` with `schema`, or throws 400 `invalid_request` naming the fields;
- * strings with a NUL byte anywhere are refused first (nul-bytes.ts).
- */
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const nul = nulByteFields(value);
-  if (nul) throw invalidRequest(nul, "Text fields must not contain NUL bytes.");
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalidRequest(zodFields(parsed.error));
-  return parsed.data;
-}
-
 /**
  * Reads a JSON body and validates it.
  * @throws AppError 400 `invalid_request` on a non-JSON content type (`fields.contentType`),
@@ -88,7 +68,7 @@ export async function readJson<T extends z.ZodType>(req: Request, schema: T): Pr
     throw invalidRequest({ contentType: "must be application/json" }, "Send the body as JSON with Content-Type: application/json.");
   }
   // Bounded before parsing (LIMITS.bodyMaxBytes): the declared length first, then the bytes read.
-  const tooLarge = () => new AppError("payload_too_large", 413, `The request body is larger than ${LIMITS.bodyMaxBytes / 1024 / 1024} MiB.`);
+  const tooLarge = () => new AppError("payload_too_large", `The request body is larger than ${LIMITS.bodyMaxBytes / 1024 / 1024} MiB.`);
   if (Number(req.headers.get("content-length") ?? 0) > LIMITS.bodyMaxBytes) throw tooLarge();
   let body: unknown;
   let text: string;
@@ -126,7 +106,7 @@ export function otherMethods(implemented: Partial<Record<Method, unknown>>): Rec
   if (allowed.has("GET")) allowed.add("HEAD");
   const allow = [...allowed].sort().join(", ");
   const notAllowed = route((req) =>
-    json({ error: "method_not_allowed", message: `${req.method} is not supported here; use ${allow}.` }, 405, { Allow: allow }),
+    errorResponse(new AppError("method_not_allowed", `${req.method} is not supported here; use ${allow}.`), { Allow: allow }),
   );
   return Object.fromEntries(METHODS.map((m) => [m, notAllowed])) as Record<Method, MethodHandler>;
 }

@@ -1,8 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { AppError } from "../errors";
-import { matchRequestOrigin, safeNextPath, secretsEqual, servedPort, sessionClearCookie, sessionSetCookie, SIGN_IN_PATH } from "./access";
-import { readAccessConfig } from "./access-config.mjs";
+import { currentAccessConfig, matchRequestOrigin, safeNextPath, secretsEqual, servedPort, sessionClearCookie, sessionSetCookie, SIGN_IN_PATH } from "./access";
 import { json, readJson } from "./route";
 
 const signInSchema = z.object({ token: z.string().max(4096) });
@@ -16,8 +15,8 @@ const signInSchema = z.object({ token: z.string().max(4096) });
  * @throws AppError 404 `auth_disabled` when no token is configured; 400 `invalid_request` on a bad JSON body
  */
 export async function signIn(req: Request): Promise<Response> {
-  const config = readAccessConfig(process.env);
-  if (!config.token) throw new AppError("auth_disabled", 404, "Sign-in is off: this server was started without AGENTCRON_TOKEN.");
+  const config = currentAccessConfig();
+  if (!config.token) throw new AppError("auth_disabled", "Sign-in is off: this server was started without AGENTCRON_TOKEN.");
   const secure = matchRequestOrigin(req.headers, config, servedPort())?.scheme === "https";
   const type = req.headers.get("content-type") ?? "";
   if (/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type.trim())) {
@@ -30,7 +29,7 @@ export async function signIn(req: Request): Promise<Response> {
     return new Response(null, { status: 303, headers: { Location: `${SIGN_IN_PATH}?error=invalid&next=${encodeURIComponent(next)}` } });
   }
   const { token } = await readJson(req, signInSchema);
-  if (!secretsEqual(token, config.token)) throw new AppError("unauthorized", 401, "That is not this server's AGENTCRON_TOKEN.");
+  if (!secretsEqual(token, config.token)) throw new AppError("unauthorized", "That is not this server's AGENTCRON_TOKEN.");
   return json({ ok: true }, 200, { "Set-Cookie": sessionSetCookie(config.token, secure) });
 }
 

@@ -1,15 +1,12 @@
 import "server-only";
-
-/** Default interval between `: keepalive` comments (API.md "Chat": every 15 s). */
-export const SSE_KEEPALIVE_MS = 15_000;
+import { env } from "../env";
 
 /**
- * The keepalive interval in ms: `AGENTCRON_SSE_KEEPALIVE_MS` when it is a positive
- * integer (for proxies with shorter idle timeouts, and tests), else 15 000.
+ * The keepalive interval in ms: `AGENTCRON_SSE_KEEPALIVE_MS` (env.ts; for proxies with
+ * shorter idle timeouts, and tests), default 15 000 (API.md "Chat": every 15 s).
  */
 export function sseKeepaliveMs(): number {
-  const raw = Number(process.env.AGENTCRON_SSE_KEEPALIVE_MS);
-  return Number.isInteger(raw) && raw > 0 ? raw : SSE_KEEPALIVE_MS;
+  return env().AGENTCRON_SSE_KEEPALIVE_MS;
 }
 
 const encoder = new TextEncoder();

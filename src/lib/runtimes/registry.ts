@@ -19,7 +19,7 @@ export interface ResolvedRuntime {
 export const UNAVAILABLE_RUNTIME_FAILURE = "runtime_missing_executable" as const;
 
 function unavailable(message: string): AppError {
-  return new AppError("runtime_unavailable", 422, message, undefined, { failureReason: UNAVAILABLE_RUNTIME_FAILURE });
+  return new AppError("runtime_unavailable", message, { extra: { failureReason: UNAVAILABLE_RUNTIME_FAILURE } });
 }
 
 /**

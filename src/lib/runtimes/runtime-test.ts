@@ -1,6 +1,6 @@
 import "server-only";
+import type { RuntimeTestDto } from "../api-types";
 import { getDb, type Db } from "../db/client";
-import type { FailureReason } from "../db/constants";
 import { referencedValues } from "./agent-env";
 import { buildRuntime } from "./registry";
 import { redactValues } from "./secrets";
@@ -12,20 +12,8 @@ export const DEFAULT_TEST_PROMPT = "Reply with the single word: pong";
 /** A test run is one turn and is aborted after this long (ms). */
 export const RUNTIME_TEST_TIMEOUT_MS = 60_000;
 
-export interface RuntimeTestResult {
-  /**
-   * The verdict "Test runtime" shows: the agent answered at least one turn. A multi-turn
-   * agent stopped by the test's one-turn budget (`status: "max_turns"`) responded too.
-   */
-  responded: boolean;
-  status: RunResult["status"];
-  text: string | null;
-  turns: number;
-  error: string | null;
-  failureReason: FailureReason | null;
-  /** Wall time of the run (ms). */
-  durationMs: number;
-}
+/** The answer of testRuntime (its shape lives in the api-types leaf). */
+export type RuntimeTestResult = RuntimeTestDto;
 
 /**
  * Runs a one-turn prompt through a stored runtime so a user can check its config

@@ -21,7 +21,7 @@ import { countSchedulesNamingRuntime, countSchedulesOnDefaultRuntime } from "../
 import type { RuntimeRow } from "../db/schema";
 import { isUniqueViolation } from "../db/sql";
 import { AppError, invalidRequest, notFound } from "../errors";
-import { zodFields } from "../http/route";
+import { zodFields } from "../validation";
 import { toIso } from "../time/clock";
 import { redactConfigSecrets } from "./secrets";
 import { runtimeKindConfigSchema, type CommandConfig, type RuntimeCreateInput, type RuntimePatchInput } from "./config";
@@ -56,7 +56,7 @@ export async function getDefaultRuntime(db: Db = getDb()): Promise<RuntimeRow | 
 }
 
 function nameTaken(name: string): AppError {
-  return new AppError("runtime_name_taken", 409, `A runtime named "${name}" already exists; choose another name.`, { name: "is already used" });
+  return new AppError("runtime_name_taken", `A runtime named "${name}" already exists; choose another name.`, { fields: { name: "is already used" } });
 }
 
 /**
@@ -180,17 +180,15 @@ export async function deleteRuntime(id: string, now: number, db: Db = getDb()): 
         if (named + viaDefault > 0) {
           throw new AppError(
             "runtime_in_use",
-            409,
             named
               ? `${named} schedule${named === 1 ? " uses" : "s use"} runtime "${current.name}"; move ${named === 1 ? "it" : "them"} to another runtime first.`
               : `${viaDefault} schedule${viaDefault === 1 ? " uses" : "s use"} the default runtime "${current.name}"; make another runtime the default first.`,
-            undefined,
-            { scheduleCount: named + viaDefault },
+            { extra: { scheduleCount: named + viaDefault } },
           );
         }
         const streaming = await countStreamingChatsOnRuntime(tx, id, current.isDefault);
         if (streaming > 0) {
-          throw new AppError("runtime_in_use", 409, `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
+          throw new AppError("runtime_in_use", `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
         }
         await detachChatsFromRuntime(tx, id, current.isDefault);
         await deleteRuntimeRow(tx, id);

@@ -3,6 +3,7 @@
  * Runtimes know nothing about schedules or tasks: they take a prompt and a turn
  * budget, stream AgentEvents, and finish with exactly one `result` event.
  */
+import type { RunStatus } from "../api-types";
 import type { FailureReason } from "../db/constants";
 
 /** What a run produced, in order. The last event of every run is `result`. */
@@ -26,7 +27,7 @@ export type AgentEvent =
 /** How a run ended. */
 export interface RunResult {
   /** success: the agent finished; max_turns: stopped at the turn budget; error: anything else. */
-  status: "success" | "max_turns" | "error";
+  status: RunStatus;
   /** Agent turns taken (assistant messages). */
   turns: number;
   sessionId?: string | null;

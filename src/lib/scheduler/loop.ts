@@ -17,6 +17,7 @@ import { LaunchQueue } from "./launch-queue";
 import { heartbeatRunner } from "./runner-registry";
 import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from "./running-tasks";
 import { prepared } from "./statements";
+import { startWakeBus, type WakeBus } from "./wake-bus";
 import { launchTask, type LaunchClaim, type RuntimeResolver } from "./task-launcher";
 import {
   CANCEL_WAIT_MS,
@@ -49,7 +50,18 @@ export interface SchedulerLoopOptions {
    * decisions and its armed wake, so a test sees its runs started when runPass() returns.
    */
   deferLaunches?: boolean;
+  /**
+   * Listen for changes made through other instances and announce this one's (ADR 0014,
+   * wake-bus.ts). Default: `timers` — a hand-driven test loop has no bus.
+   */
+  crossInstanceWake?: boolean;
 }
+
+/**
+ * Pokes whose cause other runners must hear about: new or changed work, or a freed slot.
+ * Per-process causes (chat streams, clock jumps, a full drain batch) stay local.
+ */
+const SHARED_POKES = new Set(["schedule_saved", "settings_changed", "task_cancelled", "manual_run", "task_finished", "recovered"]);
 
 /** What one pass did (tests and logs). */
 export interface PassReport {
@@ -107,6 +119,9 @@ export class SchedulerLoop implements SchedulerHandle {
   /** scheduleId → UTC ms before which its planning is not retried (it threw). */
   private readonly planBackoff = new Map<string, number>();
   private unsubscribeStreams: (() => void) | null = null;
+  private readonly crossInstanceWake: boolean;
+  private wakeBus: WakeBus | null = null;
+  private wakeBusStopped: Promise<void> = Promise.resolve();
   /** Wall vs monotonic drift detector (ADR 0006). */
   private readonly clockWatch: ClockWatch;
   /** Monotonic ms before which dead runners are not judged by heartbeat age (a clock jump skews it). */
@@ -122,6 +137,7 @@ export class SchedulerLoop implements SchedulerHandle {
     this.retryBackoffMs = opts.retryBackoffMs ?? retryBackoffFromEnv();
     this.timers = opts.timers ?? true;
     this.deferLaunches = opts.deferLaunches ?? this.timers;
+    this.crossInstanceWake = opts.crossInstanceWake ?? this.timers;
     this.clockWatch = new ClockWatch(this.clock, CLOCK_JUMP_THRESHOLD_MS);
   }
 
@@ -135,6 +151,15 @@ export class SchedulerLoop implements SchedulerHandle {
     }
     await this.runPass();
     this.unsubscribeStreams = onStreamsEmpty(() => this.poke("chat_streams_empty"));
+    if (this.crossInstanceWake) {
+      try {
+        const bus = await startWakeBus({ db: this.db, runnerId: this.runnerId, onWake: (reason) => this.poke(reason) });
+        if (this.halted) this.wakeBusStopped = bus.stop();
+        else this.wakeBus = bus;
+      } catch (err) {
+        console.error(`[agentcron] runner ${this.runnerId}: no cross-instance wake-ups (${(err as Error).message}); other instances' work waits for this loop's own wake`, err);
+      }
+    }
     if (this.timers) {
       this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_INTERVAL_MS);
       this.heartbeatTimer.unref?.();
@@ -142,7 +167,8 @@ export class SchedulerLoop implements SchedulerHandle {
   }
 
   /** Runs a pass soon (coalesced: several pokes in one tick make one pass). */
-  poke(_reason: string): void {
+  poke(reason: string): void {
+    if (SHARED_POKES.has(reason)) this.wakeBus?.announce(reason);
     if (this.halted || this.pokePending) return;
     this.pokePending = true;
     setImmediate(() => {
@@ -389,6 +415,8 @@ export class SchedulerLoop implements SchedulerHandle {
     this.wakeTimer = this.heartbeatTimer = null;
     this.unsubscribeStreams?.();
     this.unsubscribeStreams = null;
+    if (this.wakeBus) this.wakeBusStopped = this.wakeBus.stop();
+    this.wakeBus = null;
   }
 
   /**
@@ -399,6 +427,7 @@ export class SchedulerLoop implements SchedulerHandle {
   async stop(): Promise<void> {
     this.halt();
     this.stopping = true;
+    await this.wakeBusStopped;
     const mine = runningTasksOf(this.runnerId);
     for (const t of mine) abortRunningTask(t.taskId, "shutdown");
     let timer: NodeJS.Timeout | undefined;

@@ -4,22 +4,15 @@ import { RETRYABLE_FAILURE_REASONS } from "../db/constants";
 import { tasks, type TaskRow } from "../db/schema";
 import { recordEvent, type DbOrTx } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
-import { DEFAULT_RETRY_BACKOFF_MS } from "./tuning";
+import { env } from "../env";
 import { UNCLAIMED_RUN_STATE } from "../tasks/run-state";
 
 /**
- * Retry backoff per attempt in ms: `AGENTCRON_RETRY_BACKOFF_SEC` ("60,300,900") when
- * set and valid, else 1 m / 5 m / 15 m (DESIGN.md "Policies" → retries).
+ * Retry backoff per attempt in ms: `AGENTCRON_RETRY_BACKOFF_SEC` ("60,300,900", env.ts),
+ * default 1 m / 5 m / 15 m (tuning.ts DEFAULT_RETRY_BACKOFF_MS; DESIGN.md "Policies" → retries).
  */
 export function retryBackoffFromEnv(): readonly number[] {
-  const raw = process.env.AGENTCRON_RETRY_BACKOFF_SEC;
-  if (!raw) return DEFAULT_RETRY_BACKOFF_MS;
-  const values = raw.split(",").map((v) => Number(v.trim()));
-  if (!values.length || values.some((v) => !Number.isFinite(v) || v < 0)) {
-    console.warn(`[agentcron] AGENTCRON_RETRY_BACKOFF_SEC=${JSON.stringify(raw)} is not a list of seconds; using 60,300,900.`);
-    return DEFAULT_RETRY_BACKOFF_MS;
-  }
-  return values.map((v) => Math.round(v * 1000));
+  return env().AGENTCRON_RETRY_BACKOFF_SEC;
 }
 
 /** Backoff before attempt `failedAttempt + 1`, ms (the last value repeats). */

@@ -1,33 +1,15 @@
 import "server-only";
 import type { CronFieldCollection } from "cron-parser";
-import { DEFAULT_MAX_TURNS } from "../db/constants";
+import { SCHEDULE_DEFAULTS } from "./defaults";
 import type { Db } from "../db/client";
 import { selectActiveSchedulesExcept } from "../db/queries/schedules";
 import type { ScheduleRow } from "../db/schema";
+import type { CollisionWarning } from "../api-types";
 import { processSingleton } from "../process-singleton";
 import { hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
 
-/**
- * API.md `CollisionWarning`, plus additive fields the sheet uses: the other schedules'
- * ids, the nominal day analysed, and (for a schedule that fires at one time of day) a
- * nearby free minute with the cron expression that would use it.
- */
-export interface CollisionWarning {
-  type: "cron_collision";
-  /** Names of the other active schedules that share a crowded 5-minute bucket, biggest contributor first. */
-  overlappingSchedules: string[];
-  overlappingScheduleIds: string[];
-  /** Minutes of the day (0–1439, the saved schedule's timezone) at which it fires into a crowded bucket. */
-  overlappingMinutes: number[];
-  /** The largest combined agent-step estimate of a crowded bucket (saved schedule included). */
-  estimatedConcurrentSteps: number;
-  /** Minute of the day (0–1439, saved schedule's timezone) whose bucket is free, nearest the collision. */
-  suggestedMinute?: number;
-  /** `cronExpression` with its minute and hour fields moved to `suggestedMinute`. */
-  suggestedCronExpression?: string;
-  /** Local date (YYYY-MM-DD, saved schedule's timezone) of the nominal day analysed. */
-  referenceDay: string;
-}
+/** API.md `CollisionWarning` (its shape lives in the api-types leaf). */
+export type { CollisionWarning };
 
 /** Combined agent turns in one bucket at or above which schedules are said to collide (issue #5). */
 export const COLLISION_STEP_THRESHOLD = 3000;
@@ -39,12 +21,12 @@ const BUCKETS = DAY_MS / COLLISION_BUCKET_MS; // 288
 /**
  * Expected agent turns per firing of a schedule: its measured average once it
  * has fired, else its turn budget `maxTurns` (what the user said a run may take; an
- * upper bound, so a new schedule errs towards warning), else DEFAULT_MAX_TURNS — the
+ * upper bound, so a new schedule errs towards warning), else SCHEDULE_DEFAULTS.maxTurns — the
  * budget its tasks would actually get.
  */
 export function expectedStepsPerFiring(s: Pick<ScheduleRow, "avgTurnsPerFiring" | "maxTurns">): number {
   if (s.avgTurnsPerFiring != null && s.avgTurnsPerFiring > 0) return s.avgTurnsPerFiring;
-  return s.maxTurns ?? DEFAULT_MAX_TURNS;
+  return s.maxTurns ?? SCHEDULE_DEFAULTS.maxTurns;
 }
 
 const partsFormatters = new Map<string, Intl.DateTimeFormat>();

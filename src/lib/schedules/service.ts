@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { DEFAULT_CATCH_UP_WINDOW_SEC, DEFAULT_MAX_ATTEMPTS } from "../db/constants";
+import type { ScheduleDto } from "../api-types";
 import { getDb, type Db, withTransaction } from "../db/client";
 import { runtimeExists, selectRuntime } from "../db/queries/runtimes";
 import { deleteScheduleRow, insertSchedule, selectSchedule, selectSchedules, updateScheduleRow } from "../db/queries/schedules";
@@ -12,6 +12,7 @@ import { getDefaultRuntime } from "../runtimes/service";
 import { pokeScheduler } from "../scheduler/control";
 import { toIso } from "../time/clock";
 import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
+import { SCHEDULE_DEFAULTS } from "./defaults";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { plainWordsToCron } from "./plain-words";
@@ -120,10 +121,10 @@ function assertExpiresInFuture(expiresAt: number | null | undefined, now: number
  *   schedule without a runnable runtime → `fields.runtimeId`).
  */
 export async function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): Promise<ScheduleSaved> {
-  const timezone = input.timezone ?? "UTC";
+  const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
   const cronExpression = resolveCron(input, timezone, now);
   assertExpiresInFuture(input.expiresAt, now);
-  const status = input.status ?? "active";
+  const status = input.status ?? SCHEDULE_DEFAULTS.status;
   if (status === "active") await assertRunnableRuntime(db, input.runtimeId ?? null);
   else await assertRuntimeExists(db, input.runtimeId);
   const row: ScheduleRow = {
@@ -137,13 +138,13 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     pausedReason: status === "paused" ? "paused_by_user" : null,
     maxTurns: input.maxTurns ?? null,
     maxTurnsSetAt: input.maxTurns != null ? now : null,
-    maxRunDurationSec: input.maxRunDurationSec ?? null,
-    maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    overlapPolicy: input.overlapPolicy ?? "skip",
-    catchUpPolicy: input.catchUpPolicy ?? "latest",
-    catchUpWindowSec: input.catchUpWindowSec ?? DEFAULT_CATCH_UP_WINDOW_SEC,
-    maxFirings: input.maxFirings ?? null,
-    expiresAt: input.expiresAt ?? null,
+    maxRunDurationSec: input.maxRunDurationSec ?? SCHEDULE_DEFAULTS.maxRunDurationSec,
+    maxAttempts: input.maxAttempts ?? SCHEDULE_DEFAULTS.maxAttempts,
+    overlapPolicy: input.overlapPolicy ?? SCHEDULE_DEFAULTS.overlapPolicy,
+    catchUpPolicy: input.catchUpPolicy ?? SCHEDULE_DEFAULTS.catchUpPolicy,
+    catchUpWindowSec: input.catchUpWindowSec ?? SCHEDULE_DEFAULTS.catchUpWindowSec,
+    maxFirings: input.maxFirings ?? SCHEDULE_DEFAULTS.maxFirings,
+    expiresAt: input.expiresAt ?? SCHEDULE_DEFAULTS.expiresAt,
     firingCount: 0,
     nextFireAt: status === "active" ? firstFireAt(cronExpression, timezone, now) : null,
     lastPlannedAt: now,
@@ -267,7 +268,7 @@ export function previewSchedule(
   input: { cronExpression?: string; schedule?: string; timezone?: string; count?: number },
   now: number,
 ): { cronExpression: string; description: string; next: string[] } {
-  const timezone = input.timezone ?? "UTC";
+  const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
   const cronExpression = resolveCron(input, timezone, now);
   return {
     cronExpression,
@@ -277,7 +278,7 @@ export function previewSchedule(
 }
 
 /** API shape of a schedule (API.md `Schedule`): ISO timestamps, internal columns left out. */
-export function serializeSchedule(s: ScheduleRow) {
+export function serializeSchedule(s: ScheduleRow): ScheduleDto {
   return {
     id: s.id,
     name: s.name,
@@ -309,11 +310,11 @@ export function serializeSchedule(s: ScheduleRow) {
     updatedAt: toIso(s.updatedAt)!,
   };
 }
-export type ScheduleDto = ReturnType<typeof serializeSchedule>;
+export type { ScheduleDto };
 
 /** Guard for callers that need an active schedule (Run now). */
 export function assertScheduleActive(s: ScheduleRow): void {
   if (s.status !== "active") {
-    throw new AppError("schedule_not_active", 409, `Schedule "${s.name}" is ${s.status}; resume it before running it.`);
+    throw new AppError("schedule_not_active", `Schedule "${s.name}" is ${s.status}; resume it before running it.`);
   }
 }

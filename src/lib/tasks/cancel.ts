@@ -13,7 +13,7 @@ import { retryBackoffFromEnv } from "../scheduler/retries";
 import { getTask } from "./queries";
 
 function taskFinished(t: TaskRow): AppError {
-  return new AppError("task_finished", 409, `The task already finished (${t.status}); rerun it instead.`);
+  return new AppError("task_finished", `The task already finished (${t.status}); rerun it instead.`);
 }
 
 /**

@@ -31,7 +31,7 @@ export interface ManualRun {
  */
 export function requireSchedulerLoop(): SchedulerLoop {
   const loop = getSchedulerLoop();
-  if (!loop) throw new AppError("scheduler_not_ready", 503, "The scheduler is still starting; try again in a moment.");
+  if (!loop) throw new AppError("scheduler_not_ready", "The scheduler is still starting; try again in a moment.");
   return loop;
 }
 
@@ -85,10 +85,8 @@ export async function startManualTask(db: Db, template: TaskTemplate, force: boo
           const slotEtaSec = await estimateSlotEtaSec(tx, now);
           throw new AppError(
             "capacity_full",
-            429,
             `All ${settings.maxConcurrent} slots are busy; one should free in about ${slotEtaSec} s. Try again then, or run it anyway with force.`,
-            undefined,
-            { slotEtaSec },
+            { extra: { slotEtaSec } },
           );
         }
         if (!await claimSlot(tx, { ...claim, force: true })) throw new Error(`forced claim of ${id} changed nothing`);

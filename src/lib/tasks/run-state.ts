@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_TURNS } from "../db/constants";
+import { SCHEDULE_DEFAULTS } from "../schedules/defaults";
 import type { ScheduleRow, TaskRow } from "../db/schema";
 
 /**
@@ -53,7 +53,7 @@ export interface TaskTemplate {
 
 /**
  * A schedule's task template: prompt, runtime and budgets copied at planning / Run now
- * (the turn budget falls back to DEFAULT_MAX_TURNS; a null lease length means the
+ * (the turn budget falls back to SCHEDULE_DEFAULTS.maxTurns; a null lease length means the
  * global default at claim time).
  */
 export function taskTemplateFromSchedule(s: ScheduleRow): TaskTemplate {
@@ -62,7 +62,7 @@ export function taskTemplateFromSchedule(s: ScheduleRow): TaskTemplate {
     runtimeId: s.runtimeId,
     title: s.name,
     prompt: s.prompt,
-    maxTurns: s.maxTurns ?? DEFAULT_MAX_TURNS,
+    maxTurns: s.maxTurns ?? SCHEDULE_DEFAULTS.maxTurns,
     maxRunDurationSec: s.maxRunDurationSec,
     maxAttempts: s.maxAttempts,
   };

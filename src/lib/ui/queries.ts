@@ -4,7 +4,7 @@
  */
 import { TERMINAL_TASK_STATUSES } from "@/lib/db/constants";
 import { apiFetch } from "./api-client";
-import type { ConversationDto, EventDto, MessageDto, RuntimeDto, ScheduleDto, ScheduleListItemDto, SchedulerStatusDto, SettingsView, TaskDetailDto } from "./types";
+import type { ConversationDto, EventDto, MessageDto, RunnerDto, RuntimeDto, ScheduleDto, ScheduleListItemDto, SchedulerStatusDto, SettingsView, TaskDetailDto } from "./types";
 
 export const queryKeys = {
   schedules: ["schedules"] as const,
@@ -12,6 +12,7 @@ export const queryKeys = {
   scheduleTasks: (id: string) => ["schedules", id, "tasks"] as const,
   scheduleEvents: (id: string) => ["schedules", id, "events"] as const,
   runtimes: ["runtimes"] as const,
+  runners: ["runners"] as const,
   schedulerStatus: ["scheduler-status"] as const,
   tasks: (filters: Record<string, string | undefined> = {}) => ["tasks", filters] as const,
   task: (id: string) => ["task", id] as const,
@@ -30,6 +31,7 @@ export const fetchers = {
   schedule: (id: string) => apiFetch<{ schedule: ScheduleDto }>(`/api/schedules/${encodeURIComponent(id)}`),
   scheduleEvents: (id: string) => apiFetch<{ events: EventDto[] }>(`/api/schedules/${encodeURIComponent(id)}/events`),
   runtimes: () => apiFetch<{ runtimes: RuntimeDto[] }>("/api/runtimes"),
+  runners: () => apiFetch<{ runners: RunnerDto[] }>("/api/runners"),
   schedulerStatus: () => apiFetch<SchedulerStatusDto>("/api/scheduler/status"),
   task: (id: string) => apiFetch<TaskDetailDto>(`/api/tasks/${encodeURIComponent(id)}`),
   settings: () => apiFetch<SettingsView>("/api/settings"),

@@ -1,5 +1,5 @@
 /** API response shapes as the browser sees them (API.md); inferred from the serializers. */
-export type { ScheduleDto } from "@/lib/schedules/service";
+export type { ScheduleDto } from "@/lib/api-types";
 export type { ScheduleListItemDto } from "@/lib/schedules/list";
 export type { LastRunDto } from "@/lib/tasks/queries";
 export type {
@@ -8,6 +8,7 @@ export type {
   EventDto,
   FiringMetricDto,
   MessageDto,
+  RunnerDto,
   RuntimeDto,
   SchedulerStatusDto,
   TaskDto,

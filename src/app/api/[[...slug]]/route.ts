@@ -1,10 +1,11 @@
-import { json } from "@/lib/http/route";
+import { AppError } from "@/lib/errors";
+import { errorResponse } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
 /** `/api` itself and unknown /api routes answer 404 JSON (API.md), whatever the method. */
 function notFound(req: Request): Response {
-  return json({ error: "not_found", message: `No API route ${req.method} ${new URL(req.url).pathname}.` }, 404);
+  return errorResponse(new AppError("not_found", `No API route ${req.method} ${new URL(req.url).pathname}.`));
 }
 
 export const GET = notFound;

@@ -1,5 +1,6 @@
 import { bootState } from "@/lib/boot";
-import { json, otherMethods, route } from "@/lib/http/route";
+import { AppError } from "@/lib/errors";
+import { errorResponse, json, otherMethods, route } from "@/lib/http/route";
 import { APP_VERSION } from "@/lib/version";
 
 export const dynamic = "force-dynamic";
@@ -8,10 +9,8 @@ export const dynamic = "force-dynamic";
 export const GET = route(() => {
   const state = bootState();
   if (!state.ready) {
-    return json(
-      { ok: false, error: "not_ready", message: state.error ?? "Agentcron is still booting; try again in a moment.", version: APP_VERSION },
-      503,
-    );
+    const message = state.error ?? "Agentcron is still booting; try again in a moment.";
+    return errorResponse(new AppError("not_ready", message, { extra: { ok: false, version: APP_VERSION } }));
   }
   return json({ ok: true, version: APP_VERSION, runnerId: state.runnerId });
 });

@@ -8,7 +8,8 @@ import { Input } from "@/components/ui/input";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Textarea } from "@/components/ui/textarea";
-import { DEFAULT_MAX_TURNS, LIMITS } from "@/lib/db/constants";
+import { LIMITS } from "@/lib/db/constants";
+import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { apiFetch } from "@/lib/ui/api-client";
 import { fetchers, qs, queryKeys } from "@/lib/ui/queries";
 import type { TurnCalibration } from "@/lib/ui/types";
@@ -118,11 +119,11 @@ export function AgentSection({ excludeScheduleId }: { excludeScheduleId?: string
           <FormItem>
             <FormLabel>Max turns per run</FormLabel>
             <FormControl>
-              <Input {...field} type="number" inputMode="numeric" min={LIMITS.maxTurnsMin} max={LIMITS.maxTurnsMax} placeholder={`inherit (${DEFAULT_MAX_TURNS})`} />
+              <Input {...field} type="number" inputMode="numeric" min={LIMITS.maxTurnsMin} max={LIMITS.maxTurnsMax} placeholder={`inherit (${SCHEDULE_DEFAULTS.maxTurns})`} />
             </FormControl>
             <FormDescription className="flex flex-col gap-0.5">
               <span>
-                One turn = an assistant message with its tool calls. Typical runs take 50–500. Empty inherits the default ({DEFAULT_MAX_TURNS}). The run stops at
+                One turn = an assistant message with its tool calls. Typical runs take 50–500. Empty inherits the default ({SCHEDULE_DEFAULTS.maxTurns}). The run stops at
                 this budget.
               </span>
               {calibration.error && <span>Calibration unavailable: {calibration.error.message}</span>}

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { CATCH_UP_POLICIES, OVERLAP_POLICIES } from "@/lib/db/constants";
+import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { scheduleFields } from "@/lib/schedules/input";
 import type { ScheduleDto } from "@/lib/ui/types";
 
@@ -64,9 +65,9 @@ export function formFieldOf(serverField: string): keyof ScheduleFormValues | "fo
 
 export function browserTimezone(): string {
   try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || SCHEDULE_DEFAULTS.timezone;
   } catch {
-    return "UTC";
+    return SCHEDULE_DEFAULTS.timezone;
   }
 }
 
@@ -92,13 +93,13 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
       runtimeId: DEFAULT_RUNTIME,
       maxTurns: "",
       maxRunDurationSec: "",
-      maxAttempts: "3",
-      overlapPolicy: "skip",
-      catchUpPolicy: "latest",
-      catchUpWindowSec: "3600",
+      maxAttempts: String(SCHEDULE_DEFAULTS.maxAttempts),
+      overlapPolicy: SCHEDULE_DEFAULTS.overlapPolicy,
+      catchUpPolicy: SCHEDULE_DEFAULTS.catchUpPolicy,
+      catchUpWindowSec: String(SCHEDULE_DEFAULTS.catchUpWindowSec),
       maxFirings: "",
       expiresAt: "",
-      paused: false,
+      paused: SCHEDULE_DEFAULTS.status === "paused",
       ...template,
     };
   }

@@ -2,7 +2,7 @@ import { getDb } from "@/lib/db/client";
 import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { taskEventsQuerySchema } from "@/lib/tasks/input";
 import { listTaskEvents } from "@/lib/tasks/queries";
-import { resumeAfterId, taskEventStreamResponse, wantsEventStream } from "@/lib/tasks/task-event-stream";
+import { resumeAfterId, taskEventStreamResponse, wantsEventStream } from "@/lib/http/task-event-stream";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };

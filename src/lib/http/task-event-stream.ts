@@ -1,10 +1,10 @@
 import "server-only";
 import { TERMINAL_TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
-import { sseResponse } from "../http/sse";
+import { sseResponse } from "./sse";
 import { taskEventBus } from "../runtimes/task-executor";
 import { selectTaskById } from "../scheduler/statements";
-import { getTask, TASK_EVENTS_PAGE, taskEventsAfter } from "./queries";
+import { getTask, TASK_EVENTS_PAGE, taskEventsAfter } from "../tasks/queries";
 
 const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
 
