@@ -22,6 +22,16 @@ export const PG_SUITE = [
   "test/metrics.test.ts",
   "test/task-reads.test.ts",
   "src/lib/http/task-event-stream.test.ts",
+  // Schedules, runtimes and chat (queries/schedules.ts, runtimes.ts, chat.ts).
+  "test/runtimes-api.test.ts",
+  "test/agent-env-security.test.ts",
+  "src/lib/schedules/collisions.test.ts",
+  "src/lib/schedules/calibration.test.ts",
+  "test/schedules-api.test.ts",
+  "test/schedules-list.test.ts",
+  "test/input-bounds.test.ts",
+  "test/scheduler/dst.test.ts",
+  "test/worker.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.

@@ -9,8 +9,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GET as list, POST as create } from "@/app/api/runtimes/route";
 import { GET as getOne, PATCH as patch } from "@/app/api/runtimes/[id]/route";
 import { POST as testRoute } from "@/app/api/runtimes/[id]/test/route";
-import { getDb } from "@/lib/db/client";
-import { runtimes } from "@/lib/db/schema";
 import { agentEnv, BASE_AGENT_ENV } from "@/lib/runtimes/agent-env";
 import { claudeEnv } from "@/lib/runtimes/claude-agent-sdk";
 import { openAiCompatibleRuntime } from "@/lib/runtimes/openai-compatible";
@@ -18,13 +16,14 @@ import { startOpenAiServer } from "./fixtures/openai-server.mjs";
 import type { ScriptedServer } from "./fixtures/messages-server.mjs";
 import { makeRuntime, truncateAll } from "./factories";
 import { callRoute } from "./http";
+import { rowsOf } from "./support/rows";
 import { collect } from "./runtimes/harness";
 
 const CANARY_NAME = "AGENTCRON_CANARY_SERVER_SECRET";
 const CANARY_VALUE = "canary-value-7f3a9c";
 const PASSED_VALUE = "passed-key-value-51d2";
 const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
-const rows = async () => getDb().select().from(runtimes).all();
+const rows = async () => rowsOf("runtimes");
 
 beforeAll(() => {
   process.env[CANARY_NAME] = CANARY_VALUE;

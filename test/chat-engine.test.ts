@@ -1,14 +1,21 @@
-import { beforeEach, describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatStreamEvent } from "@/lib/api-types";
 import { activeStreamCount } from "@/lib/chat/active-streams";
 import { isConversationStreaming, prepareChatTurn } from "@/lib/chat/chat-engine";
+import { listMessages, recentMessages } from "@/lib/chat/conversations";
 import { getDb } from "@/lib/db/client";
-import { chatMessages } from "@/lib/db/schema";
+import { finalizeTurn, updateStreamingContent } from "@/lib/db/queries/chat";
 import type { resolveRuntime } from "@/lib/runtimes/registry";
 import type { AgentEvent, AgentRuntime } from "@/lib/runtimes/types";
 import { makeConversation, makeRunner, T0, truncateAll } from "./factories";
+import { rowsOf } from "./support/rows";
 import { ScriptedRuntime, success } from "./support/scripted-runtime";
+
+// The message writes, counted (dialect-neutral): the real queries run, wrapped in spies.
+vi.mock("@/lib/db/queries/chat", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("@/lib/db/queries/chat")>();
+  return { ...actual, updateStreamingContent: vi.fn(actual.updateStreamingContent), finalizeTurn: vi.fn(actual.finalizeTurn) };
+});
 
 const resolverFor =
   (runtime: AgentRuntime): typeof resolveRuntime =>
@@ -26,7 +33,7 @@ async function runTurn(runtime: AgentRuntime, opts: { signal?: AbortSignal; abor
     abortGraceMs: opts.abortGraceMs,
   });
   const result = await turn.run({ emit: (e) => events.push(e), signal: opts.signal ?? new AbortController().signal });
-  const message = getDb().select().from(chatMessages).where(eq(chatMessages.id, result.messageId)).get()!;
+  const message = (await rowsOf("chatMessages")).find((m) => m.id === result.messageId)!;
   return { conv, events, result, message };
 }
 
@@ -59,17 +66,14 @@ describe("chat engine", () => {
   });
 
   it("writes streamed text in batches, not once per delta", async () => {
-    const sqlite = getDb().$client;
-    sqlite.exec("CREATE TEMP TABLE IF NOT EXISTS message_writes (n INTEGER)");
-    sqlite.exec("DELETE FROM message_writes");
-    sqlite.exec(
-      "CREATE TEMP TRIGGER IF NOT EXISTS count_message_writes AFTER UPDATE ON chat_messages BEGIN INSERT INTO message_writes VALUES (1); END",
-    );
+    vi.mocked(updateStreamingContent).mockClear();
+    vi.mocked(finalizeTurn).mockClear();
     const deltas: AgentEvent[] = Array.from({ length: 500 }, (_, i) => ({ type: "text_delta", text: `t${i} ` }));
     const { events, message } = await runTurn(new ScriptedRuntime([...deltas, success(1)]));
     expect(events.filter((e) => e.type === "delta")).toHaveLength(500);
     expect(message.content).toBe(deltas.map((d) => (d as { text: string }).text).join(""));
-    const writes = (sqlite.prepare("SELECT count(*) AS n FROM message_writes").get() as { n: number }).n;
+    // Updates of the message after it was written: the batched flushes plus the final one.
+    const writes = vi.mocked(updateStreamingContent).mock.calls.length + vi.mocked(finalizeTurn).mock.calls.length;
     expect(writes).toBeGreaterThanOrEqual(1);
     expect(writes).toBeLessThanOrEqual(3);
   });
@@ -93,11 +97,30 @@ describe("chat engine", () => {
     const runtime: AgentRuntime = {
       kind: "probe",
       async *run() {
-        seen = getDb().select().from(chatMessages).where(eq(chatMessages.role, "assistant")).get();
+        seen = (await rowsOf("chatMessages")).find((m) => m.role === "assistant");
         yield success(1, { text: "ok" });
       },
     };
     await runTurn(runtime, { runnerId: runner.id });
     expect(seen).toMatchObject({ status: "streaming", runnerId: runner.id, content: "" });
+  });
+
+  it("keeps a conversation's messages in the order written when every turn lands in the same millisecond", async () => {
+    const conv = await makeConversation();
+    const frozen = { now: () => T0, monotonic: () => 0, boottime: () => null };
+    for (const question of ["one", "two", "three"]) {
+      const turn = await prepareChatTurn({
+        db: getDb(),
+        conversationId: conv.id,
+        content: question,
+        runnerId: null,
+        clock: frozen,
+        resolveRuntime: resolverFor(new ScriptedRuntime([{ type: "assistant", text: `re ${question}` }, success(1)])),
+      });
+      await turn.run({ emit: () => {}, signal: new AbortController().signal });
+    }
+    const expected = ["one", "re one", "two", "re two", "three", "re three"];
+    expect((await listMessages(conv.id)).map((m) => m.content)).toEqual(expected);
+    expect((await recentMessages(conv.id, 3)).map((m) => m.content)).toEqual(expected.slice(-3));
   });
 });

@@ -1,16 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { eq } from "drizzle-orm";
 import { DELETE as deleteRoute, PATCH as patchRoute } from "@/app/api/chat/conversations/[id]/route";
 import { POST as postMessageRoute } from "@/app/api/chat/conversations/[id]/messages/route";
 import { POST as retryRoute } from "@/app/api/chat/conversations/[id]/messages/[messageId]/retry/route";
 import { activeStreamCount } from "@/lib/chat/active-streams";
-import { getDb } from "@/lib/db/client";
-import { chatConversations, chatMessages } from "@/lib/db/schema";
 import { resolveRuntime } from "@/lib/runtimes/registry";
 import type { AgentRuntime } from "@/lib/runtimes/types";
 import { makeConversation, makeMessage, T0, truncateAll } from "./factories";
 import { callRoute } from "./http";
 import { gate, ScriptedRuntime, success } from "./support/scripted-runtime";
+import { rowsOf } from "./support/rows";
 import { collectSse } from "./support/sse";
 
 vi.mock("@/lib/runtimes/registry", () => ({ resolveRuntime: vi.fn() }));
@@ -32,8 +30,8 @@ const post = (handler: (req: Request, ctx: { params: Promise<any> }) => Promise<
     }),
     { params: Promise.resolve(params) },
   );
-const messagesOf = async (id: string) => getDb().select().from(chatMessages).where(eq(chatMessages.conversationId, id)).all();
-const conversationById = async (id: string) => getDb().select().from(chatConversations).where(eq(chatConversations.id, id)).get();
+const messagesOf = async (id: string) => (await rowsOf("chatMessages")).filter((m) => m.conversationId === id);
+const conversationById = async (id: string) => (await rowsOf("chatConversations")).find((c) => c.id === id);
 
 beforeEach(async () => {
   await truncateAll();

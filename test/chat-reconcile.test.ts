@@ -1,14 +1,13 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
 import { boot, bootState } from "@/lib/boot";
 import { INTERRUPTED_ERROR, reconcileStreamingMessages } from "@/lib/chat/reconcile";
 import { getDb } from "@/lib/db/client";
-import { chatMessages } from "@/lib/db/schema";
 import { getSchedulerHandle } from "@/lib/scheduler/control";
 import { RUNNER_STALE_MS } from "@/lib/scheduler/tuning";
 import { makeConversation, makeMessage, makeRunner, T0, truncateAll } from "./factories";
+import { rowsOf } from "./support/rows";
 
-const message = async (id: string) => getDb().select().from(chatMessages).where(eq(chatMessages.id, id)).get()!;
+const message = async (id: string) => (await rowsOf("chatMessages")).find((m) => m.id === id)!;
 
 beforeEach(async () => truncateAll());
 afterAll(async () => {

@@ -4,14 +4,12 @@
  */
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { eq } from "drizzle-orm";
 import { POST as postMessageRoute } from "@/app/api/chat/conversations/[id]/messages/route";
 import { activeStreamCount } from "@/lib/chat/active-streams";
-import { getDb } from "@/lib/db/client";
-import { chatMessages } from "@/lib/db/schema";
 import type { ScriptedServer } from "./fixtures/messages-server.mjs";
 import { startOpenAiServer } from "./fixtures/openai-server.mjs";
 import { makeConversation, makeRuntime, truncateAll } from "./factories";
+import { rowsOf } from "./support/rows";
 import { collectSse, readSse } from "./support/sse";
 
 const AGENT = path.resolve(__dirname, "fixtures/scripted-agent.mjs");
@@ -27,7 +25,7 @@ function postMessage(conversationId: string, content: string, signal?: AbortSign
   return postMessageRoute(req, { params: Promise.resolve({ id: conversationId }) });
 }
 const assistantOf = async (conversationId: string) =>
-  getDb().select().from(chatMessages).where(eq(chatMessages.conversationId, conversationId)).all().filter((m) => m.role === "assistant");
+  (await rowsOf("chatMessages")).filter((m) => m.conversationId === conversationId && m.role === "assistant");
 
 async function openAiRuntime(scenario: Record<string, unknown>, isDefault = false) {
   return makeRuntime({ kind: "openai-compatible", isDefault, config: { baseUrl: `${server.urlFor(scenario)}/v1`, model: "scripted" } });

@@ -6,12 +6,13 @@ import { GET as list, POST as create } from "@/app/api/runtimes/route";
 import { DELETE as remove, GET as getOne, PATCH as patch } from "@/app/api/runtimes/[id]/route";
 import { POST as testRoute } from "@/app/api/runtimes/[id]/test/route";
 import { databasePath, getDb } from "@/lib/db/client";
-import { chatConversations, chatMessages, runtimes } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { eq } from "drizzle-orm";
 import { resolveRuntime } from "@/lib/runtimes/registry";
 import { AppError } from "@/lib/errors";
 import { callRoute } from "./http";
 import { makeConversation, makeMessage, makeRuntime, makeSchedule, truncateAll } from "./factories";
+import { rowsOf } from "./support/rows";
 
 const AGENT = path.resolve(__dirname, "fixtures/scripted-agent.mjs");
 const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) => ({
@@ -20,9 +21,43 @@ const commandBody = (name = "Local agent", extra: Record<string, unknown> = {}) 
   config: { command: [process.execPath, AGENT, "--format", "claude-stream-json", "--turns", "1"], outputFormat: "claude-stream-json" },
   ...extra,
 });
-const rows = async () => getDb().select().from(runtimes).all();
-const conversation = async (id: string) => getDb().select().from(chatConversations).where(eq(chatConversations.id, id)).get();
+const rows = async () => (await rowsOf("runtimes")).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+const conversation = async (id: string) => (await rowsOf("chatConversations")).find((c) => c.id === id);
 const post = (json: unknown) => callRoute(create, "/api/runtimes", { method: "POST", json });
+
+/**
+ * Starts another process that, in one transaction on this test's database, inserts a default
+ * runtime `name` (id "other", createdAt 0) and commits 300 ms later; resolves once the row is
+ * written (uncommitted), with `exited`: the process's exit code. On PostgreSQL it takes the
+ * runtime-write advisory lock first when `runtimeWriteLock` (as another Agentcron instance does).
+ */
+async function anotherProcessInserts(name: string, { runtimeWriteLock }: { runtimeWriteLock: boolean }): Promise<{ exited: Promise<unknown> }> {
+  const pgUrl = getDb().$dialect === "pg" ? process.env.DATABASE_URL! : null;
+  const insert = `INSERT INTO runtimes (id, name, kind, config, is_default, created_at, updated_at) VALUES ('other', '${name}', 'command', '{}', ${pgUrl ? "true" : "1"}, 0, 0)`;
+  const script = pgUrl
+    ? `const c = new (require("pg").Client)({ connectionString: process.argv[1] });
+       (async () => {
+         await c.connect();
+         await c.query("BEGIN");
+         ${runtimeWriteLock ? `await c.query("SELECT pg_advisory_xact_lock(hashtext('agentcron.runtimes'))");` : ""}
+         await c.query(${JSON.stringify(insert)});
+         console.log("locked");
+         setTimeout(async () => { await c.query("COMMIT"); await c.end(); }, 300);
+       })().catch((e) => { console.error(e); process.exit(1); });`
+    : `const db = new (require("better-sqlite3"))(process.argv[1]);
+       db.pragma("busy_timeout = 5000");
+       db.exec("BEGIN IMMEDIATE");
+       db.prepare(${JSON.stringify(insert)}).run();
+       console.log("locked");
+       setTimeout(() => { db.exec("COMMIT"); db.close(); }, 300);`;
+  const other = spawn(process.execPath, ["-e", script, pgUrl ?? databasePath()], { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => other.on("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    other.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+    other.on("exit", (code) => reject(new Error(`the other process exited with ${code}`)));
+  });
+  return { exited };
+}
 
 describe("runtimes API", () => {
   beforeEach(async () => truncateAll());
@@ -75,32 +110,30 @@ describe("runtimes API", () => {
 
   it("409 runtime_name_taken (not 500) when another process creates the same name between the check and the insert", async () => {
     expect(await rows()).toEqual([]); // migrated, empty
-    // Another process sharing the DB file holds the write lock with an uncommitted "Same"
-    // and commits it 300 ms later, while this process's create is in flight.
-    const other = spawn(
-      process.execPath,
-      [
-        "-e",
-        `const db = new (require("better-sqlite3"))(process.argv[1]);
-         db.pragma("busy_timeout = 5000");
-         db.exec("BEGIN IMMEDIATE");
-         db.prepare("INSERT INTO runtimes (id, name, kind, config, is_default, created_at, updated_at) VALUES ('other', 'Same', 'command', '{}', 1, 0, 0)").run();
-         console.log("locked");
-         setTimeout(() => { db.exec("COMMIT"); db.close(); }, 300);`,
-        databasePath(),
-      ],
-      { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] },
-    );
-    const exited = new Promise((resolve) => other.on("exit", resolve));
-    await new Promise<void>((resolve, reject) => {
-      other.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
-      other.on("exit", (code) => reject(new Error(`the other process exited with ${code}`)));
-    });
+    // Another process sharing the database holds an uncommitted "Same" and commits it 300 ms
+    // later, while this process's create is in flight. On SQLite it holds the write lock (the
+    // create waits, then its name check sees "Same"); on PostgreSQL (READ COMMITTED) the check
+    // sees nothing and the insert waits on the unique index, then fails: 409 either way.
+    const { exited } = await anotherProcessInserts("Same", { runtimeWriteLock: false });
     const res = await post(commandBody("Same"));
     expect(await exited).toBe(0);
     expect(res.status).toBe(409);
     expect(res.data).toMatchObject({ error: "runtime_name_taken", fields: { name: "is already used" } });
     expect((await rows()).map((r) => r.id)).toEqual(["other"]);
+  });
+
+  it("exactly one default when another instance creates the first runtime while this one does", async () => {
+    // Another instance (same protocol: on PostgreSQL it takes the runtime-write lock) holds an
+    // uncommitted default runtime for 300 ms; this create must see it and not become a second default.
+    const { exited } = await anotherProcessInserts("Theirs", { runtimeWriteLock: true });
+    const res = await post(commandBody("Mine"));
+    expect(await exited).toBe(0);
+    expect(res.status).toBe(201);
+    expect(res.data.runtime.isDefault).toBe(false);
+    expect((await rows()).map((r) => [r.name, r.isDefault])).toEqual([
+      ["Theirs", true],
+      ["Mine", false],
+    ]);
   });
 
   it("403 cross_origin for a state change from another origin", async () => {
@@ -185,13 +218,14 @@ describe("runtimes API", () => {
     expect(await rows()).toHaveLength(2);
     expect(await conversation(onB.id)).toMatchObject({ runtimeId: b.id, sessionId: "b-session" });
 
-    getDb().update(chatMessages).set({ status: "complete" }).where(eq(chatMessages.id, streaming.id)).run();
+    const db = getDb();
+    await run(db, db.update(tablesOf(db).chatMessages).set({ status: "complete" }).where(eq(tablesOf(db).chatMessages.id, streaming.id)));
     const gone = await callRoute(remove, `/api/runtimes/${b.id}`, { method: "DELETE", params: { id: b.id } });
     expect(gone.status).toBe(204);
     // No dangling runtime id; B's session can't be resumed by another runtime, so it's dropped
     // (the next message starts a new session with the recent transcript). History stays.
     expect(await conversation(onB.id)).toMatchObject({ runtimeId: null, sessionId: null });
-    expect(getDb().select().from(chatMessages).where(eq(chatMessages.conversationId, onB.id)).all()).toHaveLength(2);
+    expect((await rowsOf("chatMessages")).filter((m) => m.conversationId === onB.id)).toHaveLength(2);
     expect(await conversation(onDefault.id)).toMatchObject({ runtimeId: null, sessionId: "a-session" }); // untouched: A is still the default
 
     // Deleting the default: conversations on the default move to the heir, so their session is dropped too.

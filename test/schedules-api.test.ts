@@ -4,12 +4,19 @@ import { DELETE as remove, GET as getOne, PATCH as patch } from "@/app/api/sched
 import { GET as preview } from "@/app/api/schedules/preview/route";
 import { GET as unknownRoute, POST as unknownPost } from "@/app/api/[[...slug]]/route";
 import { getDb } from "@/lib/db/client";
-import { events, schedules, tasks } from "@/lib/db/schema";
+import { run, tablesOf } from "@/lib/db/sql";
 import { callRoute } from "./http";
 import { makeRuntime, makeTask, truncateAll } from "./factories";
+import { rowsOf } from "./support/rows";
 
 const valid = { name: "Nightly triage", prompt: "Triage new issues", cronExpression: "0 9 * * 1-5", timezone: "Europe/Paris" };
-const scheduleCount = async () => getDb().select().from(schedules).all().length;
+const scheduleCount = async () => (await rowsOf("schedules")).length;
+const onlySchedule = async () => (await rowsOf("schedules"))[0];
+/** Overwrites columns of every stored schedule (the tests here store one). */
+async function setSchedules(values: Partial<Awaited<ReturnType<typeof onlySchedule>>>): Promise<void> {
+  const db = getDb();
+  await run(db, db.update(tablesOf(db).schedules).set(values));
+}
 
 describe("schedules API", () => {
   // An active schedule needs a runnable runtime: the default one (echo) unless a test says otherwise.
@@ -41,7 +48,7 @@ describe("schedules API", () => {
     // 09:00 Paris is 07:00 or 08:00 UTC
     expect(new Date(s.nextFireAt).getUTCMinutes()).toBe(0);
     expect([7, 8]).toContain(new Date(s.nextFireAt).getUTCHours());
-    expect(getDb().select().from(events).all().map((e) => e.kind)).toEqual(["schedule_created"]);
+    expect((await rowsOf("events")).map((e) => e.kind)).toEqual(["schedule_created"]);
   });
 
   it("translates plain words", async () => {
@@ -82,13 +89,13 @@ describe("schedules API", () => {
     expect(del.status).toBe(204);
     expect((await callRoute(getOne, `/api/schedules/${id}`, { params: { id } })).status).toBe(404);
     // history stays
-    expect(getDb().select().from(tasks).all()).toHaveLength(1);
+    expect(await rowsOf("tasks")).toHaveLength(1);
   });
 
   it("resuming clears the failure streaks", async () => {
     const { data } = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
     const id = data.schedule.id;
-    getDb().update(schedules).set({ status: "paused", pausedReason: "failure_streak", failureStreak: 3, turnBudgetBreachStreak: 2 }).run();
+    await setSchedules({ status: "paused", pausedReason: "failure_streak", failureStreak: 3, turnBudgetBreachStreak: 2 });
     const res = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active" } });
     expect(res.data.schedule).toMatchObject({ status: "active", failureStreak: 0, turnBudgetBreachStreak: 0, pausedReason: null });
   });
@@ -96,12 +103,12 @@ describe("schedules API", () => {
   it("resuming a schedule auto-paused for invalid_cron → 400 naming cronExpression, unchanged; resuming with a fixed cron works", async () => {
     const { data } = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
     const id = data.schedule.id;
-    getDb().update(schedules).set({ cronExpression: "61 * * * *", status: "paused", pausedReason: "invalid_cron", nextFireAt: null }).run();
-    const before = getDb().select().from(schedules).get();
+    await setSchedules({ cronExpression: "61 * * * *", status: "paused", pausedReason: "invalid_cron", nextFireAt: null });
+    const before = await onlySchedule();
     const res = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active" } });
     expect(res.status).toBe(400);
     expect(res.data).toMatchObject({ error: "invalid_request", fields: { cronExpression: expect.any(String) } });
-    expect(getDb().select().from(schedules).get()).toEqual(before);
+    expect(await onlySchedule()).toEqual(before);
     const fixed = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { status: "active", cronExpression: "*/10 * * * *" } });
     expect(fixed.status).toBe(200);
     expect(fixed.data.schedule).toMatchObject({ status: "active", pausedReason: null, cronExpression: "*/10 * * * *" });
@@ -168,7 +175,7 @@ describe("schedules API", () => {
     expect(res.data.message).toEqual(expect.any(String));
     expect(res.data.fields).toHaveProperty(field);
     expect(await scheduleCount()).toBe(0);
-    expect(getDb().select().from(events).all()).toHaveLength(0);
+    expect(await rowsOf("events")).toHaveLength(0);
   });
 
   it("rejects malformed JSON, a non-object body and a wrong content type", async () => {
@@ -186,13 +193,13 @@ describe("schedules API", () => {
   it("PATCH rejects bad input and leaves the row unchanged", async () => {
     const { data } = await callRoute(create, "/api/schedules", { method: "POST", json: valid });
     const id = data.schedule.id;
-    const before = getDb().select().from(schedules).get();
+    const before = await onlySchedule();
     for (const body of [{ cronExpression: "nope" }, { maxTurns: 0 }, { timezone: "Nowhere/City" }, { name: "" }, { overlapPolicy: "x" }]) {
       const res = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: body });
       expect(res.status).toBe(400);
       expect(res.data.error).toBe("invalid_request");
     }
-    expect(getDb().select().from(schedules).get()).toEqual(before);
+    expect(await onlySchedule()).toEqual(before);
   });
 
   it("answers 404 schedule_not_found for unknown ids", async () => {

@@ -1,10 +1,10 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, eq, sql } from "drizzle-orm";
 import type { ChatStreamEvent } from "../api-types";
 import { DEFAULT_MAX_TURNS } from "../db/constants";
-import type { Db } from "../db/client";
-import { chatConversations, chatMessages, type ChatConversationRow, type ChatMessageRow } from "../db/schema";
+import { withTransaction, type Db } from "../db/client";
+import { finalizeTurn, insertTurnMessages, updateStreamingContent } from "../db/queries/chat";
+import type { ChatConversationRow, ChatMessageRow } from "../db/schema";
 import { AppError } from "../errors";
 import { processSingleton } from "../process-singleton";
 import { resolveRuntime as registryResolveRuntime, type ResolvedRuntime } from "../runtimes/registry";
@@ -13,7 +13,6 @@ import { systemClock, type Clock } from "../time/clock";
 import { registerStream, unregisterStream } from "./active-streams";
 import { UNTITLED_CONVERSATION, finalizedContent, getConversation, hasMessages, recentMessages, titleFromMessage } from "./conversations";
 import { countHeldByChatPressure } from "../scheduler/chat-pressure";
-import { withTransaction } from "../db/client";
 
 /** Final status of an assistant message. */
 export type FinalMessageStatus = "complete" | "error" | "aborted";
@@ -152,10 +151,7 @@ async function runChatTurn(
   const flush = async () => {
     if (!dirty) return;
     dirty = false;
-    db.update(chatMessages)
-      .set({ content, updatedAt: clock.now() })
-      .where(and(eq(chatMessages.id, messageId), eq(chatMessages.status, "streaming")))
-      .run();
+    await updateStreamingContent(db, messageId, content, clock.now());
   };
   const append = (text: string) => {
     if (!text) return;
@@ -172,18 +168,13 @@ async function runChatTurn(
     const history = conversation.sessionId ? [] : await recentMessages(conversation.id, TRANSCRIPT_MESSAGES_MAX, db);
     const { prompt, resumeSessionId } = buildPrompt(conversation, history, opts.content);
     const firstMessage = conversation.title === UNTITLED_CONVERSATION && !await hasMessages(conversation.id, db);
-    await withTransaction(db, async (tx) => {
-            tx.insert(chatMessages)
-              .values({ id: userMessageId, conversationId: conversation.id, role: "user", content: opts.content, status: "complete", createdAt: now, updatedAt: now })
-              .run();
-            tx.insert(chatMessages)
-              .values({ id: messageId, conversationId: conversation.id, role: "assistant", content: "", status: "streaming", runnerId: opts.runnerId, createdAt: now, updatedAt: now })
-              .run();
-            tx.update(chatConversations)
-              .set({ updatedAt: now, ...(firstMessage ? { title: titleFromMessage(opts.content) } : {}) })
-              .where(eq(chatConversations.id, conversation.id))
-              .run();
-          });
+    await withTransaction(db, async (tx) =>
+      insertTurnMessages(
+        tx,
+        { conversationId: conversation.id, userMessageId, assistantMessageId: messageId, content: opts.content, runnerId: opts.runnerId, ...(firstMessage ? { title: titleFromMessage(opts.content) } : {}) },
+        now,
+      ),
+    );
     if (signal.aborted) onAbort();
     send({
       type: "status",
@@ -244,16 +235,13 @@ async function runChatTurn(
     }
     try {
       const doneAt = clock.now();
-      await withTransaction(db, async (tx) => {
-                tx.update(chatMessages)
-                  .set({ content: finalizedContent(content, final.status, final.error), status: final.status, error: final.error, updatedAt: doneAt })
-                  .where(and(eq(chatMessages.id, messageId), eq(chatMessages.status, "streaming")))
-                  .run();
-                tx.update(chatConversations)
-                  .set({ sessionId, updatedAt: sql`max(${chatConversations.updatedAt}, ${doneAt})` })
-                  .where(eq(chatConversations.id, conversation.id))
-                  .run();
-              });
+      await withTransaction(db, async (tx) =>
+        finalizeTurn(
+          tx,
+          { conversationId: conversation.id, messageId, content: finalizedContent(content, final.status, final.error), status: final.status, error: final.error, sessionId },
+          doneAt,
+        ),
+      );
     } catch (err) {
       console.error(`[agentcron] chat message ${messageId}: could not finalize`, err);
     }

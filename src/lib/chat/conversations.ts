@@ -1,9 +1,17 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { asc, desc, eq, sql } from "drizzle-orm";
 import type { ConversationDto, MessageDto } from "../api-types";
 import { getDb, type Db } from "../db/client";
-import { chatConversations, chatMessages, runtimes, type ChatConversationRow, type ChatMessageRow } from "../db/schema";
+import {
+  conversationHasMessages,
+  insertConversation,
+  selectConversation,
+  selectConversations,
+  selectMessages,
+  selectNewestMessages,
+} from "../db/queries/chat";
+import { runtimeExists } from "../db/queries/runtimes";
+import type { ChatConversationRow, ChatMessageRow } from "../db/schema";
 import { invalidRequest, notFound } from "../errors";
 import { toIso } from "../time/clock";
 import type { ConversationCreateInput } from "./input";
@@ -19,7 +27,7 @@ const TITLE_FROM_MESSAGE_MAX = 60;
  */
 export async function createConversation(input: ConversationCreateInput, now: number, db: Db = getDb()): Promise<ChatConversationRow> {
   const runtimeId = input.runtimeId ?? null;
-  if (runtimeId && !db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.id, runtimeId)).get()) {
+  if (runtimeId && !(await runtimeExists(db, runtimeId))) {
     throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
   }
   const row: ChatConversationRow = {
@@ -30,13 +38,13 @@ export async function createConversation(input: ConversationCreateInput, now: nu
     createdAt: now,
     updatedAt: now,
   };
-  db.insert(chatConversations).values(row).run();
+  await insertConversation(db, row);
   return row;
 }
 
 /** Every conversation, most recently active first. */
 export async function listConversations(db: Db = getDb()): Promise<ChatConversationRow[]> {
-  return db.select().from(chatConversations).orderBy(desc(chatConversations.updatedAt), desc(chatConversations.createdAt)).all();
+  return selectConversations(db);
 }
 
 /**
@@ -44,24 +52,18 @@ export async function listConversations(db: Db = getDb()): Promise<ChatConversat
  * @throws AppError 404 `conversation_not_found`.
  */
 export async function getConversation(id: string, db: Db = getDb()): Promise<ChatConversationRow> {
-  const row = db.select().from(chatConversations).where(eq(chatConversations.id, id)).get();
+  const row = await selectConversation(db, id);
   if (!row) throw notFound("conversation", id);
   return row;
 }
 
 /**
- * A conversation's messages in the order they were written (rowid breaks ties between
- * the user message and its reply, which share a millisecond).
+ * A conversation's messages in the order they were written (queries/chat.ts "Message order").
  * @throws AppError 404 `conversation_not_found`.
  */
 export async function listMessages(conversationId: string, db: Db = getDb()): Promise<ChatMessageRow[]> {
   await getConversation(conversationId, db);
-  return db
-    .select()
-    .from(chatMessages)
-    .where(eq(chatMessages.conversationId, conversationId))
-    .orderBy(asc(chatMessages.createdAt), asc(sql`rowid`))
-    .all();
+  return selectMessages(db, conversationId);
 }
 
 /**
@@ -70,19 +72,12 @@ export async function listMessages(conversationId: string, db: Db = getDb()): Pr
  * conversation is never loaded whole.
  */
 export async function recentMessages(conversationId: string, limit: number, db: Db = getDb()): Promise<ChatMessageRow[]> {
-  return db
-    .select()
-    .from(chatMessages)
-    .where(eq(chatMessages.conversationId, conversationId))
-    .orderBy(desc(chatMessages.createdAt), desc(sql`rowid`))
-    .limit(limit)
-    .all()
-    .reverse();
+  return (await selectNewestMessages(db, conversationId, limit)).reverse();
 }
 
 /** True when the conversation has at least one message. */
 export async function hasMessages(conversationId: string, db: Db = getDb()): Promise<boolean> {
-  return !!db.select({ id: chatMessages.id }).from(chatMessages).where(eq(chatMessages.conversationId, conversationId)).limit(1).get();
+  return conversationHasMessages(db, conversationId);
 }
 
 /** A title from the first user message: its first line, cut at a word near 60 characters. */

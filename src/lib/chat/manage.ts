@@ -1,12 +1,11 @@
 import "server-only";
-import { and, desc, eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { chatConversations, chatMessages, type ChatConversationRow } from "../db/schema";
+import { withTransaction, type Db } from "../db/client";
+import { deleteConversationRows, deleteMessages, selectConversationMessage, selectNewestMessages, updateConversationTitle } from "../db/queries/chat";
+import type { ChatConversationRow } from "../db/schema";
 import { AppError } from "../errors";
 import { isConversationStreaming } from "./chat-engine";
 import { getConversation } from "./conversations";
 import type { ConversationPatchInput } from "./input";
-import { withTransaction } from "../db/client";
 
 function assertNotStreaming(id: string): void {
   if (isConversationStreaming(id)) {
@@ -21,7 +20,7 @@ function assertNotStreaming(id: string): void {
  */
 export async function renameConversation(db: Db, id: string, input: ConversationPatchInput): Promise<ChatConversationRow> {
   await getConversation(id, db);
-  db.update(chatConversations).set({ title: input.title }).where(eq(chatConversations.id, id)).run();
+  await updateConversationTitle(db, id, input.title);
   return getConversation(id, db);
 }
 
@@ -32,10 +31,7 @@ export async function renameConversation(db: Db, id: string, input: Conversation
 export async function deleteConversation(db: Db, id: string): Promise<void> {
   await getConversation(id, db);
   assertNotStreaming(id);
-  await withTransaction(db, async (tx) => {
-        tx.delete(chatMessages).where(eq(chatMessages.conversationId, id)).run();
-        tx.delete(chatConversations).where(eq(chatConversations.id, id)).run();
-      });
+  await withTransaction(db, async (tx) => deleteConversationRows(tx, id));
 }
 
 /**
@@ -47,19 +43,9 @@ export async function deleteConversation(db: Db, id: string): Promise<void> {
 export async function retryableExchange(db: Db, conversationId: string, messageId: string): Promise<{ userMessageId: string; content: string }> {
   await getConversation(conversationId, db);
   assertNotStreaming(conversationId);
-  const target = db
-    .select()
-    .from(chatMessages)
-    .where(and(eq(chatMessages.id, messageId), eq(chatMessages.conversationId, conversationId)))
-    .get();
+  const target = await selectConversationMessage(db, conversationId, messageId);
   if (!target) throw new AppError("message_not_found", `No message with id ${messageId} in this conversation.`);
-  const [last, user] = db
-    .select()
-    .from(chatMessages)
-    .where(eq(chatMessages.conversationId, conversationId))
-    .orderBy(desc(chatMessages.createdAt), desc(sql`rowid`))
-    .limit(2)
-    .all();
+  const [last, user] = await selectNewestMessages(db, conversationId, 2);
   if (target.role !== "assistant" || (target.status !== "error" && target.status !== "aborted") || last?.id !== target.id || user?.role !== "user") {
     throw new AppError("message_not_retryable", "Only the last reply, when it failed or was stopped, can be retried.");
   }
@@ -68,8 +54,5 @@ export async function retryableExchange(db: Db, conversationId: string, messageI
 
 /** Removes a failed exchange (its user message and reply) so a retry sends the question again in its place. */
 export async function removeExchange(db: Db, userMessageId: string, assistantMessageId: string): Promise<void> {
-  await withTransaction(db, async (tx) => {
-        tx.delete(chatMessages).where(eq(chatMessages.id, assistantMessageId)).run();
-        tx.delete(chatMessages).where(eq(chatMessages.id, userMessageId)).run();
-      });
+  await deleteMessages(db, [assistantMessageId, userMessageId]);
 }

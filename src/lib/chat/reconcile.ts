@@ -1,10 +1,8 @@
 import "server-only";
-import { and, eq } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { chatMessages, runners } from "../db/schema";
+import { withTransaction, type Db } from "../db/client";
+import { failStreamingMessage, selectStreamingMessages } from "../db/queries/chat";
 import { runnerIsGone } from "../scheduler/runner-liveness";
 import { finalizedContent } from "./conversations";
-import { withTransaction } from "../db/client";
 
 /** Error text of a message whose stream was cut short by its process stopping. */
 export const INTERRUPTED_ERROR = "Interrupted: the server stopped while this reply was streaming";
@@ -22,25 +20,12 @@ export const INTERRUPTED_ERROR = "Interrupted: the server stopped while this rep
  * @returns the number of messages finalized.
  */
 export async function reconcileStreamingMessages(db: Db, me: string, now: number): Promise<number> {
-  const streaming = db
-    .select({
-      id: chatMessages.id,
-      content: chatMessages.content,
-      runnerId: chatMessages.runnerId,
-      runner: { pid: runners.pid, hostKey: runners.hostKey, processStartTime: runners.processStartTime, stoppedAt: runners.stoppedAt, heartbeatAt: runners.heartbeatAt },
-    })
-    .from(chatMessages)
-    .leftJoin(runners, eq(runners.id, chatMessages.runnerId))
-    .where(eq(chatMessages.status, "streaming"))
-    .all();
+  const streaming = await selectStreamingMessages(db);
   const orphans = streaming.filter((m) => m.runnerId !== me && runnerIsGone(m.runner, now));
   if (!orphans.length) return 0;
   await withTransaction(db, async (tx) => {
         for (const m of orphans) {
-          tx.update(chatMessages)
-            .set({ status: "error", error: INTERRUPTED_ERROR, content: finalizedContent(m.content, "error", INTERRUPTED_ERROR), updatedAt: now })
-            .where(and(eq(chatMessages.id, m.id), eq(chatMessages.status, "streaming")))
-            .run();
+          await failStreamingMessage(tx, m.id, finalizedContent(m.content, "error", INTERRUPTED_ERROR), INTERRUPTED_ERROR, now);
         }
       });
   console.log(`[agentcron] finalized ${orphans.length} chat message(s) left streaming by a stopped process`);

@@ -1,9 +1,25 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, asc, count, eq, isNull, ne, or } from "drizzle-orm";
 import type { RuntimeDto } from "../api-types";
 import { getDb, type Db, withTransaction } from "../db/client";
-import { chatConversations, chatMessages, runtimes, schedules, type RuntimeRow } from "../db/schema";
+import {
+  clearDefaultRuntime,
+  countStreamingChatsOnRuntime,
+  deleteRuntimeRow,
+  detachChatsFromRuntime,
+  insertRuntime,
+  lockRuntimeWrites,
+  runtimeNameTaken,
+  selectDefaultRuntime,
+  selectOldestRuntimeId,
+  selectRuntime,
+  selectRuntimes,
+  setDefaultRuntime,
+  updateRuntimeRow,
+} from "../db/queries/runtimes";
+import { countSchedulesNamingRuntime, countSchedulesOnDefaultRuntime } from "../db/queries/schedules";
+import type { RuntimeRow } from "../db/schema";
+import { isUniqueViolation } from "../db/sql";
 import { AppError, invalidRequest, notFound } from "../errors";
 import { zodFields } from "../validation";
 import { toIso } from "../time/clock";
@@ -21,7 +37,7 @@ import { commandExecutableProblem } from "./runnable";
 
 /** Every runtime, oldest first. */
 export async function listRuntimes(db: Db = getDb()): Promise<RuntimeRow[]> {
-  return db.select().from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).all();
+  return selectRuntimes(db);
 }
 
 /**
@@ -29,28 +45,39 @@ export async function listRuntimes(db: Db = getDb()): Promise<RuntimeRow[]> {
  * @throws AppError 404 `runtime_not_found`.
  */
 export async function getRuntime(id: string, db: Db = getDb()): Promise<RuntimeRow> {
-  const row = db.select().from(runtimes).where(eq(runtimes.id, id)).get();
+  const row = await selectRuntime(db, id);
   if (!row) throw notFound("runtime", id);
   return row;
 }
 
 /** The default runtime, or null when none exists. */
 export async function getDefaultRuntime(db: Db = getDb()): Promise<RuntimeRow | null> {
-  return db.select().from(runtimes).where(eq(runtimes.isDefault, true)).get() ?? null;
+  return (await selectDefaultRuntime(db)) ?? null;
+}
+
+function nameTaken(name: string): AppError {
+  return new AppError("runtime_name_taken", `A runtime named "${name}" already exists; choose another name.`, { fields: { name: "is already used" } });
 }
 
 /**
- * The name check runs inside the write's `BEGIN IMMEDIATE` transaction: another process
- * sharing the DB file can't insert the same name between the check and the write (which
- * would hit `runtimes_name_unique` and answer 500 instead of 409).
+ * The name check runs inside the write's transaction. On SQLite (`BEGIN IMMEDIATE`)
+ * another process sharing the file can't insert the same name in between; on PostgreSQL
+ * (READ COMMITTED) it can, and the write then hits `runtimes_name_unique`: `withNameGuard`
+ * answers that as the same 409 instead of a 500.
  */
 async function assertNameFree(db: Db, name: string, exceptId?: string): Promise<void> {
-  const clash = db
-    .select({ id: runtimes.id })
-    .from(runtimes)
-    .where(and(eq(runtimes.name, name), exceptId ? ne(runtimes.id, exceptId) : undefined))
-    .get();
-  if (clash) throw new AppError("runtime_name_taken", `A runtime named "${name}" already exists; choose another name.`, { fields: { name: "is already used" } });
+  if (await runtimeNameTaken(db, name, exceptId)) throw nameTaken(name);
+}
+
+/** Runs a write that may insert/rename to `name`, mapping a unique violation on the name to 409 `runtime_name_taken`. */
+async function withNameGuard<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (name !== undefined && isUniqueViolation(err, "runtimes_name_unique")) throw nameTaken(name);
+    if (name !== undefined && isUniqueViolation(err, "runtimes.name")) throw nameTaken(name);
+    throw err;
+  }
 }
 
 /** A command runtime is saved only when its executable resolves (runnable.ts); 400 `config.command` otherwise. */
@@ -78,13 +105,16 @@ export async function createRuntime(input: RuntimeCreateInput, now: number, db: 
     createdAt: now,
     updatedAt: now,
   };
-  await withTransaction(db, async (tx) => {
-        await assertNameFree(tx, input.name);
-        const hasDefault = tx.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.isDefault, true)).get();
-        row.isDefault = input.isDefault === true || !hasDefault;
-        if (row.isDefault) tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
-        tx.insert(runtimes).values(row).run();
-      });
+  await withNameGuard(input.name, () =>
+    withTransaction(db, async (tx) => {
+      await lockRuntimeWrites(tx);
+      await assertNameFree(tx, input.name);
+      const hasDefault = await selectDefaultRuntime(tx);
+      row.isDefault = input.isDefault === true || !hasDefault;
+      if (row.isDefault) await clearDefaultRuntime(tx, now);
+      await insertRuntime(tx, row);
+    }),
+  );
   return row;
 }
 
@@ -113,13 +143,18 @@ export async function updateRuntime(id: string, patch: RuntimePatchInput, now: n
     throw invalidRequest({ isDefault: "there must be a default runtime: set isDefault on another runtime instead" });
   }
   if (patch.isDefault === true) next.isDefault = true;
-  await withTransaction(db, async (tx) => {
-        if (patch.name !== undefined) await assertNameFree(tx, patch.name, id);
-        if (next.isDefault && !current.isDefault) {
-          tx.update(runtimes).set({ isDefault: false, updatedAt: now }).where(eq(runtimes.isDefault, true)).run();
-        }
-        tx.update(runtimes).set(next).where(eq(runtimes.id, id)).run();
-      });
+  await withNameGuard(patch.name, () =>
+    withTransaction(db, async (tx) => {
+      await lockRuntimeWrites(tx);
+      // Re-read under the lock: another writer may have moved the default meanwhile.
+      const stored = await selectRuntime(tx, id);
+      if (!stored) throw notFound("runtime", id);
+      next.isDefault = patch.isDefault === true || stored.isDefault;
+      if (patch.name !== undefined) await assertNameFree(tx, patch.name, id);
+      if (next.isDefault && !stored.isDefault) await clearDefaultRuntime(tx, now);
+      await updateRuntimeRow(tx, id, next);
+    }),
+  );
   return next;
 }
 
@@ -135,10 +170,13 @@ export async function updateRuntime(id: string, patch: RuntimePatchInput, now: n
  *   Deleting the default promotes the oldest remaining runtime.
  */
 export async function deleteRuntime(id: string, now: number, db: Db = getDb()): Promise<void> {
-  const current = await getRuntime(id, db);
   await withTransaction(db, async (tx) => {
-        const named = tx.select({ n: count() }).from(schedules).where(eq(schedules.runtimeId, id)).get()!.n;
-        const viaDefault = current.isDefault ? tx.select({ n: count() }).from(schedules).where(isNull(schedules.runtimeId)).get()!.n : 0;
+        await lockRuntimeWrites(tx);
+        // Re-read under the lock: another writer may have made it (or another) the default meanwhile.
+        const current = await selectRuntime(tx, id);
+        if (!current) throw notFound("runtime", id);
+        const named = await countSchedulesNamingRuntime(tx, id);
+        const viaDefault = current.isDefault ? await countSchedulesOnDefaultRuntime(tx) : 0;
         if (named + viaDefault > 0) {
           throw new AppError(
             "runtime_in_use",
@@ -148,21 +186,15 @@ export async function deleteRuntime(id: string, now: number, db: Db = getDb()): 
             { extra: { scheduleCount: named + viaDefault } },
           );
         }
-        const chatsOnIt = current.isDefault ? or(eq(chatConversations.runtimeId, id), isNull(chatConversations.runtimeId)) : eq(chatConversations.runtimeId, id);
-        const streaming = tx
-          .select({ n: count() })
-          .from(chatMessages)
-          .innerJoin(chatConversations, eq(chatConversations.id, chatMessages.conversationId))
-          .where(and(eq(chatMessages.status, "streaming"), chatsOnIt))
-          .get()!.n;
+        const streaming = await countStreamingChatsOnRuntime(tx, id, current.isDefault);
         if (streaming > 0) {
           throw new AppError("runtime_in_use", `A chat reply is streaming on runtime "${current.name}"; delete it once the reply has finished.`);
         }
-        tx.update(chatConversations).set({ runtimeId: null, sessionId: null }).where(chatsOnIt).run();
-        tx.delete(runtimes).where(eq(runtimes.id, id)).run();
+        await detachChatsFromRuntime(tx, id, current.isDefault);
+        await deleteRuntimeRow(tx, id);
         if (current.isDefault) {
-          const heir = tx.select({ id: runtimes.id }).from(runtimes).orderBy(asc(runtimes.createdAt), asc(runtimes.name)).get();
-          if (heir) tx.update(runtimes).set({ isDefault: true, updatedAt: now }).where(eq(runtimes.id, heir.id)).run();
+          const heir = await selectOldestRuntimeId(tx);
+          if (heir) await setDefaultRuntime(tx, heir, now);
         }
       });
 }

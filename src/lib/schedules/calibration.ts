@@ -1,7 +1,6 @@
 import "server-only";
-import { and, eq, isNotNull, isNull, ne, or, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { schedules } from "../db/schema";
+import { selectAvgTurnsOnRuntime } from "../db/queries/schedules";
 import { getDefaultRuntime } from "../runtimes/service";
 
 /** GET /api/schedules/calibration answer. */
@@ -29,19 +28,10 @@ function median(values: number[]): number {
  * @param excludeScheduleId the schedule being edited, so it doesn't calibrate itself.
  */
 export async function turnCalibration(db: Db, runtimeId: string | null, excludeScheduleId?: string): Promise<TurnCalibration> {
-  let sameRuntime: SQL | undefined;
   const defaultRuntime = await getDefaultRuntime(db);
-  if (runtimeId === null || runtimeId === defaultRuntime?.id) {
-    sameRuntime = defaultRuntime ? or(isNull(schedules.runtimeId), eq(schedules.runtimeId, defaultRuntime.id)) : isNull(schedules.runtimeId);
-  } else {
-    sameRuntime = eq(schedules.runtimeId, runtimeId);
-  }
-  const rows = db
-    .select({ avg: schedules.avgTurnsPerFiring })
-    .from(schedules)
-    .where(and(sameRuntime, isNotNull(schedules.avgTurnsPerFiring), excludeScheduleId ? ne(schedules.id, excludeScheduleId) : undefined))
-    .all();
-  const values = rows.map((r) => r.avg!).filter((v) => v > 0);
+  const onDefault = runtimeId === null || runtimeId === defaultRuntime?.id;
+  const averages = await selectAvgTurnsOnRuntime(db, onDefault ? { defaultId: defaultRuntime?.id ?? null } : { id: runtimeId }, excludeScheduleId);
+  const values = averages.filter((v) => v > 0);
   return {
     runtimeId,
     medianAvgTurns: values.length ? Math.round(median(values)) : null,

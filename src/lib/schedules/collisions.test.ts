@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { POST as create } from "@/app/api/schedules/route";
 import { PATCH as patch } from "@/app/api/schedules/[id]/route";
 import { getDb } from "@/lib/db/client";
-import { schedules } from "@/lib/db/schema";
 import { callRoute } from "../../../test/http";
 import { T0, makeRuntime, makeSchedule, truncateAll } from "../../../test/factories";
+import { rowsOf } from "../../../test/support/rows";
 import { CronExpressionParser } from "cron-parser";
 import { COLLISION_STEP_THRESHOLD, computeCollisionWarnings, expectedStepsPerFiring, matchesCalendarDay } from "./collisions";
 import { occurrencesBetween } from "./cron";
@@ -136,7 +136,7 @@ describe("computeCollisionWarnings", () => {
     const moved = await callRoute(patch, `/api/schedules/${id}`, { method: "PATCH", params: { id }, json: { cronExpression: created.data.warnings[0].suggestedCronExpression } });
     expect(moved.status).toBe(200);
     expect(moved.data.warnings).toEqual([]);
-    expect(getDb().select().from(schedules).all()).toHaveLength(2);
+    expect(await rowsOf("schedules")).toHaveLength(2);
   });
 
   it("matches calendar days exactly like cron-parser for every day of a leap year", () => {

@@ -1,9 +1,9 @@
 import "server-only";
-import { and, eq, ne } from "drizzle-orm";
 import type { CronFieldCollection } from "cron-parser";
 import { SCHEDULE_DEFAULTS } from "./defaults";
 import type { Db } from "../db/client";
-import { schedules, type ScheduleRow } from "../db/schema";
+import { selectActiveSchedulesExcept } from "../db/queries/schedules";
+import type { ScheduleRow } from "../db/schema";
 import type { CollisionWarning } from "../api-types";
 import { processSingleton } from "../process-singleton";
 import { hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
@@ -212,18 +212,7 @@ export async function computeCollisionWarnings(db: Db, schedule: ScheduleRow, no
   if (!own || !own.minutes.length) return [];
   const ownWeight = expectedStepsPerFiring(schedule);
 
-  const others = db
-    .select({
-      id: schedules.id,
-      name: schedules.name,
-      cronExpression: schedules.cronExpression,
-      timezone: schedules.timezone,
-      avgTurnsPerFiring: schedules.avgTurnsPerFiring,
-      maxTurns: schedules.maxTurns,
-    })
-    .from(schedules)
-    .where(and(eq(schedules.status, "active"), ne(schedules.id, schedule.id)))
-    .all();
+  const others = await selectActiveSchedulesExcept(db, schedule.id);
 
   const othersSteps = new Float64Array(BUCKETS);
   const perBucketSchedules = new Map<number, { id: string; name: string; steps: number }[]>();

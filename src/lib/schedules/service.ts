@@ -1,9 +1,10 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { asc, eq } from "drizzle-orm";
 import type { ScheduleDto } from "../api-types";
 import { getDb, type Db, withTransaction } from "../db/client";
-import { runtimes, schedules, type ScheduleRow } from "../db/schema";
+import { runtimeExists, selectRuntime } from "../db/queries/runtimes";
+import { deleteScheduleRow, insertSchedule, selectSchedule, selectSchedules, updateScheduleRow } from "../db/queries/schedules";
+import type { ScheduleRow } from "../db/schema";
 import { AppError, invalidRequest, notFound } from "../errors";
 import { recordEvent } from "../events/log";
 import { runtimeRunProblem } from "../runtimes/runnable";
@@ -71,8 +72,7 @@ export function firstFireAt(cronExpression: string, timezone: string, now: numbe
 
 async function assertRuntimeExists(db: Db, runtimeId: string | null | undefined): Promise<void> {
   if (!runtimeId) return;
-  const found = db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.id, runtimeId)).get();
-  if (!found) throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
+  if (!(await runtimeExists(db, runtimeId))) throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
 }
 
 /**
@@ -82,8 +82,8 @@ async function assertRuntimeExists(db: Db, runtimeId: string | null | undefined)
  * @throws AppError 400 `invalid_request` with `fields.runtimeId`.
  */
 async function assertRunnableRuntime(db: Db, runtimeId: string | null): Promise<void> {
-  await assertRuntimeExists(db, runtimeId);
-  const row = runtimeId ? db.select().from(runtimes).where(eq(runtimes.id, runtimeId)).get()! : await getDefaultRuntime(db);
+  const row = runtimeId ? await selectRuntime(db, runtimeId) : await getDefaultRuntime(db);
+  if (runtimeId && !row) throw invalidRequest({ runtimeId: `unknown runtime ${runtimeId}` });
   if (!row) throw invalidRequest({ runtimeId: "has no runtime to run it: add a runtime in Settings first, or save the schedule paused" });
   const problem = runtimeRunProblem(row);
   if (problem) throw invalidRequest({ runtimeId: `is not runnable: ${problem}; fix the runtime, pick another, or save the schedule paused` });
@@ -91,7 +91,7 @@ async function assertRunnableRuntime(db: Db, runtimeId: string | null): Promise<
 
 /** Every schedule, oldest first. */
 export async function listSchedules(db: Db = getDb()): Promise<ScheduleRow[]> {
-  return db.select().from(schedules).orderBy(asc(schedules.createdAt)).all();
+  return selectSchedules(db);
 }
 
 /**
@@ -99,7 +99,7 @@ export async function listSchedules(db: Db = getDb()): Promise<ScheduleRow[]> {
  * @throws AppError 404 `schedule_not_found`.
  */
 export async function getSchedule(id: string, db: Db = getDb()): Promise<ScheduleRow> {
-  const row = db.select().from(schedules).where(eq(schedules.id, id)).get();
+  const row = await selectSchedule(db, id);
   if (!row) throw notFound("schedule", id);
   return row;
 }
@@ -158,7 +158,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     updatedAt: now,
   };
   await withTransaction(db, async (tx) => {
-        tx.insert(schedules).values(row).run();
+        await insertSchedule(tx, row);
         await recordEvent(tx, { kind: "schedule_created", scheduleId: row.id, message: `Schedule "${row.name}" created`, createdAt: now });
       });
   pokeScheduler("schedule_saved");
@@ -227,7 +227,7 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   }
 
   await withTransaction(db, async (tx) => {
-        tx.update(schedules).set(next).where(eq(schedules.id, id)).run();
+        await updateScheduleRow(tx, id, next);
         await recordEvent(tx, {
           kind: statusEvent ?? "schedule_updated",
           scheduleId: id,
@@ -253,7 +253,7 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
 export async function deleteSchedule(id: string, now: number, db: Db = getDb()): Promise<void> {
   const current = await getSchedule(id, db);
   await withTransaction(db, async (tx) => {
-        tx.delete(schedules).where(eq(schedules.id, id)).run();
+        await deleteScheduleRow(tx, id);
         await recordEvent(tx, { kind: "schedule_deleted", scheduleId: id, message: `Schedule "${current.name}" deleted`, createdAt: now });
       });
   pokeScheduler("schedule_saved");

@@ -1,9 +1,7 @@
-import { bootState } from "@/lib/boot";
-import { prepareChatTurn } from "@/lib/chat/chat-engine";
 import { listMessages, serializeMessage } from "@/lib/chat/conversations";
 import { messagePostSchema } from "@/lib/chat/input";
+import { startMessageTurn } from "@/lib/chat/turns";
 import { sseResponse } from "@/lib/http/sse";
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, readJson, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
@@ -19,7 +17,7 @@ export const GET = route<Params>(async (_req, { id }) => json({ messages: (await
  */
 export const POST = route<Params>(async (req, { id }) => {
   const { content } = await readJson(req, messagePostSchema);
-  const turn = await prepareChatTurn({ db: getDb(), conversationId: id, content, runnerId: bootState().runnerId });
+  const turn = await startMessageTurn(id, content);
   return sseResponse((emit, signal) => turn.run({ emit, signal }), { requestSignal: req.signal });
 });
 

@@ -1,7 +1,4 @@
-import { bootState } from "@/lib/boot";
-import { prepareChatTurn } from "@/lib/chat/chat-engine";
-import { removeExchange, retryableExchange } from "@/lib/chat/manage";
-import { getDb } from "@/lib/db/client";
+import { startRetryTurn } from "@/lib/chat/turns";
 import { otherMethods, route } from "@/lib/http/route";
 import { sseResponse } from "@/lib/http/sse";
 
@@ -15,11 +12,7 @@ type Params = { id: string; messageId: string };
  * message_not_retryable; 422 runtime_unavailable — all before anything is written.
  */
 export const POST = route<Params>(async (req, { id, messageId }) => {
-  const db = getDb();
-  const { userMessageId, content } = await retryableExchange(db, id, messageId);
-  // Validate the turn (runtime, busy) before removing anything; both steps are synchronous.
-  const turn = await prepareChatTurn({ db, conversationId: id, content, runnerId: bootState().runnerId });
-  await removeExchange(db, userMessageId, messageId);
+  const turn = await startRetryTurn(id, messageId);
   return sseResponse((emit, signal) => turn.run({ emit, signal }), { requestSignal: req.signal });
 });
 
