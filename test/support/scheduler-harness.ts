@@ -1,11 +1,11 @@
 /**
- * Starts real scheduler loops against the test's SQLite file with a fake clock and a
+ * Starts real scheduler loops against the test's database (SQLite file or PostgreSQL) with a fake clock and a
  * test runtime, and stops them after each test.
  */
-import { eq } from "drizzle-orm";
 import { updateSettings } from "@/lib/config/settings";
 import { getDb, type Db } from "@/lib/db/client";
-import { events, schedules, tasks, type TaskRow } from "@/lib/db/schema";
+import type { TaskRow } from "@/lib/db/schema";
+import { rowsOf } from "./rows";
 import type { SchedulerLoop } from "@/lib/scheduler/loop";
 import { registerRunner } from "@/lib/scheduler/runner-registry";
 import { startScheduler } from "@/lib/scheduler/start";
@@ -55,23 +55,23 @@ export async function setCap(maxConcurrent: number, db: Db = getDb(), extra: { c
 }
 
 export async function tasksOf(scheduleId: string, db: Db = getDb()): Promise<TaskRow[]> {
-  return db.select().from(tasks).where(eq(tasks.scheduleId, scheduleId)).orderBy(tasks.createdAt, tasks.plannedAt).all();
+  return (await rowsOf("tasks", db)).filter((t) => t.scheduleId === scheduleId).sort((a, b) => a.createdAt - b.createdAt || (a.plannedAt ?? 0) - (b.plannedAt ?? 0));
 }
 
 export async function allTasks(db: Db = getDb()): Promise<TaskRow[]> {
-  return db.select().from(tasks).all();
+  return rowsOf("tasks", db);
 }
 
 export async function taskById(id: string, db: Db = getDb()): Promise<TaskRow> {
-  return db.select().from(tasks).where(eq(tasks.id, id)).get()!;
+  return (await rowsOf("tasks", db)).find((t) => t.id === id)!;
 }
 
 export async function scheduleById(id: string, db: Db = getDb()) {
-  return db.select().from(schedules).where(eq(schedules.id, id)).get();
+  return (await rowsOf("schedules", db)).find((s) => s.id === id);
 }
 
 export async function eventsOf(scheduleId: string, db: Db = getDb()) {
-  return db.select().from(events).where(eq(events.scheduleId, scheduleId)).orderBy(events.id).all();
+  return (await rowsOf("events", db)).filter((e) => e.scheduleId === scheduleId).sort((a, b) => a.id - b.id);
 }
 
 export async function countByStatus(db: Db = getDb()): Promise<Record<string, number>> {
