@@ -14,6 +14,11 @@ export const PG_SUITE = [
   "test/db/pg-schema-types.test.ts",
   // Suites whose code is on the data layer (src/lib/db/queries).
   "test/settings.test.ts",
+  // Task lifecycle (q-slots): agent-process records and the executor's batched event flush.
+  // The scheduler tests of the lifecycle (slots, leases, manual-lease, retries, crash-restart,
+  // usage-kept) join when the planner, loop and firing metrics are on the data layer too.
+  "test/runtimes/process-ownership.test.ts",
+  "test/task-executor-deltas.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.
