@@ -17,6 +17,7 @@ export const PG_SUITE = [
   // Task lifecycle (q-slots): agent-process records and the executor's batched event flush.
   // The scheduler tests of the lifecycle (slots, leases, manual-lease, retries, crash-restart,
   // usage-kept) join when the planner, loop and firing metrics are on the data layer too.
+  "test/db/task-lifecycle-queries.test.ts",
   "test/runtimes/process-ownership.test.ts",
   "test/task-executor-deltas.test.ts",
 ];
