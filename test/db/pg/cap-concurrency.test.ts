@@ -103,11 +103,6 @@ describe("the cap on PostgreSQL, concurrent runners on separate connections", ()
     const elapsedMs = performance.now() - started;
     stop = true;
     await sampling;
-    console.log(
-      `[cap-concurrency] ${claims} claims by ${RUNNERS} runners in ${elapsedMs.toFixed(0)} ms ` +
-        `(${((claims / elapsedMs) * 1000).toFixed(0)} claims/s incl. completions), ${samples} samples, max sampled running ${sampledMax}`,
-    );
-
     // The observed intervals: at every claim, how many claimed-and-not-yet-finishing tasks.
     const points = intervals.flatMap((i) => [{ at: i.from, d: +1 }, { at: i.to, d: -1 }]).sort((a, b) => a.at - b.at);
     let live = 0;
@@ -116,6 +111,12 @@ describe("the cap on PostgreSQL, concurrent runners on separate connections", ()
       live += p.d;
       observedMax = Math.max(observedMax, live);
     }
+
+    console.log(
+      `[cap-concurrency] ${claims} claims by ${RUNNERS} runners in ${elapsedMs.toFixed(0)} ms ` +
+        `(${((claims / elapsedMs) * 1000).toFixed(0)} claims/s incl. completions), ${samples} samples, ` +
+        `max running: sampled ${sampledMax}, from the observed intervals ${observedMax} (cap ${CAP})`,
+    );
 
     // The stored rows: each task claimed once, by the runner that finished it, completed.
     const { tasks } = tablesOf(seedDb);
