@@ -8,6 +8,8 @@
  *
  *   npm run bench:pg-cap        (≈ 20 s; uses AGENTCRON_TEST_PG_URL, else starts a cluster)
  *
+ * Phases: the drain (drainQueue: one transaction and one lock per pass), single claims
+ * (claimTask in its own transaction: Run now), and the old unlocked statement.
  * Env: PG_BENCH_RUNNERS (4), PG_BENCH_CAP (20), PG_BENCH_MS per phase (8000).
  */
 import { execFileSync } from "node:child_process";
@@ -19,6 +21,8 @@ import { openPgHandle, withTransaction, type Db } from "../src/lib/db/client";
 import { closePgDatabase, type PgDb } from "../src/lib/db/pg";
 import { claimTask, countRunning, selectDrainCandidates } from "../src/lib/db/queries/slots";
 import { writeTerminal } from "../src/lib/db/queries/task-runs";
+import { getSettings } from "../src/lib/config/settings";
+import { drainQueue } from "../src/lib/scheduler/drain";
 import { execute, run, tablesOf } from "../src/lib/db/sql";
 import { createTestPgDatabase, dropTestPgDatabase } from "../test/support/pg-test-db";
 
@@ -39,7 +43,7 @@ async function unlockedClaim(db: Db, taskId: string, runnerId: string, now: numb
   );
 }
 
-async function phase(url: string, label: string, locked: boolean): Promise<void> {
+async function phase(url: string, label: string, mode: "claim" | "drain" | "unlocked"): Promise<void> {
   const handles = Array.from({ length: RUNNERS + 1 }, (_, i) => openPgHandle(url, { poolSize: 2, applicationName: `bench-cap-${i}` }));
   await Promise.all(handles.map((h) => h.ready));
   const dbs = handles.map((h) => h.db);
@@ -53,6 +57,7 @@ async function phase(url: string, label: string, locked: boolean): Promise<void>
     }));
     await run(seed, seed.insert(tasks).values(rows));
   }
+  const settings = { ...(await getSettings(seed)), maxConcurrent: CAP };
   let claims = 0;
   let attempts = 0;
   let maxRunning = 0;
@@ -67,11 +72,25 @@ async function phase(url: string, label: string, locked: boolean): Promise<void>
       const mine: string[] = [];
       while (Date.now() < end) {
         const now = Date.now();
+        if (mode === "drain") {
+          // The scheduler's path: one transaction per pass, the lock taken once, claims to the cap.
+          const res = await drainQueue({ db, now, runnerId, settings, chatStreams: 0 });
+          attempts++;
+          claims += res.claimed.length;
+          mine.push(...res.claimed.map((c) => c.task.id));
+          const finishing = mine.splice(0, Math.max(1, res.claimed.length));
+          for (const id of finishing) {
+            await withTransaction(db, (tx) =>
+              writeTerminal(tx, { taskId: id, guardRunnerId: runnerId, status: "completed", failureReason: null, error: null, result: null, turnCount: 0, sessionId: null, inputTokens: null, outputTokens: null, costUsd: null, now }),
+            );
+          }
+          continue;
+        }
         const cands = await selectDrainCandidates(db, now, 16);
         // Runners start at different offsets of the FIFO head, as their passes interleave.
         for (const c of cands.slice(k * 4).concat(cands.slice(0, k * 4))) {
           attempts++;
-          const ok = locked
+          const ok = mode === "claim"
             ? await claimTask(db, { taskId: c.task.id, runnerId, now, cap: CAP, defaultLeaseSec: 600, serialize: false, force: false })
             : await unlockedClaim(db, c.task.id, runnerId, now);
           if (ok) {
@@ -110,8 +129,9 @@ async function main(): Promise<void> {
   const database = await createTestPgDatabase();
   try {
     console.log(`runners ${RUNNERS} (one pool each), cap ${CAP}, ${PHASE_MS} ms per phase; ${os.cpus().length} cores, Node ${process.version}`);
-    await phase(database.url, "claimTask (advisory lock, ADR 0012)", true);
-    await phase(database.url, "old statement (no lock)", false);
+    await phase(database.url, "drainQueue (one lock per pass)", "drain");
+    await phase(database.url, "claimTask (advisory lock, ADR 0012)", "claim");
+    await phase(database.url, "old statement (no lock)", "unlocked");
   } finally {
     await dropTestPgDatabase(database);
     stopCluster?.();
