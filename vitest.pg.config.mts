@@ -32,6 +32,12 @@ export const PG_SUITE = [
   "test/input-bounds.test.ts",
   "test/scheduler/dst.test.ts",
   "test/worker.test.ts",
+  // Task lifecycle (q-slots): agent-process records and the executor's batched event flush.
+  // The scheduler tests of the lifecycle (slots, leases, manual-lease, retries, crash-restart,
+  // usage-kept) join when the planner, loop and firing metrics are on the data layer too.
+  "test/db/task-lifecycle-queries.test.ts",
+  "test/runtimes/process-ownership.test.ts",
+  "test/task-executor-deltas.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.

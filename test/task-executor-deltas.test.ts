@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
-import { taskEvents } from "@/lib/db/schema";
+import { rowsOf } from "./support/rows";
 import { executeTask } from "@/lib/runtimes/task-executor";
 import { makeTask } from "./factories";
 import { ScriptedRuntime, success } from "./support/scripted-runtime";
@@ -17,7 +16,7 @@ describe("executeTask and token deltas", () => {
     ]);
     const outcome = await executeTask({ db: getDb(), taskId: task.id, runtime, prompt: "hi", maxTurns: 5, signal: new AbortController().signal });
     expect(outcome).toMatchObject({ status: "completed", turnCount: 1, result: "Hello" });
-    const rows = getDb().select().from(taskEvents).where(eq(taskEvents.taskId, task.id)).all();
+    const rows = (await rowsOf("taskEvents")).filter((e) => e.taskId === task.id).sort((a, b) => a.id - b.id);
     expect(rows.map((r) => r.type)).toEqual(["assistant", "result"]);
   });
 });

@@ -7,11 +7,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { INTERRUPTED_ERROR, reconcileStreamingMessages } from "@/lib/chat/reconcile";
 import { getDb } from "@/lib/db/client";
-import { chatMessages, runners } from "@/lib/db/schema";
+import { clearAgentProcessRecord } from "@/lib/db/queries/task-runs";
+import { rowsOf } from "../support/rows";
 import { isAlive } from "@/lib/runtimes/process-tree";
 import { processStartTime, thisHost } from "@/lib/runtimes/process-table";
 import { claimSlot } from "@/lib/scheduler/slot-claim";
@@ -100,7 +100,7 @@ describe("a runner killed with SIGKILL, and a new runner on the same host (issue
 
     // A quick restart: the dead runner's heartbeat is seconds old, far from RUNNER_STALE_MS.
     const restartAt = Date.now();
-    expect(restartAt - getDb().select().from(runners).where(eq(runners.id, deadRunner)).get()!.heartbeatAt).toBeLessThan(RUNNER_STALE_MS);
+    expect(restartAt - (await rowsOf("runners")).find((r) => r.id === deadRunner)!.heartbeatAt).toBeLessThan(RUNNER_STALE_MS);
     const testRuntime = new TestRuntime({ hold: true });
     const s = await startTestScheduler({ runtime: testRuntime, clock: new FakeClock(restartAt) });
 
@@ -115,7 +115,7 @@ describe("a runner killed with SIGKILL, and a new runner on the same host (issue
     expect(await taskById(waiting.id)).toMatchObject({ status: "running", runnerId: s.runnerId });
     // The dead runner's chat reply is finalized at once (boot reconcile).
     expect(await reconcileStreamingMessages(getDb(), s.runnerId, restartAt)).toBe(1);
-    expect(getDb().select().from(chatMessages).where(eq(chatMessages.id, reply.id)).get()).toMatchObject({ status: "error", content: "half", error: INTERRUPTED_ERROR });
+    expect((await rowsOf("chatMessages")).find((m) => m.id === reply.id)).toMatchObject({ status: "error", content: "half", error: INTERRUPTED_ERROR });
 
     // The retry starts after its backoff, with none of its parent's processes alive.
     testRuntime.runs[0].release();
@@ -150,7 +150,7 @@ describe("a retry never starts while its parent's processes live (ADR 0005)", ()
     const retry = await makeTask({ scheduleId: sched.id, sourceType: "retry", plannedAt: T0, parentTaskId: parent.id, attempt: 2 });
     const claim = async () => claimSlot(getDb(), { taskId: retry.id, runnerId: "r1", now: T0, cap: 5, defaultLeaseSec: 600 });
     expect(await claim()).toBe(false);
-    getDb().$client.prepare("UPDATE tasks SET agent_process_groups = NULL WHERE id = ?").run(parent.id);
+    await clearAgentProcessRecord(getDb(), parent.id);
     expect(await claim()).toBe(true);
   });
 });

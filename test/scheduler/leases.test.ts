@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db/client";
-import { runners } from "@/lib/db/schema";
+import { updateRunnerHeartbeat } from "@/lib/db/queries/runners";
+import { writeTerminal } from "@/lib/db/queries/task-runs";
 import { getRunningTask } from "@/lib/scheduler/running-tasks";
 import { RUNNER_STALE_MS } from "@/lib/scheduler/tuning";
 import { FakeClock } from "@/lib/time/clock";
-import { eq } from "drizzle-orm";
 import { makeRunner, makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { allTasks, eventsOf, setCap, startTestScheduler, stopTestSchedulers, taskById, tasksOf } from "../support/scheduler-harness";
 import { TestRuntime, waitFor } from "../support/test-runtime";
@@ -71,7 +71,7 @@ describe("leases and the reaper (invariants 4 and 5)", () => {
     expect((await taskById(retry.id)).status).toBe("running");
     await waitFor(() => runtime.runs.length === 1, "retry started");
     expect(runtime.runs[0].input.resumeSessionId).toBe("sess-orphan");
-    getDb().update(runners).set({ heartbeatAt: 0 }).where(eq(runners.id, s.runnerId)).run();
+    await updateRunnerHeartbeat(getDb(), s.runnerId, 0);
     s.loop.halt(); // this runner now "dies" too
     const s2 = await startTestScheduler({ runtime, clock: new FakeClock(retry.notBefore! + RUNNER_STALE_MS + 1) });
     expect(await taskById(retry.id)).toMatchObject({ status: "failed", failureReason: "runtime_recovery", runnerId: s.runnerId });
@@ -108,9 +108,10 @@ describe("leases and the reaper (invariants 4 and 5)", () => {
     await waitFor(() => runtime.runs[0]?.holding, "run holding");
     const entry = getRunningTask(task.id)!;
     // Another runner (another process sharing the file) writes the cancel, guarded on our runner id.
-    getDb().$client
-      .prepare("UPDATE tasks SET status = 'cancelled', error = 'cancelled elsewhere', finished_at = ? WHERE id = ? AND status = 'running' AND runner_id = ?")
-      .run(T0 + 5 * MIN + 1000, task.id, s.runnerId);
+    await writeTerminal(getDb(), {
+      taskId: task.id, guardRunnerId: s.runnerId, status: "cancelled", failureReason: null, error: "cancelled elsewhere", result: null,
+      turnCount: 0, sessionId: null, inputTokens: null, outputTokens: null, costUsd: null, now: T0 + 5 * MIN + 1000,
+    });
     await s.loop.heartbeat();
     expect(runtime.runs[0].abortedWith).toBe("cancelled");
     await entry.done;

@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
-import { getDb } from "@/lib/db/client";
-import { scheduleFiringMetrics } from "@/lib/db/schema";
+import { rowsOf } from "../support/rows";
 import { POST as executeRoute } from "@/app/api/schedules/[id]/execute/route";
 import { registerStream, unregisterStream } from "@/lib/chat/active-streams";
 import { updateSchedule } from "@/lib/schedules/service";
@@ -41,7 +39,7 @@ describe("retries", () => {
     s.clock.set(retry.notBefore! + 7_000);
     await s.loop.runPass();
     await waitFor(async () => (await taskById(retry.id)).status === "completed", "retry completed");
-    const metric = getDb().select().from(scheduleFiringMetrics).where(eq(scheduleFiringMetrics.taskId, retry.id)).get()!;
+    const metric = (await rowsOf("scheduleFiringMetrics")).find((m) => m.taskId === retry.id)!;
     expect(metric).toMatchObject({ plannedAt: T0 + 5 * MIN, latenessMs: 7_000, slotWaitMs: 7_000 });
   });
 });

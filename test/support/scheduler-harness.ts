@@ -1,5 +1,5 @@
 /**
- * Starts real scheduler loops against the test's SQLite file with a fake clock and a
+ * Starts real scheduler loops against the test's database (SQLite file or PostgreSQL) with a fake clock and a
  * test runtime, and stops them after each test.
  */
 import { asc, eq } from "drizzle-orm";

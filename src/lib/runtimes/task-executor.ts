@@ -1,9 +1,8 @@
 import "server-only";
 import { EventEmitter } from "node:events";
-import { and, eq } from "drizzle-orm";
 import type { FailureReason } from "../db/constants";
 import type { Db } from "../db/client";
-import { tasks } from "../db/schema";
+import { insertTaskEventsAndProgress } from "../db/queries/task-runs";
 import { processSingleton } from "../process-singleton";
 import { systemClock, type Clock } from "../time/clock";
 import { abortFailureReason, classifyErrorText } from "./failure-classes";
@@ -77,21 +76,13 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   // or force-cancelled before its result keeps the tokens and cost it already spent.
   const usageSoFar = () =>
     usage.seen ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: usage.costUsd } : {};
-  const insertEvents = input.db.$client.prepare(
-    "INSERT INTO task_events (task_id, type, payload, created_at) VALUES (?, ?, ?, ?)",
-  );
   const flush = async () => {
     if (!buffer.length && !dirtyProgress) return;
     const rows = buffer;
     buffer = [];
     dirtyProgress = false;
-    await withTransaction(input.db, async (tx) => {
-            for (const r of rows) insertEvents.run(input.taskId, r.type, JSON.stringify(r.payload), r.createdAt);
-            tx.update(tasks)
-              .set({ turnCount: turns, sessionId, heartbeatAt: clock.now(), ...usageSoFar() })
-              .where(and(eq(tasks.id, input.taskId), eq(tasks.status, "running")))
-              .run();
-          });
+    const progress = { turnCount: turns, sessionId, heartbeatAt: clock.now(), ...usageSoFar() };
+    await withTransaction(input.db, (tx) => insertTaskEventsAndProgress(tx, input.taskId, rows, progress));
     if (rows.length) bus.emit(`task:${input.taskId}`, rows);
   };
   const timer = setInterval(() => {

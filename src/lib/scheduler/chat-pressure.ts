@@ -2,7 +2,7 @@ import "server-only";
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
 import { isManualRooted } from "../tasks/run-state";
-import { prepared } from "./statements";
+import { countDueNonManualQueued, markPressureHeld } from "../db/queries/slots";
 
 export interface PressureDecision {
   /** True: don't start the task in this pass. */
@@ -31,7 +31,7 @@ export async function chatPressureHold(
   let since = task.pressureHeldSince;
   if (since == null) {
     since = now;
-    prepared(db, "UPDATE tasks SET pressure_held_since = ? WHERE id = ? AND pressure_held_since IS NULL").run(now, task.id);
+    await markPressureHeld(db, task.id, now);
   }
   const releaseAt = since + delaySec * 1000;
   return now < releaseAt ? { hold: true, releaseAt } : { hold: false, releaseAt: null };
@@ -44,9 +44,5 @@ export async function chatPressureHold(
  * @param now UTC ms.
  */
 export async function countHeldByChatPressure(db: Db, now: number): Promise<number> {
-  const row = prepared(
-    db,
-    "SELECT count(*) AS n FROM tasks WHERE status = 'queued' AND root_source_type != 'manual' AND (not_before IS NULL OR not_before <= ?)",
-  ).get(now) as { n: number };
-  return row.n;
+  return countDueNonManualQueued(db, now);
 }

@@ -1,12 +1,11 @@
 import "server-only";
-import { and, asc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { Settings } from "../config/settings";
 import type { Db } from "../db/client";
-import { schedules, tasks, type TaskRow } from "../db/schema";
+import type { TaskRow } from "../db/schema";
+import { lockCap, selectDrainCandidates, skipQueuedTask } from "../db/queries/slots";
 import { isManualRooted } from "../tasks/run-state";
 import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
-import { cachedQuery, prepared } from "./statements";
 import { DRAIN_BATCH } from "./tuning";
 import { withTransaction } from "../db/client";
 
@@ -49,7 +48,7 @@ export interface DrainResult {
  * when it skipped the task.
  */
 export async function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire" | "schedule_deleted", now: number): Promise<boolean> {
-  return prepared(db, "UPDATE tasks SET status = 'skipped', skipped_reason = ?, finished_at = ? WHERE id = ? AND status = 'queued'").run(reason, now, taskId).changes === 1;
+  return skipQueuedTask(db, taskId, reason, now);
 }
 
 /**
@@ -60,9 +59,9 @@ export async function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire
  * the caller starts the claimed tasks without blocking the loop.
  */
 export async function drainQueue(input: DrainInput): Promise<DrainResult> {
-  // One IMMEDIATE transaction for the whole drain: each claim is still its own conditional
-  // UPDATE (the cap check and the write are one statement), but a pass claiming N slots
-  // commits once instead of N times.
+  // One transaction for the whole drain: each claim is still its own conditional UPDATE
+  // (the cap check and the write are one statement; on PostgreSQL behind the cap's advisory
+  // lock, held to this commit), but a pass claiming N slots commits once instead of N times.
   return await withTransaction(input.db, async (tx) => drainInTransaction({ ...input, db: tx }));
 }
 
@@ -72,24 +71,14 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
   let running = await countRunning(db);
   if (running >= settings.maxConcurrent) return result;
 
-  const candidates = cachedQuery(db, "drain-candidates", () =>
-    db
-      .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status })
-      .from(tasks)
-      .leftJoin(schedules, eq(schedules.id, tasks.scheduleId))
-      .where(
-        and(
-          eq(tasks.status, "queued"),
-          or(isNull(tasks.notBefore), lte(tasks.notBefore, sql.placeholder("now"))),
-          // A schedule with a running task can't start another unless it allows overlap.
-          sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
-            SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
-        ),
-      )
-      .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt))
-      .limit(DRAIN_BATCH)
-      .prepare(),
-  ).all({ now });
+  const candidates = await selectDrainCandidates(db, now, DRAIN_BATCH);
+  if (!candidates.length) return result;
+  if (db.$dialect === "pg") {
+    // PostgreSQL: claims are serialized by the cap's advisory lock (ADR 0012), held to this
+    // transaction's commit; after it, the count includes every other runner's claims.
+    await lockCap(db);
+    running = await countRunning(db);
+  }
 
   const startedSchedules = new Set<string>();
   for (const { task, overlapPolicy, scheduleStatus } of candidates) {

@@ -1,10 +1,9 @@
 import "server-only";
-import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { tasks, type TaskRow } from "../db/schema";
+import type { TaskRow } from "../db/schema";
+import { selectRunningOfRunner } from "../db/queries/task-runs";
 import { abortRunningTask, firingSampleFor, getRunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
-import { cachedQuery } from "./statements";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 
 /**
@@ -21,16 +20,7 @@ import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
  * Returns the reaped task ids.
  */
 export async function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[], monoNow?: number): Promise<string[]> {
-  // Prepared once per connection: the reaper runs on every pass.
-  const expired = cachedQuery(db, "reaper-running-of-runner", () =>
-    db
-      .select()
-      .from(tasks)
-      .where(and(eq(tasks.status, "running"), eq(tasks.runnerId, sql.placeholder("runnerId"))))
-      .prepare(),
-  )
-    .all({ runnerId })
-    .filter((task) => leaseExpired(task, now, monoNow));
+  const expired = (await selectRunningOfRunner(db, runnerId)).filter((task) => leaseExpired(task, now, monoNow));
   const reaped: string[] = [];
   for (const task of expired) {
     try {

@@ -5,13 +5,18 @@ import { clearAgentProcessGroups, tasksWithAgentProcesses, type AgentProcessReco
 import { runnerIsGone, type RunnerLivenessRow } from "./runner-liveness";
 import { firingSampleFor, getRunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
-import { prepared, selectTaskById } from "./statements";
+import { selectTaskById } from "../db/queries/tasks-core";
+import { selectRunningOfOthers } from "../db/queries/task-runs";
+import { selectRunner } from "../db/queries/runners";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 
-type RunnerJoin = { rid: string | null } & Partial<RunnerLivenessRow>;
+type RunnerJoin = { rid: string | null } & { [K in keyof RunnerLivenessRow]?: RunnerLivenessRow[K] | null };
 
-const RUNNER_COLUMNS = `r.id AS rid, r.pid AS pid, r.host_key AS hostKey, r.process_start_time AS processStartTime,
-  r.heartbeat_at AS heartbeatAt, r.stopped_at AS stoppedAt`;
+/** A runner's liveness columns as recovery's join gives them (`rid` null: no runner row). */
+async function runnerJoinOf(db: Db, runnerId: string | null): Promise<RunnerJoin> {
+  const r = runnerId ? await selectRunner(db, runnerId) : undefined;
+  return r ? { rid: r.id, pid: r.pid, hostKey: r.hostKey, processStartTime: r.processStartTime, heartbeatAt: r.heartbeatAt, stoppedAt: r.stoppedAt } : { rid: null };
+}
 
 function goneCheck(now: number): (row: RunnerJoin) => boolean {
   const memo = new Map<string, boolean>();
@@ -59,11 +64,10 @@ async function sweepLeftoverAgentProcesses(db: Db, runnerId: string, now: number
   const records = (await tasksWithAgentProcesses(db)).filter((r) => r.agentHost === thisHost());
   if (!records.length) return;
   const gone = goneCheck(now);
-  const runnerOf = prepared(db, `SELECT ${RUNNER_COLUMNS} FROM runners r WHERE r.id = ?`);
   for (const record of records) {
     if (record.status === "running" && record.runnerId !== runnerId) continue; // recovery's part, below
     const mine = record.runnerId === runnerId;
-    if (mine ? getRunningTask(record.id) : !gone((runnerOf.get(record.runnerId) as RunnerJoin | undefined) ?? { rid: null })) continue;
+    if (mine ? getRunningTask(record.id) : !gone(await runnerJoinOf(db, record.runnerId))) continue;
     try {
       await releaseAgentProcesses(db, record);
     } catch (err) {
@@ -86,12 +90,7 @@ async function sweepLeftoverAgentProcesses(db: Db, runnerId: string, now: number
  */
 export async function recoverOrphanedTasks(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[]): Promise<number> {
   await sweepLeftoverAgentProcesses(db, runnerId, now);
-  const candidates = prepared(
-    db,
-    `SELECT t.id AS id, t.runner_id AS runnerId, ${RUNNER_COLUMNS}
-     FROM tasks t LEFT JOIN runners r ON r.id = t.runner_id
-     WHERE t.status = 'running' AND (t.runner_id IS NULL OR t.runner_id != @me)`,
-  ).all({ me: runnerId }) as ({ id: string; runnerId: string | null } & RunnerJoin)[];
+  const candidates = await selectRunningOfOthers(db, runnerId);
   if (!candidates.length) return 0;
   const gone = goneCheck(now);
   const orphans = candidates.filter((c) => c.runnerId == null || gone(c));

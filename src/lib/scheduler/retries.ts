@@ -1,7 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { RETRYABLE_FAILURE_REASONS } from "../db/constants";
-import { tasks, type TaskRow } from "../db/schema";
+import type { TaskRow } from "../db/schema";
+import { insertTask } from "../db/queries/tasks-core";
 import { recordEvent, type DbOrTx } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
 import { env } from "../env";
@@ -47,7 +48,7 @@ export async function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: Tas
     sessionId: outcome.sessionId ?? parent.sessionId,
     createdAt: now,
   };
-  tx.insert(tasks).values(child).run();
+  await insertTask(tx, child);
   await recordEvent(tx, {
     kind: "task_retried",
     scheduleId: parent.scheduleId,

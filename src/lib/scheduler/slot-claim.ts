@@ -1,13 +1,15 @@
 import "server-only";
 import type { Db } from "../db/client";
-import { prepared } from "./statements";
+import { claimTask, countQueued as countQueuedRows, countRunning as countRunningRows } from "../db/queries/slots";
 
 /**
  * Claiming a slot (DESIGN.md invariant 3): ONE conditional UPDATE moves a task from
  * `queued` to `running` only while the number of running tasks is below the cap. Every
  * running task counts (scheduled, retry and manual); `changes = 0` means "stay queued".
  * SQLite serializes writers, so the COUNT in the WHERE and the write are one atomic step,
- * across connections and processes sharing the file. Never check-then-act.
+ * across connections and processes sharing the file. PostgreSQL (READ COMMITTED) does not:
+ * there the claim first takes a transaction-level advisory lock that serializes every
+ * runner's claims (queries/slots.ts claimTask, ADR 0012). Never check-then-act.
  *
  * The same statement stamps the lease: `leaseExpiresAt = now + maxRunDurationSec·1000`
  * with the task's own maxRunDurationSec (copied from its schedule at planning) or the
@@ -19,19 +21,6 @@ import { prepared } from "./statements";
  * A retry is not started while its parent still records agent processes (ADR 0005): a
  * reaped or recovered attempt's agents die before the next attempt resumes its session.
  */
-const CLAIM_SQL = `
-UPDATE tasks SET
-  status = 'running', slot_claimed_at = @now, started_at = @now, heartbeat_at = @now,
-  lease_expires_at = @now + COALESCE(max_run_duration_sec, @defaultLeaseSec) * 1000,
-  runner_id = @runnerId, pressure_held_since = NULL, forced = @forced
-WHERE id = @taskId AND status = 'queued'
-  AND (not_before IS NULL OR not_before <= @now)
-  AND (@forced = 1 OR (SELECT COUNT(*) FROM tasks WHERE status = 'running') < @cap)
-  AND (parent_task_id IS NULL OR NOT EXISTS (
-    SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
-  AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
-    SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))`;
-
 export interface ClaimInput {
   taskId: string;
   runnerId: string;
@@ -53,24 +42,23 @@ export interface ClaimInput {
  * notBefore in the future, already claimed, or its schedule is busy).
  */
 export async function claimSlot(db: Db, input: ClaimInput): Promise<boolean> {
-  const info = prepared(db, CLAIM_SQL).run({
+  return claimTask(db, {
     taskId: input.taskId,
     runnerId: input.runnerId,
     now: input.now,
     cap: input.cap,
     defaultLeaseSec: input.defaultLeaseSec,
-    serialize: input.serializePerSchedule ? 1 : 0,
-    forced: input.force ? 1 : 0,
+    serialize: input.serializePerSchedule ?? false,
+    force: input.force ?? false,
   });
-  return info.changes === 1;
 }
 
 /** Number of tasks holding a slot right now (status `running`, every runner). */
 export async function countRunning(db: Db): Promise<number> {
-  return (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n;
+  return countRunningRows(db);
 }
 
 /** Number of queued tasks. */
 export async function countQueued(db: Db): Promise<number> {
-  return (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued'").get() as { n: number }).n;
+  return countQueuedRows(db);
 }

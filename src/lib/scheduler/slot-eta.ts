@@ -1,6 +1,6 @@
 import "server-only";
 import type { Db } from "../db/client";
-import { prepared } from "./statements";
+import { selectRecentAvgDurationMs, selectRunningTimes } from "../db/queries/slots";
 
 /**
  * Seconds until a slot is likely to free (429 `capacity_full` → `slotEtaSec`), from the
@@ -12,20 +12,13 @@ import { prepared } from "./statements";
  * @param now UTC ms.
  */
 export async function estimateSlotEtaSec(db: Db, now: number): Promise<number> {
-  const running = prepared(
-    db,
-    "SELECT schedule_id AS scheduleId, started_at AS startedAt, lease_expires_at AS leaseExpiresAt FROM tasks WHERE status = 'running'",
-  ).all() as { scheduleId: string | null; startedAt: number | null; leaseExpiresAt: number | null }[];
-  const avgOf = prepared(
-    db,
-    "SELECT AVG(duration_ms) AS avg FROM (SELECT duration_ms FROM schedule_firing_metrics WHERE schedule_id = ? ORDER BY fired_at DESC LIMIT 20)",
-  );
+  const running = await selectRunningTimes(db);
   let earliest = Number.POSITIVE_INFINITY;
   for (const t of running) {
     const lease = t.leaseExpiresAt ?? now;
     let expected = lease;
     if (t.scheduleId && t.startedAt != null) {
-      const avg = (avgOf.get(t.scheduleId) as { avg: number | null }).avg;
+      const avg = await selectRecentAvgDurationMs(db, t.scheduleId, 20);
       if (avg != null && t.startedAt + avg > now) expected = Math.min(lease, t.startedAt + avg);
     }
     earliest = Math.min(earliest, expected);

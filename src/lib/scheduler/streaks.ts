@@ -1,7 +1,7 @@
 import "server-only";
-import { and, eq } from "drizzle-orm";
 import type { PausedReason } from "../db/constants";
-import { schedules, type ScheduleRow, type TaskRow } from "../db/schema";
+import type { ScheduleRow, TaskRow } from "../db/schema";
+import { updateScheduleAfterFiring } from "../db/queries/task-runs";
 import { recordEvent, type DbOrTx } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
 import { nextOccurrence } from "../schedules/cron";
@@ -99,6 +99,6 @@ export async function applyFiringToSchedule(
   } else {
     pause = null;
   }
-  tx.update(schedules).set(patch).where(and(eq(schedules.id, schedule.id))).run();
+  await updateScheduleAfterFiring(tx, schedule.id, patch);
   return { autoPaused: pause };
 }

@@ -7,7 +7,7 @@ import type { Clock } from "../time/clock";
 import { startLagMonitor } from "./firing-metrics";
 import { firingSampleFor, registerRunningTask, sampleRss, unregisterRunningTask, type RunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
-import { prepared } from "./statements";
+import { selectLeaseExpiresAt } from "../db/queries/slots";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 
 /** Turns a task's runtime id (null = the default runtime) into a runnable runtime; throws when none. */
@@ -73,7 +73,7 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
   const { task } = claim;
   const controller = new AbortController();
   // The lease's remaining length, carried onto the monotonic clock (ADR 0006).
-  const lease = prepared(ctx.db, "SELECT lease_expires_at AS t FROM tasks WHERE id = ?").get(task.id) as { t: number | null } | undefined;
+  const leaseExpiresAt = await selectLeaseExpiresAt(ctx.db, task.id);
   let markDone!: () => void;
   const entry: RunningTask = {
     taskId: task.id,
@@ -84,7 +84,7 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
     peakRssBytes: process.memoryUsage.rss(),
     chatStreamsAtClaim: claim.chatStreamsAtClaim,
     concurrentAtClaim: claim.concurrentAtClaim,
-    leaseDeadlineMono: lease?.t != null ? ctx.clock.monotonic() + (lease.t - ctx.clock.now()) : undefined,
+    leaseDeadlineMono: leaseExpiresAt != null ? ctx.clock.monotonic() + (leaseExpiresAt - ctx.clock.now()) : undefined,
   };
   registerRunningTask(entry);
   const start = async () => {

@@ -6,21 +6,10 @@ import type { TaskOutcome } from "../runtimes/task-executor";
 import { recordFiringMetric, type FiringSample } from "./firing-metrics";
 import { isManualRooted } from "../tasks/run-state";
 import { createRetryIfDue } from "./retries";
-import { prepared, selectScheduleById, selectTaskById } from "./statements";
+import { selectScheduleById, selectTaskById } from "../db/queries/tasks-core";
+import { writeTerminal } from "../db/queries/task-runs";
 import { applyFiringToSchedule, type StreakResult } from "./streaks";
 import { withTransaction } from "../db/client";
-
-/**
- * The guarded terminal write (DESIGN.md invariant 5): only the runner that holds the
- * task (`status='running' AND runner_id IS guard`) can finish it. A reaped, recovered or
- * cancelled task has left `running`, so a late completion callback changes nothing.
- */
-const TERMINAL_SQL = `
-UPDATE tasks SET
-  status = @status, failure_reason = @failureReason, error = @error, result = @result,
-  turn_count = MAX(turn_count, @turnCount), session_id = COALESCE(@sessionId, session_id),
-  input_tokens = @inputTokens, output_tokens = @outputTokens, cost_usd = @costUsd, finished_at = @now
-WHERE id = @taskId AND status = 'running' AND runner_id IS @guardRunnerId`;
 
 export interface FinishInput {
   taskId: string;
@@ -47,14 +36,18 @@ export interface FinishResult {
  * result, tokens, cost, turnCount and finishedAt; the retry child (retries.ts); the
  * schedule's streaks and turn averages (streaks.ts, scheduled and retry tasks only);
  * and the firing-metrics row (firing-metrics.ts). Nothing is written when the guard
- * refuses. Synchronous (better-sqlite3), BEGIN IMMEDIATE so two runners never interleave.
+ * refuses. The write is guarded (DESIGN.md invariant 5: only the runner that holds the task
+ * — `status='running'` and its runnerId — can finish it; a reaped, recovered or cancelled
+ * task has left `running`, so a late completion changes nothing; queries/task-runs.ts
+ * writeTerminal). SQLite: BEGIN IMMEDIATE; PostgreSQL: the guarded UPDATE row-locks the
+ * task, so a second writer waits and then finds it no longer `running`.
  */
 export async function finishRunningTask(db: Db, input: FinishInput): Promise<FinishResult> {
   return await withTransaction(db, async (tx) => {
         const task = await selectTaskById(tx, input.taskId);
         if (!task) return { written: false, retryTaskId: null, autoPaused: null };
         const o = input.outcome;
-        const info = prepared(tx, TERMINAL_SQL).run({
+        const written = await writeTerminal(tx, {
           taskId: input.taskId,
           guardRunnerId: input.guardRunnerId,
           status: o.status,
@@ -68,7 +61,7 @@ export async function finishRunningTask(db: Db, input: FinishInput): Promise<Fin
           costUsd: o.costUsd,
           now: input.now,
         });
-        if (info.changes === 0) return { written: false, retryTaskId: null, autoPaused: null };
+        if (!written) return { written: false, retryTaskId: null, autoPaused: null };
         const finished: TaskRow = { ...task, turnCount: Math.max(task.turnCount, o.turnCount) };
         const retry = await createRetryIfDue(tx, finished, o, input.now, input.retryBackoffMs);
         let autoPaused: StreakResult["autoPaused"] = null;

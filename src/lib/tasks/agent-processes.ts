@@ -1,7 +1,7 @@
 import "server-only";
 import type { Db } from "../db/client";
 import type { OwnedProcessGroup } from "../db/schema";
-import { prepared } from "../scheduler/statements";
+import { clearAgentProcessRecord, selectAgentProcessRows, updateAgentProcessGroups } from "../db/queries/task-runs";
 
 /** A task row's durable record of the agent processes it may still own (ADR 0005). */
 export interface AgentProcessRecord {
@@ -19,29 +19,21 @@ export interface AgentProcessRecord {
  * still leaves the record that lets the next runner on this host kill them.
  */
 export async function recordAgentProcessGroups(db: Db, taskId: string, groups: readonly OwnedProcessGroup[], host: string): Promise<void> {
-  prepared(db, "UPDATE tasks SET agent_process_groups = ?, agent_host = ? WHERE id = ?").run(JSON.stringify(groups), host, taskId);
+  await updateAgentProcessGroups(db, taskId, groups, host);
 }
 
 /** Clears the record once every recorded process is known gone. */
 export async function clearAgentProcessGroups(db: Db, taskId: string): Promise<void> {
-  prepared(db, "UPDATE tasks SET agent_process_groups = NULL WHERE id = ? AND agent_process_groups IS NOT NULL").run(taskId);
+  await clearAgentProcessRecord(db, taskId);
 }
 
 /** Every task that still records agent processes (any status): few rows, through a partial index. */
 export async function tasksWithAgentProcesses(db: Db): Promise<AgentProcessRecord[]> {
-  const rows = prepared(
-    db,
-    `SELECT id, status, runner_id AS runnerId, schedule_id AS scheduleId, agent_host AS agentHost, agent_process_groups AS groups
-     FROM tasks WHERE agent_process_groups IS NOT NULL`,
-  ).all() as (Omit<AgentProcessRecord, "groups"> & { groups: string })[];
-  return rows.map((r) => ({ ...r, groups: parseGroups(r.groups) }));
+  const rows = await selectAgentProcessRows(db);
+  return rows.map((r) => ({ ...r, agentHost: r.agentHost ?? "", groups: validGroups(r.groups) }));
 }
 
-function parseGroups(raw: string): OwnedProcessGroup[] {
-  try {
-    const v = JSON.parse(raw);
-    return Array.isArray(v) ? v.filter((g) => Number.isInteger(g?.pgid) && g.pgid > 0 && Number.isFinite(g?.startTime)) : [];
-  } catch {
-    return [];
-  }
+/** The well-formed groups of a stored record (a hand-edited or truncated row yields none). */
+function validGroups(raw: unknown): OwnedProcessGroup[] {
+  return Array.isArray(raw) ? raw.filter((g) => Number.isInteger(g?.pgid) && g.pgid > 0 && Number.isFinite(g?.startTime)) : [];
 }

@@ -1,0 +1,210 @@
+import "server-only";
+import { and, asc, count, desc, eq, isNull, lte, ne, or, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { withTransaction } from "../client";
+import { cachedQuery, prepared, sqliteCall } from "../prepared";
+import type { TaskRow } from "../schema";
+import { affected, execute, first, rows, run, tablesOf } from "../sql";
+
+/**
+ * The key of the transaction-level advisory lock every PostgreSQL claim takes before it
+ * counts running tasks (ADR 0012). Any fixed bigint works; this is "agcr" "cap!" in ASCII.
+ */
+export const CAP_LOCK_KEY = 0x61676372_63617021n;
+
+/**
+ * SQLite's claim: ONE conditional UPDATE. SQLite serializes writers, so the COUNT in the
+ * WHERE and the write are one atomic step across connections and processes sharing the file.
+ */
+const SQLITE_CLAIM = `
+UPDATE tasks SET
+  status = 'running', slot_claimed_at = @now, started_at = @now, heartbeat_at = @now,
+  lease_expires_at = @now + COALESCE(max_run_duration_sec, @defaultLeaseSec) * 1000,
+  runner_id = @runnerId, pressure_held_since = NULL, forced = @forced
+WHERE id = @taskId AND status = 'queued'
+  AND (not_before IS NULL OR not_before <= @now)
+  AND (@forced = 1 OR (SELECT COUNT(*) FROM tasks WHERE status = 'running') < @cap)
+  AND (parent_task_id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
+  AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))`;
+
+/** What a claim needs (see scheduler/slot-claim.ts for the rule). */
+export interface ClaimTaskInput {
+  taskId: string;
+  runnerId: string;
+  /** UTC ms. */
+  now: number;
+  /** maxConcurrent: the cap over every runner. */
+  cap: number;
+  /** Lease length (s) for a task without its own maxRunDurationSec. */
+  defaultLeaseSec: number;
+  /** Don't start while another task of the same schedule runs. */
+  serialize: boolean;
+  /** Skip the cap check and stamp `forced`. */
+  force: boolean;
+}
+
+/**
+ * Moves one queued task to `running` when the cap (and the other conditions) allow;
+ * true when this call claimed it.
+ *
+ * SQLite: the single conditional UPDATE above (prepared once per connection).
+ * PostgreSQL (READ COMMITTED, where a COUNT inside the UPDATE is NOT atomic: two
+ * transactions both see cap-1 running and both claim): the claim's transaction first takes
+ * `pg_advisory_xact_lock(CAP_LOCK_KEY)`, held until it commits, so claims are serialized
+ * across every runner; each statement after the lock sees every earlier claim committed
+ * (ADR 0012). Inside a caller's transaction (the drain, Run now) the lock is taken there
+ * and held to its commit; otherwise the claim gets its own transaction.
+ */
+export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean> {
+  if (db.$dialect === "sqlite") {
+    const params = {
+      taskId: input.taskId,
+      runnerId: input.runnerId,
+      now: input.now,
+      cap: input.cap,
+      defaultLeaseSec: input.defaultLeaseSec,
+      serialize: input.serialize ? 1 : 0,
+      forced: input.force ? 1 : 0,
+    };
+    return sqliteCall(db, () => prepared(db, SQLITE_CLAIM).run(params).changes === 1);
+  }
+  if (!db.$inTx) return withTransaction(db, (tx) => claimTask(tx, input));
+  await lockCap(db);
+  const n = await execute(
+    db,
+    sql`UPDATE tasks SET
+      status = 'running', slot_claimed_at = ${input.now}, started_at = ${input.now}, heartbeat_at = ${input.now},
+      lease_expires_at = ${input.now}::bigint + COALESCE(max_run_duration_sec, ${input.defaultLeaseSec}::integer)::bigint * 1000,
+      runner_id = ${input.runnerId}, pressure_held_since = NULL, forced = ${input.force}
+    WHERE id = ${input.taskId} AND status = 'queued'
+      AND (not_before IS NULL OR not_before <= ${input.now})
+      ${input.force ? sql`` : sql`AND (SELECT COUNT(*) FROM tasks WHERE status = 'running') < ${input.cap}`}
+      AND (parent_task_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
+      ${input.serialize ? sql`AND (schedule_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))` : sql``}`,
+  );
+  return n === 1;
+}
+
+/**
+ * PostgreSQL: takes the cap's transaction-level advisory lock (ADR 0012) on a transaction
+ * handle; it is released when that transaction commits or rolls back. Idempotent within a
+ * transaction (pg counts re-entries; all are released together at its end).
+ */
+export async function lockCap(tx: Db): Promise<void> {
+  if (tx.$dialect !== "pg") return;
+  if (!tx.$inTx) throw new Error("lockCap needs a transaction handle");
+  await rows(tx, sql`SELECT pg_advisory_xact_lock(${CAP_LOCK_KEY.toString()}::bigint) AS "locked"`);
+}
+
+/** Tasks holding a slot now (status `running`, every runner). */
+export async function countRunning(db: Db): Promise<number> {
+  if (db.$dialect === "sqlite") return sqliteCall(db, () => (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'running'").get() as { n: number }).n);
+  return countStatus(db, "running");
+}
+
+/** Queued tasks. */
+export async function countQueued(db: Db): Promise<number> {
+  if (db.$dialect === "sqlite") return sqliteCall(db, () => (prepared(db, "SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued'").get() as { n: number }).n);
+  return countStatus(db, "queued");
+}
+
+async function countStatus(db: Db, status: "running" | "queued"): Promise<number> {
+  const { tasks } = tablesOf(db);
+  const row = await first(db, db.select({ n: count() }).from(tasks).where(eq(tasks.status, status)));
+  return Number(row?.n ?? 0);
+}
+
+/** A drain candidate: the queued task and its schedule's overlap policy and status (null: no schedule row). */
+export interface DrainCandidate {
+  task: TaskRow;
+  overlapPolicy: string | null;
+  scheduleStatus: string | null;
+}
+
+/**
+ * Up to `limit` queued tasks startable at `now` (notBefore passed), FIFO by (plannedAt,
+ * createdAt), leaving out tasks whose schedule has a running task unless it allows overlap.
+ * SQLite: prepared once per connection.
+ */
+export async function selectDrainCandidates(db: Db, now: number, limit: number): Promise<DrainCandidate[]> {
+  const { tasks, schedules } = tablesOf(db);
+  const build = (nowParam: unknown, limitParam: unknown) =>
+    db
+      .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status })
+      .from(tasks)
+      .leftJoin(schedules, eq(schedules.id, tasks.scheduleId))
+      .where(
+        and(
+          eq(tasks.status, "queued"),
+          or(isNull(tasks.notBefore), lte(tasks.notBefore, nowParam as number)),
+          // A schedule with a running task can't start another unless it allows overlap.
+          sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
+            SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
+        ),
+      )
+      .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt))
+      .limit(limitParam as number);
+  if (db.$dialect === "sqlite") {
+    const q = cachedQuery(db, "drain-candidates", () => build(sql.placeholder("now"), sql.placeholder("limit")).prepare());
+    return sqliteCall(db, () => q.all({ now, limit }));
+  }
+  return run(db, build(now, limit));
+}
+
+/**
+ * The fire-time skip: a queued task becomes `skipped` with `reason`, guarded on
+ * `status='queued'`. True when it was skipped by this call.
+ */
+export async function skipQueuedTask(db: Db, taskId: string, reason: string, now: number): Promise<boolean> {
+  const { tasks } = tablesOf(db);
+  return (
+    (await affected(
+      db,
+      db.update(tasks).set({ status: "skipped", skippedReason: reason, finishedAt: now }).where(and(eq(tasks.id, taskId), eq(tasks.status, "queued"))),
+    )) === 1
+  );
+}
+
+/** Stamps the first instant chat pressure held a task (never overwritten). */
+export async function markPressureHeld(db: Db, taskId: string, now: number): Promise<void> {
+  const { tasks } = tablesOf(db);
+  await run(db, db.update(tasks).set({ pressureHeldSince: now }).where(and(eq(tasks.id, taskId), isNull(tasks.pressureHeldSince))));
+}
+
+/** Queued tasks not rooted in a manual run that are due at `now` (the starts chat pressure holds back). */
+export async function countDueNonManualQueued(db: Db, now: number): Promise<number> {
+  const { tasks } = tablesOf(db);
+  const row = await first(
+    db,
+    db
+      .select({ n: count() })
+      .from(tasks)
+      .where(and(eq(tasks.status, "queued"), ne(tasks.rootSourceType, "manual"), or(isNull(tasks.notBefore), lte(tasks.notBefore, now)))),
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** The running tasks' schedule, start and lease end (UTC ms), for the slot ETA. */
+export async function selectRunningTimes(db: Db): Promise<{ scheduleId: string | null; startedAt: number | null; leaseExpiresAt: number | null }[]> {
+  const { tasks } = tablesOf(db);
+  return run(db, db.select({ scheduleId: tasks.scheduleId, startedAt: tasks.startedAt, leaseExpiresAt: tasks.leaseExpiresAt }).from(tasks).where(eq(tasks.status, "running")));
+}
+
+/** Mean duration (ms) of a schedule's last `n` firings, or null without history. */
+export async function selectRecentAvgDurationMs(db: Db, scheduleId: string, n: number): Promise<number | null> {
+  const { scheduleFiringMetrics: m } = tablesOf(db);
+  const recent = db.select({ d: m.durationMs }).from(m).where(eq(m.scheduleId, scheduleId)).orderBy(desc(m.firedAt)).limit(n).as("recent");
+  const row = await first(db, db.select({ avg: sql<number | null>`AVG(${recent.d})` }).from(recent));
+  return row?.avg == null ? null : Number(row.avg);
+}
+
+/** A task's lease end (UTC ms), or null (no lease / no row). */
+export async function selectLeaseExpiresAt(db: Db, taskId: string): Promise<number | null> {
+  const { tasks } = tablesOf(db);
+  const row = await first(db, db.select({ t: tasks.leaseExpiresAt }).from(tasks).where(eq(tasks.id, taskId)).limit(1));
+  return row?.t ?? null;
+}
