@@ -3,7 +3,7 @@ import { TERMINAL_TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
 import { sseResponse } from "./sse";
 import { taskEventBus } from "../runtimes/task-executor";
-import { selectTask } from "../db/queries/tasks";
+import { selectTaskById } from "../db/queries/tasks-core";
 import { getTask, TASK_EVENTS_PAGE, taskEventsAfter } from "../tasks/queries";
 
 const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
@@ -66,7 +66,7 @@ export async function taskEventStreamResponse(db: Db, taskId: string, opts: Task
           if (closed) return;
           try {
             // Status first: events flushed before a terminal write are then all in the read below.
-            const status = (await selectTask(db, taskId))?.status;
+            const status = (await selectTaskById(db, taskId))?.status;
             await sendNew();
             if (!status || TERMINAL.has(status)) {
               frame(`event: end\ndata: ${JSON.stringify({ status: status ?? "deleted" })}\n\n`);

@@ -2,7 +2,6 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db/client";
 import {
-  insertOccurrenceTask,
   pauseScheduleInvalidCron,
   reanchorWatermark,
   rootTaskExists,
@@ -20,7 +19,7 @@ import { CronError, nextOccurrence } from "../schedules/cron";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
 import { decideOverlap } from "./overlap-policy";
 import { firingSampleFor } from "./running-tasks";
-import { selectTaskById } from "./statements";
+import { insertTaskIfAbsent, selectTaskById } from "../db/queries/tasks-core";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE } from "../tasks/run-state";
@@ -129,7 +128,7 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
             if (res.written) plan.cancelledRunning.push(r.id);
           }
           const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
-          const inserted = await insertOccurrenceTask(tx, row);
+          const inserted = await insertTaskIfAbsent(tx, row);
           if (!inserted) continue;
           if (decision.queue) {
             plan.queued += 1;

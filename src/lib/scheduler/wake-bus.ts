@@ -1,8 +1,7 @@
 import "server-only";
 import pg from "pg";
-import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { execute } from "../db/sql";
+import { notifyChannel, pgConnectionString, sqliteDataVersion } from "../db/queries/wake";
 
 /**
  * Cross-instance wake-ups (issue 14 item 4, ADR 0014). The loop has no fixed poll: it sleeps
@@ -52,8 +51,7 @@ export async function startWakeBus(opts: WakeBusOptions): Promise<WakeBus> {
 }
 
 function startSqliteBus(opts: WakeBusOptions): WakeBus {
-  const client = opts.db.$client;
-  const read = () => client.pragma("data_version", { simple: true }) as number;
+  const read = () => sqliteDataVersion(opts.db);
   let seen = read();
   const timer = setInterval(() => {
     try {
@@ -79,7 +77,7 @@ function startSqliteBus(opts: WakeBusOptions): WakeBus {
 
 async function startPgBus(opts: WakeBusOptions): Promise<WakeBus> {
   // The pool's own URL: the LISTEN connection goes to the database this handle writes to.
-  const url = opts.url ?? (opts.db.$client as unknown as pg.Pool).options.connectionString;
+  const url = opts.url ?? pgConnectionString(opts.db);
   if (!url) throw new Error("wake bus: the PostgreSQL handle has no connection string");
   let stopped = false;
   let client: pg.Client | null = null;
@@ -131,7 +129,7 @@ async function startPgBus(opts: WakeBusOptions): Promise<WakeBus> {
     announce(reason) {
       if (stopped) return;
       const payload = JSON.stringify({ from: opts.runnerId, reason });
-      execute(opts.db, sql`SELECT pg_notify(${WAKE_CHANNEL}, ${payload})`).catch((err: Error) =>
+      notifyChannel(opts.db, WAKE_CHANNEL, payload).catch((err: Error) =>
         console.error(`[agentcron] wake bus: could not announce ${reason} (${err.message})`),
       );
     },

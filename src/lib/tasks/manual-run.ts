@@ -9,8 +9,7 @@ import { activeStreamCount } from "../chat/active-streams";
 import { getSchedulerLoop, type SchedulerLoop } from "../scheduler/loop";
 import { claimSlot, countRunning } from "../scheduler/slot-claim";
 import { estimateSlotEtaSec } from "../scheduler/slot-eta";
-import { insertTaskIfAbsent } from "../scheduler/statements";
-import { selectTask } from "../db/queries/tasks";
+import { insertTaskIfAbsent, selectTaskById } from "../db/queries/tasks-core";
 import { getSchedule, assertScheduleActive } from "../schedules/service";
 import { getTask } from "./queries";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE, type TaskTemplate } from "./run-state";
@@ -106,7 +105,7 @@ export async function startManualTask(db: Db, template: TaskTemplate, force: boo
     return { taskId: id, forced: false, queued: true };
   }
   const forced = outcome === "forced";
-  const task = (await selectTask(db, id))!;
+  const task = (await selectTaskById(db, id))!;
   // Spawned from the loop's launch queue after this request returns (no scheduler pass).
   await loop.launch({ task, concurrentAtClaim: await countRunning(db), chatStreamsAtClaim: activeStreamCount() });
   // The loop may be asleep until a far-off occurrence: wake it by this task's lease

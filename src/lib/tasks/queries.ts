@@ -2,7 +2,8 @@ import "server-only";
 import type { TaskStatus } from "../db/constants";
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
-import { countQueuedAhead, scheduleIdHasHistory, selectLastRun, selectTask, selectTaskPage } from "../db/queries/tasks";
+import { selectTaskById } from "../db/queries/tasks-core";
+import { countQueuedAhead, scheduleIdHasHistory, selectLastRun, selectTaskPage } from "../db/queries/tasks";
 import { selectTaskEventsAfter } from "../db/queries/task-events";
 import { invalidRequest, notFound } from "../errors";
 import type { TaskDto, TaskEventDto } from "../api-types";
@@ -48,7 +49,7 @@ export async function listTasks(db: Db, q: { status?: TaskStatus; scheduleId?: s
  * @throws AppError 404 `task_not_found`.
  */
 export async function getTask(db: Db, id: string): Promise<TaskRow> {
-  const row = await selectTask(db, id);
+  const row = await selectTaskById(db, id);
   if (!row) throw notFound("task", id);
   return row;
 }

@@ -8,7 +8,7 @@ import "server-only";
  */
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, max, min, ne, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import type { ScheduleRow, TaskRow } from "../schema";
+import type { ScheduleRow } from "../schema";
 import { affected, first, jsonNumber, jsonText, rows, run, tablesOf } from "../sql";
 
 /** Ids of up to `limit` due active schedules (nextFireAt ≤ now), earliest first; ties by id, so every runner walks them in one order. */
@@ -68,16 +68,6 @@ export async function skipQueuedByOverlap(db: Db, taskIds: readonly string[], no
       .set({ status: "skipped", skippedReason: "cancelled_by_overlap", finishedAt: now })
       .where(and(inArray(tasks.id, [...taskIds]), eq(tasks.status, "queued"))),
   );
-}
-
-/**
- * Inserts an occurrence's root task with `ON CONFLICT DO NOTHING` (the occurrence unique
- * index, invariant 1). True when inserted, false when the occurrence already had one.
- * (Planning's own copy of statements.ts `insertTaskIfAbsent` until that one runs on both dialects.)
- */
-export async function insertOccurrenceTask(db: Db, row: TaskRow): Promise<boolean> {
-  const { tasks } = tablesOf(db);
-  return (await affected(db, db.insert(tasks).values(row).onConflictDoNothing())) === 1;
 }
 
 /** The schedule fields one planning pass writes. */

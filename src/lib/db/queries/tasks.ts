@@ -12,12 +12,6 @@ export interface TaskCursor {
   id: string;
 }
 
-/** One task row by id, or undefined. */
-export async function selectTask(db: Db, id: string): Promise<TaskRow | undefined> {
-  const { tasks } = tablesOf(db);
-  return first(db, db.select().from(tasks).where(eq(tasks.id, id)).limit(1));
-}
-
 /**
  * Up to `limit` tasks newest first (createdAt, then id), optionally of one status and/or
  * schedule, strictly older than `before`. The cursor is the row-value comparison
