@@ -1,5 +1,6 @@
 import "server-only";
 import type { Db } from "../db/client";
+import { env } from "../env";
 import { claimTask, countQueued as countQueuedRows, countRunning as countRunningRows } from "../db/queries/slots";
 
 /**
@@ -28,6 +29,11 @@ export interface ClaimInput {
   now: number;
   /** maxConcurrent (settings). */
   cap: number;
+  /**
+   * Most tasks running on `runnerId` at once; default this process's AGENTCRON_RUNNER_CAPACITY
+   * (env.ts), else only the global cap applies. Forced claims skip it like the cap.
+   */
+  runnerCapacity?: number;
   /** Global lease length in seconds for tasks without their own maxRunDurationSec. */
   defaultLeaseSec: number;
   /** Don't start while another task of the same schedule runs (overlap policy ≠ allow_all). */
@@ -47,6 +53,7 @@ export async function claimSlot(db: Db, input: ClaimInput): Promise<boolean> {
     runnerId: input.runnerId,
     now: input.now,
     cap: input.cap,
+    runnerCap: input.runnerCapacity ?? env().AGENTCRON_RUNNER_CAPACITY ?? input.cap,
     defaultLeaseSec: input.defaultLeaseSec,
     serialize: input.serializePerSchedule ?? false,
     force: input.force ?? false,

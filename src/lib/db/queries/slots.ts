@@ -24,6 +24,7 @@ UPDATE tasks SET
 WHERE id = @taskId AND status = 'queued'
   AND (not_before IS NULL OR not_before <= @now)
   AND (@forced = 1 OR (SELECT COUNT(*) FROM tasks WHERE status = 'running') < @cap)
+  AND (@forced = 1 OR (SELECT COUNT(*) FROM tasks WHERE status = 'running' AND runner_id = @runnerId) < @runnerCap)
   AND (parent_task_id IS NULL OR NOT EXISTS (
     SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
   AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
@@ -37,6 +38,8 @@ export interface ClaimTaskInput {
   now: number;
   /** maxConcurrent: the cap over every runner. */
   cap: number;
+  /** This runner's capacity (AGENTCRON_RUNNER_CAPACITY): most tasks running on `runnerId`; default `cap`. */
+  runnerCap?: number;
   /** Lease length (s) for a task without its own maxRunDurationSec. */
   defaultLeaseSec: number;
   /** Don't start while another task of the same schedule runs. */
@@ -64,6 +67,7 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
       runnerId: input.runnerId,
       now: input.now,
       cap: input.cap,
+      runnerCap: input.runnerCap ?? input.cap,
       defaultLeaseSec: input.defaultLeaseSec,
       serialize: input.serialize ? 1 : 0,
       forced: input.force ? 1 : 0,
@@ -80,7 +84,8 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
       runner_id = ${input.runnerId}, pressure_held_since = NULL, forced = ${input.force}
     WHERE id = ${input.taskId} AND status = 'queued'
       AND (not_before IS NULL OR not_before <= ${input.now})
-      ${input.force ? sql`` : sql`AND (SELECT COUNT(*) FROM tasks WHERE status = 'running') < ${input.cap}`}
+      ${input.force ? sql`` : sql`AND (SELECT COUNT(*) FROM tasks WHERE status = 'running') < ${input.cap}
+        AND (SELECT COUNT(*) FROM tasks WHERE status = 'running' AND runner_id = ${input.runnerId}) < ${input.runnerCap ?? input.cap}`}
       AND (parent_task_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
       ${input.serialize ? sql`AND (schedule_id IS NULL OR NOT EXISTS (
