@@ -9,6 +9,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GET as listRunnersRoute } from "@/app/api/runners/route";
+import { getDb } from "@/lib/db/client";
+import { startWakeBus } from "@/lib/scheduler/wake-bus";
 import { makeRuntime, makeTask } from "./factories";
 import { callRoute } from "./http";
 import { rowsOf } from "./support/rows";
@@ -50,8 +52,13 @@ describe("npm run worker", () => {
       expect.objectContaining({ id: runnerId, kind: "worker", capacity: 2, labels: ["gpu", "repo-foo"], running: 0, stoppedAt: null, alive: true }),
     );
 
-    // Queued by "another instance" (this process); the worker's loop sleeps until woken.
+    // Queued by "another instance" (this process), which announces it as a web instance's Run now
+    // does (ADR 0014: NOTIFY on PostgreSQL; on SQLite the commit itself wakes the worker).
+    // The worker's loop sleeps until woken.
+    const bus = await startWakeBus({ db: getDb(), runnerId: "test-web-instance", onWake: () => {} });
     const task = await makeTask({ status: "queued", prompt: "from the web instance", createdAt: Date.now() });
+    bus.announce("manual_run");
+    await bus.stop();
     await waitFor(async () => (await rowsOf("tasks")).find((t) => t.id === task.id)?.status === "completed", "the worker to run the task", 10_000);
     expect((await rowsOf("tasks")).find((t) => t.id === task.id)).toMatchObject({ runnerId, status: "completed" });
 
