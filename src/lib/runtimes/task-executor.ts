@@ -1,4 +1,5 @@
 import "server-only";
+import type { TerminalWrite } from "../db/queries/task-runs";
 import { EventEmitter } from "node:events";
 import type { FailureReason } from "../db/constants";
 import type { Db } from "../db/client";
@@ -13,18 +14,8 @@ import { withTransaction } from "../db/client";
 /** Abort reasons the executor understands (`controller.abort(reason)`). */
 export type TaskAbortReason = "cancelled" | "lease_expired" | "timeout" | "runtime_recovery" | "shutdown";
 
-/** How a task's run ended, ready for the scheduler's guarded terminal write. */
-export interface TaskOutcome {
-  status: "completed" | "failed" | "cancelled";
-  failureReason: FailureReason | null;
-  error: string | null;
-  result: string | null;
-  turnCount: number;
-  sessionId: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  costUsd: number | null;
-}
+/** How a task's run ended, ready for the scheduler's guarded terminal write (the write's fields less its guard). */
+export type TaskOutcome = Omit<TerminalWrite, "taskId" | "guardRunnerId" | "now">;
 
 /** The run's own input (prompt, turn budget, cwd, resume, env, signal) plus where to persist it. */
 export interface ExecuteTaskInput extends RunInput {
