@@ -1,7 +1,6 @@
 import "server-only";
 import type { TerminalWrite } from "../db/queries/task-runs";
 import { EventEmitter } from "node:events";
-import type { FailureReason } from "../db/constants";
 import type { Db } from "../db/client";
 import { insertTaskEventsAndProgress } from "../db/queries/task-runs";
 import { processSingleton } from "../process-singleton";
