@@ -96,17 +96,17 @@ describe("two web instances and a worker on one PostgreSQL database", () => {
     expect((await a.api("/api/settings", { method: "PATCH", json: { maxConcurrent: CAP } })).status).toBe(200);
     const runtime = await b.api("/api/runtimes", {
       method: "POST",
-      json: { name: "sleeps 1.2 s", kind: "command", isDefault: true, config: { command: ["sh", "-c", "sleep 1.2; echo done"], promptVia: "arg", outputFormat: "text" } },
+      json: { name: "sleeps 1.2 s", kind: "command", config: { command: [process.execPath, "-e", "process.stdin.resume();process.stdin.on('end',()=>setTimeout(()=>console.log('done'),1200))"] } },
     });
-    expect(runtime.status).toBe(201);
+    expect(runtime.status, JSON.stringify(runtime.data)).toBe(201);
     const scheduleIds: string[] = [];
     for (let i = 0; i < 5; i++) {
       const via = i % 2 ? b : a;
       const created = await via.api("/api/schedules", {
         method: "POST",
-        json: { name: `every second ${i}`, prompt: `p${i}`, cronExpression: "* * * * * *", overlapPolicy: i < 2 ? "allow_all" : "skip", catchUpPolicy: "latest" },
+        json: { name: `every second ${i}`, prompt: `p${i}`, cronExpression: "* * * * * *", runtimeId: runtime.data.runtime.id, overlapPolicy: i < 2 ? "allow_all" : "skip", catchUpPolicy: "latest" },
       });
-      expect(created.status).toBe(201);
+      expect(created.status, JSON.stringify(created.data)).toBe(201);
       scheduleIds.push(created.data.schedule.id);
     }
     const startedAt = Date.now();

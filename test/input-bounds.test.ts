@@ -93,6 +93,8 @@ describe("NUL bytes", () => {
     ["a conversation title", () => callRoute(createConversation, "/api/chat/conversations", { method: "POST", json: { title: "\u0000" } }), "title"],
     ["a preview query", () => callRoute(preview, "/api/schedules/preview?cronExpression=*%00&timezone=UTC"), "cronExpression"],
     ["a task list query", () => callRoute(taskList, "/api/tasks?scheduleId=a%00b"), "scheduleId"],
+    ["a path segment", () => callRoute(getOne, "/api/schedules/a%00b", { params: { id: "a\u0000b" } }), "id"],
+    ["a path segment of a write", () => callRoute(patch, "/api/schedules/%00", { method: "PATCH", params: { id: "\u0000" }, json: { name: "x" } }), "id"],
   ])("in %s → 400 naming the field, nothing stored", async (_label, send, field) => {
     const res = await send();
     expect(res.status).toBe(400);

@@ -3,7 +3,7 @@ import { NextResponse } from "next/server";
 import type { z } from "zod";
 import { LIMITS } from "../db/constants";
 import { AppError, invalidRequest } from "../errors";
-import { parseWith } from "../validation";
+import { nulByteFields, parseWith } from "../validation";
 import { decideAccessNow } from "./access";
 
 /** Route handlers validate query objects with it; it lives in the domain-neutral validation.ts. */
@@ -49,6 +49,10 @@ export function route<P = Record<string, never>>(
     try {
       assertAccess(req);
       const params = ctx?.params != null ? await ctx.params : ({} as P);
+      // A path segment with a NUL byte (`/api/schedules/%00`) names nothing and can't reach a
+      // query: PostgreSQL refuses U+0000 in text (a 500), SQLite would just find no row.
+      const nul = nulByteFields(params);
+      if (nul) throw invalidRequest(nul, "Path segments must not contain NUL bytes.");
       return await handler(req, params);
     } catch (err) {
       return errorResponse(err);
