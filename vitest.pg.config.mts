@@ -3,50 +3,43 @@ import base from "./vitest.config.mts";
 
 /**
  * The unit suite on PostgreSQL (`npm run test:unit:pg`, ADR 0010): every test file gets its
- * own database on a real server (test/setup.ts), and `DATABASE_URL` names it. PG_SUITE lists
- * the files that run on PostgreSQL so far; widen it as the data layer moves (issue 14) until
- * it is the whole `include` of vitest.config.mts.
+ * own database on a real server (test/setup.ts), and `DATABASE_URL` names it.
  */
-export const PG_SUITE = [
-  // Needs a PostgreSQL server (excluded from the SQLite run).
-  "test/db/pg/**/*.test.ts",
-  // Dialect-neutral checks of the schema pair.
-  "test/db/pg-schema-types.test.ts",
-  // Suites whose code is on the data layer (src/lib/db/queries).
-  "test/settings.test.ts",
-  // q-plan: planning's code is on the layer, and its concurrency test is test/db/pg/concurrent-planning.test.ts.
-  // Waiting on other branches before they can be listed: test/scheduler/{occurrences,policies,loop,
-  // clock-jumps,start-on-time}.test.ts (registerRunner, q-slots), test/scheduler/dst.test.ts
-  // (runtimes service, q-entities).
-  // q-tasks: task reads/history/detail/cancel, task event stream, metrics, onboarding.
-  "test/metrics.test.ts",
-  "test/task-reads.test.ts",
-  "src/lib/http/task-event-stream.test.ts",
-  // Schedules, runtimes and chat (queries/schedules.ts, runtimes.ts, chat.ts).
-  "test/runtimes-api.test.ts",
-  "test/agent-env-security.test.ts",
-  "src/lib/schedules/collisions.test.ts",
-  "src/lib/schedules/calibration.test.ts",
-  "test/schedules-api.test.ts",
-  "test/schedules-list.test.ts",
-  "test/input-bounds.test.ts",
-  "test/scheduler/dst.test.ts",
-  "test/worker.test.ts",
-  // Task lifecycle (q-slots): agent-process records and the executor's batched event flush.
-  // The scheduler tests of the lifecycle (slots, leases, manual-lease, retries, crash-restart,
-  // usage-kept) join when the planner, loop and firing metrics are on the data layer too.
-  "test/db/task-lifecycle-queries.test.ts",
-  "test/runtimes/process-ownership.test.ts",
-  "test/task-executor-deltas.test.ts",
+/**
+ * The unit suite runs on PostgreSQL whole, but for the files below. Each is excluded for a
+ * stated reason: either it tests SQLite itself (its own file, EXPLAIN, prepared statements),
+ * or a part of it isn't on PostgreSQL yet (issue 14 follow-up; the SQLite run covers it).
+ */
+export const NOT_ON_PG = [
+  // SQLite itself: its EXPLAIN plans (PostgreSQL's: test/db/pg/history-plans.test.ts), its
+  // migration folder, statements prepared once per connection.
+  "test/history-plans.test.ts",
+  "test/db/sqlite-upgrade-in-place.test.ts",
+  "test/scheduler/start-on-time.test.ts",
+  // Not yet on PostgreSQL (hand-driven loops and the runtime contract's harness still end the
+  // pool under running work, a few scheduler paths time out; see the issue 14 note).
+  "test/boot.test.ts",
+  "test/counters.test.ts",
+  "test/fuzz/api-fuzz.test.ts",
+  "test/runtimes/contract.test.ts",
+  "test/scheduler/clock-jumps.test.ts",
+  "test/scheduler/leases.test.ts",
+  "test/scheduler/loop.test.ts",
+  "test/scheduler/occurrences.test.ts",
+  "test/scheduler/policies.test.ts",
+  "test/security/boundary.test.ts",
+  "test/tasks-api.test.ts",
 ];
+
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.
 export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: PG_SUITE,
-    exclude: ["**/node_modules/**"],
+    // The SQLite run's files plus test/db/pg (which needs a server, so the SQLite run excludes it).
+    include: [...(base.test?.include ?? []), "test/db/pg/**/*.test.ts"],
+    exclude: ["**/node_modules/**", ...NOT_ON_PG],
     env: { AGENTCRON_TEST_DIALECT: "pg" },
     globalSetup: ["test/support/pg-global-setup.ts"],
   },
