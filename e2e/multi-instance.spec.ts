@@ -113,6 +113,18 @@ describe("two web instances and a worker on one PostgreSQL database", () => {
 
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
+    // The running count as the database shows it, sampled every 100 ms on a connection of its own.
+    const sampler = new pg.Client({ connectionString: database.url });
+    await sampler.connect();
+    let maxSampled = 0;
+    let sampling = true;
+    const samples = (async () => {
+      while (sampling) {
+        const { rows } = await sampler.query<{ n: string }>("SELECT count(*) AS n FROM tasks WHERE status = 'running' AND NOT forced");
+        maxSampled = Math.max(maxSampled, Number(rows[0].n));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     try {
       const tasks = async () => (await client.query<TaskRow>("SELECT id, schedule_id, planned_at::float8 AS planned_at, parent_task_id, status, runner_id, slot_claimed_at::float8 AS slot_claimed_at, finished_at::float8 AS finished_at, failure_reason, forced FROM tasks")).rows;
 
@@ -139,6 +151,8 @@ describe("two web instances and a worker on one PostgreSQL database", () => {
       await new Promise((r) => setTimeout(r, Math.max(0, startedAt + RUN_FOR_MS - Date.now())));
       for (const id of scheduleIds) expect((await a.api(`/api/schedules/${id}`, { method: "PATCH", json: { status: "paused" } })).status).toBe(200);
       const final = await waitFor(tasks, (rows) => rows.every((r) => r.status !== "running" && r.status !== "queued"), 60_000, "every run to end and the queue to drain");
+      sampling = false;
+      await samples;
 
       const roots = final.filter((r) => r.parent_task_id == null && r.planned_at != null);
       const occurrences = new Set(roots.map((r) => `${r.schedule_id}@${r.planned_at}`));
@@ -149,6 +163,7 @@ describe("two web instances and a worker on one PostgreSQL database", () => {
         completed: final.filter((r) => r.status === "completed").length,
         skipped: final.filter((r) => r.status === "skipped").length,
         maxRunning: maxOverlap(final, Date.now()),
+        maxSampled,
         recoveredAfterMs,
         byRunner: Object.fromEntries(Object.entries(runnerOf).map(([k, id]) => [k, final.filter((r) => r.runner_id === id).length])),
       };
@@ -157,10 +172,14 @@ describe("two web instances and a worker on one PostgreSQL database", () => {
       expect(roots.length).toBe(occurrences.size); // 0 duplicate occurrences
       expect(occurrences.size).toBeGreaterThan(60);
       expect(summary.maxRunning).toBeLessThanOrEqual(CAP);
+      expect(maxSampled).toBeLessThanOrEqual(CAP);
       expect(summary.maxRunning).toBe(CAP); // the cap was reached, so the check means something
       for (const id of Object.values(runnerOf)) expect(claimedBy.has(id)).toBe(true);
       expect(final.filter((r) => r.status === "queued" || r.status === "running")).toEqual([]);
     } finally {
+      sampling = false;
+      await samples.catch(() => {});
+      await sampler.end();
       await client.end();
     }
   }, 300_000);

@@ -25,6 +25,12 @@ export interface DrainInput {
   settings: Settings;
   /** Chat streams in flight (active-streams.ts). */
   chatStreams: number;
+  /**
+   * Read again right before claiming, so `slotClaimedAt` and the lease start when the claim
+   * really happens — not at the pass's start, which planning and (PostgreSQL) the wait for the
+   * cap's lock may lie hundreds of ms behind. Without it, `now` is used.
+   */
+  clock?: { now(): number };
 }
 
 export interface DrainResult {
@@ -79,6 +85,7 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
     await lockCap(db);
     running = await countRunning(db);
   }
+  const claimAt = input.clock?.now() ?? now;
 
   const startedSchedules = new Set<string>();
   for (const { task, overlapPolicy, scheduleStatus } of candidates) {
@@ -97,7 +104,7 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
     const claimed = await claimSlot(db, {
       taskId: task.id,
       runnerId,
-      now,
+      now: claimAt,
       cap: settings.maxConcurrent,
       defaultLeaseSec: settings.maxRunDurationSec,
       serializePerSchedule: serialize,
@@ -109,7 +116,7 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
     running += 1;
     if (task.scheduleId) startedSchedules.add(task.scheduleId);
     result.claimed.push({
-      task: { ...task, status: "running", runnerId, slotClaimedAt: now, startedAt: now },
+      task: { ...task, status: "running", runnerId, slotClaimedAt: claimAt, startedAt: claimAt },
       concurrentAtClaim: running,
       chatStreamsAtClaim: input.chatStreams,
     });

@@ -286,7 +286,7 @@ export class SchedulerLoop implements SchedulerHandle {
     });
     await phase("drain", async () => {
       const settings = await getSettings(this.db);
-      const res = await drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount() });
+      const res = await drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount(), clock: this.clock });
       report.skippedAtFire = res.skippedAtFire;
       holdUntil = res.holdUntil;
       drainMore = res.more;
