@@ -83,8 +83,13 @@ describe("an existing SQLite database after the move to drizzle/sqlite", () => {
       expect.arrayContaining([expect.objectContaining({ status: "running", n: 1 }), expect.objectContaining({ status: "queued", n: 1 })]),
     );
 
+    // drizzle/sqlite as far as the flat folder went (later migrations are new work, below).
+    const moved = path.join(tmp, "moved");
+    fs.cpSync(migrationsFolderFor("sqlite"), moved, { recursive: true });
+    const journal = JSON.parse(fs.readFileSync(path.join(moved, "meta/_journal.json"), "utf8")) as { entries: unknown[] };
+    fs.writeFileSync(path.join(moved, "meta/_journal.json"), JSON.stringify({ ...journal, entries: journal.entries.slice(0, 7) }));
     const reopened = new Database(file);
-    migrate(drizzle(reopened), { migrationsFolder: migrationsFolderFor("sqlite") });
+    migrate(drizzle(reopened), { migrationsFolder: moved });
     const after = { rows: dump(reopened), schema: schemaOf(reopened) };
     // Still writable through the moved migrations' triggers.
     reopened.prepare("UPDATE tasks SET status = 'completed' WHERE id = 't3'").run();
@@ -97,6 +102,30 @@ describe("an existing SQLite database after the move to drizzle/sqlite", () => {
       { status: "failed", n: 1 },
       { status: "queued", n: 1 },
     ]);
+  });
+
+  it("then takes the migrations made since (e.g. 0007 runner profile), keeping every row", () => {
+    const file = path.join(tmp, "newer.db");
+    const old = new Database(file);
+    migrate(drizzle(old), { migrationsFolder: oldMigrationsFolder() });
+    fill(old);
+    const before = dump(old);
+    old.close();
+
+    const reopened = new Database(file);
+    migrate(drizzle(reopened), { migrationsFolder: migrationsFolderFor("sqlite") });
+    const after = dump(reopened);
+    reopened.close();
+    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolderFor("sqlite"), "meta/_journal.json"), "utf8")) as { entries: unknown[] };
+    expect(after.__drizzle_migrations).toHaveLength(journal.entries.length);
+    expect(journal.entries.length).toBeGreaterThan(7);
+    for (const [table, rows] of Object.entries(before)) {
+      if (table === "__drizzle_migrations") continue;
+      // Each old row is still there with its old values (new columns take their defaults).
+      expect(after[table], table).toHaveLength(rows.length);
+      rows.forEach((row, i) => expect(after[table][i], table).toMatchObject(row as object));
+    }
+    expect(after.runners.every((r) => (r as { kind: string }).kind === "web")).toBe(true);
   });
 
   it("finds today's drizzle/sqlite under AGENTCRON_MIGRATIONS_DIR, the folder that holds sqlite/ and pg/", () => {
