@@ -9,19 +9,24 @@ import "server-only";
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, max, min, ne, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { ScheduleRow } from "../schema";
-import { affected, first, jsonNumber, jsonText, rows, run, tablesOf } from "../sql";
+import { affected, first, jsonNumber, jsonText, preparedAll, rows, run, tablesOf } from "../sql";
 
 /** Ids of up to `limit` due active schedules (nextFireAt ≤ now), earliest first; ties by id, so every runner walks them in one order. */
 export async function selectDueScheduleIds(db: Db, now: number, limit: number): Promise<string[]> {
-  const { schedules } = tablesOf(db);
-  const found = await run(
+  // Every pass reads it: prepared once per SQLite connection (preparedAll).
+  const found = await preparedAll(
     db,
-    db
-      .select({ id: schedules.id })
-      .from(schedules)
-      .where(and(eq(schedules.status, "active"), isNotNull(schedules.nextFireAt), lte(schedules.nextFireAt, now)))
-      .orderBy(asc(schedules.nextFireAt), asc(schedules.id))
-      .limit(limit),
+    "planning-due",
+    (d) => {
+      const { schedules } = tablesOf(d);
+      return d
+        .select({ id: schedules.id })
+        .from(schedules)
+        .where(and(eq(schedules.status, "active"), isNotNull(schedules.nextFireAt), lte(schedules.nextFireAt, sql.placeholder("now"))))
+        .orderBy(asc(schedules.nextFireAt), asc(schedules.id))
+        .limit(sql.placeholder("limit"));
+    },
+    { now, limit },
   );
   return found.map((r) => r.id);
 }
@@ -260,29 +265,47 @@ export async function shiftQueuedTimes(db: Db, stepMs: number, after: number): P
 
 /** The `limit` earliest next fires of active schedules (id, nextFireAt), earliest first. */
 export async function selectEarliestFires(db: Db, limit: number): Promise<{ id: string; nextFireAt: number }[]> {
-  const { schedules } = tablesOf(db);
-  return (await run(
+  return (await preparedAll(
     db,
-    db
-      .select({ id: schedules.id, nextFireAt: schedules.nextFireAt })
-      .from(schedules)
-      .where(and(eq(schedules.status, "active"), isNotNull(schedules.nextFireAt)))
-      .orderBy(asc(schedules.nextFireAt))
-      .limit(limit),
+    "wake-earliest-fires",
+    (d) => {
+      const { schedules } = tablesOf(d);
+      return d
+        .select({ id: schedules.id, nextFireAt: schedules.nextFireAt })
+        .from(schedules)
+        .where(and(eq(schedules.status, "active"), isNotNull(schedules.nextFireAt)))
+        .orderBy(asc(schedules.nextFireAt))
+        .limit(sql.placeholder("limit"));
+    },
+    { limit },
   )) as { id: string; nextFireAt: number }[];
 }
 
 /** The earliest `notBefore` after `now` among queued tasks (a retry backoff's end), or null. */
 export async function selectEarliestNotBefore(db: Db, now: number): Promise<number | null> {
-  const { tasks } = tablesOf(db);
-  const row = await first(db, db.select({ t: min(tasks.notBefore) }).from(tasks).where(and(eq(tasks.status, "queued"), gt(tasks.notBefore, now))).limit(1));
+  const [row] = await preparedAll(
+    db,
+    "wake-earliest-not-before",
+    (d) => {
+      const { tasks } = tablesOf(d);
+      return d.select({ t: min(tasks.notBefore) }).from(tasks).where(and(eq(tasks.status, "queued"), gt(tasks.notBefore, sql.placeholder("now"))));
+    },
+    { now },
+  );
   return row?.t ?? null;
 }
 
 /** The earliest lease expiry among a runner's running tasks, or null. */
 export async function selectEarliestLeaseExpiry(db: Db, runnerId: string): Promise<number | null> {
-  const { tasks } = tablesOf(db);
-  const row = await first(db, db.select({ t: min(tasks.leaseExpiresAt) }).from(tasks).where(and(eq(tasks.status, "running"), eq(tasks.runnerId, runnerId))).limit(1));
+  const [row] = await preparedAll(
+    db,
+    "wake-earliest-lease",
+    (d) => {
+      const { tasks } = tablesOf(d);
+      return d.select({ t: min(tasks.leaseExpiresAt) }).from(tasks).where(and(eq(tasks.status, "running"), eq(tasks.runnerId, sql.placeholder("runnerId"))));
+    },
+    { runnerId },
+  );
   return row?.t ?? null;
 }
 
