@@ -3,11 +3,12 @@
  * stops at the boot hook with one line naming it, and a server started with valid typed
  * values answers errors from the one catalogue (errors.ts) through the proxy and route().
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runToExit } from "./support/wait";
 import { freePort, startServer } from "./support/server";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -16,19 +17,6 @@ describe("environment validated at boot", () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-e2e-env-"));
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  /** Runs a child to its exit (or kills it after 60 s); resolves its exit code and output. */
-  function runToExit(child: ChildProcess): Promise<{ code: number | null; output: string }> {
-    let output = "";
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    return new Promise((resolve) =>
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
-      }),
-    );
-  }
 
   it("`next start` with bad values exits non-zero with one line naming each variable, secrets not echoed", async () => {
     const port = await freePort();

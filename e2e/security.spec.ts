@@ -3,7 +3,7 @@
  * attacks of the issue replayed over raw HTTP (any Host header), the token with the
  * browser sign-in flow in Chromium, and the refusal to start exposed without a token.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +14,7 @@ import { spawnNextStart } from "../scripts/launch.mjs";
 import { launchChromium } from "./support/chromium";
 import { makeScriptedRuntime, newPage } from "./support/dashboard";
 import { rawRequest } from "./support/raw-http";
+import { runToExit } from "./support/wait";
 import { freePort, startServer, type TestServer } from "./support/server";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -201,19 +202,6 @@ describe("refusing to start exposed without a token", () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-e2e-exposed-"));
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  /** Runs a child to its exit (or kills it after 60 s); resolves its exit code and output. */
-  function runToExit(child: ChildProcess): Promise<{ code: number | null; output: string }> {
-    let output = "";
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    return new Promise((resolve) =>
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
-      }),
-    );
-  }
   const noToken = { AGENTCRON_TOKEN: "", AGENTCRON_DATA_DIR: dataDir };
   const expectRefusal = ({ code, output }: { code: number | null; output: string }) => {
     expect(code).not.toBe(0);

@@ -2,6 +2,7 @@
  * Condition waits and process checks shared by the e2e specs: poll for a condition
  * (never a fixed sleep) and tell a running process from a gone or zombie one.
  */
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 
 /** Polls `read` until `accept` holds (condition wait, never a fixed sleep); throws with the last value after `timeoutMs`. */
@@ -29,4 +30,18 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Runs a child to its exit (or kills it after 60 s); resolves its exit code and everything it printed. */
+export function runToExit(child: ChildProcess): Promise<{ code: number | null; output: string }> {
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve) =>
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
 }
