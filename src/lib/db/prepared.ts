@@ -1,6 +1,6 @@
 import "server-only";
 import type Database from "better-sqlite3";
-import type { Db } from "./client";
+import { exec, type Db } from "./client";
 
 /**
  * SQLite-only prepared statements for the scheduler's hot paths (the slot claim, the drain,
@@ -55,9 +55,6 @@ export function cachedQuery<T>(db: Db, key: string, build: () => T): T {
  * can't become part of it. Resolves `fn`'s result.
  */
 export async function sqliteCall<T>(db: Db, fn: () => T): Promise<T> {
-  if (!db.$inTx && db.$gate.held) {
-    await db.$gate.acquire();
-    db.$gate.release();
-  }
-  return fn();
+  // A thenable that runs `fn` when awaited, so after exec's wait for the gate, not before.
+  return exec(db, { then: (ok, fail) => new Promise<T>((resolve) => resolve(fn())).then(ok, fail) });
 }

@@ -13,6 +13,7 @@ import "server-only";
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { exec, type Db } from "./client";
+import { cachedQuery, sqliteCall } from "./prepared";
 import * as sqliteSchema from "./schema";
 import * as pgSchema from "./schema-pg";
 
@@ -57,7 +58,7 @@ export async function rows<T>(db: Db, statement: SQL): Promise<T[]> {
     const res = await exec(db, (db as unknown as { execute(q: SQL): Promise<{ rows: T[] }> }).execute(statement));
     return res.rows;
   }
-  return exec(db, lazy(() => db.all<T>(statement)));
+  return sqliteCall(db, () => db.all<T>(statement));
 }
 
 /** Rows a raw `sql` insert/update/delete changed. */
@@ -66,19 +67,8 @@ export async function execute(db: Db, statement: SQL): Promise<number> {
     const res = await exec(db, (db as unknown as { execute(q: SQL): Promise<{ rowCount: number | null }> }).execute(statement));
     return res.rowCount ?? 0;
   }
-  return exec(db, lazy(() => db.run(statement).changes));
+  return sqliteCall(db, () => db.run(statement).changes);
 }
-
-/** A thenable that runs a synchronous better-sqlite3 call when awaited (so after `exec`'s gate, not before). */
-function lazy<T>(fn: () => T): PromiseLike<T> {
-  return {
-    then(onFulfilled, onRejected) {
-      return new Promise<T>((resolve) => resolve(fn())).then(onFulfilled, onRejected);
-    },
-  };
-}
-
-const preparedCache = new WeakMap<object, Map<string, { all(params?: Record<string, unknown>): unknown[] }>>();
 
 /**
  * A hot select, built once with `sql.placeholder(...)`s and run with `params`. SQLite: the
@@ -97,12 +87,8 @@ export async function preparedAll<T>(
     const query = build(db) as unknown as { execute(params?: Record<string, unknown>): Promise<T[]> };
     return exec(db, { then: (ok, fail) => query.execute(params).then(ok, fail) });
   }
-  let perConnection = preparedCache.get(db.$client);
-  if (!perConnection) preparedCache.set(db.$client, (perConnection = new Map()));
-  let statement = perConnection.get(key) as { all(params?: Record<string, unknown>): T[] } | undefined;
-  if (!statement) perConnection.set(key, (statement = build(db).prepare()));
-  const prepared = statement;
-  return exec(db, lazy(() => prepared.all(params)));
+  const statement = cachedQuery(db, `preparedAll:${key}`, () => build(db).prepare());
+  return sqliteCall(db, () => statement.all(params));
 }
 
 /** Picks the spelling of a construct for this handle's dialect. */
