@@ -17,8 +17,9 @@ const MIN = 60_000;
 describe("leases and the reaper (invariants 4 and 5)", () => {
   it("a hung task's lease expires → failed/lease_expired, slot freed, retry with backoff; its late completion changes nothing", async () => {
     await setCap(1);
-    const sched = await makeSchedule({ cronExpression: "*/5 * * * *", maxRunDurationSec: 120, maxAttempts: 3 });
-    const other = await makeSchedule({ cronExpression: "*/5 * * * *", prompt: "other" });
+    // Ids in the order the two due occurrences start (ties go by schedule id).
+    const sched = await makeSchedule({ id: "schedule-a-hung", cronExpression: "*/5 * * * *", maxRunDurationSec: 120, maxAttempts: 3 });
+    const other = await makeSchedule({ id: "schedule-b-other", cronExpression: "*/5 * * * *", prompt: "other" });
     // The first run ignores its abort signal (a hung agent); it completes only when released.
     const runtime = new TestRuntime((input) => (input.prompt === sched.prompt ? { hold: true, ignoreAbort: true } : { hold: true }));
     const s = await startTestScheduler({ runtime });

@@ -151,7 +151,8 @@ export async function selectDrainCandidates(db: Db, now: number, limit: number):
             SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
         ),
       )
-      .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt))
+      // Ties (occurrences of one instant) in schedule-id order, as planning inserts them: the same on both dialects.
+      .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt), asc(tasks.scheduleId), asc(tasks.id))
       .limit(limitParam as number);
   if (db.$dialect === "sqlite") {
     const q = cachedQuery(db, "drain-candidates", () => build(sql.placeholder("now"), sql.placeholder("limit")).prepare());
