@@ -11,6 +11,7 @@ import { CronExpressionParser, type CronExpression, type CronFieldCollection } f
 import cronstrue from "cronstrue";
 import { zoneOffsets, type ZoneOffsets } from "./zone-offsets";
 import { explainCronError } from "./cron-messages";
+import { unevenSteps } from "./cron-steps";
 
 /** Thrown for an expression or timezone that cannot be evaluated; `field` names the input. */
 export class CronError extends Error {
@@ -390,7 +391,8 @@ const descriptions = new Map<string, string>();
 const DESCRIPTION_CACHE_MAX = 10_000;
 
 /**
- * A person's description of the expression ("At 09:00 AM, Monday through Friday").
+ * A person's description of the expression ("At 09:00 AM, Monday through Friday"); a
+ * step that doesn't divide its field is described by its real times (cron-steps.ts).
  * Memoized by expression: cronstrue costs ~80 µs a call, and GET /api/schedules describes
  * every schedule (1,000 schedules: 80 ms a request, issue 15).
  */
@@ -398,7 +400,10 @@ export function describeCron(expression: string): string {
   let text = descriptions.get(expression);
   if (text !== undefined) return text;
   try {
-    text = cronstrue.toString(expression, { verbose: false, use24HourTimeFormat: true });
+    // A step that doesn't divide its field is not "every N": describe its real times (cron-steps.ts).
+    const uneven = unevenSteps(expression);
+    text = cronstrue.toString(uneven?.expression ?? expression, { verbose: false, use24HourTimeFormat: true });
+    if (uneven) text = `${text} (${uneven.notes.join("; ")})`;
   } catch {
     text = expression;
   }

@@ -15,7 +15,7 @@ import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
 import { SCHEDULE_DEFAULTS } from "./defaults";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
-import { plainWordsToCron } from "./plain-words";
+import { expandCronMacro, parsePlainWords } from "./plain-words";
 
 export interface ScheduleSaved {
   schedule: ScheduleRow;
@@ -33,7 +33,11 @@ export function resolveCron(input: { cronExpression?: string; schedule?: string 
   if (expression === undefined && input.schedule !== undefined) {
     field = "schedule";
     // Plain words first; a cron expression typed into the plain-words box also works.
-    expression = plainWordsToCron(input.schedule) ?? input.schedule;
+    const words = parsePlainWords(input.schedule);
+    if (words && "refused" in words) throw invalidRequest({ schedule: words.refused });
+    expression = words?.cron ?? input.schedule;
+  } else if (expression !== undefined) {
+    expression = expandCronMacro(expression) ?? expression; // "@daily" typed as cron
   }
   let normalized: string;
   try {

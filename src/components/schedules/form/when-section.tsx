@@ -1,6 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useFormContext, useWatch } from "react-hook-form";
 import { TimezoneCombobox } from "@/components/time/timezone-combobox";
@@ -22,6 +22,9 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
+type Preview = { cronExpression: string; description: string; next: string[] };
+const fetchPreview = (params: Record<string, string | number>) => apiFetch<Preview>(`/api/schedules/preview${qs(params)}`);
+
 /** The preview of the next fires, from GET /api/schedules/preview (the server parses cron and plain words). */
 function SchedulePreview() {
   const [mode, text, timezone] = useWatch<ScheduleFormValues, ["scheduleMode", "schedule", "timezone"]>({ name: ["scheduleMode", "schedule", "timezone"] });
@@ -29,7 +32,7 @@ function SchedulePreview() {
   const params = { [mode === "words" ? "schedule" : "cronExpression"]: previewText, timezone, count: 5 };
   const preview = useQuery({
     queryKey: ["schedule-preview", params],
-    queryFn: () => apiFetch<{ cronExpression: string; description: string; next: string[] }>(`/api/schedules/preview${qs(params)}`),
+    queryFn: () => fetchPreview(params),
     enabled: previewText.length > 0,
     retry: false,
     staleTime: 30_000,
@@ -71,6 +74,26 @@ function SchedulePreview() {
 export function WhenSection() {
   const form = useFormContext<ScheduleFormValues>();
   const mode = useWatch<ScheduleFormValues, "scheduleMode">({ name: "scheduleMode" });
+  const queryClient = useQueryClient();
+
+  /**
+   * Plain words → Cron carries the schedule over as the cron it resolves to (issue #12
+   * item 9), read from the same preview query the sheet shows (cached, else fetched);
+   * words the server refuses stay as typed so the error still names them.
+   */
+  const switchMode = async (next: ScheduleFormValues["scheduleMode"]) => {
+    const words = (form.getValues("schedule") ?? "").trim();
+    const timezone = form.getValues("timezone");
+    form.setValue("scheduleMode", next, { shouldDirty: true });
+    if (next !== "cron" || mode !== "words" || !words) return;
+    try {
+      const params = { schedule: words, timezone, count: 5 };
+      const preview = await queryClient.fetchQuery({ queryKey: ["schedule-preview", params], queryFn: () => fetchPreview(params), staleTime: 30_000 });
+      if (form.getValues("schedule").trim() === words) form.setValue("schedule", preview.cronExpression, { shouldDirty: true, shouldValidate: true });
+    } catch {
+      // Not understood: keep the words; the preview shows why.
+    }
+  };
 
   return (
     <section aria-labelledby="sheet-when" className="flex flex-col gap-4" data-testid="sheet-when">
@@ -82,7 +105,7 @@ export function WhenSection() {
         name="schedule"
         render={({ field }) => (
           <FormItem>
-            <Tabs value={mode} onValueChange={(v) => form.setValue("scheduleMode", v as ScheduleFormValues["scheduleMode"], { shouldDirty: true })} className="gap-1.5">
+            <Tabs value={mode} onValueChange={(v) => void switchMode(v as ScheduleFormValues["scheduleMode"])} className="gap-1.5">
               <div className="flex items-center justify-between gap-2">
                 <FormLabel>Schedule</FormLabel>
                 <TabsList className="h-8" aria-label="Schedule format">
