@@ -1,0 +1,15 @@
+import { getDb } from "@/lib/db/client";
+import { forecastQuerySchema } from "@/lib/forecast/input";
+import { getForecast } from "@/lib/forecast/service";
+import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
+import { schedulerClock } from "@/lib/scheduler/loop";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/forecast?hours=24 → {cap, from, hours, minutes: [{at, expectedRunning}], overloads, schedules}; 400 on hours outside 1–168. */
+export const GET = route(async (req) => {
+  const { hours } = parseWith(forecastQuerySchema, queryOf(req));
+  return json(await getForecast(getDb(), schedulerClock().now(), hours));
+});
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });
