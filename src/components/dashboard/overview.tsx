@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { ForecastTimeline } from "@/components/dashboard/forecast-timeline";
 import { OnboardingChecklist } from "@/components/onboarding/onboarding-checklist";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -115,6 +116,7 @@ export function Overview() {
         />
       </div>
 
+      <ForecastTimeline />
       <div className="grid grid-cols-1 gap-4 *:min-w-0 lg:grid-cols-2">
         <Card>
           <CardHeader>
