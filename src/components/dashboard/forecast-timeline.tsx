@@ -27,6 +27,17 @@ function buckets(f: ForecastDto): { t: number; running: number }[] {
   return out;
 }
 
+/** Axis ticks on whole hours, every 3 hours. */
+function hourTicks(data: { t: number }[]): number[] {
+  if (!data.length) return [];
+  const hour = 3_600_000;
+  const out: number[] = [];
+  for (let t = Math.ceil(data[0].t / hour) * hour; t <= data[data.length - 1].t; t += hour) {
+    if (new Date(t).getHours() % 3 === 0) out.push(t);
+  }
+  return out;
+}
+
 /** One predicted overload: when, how much, the queueing delay, who, and the stagger that removes it (applied with one click). */
 function OverloadItem({ o, cap, names }: { o: ForecastOverload; cap: number; names: Map<string, string> }) {
   const queryClient = useQueryClient();
@@ -113,17 +124,29 @@ export function ForecastTimeline() {
                     scale="time"
                     domain={["dataMin", "dataMax"]}
                     tick={{ fontSize: 11 }}
+                    ticks={hourTicks(data)}
                     tickFormatter={(t: number) => formatClock(new Date(t).toISOString())}
-                    minTickGap={24}
+                    minTickGap={16}
                   />
                   <YAxis tick={{ fontSize: 11 }} width={32} allowDecimals={false} domain={[0, top]} />
                   <Tooltip
                     labelFormatter={(t) => formatClock(new Date(Number(t)).toISOString())}
                     formatter={(v) => [Number(v).toFixed(2), "expected running (5-min peak)"]}
                   />
-                  {f!.overloads.map((o) => (
-                    <ReferenceArea key={`${o.pool}-${o.from}`} x1={Date.parse(o.from) - 60_000} x2={Date.parse(o.to) + 60_000} fill="#f59e0b" fillOpacity={0.25} ifOverflow="extendDomain" />
-                  ))}
+                  {f!.overloads.map((o) => {
+                    // At least 20 minutes wide, so a 5-minute overload is still visible on a 24 h axis.
+                    const mid = (Date.parse(o.from) + Date.parse(o.to)) / 2;
+                    return (
+                      <ReferenceArea
+                        key={`${o.pool}-${o.from}`}
+                        x1={Math.min(Date.parse(o.from), mid - 10 * 60_000)}
+                        x2={Math.max(Date.parse(o.to), mid + 10 * 60_000)}
+                        fill="#f59e0b"
+                        fillOpacity={0.35}
+                        ifOverflow="extendDomain"
+                      />
+                    );
+                  })}
                   <ReferenceLine y={f!.cap} stroke="#dc2626" strokeDasharray="4 3" label={{ value: `cap ${f!.cap}`, position: "insideTopRight", fontSize: 11, fill: "#dc2626" }} />
                   <Area type="stepAfter" dataKey="running" stroke="#2563eb" fill="#2563eb" fillOpacity={0.15} isAnimationActive={false} />
                 </AreaChart>
