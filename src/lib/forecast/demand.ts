@@ -197,7 +197,7 @@ export function scheduleLoad(
   let minutes = e.firingMinutes;
   const idx = (ms: number) => Math.floor((ms - windowStart) / MINUTE_MS);
   const earliest = Math.max(idx(windowStart - lookbackMs), s.createdAt != null ? Math.ceil((s.createdAt - windowStart) / MINUTE_MS) : -Infinity);
-  const skipFrom = 0;
+  // Firings in [window start, nextFireAt) won't happen (skip-next, pause-until move nextFireAt).
   const skipTo = s.nextFireAt != null && s.nextFireAt > windowStart ? Math.ceil((s.nextFireAt - windowStart) / MINUTE_MS) : 0;
   const end = s.expiresAt != null ? Math.ceil((s.expiresAt - windowStart) / MINUTE_MS) : Infinity;
   const lookbackMinutes = Math.ceil((s.expectedDurationMs + MINUTE_MS) / MINUTE_MS);
@@ -205,7 +205,7 @@ export function scheduleLoad(
     const kept: number[] = [];
     let left = s.remainingFirings ?? Infinity;
     for (const t of minutes) {
-      if (t < earliest || t < -lookbackMinutes || (t >= skipFrom && t < skipTo) || t >= end) continue;
+      if (t < earliest || t < -lookbackMinutes || (t >= 0 && t < skipTo) || t >= end) continue;
       if (t >= 0) {
         if (left <= 0) break;
         left -= e.perMinute;

@@ -17,7 +17,7 @@ export const FORECAST_HISTORY_WINDOW_MS = 30 * 86_400_000;
  * mean of its last FORECAST_HISTORY_FIRINGS firings within FORECAST_HISTORY_WINDOW_MS
  * (`durationSource: "history"`), else FORECAST_DEFAULT_DURATION_MS (`"default"`), both
  * bounded by its lease (maxRunDurationSec, else the setting) — the reaper ends a run
- * there. Three statements in all (settings, schedules, durations).
+ * there — and at least 1 s. Three statements in all (settings, schedules, durations).
  * @param now UTC ms (the scheduler's clock).
  */
 export async function getForecast(db: Db, now: number, hours: number): Promise<ForecastDto> {
