@@ -17,8 +17,6 @@ export const NOT_ON_PG = [
   "test/db/sqlite-upgrade-in-place.test.ts",
   // Not yet on PostgreSQL (hand-driven loops and the runtime contract's harness still end the
   // pool under running work, a few scheduler paths time out; see the issue 14 note).
-  "test/boot.test.ts",
-  "test/counters.test.ts",
   "test/fuzz/api-fuzz.test.ts",
   "test/runtimes/contract.test.ts",
   "test/scheduler/clock-jumps.test.ts",
@@ -26,7 +24,6 @@ export const NOT_ON_PG = [
   "test/scheduler/loop.test.ts",
   "test/scheduler/occurrences.test.ts",
   "test/scheduler/policies.test.ts",
-  "test/security/boundary.test.ts",
   "test/tasks-api.test.ts",
   // Also SQLite's statements prepared once per connection, in one of its tests.
   "test/scheduler/start-on-time.test.ts",

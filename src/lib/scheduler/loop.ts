@@ -113,6 +113,8 @@ export class SchedulerLoop implements SchedulerHandle {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pokePending = false;
   private inPass = false;
+  /** The passes in progress (runPass), or the last ones: awaited by stop() and by a runPass asked during a pass. */
+  private passes: Promise<PassReport | null> = Promise.resolve(null);
   private passAgain = false;
   private halted = false;
   private stopping = false;
@@ -226,16 +228,23 @@ export class SchedulerLoop implements SchedulerHandle {
 
   /**
    * One pass now; resolves with its report. Passes never overlap in one process: a call
-   * during a pass asks for one more and resolves with the last report. Claimed tasks start
-   * in the background.
+   * during a pass asks for one more, which starts when the current one ends, and resolves
+   * with the report of that later pass (so what the caller wrote before calling is seen by
+   * a pass it awaits, on a slow database too). Claimed tasks start in the background.
    */
-  async runPass(): Promise<PassReport | null> {
-    if (this.halted) return null;
+  runPass(): Promise<PassReport | null> {
+    if (this.halted) return Promise.resolve(null);
     if (this.inPass) {
       this.passAgain = true;
-      return this.lastPass;
+      return this.passes;
     }
     this.inPass = true;
+    this.passes = this.passUntilSettled();
+    return this.passes;
+  }
+
+  /** Runs passes while another was asked for during one (runPass); resolves with the last report. */
+  private async passUntilSettled(): Promise<PassReport | null> {
     try {
       let report: PassReport;
       do {
@@ -389,6 +398,11 @@ export class SchedulerLoop implements SchedulerHandle {
     );
   }
 
+  /** Resolves when the passes in progress (if any) have ended; a halted loop starts no more. */
+  async passesSettled(): Promise<void> {
+    await this.passes;
+  }
+
   /** Resolves when every run this runner started has ended and been written. */
   async idle(): Promise<void> {
     let mine = runningTasksOf(this.runnerId);
@@ -424,6 +438,9 @@ export class SchedulerLoop implements SchedulerHandle {
   async stop(): Promise<void> {
     this.halt();
     this.stopping = true;
+    // A pass in progress finishes its phases (its writes) before the runs are aborted and
+    // the caller may close the database.
+    await this.passes;
     await this.wakeBusStopped;
     const mine = runningTasksOf(this.runnerId);
     for (const t of mine) abortRunningTask(t.taskId, "shutdown");
