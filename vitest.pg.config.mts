@@ -20,9 +20,6 @@ export const NOT_ON_PG = [
   "test/fuzz/api-fuzz.test.ts",
   "test/runtimes/contract.test.ts",
   "test/scheduler/clock-jumps.test.ts",
-  "test/scheduler/leases.test.ts",
-  "test/scheduler/loop.test.ts",
-  "test/scheduler/occurrences.test.ts",
   "test/scheduler/policies.test.ts",
   "test/tasks-api.test.ts",
   // Also SQLite's statements prepared once per connection, in one of its tests.

@@ -2,6 +2,7 @@ import "server-only";
 import { onStreamsEmpty, activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
+import { dbErrorMessage } from "../db/sql";
 import { resolveRuntime as defaultResolveRuntime } from "../runtimes/registry";
 import { systemClock, type Clock } from "../time/clock";
 import { ClockWatch, type ClockJump } from "../time/clock-watch";
@@ -265,7 +266,7 @@ export class SchedulerLoop implements SchedulerHandle {
       try {
         await fn();
       } catch (err) {
-        report.errors.push(`${name}: ${(err as Error)?.message ?? String(err)}`);
+        report.errors.push(`${name}: ${dbErrorMessage(err)}`);
         console.error(`[agentcron] scheduler ${name} failed`, err);
       }
     };
