@@ -21,7 +21,6 @@ export const NOT_ON_PG = [
   "test/runtimes/contract.test.ts",
   "test/scheduler/clock-jumps.test.ts",
   "test/scheduler/policies.test.ts",
-  "test/tasks-api.test.ts",
   // Also SQLite's statements prepared once per connection, in one of its tests.
   "test/scheduler/start-on-time.test.ts",
 ];
