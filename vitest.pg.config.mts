@@ -17,8 +17,6 @@ export const NOT_ON_PG = [
   "test/db/sqlite-upgrade-in-place.test.ts",
   // Not yet on PostgreSQL (hand-driven loops and the runtime contract's harness still end the
   // pool under running work, a few scheduler paths time out; see the issue 14 note).
-  "test/scheduler/clock-jumps.test.ts",
-  "test/scheduler/policies.test.ts",
   // Also SQLite's statements prepared once per connection, in one of its tests.
   "test/scheduler/start-on-time.test.ts",
 ];

@@ -114,8 +114,10 @@ export class SchedulerLoop implements SchedulerHandle {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pokePending = false;
   private inPass = false;
-  /** The passes in progress (runPass), or the last ones: awaited by stop() and by a runPass asked during a pass. */
-  private passes: Promise<PassReport | null> = Promise.resolve(null);
+  /** The passes in progress (runPass), or the last ones: awaited by stop(). */
+  private passes: Promise<void> = Promise.resolve();
+  /** runPass calls waiting for the next pass to start and end. */
+  private readonly passWaiters: { resolve: (report: PassReport | null) => void; reject: (err: unknown) => void }[] = [];
   private passAgain = false;
   private halted = false;
   private stopping = false;
@@ -231,30 +233,37 @@ export class SchedulerLoop implements SchedulerHandle {
    * One pass now; resolves with its report. Passes never overlap in one process: a call
    * during a pass asks for one more, which starts when the current one ends, and resolves
    * with the report of that later pass (so what the caller wrote before calling is seen by
-   * a pass it awaits, on a slow database too). Claimed tasks start in the background.
+   * the pass it awaits, on a slow database too). Each call gets the report of the first pass
+   * that starts after it, not of passes that pokes chain behind it. Resolves null on a halted
+   * loop. Claimed tasks start in the background.
    */
   runPass(): Promise<PassReport | null> {
     if (this.halted) return Promise.resolve(null);
-    if (this.inPass) {
-      this.passAgain = true;
-      return this.passes;
+    const report = new Promise<PassReport | null>((resolve, reject) => this.passWaiters.push({ resolve, reject }));
+    if (this.inPass) this.passAgain = true;
+    else {
+      this.inPass = true;
+      this.passes = this.passUntilSettled();
     }
-    this.inPass = true;
-    this.passes = this.passUntilSettled();
-    return this.passes;
+    return report;
   }
 
-  /** Runs passes while another was asked for during one (runPass); resolves with the last report. */
-  private async passUntilSettled(): Promise<PassReport | null> {
+  /** Runs passes while another was asked for during one (runPass); each pass answers the calls made before it started. */
+  private async passUntilSettled(): Promise<void> {
     try {
-      let report: PassReport;
       do {
         this.passAgain = false;
-        report = await this.pass();
+        const waiters = this.passWaiters.splice(0);
+        try {
+          const report = await this.pass();
+          for (const w of waiters) w.resolve(report);
+        } catch (err) {
+          for (const w of waiters) w.reject(err);
+        }
       } while (this.passAgain && !this.halted);
-      return report;
     } finally {
       this.inPass = false;
+      for (const w of this.passWaiters.splice(0)) w.resolve(null); // asked for during the last pass of a halted loop
       for (const start of this.endOfPassLaunches.splice(0)) start();
     }
   }
