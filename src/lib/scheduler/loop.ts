@@ -250,6 +250,7 @@ export class SchedulerLoop implements SchedulerHandle {
 
   /** Runs passes while another was asked for during one (runPass); each pass answers the calls made before it started. */
   private async passUntilSettled(): Promise<void> {
+    this.launches.hold(); // launches start after the passes, as on SQLite (ADR 0009)
     try {
       do {
         this.passAgain = false;
@@ -265,6 +266,7 @@ export class SchedulerLoop implements SchedulerHandle {
       this.inPass = false;
       for (const w of this.passWaiters.splice(0)) w.resolve(null); // asked for during the last pass of a halted loop
       for (const start of this.endOfPassLaunches.splice(0)) start();
+      this.launches.resume();
     }
   }
 
