@@ -4,9 +4,9 @@ import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { GET as health } from "@/app/api/health/route";
 import { boot, bootState } from "@/lib/boot";
-import { getDb, resolveDataDir } from "@/lib/db/client";
-import { runners } from "@/lib/db/schema";
+import { resolveDataDir } from "@/lib/db/client";
 import { callRoute } from "./http";
+import { rowsOf } from "./support/rows";
 
 describe("boot and health", () => {
   it("answers 503 before boot and 200 with the runner id after", async () => {
@@ -18,7 +18,7 @@ describe("boot and health", () => {
     const after = await callRoute(health, "/api/health");
     expect(after.status).toBe(200);
     expect(after.data).toEqual({ ok: true, version: expect.any(String), runnerId: bootState().runnerId });
-    const rows = getDb().select().from(runners).all();
+    const rows = await rowsOf("runners");
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: bootState().runnerId, pid: process.pid, hostname: os.hostname() });
   });

@@ -18,7 +18,7 @@ import { pruneFiringMetrics } from "@/lib/scheduler/firing-metrics";
 import { deleteSchedule } from "@/lib/schedules/service";
 import { cancelTask } from "@/lib/tasks/cancel";
 import { makeSchedule, makeTask, T0, truncateAll } from "./factories";
-import { setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "./support/scheduler-harness";
+import { releaseUntilIdle, setCap, startTestScheduler, stopTestSchedulers, tasksOf } from "./support/scheduler-harness";
 import { rowsOf } from "./support/rows";
 import { waitFor } from "./support/test-runtime";
 
@@ -92,10 +92,7 @@ describe("maintained counters equal a recount", () => {
       s.clock.set(T0 + minute * MIN);
       await s.loop.runPass();
       await waitFor(() => s.runtime.runs.every((r) => r.holding || r.finished), "runs settled");
-      if (minute % 4 === 0) {
-        for (const r of s.runtime.runs) r.release();
-        await s.loop.idle();
-      }
+      if (minute % 4 === 0) await releaseUntilIdle(s);
     }
     // A held run cancelled by the user, then the schedule deleted with history left behind.
     s.runtime.setScript({ hold: true });
@@ -103,8 +100,7 @@ describe("maintained counters equal a recount", () => {
     await s.loop.runPass();
     await waitFor(() => s.runtime.runs.every((r) => r.holding || r.finished), "runs settled");
     await cancelTask(db, (await tasksOf(other.id)).find((t) => t.status === "running")!.id);
-    for (const r of s.runtime.runs) r.release();
-    await s.loop.idle();
+    await releaseUntilIdle(s);
     await deleteSchedule(busy.id, s.clock.now(), db);
     // Retention-style deletes of old history, and the loop's own pruning of firing metrics.
     const { tasks, scheduleFiringMetrics } = tablesOf(db);

@@ -1,15 +1,33 @@
 /**
- * Test factories: insert real rows through drizzle with sensible defaults, each
- * overridable (`makeSchedule({cronExpression: "* * * * * *"})`).
+ * Test factories: insert real rows through the data layer (either dialect) and return them
+ * as stored, read back with `.returning()`. Each factory gives only the columns the table
+ * requires (NOT NULL without a default) plus what a test row needs to make sense (a
+ * schedule's first `nextFireAt`, a task's root source), each overridable
+ * (`makeSchedule({cronExpression: "* * * * * *"})`); every other column is the database's
+ * default or the app's (src/lib/schedules/defaults.ts). A new nullable or defaulted column
+ * therefore needs no change here (CONVENTIONS "factories"; issue 14).
  */
 import { randomUUID } from "node:crypto";
 import { getDb, type Db, withTransaction } from "@/lib/db/client";
-import { chatConversations, chatMessages, runners, type RuntimeRow, type ScheduleRow, type TaskRow } from "@/lib/db/schema";
+import type { chatConversations, chatMessages, runners, runtimes, schedules, tasks } from "@/lib/db/schema";
 import { run, tablesOf } from "@/lib/db/sql";
 import { nextOccurrence } from "@/lib/schedules/cron";
-import { UNCLAIMED_RUN_STATE } from "@/lib/tasks/run-state";
+import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 
 export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
+
+type Insert<T extends { $inferInsert: unknown }> = Partial<T["$inferInsert"]>;
+
+/** Inserts `row` into the table `name` of `db`'s dialect and returns the stored row. */
+async function insertReturning<K extends "runtimes" | "schedules" | "tasks" | "chatConversations" | "chatMessages" | "runners">(
+  db: Db,
+  name: K,
+  row: ReturnType<typeof tablesOf>[K]["$inferInsert"],
+): Promise<ReturnType<typeof tablesOf>[K]["$inferSelect"]> {
+  const table = tablesOf(db)[name] as typeof schedules; // one table type stands for all: the builder is the same
+  const [stored] = await run(db, db.insert(table).values(row as typeof schedules.$inferInsert).returning());
+  return stored as ReturnType<typeof tablesOf>[K]["$inferSelect"];
+}
 
 /** Deletes every row of every table (between tests that share a file's DB). */
 export async function truncateAll(db: Db = getDb()): Promise<void> {
@@ -21,109 +39,71 @@ export async function truncateAll(db: Db = getDb()): Promise<void> {
   });
 }
 
-export async function makeRuntime(overrides: Partial<RuntimeRow> = {}, db: Db = getDb()): Promise<RuntimeRow> {
+/** A `command` runtime that echoes its prompt. Required: id, name, kind, config, timestamps. */
+export async function makeRuntime(overrides: Insert<typeof runtimes> = {}, db: Db = getDb()) {
   const now = overrides.createdAt ?? T0;
-  const row: RuntimeRow = {
+  return insertReturning(db, "runtimes", {
     id: randomUUID(),
     name: `runtime-${randomUUID().slice(0, 8)}`,
     kind: "command",
     config: { command: ["echo", "{prompt}"], promptVia: "arg", outputFormat: "text" },
-    isDefault: false,
     createdAt: now,
     updatedAt: now,
     ...overrides,
-  };
-  await run(db, db.insert(tablesOf(db).runtimes).values(row));
-  return row;
+  });
 }
 
-export async function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db = getDb()): Promise<ScheduleRow> {
+/**
+ * An active schedule (every 5 minutes unless overridden), planned up to its creation
+ * (`lastPlannedAt` = `createdAt`, default T0) with its first occurrence after that as
+ * `nextFireAt` — what createSchedule leaves. Everything else: SCHEDULE_DEFAULTS / the DB.
+ */
+export async function makeSchedule(overrides: Insert<typeof schedules> = {}, db: Db = getDb()) {
   const now = overrides.createdAt ?? T0;
   const cronExpression = overrides.cronExpression ?? "*/5 * * * *";
-  const timezone = overrides.timezone ?? "UTC";
-  const row: ScheduleRow = {
+  const timezone = overrides.timezone ?? SCHEDULE_DEFAULTS.timezone;
+  return insertReturning(db, "schedules", {
     id: randomUUID(),
     name: `schedule-${randomUUID().slice(0, 8)}`,
     prompt: "Summarize the repository",
     cronExpression,
-    timezone,
-    runtimeId: null,
-    status: "active",
-    pausedReason: null,
-    maxTurns: null,
-    maxTurnsSetAt: null,
-    maxRunDurationSec: null,
-    maxAttempts: 3,
-    overlapPolicy: "skip",
-    catchUpPolicy: "latest",
-    catchUpWindowSec: 3600,
-    maxFirings: null,
-    expiresAt: null,
-    firingCount: 0,
     nextFireAt: nextOccurrence(cronExpression, timezone, now),
     lastPlannedAt: now,
-    lastFiredAt: null,
-    avgTurnsPerFiring: null,
-    lastTurnCount: null,
-    failureStreak: 0,
-    turnBudgetBreachStreak: 0,
-    lastFailureReason: null,
     createdAt: now,
     updatedAt: now,
     ...overrides,
-  };
-  await run(db, db.insert(tablesOf(db).schedules).values(row));
-  return row;
+  });
 }
 
-export async function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb()): Promise<TaskRow> {
-  const row: TaskRow = {
-    ...UNCLAIMED_RUN_STATE,
+/**
+ * A queued manual task (unless overridden). Required: id, title, prompt, sourceType,
+ * maxTurns (a task always carries its budget: SCHEDULE_DEFAULTS.maxTurns), createdAt.
+ * `maxAttempts` is a schedule's default, as the planner gives its tasks (the column's own
+ * default, 1, is a manual run's). A retry of a test's scheduled task is scheduled-rooted
+ * unless the test says otherwise.
+ */
+export async function makeTask(overrides: Insert<typeof tasks> = {}, db: Db = getDb()) {
+  return insertReturning(db, "tasks", {
     id: randomUUID(),
-    scheduleId: null,
-    runtimeId: null,
     title: "task",
     prompt: "Do the thing",
-    status: "queued",
     sourceType: "manual",
-    // A retry of a test's scheduled task is scheduled-rooted unless the test says otherwise.
     rootSourceType: (overrides.sourceType ?? "manual") === "manual" ? "manual" : "scheduled",
-    plannedAt: null,
-    attempt: 1,
-    maxAttempts: 3,
-    parentTaskId: null,
-    notBefore: null,
-    maxTurns: 10,
-    maxRunDurationSec: null,
+    maxAttempts: SCHEDULE_DEFAULTS.maxAttempts,
+    maxTurns: SCHEDULE_DEFAULTS.maxTurns,
     createdAt: T0,
     ...overrides,
-  };
-  await run(db, db.insert(tablesOf(db).tasks).values(row));
-  return row;
+  });
 }
 
-export async function makeConversation(overrides: Partial<typeof chatConversations.$inferInsert> = {}, db: Db = getDb()) {
-  const row = { id: randomUUID(), title: "Chat", runtimeId: null, sessionId: null, createdAt: T0, updatedAt: T0, ...overrides };
-  await run(db, db.insert(tablesOf(db).chatConversations).values(row));
-  return row;
+export async function makeConversation(overrides: Insert<typeof chatConversations> = {}, db: Db = getDb()) {
+  return insertReturning(db, "chatConversations", { id: randomUUID(), title: "Chat", createdAt: T0, updatedAt: T0, ...overrides });
 }
 
-export async function makeMessage(overrides: Partial<typeof chatMessages.$inferInsert> & { conversationId: string }, db: Db = getDb()) {
-  const row = {
-    id: randomUUID(),
-    role: "user" as const,
-    content: "hello",
-    status: "complete" as const,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-  await run(db, db.insert(tablesOf(db).chatMessages).values(row));
-  return row;
+export async function makeMessage(overrides: Insert<typeof chatMessages> & { conversationId: string }, db: Db = getDb()) {
+  return insertReturning(db, "chatMessages", { id: randomUUID(), role: "user", status: "complete", createdAt: T0, updatedAt: T0, ...overrides });
 }
 
-export async function makeRunner(overrides: Partial<typeof runners.$inferInsert> = {}, db: Db = getDb()) {
-  const row = { id: `runner_${randomUUID()}`, pid: 1, hostname: "test", startedAt: T0, heartbeatAt: T0, stoppedAt: null, ...overrides };
-  await run(db, db.insert(tablesOf(db).runners).values(row));
-  return row;
+export async function makeRunner(overrides: Insert<typeof runners> = {}, db: Db = getDb()) {
+  return insertReturning(db, "runners", { id: `runner_${randomUUID()}`, pid: 1, hostname: "test", startedAt: T0, heartbeatAt: T0, ...overrides });
 }

@@ -35,6 +35,12 @@ if (pgDatabase) {
 }
 
 afterAll(async () => {
+  // Everything that still writes goes first: loops a test started (and their runs), and the
+  // scheduler boot() installed. Ending the pool under them fails their writes on PostgreSQL.
+  const { stopTestSchedulers } = await import("./support/scheduler-harness");
+  await stopTestSchedulers();
+  const { getSchedulerHandle } = await import("@/lib/scheduler/control");
+  await getSchedulerHandle()?.stop();
   const { closeDb } = await import("@/lib/db/client");
   await closeDb();
   if (pgDatabase) await dropTestPgDatabase(pgDatabase);

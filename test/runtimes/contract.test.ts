@@ -8,6 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db/client";
 import { executeTask } from "@/lib/runtimes/task-executor";
 import { makeTask, truncateAll } from "../factories";
+import { rowsOf } from "../support/rows";
+import { taskById } from "../support/scheduler-harness";
 import { alive, collect, heldDescendants, waitFor, type Harness } from "./harness";
 import { claudeHarness } from "./harness-claude";
 import { commandHarness } from "./harness-command";
@@ -15,6 +17,9 @@ import { openAiHarness } from "./harness-openai";
 
 process.env.SCRIPTED_ANTHROPIC_KEY = "sk-ant-scripted";
 process.env.SCRIPTED_OPENAI_KEY = "sk-scripted";
+/** A task's stored events in insertion order, through the data layer (either dialect). */
+const eventsOfTask = async (taskId: string) => (await rowsOf("taskEvents")).filter((e) => e.taskId === taskId).sort((a, b) => a.id - b.id);
+
 const harnesses: Harness[] = [commandHarness("claude-stream-json"), commandHarness("codex-json"), claudeHarness(), openAiHarness()];
 
 describe.each(harnesses)("runtime contract: $name", (h) => {
@@ -45,20 +50,19 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
     expect(outcome).toMatchObject({ status: "completed", failureReason: null, turnCount: 2 });
     if (h.resumes) expect(outcome.sessionId).toBeTruthy();
     else expect(outcome.sessionId).toBeNull();
-    const rows = getDb().$client.prepare("SELECT type FROM task_events WHERE task_id = ? ORDER BY id").all(task.id) as { type: string }[];
+    const rows = await eventsOfTask(task.id);
     expect(rows.filter((r) => r.type === "assistant")).toHaveLength(2);
     expect(rows.at(-1)?.type).toBe("result");
-    const stored = getDb().$client.prepare("SELECT turn_count, session_id FROM tasks WHERE id = ?").get(task.id) as { turn_count: number; session_id: string | null };
-    expect(stored).toEqual({ turn_count: 2, session_id: outcome.sessionId });
+    expect(await taskById(task.id)).toMatchObject({ turnCount: 2, sessionId: outcome.sessionId });
   });
 
   it("stops at maxTurns → max_turns, and executeTask maps it to turn_limit_exceeded", async () => {
     const task = await makeTask({ status: "running", maxTurns: 2 });
     const outcome = await executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 6 }), prompt: "hello", maxTurns: 2, signal: new AbortController().signal });
     expect(outcome).toMatchObject({ status: "failed", failureReason: "turn_limit_exceeded", turnCount: 2 });
-    const rows = getDb().$client.prepare("SELECT type, payload FROM task_events WHERE task_id = ? ORDER BY id").all(task.id) as { type: string; payload: string }[];
+    const rows = await eventsOfTask(task.id);
     expect(rows.filter((r) => r.type === "assistant")).toHaveLength(2);
-    expect(JSON.parse(rows.at(-1)!.payload).result).toMatchObject({ status: "max_turns", turns: 2 });
+    expect((rows.at(-1)!.payload as { result: unknown }).result).toMatchObject({ status: "max_turns", turns: 2 });
   });
 
   it("finishes normally when the agent needs exactly maxTurns", async () => {
@@ -89,7 +93,7 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
     const controller = new AbortController();
     const task = await makeTask({ status: "running" });
     const running = executeTask({ db: getDb(), taskId: task.id, runtime: h.runtime({ turns: 5, delayMs: 300 }), prompt: "hello", maxTurns: 10, signal: controller.signal });
-    await waitFor(async () => (getDb().$client.prepare("SELECT turn_count FROM tasks WHERE id = ?").get(task.id) as { turn_count: number }).turn_count >= 1, 30_000, "a first turn");
+    await waitFor(async () => (await taskById(task.id)).turnCount >= 1, 30_000, "a first turn");
     controller.abort("lease_expired");
     expect(await running).toMatchObject({ status: "failed", failureReason: "lease_expired" });
   });

@@ -28,6 +28,23 @@ describe("the loop", () => {
     expect(s.loop.lastPass!.nextWakeAt).toBe(T0 + 5 * MIN); // next fire; the lease (20 min) is later
   });
 
+  it("runPass asked during a pass resolves with a pass that started after the call, not the stale one", async () => {
+    await setCap(2);
+    const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
+    const s = await startTestScheduler();
+    s.clock.set(T0 + 5 * MIN);
+    const first = s.loop.runPass(); // in progress until its first statement resolves
+    s.clock.set(T0 + 10 * MIN);
+    const second = s.loop.runPass(); // asked during the first
+    const [a, b] = [(await first)!, (await second)!];
+    expect(a.at).toBe(T0 + 5 * MIN);
+    expect(b.at).toBe(T0 + 10 * MIN);
+    expect(a.plans.map((p) => p.scheduleId)).toEqual([sched.id]);
+    expect(b.plans.map((p) => p.scheduleId)).toEqual([sched.id]); // the 12:10 occurrence, planned by the pass the caller awaited
+    await s.loop.idle();
+    expect((await tasksOf(sched.id)).map((t) => t.plannedAt)).toEqual([T0 + 5 * MIN, T0 + 10 * MIN]);
+  });
+
   it("wakes itself on real timers: a per-second schedule fires without anyone calling runPass", async () => {
     await setCap(2);
     const sched = await makeSchedule({ cronExpression: "* * * * * *", createdAt: systemClock.now(), overlapPolicy: "allow_all" });

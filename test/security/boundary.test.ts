@@ -9,12 +9,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GET as listRuntimes, POST as createRuntime } from "@/app/api/runtimes/route";
 import { GET as health } from "@/app/api/health/route";
 import { DELETE as signOutRoute, POST as signInRoute } from "@/app/api/session/route";
-import { getDb } from "@/lib/db/client";
-import { runtimes } from "@/lib/db/schema";
 import { sessionCookieValue } from "@/lib/http/access";
 import { proxy } from "@/proxy";
 import { callRoute } from "../http";
 import { truncateAll } from "../factories";
+import { rowsOf } from "../support/rows";
 
 const TOKEN = "t0ken-for-tests-0123456789abcdef0123456789";
 const ENV = ["AGENTCRON_TOKEN", "AGENTCRON_ALLOWED_ORIGINS", "AGENTCRON_TRUST_PROXY", "PORT"];
@@ -49,7 +48,7 @@ async function gate(method: string, path: string, headers: Record<string, string
 
 const EVIL = { host: "evil.example:3000", origin: "http://evil.example:3000" };
 const sh = { name: "pwn", kind: "command", config: { command: ["/bin/sh", "-c", "echo owned"] } };
-const runtimeRows = async () => getDb().select().from(runtimes).all();
+const runtimeRows = () => rowsOf("runtimes");
 
 describe("Host allow-list (DNS rebinding)", () => {
   it.each([

@@ -9,6 +9,7 @@ import type { TaskRow } from "@/lib/db/schema";
 import { first, run, tablesOf } from "@/lib/db/sql";
 import type { SchedulerLoop } from "@/lib/scheduler/loop";
 import { registerRunner } from "@/lib/scheduler/runner-registry";
+import { runningTasksOf } from "@/lib/scheduler/running-tasks";
 import { startScheduler } from "@/lib/scheduler/start";
 import { FakeClock, type Clock } from "@/lib/time/clock";
 import { T0 } from "../factories";
@@ -40,14 +41,33 @@ export async function startTestScheduler(
   return { loop, clock: clock as FakeClock, runtime, db, runnerId };
 }
 
-/** Releases every held run and stops every loop started by the test. */
+/**
+ * Stops every loop started by the test: no new pass starts, the pass in progress ends (its
+ * writes land), every held run is released and written, then the loop stops. Called after
+ * each test and by test/setup.ts before the database closes, so nothing writes to a closed
+ * pool (PostgreSQL fails such writes; SQLite's were synchronous and hid the race).
+ */
 export async function stopTestSchedulers(): Promise<void> {
   while (started.length) {
     const { loop, runtime } = started.pop()!;
-    for (const run of runtime.runs) run.release();
     loop.halt();
-    await loop.idle();
+    await loop.passesSettled();
+    await releaseUntilIdle({ loop, runtime });
     await loop.stop();
+  }
+}
+
+/**
+ * Releases every held run until none of this loop's runs is left, including runs that
+ * passes start meanwhile (a finished run pokes a pass, which may claim a queued task whose
+ * script holds). `loop.idle()` alone would wait on such a run forever.
+ */
+export async function releaseUntilIdle(s: { loop: SchedulerLoop; runtime: TestRuntime }): Promise<void> {
+  for (;;) {
+    for (const run of s.runtime.runs) run.release();
+    const mine = runningTasksOf(s.loop.runnerId);
+    if (!mine.length) return;
+    await Promise.race([Promise.all(mine.map((t) => t.done)), new Promise((resolve) => setTimeout(resolve, 10))]);
   }
 }
 

@@ -135,3 +135,15 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   if (e.code === "23505") return !constraint || e.constraint === constraint || (e.message ?? "").includes(constraint);
   return e.cause ? isUniqueViolation(e.cause, constraint) : false;
 }
+
+/**
+ * The message to report for a failed statement: the driver's own (SQLite's, or PostgreSQL's
+ * such as a trigger's RAISE text), not drizzle's `Failed query: <sql> params: …` wrapper,
+ * whose driver error is its `cause`. Any other error's message as is.
+ */
+export function dbErrorMessage(err: unknown): string {
+  const e = err as { message?: unknown; cause?: unknown } | null;
+  const message = typeof e?.message === "string" ? e.message : String(err);
+  if (message.startsWith("Failed query:") && e?.cause) return dbErrorMessage(e.cause);
+  return message;
+}

@@ -12,6 +12,22 @@ import "server-only";
 export class LaunchQueue {
   private readonly items: { start: () => void; drop: () => void }[] = [];
   private scheduled = false;
+  private held = false;
+
+  /**
+   * Holds the queue while a pass runs: nothing starts until `resume`. Without it a pass that
+   * awaits real I/O after claiming (PostgreSQL; SQLite's calls are synchronous) would give
+   * the event loop turns in which its launches spawn before it returned and armed its wake.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Ends `hold`: the queued launches start, one per event-loop turn. */
+  resume(): void {
+    this.held = false;
+    this.schedule();
+  }
 
   /** Queues `start` to run on a later event-loop turn (never synchronously); `drop` runs instead if dropAll comes first. */
   enqueue(start: () => void, drop: () => void): void {
@@ -36,13 +52,14 @@ export class LaunchQueue {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.items.length === 0) return;
+    if (this.scheduled || this.held || this.items.length === 0) return;
     this.scheduled = true;
     setImmediate(() => this.runOne());
   }
 
   private runOne(): void {
     this.scheduled = false;
+    if (this.held) return; // resume() schedules again
     const item = this.items.shift();
     try {
       item?.start();

@@ -2,6 +2,7 @@ import "server-only";
 import { onStreamsEmpty, activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
+import { dbErrorMessage } from "../db/sql";
 import { resolveRuntime as defaultResolveRuntime } from "../runtimes/registry";
 import { systemClock, type Clock } from "../time/clock";
 import { ClockWatch, type ClockJump } from "../time/clock-watch";
@@ -113,6 +114,10 @@ export class SchedulerLoop implements SchedulerHandle {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pokePending = false;
   private inPass = false;
+  /** The passes in progress (runPass), or the last ones: awaited by stop(). */
+  private passes: Promise<void> = Promise.resolve();
+  /** runPass calls waiting for the next pass to start and end. */
+  private readonly passWaiters: { resolve: (report: PassReport | null) => void; reject: (err: unknown) => void }[] = [];
   private passAgain = false;
   private halted = false;
   private stopping = false;
@@ -226,26 +231,42 @@ export class SchedulerLoop implements SchedulerHandle {
 
   /**
    * One pass now; resolves with its report. Passes never overlap in one process: a call
-   * during a pass asks for one more and resolves with the last report. Claimed tasks start
-   * in the background.
+   * during a pass asks for one more, which starts when the current one ends, and resolves
+   * with the report of that later pass (so what the caller wrote before calling is seen by
+   * the pass it awaits, on a slow database too). Each call gets the report of the first pass
+   * that starts after it, not of passes that pokes chain behind it. Resolves null on a halted
+   * loop. Claimed tasks start in the background.
    */
-  async runPass(): Promise<PassReport | null> {
-    if (this.halted) return null;
-    if (this.inPass) {
-      this.passAgain = true;
-      return this.lastPass;
+  runPass(): Promise<PassReport | null> {
+    if (this.halted) return Promise.resolve(null);
+    const report = new Promise<PassReport | null>((resolve, reject) => this.passWaiters.push({ resolve, reject }));
+    if (this.inPass) this.passAgain = true;
+    else {
+      this.inPass = true;
+      this.passes = this.passUntilSettled();
     }
-    this.inPass = true;
+    return report;
+  }
+
+  /** Runs passes while another was asked for during one (runPass); each pass answers the calls made before it started. */
+  private async passUntilSettled(): Promise<void> {
+    this.launches.hold(); // launches start after the passes, as on SQLite (ADR 0009)
     try {
-      let report: PassReport;
       do {
         this.passAgain = false;
-        report = await this.pass();
+        const waiters = this.passWaiters.splice(0);
+        try {
+          const report = await this.pass();
+          for (const w of waiters) w.resolve(report);
+        } catch (err) {
+          for (const w of waiters) w.reject(err);
+        }
       } while (this.passAgain && !this.halted);
-      return report;
     } finally {
       this.inPass = false;
+      for (const w of this.passWaiters.splice(0)) w.resolve(null); // asked for during the last pass of a halted loop
       for (const start of this.endOfPassLaunches.splice(0)) start();
+      this.launches.resume();
     }
   }
 
@@ -256,7 +277,7 @@ export class SchedulerLoop implements SchedulerHandle {
       try {
         await fn();
       } catch (err) {
-        report.errors.push(`${name}: ${(err as Error)?.message ?? String(err)}`);
+        report.errors.push(`${name}: ${dbErrorMessage(err)}`);
         console.error(`[agentcron] scheduler ${name} failed`, err);
       }
     };
@@ -389,6 +410,11 @@ export class SchedulerLoop implements SchedulerHandle {
     );
   }
 
+  /** Resolves when the passes in progress (if any) have ended; a halted loop starts no more. */
+  async passesSettled(): Promise<void> {
+    await this.passes;
+  }
+
   /** Resolves when every run this runner started has ended and been written. */
   async idle(): Promise<void> {
     let mine = runningTasksOf(this.runnerId);
@@ -424,6 +450,9 @@ export class SchedulerLoop implements SchedulerHandle {
   async stop(): Promise<void> {
     this.halt();
     this.stopping = true;
+    // A pass in progress finishes its phases (its writes) before the runs are aborted and
+    // the caller may close the database.
+    await this.passes;
     await this.wakeBusStopped;
     const mine = runningTasksOf(this.runnerId);
     for (const t of mine) abortRunningTask(t.taskId, "shutdown");

@@ -32,22 +32,36 @@ export async function selectDueScheduleIds(db: Db, now: number, limit: number): 
 }
 
 /**
+ * Namespace (first key) of the transaction-level advisory locks that say "a runner is
+ * planning this schedule" on PostgreSQL; the second key is `hashtext(scheduleId)`. An
+ * arbitrary constant; two-key locks never collide with the one-key ones (clock steps, cap).
+ */
+const PLANNING_LOCK_NAMESPACE = 0x41504c4e;
+
+/**
  * The schedule row to plan, read inside the planning transaction `tx` (ADR 0013).
- * PostgreSQL: locked `FOR UPDATE SKIP LOCKED` until `tx` ends, so exactly one runner plans
- * a schedule at a time and reads the row as the previous planner's commit left it; a row
- * another runner is planning right now is not waited for: `"locked"` (that runner plans
- * it). SQLite: `BEGIN IMMEDIATE` already serializes writers, a plain read (never "locked").
+ * PostgreSQL: first the schedule's planning lock (`pg_try_advisory_xact_lock`, held until
+ * `tx` ends) — when another runner holds it, `"locked"` at once (that runner plans it; a
+ * hash collision of two ids makes the same answer, a 250 ms delay at worst). Then the row
+ * itself `FOR NO KEY UPDATE`, waiting for a short write of someone who is not planning (a
+ * run's finish writing the schedule's streaks, a retry's insert): such a write used to
+ * make the row look "planned elsewhere" to `SKIP LOCKED` and delayed its own runner's next
+ * occurrence by PLAN_BUSY_BACKOFF_MS. So exactly one runner plans a schedule at a time and
+ * reads the row as the previous planner's commit left it. SQLite: `BEGIN IMMEDIATE` already
+ * serializes writers, a plain read (never "locked").
  * Returns undefined when the schedule doesn't exist.
  */
 export async function selectScheduleForPlanning(tx: Db, scheduleId: string): Promise<ScheduleRow | "locked" | undefined> {
   const { schedules } = tablesOf(tx);
   const query = tx.select().from(schedules).where(eq(schedules.id, scheduleId)).limit(1);
   if (tx.$dialect !== "pg") return first(tx, query);
+  const [lock] = await rows<{ locked: boolean }>(tx, sql`SELECT pg_try_advisory_xact_lock(${PLANNING_LOCK_NAMESPACE}::integer, hashtext(${scheduleId})) AS "locked"`);
+  if (!lock?.locked) {
+    const exists = await first(tx, tx.select({ id: schedules.id }).from(schedules).where(eq(schedules.id, scheduleId)).limit(1));
+    return exists ? "locked" : undefined;
+  }
   // The handle is drizzle's pg database typed as SQLite's (client.ts): its select builder has `.for()`.
-  const locked = await first(tx, (query as unknown as { for(strength: "update", config: { skipLocked: true }): PromiseLike<ScheduleRow[]> }).for("update", { skipLocked: true }));
-  if (locked) return locked;
-  const exists = await first(tx, tx.select({ id: schedules.id }).from(schedules).where(eq(schedules.id, scheduleId)).limit(1));
-  return exists ? "locked" : undefined;
+  return first(tx, (query as unknown as { for(strength: "no key update"): PromiseLike<ScheduleRow[]> }).for("no key update"));
 }
 
 /** A schedule's queued and running tasks: id, status, runner (tasks_schedule_status_idx). */
