@@ -13,6 +13,7 @@ export interface StorageOverview extends StorageStats {
     batches: number;
     p99BatchMs: number | null;
     maxBatchMs: number | null;
+    p99BatchCpuMs: number | null;
     vacuumedPages: number;
     backupPath: string | null;
     error: string | null;
@@ -31,6 +32,7 @@ export async function storageOverview(db: Db): Promise<StorageOverview> {
       batches: last.batches,
       p99BatchMs: last.p99BatchMs == null ? null : Math.round(last.p99BatchMs * 100) / 100,
       maxBatchMs: last.maxBatchMs == null ? null : Math.round(last.maxBatchMs * 100) / 100,
+      p99BatchCpuMs: last.p99BatchCpuMs == null ? null : Math.round(last.p99BatchCpuMs * 100) / 100,
       vacuumedPages: last.vacuumedPages,
       backupPath: last.backup?.path ?? null,
       error: last.error,
