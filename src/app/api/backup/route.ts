@@ -6,7 +6,11 @@ import { json, otherMethods, readJson, route } from "@/lib/http/route";
 export const dynamic = "force-dynamic";
 
 /** The body: nothing (or `{}`). A path is never taken from the network (ADR 0015): the file goes to `<dataDir>/backups/`. */
-const backupBody = z.object({}).strict();
+const backupBody = z
+  .object({
+    path: z.never({ error: "is not accepted: backups go to the data directory's backups/ folder (npm run backup <path> writes elsewhere)" }).optional(),
+  })
+  .strict();
 
 /** POST /api/backup → 201 `{path, bytes}`: a consistent snapshot of the live SQLite database; 501 `backup_unsupported` on PostgreSQL. */
 export const POST = route(async (req) => {

@@ -111,6 +111,9 @@ export async function ensureIncrementalVacuum(db: Db, maxBytes: number, walLimit
   });
 }
 
+/** Pages the online backup copies per step (at 4 KiB pages, 400 KiB: about a millisecond of event loop). */
+export const BACKUP_PAGES_PER_STEP = 100;
+
 /**
  * SQLite: writes a consistent snapshot of the live database to `dest` with SQLite's online
  * backup API (better-sqlite3 `backup()`: pages are copied in steps, the event loop runs
@@ -121,7 +124,18 @@ export async function ensureIncrementalVacuum(db: Db, maxBytes: number, walLimit
  */
 export async function backupSqliteTo(db: Db, dest: string): Promise<number> {
   if (db.$dialect !== "sqlite") throw new Error("the online backup is SQLite-only; use pg_dump on PostgreSQL");
-  await db.$client.backup(dest);
+  // Another process's write restarts the copy (this connection's writes don't). Against a
+  // steady writer, each restart makes the steps 4× larger, ending in one step that copies the
+  // rest at once (a WAL reader: the writers are not blocked meanwhile).
+  let remaining = Number.POSITIVE_INFINITY;
+  let rate = BACKUP_PAGES_PER_STEP;
+  await db.$client.backup(dest, {
+    progress: ({ remainingPages }) => {
+      if (remainingPages > remaining) rate = Math.min(0x7fffffff, rate * 4);
+      remaining = remainingPages;
+      return rate;
+    },
+  });
   const copy = new Database(dest);
   try {
     copy.pragma("journal_mode = DELETE");
