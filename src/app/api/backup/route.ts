@@ -14,7 +14,8 @@ const backupBody = z
 
 /** POST /api/backup → 201 `{path, bytes}`: a consistent snapshot of the live SQLite database; 501 `backup_unsupported` on PostgreSQL. */
 export const POST = route(async (req) => {
-  if (req.body) await readJson(req, backupBody);
+  const hasBody = Number(req.headers.get("content-length") ?? 0) > 0 || req.headers.has("transfer-encoding") || req.headers.has("content-type");
+  if (hasBody) await readJson(req, backupBody);
   const db = getDb();
   return json(await createBackup(db, { dataDir: db.$dialect === "sqlite" ? resolveDataDir() : "", now: Date.now() }), 201);
 });
