@@ -32,7 +32,7 @@ const dialect = process.env.AGENTCRON_TEST_DIALECT === "pg" ? "pg" : "sqlite";
 /** Runs inserted per simulated day: one every 5 minutes (each standing for 300 real ones); PostgreSQL one every 15 (its inserts go over the wire). */
 const SAMPLE_PER_DAY = dialect === "pg" ? 96 : 288;
 /** The stated bound for the SQLite file at SAMPLE_PER_DAY (see the header). */
-const SIZE_BOUND_BYTES = 256 * 1024 * 1024;
+const SIZE_BOUND_BYTES = 40 * 1024 * 1024;
 
 describe("a simulated year of a per-second schedule", () => {
   it(`stays under the bound with default retention (${SAMPLE_PER_DAY} sampled runs a day)`, { timeout: 900_000 }, async () => {

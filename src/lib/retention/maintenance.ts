@@ -5,7 +5,7 @@ import { ensureIncrementalVacuum, incrementalVacuumStep } from "../db/queries/st
 import { processSingleton } from "../process-singleton";
 import type { Clock } from "../time/clock";
 import { getKeepSettings } from "./keep-settings";
-import { percentileMs, pruneExpired, yieldToEventLoop, type PruneCounts, type PruneOptions } from "./prune";
+import { percentileMs, pruneExpired, TARGET_BATCH_MS, yieldToEventLoop, type PruneCounts, type PruneOptions } from "./prune";
 
 /**
  * The maintenance timer (issue 11 items 4–5; ADR "retention"): every MAINTENANCE_INTERVAL_MS,
@@ -18,8 +18,8 @@ import { percentileMs, pruneExpired, yieldToEventLoop, type PruneCounts, type Pr
 
 /** How often maintenance runs. */
 export const MAINTENANCE_INTERVAL_MS = 10 * 60 * 1000;
-/** Free pages given back per incremental-vacuum step (at 4 KiB pages, 2 MiB). */
-export const VACUUM_PAGES_PER_STEP = 512;
+/** Free pages given back by the first incremental-vacuum step; later steps are sized to TARGET_BATCH_MS (16–1024 pages). */
+export const VACUUM_PAGES_PER_STEP = 128;
 /** Existing SQLite files up to this size are switched to incremental auto-vacuum at boot (one VACUUM). */
 export const CONVERT_AT_BOOT_MAX_BYTES = 256 * 1024 * 1024;
 /** The WAL file is truncated to at most this after a checkpoint (journal_size_limit). */
@@ -58,14 +58,18 @@ export async function runMaintenance(db: Db, now: number, opts: PruneOptions & {
   const batchCpuMs = [...pruned.batchCpuMs];
   let vacuumedPages = 0;
   if (db.$dialect === "sqlite") {
+    let pages = VACUUM_PAGES_PER_STEP;
     for (;;) {
       const t0 = performance.now();
       const cpu = process.cpuUsage();
-      const step = await incrementalVacuumStep(db, VACUUM_PAGES_PER_STEP);
+      const step = await incrementalVacuumStep(db, pages);
       if (step.before === 0) break;
       batchMs.push(performance.now() - t0);
       const used = process.cpuUsage(cpu);
-      batchCpuMs.push((used.user + used.system) / 1000);
+      const cpuMs = (used.user + used.system) / 1000;
+      batchCpuMs.push(cpuMs);
+      // Sized by CPU time: on a busy machine wall time also counts waiting for a core.
+      pages = Math.max(16, Math.min(1024, Math.round((pages * TARGET_BATCH_MS) / Math.max(cpuMs, 0.5))));
       vacuumedPages += step.before - step.after;
       // Done, or auto_vacuum is not INCREMENTAL on this file (nothing moves): stop.
       if (step.after === 0 || step.after >= step.before) break;

@@ -131,8 +131,12 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
       const ms = performance.now() - started;
       const used = process.cpuUsage(cpu);
       report.batchMs.push(ms);
-      report.batchCpuMs.push((used.user + used.system) / 1000);
-      sizer.adapt(ms);
+      const cpuMs = (used.user + used.system) / 1000;
+      report.batchCpuMs.push(cpuMs);
+      // SQLite: sized by CPU time (the work itself; on a busy machine wall time also counts waiting
+      // for a core, and shrinking batches for that only multiplies them). PostgreSQL: by wall time
+      // (the server does the work; the statement's length is how long it holds its locks).
+      sizer.adapt(db.$dialect === "pg" ? ms : cpuMs);
       if (!more) return true;
       await pause();
     }
