@@ -36,6 +36,9 @@ export interface MaintenanceReport {
   maxBatchMs: number | null;
   /** p99 of the same batches' CPU time in this process, ms (wall minus waiting for a core; prune.ts). */
   p99BatchCpuMs: number | null;
+  /** Every batch's wall and CPU time, ms (tests and benchmarks aggregate them over many runs). */
+  batchMs: number[];
+  batchCpuMs: number[];
   /** Pages given back to the file system (SQLite). */
   vacuumedPages: number;
   /** The daily backup this run took, or null. */
@@ -93,6 +96,8 @@ export async function runMaintenance(db: Db, now: number, opts: PruneOptions & {
     p99BatchMs: percentileMs(batchMs, 99),
     maxBatchMs: batchMs.length ? Math.max(...batchMs) : null,
     p99BatchCpuMs: percentileMs(batchCpuMs, 99),
+    batchMs,
+    batchCpuMs,
     vacuumedPages,
     backup,
     durationMs: performance.now() - started,
