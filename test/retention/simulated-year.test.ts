@@ -11,8 +11,13 @@
  * Bounds checked every simulated day:
  *   tasks       ≤ SAMPLE_PER_DAY × (90 + 1) + 20
  *   task events ≤ 2 × (SAMPLE_PER_DAY × (30 + 1) + 20)
- *   SQLite file (page_count × page_size after maintenance) ≤ SIZE_BOUND_BYTES, and the last
- *   day's size within 10 % of day 120's (steady state: the file stops growing).
+ *   database ≤ SIZE_BOUND_BYTES = 40 MiB (SQLite: page_count × page_size after maintenance;
+ *   PostgreSQL: pg_database_size), and on SQLite the last day's size within 10 % of day 120's
+ *   (steady state: the file stops growing).
+ * Measured (2026-12-02, shared 2-core machine, load ~12): SQLite at 288/day max 25,920 tasks,
+ * 17,280 task events, 30.0 MiB on day 90, 30.4 MiB on day 365; 3,547 prune batches and vacuum
+ * steps, wall p99 15 ms (max 58), CPU p99 10 ms (max 22). PostgreSQL at 96/day: 8,640 tasks,
+ * 5,760 task events, 22.0 MiB day 120, 27.4 MiB day 365; 1,843 batches, wall p99 10.5 ms.
  * Every row scales with the sampling, so the full-rate figures are these × 86,400 / SAMPLE
  * (docs/adr/0015-retention-vacuum-and-backups.md gives them).
  */
@@ -31,7 +36,10 @@ const DAYS = 365;
 const dialect = process.env.AGENTCRON_TEST_DIALECT === "pg" ? "pg" : "sqlite";
 /** Runs inserted per simulated day: one every 5 minutes (each standing for 300 real ones); PostgreSQL one every 15 (its inserts go over the wire). */
 const SAMPLE_PER_DAY = dialect === "pg" ? 96 : 288;
-/** The stated bound for the SQLite file at SAMPLE_PER_DAY (see the header). */
+/**
+ * The stated bound at SAMPLE_PER_DAY (see the header): the SQLite file (page_count × page_size),
+ * PostgreSQL's pg_database_size (which includes the catalogs, ~8 MiB on an empty database).
+ */
 const SIZE_BOUND_BYTES = 40 * 1024 * 1024;
 
 describe("a simulated year of a per-second schedule", () => {
@@ -63,7 +71,7 @@ describe("a simulated year of a per-second schedule", () => {
       expect(rows.chatConversations, `day ${day}`).toBeLessThanOrEqual(14);
       const size = (await selectStorageStats(db)).sizeBytes;
       sizes.push(size);
-      if (dialect === "sqlite") expect(size, `day ${day}`).toBeLessThanOrEqual(SIZE_BOUND_BYTES);
+      expect(size, `day ${day}`).toBeLessThanOrEqual(SIZE_BOUND_BYTES);
     }
     const counters = await countersMatch(db);
     expect(counters.counted).toBe(counters.recounted);
@@ -76,10 +84,10 @@ describe("a simulated year of a per-second schedule", () => {
         `wall p50 ${percentileMs(wall, 50)?.toFixed(1)} / p99 ${percentileMs(wall, 99)?.toFixed(1)} / max ${Math.max(...wall).toFixed(1)} ms, ` +
         `CPU p50 ${percentileMs(cpu, 50)?.toFixed(1)} / p99 ${percentileMs(cpu, 99)?.toFixed(1)} / max ${Math.max(...cpu).toFixed(1)} ms`,
     );
-    if (dialect === "sqlite") {
-      // Steady state: after the longest retention (90 d) the file stops growing.
-      expect(sizes[DAYS - 1]).toBeLessThanOrEqual(sizes[119] * 1.1);
-    }
+    // Steady state: after the longest retention (90 d) the SQLite file stops growing. (PostgreSQL:
+    // the VACUUM after each prune makes dead rows' space reusable, but its files never shrink and
+    // its indexes keep some slack; it stays under the bound above — 22 → 27 MiB from day 120 to 365.)
+    if (dialect === "sqlite") expect(sizes[DAYS - 1]).toBeLessThanOrEqual(sizes[119] * 1.1);
     expect(percentileMs(cpu, 99)!).toBeLessThan(50);
   });
 });

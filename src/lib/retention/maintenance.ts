@@ -1,7 +1,7 @@
 import "server-only";
 import { runDailyBackup, type BackupResult } from "../backup/backup";
 import { resolveDataDir, type Db } from "../db/client";
-import { ensureIncrementalVacuum, incrementalVacuumStep } from "../db/queries/storage";
+import { ensureIncrementalVacuum, incrementalVacuumStep, vacuumAnalyzePrunedTables } from "../db/queries/storage";
 import { processSingleton } from "../process-singleton";
 import type { Clock } from "../time/clock";
 import { getKeepSettings } from "./keep-settings";
@@ -11,7 +11,8 @@ import { percentileMs, pruneExpired, TARGET_BATCH_MS, yieldToEventLoop, type Pru
  * The maintenance timer (issue 11 items 4–5; ADR "retention"): every MAINTENANCE_INTERVAL_MS,
  * off the scheduler's pass, it prunes what the retention settings no longer keep (bounded
  * batches, the event loop runs between them), gives the freed pages back to the file system
- * (SQLite incremental vacuum, also in bounded steps) and takes the optional daily backup.
+ * (SQLite incremental vacuum, also in bounded steps; PostgreSQL a plain VACUUM (ANALYZE) of
+ * the pruned tables, on the server) and takes the optional daily backup.
  * Every runner runs it; the deletes are idempotent, so two runners sharing a database only
  * repeat a little reading.
  */
@@ -41,6 +42,8 @@ export interface MaintenanceReport {
   batchCpuMs: number[];
   /** Pages given back to the file system (SQLite). */
   vacuumedPages: number;
+  /** PostgreSQL: how long the VACUUM (ANALYZE) after pruning took on the server, ms (the event loop was free); null when none ran. */
+  pgVacuumMs: number | null;
   /** The daily backup this run took, or null. */
   backup: BackupResult | null;
   /** Wall time of the whole run, ms (the event loop ran between its batches). */
@@ -81,6 +84,17 @@ export async function runMaintenance(db: Db, now: number, opts: PruneOptions & {
   }
   let backup: BackupResult | null = null;
   let error: string | null = null;
+  let pgVacuumMs: number | null = null;
+  if (db.$dialect === "pg" && Object.values(pruned.deleted).some((n) => n > 0)) {
+    const t0 = performance.now();
+    try {
+      await vacuumAnalyzePrunedTables(db);
+    } catch (err) {
+      error = `vacuum: ${(err as Error).message}`;
+      console.error("[agentcron] VACUUM after pruning failed", err);
+    }
+    pgVacuumMs = performance.now() - t0;
+  }
   if (settings.backup.dailyEnabled) {
     try {
       backup = await runDailyBackup(db, opts.dataDir ?? resolveDataDir(), now, settings.backup.keep);
@@ -99,6 +113,7 @@ export async function runMaintenance(db: Db, now: number, opts: PruneOptions & {
     batchMs,
     batchCpuMs,
     vacuumedPages,
+    pgVacuumMs,
     backup,
     durationMs: performance.now() - started,
     error,

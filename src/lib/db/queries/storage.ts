@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { prepared, sqliteCall } from "../prepared";
-import { rows, run, tablesOf } from "../sql";
+import { execute, rows, run, tablesOf } from "../sql";
 
 /** Tables whose row counts are reported (dashboard, agentcron_db_rows). */
 export const COUNTED_TABLES = ["tasks", "task_events", "events", "schedule_firing_metrics", "chat_messages", "schedules"] as const;
@@ -223,4 +223,18 @@ export function checkpointFile(file: string): void {
   } finally {
     conn.close();
   }
+}
+
+/** Tables retention deletes from (PostgreSQL VACUUM after a prune). */
+const PRUNED_TABLES = ["tasks", "task_events", "events", "chat_messages", "chat_conversations"] as const;
+
+/**
+ * PostgreSQL: `VACUUM (ANALYZE)` of the tables retention deletes from, so their dead rows are
+ * reusable at once (not only at autovacuum's next visit) and pg_class.reltuples (the row
+ * estimates of StorageStats) is fresh. Plain VACUUM takes no lock that blocks reads or writes;
+ * it runs on the server, the event loop stays free. No-op on SQLite.
+ */
+export async function vacuumAnalyzePrunedTables(db: Db): Promise<void> {
+  if (db.$dialect !== "pg") return;
+  await execute(db, sql.raw(`VACUUM (ANALYZE) ${PRUNED_TABLES.map((t) => `"${t}"`).join(", ")}`));
 }
