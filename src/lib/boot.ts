@@ -5,6 +5,7 @@ import { env } from "./env";
 import { recordRunnerProfile, runnerProfileFromEnv } from "./runners/directory";
 import { startEventLoopDelayMonitor } from "./metrics/event-loop-delay";
 import { processSingleton } from "./process-singleton";
+import { prepareStorage, startMaintenance } from "./retention/maintenance";
 import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
 import { markRunnerStopped, registerRunner } from "./scheduler/runner-registry";
@@ -58,7 +59,9 @@ export function boot(kind: "web" | "worker" = "web"): Promise<void> {
       } catch (err) {
         console.error("[agentcron] could not repair stranded schedules", err);
       }
+      await prepareStorage(db); // issue 11 item 4: incremental auto-vacuum (ADR 0015 retention)
       await startScheduler({ db, clock: systemClock, runnerId });
+      startMaintenance(db, systemClock); // retention, vacuum, daily backup: off the scheduler's pass
       installShutdown(runnerId, kind === "worker");
       state.ready = true;
       console.log(`[agentcron] booted as ${runnerId} (${kind}, ${db.$dialect === "pg" ? "PostgreSQL" : "SQLite"}, pid ${process.pid})`);

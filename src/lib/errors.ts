@@ -45,6 +45,10 @@ export const ERROR_STATUS = {
   capacity_full: 429,
   /** Anything unexpected; details go to the server log only. */
   internal_error: 500,
+  /** POST /api/backup: the copy could not be written (disk full, permissions). */
+  backup_failed: 500,
+  /** POST /api/backup on PostgreSQL: back up with pg_dump instead. */
+  backup_unsupported: 501,
   /** GET /api/health before boot finished. */
   not_ready: 503,
   /** Run now before the scheduler started. */

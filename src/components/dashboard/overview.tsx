@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ForecastTimeline } from "@/components/dashboard/forecast-timeline";
+import { StorageCard } from "./storage-card";
 import { OnboardingChecklist } from "@/components/onboarding/onboarding-checklist";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -91,7 +92,7 @@ export function Overview() {
           {statusError}
         </p>
       )}
-      <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
+      <div className="grid grid-cols-2 gap-4 lg:grid-cols-5">
         <Metric
           label="Capacity (running / cap)"
           testId="capacity"
@@ -114,6 +115,7 @@ export function Overview() {
           value={<span className="text-xl">{s?.nextFireAt ? relativeTime(s.nextFireAt, now) : "none"}</span>}
           hint={s ? `Event-loop lag ${Math.round(s.eventLoopLagMs)} ms` : undefined}
         />
+        <StorageCard />
       </div>
 
       <ForecastTimeline />

@@ -16,6 +16,7 @@ import {
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { RunnersPanel } from "./runners-panel";
+import { DataPanel } from "./data-panel";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -323,6 +324,15 @@ export function SettingsPage() {
         </CardHeader>
         <CardContent>
           <RunnersPanel />
+        </CardContent>
+      </Card>
+      <Card id="data">
+        <CardHeader>
+          <CardTitle>Data: retention and backups</CardTitle>
+          <CardDescription>Old history is pruned in small batches every 10 minutes; the database file shrinks as it goes.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <DataPanel />
         </CardContent>
       </Card>
     </div>

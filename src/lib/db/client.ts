@@ -166,12 +166,15 @@ export function migrationsFolder(): string {
 }
 
 /**
- * Opens a SQLite file with the pragmas every connection needs: WAL (readers never
+ * Opens a SQLite file with the pragmas every connection needs: auto_vacuum INCREMENTAL for
+ * a new file (retention gives pages back, ADR 0015 retention), WAL (readers never
  * block the writer), busy_timeout 5000 ms (two processes sharing one file wait instead
  * of failing with SQLITE_BUSY), foreign_keys ON.
  */
 export function openDatabase(file: string): Db {
   const sqlite = new Database(file);
+  // Takes effect on a new (empty) file only; existing files are converted at boot (retention/maintenance.ts).
+  sqlite.pragma("auto_vacuum = INCREMENTAL");
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");

@@ -4,6 +4,7 @@ import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import { TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
+import { registerStorageMetrics } from "../retention/storage";
 import { processEventLoopLagMs } from "../scheduler/firing-metrics";
 import { selectFiringHistogram, selectMissedCountsBySchedule, selectSkippedCountsBySchedule, selectTaskStatusCounts } from "../db/queries/metrics";
 
@@ -61,6 +62,8 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
   for (const r of await selectMissedCountsBySchedule(db)) {
     missed.set({ schedule_id: r.scheduleId }, r.n);
   }
+
+  await registerStorageMetrics(registry, db); // DB size and row counts (issue 11 item 4)
 
   return [await registry.metrics(), registry.contentType];
 }

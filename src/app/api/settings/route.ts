@@ -1,18 +1,20 @@
 import { getSettingsView, settingsPatchSchema, updateSettings } from "@/lib/config/settings";
 import { json, otherMethods, readJson, route } from "@/lib/http/route";
+import { getKeepSettings, KEEP_SETTINGS_FIELDS, updateKeepSettings } from "@/lib/retention/keep-settings";
 import { pokeScheduler } from "@/lib/scheduler/control";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/settings → effective settings (env > stored > default) and the env-locked keys. */
-export const GET = route(async () => json(await getSettingsView()));
+/** GET /api/settings → effective settings (env > stored > default), the env-locked keys, `retention` and `backup`. */
+export const GET = route(async () => json({ ...(await getSettingsView()), ...(await getKeepSettings()) }));
 
 /** PATCH /api/settings → 200 with the new effective values; 400 on non-positive integers. */
 export const PATCH = route(async (req) => {
-  const patch = await readJson(req, settingsPatchSchema);
+  const { retention, backup, ...patch } = await readJson(req, settingsPatchSchema.extend(KEEP_SETTINGS_FIELDS));
+  const keep = await updateKeepSettings({ retention, backup }, Date.now());
   const view = await updateSettings(patch, Date.now());
   pokeScheduler("settings_changed");
-  return json(view);
+  return json({ ...view, ...keep });
 });
 
 export const { POST, PUT, DELETE } = otherMethods({ GET, PATCH });
