@@ -8,6 +8,7 @@ import { chatConversations, chatMessages, runners, type RuntimeRow, type Schedul
 import { run, tablesOf } from "@/lib/db/sql";
 import { nextOccurrence } from "@/lib/schedules/cron";
 import { UNCLAIMED_RUN_STATE } from "@/lib/tasks/run-state";
+import { SCHEDULE_TRIGGER_DEFAULTS } from "@/lib/triggers/schedule-fields";
 
 export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
 
@@ -68,6 +69,7 @@ export async function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db 
     failureStreak: 0,
     turnBudgetBreachStreak: 0,
     lastFailureReason: null,
+    ...SCHEDULE_TRIGGER_DEFAULTS,
     createdAt: now,
     updatedAt: now,
     ...overrides,
