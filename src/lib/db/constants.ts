@@ -91,6 +91,8 @@ export const EVENT_KINDS = [
   "lease_expired",
   "clock_stepped",
   "system_resumed",
+  "hook_token_rotated",
+  "hook_token_revoked",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
