@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { estimateSlotEtaSec } from "../scheduler/slot-eta";
 import { getTask, queuePosition } from "./queries";
 import { serializeTask } from "./serialize";
+import { taskRenderedPrompt } from "../triggers/prompt-render";
 
 /** Where a queued task stands (GET /api/tasks/:id `queue`, docs/api.md). */
 export interface QueueDto {
@@ -41,5 +42,5 @@ export async function getTaskDetail(db: Db, id: string, now: number): Promise<Ta
           notBefore: row.notBefore != null && row.notBefore > now ? new Date(row.notBefore).toISOString() : null,
         }
       : null;
-  return { task: serializeTask(row), prompt: row.prompt, renderedPrompt: row.renderedPrompt, queue };
+  return { task: serializeTask(row), prompt: row.prompt, renderedPrompt: taskRenderedPrompt(row), queue };
 }

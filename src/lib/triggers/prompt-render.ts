@@ -41,10 +41,12 @@ export async function renderTaskPrompt(db: Db, task: TaskRow): Promise<string> {
 
 /**
  * Renders a starting task's prompt and stores it on the task (`renderedPrompt`, shown on the
- * task page), returning it. A rendering failure (a database error) is logged and the stored
- * prompt is used unrendered: a run never fails for its variables.
+ * task page), returning it. A prompt without `{{` costs no database round trip and stores
+ * nothing (its rendered form is itself: taskRenderedPrompt). A rendering failure (a database
+ * error) is logged and the stored prompt is used unrendered: a run never fails for its variables.
  */
 export async function renderAndStorePrompt(db: Db, task: TaskRow): Promise<string> {
+  if (!task.prompt.includes("{{")) return task.prompt;
   try {
     const rendered = await renderTaskPrompt(db, task);
     await setRenderedPrompt(db, task.id, rendered);
@@ -53,4 +55,13 @@ export async function renderAndStorePrompt(db: Db, task: TaskRow): Promise<strin
     console.error(`[agentcron] task ${task.id}: prompt variables not rendered`, err);
     return task.prompt;
   }
+}
+
+/**
+ * The prompt a task's run sent, for the task page: the stored `renderedPrompt`, or — for a
+ * started task whose prompt has no variables — the prompt itself; null before the run starts.
+ */
+export function taskRenderedPrompt(task: Pick<TaskRow, "prompt" | "renderedPrompt" | "startedAt">): string | null {
+  if (task.renderedPrompt !== null) return task.renderedPrompt;
+  return task.startedAt !== null && !task.prompt.includes("{{") ? task.prompt : null;
 }
