@@ -1,6 +1,7 @@
 import "server-only";
-import { and, desc, eq, gte, isNotNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, lt, sql, type Placeholder } from "drizzle-orm";
 import type { Db } from "../client";
+import { cachedQuery, sqliteCall } from "../prepared";
 import type { HookIdempotencyKeyRow, ScheduleRow } from "../schema";
 import { affected, first, run, tablesOf } from "../sql";
 
@@ -84,8 +85,8 @@ export interface PendingChain {
  */
 export async function selectPendingChains(db: Db, since: number, createdAtFloor: number, limit: number): Promise<PendingChain[]> {
   const { schedules, tasks } = tablesOf(db);
-  const rows = await run(
-    db,
+  // Runs on every scheduler pass: on SQLite, built and prepared once per connection.
+  const build = (p: { since: number | Placeholder; floor: number | Placeholder; limit: number | Placeholder }) =>
     db
       .select({ schedule: schedules, upstreamTaskId: tasks.id, upstreamFinishedAt: tasks.finishedAt })
       .from(schedules)
@@ -95,14 +96,17 @@ export async function selectPendingChains(db: Db, since: number, createdAtFloor:
           eq(schedules.status, "active"),
           isNotNull(schedules.dependsOnScheduleId),
           eq(tasks.status, "completed"),
-          gte(tasks.createdAt, createdAtFloor),
-          gte(tasks.finishedAt, since),
+          gte(tasks.createdAt, p.floor),
+          gte(tasks.finishedAt, p.since),
           gte(tasks.finishedAt, schedules.dependsOnSince),
           sql`not exists (select 1 from ${tasks} as chained where chained.schedule_id = ${schedules.id} and chained.triggered_by_task_id = ${tasks.id} and chained.parent_task_id is null)`,
         ),
       )
       .orderBy(tasks.finishedAt, tasks.id, schedules.id)
-      .limit(limit),
-  );
-  return rows as PendingChain[];
+      .limit(p.limit);
+  if (db.$dialect === "sqlite") {
+    const q = cachedQuery(db, "pending-chains", () => build({ since: sql.placeholder("since"), floor: sql.placeholder("floor"), limit: sql.placeholder("limit") }).prepare());
+    return (await sqliteCall(db, () => q.all({ since, floor: createdAtFloor, limit }))) as PendingChain[];
+  }
+  return (await run(db, build({ since, floor: createdAtFloor, limit }))) as PendingChain[];
 }
