@@ -130,6 +130,34 @@ describe("fire URL with an idempotency key (production server, headless Chromium
   });
 });
 
+describe("chaining on a real server", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("B (depends on A) is created within 1 s of A's success, once per A run", async () => {
+    await makeScriptedRuntime(server, "scripted", ["--format", "text"], { format: "text", isDefault: true });
+    const mk = async (json: Record<string, unknown>) => (await server.api("/api/schedules", { method: "POST", json: { prompt: "p", cronExpression: "0 3 1 1 *", timezone: "UTC", ...json } })).data.schedule as { id: string };
+    const a = await mk({ name: "A" });
+    const b = await mk({ name: "B", dependsOnScheduleId: a.id });
+    const gaps: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const { taskId } = (await server.api(`/api/schedules/${a.id}/execute`, { method: "POST" })).data;
+      const upstream = await waitFor(() => server.api(`/api/tasks/${taskId}`), (r) => r.data.task.status === "completed", 20_000, "A to complete");
+      const chained = await waitFor(() => server.api(`/api/schedules/${b.id}/tasks`), (r) => r.data.tasks.length === i, 5_000, "B to be chained");
+      const mine = (chained.data.tasks as { triggeredByTaskId: string; createdAt: string }[]).filter((t) => t.triggeredByTaskId === taskId);
+      expect(mine).toHaveLength(1);
+      gaps.push(Date.parse(mine[0].createdAt) - Date.parse(upstream.data.task.finishedAt));
+    }
+    console.log(`[chain] A finished → B created: ${gaps.join(", ")} ms`);
+    for (const gap of gaps) expect(gap).toBeLessThan(1000);
+  });
+});
+
 describe("fire URL with AGENTCRON_TOKEN set (the proxy's only exemption)", () => {
   const APP_TOKEN = "e2e-app-token-0123456789abcdefghijklmnop";
   let server: TestServer;
