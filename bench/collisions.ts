@@ -7,6 +7,7 @@
  *   npm run bench:collisions
  */
 import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -29,13 +30,11 @@ function cronFor(i: number): string {
 const TIMEZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"];
 const now = Date.UTC(2026, 0, 5, 12);
 
-function row(i: number, overrides: Partial<ScheduleRow> = {}): ScheduleRow {
+/** Only the columns this bench sets; the rest are the schema's defaults. */
+function row(i: number, overrides: Partial<typeof schedules.$inferInsert> = {}): typeof schedules.$inferInsert {
   return {
     id: randomUUID(), name: `s${i}`, prompt: "p", cronExpression: cronFor(i), timezone: TIMEZONES[i % TIMEZONES.length],
-    runtimeId: null, status: "active", pausedReason: null, maxTurns: 200, maxTurnsSetAt: null, maxRunDurationSec: null, maxAttempts: 3,
-    overlapPolicy: "skip", catchUpPolicy: "latest", catchUpWindowSec: 3600, maxFirings: null, expiresAt: null, firingCount: 0,
-    nextFireAt: null, lastPlannedAt: now, lastFiredAt: null, avgTurnsPerFiring: 40 + (i % 7) * 30, lastTurnCount: null,
-    failureStreak: 0, turnBudgetBreachStreak: 0, lastFailureReason: null, createdAt: now, updatedAt: now, ...overrides,
+    maxTurns: 200, lastPlannedAt: now, avgTurnsPerFiring: 40 + (i % 7) * 30, createdAt: now, updatedAt: now, ...overrides,
   };
 }
 
@@ -48,7 +47,11 @@ for (const n of [10, 100, 200, 1000]) {
   db.transaction((tx) => {
     for (let i = 0; i < n; i++) tx.insert(schedules).values(row(i)).run();
   });
-  const edited = row(-1, { cronExpression: "0 9 * * *", timezone: "Europe/Berlin", avgTurnsPerFiring: 2000 });
+  // The schedule being saved, as a full row (inserted for its defaults, then taken out again).
+  const editedId = randomUUID();
+  db.insert(schedules).values(row(-1, { id: editedId, cronExpression: "0 9 * * *", timezone: "Europe/Berlin", avgTurnsPerFiring: 2000 })).run();
+  const edited: ScheduleRow = db.select().from(schedules).where(eq(schedules.id, editedId)).get()!;
+  db.delete(schedules).where(eq(schedules.id, editedId)).run();
   resetProcessSingleton("collision-cron-fields");
   let t = performance.now();
   await computeCollisionWarnings(db, edited);

@@ -16,6 +16,7 @@ import type {
   ScheduleStatus,
   TaskSourceType,
   TaskStatus,
+  TaskTriggerKind,
 } from "./db/constants";
 
 /** API.md `Schedule`, as serializeSchedule (schedules/service.ts) writes it. */
@@ -49,6 +50,13 @@ export interface ScheduleDto {
   failureStreak: number;
   turnBudgetBreachStreak: number;
   lastFailureReason: string | null;
+  // --- triggers (issue 12 items 1, 7) ---
+  /** True when the schedule has a fire URL token (the token itself is shown once, at POST …/hook-token). */
+  hookTokenSet: boolean;
+  hookTokenCreatedAt: string | null;
+  /** Runs after each success of this schedule, besides its cron; null = none. */
+  dependsOnScheduleId: string | null;
+  // --- end triggers ---
   createdAt: string;
   updatedAt: string;
 }
@@ -120,6 +128,12 @@ export interface TaskDto {
   inputTokens: number | null;
   outputTokens: number | null;
   costUsd: number | null;
+  // --- triggers (issue 12 items 1, 7) ---
+  /** `hook` (fire URL), `dependency` (after an upstream success), or null. */
+  triggerKind?: TaskTriggerKind | null;
+  /** The upstream task whose success created this one (chaining). */
+  triggeredByTaskId?: string | null;
+  // --- end triggers ---
   createdAt: string;
 }
 

@@ -32,7 +32,7 @@ interface CapacityState {
  * "Queue it" repeats it with `?queue=true` (the task waits for the next free slot).
  * A click while a request is in flight is ignored, so one click never makes two tasks.
  */
-export function useCapacityRun({ path, label }: { path: string; label: string }) {
+export function useCapacityRun({ path, label, json }: { path: string; label: string; /** A JSON body sent with every attempt (Run now's `{prompt}`). */ json?: unknown }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const inFlight = useRef(false);
@@ -42,7 +42,7 @@ export function useCapacityRun({ path, label }: { path: string; label: string })
   const mutation = useMutation({
     mutationFn: (mode: Mode) => {
       const flag = mode === "force" ? "force=true" : mode === "queue" ? "queue=true" : "";
-      return apiFetch<{ taskId: string; forced?: boolean; queued?: boolean }>(flag ? `${path}${path.includes("?") ? "&" : "?"}${flag}` : path, { method: "POST" });
+      return apiFetch<{ taskId: string; forced?: boolean; queued?: boolean }>(flag ? `${path}${path.includes("?") ? "&" : "?"}${flag}` : path, { method: "POST", json });
     },
     onSuccess: (data, mode) => {
       setCapacity(null);

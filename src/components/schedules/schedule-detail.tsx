@@ -7,6 +7,7 @@ import { useState } from "react";
 import { toast } from "sonner";
 import { Pause, Pencil, Play, Trash2 } from "lucide-react";
 import { RunNowButton } from "@/components/runs/run-now-button";
+import { RunWithPromptButton } from "@/components/runs/run-with-prompt";
 import {
   AlertDialog,
   AlertDialogCancel,
@@ -131,6 +132,7 @@ export function ScheduleDetail({ id }: { id: string }) {
         </div>
         <div className="flex flex-wrap gap-2">
           <RunNowButton schedule={s} size="default" />
+          <RunWithPromptButton schedule={s} />
           <Button variant="outline" onClick={() => setEditing(true)}>
             <Pencil />
             Edit

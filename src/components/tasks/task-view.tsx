@@ -27,7 +27,7 @@ import type { TaskDetailDto, TaskDto, TaskEventDto } from "@/lib/ui/types";
 import { toolCallSummary } from "@/lib/ui/tool-summary";
 import { useNow } from "@/lib/ui/use-now";
 import { taskOutcomeWords } from "@/lib/ui/words";
-import { PromptText } from "./prompt-text";
+import { TaskPrompt, TaskTriggerNote } from "./task-trigger";
 import { TaskStatusBadge } from "./task-status-badge";
 
 type StreamState = "connecting" | "live" | "reconnecting" | "ended";
@@ -271,6 +271,7 @@ export function TaskView({ id }: { id: string }) {
           <div className="text-muted-foreground flex flex-wrap items-center gap-2 text-sm">
             <TaskStatusBadge task={t} />
             <span>{t.sourceType}</span>
+            <TaskTriggerNote task={t} />
             {t.scheduleId && (
               <Link className="underline" href={`/schedules/${t.scheduleId}`} data-testid="task-schedule-link">
                 {schedule.data?.schedule.name ?? (schedule.error ? "deleted schedule" : "schedule")}
@@ -381,7 +382,7 @@ export function TaskView({ id }: { id: string }) {
           </CardHeader>
           <CollapsibleContent asChild>
             <CardContent>
-              <PromptText text={task.data.prompt} />
+              <TaskPrompt detail={task.data} />
             </CardContent>
           </CollapsibleContent>
         </Card>

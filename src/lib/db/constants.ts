@@ -21,6 +21,9 @@ export const TERMINAL_TASK_STATUSES = ["completed", "failed", "cancelled", "skip
 export const TASK_SOURCE_TYPES = ["scheduled", "manual", "retry"] as const;
 export type TaskSourceType = (typeof TASK_SOURCE_TYPES)[number];
 /** What started a task's occurrence: a retry inherits its root's (a Run now's retry is manual-rooted). */
+/** What created a task besides the clock or a person (tasks.triggerKind): the fire URL, or an upstream schedule's success. */
+export const TASK_TRIGGER_KINDS = ["hook", "dependency"] as const;
+export type TaskTriggerKind = (typeof TASK_TRIGGER_KINDS)[number];
 export const TASK_ROOT_SOURCE_TYPES = ["scheduled", "manual"] as const;
 export type TaskRootSourceType = (typeof TASK_ROOT_SOURCE_TYPES)[number];
 
@@ -88,6 +91,8 @@ export const EVENT_KINDS = [
   "lease_expired",
   "clock_stepped",
   "system_resumed",
+  "hook_token_rotated",
+  "hook_token_revoked",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

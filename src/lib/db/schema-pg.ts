@@ -30,6 +30,7 @@ import {
   TASK_ROOT_SOURCE_TYPES,
   TASK_SOURCE_TYPES,
   TASK_STATUSES,
+  TASK_TRIGGER_KINDS,
   type FailureReason,
 } from "./constants";
 import type { OwnedProcessGroup } from "./schema";
@@ -80,10 +81,16 @@ export const schedules = pgTable(
     failureStreak: integer("failure_streak").notNull().default(0),
     turnBudgetBreachStreak: integer("turn_budget_breach_streak").notNull().default(0),
     lastFailureReason: text("last_failure_reason"),
+    // --- triggers (issue 12 items 1, 7; see schema.ts) ---
+    hookTokenHash: text("hook_token_hash"),
+    hookTokenCreatedAt: ms("hook_token_created_at"),
+    dependsOnScheduleId: text("depends_on_schedule_id"),
+    dependsOnSince: ms("depends_on_since"),
+    // --- end triggers ---
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
-  (t) => [index("schedules_due_idx").on(t.status, t.nextFireAt)],
+  (t) => [index("schedules_due_idx").on(t.status, t.nextFireAt), index("schedules_depends_on_idx").on(t.dependsOnScheduleId)],
 );
 
 export const tasks = pgTable(
@@ -123,9 +130,18 @@ export const tasks = pgTable(
     costUsd: doublePrecision("cost_usd"),
     agentProcessGroups: jsonb("agent_process_groups").$type<OwnedProcessGroup[]>(),
     agentHost: text("agent_host"),
+    // --- triggers (issue 12 items 1, 6, 7; see schema.ts) ---
+    triggerKind: text("trigger_kind", { enum: TASK_TRIGGER_KINDS }),
+    triggerBody: text("trigger_body"),
+    triggeredByTaskId: text("triggered_by_task_id"),
+    renderedPrompt: text("rendered_prompt"),
+    // --- end triggers ---
     createdAt: ms("created_at").notNull(),
   },
   (t) => [
+    uniqueIndex("tasks_triggered_by_unique")
+      .on(t.scheduleId, t.triggeredByTaskId)
+      .where(sql`${t.parentTaskId} IS NULL AND ${t.triggeredByTaskId} IS NOT NULL`),
     // Invariant 1: one occurrence, at most one root task.
     uniqueIndex("tasks_occurrence_unique")
       .on(t.scheduleId, t.plannedAt)
@@ -274,4 +290,15 @@ export const chatMessages = pgTable(
     updatedAt: ms("updated_at").notNull(),
   },
   (t) => [index("chat_messages_conversation_idx").on(t.conversationId, t.createdAt)],
+);
+
+export const hookIdempotencyKeys = pgTable(
+  "hook_idempotency_keys",
+  {
+    scheduleId: text("schedule_id").notNull(),
+    key: text("key").notNull(),
+    taskId: text("task_id").notNull(),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.key] }), index("hook_idempotency_created_idx").on(t.createdAt)],
 );

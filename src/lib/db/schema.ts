@@ -15,6 +15,7 @@ import {
   TASK_ROOT_SOURCE_TYPES,
   TASK_SOURCE_TYPES,
   TASK_STATUSES,
+  TASK_TRIGGER_KINDS,
   type FailureReason,
 } from "./constants";
 
@@ -71,10 +72,20 @@ export const schedules = sqliteTable(
     failureStreak: integer("failure_streak").notNull().default(0),
     turnBudgetBreachStreak: integer("turn_budget_breach_streak").notNull().default(0),
     lastFailureReason: text("last_failure_reason"),
+    // --- triggers (issue 12 items 1, 7: fire URL, chaining) ---
+    /** SHA-256 (hex) of the fire URL's bearer token; the token itself is never stored. null = no fire URL. */
+    hookTokenHash: text("hook_token_hash"),
+    /** When the current hook token was generated (UTC ms). */
+    hookTokenCreatedAt: integer("hook_token_created_at"),
+    /** Run after each success of this schedule ("depends on"); no foreign key: a deleted one just never fires. */
+    dependsOnScheduleId: text("depends_on_schedule_id"),
+    /** Only successes finished at or after this instant (UTC ms, set with dependsOnScheduleId) trigger a run. */
+    dependsOnSince: integer("depends_on_since"),
+    // --- end triggers ---
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("schedules_due_idx").on(t.status, t.nextFireAt)],
+  (t) => [index("schedules_due_idx").on(t.status, t.nextFireAt), index("schedules_depends_on_idx").on(t.dependsOnScheduleId)],
 );
 
 export const tasks = sqliteTable(
@@ -130,9 +141,23 @@ export const tasks = sqliteTable(
     agentProcessGroups: text("agent_process_groups", { mode: "json" }).$type<OwnedProcessGroup[]>(),
     /** Host key (process-table.ts thisHost) of the processes in agentProcessGroups. */
     agentHost: text("agent_host"),
+    // --- triggers (issue 12 items 1, 6, 7) ---
+    /** What created the task besides the clock or a person: `hook` (fire URL), `dependency` (chaining); null otherwise. */
+    triggerKind: text("trigger_kind", { enum: TASK_TRIGGER_KINDS }),
+    /** The fire URL call's JSON body (compact text, ≤ HOOK_BODY_MAX_BYTES), for `{{trigger.body}}`. */
+    triggerBody: text("trigger_body"),
+    /** The upstream task whose success created this one (chaining); unique per schedule for root tasks. */
+    triggeredByTaskId: text("triggered_by_task_id"),
+    /** The prompt as sent to the agent, variables filled in (prompt-variables.ts); set when the run starts. */
+    renderedPrompt: text("rendered_prompt"),
+    // --- end triggers ---
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
+    // Chaining: one downstream root task per upstream run, whichever runner gets there.
+    uniqueIndex("tasks_triggered_by_unique")
+      .on(t.scheduleId, t.triggeredByTaskId)
+      .where(sql`${t.parentTaskId} IS NULL AND ${t.triggeredByTaskId} IS NOT NULL`),
     // Invariant 1: one occurrence, at most one root task.
     uniqueIndex("tasks_occurrence_unique")
       .on(t.scheduleId, t.plannedAt)
@@ -302,6 +327,22 @@ export const chatMessages = sqliteTable(
   (t) => [index("chat_messages_conversation_idx").on(t.conversationId, t.createdAt)],
 );
 
+/**
+ * Fire URL idempotency (issue 12 item 1): one row per (schedule, `Idempotency-Key`) seen in
+ * the last HOOK_IDEMPOTENCY_TTL_MS, naming the task the first call created. Written in the
+ * same transaction as that task; expired rows are deleted by the hook call and the loop's prune.
+ */
+export const hookIdempotencyKeys = sqliteTable(
+  "hook_idempotency_keys",
+  {
+    scheduleId: text("schedule_id").notNull(),
+    key: text("key").notNull(),
+    taskId: text("task_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.key] }), index("hook_idempotency_created_idx").on(t.createdAt)],
+);
+
 export type RuntimeRow = typeof runtimes.$inferSelect;
 export type ScheduleRow = typeof schedules.$inferSelect;
 export type NewScheduleRow = typeof schedules.$inferInsert;
@@ -314,3 +355,4 @@ export type FiringHistogramRow = typeof firingHistograms.$inferSelect;
 export type RunnerRow = typeof runners.$inferSelect;
 export type ChatConversationRow = typeof chatConversations.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;
+export type HookIdempotencyKeyRow = typeof hookIdempotencyKeys.$inferSelect;

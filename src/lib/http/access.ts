@@ -151,13 +151,24 @@ function isPublic(method: string, pathname: string): boolean {
 }
 
 /**
+ * Requests that authenticate themselves instead of with AGENTCRON_TOKEN: exactly
+ * `POST /api/hooks/<one path segment>` (the fire URL, ADR 00NN-triggers-hook-auth-and-chaining),
+ * whose route checks the schedule's own fire URL token and answers 401 without it. Host and
+ * Origin rules still apply; any other method or deeper path needs the app token as usual.
+ */
+export function isSelfAuthenticated(method: string, pathname: string): boolean {
+  return method === "POST" && /^\/api\/hooks\/[^/]+$/.test(pathname);
+}
+
+/**
  * The boundary's decision for one request, or null to let it through. In order:
  * 1. Host allow-list (every method, every path) → 403 `host_not_allowed`;
  * 2. state-changing method with an Origin outside the allow-list, or no Origin and
  *    `Sec-Fetch-Site: cross-site` → 403 `cross_origin` (no Origin at all, as curl
  *    sends, passes: the Host check already stopped a rebinding page);
  * 3. AGENTCRON_TOKEN set and neither bearer nor session cookie → 401 `unauthorized`
- *    (pages: `signIn`), except GET /api/health, the sign-in page and build assets.
+ *    (pages: `signIn`), except GET /api/health, the sign-in page and build assets, and the
+ *    fire URL (isSelfAuthenticated: its route demands the schedule's own token instead).
  */
 export function decideAccess(req: AccessRequest, config: AccessConfig, port: number): AccessDenial | null {
   if (!matchRequestOrigin(req.headers, config, port)) {
@@ -175,7 +186,7 @@ export function decideAccess(req: AccessRequest, config: AccessConfig, port: num
       return { status: 403, code: "cross_origin", message: "Requests that change state must come from the Agentcron app's own origin.", signIn: false };
     }
   }
-  if (config.token && !isPublic(req.method, req.pathname) && !isAuthenticated(req.headers, config.token)) {
+  if (config.token && !isPublic(req.method, req.pathname) && !isSelfAuthenticated(req.method, req.pathname) && !isAuthenticated(req.headers, config.token)) {
     return {
       status: 401,
       code: "unauthorized",

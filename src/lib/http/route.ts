@@ -60,20 +60,33 @@ export function route<P = Record<string, never>>(
   };
 }
 
+/** Options of readJson: a smaller size bound, or an optional body. */
+export interface ReadJsonOptions {
+  /** Bytes; default LIMITS.bodyMaxBytes. */
+  maxBytes?: number;
+  /** An empty body (no bytes, any content type) is validated as `undefined` instead of refused. */
+  optional?: boolean;
+}
+
 /**
  * Reads a JSON body and validates it.
  * @throws AppError 400 `invalid_request` on a non-JSON content type (`fields.contentType`),
  *   malformed JSON (`fields.body`) or a schema violation (the offending fields); 413
- *   `payload_too_large` over LIMITS.bodyMaxBytes.
+ *   `payload_too_large` over `maxBytes` (default LIMITS.bodyMaxBytes).
  */
-export async function readJson<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
+export async function readJson<T extends z.ZodType>(req: Request, schema: T, options: ReadJsonOptions = {}): Promise<z.infer<T>> {
+  const maxBytes = options.maxBytes ?? LIMITS.bodyMaxBytes;
+  const declared = req.headers.get("content-length");
+  if (options.optional && (req.body === null || declared === "0")) return parseWith(schema, undefined);
   const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type.trim())) {
+  const jsonType = /^application\/json\b/i.test(type.trim());
+  if (!jsonType && !options.optional) {
     throw invalidRequest({ contentType: "must be application/json" }, "Send the body as JSON with Content-Type: application/json.");
   }
-  // Bounded before parsing (LIMITS.bodyMaxBytes): the declared length first, then the bytes read.
-  const tooLarge = () => new AppError("payload_too_large", `The request body is larger than ${LIMITS.bodyMaxBytes / 1024 / 1024} MiB.`);
-  if (Number(req.headers.get("content-length") ?? 0) > LIMITS.bodyMaxBytes) throw tooLarge();
+  // Bounded before parsing: the declared length first, then the bytes read.
+  const size = maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes / 1024} KiB`;
+  const tooLarge = () => new AppError("payload_too_large", `The request body is larger than ${size}.`);
+  if (Number(declared ?? 0) > maxBytes) throw tooLarge();
   let body: unknown;
   let text: string;
   try {
@@ -81,7 +94,9 @@ export async function readJson<T extends z.ZodType>(req: Request, schema: T): Pr
   } catch {
     throw invalidRequest({ body: "could not be read" }, "The request body could not be read.");
   }
-  if (Buffer.byteLength(text) > LIMITS.bodyMaxBytes) throw tooLarge();
+  if (Buffer.byteLength(text) > maxBytes) throw tooLarge();
+  if (options.optional && text.length === 0) return parseWith(schema, undefined);
+  if (!jsonType) throw invalidRequest({ contentType: "must be application/json" }, "Send the body as JSON with Content-Type: application/json.");
   try {
     body = JSON.parse(text);
   } catch {

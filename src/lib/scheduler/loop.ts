@@ -9,6 +9,9 @@ import { ClockWatch, type ClockJump } from "../time/clock-watch";
 import { handleClockJump } from "./clock-jumps";
 import { getSchedulerHandle, setSchedulerHandle, type SchedulerHandle } from "./control";
 import { drainQueue } from "./drain";
+import { planChainedTasks } from "../triggers/chaining";
+import { deleteExpiredIdempotencyKeys } from "../db/queries/triggers";
+import { HOOK_IDEMPOTENCY_TTL_MS } from "../triggers/limits";
 import { pruneFiringMetrics } from "./firing-metrics";
 import { reapExpiredLeases } from "./lease-reaper";
 import { planDueOccurrences, reanchorFutureWatermarks, type SchedulePlan } from "./occurrence-planner";
@@ -83,6 +86,8 @@ export interface PassReport {
   /** A wall-clock step or suspend detected at the start of this pass (ADR 0006), or null. */
   clockJump: ClockJump | null;
   errors: string[];
+  /** Tasks created by chaining in this pass (triggers/chaining.ts). */
+  chained?: string[];
 }
 
 /**
@@ -283,6 +288,7 @@ export class SchedulerLoop implements SchedulerHandle {
     };
     let holdUntil: number | null = null;
     let drainMore = false;
+    let chainMore = false;
     await phase("clock", async () => {
       report.clockJump = await this.checkClock(now);
     });
@@ -305,6 +311,13 @@ export class SchedulerLoop implements SchedulerHandle {
       for (const id of res.busy) this.planBackoff.set(id, now + PLAN_BUSY_BACKOFF_MS);
       for (const plan of res.plans) for (const id of plan.cancelledRunning) abortRunningTask(id, "cancelled");
     });
+    await phase("chain", async () => {
+      // Dependent schedules (issue 12 item 7): a success poked this pass (task_finished), so
+      // the downstream task is queued here and drained just below, well within a second.
+      const res = await planChainedTasks(this.db, now);
+      report.chained = res.created;
+      chainMore = res.more;
+    });
     await phase("drain", async () => {
       const settings = await getSettings(this.db);
       const res = await drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount(), clock: this.clock });
@@ -319,11 +332,12 @@ export class SchedulerLoop implements SchedulerHandle {
     await phase("prune", async () => {
       if (now - this.lastPruneAt >= METRICS_PRUNE_INTERVAL_MS) {
         await pruneFiringMetrics(this.db, now);
+        await deleteExpiredIdempotencyKeys(this.db, now - HOOK_IDEMPOTENCY_TTL_MS);
         this.lastPruneAt = now;
       }
     });
     await phase("arm", async () => {
-      if (drainMore) {
+      if (drainMore || chainMore) {
         // A full drain batch made progress: drain the rest at once, after the event loop had a turn.
         report.nextWakeAt = now;
         report.armDelayMs = 0;

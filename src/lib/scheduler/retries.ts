@@ -6,7 +6,7 @@ import { insertTask } from "../db/queries/tasks-core";
 import { recordEvent, type DbOrTx } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
 import { env } from "../env";
-import { UNCLAIMED_RUN_STATE } from "../tasks/run-state";
+import { inheritedTrigger, UNCLAIMED_RUN_STATE } from "../tasks/run-state";
 
 /**
  * Retry backoff per attempt in ms: `AGENTCRON_RETRY_BACKOFF_SEC` ("60,300,900", env.ts),
@@ -39,6 +39,7 @@ export async function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: Tas
   const child: TaskRow = {
     ...parent,
     ...UNCLAIMED_RUN_STATE,
+    ...inheritedTrigger(parent),
     id: randomUUID(),
     status: "queued",
     sourceType: "retry",

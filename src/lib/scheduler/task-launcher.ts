@@ -9,6 +9,7 @@ import { firingSampleFor, registerRunningTask, sampleRss, unregisterRunningTask,
 import { countRunning } from "./slot-claim";
 import { selectLeaseExpiresAt } from "../db/queries/slots";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
+import { renderAndStorePrompt } from "../triggers/prompt-render";
 
 /** Turns a task's runtime id (null = the default runtime) into a runnable runtime; throws when none. */
 export type RuntimeResolver = (db: Db, runtimeId: string | null) => Promise<ResolvedRuntime>;
@@ -52,7 +53,8 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Prom
     db: ctx.db,
     taskId: task.id,
     runtime: resolved.runtime,
-    prompt: task.prompt,
+    // Prompt variables (issue 12 item 6) are filled in as the run starts: {{attempt}} is this attempt's.
+    prompt: await renderAndStorePrompt(ctx.db, task),
     maxTurns: task.maxTurns,
     resumeSessionId: task.sessionId,
     signal,

@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { CATCH_UP_POLICIES, LIMITS, OVERLAP_POLICIES } from "../db/constants";
+import { checkPromptVariables } from "../triggers/prompt-variables";
+import { triggerScheduleFields } from "../triggers/schedule-fields";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -49,7 +51,8 @@ export const scheduleFields = {
   prompt: z
     .string({ error: "must be a string" })
     .refine((s) => s.trim().length > 0, "must not be empty")
-    .refine((s) => s.length <= LIMITS.promptMax, `must be at most ${LIMITS.promptMax} characters`),
+    .refine((s) => s.length <= LIMITS.promptMax, `must be at most ${LIMITS.promptMax} characters`)
+    .superRefine(checkPromptVariables),
   cronExpression: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(200, "is too long"),
   schedule: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(200, "is too long"),
   timezone: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(64, "is too long"),
@@ -63,6 +66,7 @@ export const scheduleFields = {
   maxFirings: int(1, LIMITS.maxFiringsMax).nullable(),
   expiresAt: instant.nullable(),
   status: z.enum(["active", "paused"], { error: oneOf(["active", "paused"]) }),
+  ...triggerScheduleFields,
 };
 
 const body = z.object({}, { error: "must be a JSON object" });
@@ -83,6 +87,7 @@ export const scheduleCreateSchema = body
     maxFirings: scheduleFields.maxFirings.optional(),
     expiresAt: scheduleFields.expiresAt.optional(),
     status: scheduleFields.status.optional(),
+    dependsOnScheduleId: scheduleFields.dependsOnScheduleId.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.cronExpression === undefined && v.schedule === undefined) {

@@ -16,6 +16,8 @@ import { SCHEDULE_DEFAULTS } from "./defaults";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { expandCronMacro, parsePlainWords } from "./plain-words";
+import { assertDependencyAllowed, dependencyColumns } from "../triggers/chaining";
+import { SCHEDULE_TRIGGER_DEFAULTS } from "../triggers/schedule-fields";
 
 export interface ScheduleSaved {
   schedule: ScheduleRow;
@@ -131,6 +133,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
   const status = input.status ?? SCHEDULE_DEFAULTS.status;
   if (status === "active") await assertRunnableRuntime(db, input.runtimeId ?? null);
   else await assertRuntimeExists(db, input.runtimeId);
+  if (input.dependsOnScheduleId) await assertDependencyAllowed(db, null, input.dependsOnScheduleId);
   const row: ScheduleRow = {
     id: randomUUID(),
     name: input.name,
@@ -158,6 +161,8 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     failureStreak: 0,
     turnBudgetBreachStreak: 0,
     lastFailureReason: null,
+    ...SCHEDULE_TRIGGER_DEFAULTS,
+    ...dependencyColumns(input.dependsOnScheduleId ?? null, now),
     createdAt: now,
     updatedAt: now,
   };
@@ -204,6 +209,11 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
     "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt",
   ] as const) {
     if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
+  }
+  // Triggers: a new dependency counts upstream successes from now on (dependsOnSince).
+  if (patch.dependsOnScheduleId !== undefined && patch.dependsOnScheduleId !== current.dependsOnScheduleId) {
+    if (patch.dependsOnScheduleId) await assertDependencyAllowed(db, id, patch.dependsOnScheduleId);
+    Object.assign(next, dependencyColumns(patch.dependsOnScheduleId, now));
   }
   if (patch.maxTurns !== undefined && patch.maxTurns !== current.maxTurns) {
     next.maxTurns = patch.maxTurns;
@@ -310,6 +320,11 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     failureStreak: s.failureStreak,
     turnBudgetBreachStreak: s.turnBudgetBreachStreak,
     lastFailureReason: s.lastFailureReason,
+    // --- triggers (issue 12 items 1, 7): never the token or its hash ---
+    hookTokenSet: s.hookTokenHash !== null,
+    hookTokenCreatedAt: toIso(s.hookTokenCreatedAt),
+    dependsOnScheduleId: s.dependsOnScheduleId,
+    // --- end triggers ---
     createdAt: toIso(s.createdAt)!,
     updatedAt: toIso(s.updatedAt)!,
   };

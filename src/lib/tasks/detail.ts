@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { estimateSlotEtaSec } from "../scheduler/slot-eta";
 import { getTask, queuePosition } from "./queries";
 import { serializeTask } from "./serialize";
+import { taskRenderedPrompt } from "../triggers/prompt-render";
 
 /** Where a queued task stands (GET /api/tasks/:id `queue`, docs/api.md). */
 export interface QueueDto {
@@ -18,8 +19,10 @@ export interface QueueDto {
 /** GET /api/tasks/:id answer: the task (API.md Task shape), its prompt, and its queue place while queued. */
 export interface TaskDetailDto {
   task: TaskDto;
-  /** The prompt the run sends (Task lists leave it out). */
+  /** The task's prompt as stored (Task lists leave it out). */
   prompt: string;
+  /** The prompt the run sent, prompt variables filled in; null until the run starts (issue 12 item 6). */
+  renderedPrompt: string | null;
   queue: QueueDto | null;
 }
 
@@ -39,5 +42,5 @@ export async function getTaskDetail(db: Db, id: string, now: number): Promise<Ta
           notBefore: row.notBefore != null && row.notBefore > now ? new Date(row.notBefore).toISOString() : null,
         }
       : null;
-  return { task: serializeTask(row), prompt: row.prompt, queue };
+  return { task: serializeTask(row), prompt: row.prompt, renderedPrompt: taskRenderedPrompt(row), queue };
 }

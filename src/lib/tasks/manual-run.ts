@@ -26,6 +26,17 @@ export interface ManualRun {
 }
 
 /**
+ * What a caller adds to a manual task (triggers, issue 12 item 1): its trigger columns, and
+ * writes that must commit with the task or not at all (the fire URL's idempotency key).
+ * `inTransaction` runs inside startManualTask's transaction right after the task row is
+ * inserted; if it throws, nothing is written and the error propagates.
+ */
+export interface ManualTaskExtras {
+  trigger?: Pick<TaskRow, "triggerKind" | "triggerBody">;
+  inTransaction?: (tx: Db, taskId: string) => Promise<void>;
+}
+
+/**
  * The process's scheduler loop, which owns the runner id and starts the run.
  * @throws AppError 503 `scheduler_not_ready` before boot.
  */
@@ -48,7 +59,7 @@ export function requireSchedulerLoop(): SchedulerLoop {
  * and the loop's wake is moved up to its lease expiry (SchedulerLoop.wakeBy).
  * @throws AppError 429 `capacity_full` with `slotEtaSec` (slot-eta.ts); 503 `scheduler_not_ready`.
  */
-export async function startManualTask(db: Db, template: TaskTemplate, force: boolean, queue = false): Promise<ManualRun> {
+export async function startManualTask(db: Db, template: TaskTemplate, force: boolean, queue = false, extras: ManualTaskExtras = {}): Promise<ManualRun> {
   const loop = requireSchedulerLoop();
   const now = loop.clock.now();
   const settings = await getSettings(db);
@@ -65,10 +76,12 @@ export async function startManualTask(db: Db, template: TaskTemplate, force: boo
     parentTaskId: null,
     notBefore: null,
     createdAt: now,
+    ...extras.trigger,
   };
   const claim = { taskId: id, runnerId: loop.runnerId, now, cap: settings.maxConcurrent, defaultLeaseSec: settings.maxRunDurationSec };
   const outcome = await withTransaction(db, async (tx): Promise<"claimed" | "forced" | "queued"> => {
         await insertTaskIfAbsent(tx, row);
+        await extras.inTransaction?.(tx, id);
         if (await claimSlot(tx, claim)) return "claimed";
         if (queue && !force) {
           await recordEvent(tx, {
@@ -118,17 +131,20 @@ export async function startManualTask(db: Db, template: TaskTemplate, force: boo
  * Run now (POST /api/schedules/:id/execute): a manual task with the schedule's prompt,
  * runtime and budgets; `queue` as in startManualTask. `whilePaused` lets a paused schedule
  * run once (to test a fix); the schedule stays paused. Completed and expired schedules never run.
+ * `prompt` replaces the schedule's prompt for this one run (issue 12 item 1; the caller has
+ * checked its prompt variables); the schedule is unchanged.
  * @throws AppError 404 `schedule_not_found`, 409 `schedule_not_active`, 429 `capacity_full`.
  */
 export async function runScheduleNow(
   db: Db,
   scheduleId: string,
   force: boolean,
-  { queue = false, whilePaused = false }: { queue?: boolean; whilePaused?: boolean } = {},
+  { queue = false, whilePaused = false, prompt }: { queue?: boolean; whilePaused?: boolean; prompt?: string } = {},
 ): Promise<ManualRun> {
   const s = await getSchedule(scheduleId, db);
   if (!(whilePaused && s.status === "paused")) assertScheduleActive(s);
-  return startManualTask(db, taskTemplateFromSchedule(s), force, queue);
+  const template = taskTemplateFromSchedule(s);
+  return startManualTask(db, prompt === undefined ? template : { ...template, prompt }, force, queue);
 }
 
 /**

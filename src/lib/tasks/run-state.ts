@@ -28,7 +28,18 @@ export const UNCLAIMED_RUN_STATE = {
   costUsd: null,
   agentProcessGroups: null,
   agentHost: null,
+  // Triggers (issue 12): rendered when the run starts; a new task has no trigger unless its
+  // creator says so (fire URL, chaining), and a retry takes its parent's (inheritedTrigger).
+  renderedPrompt: null,
+  triggerKind: null,
+  triggerBody: null,
+  triggeredByTaskId: null,
 } as const satisfies Partial<TaskRow>;
+
+/** What a retry keeps of its parent's trigger: the kind, the fire URL body (`{{trigger.body}}`) and the upstream task. */
+export function inheritedTrigger(parent: Pick<TaskRow, "triggerKind" | "triggerBody" | "triggeredByTaskId">): Pick<TaskRow, "triggerKind" | "triggerBody" | "triggeredByTaskId"> {
+  return { triggerKind: parent.triggerKind, triggerBody: parent.triggerBody, triggeredByTaskId: parent.triggeredByTaskId };
+}
 
 /**
  * True when the task's occurrence was started by a person (Run now / rerun), including

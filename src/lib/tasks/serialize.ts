@@ -30,6 +30,8 @@ export function serializeTask(t: TaskRow): TaskDto {
     inputTokens: t.inputTokens,
     outputTokens: t.outputTokens,
     costUsd: t.costUsd,
+    triggerKind: t.triggerKind,
+    triggeredByTaskId: t.triggeredByTaskId,
     createdAt: toIso(t.createdAt)!,
   };
 }

@@ -88,6 +88,8 @@ export const EVENT_KIND_WORDS: Record<EventKind, Words> = {
   manual_queued: { label: "Queued for a slot", detail: "A manual run waits in the queue and starts when a slot frees (Queue it)." },
   clock_stepped: { label: "Clock changed", detail: "The system clock jumped; leases and planning were adjusted so nothing runs twice or stalls." },
   system_resumed: { label: "Woke from sleep", detail: "The machine was suspended; leases were extended by the time asleep and catch-up applied once." },
+  hook_token_rotated: { label: "Fire URL token generated", detail: "A new fire URL token was made; the previous one stopped working." },
+  hook_token_revoked: { label: "Fire URL turned off", detail: "The fire URL token was removed; calls to the fire URL are refused." },
 };
 
 function lookup<K extends string>(map: Record<K, Words>, code: string | null | undefined): Words | null {
