@@ -14,6 +14,7 @@ import { migrateDatabase, openDatabase } from "../src/lib/db/client";
 import { schedules, type ScheduleRow } from "../src/lib/db/schema";
 import { resetProcessSingleton } from "../src/lib/process-singleton";
 import { computeCollisionWarnings } from "../src/lib/schedules/collisions";
+import { CALENDAR_DEFAULTS } from "../src/lib/schedules/calendar";
 
 /** Distinct expressions (no two schedules share an expansion), one in 50 with a seconds field. */
 function cronFor(i: number): string {
@@ -35,7 +36,7 @@ function row(i: number, overrides: Partial<ScheduleRow> = {}): ScheduleRow {
     runtimeId: null, status: "active", pausedReason: null, maxTurns: 200, maxTurnsSetAt: null, maxRunDurationSec: null, maxAttempts: 3,
     overlapPolicy: "skip", catchUpPolicy: "latest", catchUpWindowSec: 3600, maxFirings: null, expiresAt: null, firingCount: 0,
     nextFireAt: null, lastPlannedAt: now, lastFiredAt: null, avgTurnsPerFiring: 40 + (i % 7) * 30, lastTurnCount: null,
-    failureStreak: 0, turnBudgetBreachStreak: 0, lastFailureReason: null, createdAt: now, updatedAt: now, ...overrides,
+    failureStreak: 0, turnBudgetBreachStreak: 0, lastFailureReason: null, ...CALENDAR_DEFAULTS, createdAt: now, updatedAt: now, ...overrides,
   };
 }
 

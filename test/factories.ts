@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { getDb, type Db, withTransaction } from "@/lib/db/client";
+import { CALENDAR_DEFAULTS } from "@/lib/schedules/calendar";
 import { chatConversations, chatMessages, runners, type RuntimeRow, type ScheduleRow, type TaskRow } from "@/lib/db/schema";
 import { run, tablesOf } from "@/lib/db/sql";
 import { nextOccurrence } from "@/lib/schedules/cron";
@@ -68,6 +69,7 @@ export async function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db 
     failureStreak: 0,
     turnBudgetBreachStreak: 0,
     lastFailureReason: null,
+    ...CALENDAR_DEFAULTS,
     createdAt: now,
     updatedAt: now,
     ...overrides,

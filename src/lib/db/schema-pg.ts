@@ -30,6 +30,7 @@ import {
   TASK_ROOT_SOURCE_TYPES,
   TASK_SOURCE_TYPES,
   TASK_STATUSES,
+  type ActiveWindow,
   type FailureReason,
 } from "./constants";
 import type { OwnedProcessGroup } from "./schema";
@@ -80,6 +81,12 @@ export const schedules = pgTable(
     failureStreak: integer("failure_streak").notNull().default(0),
     turnBudgetBreachStreak: integer("turn_budget_breach_streak").notNull().default(0),
     lastFailureReason: text("last_failure_reason"),
+    // ---- Calendar controls (issue 12 items 2, 5) ----
+    jitterSec: integer("jitter_sec").notNull().default(0),
+    activeWindow: jsonb("active_window").$type<ActiveWindow>(),
+    excludeDates: jsonb("exclude_dates").$type<string[]>(),
+    pausedUntil: ms("paused_until"),
+    // ---- end calendar controls ----
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
@@ -117,6 +124,7 @@ export const tasks = pgTable(
     sessionId: text("session_id"),
     skippedReason: text("skipped_reason"),
     forced: boolean("forced").notNull().default(false),
+    backfill: boolean("backfill").notNull().default(false),
     pressureHeldSince: ms("pressure_held_since"),
     inputTokens: integer("input_tokens"),
     outputTokens: integer("output_tokens"),

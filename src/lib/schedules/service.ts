@@ -13,6 +13,7 @@ import { pokeScheduler } from "../scheduler/control";
 import { toIso } from "../time/clock";
 import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
 import { SCHEDULE_DEFAULTS } from "./defaults";
+import { CALENDAR_DEFAULTS } from "./calendar";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { plainWordsToCron } from "./plain-words";
@@ -154,6 +155,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     failureStreak: 0,
     turnBudgetBreachStreak: 0,
     lastFailureReason: null,
+    ...CALENDAR_DEFAULTS,
     createdAt: now,
     updatedAt: now,
   };

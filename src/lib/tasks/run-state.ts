@@ -28,6 +28,8 @@ export const UNCLAIMED_RUN_STATE = {
   costUsd: null,
   agentProcessGroups: null,
   agentHost: null,
+  /** Only backfill.ts sets it (true); a retry copies its parent's (retries.ts). */
+  backfill: false,
 } as const satisfies Partial<TaskRow>;
 
 /**
