@@ -4,10 +4,10 @@ import "server-only";
  * skip-next, the skip-next write, and pause-until's due rows, conditional resume and the
  * loop's wake read. Times are UTC ms. Both dialects.
  */
-import { and, asc, eq, isNotNull, lte, min } from "drizzle-orm";
+import { and, asc, eq, isNotNull, lte, min, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { ScheduleRow } from "../schema";
-import { affected, first, run, tablesOf } from "../sql";
+import { affected, first, preparedAll, run, tablesOf } from "../sql";
 
 /**
  * The schedule row read inside `tx` for a change that must not interleave with planning
@@ -33,18 +33,22 @@ export async function updateScheduleAfterSkip(
   await run(tx, tx.update(schedules).set(patch).where(eq(schedules.id, scheduleId)));
 }
 
-/** Paused schedules whose `pausedUntil` has come (≤ now), earliest first, at most `limit`. */
+/** Paused schedules whose `pausedUntil` has come (≤ now), earliest first, at most `limit`. Every pass reads it: prepared once per SQLite connection. */
 export async function selectSchedulesToResume(db: Db, now: number, limit: number): Promise<ScheduleRow[]> {
-  const { schedules } = tablesOf(db);
-  return run(
+  return (await preparedAll(
     db,
-    db
-      .select()
-      .from(schedules)
-      .where(and(eq(schedules.status, "paused"), isNotNull(schedules.pausedUntil), lte(schedules.pausedUntil, now)))
-      .orderBy(asc(schedules.pausedUntil), asc(schedules.id))
-      .limit(limit),
-  );
+    "calendar-to-resume",
+    (d) => {
+      const { schedules } = tablesOf(d);
+      return d
+        .select()
+        .from(schedules)
+        .where(and(eq(schedules.status, "paused"), isNotNull(schedules.pausedUntil), lte(schedules.pausedUntil, sql.placeholder("now"))))
+        .orderBy(asc(schedules.pausedUntil), asc(schedules.id))
+        .limit(sql.placeholder("limit"));
+    },
+    { now, limit },
+  )) as ScheduleRow[];
 }
 
 /**
@@ -68,9 +72,16 @@ export async function resumePausedSchedule(
   );
 }
 
-/** The earliest `pausedUntil` of a paused schedule (the loop wakes for it), or null. */
+/** The earliest `pausedUntil` of a paused schedule (the loop wakes for it), or null. Prepared once per SQLite connection. */
 export async function selectEarliestPausedUntil(db: Db): Promise<number | null> {
-  const { schedules } = tablesOf(db);
-  const row = await first(db, db.select({ t: min(schedules.pausedUntil) }).from(schedules).where(and(eq(schedules.status, "paused"), isNotNull(schedules.pausedUntil))));
+  const [row] = await preparedAll(
+    db,
+    "calendar-earliest-paused-until",
+    (d) => {
+      const { schedules } = tablesOf(d);
+      return d.select({ t: min(schedules.pausedUntil) }).from(schedules).where(and(eq(schedules.status, "paused"), isNotNull(schedules.pausedUntil)));
+    },
+    {},
+  );
   return row?.t ?? null;
 }
