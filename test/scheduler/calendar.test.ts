@@ -351,14 +351,15 @@ describe("backfill", () => {
     const s = await startTestScheduler({ clock: new FakeClock(at("2026-01-05T12:30:00Z")) });
     s.runtime.setScript({ hold: true });
     const body = { from: "2026-01-05T09:00:00Z", to: "2026-01-05T12:00:00Z" };
-    const res = await callRoute(backfillRoute, "/x", { method: "POST", params: { id: sched.id }, json: body });
-    expect(res.status).toBe(202);
-    expect(res.data.taskIds).toHaveLength(3); // 09, 11, 12 (10 had its task)
-    expect(res.data.existing).toBe(1);
+    const res = await backfillSchedule(getDb(), sched.id, { from: at(body.from), to: at(body.to) }, at("2026-01-05T12:30:00Z"));
+    expect(res.taskIds).toHaveLength(3); // 09, 11, 12 (10 had its task)
+    expect(res.existing).toBe(1);
     const again = await backfillSchedule(getDb(), sched.id, { from: at(body.from), to: at(body.to) }, at("2026-01-05T12:30:00Z"));
     expect(again).toEqual({ taskIds: [], existing: 4, leftOut: 0 });
     const rows = (await tasksOf(sched.id)).filter((t) => t.backfill).sort((a, b) => a.plannedAt! - b.plannedAt!);
     expect(rows.map((t) => iso(t.plannedAt))).toEqual(["2026-01-05T09:00:00.000Z", "2026-01-05T11:00:00.000Z", "2026-01-05T12:00:00.000Z"]);
+    // Lateness of a backfill run counts from the request (notBefore), not from 09:00.
+    expect(rows.every((t) => t.notBefore != null && t.notBefore >= at("2026-01-05T12:30:00Z"))).toBe(true);
     // The normal queue and cap: two start (oldest first), the third waits.
     await s.loop.runPass();
     await waitFor(() => s.runtime.runs.length === 2 && s.runtime.runs.every((r) => r.holding), "two backfill runs holding");
@@ -389,6 +390,11 @@ describe("backfill", () => {
       const res = await callRoute(backfillRoute, "/x", { method: "POST", params: { id: sched.id }, json });
       expect(res.status, JSON.stringify(json)).toBe(400);
     }
+    const viaRoute = await callRoute(backfillRoute, "/x", { method: "POST", params: { id: sched.id }, json: { from: "2026-01-05T00:00:00Z", to: "2026-01-10T00:00:00Z" } });
+    expect(viaRoute.status).toBe(202);
+    expect(viaRoute.data).toEqual({ taskIds: [expect.any(String)], existing: 3, leftOut: 1 }); // Fri 9 new; Mon/Wed/Thu exist; Tue excluded
+    const weekend = await backfillSchedule(getDb(), sched.id, { from: at("2026-01-10T00:00:00Z"), to: at("2026-01-10T12:00:00Z") }, now);
+    expect(weekend).toEqual({ taskIds: [], existing: 0, leftOut: 1 }); // Saturday: outside the window
     const paused = await makeSchedule({ status: "paused", nextFireAt: null });
     const res = await callRoute(backfillRoute, "/x", { method: "POST", params: { id: paused.id }, json: { from: "2026-01-05T00:00:00Z", to: "2026-01-06T00:00:00Z" } });
     expect(res.status).toBe(409);

@@ -146,8 +146,9 @@ export interface BackfillResult {
  * occurrence that already has a root task is left alone (the occurrence unique index,
  * `ON CONFLICT DO NOTHING`: a second identical request creates nothing). Occurrences the
  * calendar would not have run (excluded date, outside the window) are left out; jitter and
- * the defer policy don't apply (past occurrences run as soon as a slot frees). Backfill
- * runs are not firings (firingCount, maxFirings untouched).
+ * the defer policy don't apply (past occurrences run as soon as a slot frees); `notBefore` =
+ * the request's instant, so their firing lateness counts from the request. Backfill runs
+ * are not firings (firingCount, maxFirings untouched).
  * @throws AppError 404 `schedule_not_found`; 409 `schedule_not_active` (a paused schedule's
  *   queued runs would be skipped at fire); 400 `invalid_request` when `to` is in the future.
  */
@@ -164,7 +165,9 @@ export async function backfillSchedule(db: Db, id: string, input: BackfillInput,
         out.leftOut += 1;
         continue;
       }
-      const row = { ...occurrenceTask(s, plannedAt, now, "queued"), backfill: true };
+      // notBefore = now holds nothing back (the request is in the past of every claim) but
+      // makes firing lateness count from the request, not from an occurrence hours ago.
+      const row = { ...occurrenceTask(s, plannedAt, now, "queued", { notBefore: now }), backfill: true };
       if (await insertTaskIfAbsent(tx, row)) out.taskIds.push(row.id);
       else out.existing += 1;
     }
