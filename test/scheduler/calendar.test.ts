@@ -331,6 +331,16 @@ describe("one-shot (runOnceAt)", () => {
     expect(await tasksOf(rel.schedule.id)).toEqual([]);
   });
 
+  it("a repeated fall-back hour: the wall time is its first occurrence; an offset naming the second one is refused", async () => {
+    const now = at("2026-10-30T12:00:00Z");
+    const first = await createSchedule({ name: "first", prompt: "p", runOnceAt: "2026-11-01T01:30", timezone: "America/New_York" }, now);
+    expect(iso(first.schedule.nextFireAt)).toBe("2026-11-01T05:30:00.000Z"); // 01:30 EDT
+    await expect(createSchedule({ name: "second", prompt: "p", runOnceAt: "2026-11-01T01:30:00-05:00", timezone: "America/New_York" }, now)).rejects.toMatchObject({
+      code: "invalid_request",
+      fields: { runOnceAt: expect.stringMatching(/repeated hour/) },
+    });
+  });
+
   it("refuses words it can't read and times in the past (400 fields.runOnceAt)", async () => {
     for (const runOnceAt of ["whenever you like", "2020-01-01T00:00:00Z", "yesterday at 9:00"]) {
       const res = await callRoute(createRoute, "/api/schedules", { method: "POST", json: { name: "x", prompt: "p", runOnceAt } });
