@@ -178,8 +178,13 @@ describe("maintained counters equal a recount", () => {
       fs.writeFileSync(path.join(older, "meta/_journal.json"), JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
       const db = openDatabase(path.join(dir, "agentcron.db"));
       migrate(db, { migrationsFolder: older });
-      const schedule = await makeSchedule({}, db);
-      for (let i = 0; i < 30; i++) await makeTask({ scheduleId: i % 4 ? schedule.id : null, status: (["completed", "failed", "skipped"] as const)[i % 3], createdAt: T0 + i }, db);
+      // Rows written in the OLD schema's columns only: the factories name every column of
+      // today's schema (drizzle lists them all), which an older database doesn't have yet.
+      const schedule = { id: randomUUID() };
+      const raw = db.$client;
+      raw.prepare("INSERT INTO schedules (id, name, prompt, cron_expression, created_at, updated_at) VALUES (?, 'old', 'p', '*/5 * * * *', ?, ?)").run(schedule.id, T0, T0);
+      const insertTask = raw.prepare("INSERT INTO tasks (id, schedule_id, title, prompt, status, source_type, max_turns, created_at) VALUES (?, ?, 'task', 'p', ?, 'manual', 10, ?)");
+      for (let i = 0; i < 30; i++) insertTask.run(randomUUID(), i % 4 ? schedule.id : null, (["completed", "failed", "skipped"] as const)[i % 3], T0 + i);
       for (const l of [-5, 10, 120, 4000, 2_000_000]) await insertFiringMetric(db, schedule.id, l, l * 2);
       migrate(db, { migrationsFolder: folder });
       const { stored, recount } = await countersAndRecount(db);

@@ -261,7 +261,7 @@ describe("reads", () => {
     const res = await callRoute(getTaskRoute, `/api/tasks/${t.id}`, { params: { id: t.id } });
     expect(res.status).toBe(200);
     expect(Object.keys(res.data.task).sort()).toEqual(
-      ["id", "scheduleId", "runtimeId", "title", "status", "sourceType", "plannedAt", "attempt", "maxAttempts", "parentTaskId", "maxTurns", "turnCount", "slotClaimedAt", "leaseExpiresAt", "startedAt", "finishedAt", "failureReason", "error", "result", "sessionId", "skippedReason", "forced", "inputTokens", "outputTokens", "costUsd", "triggerKind", "triggeredByTaskId", "createdAt"].sort(),
+      ["id", "scheduleId", "runtimeId", "title", "status", "sourceType", "plannedAt", "attempt", "maxAttempts", "parentTaskId", "maxTurns", "turnCount", "slotClaimedAt", "leaseExpiresAt", "startedAt", "finishedAt", "failureReason", "error", "result", "sessionId", "skippedReason", "forced", "backfill", "notBefore", "inputTokens", "outputTokens", "costUsd", "triggerKind", "triggeredByTaskId", "createdAt"].sort(),
     );
     expect(res.data.task).toMatchObject({ plannedAt: new Date(T0).toISOString(), finishedAt: new Date(T0 + 1000).toISOString() });
     const ev = await callRoute(taskEventsRoute, `/api/tasks/${t.id}/events`, { params: { id: t.id } });

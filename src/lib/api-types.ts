@@ -7,6 +7,7 @@
  * without pulling in services (test/import-graph.test.ts keeps src/lib free of cycles).
  */
 import type {
+  ActiveWindow,
   CatchUpPolicy,
   ChatMessageStatus,
   ChatRole,
@@ -59,6 +60,15 @@ export interface ScheduleDto {
   // --- end triggers ---
   createdAt: string;
   updatedAt: string;
+  // ---- Calendar controls (API.md v2 "Triggers and calendar"; ADR 0015) ----
+  /** Max seconds each occurrence's start is moved later (deterministic per occurrence); 0 = none. */
+  jitterSec: number;
+  activeWindow: ActiveWindow | null;
+  /** Local dates YYYY-MM-DD (schedule's zone) whose occurrences are skipped. */
+  excludeDates: string[];
+  /** A paused schedule resumes by itself at this instant; null = no auto-resume. */
+  pausedUntil: string | null;
+  // ---- end calendar controls ----
 }
 
 /**
@@ -125,6 +135,10 @@ export interface TaskDto {
   sessionId: string | null;
   skippedReason: string | null;
   forced: boolean;
+  /** Created by a backfill request (POST /api/schedules/:id/backfill), or a retry of one. */
+  backfill: boolean;
+  /** A queued task is not started before this instant (retry backoff, jitter, a deferred window start). */
+  notBefore: string | null;
   inputTokens: number | null;
   outputTokens: number | null;
   costUsd: number | null;

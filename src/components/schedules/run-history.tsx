@@ -5,6 +5,7 @@ import Link from "next/link";
 import { Fragment, useState } from "react";
 import { ChevronDown, ChevronRight, CornerDownRight } from "lucide-react";
 import { TaskStatusBadge } from "@/components/tasks/task-status-badge";
+import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Collapsible, CollapsibleTrigger } from "@/components/ui/collapsible";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -28,6 +29,11 @@ function RunCells({ t, nested }: { t: TaskDto; nested?: boolean }) {
           {nested && <CornerDownRight className="text-muted-foreground size-3" />}
           {nested ? `attempt ${t.attempt}` : t.plannedAt ? formatDateTime(t.plannedAt) : `manual · ${formatDateTime(t.createdAt)}`}
         </Link>
+        {t.backfill && !nested && (
+          <Badge variant="outline" className="ml-2 text-xs" data-testid="history-backfill" title="Queued by a backfill of past occurrences">
+            backfill
+          </Badge>
+        )}
       </TableCell>
       <TableCell className="whitespace-nowrap" data-label="Started">
         {formatDateTime(t.startedAt)}

@@ -17,6 +17,7 @@ import { queryKeys } from "@/lib/ui/queries";
 import type { CollisionWarning, ScheduleDto } from "@/lib/ui/types";
 import { ADVANCED_FIELDS, AdvancedSection } from "./form/advanced-section";
 import { AgentSection, TaskSection } from "./form/agent-section";
+import { CalendarSection } from "./calendar-section";
 import { CollisionBanner } from "./form/collision-banner";
 import { diffBody, formFieldOf, initialValues, scheduleFormSchema, toBody, type ScheduleFormValues, type ScheduleTemplate } from "./form/schema";
 import { WhenSection } from "./form/when-section";
@@ -213,6 +214,7 @@ function ScheduleForm({
               }}
               onEditTime={editTime}
               onUseSuggestion={useSuggestion}
+              onUseJitter={(jitterSec) => send({ jitterSec })}
             />
           )}
 
@@ -224,6 +226,8 @@ function ScheduleForm({
           <Separator />
           <AdvancedSection />
           <TriggersSection schedule={saved} />
+          <Separator />
+          <CalendarSection schedule={saved} onSaved={(s) => (setSaved(s), form.reset(initialValues(s)))} />
           {/* Notifications go here: a <NotificationsSection /> part of the sheet (notifications issue). */}
 
           {(!saved || saved.status === "active" || saved.status === "paused") && (

@@ -122,7 +122,7 @@ export function ScheduleList() {
                   </Badge>
                   {paused && (
                     <div className="text-muted-foreground mt-1 max-w-48 text-xs" title={paused.detail} data-testid="paused-reason">
-                      {paused.label}
+                      {s.pausedUntil ? `Paused until ${formatDateTime(s.pausedUntil, s.timezone)}` : paused.label}
                     </div>
                   )}
                 </TableCell>

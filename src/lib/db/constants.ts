@@ -56,11 +56,20 @@ export const RETRYABLE_FAILURE_REASONS: readonly FailureReason[] = [
   "network",
 ];
 
-export const SKIPPED_REASONS = ["overlap", "paused_at_fire", "schedule_deleted", "cancelled_by_overlap"] as const;
+export const SKIPPED_REASONS = [
+  "overlap",
+  "paused_at_fire",
+  "schedule_deleted",
+  "cancelled_by_overlap",
+  // Calendar controls (issue 12 item 2).
+  "outside_window",
+  "excluded_date",
+  "skipped_by_user",
+] as const;
 export type SkippedReason = (typeof SKIPPED_REASONS)[number];
 
 /** Why a schedule is paused (`schedules.pausedReason`). */
-export const PAUSED_REASONS = ["paused_by_user", "failure_streak", "turn_budget_breach_streak", "invalid_cron"] as const;
+export const PAUSED_REASONS = ["paused_by_user", "failure_streak", "turn_budget_breach_streak", "invalid_cron", "paused_until"] as const;
 export type PausedReason = (typeof PAUSED_REASONS)[number];
 
 export const RUNTIME_KINDS = ["command", "claude-agent-sdk", "openai-compatible"] as const;
@@ -93,6 +102,9 @@ export const EVENT_KINDS = [
   "system_resumed",
   "hook_token_rotated",
   "hook_token_revoked",
+  // Calendar controls (issue 12 items 2, 3).
+  "occurrence_skipped",
+  "backfill_requested",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -120,3 +132,29 @@ export const DEFAULT_MAX_TURNS = 100;
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** catchUpWindowSec when a schedule leaves it empty: one hour. */
 export const DEFAULT_CATCH_UP_WINDOW_SEC = 3600;
+
+// ---- Calendar controls (issue 12 items 2, 5; docs/adr/0015-calendar-windows-defer-jitter.md) ----
+
+/** What happens to an occurrence outside the active window. */
+export const WINDOW_POLICIES = ["skip", "defer"] as const;
+export type WindowPolicy = (typeof WINDOW_POLICIES)[number];
+
+/**
+ * A weekly active window in the schedule's zone: `days` ISO weekdays (1 = Monday … 7 =
+ * Sunday), `start`/`end` "HH:MM" wall times; `end` ≤ `start` spans midnight (the window
+ * belongs to the day it starts on).
+ */
+export interface ActiveWindow {
+  days: number[];
+  start: string;
+  end: string;
+  policy: WindowPolicy;
+}
+
+/** Bounds of the calendar inputs. */
+export const CALENDAR_LIMITS = {
+  jitterSecMax: 24 * 3600,
+  excludeDatesMax: 366,
+  backfillMaxCount: 1000,
+  backfillDefaultCount: 100,
+} as const;

@@ -31,6 +31,7 @@ import {
   TASK_SOURCE_TYPES,
   TASK_STATUSES,
   TASK_TRIGGER_KINDS,
+  type ActiveWindow,
   type FailureReason,
 } from "./constants";
 import type { OwnedProcessGroup } from "./schema";
@@ -87,6 +88,12 @@ export const schedules = pgTable(
     dependsOnScheduleId: text("depends_on_schedule_id"),
     dependsOnSince: ms("depends_on_since"),
     // --- end triggers ---
+    // ---- Calendar controls (issue 12 items 2, 5) ----
+    jitterSec: integer("jitter_sec").notNull().default(0),
+    activeWindow: jsonb("active_window").$type<ActiveWindow>(),
+    excludeDates: jsonb("exclude_dates").$type<string[]>(),
+    pausedUntil: ms("paused_until"),
+    // ---- end calendar controls ----
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
@@ -124,6 +131,7 @@ export const tasks = pgTable(
     sessionId: text("session_id"),
     skippedReason: text("skipped_reason"),
     forced: boolean("forced").notNull().default(false),
+    backfill: boolean("backfill").notNull().default(false),
     pressureHeldSince: ms("pressure_held_since"),
     inputTokens: integer("input_tokens"),
     outputTokens: integer("output_tokens"),

@@ -16,6 +16,7 @@ import {
   TASK_SOURCE_TYPES,
   TASK_STATUSES,
   TASK_TRIGGER_KINDS,
+  type ActiveWindow,
   type FailureReason,
 } from "./constants";
 
@@ -82,6 +83,16 @@ export const schedules = sqliteTable(
     /** Only successes finished at or after this instant (UTC ms, set with dependsOnScheduleId) trigger a run. */
     dependsOnSince: integer("depends_on_since"),
     // --- end triggers ---
+    // ---- Calendar controls (issue 12 items 2, 5; docs/adr/0015-calendar-windows-defer-jitter.md) ----
+    /** Max seconds an occurrence's start is moved later, deterministically per occurrence; 0 = none. */
+    jitterSec: integer("jitter_sec").notNull().default(0),
+    /** Weekly active window in the schedule's zone; null = always. */
+    activeWindow: text("active_window", { mode: "json" }).$type<ActiveWindow>(),
+    /** Local dates (YYYY-MM-DD in the schedule's zone) whose occurrences are skipped; null = none. */
+    excludeDates: text("exclude_dates", { mode: "json" }).$type<string[]>(),
+    /** A paused schedule resumes itself at this instant (UTC ms); null = no auto-resume. */
+    pausedUntil: integer("paused_until"),
+    // ---- end calendar controls ----
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -127,6 +138,8 @@ export const tasks = sqliteTable(
     sessionId: text("session_id"),
     skippedReason: text("skipped_reason"),
     forced: integer("forced", { mode: "boolean" }).notNull().default(false),
+    /** Created by a backfill request (POST /api/schedules/:id/backfill), inherited by its retries. */
+    backfill: integer("backfill", { mode: "boolean" }).notNull().default(false),
     /** First instant chat pressure held this task back; bounds the total hold (invariant 8). */
     pressureHeldSince: integer("pressure_held_since"),
     inputTokens: integer("input_tokens"),

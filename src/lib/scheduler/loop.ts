@@ -16,6 +16,7 @@ import { pruneFiringMetrics } from "./firing-metrics";
 import { reapExpiredLeases } from "./lease-reaper";
 import { planDueOccurrences, reanchorFutureWatermarks, type SchedulePlan } from "./occurrence-planner";
 import { recoverOrphanedTasks } from "./recovery";
+import { nextAutoResumeAt, resumeDueSchedules } from "./pause-until";
 import { retryBackoffFromEnv } from "./retries";
 import { LaunchQueue } from "./launch-queue";
 import { heartbeatRunner } from "./runner-registry";
@@ -302,6 +303,9 @@ export class SchedulerLoop implements SchedulerHandle {
       if (!this.mayJudgeStaleness()) return;
       report.recovered = await recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs);
     });
+    await phase("resume", async () => {
+      await resumeDueSchedules(this.db, now); // pause-until (calendar controls)
+    });
     await phase("plan", async () => {
       for (const [id, until] of this.planBackoff) if (until <= now) this.planBackoff.delete(id);
       const res = await planDueOccurrences(this.db, now, this.retryBackoffMs, new Set(this.planBackoff.keys()));
@@ -370,6 +374,8 @@ export class SchedulerLoop implements SchedulerHandle {
     if (notBefore != null) wake = Math.min(wake, notBefore);
     const lease = await selectEarliestLeaseExpiry(this.db, this.runnerId);
     if (lease != null) wake = Math.min(wake, lease);
+    const resumeAt = await nextAutoResumeAt(this.db); // pause-until (calendar controls)
+    if (resumeAt != null) wake = Math.min(wake, Math.max(resumeAt, now));
     return wake;
   }
 

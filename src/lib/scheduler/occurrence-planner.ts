@@ -16,6 +16,8 @@ import {
 import type { ScheduleRow, TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
 import { CronError, nextOccurrence } from "../schedules/cron";
+import { decideOccurrence } from "../schedules/calendar";
+import type { SkippedReason } from "../db/constants";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
 import { decideOverlap } from "./overlap-policy";
 import { firingSampleFor } from "./running-tasks";
@@ -48,8 +50,18 @@ export interface PlanPassResult {
   busy: string[];
 }
 
-/** Root task of one occurrence, copied from its schedule at planning (budgets, lease, attempts). */
-export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, status: "queued" | "skipped"): TaskRow {
+/**
+ * Root task of one occurrence, copied from its schedule at planning (budgets, lease, attempts).
+ * `skippedReason` applies to a skipped one (default `overlap`); `notBefore` (UTC ms) holds a
+ * queued one back (jitter, a deferred window start).
+ */
+export function occurrenceTask(
+  s: ScheduleRow,
+  plannedAt: number,
+  now: number,
+  status: "queued" | "skipped",
+  opts: { skippedReason?: SkippedReason; notBefore?: number | null } = {},
+): TaskRow {
   return {
     ...UNCLAIMED_RUN_STATE,
     ...taskTemplateFromSchedule(s),
@@ -60,9 +72,9 @@ export function occurrenceTask(s: ScheduleRow, plannedAt: number, now: number, s
     plannedAt,
     attempt: 1,
     parentTaskId: null,
-    notBefore: null,
+    notBefore: status === "queued" ? (opts.notBefore ?? null) : null,
     finishedAt: status === "skipped" ? now : null,
-    skippedReason: status === "skipped" ? "overlap" : null,
+    skippedReason: status === "skipped" ? (opts.skippedReason ?? "overlap") : null,
     createdAt: now,
   };
 }
@@ -116,6 +128,14 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
             watermark = Math.max(from, plannedAt - 1);
             break;
           }
+          // Calendar controls (ADR 0015): an excluded date or the active window can skip the
+          // occurrence (recorded as a skipped root task, not a firing); jitter and the defer
+          // policy only set when its task may start.
+          const verdict = decideOccurrence(s, plannedAt);
+          if (verdict.kind === "skip") {
+            if (await insertTaskIfAbsent(tx, occurrenceTask(s, plannedAt, now, "skipped", { skippedReason: verdict.reason }))) plan.skipped += 1;
+            continue;
+          }
           const active = await activeTasksOf(tx, s.id);
           const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
           await skipQueuedByOverlap(tx, decision.skipQueued, now);
@@ -127,7 +147,7 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
             const res = await finishRunningTask(tx, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: await firingSampleFor(r.id, () => 0), retryBackoffMs });
             if (res.written) plan.cancelledRunning.push(r.id);
           }
-          const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped");
+          const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped", { notBefore: verdict.notBefore });
           const inserted = await insertTaskIfAbsent(tx, row);
           if (!inserted) continue;
           if (decision.queue) {

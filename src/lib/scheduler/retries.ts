@@ -47,6 +47,7 @@ export async function createRetryIfDue(tx: DbOrTx, parent: TaskRow, outcome: Tas
     parentTaskId: parent.id,
     notBefore,
     sessionId: outcome.sessionId ?? parent.sessionId,
+    backfill: parent.backfill,
     createdAt: now,
   };
   await insertTask(tx, child);

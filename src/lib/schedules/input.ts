@@ -6,6 +6,7 @@ import { z } from "zod";
 import { CATCH_UP_POLICIES, LIMITS, OVERLAP_POLICIES } from "../db/constants";
 import { checkPromptVariables } from "../triggers/prompt-variables";
 import { triggerScheduleFields } from "../triggers/schedule-fields";
+import { calendarFields } from "./calendar-input";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -88,18 +89,21 @@ export const scheduleCreateSchema = body
     expiresAt: scheduleFields.expiresAt.optional(),
     status: scheduleFields.status.optional(),
     dependsOnScheduleId: scheduleFields.dependsOnScheduleId.optional(),
+    ...calendarFields,
   })
   .superRefine((v, ctx) => {
-    if (v.cronExpression === undefined && v.schedule === undefined) {
-      ctx.addIssue({ code: "custom", path: ["cronExpression"], message: "is required (or give `schedule` in plain words)" });
+    if (v.cronExpression === undefined && v.schedule === undefined && v.runOnceAt === undefined) {
+      ctx.addIssue({ code: "custom", path: ["cronExpression"], message: "is required (or give `schedule` in plain words, or `runOnceAt`)" });
     }
   });
 
-export const schedulePatchSchema = body.extend(
-  Object.fromEntries(Object.entries(scheduleFields).map(([k, v]) => [k, v.optional()])) as {
-    [K in keyof typeof scheduleFields]: z.ZodOptional<(typeof scheduleFields)[K]>;
-  },
-);
+export const schedulePatchSchema = body
+  .extend(
+    Object.fromEntries(Object.entries(scheduleFields).map(([k, v]) => [k, v.optional()])) as {
+      [K in keyof typeof scheduleFields]: z.ZodOptional<(typeof scheduleFields)[K]>;
+    },
+  )
+  .extend(calendarFields);
 
 export type ScheduleCreateInput = z.infer<typeof scheduleCreateSchema>;
 export type SchedulePatchInput = z.infer<typeof schedulePatchSchema>;

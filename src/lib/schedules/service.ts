@@ -13,6 +13,8 @@ import { pokeScheduler } from "../scheduler/control";
 import { toIso } from "../time/clock";
 import { computeCollisionWarnings, type CollisionWarning } from "./collisions";
 import { SCHEDULE_DEFAULTS } from "./defaults";
+import { CALENDAR_DEFAULTS } from "./calendar";
+import { applyCalendarInput } from "./calendar-service";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { expandCronMacro, parsePlainWords } from "./plain-words";
@@ -67,7 +69,7 @@ export function resolveCron(input: { cronExpression?: string; schedule?: string 
  * and DST").
  * @throws AppError 400 `invalid_request` naming `field` (or `timezone`).
  */
-export function firstFireAt(cronExpression: string, timezone: string, now: number, field: "cronExpression" | "schedule" = "cronExpression"): number {
+export function firstFireAt(cronExpression: string, timezone: string, now: number, field: "cronExpression" | "schedule" | "runOnceAt" = "cronExpression"): number {
   try {
     return requireNextOccurrence(cronExpression, timezone, now);
   } catch (err) {
@@ -128,7 +130,8 @@ function assertExpiresInFuture(expiresAt: number | null | undefined, now: number
  */
 export async function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): Promise<ScheduleSaved> {
   const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
-  const cronExpression = resolveCron(input, timezone, now);
+  // A one-shot (runOnceAt) brings its own cron; applyCalendarInput sets it below.
+  const cronExpression = input.runOnceAt !== undefined && input.cronExpression === undefined && input.schedule === undefined ? "0 0 1 1 *" : resolveCron(input, timezone, now);
   assertExpiresInFuture(input.expiresAt, now);
   const status = input.status ?? SCHEDULE_DEFAULTS.status;
   if (status === "active") await assertRunnableRuntime(db, input.runtimeId ?? null);
@@ -163,9 +166,14 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     lastFailureReason: null,
     ...SCHEDULE_TRIGGER_DEFAULTS,
     ...dependencyColumns(input.dependsOnScheduleId ?? null, now),
+    ...CALENDAR_DEFAULTS,
     createdAt: now,
     updatedAt: now,
   };
+  // ---- Calendar controls (ADR 0015): window, exclusions, jitter, one-shot, pause-until ----
+  applyCalendarInput(row, input, now);
+  if (row.status === "active") row.nextFireAt = firstFireAt(row.cronExpression, timezone, now, input.runOnceAt !== undefined ? "runOnceAt" : "cronExpression");
+  // ---- end calendar controls ----
   await withTransaction(db, async (tx) => {
         await insertSchedule(tx, row);
         await recordEvent(tx, { kind: "schedule_created", scheduleId: row.id, message: `Schedule "${row.name}" created`, createdAt: now });
@@ -235,8 +243,13 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   }
   // Resuming, or moving an active schedule to another runtime, needs a runnable runtime.
   if (next.status === "active" && (statusEvent === "schedule_resumed" || patch.runtimeId !== undefined)) await assertRunnableRuntime(db, next.runtimeId);
-  if (next.status === "active" && (cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
-    next.nextFireAt = firstFireAt(cronExpression, timezone, now);
+  // ---- Calendar controls (ADR 0015): window, exclusions, jitter, one-shot, pause-until ----
+  const calendar = applyCalendarInput(next, patch, now);
+  if (calendar.paused && current.status !== "paused") statusEvent = "schedule_paused";
+  if (calendar.paused && statusEvent === "schedule_resumed") statusEvent = "schedule_paused";
+  // ---- end calendar controls ----
+  if (next.status === "active" && (cronChanged || calendar.cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
+    next.nextFireAt = firstFireAt(next.cronExpression, timezone, now, calendar.cronChanged ? "runOnceAt" : "cronExpression");
     next.lastPlannedAt = Math.max(current.lastPlannedAt ?? 0, now);
   }
 
@@ -327,6 +340,12 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     // --- end triggers ---
     createdAt: toIso(s.createdAt)!,
     updatedAt: toIso(s.updatedAt)!,
+    // ---- Calendar controls (ADR 0015) ----
+    jitterSec: s.jitterSec,
+    activeWindow: s.activeWindow,
+    excludeDates: s.excludeDates ?? [],
+    pausedUntil: toIso(s.pausedUntil),
+    // ---- end calendar controls ----
   };
 }
 export type { ScheduleDto };

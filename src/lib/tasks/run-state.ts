@@ -34,6 +34,8 @@ export const UNCLAIMED_RUN_STATE = {
   triggerKind: null,
   triggerBody: null,
   triggeredByTaskId: null,
+  /** Only backfill.ts sets it (true); a retry copies its parent's (retries.ts). */
+  backfill: false,
 } as const satisfies Partial<TaskRow>;
 
 /** What a retry keeps of its parent's trigger: the kind, the fire URL body (`{{trigger.body}}`) and the upstream task. */

@@ -27,6 +27,8 @@ export function serializeTask(t: TaskRow): TaskDto {
     sessionId: t.sessionId,
     skippedReason: t.skippedReason,
     forced: t.forced,
+    backfill: t.backfill,
+    notBefore: toIso(t.notBefore),
     inputTokens: t.inputTokens,
     outputTokens: t.outputTokens,
     costUsd: t.costUsd,

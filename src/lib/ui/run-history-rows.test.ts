@@ -7,7 +7,7 @@ function task(id: string, min: number, over: Partial<TaskDto> = {}): TaskDto {
   return {
     id, scheduleId: "s", runtimeId: null, title: id, status: "completed", sourceType: "scheduled", plannedAt: at(min), attempt: 1,
     maxAttempts: 3, parentTaskId: null, maxTurns: 10, turnCount: 1, slotClaimedAt: null, leaseExpiresAt: null, startedAt: at(min),
-    finishedAt: at(min), failureReason: null, error: null, result: null, sessionId: null, skippedReason: null, forced: false,
+    finishedAt: at(min), failureReason: null, error: null, result: null, sessionId: null, skippedReason: null, forced: false, backfill: false, notBefore: null,
     inputTokens: null, outputTokens: null, costUsd: null, createdAt: at(min), ...over,
   };
 }

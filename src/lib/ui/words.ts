@@ -26,6 +26,7 @@ export const PAUSED_REASON_WORDS: Record<PausedReason, Words> = {
     label: "Paused: schedule can't be evaluated",
     detail: "The cron expression or timezone no longer gives a next occurrence. Edit the schedule to fix it.",
   },
+  paused_until: { label: "Paused until a set time", detail: "Paused for a while; it resumes by itself at the time shown." },
 };
 
 export const FAILURE_REASON_WORDS: Record<FailureReason, Words> = {
@@ -51,6 +52,9 @@ export const SKIPPED_REASON_WORDS: Record<SkippedReason, Words> = {
   paused_at_fire: { label: "Skipped: schedule was paused", detail: "The schedule was paused when this occurrence came due." },
   schedule_deleted: { label: "Skipped: schedule deleted", detail: "The schedule was deleted before this occurrence could run." },
   cancelled_by_overlap: { label: "Replaced by a newer run", detail: "The overlap policy cancels the previous run when a new occurrence starts." },
+  outside_window: { label: "Skipped: outside the active window", detail: "The occurrence fell outside the schedule's active days and hours." },
+  excluded_date: { label: "Skipped: excluded date", detail: "The occurrence fell on one of the schedule's excluded dates." },
+  skipped_by_user: { label: "Skipped: skip next", detail: "Someone chose to skip this occurrence (Skip next)." },
 };
 
 export const TASK_STATUS_WORDS: Record<TaskStatus, Words> = {
@@ -90,6 +94,8 @@ export const EVENT_KIND_WORDS: Record<EventKind, Words> = {
   system_resumed: { label: "Woke from sleep", detail: "The machine was suspended; leases were extended by the time asleep and catch-up applied once." },
   hook_token_rotated: { label: "Fire URL token generated", detail: "A new fire URL token was made; the previous one stopped working." },
   hook_token_revoked: { label: "Fire URL turned off", detail: "The fire URL token was removed; calls to the fire URL are refused." },
+  occurrence_skipped: { label: "Next occurrence skipped", detail: "Someone skipped the schedule's next occurrence." },
+  backfill_requested: { label: "Backfill", detail: "Past occurrences were queued as backfill runs." },
 };
 
 function lookup<K extends string>(map: Record<K, Words>, code: string | null | undefined): Words | null {

@@ -5,6 +5,9 @@ import { useEffect, useRef } from "react";
 import { Button } from "@/components/ui/button";
 import type { CollisionWarning } from "@/lib/ui/types";
 
+/** The jitter the banner's "Spread" saves: starts fan out over 5 minutes (bounded by the schedule's own spacing, ADR 0015). */
+export const SPREAD_JITTER_SEC = 300;
+
 export const minuteLabel = (m: number) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
 
 /**
@@ -18,6 +21,7 @@ export function CollisionBanner({
   onKeep,
   onEditTime,
   onUseSuggestion,
+  onUseJitter,
 }: {
   warning: CollisionWarning;
   timezone: string;
@@ -25,6 +29,8 @@ export function CollisionBanner({
   onKeep: () => void;
   onEditTime: () => void;
   onUseSuggestion: (cronExpression: string) => void;
+  /** "Spread": save a jitter (seconds) so the overlapping starts fan out (calendar controls). */
+  onUseJitter?: (jitterSec: number) => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -49,6 +55,7 @@ export function CollisionBanner({
             Saved. Crowded at {warning.overlappingMinutes.slice(0, 6).map(minuteLabel).join(", ")}
             {warning.overlappingMinutes.length > 6 ? ` and ${warning.overlappingMinutes.length - 6} more` : ""} ({timezone}).
             {warning.suggestedMinute != null && ` ${minuteLabel(warning.suggestedMinute)} is free.`}
+            {onUseJitter && " Spread them: stagger this one to a free minute, or add a jitter so starts fan out."}
           </p>
         </div>
       </div>
@@ -62,6 +69,11 @@ export function CollisionBanner({
         {warning.suggestedCronExpression && warning.suggestedMinute != null && (
           <Button type="button" size="sm" variant="outline" onClick={() => onUseSuggestion(warning.suggestedCronExpression!)} disabled={pending}>
             {pending ? "Saving…" : `Use ${minuteLabel(warning.suggestedMinute)}`}
+          </Button>
+        )}
+        {onUseJitter && (
+          <Button type="button" size="sm" variant="outline" onClick={() => onUseJitter(SPREAD_JITTER_SEC)} disabled={pending} data-testid="collision-spread-jitter">
+            Spread: jitter up to {SPREAD_JITTER_SEC / 60} min
           </Button>
         )}
       </div>
