@@ -33,8 +33,13 @@ export interface StorageStats {
 
 const AUTO_VACUUM = ["none", "full", "incremental"] as const;
 
+/**
+ * max(id) − min(id) + 1 as two scalar subqueries: SQLite's MIN/MAX optimization (one seek at
+ * an end of the primary key) applies only to a query with a single min() or max(); written as
+ * one `SELECT max(id) - min(id)` it walks a whole index (test/history-plans.test.ts).
+ */
 function idSpan(db: Db, table: "task_events" | "events" | "schedule_firing_metrics"): number {
-  const r = prepared(db, `SELECT coalesce(max(id) - min(id) + 1, 0) AS n FROM ${table}`).get() as { n: number };
+  const r = prepared(db, `SELECT coalesce((SELECT max(id) FROM ${table}) - (SELECT min(id) FROM ${table}) + 1, 0) AS n`).get() as { n: number };
   return r.n;
 }
 
