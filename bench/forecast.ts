@@ -59,27 +59,33 @@ db.transaction((tx) => {
   });
 });
 
-console.log(`getForecast — ${N} active schedules, ${N * 40} firing metrics; Node ${process.version}, ${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg()[0].toFixed(1)}`);
-for (const cap of [2, 20, 200]) {
-  await updateSettings({ maxConcurrent: cap }, now, db);
-  for (const hours of [24, 168]) {
-    let t = performance.now();
-    let f = await getForecast(db, now, hours);
-    const first = performance.now() - t;
-    const runs = hours === 24 ? 9 : 5;
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      t = performance.now();
-      f = await getForecast(db, now, hours);
-      times.push(performance.now() - t);
+/** Wrapped: tsx loads this file as CommonJS, where top-level await is not allowed. */
+async function main() {
+  console.log(`getForecast — ${N} active schedules, ${N * 40} firing metrics; Node ${process.version}, ${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg()[0].toFixed(1)}`);
+  for (const cap of [2, 20, 200]) {
+    await updateSettings({ maxConcurrent: cap }, now, db);
+    for (const hours of [24, 168]) {
+      let t = performance.now();
+      let f = await getForecast(db, now, hours);
+      const first = performance.now() - t;
+      const runs = hours === 24 ? 9 : 5;
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        t = performance.now();
+        f = await getForecast(db, now, hours);
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      const firings = f.schedules.reduce((s, x) => s + x.firings, 0);
+      const peak = Math.max(...f.minutes.map((m) => m.expectedRunning));
+      console.log(
+        `cap ${String(cap).padStart(3)}, ${String(hours).padStart(3)} h: first ${first.toFixed(0)} ms, median ${times[Math.floor(runs / 2)].toFixed(0)} ms, max ${times[runs - 1].toFixed(0)} ms — ${firings.toLocaleString("en")} firings, peak ${peak}, ${f.overloads.length} overloads (${f.overloads.filter((o) => o.stagger.length).length} with a stagger)`,
+      );
     }
-    times.sort((a, b) => a - b);
-    const firings = f.schedules.reduce((s, x) => s + x.firings, 0);
-    const peak = Math.max(...f.minutes.map((m) => m.expectedRunning));
-    console.log(
-      `cap ${String(cap).padStart(3)}, ${String(hours).padStart(3)} h: first ${first.toFixed(0)} ms, median ${times[Math.floor(runs / 2)].toFixed(0)} ms, max ${times[runs - 1].toFixed(0)} ms — ${firings.toLocaleString("en")} firings, peak ${peak}, ${f.overloads.length} overloads (${f.overloads.filter((o) => o.stagger.length).length} with a stagger)`,
-    );
   }
 }
-db.$client.close();
-fs.rmSync(dir, { recursive: true, force: true });
+
+void main().finally(() => {
+  db.$client.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
