@@ -140,6 +140,11 @@ export interface RuntimeDto {
   isDefault: boolean;
   createdAt: string;
   updatedAt: string;
+  /**
+   * GET /api/runtimes only: the live runners that may claim this runtime's tasks (their labels
+   * include all of `config.runnerLabels`); [] = none now, its tasks wait queued.
+   */
+  eligibleRunners?: { id: string; hostname: string; kind: "web" | "worker"; labels: string[] }[];
 }
 
 export interface FiringMetricDto {

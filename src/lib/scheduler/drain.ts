@@ -8,6 +8,7 @@ import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
 import { DRAIN_BATCH } from "./tuning";
 import { withTransaction } from "../db/client";
+import { env } from "../env";
 
 /** A task this runner just moved to `running`; the caller must start it. */
 export interface ClaimedTask {
@@ -31,6 +32,8 @@ export interface DrainInput {
    * cap's lock may lie hundreds of ms behind. Without it, `now` is used.
    */
   clock?: { now(): number };
+  /** This runner's labels (runtime pinning); default AGENTCRON_RUNNER_LABELS (env.ts). */
+  runnerLabels?: readonly string[];
 }
 
 export interface DrainResult {
@@ -77,7 +80,8 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
   let running = await countRunning(db);
   if (running >= settings.maxConcurrent) return result;
 
-  const candidates = await selectDrainCandidates(db, now, DRAIN_BATCH);
+  const runnerLabels = input.runnerLabels ?? env().AGENTCRON_RUNNER_LABELS;
+  const candidates = await selectDrainCandidates(db, now, DRAIN_BATCH, runnerLabels);
   if (!candidates.length) return result;
   if (db.$dialect === "pg") {
     // PostgreSQL: claims are serialized by the cap's advisory lock (ADR 0012), held to this
@@ -108,6 +112,7 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
       cap: settings.maxConcurrent,
       defaultLeaseSec: settings.maxRunDurationSec,
       serializePerSchedule: serialize,
+      runnerLabels,
     });
     if (!claimed) {
       running = await countRunning(db);

@@ -40,12 +40,19 @@ export interface ClaimInput {
   serializePerSchedule?: boolean;
   /** Run now `?force=true`: the cap is not checked and the task is stamped `forced`. */
   force?: boolean;
+  /**
+   * The claiming runner's labels; default this process's AGENTCRON_RUNNER_LABELS (env.ts).
+   * A task whose runtime is pinned (config.runnerLabels) is claimed only by a runner having
+   * every one of those labels — forced or not: force bypasses caps, not placement.
+   */
+  runnerLabels?: readonly string[];
 }
 
 /**
  * Tries to claim a slot for one queued task. Returns true when this call moved it to
  * `running` (the caller must then start it), false when it stays queued (cap full,
- * notBefore in the future, already claimed, or its schedule is busy).
+ * notBefore in the future, already claimed, its schedule is busy, or its runtime is pinned
+ * to labels this runner lacks).
  */
 export async function claimSlot(db: Db, input: ClaimInput): Promise<boolean> {
   return claimTask(db, {
@@ -57,6 +64,7 @@ export async function claimSlot(db: Db, input: ClaimInput): Promise<boolean> {
     defaultLeaseSec: input.defaultLeaseSec,
     serialize: input.serializePerSchedule ?? false,
     force: input.force ?? false,
+    runnerLabels: input.runnerLabels ?? env().AGENTCRON_RUNNER_LABELS,
   });
 }
 

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, count, desc, eq, isNull, lte, ne, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, isNull, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
 import { withTransaction } from "../client";
 import { cachedQuery, prepared, sqliteCall } from "../prepared";
@@ -11,6 +11,37 @@ import { affected, execute, first, rows, run, tablesOf } from "../sql";
  * counts running tasks (ADR 0012). Any fixed bigint works; this is "agcr" "cap!" in ASCII.
  */
 export const CAP_LOCK_KEY = 0x61676372_63617021n;
+
+/**
+ * The runtime a task runs on: its own `runtime_id`, or — null, "the default at fire time" —
+ * the runtime marked default now (the same resolution as the launch, runtimes/registry.ts).
+ */
+const SQLITE_TASK_RUNTIME = `COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default = 1 LIMIT 1))`;
+
+/**
+ * Runtime pinning (issue 14 item 4): the task's runtime requires no label the claiming runner
+ * lacks — every entry of its `config.runnerLabels` is in `@labels` (the runner's
+ * AGENTCRON_RUNNER_LABELS as a JSON array). A runtime without runnerLabels (or a task whose
+ * runtime row is gone) needs none.
+ */
+const SQLITE_LABELS_OK = `NOT EXISTS (
+    SELECT 1 FROM runtimes AS rt, json_each(rt.config, '$.runnerLabels') AS l
+    WHERE rt.id = ${SQLITE_TASK_RUNTIME}
+      AND l.value NOT IN (SELECT value FROM json_each(@labels)))`;
+
+/** A SQLite condition written with `@labels` as a drizzle fragment whose `@labels` is `param`. */
+function withLabelsParam(text: string, param: unknown): SQL {
+  const [before, after] = text.split("@labels");
+  return sql`${sql.raw(before)}${param}${sql.raw(after)}`;
+}
+
+/** PostgreSQL spelling of SQLITE_LABELS_OK: jsonb containment (`<@`) of the runtime's labels in the runner's. */
+function pgLabelsOk(labels: string[]): SQL {
+  return sql`NOT EXISTS (
+    SELECT 1 FROM runtimes AS rt
+    WHERE rt.id = COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))
+      AND NOT (COALESCE(rt.config -> 'runnerLabels', '[]'::jsonb) <@ ${JSON.stringify(labels)}::jsonb))`;
+}
 
 /**
  * SQLite's claim: ONE conditional UPDATE. SQLite serializes writers, so the COUNT in the
@@ -28,7 +59,8 @@ WHERE id = @taskId AND status = 'queued'
   AND (parent_task_id IS NULL OR NOT EXISTS (
     SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
   AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
-    SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))`;
+    SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))
+  AND ${SQLITE_LABELS_OK}`;
 
 /** What a claim needs (see scheduler/slot-claim.ts for the rule). */
 export interface ClaimTaskInput {
@@ -42,6 +74,12 @@ export interface ClaimTaskInput {
   runnerCap?: number;
   /** Lease length (s) for a task without its own maxRunDurationSec. */
   defaultLeaseSec: number;
+  /**
+   * The claiming runner's labels (AGENTCRON_RUNNER_LABELS): a task whose runtime is pinned to
+   * labels (config.runnerLabels) is claimed only by a runner having all of them, forced or not.
+   * Default: none (only unpinned runtimes).
+   */
+  runnerLabels?: readonly string[];
   /** Don't start while another task of the same schedule runs. */
   serialize: boolean;
   /** Skip the cap check and stamp `forced`. */
@@ -71,6 +109,7 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
       defaultLeaseSec: input.defaultLeaseSec,
       serialize: input.serialize ? 1 : 0,
       forced: input.force ? 1 : 0,
+      labels: JSON.stringify(input.runnerLabels ?? []),
     };
     return sqliteCall(db, () => prepared(db, SQLITE_CLAIM).run(params).changes === 1);
   }
@@ -89,7 +128,8 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
       AND (parent_task_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
       ${input.serialize ? sql`AND (schedule_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))` : sql``}`,
+        SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))` : sql``}
+      AND ${pgLabelsOk([...(input.runnerLabels ?? [])])}`,
   );
   return n === 1;
 }
@@ -132,12 +172,14 @@ export interface DrainCandidate {
 
 /**
  * Up to `limit` queued tasks startable at `now` (notBefore passed), FIFO by (plannedAt,
- * createdAt), leaving out tasks whose schedule has a running task unless it allows overlap.
+ * createdAt), leaving out tasks whose schedule has a running task unless it allows overlap,
+ * and tasks whose runtime is pinned to labels this runner lacks (`runnerLabels`, see
+ * ClaimTaskInput): another runner's work never fills this runner's batch.
  * SQLite: prepared once per connection.
  */
-export async function selectDrainCandidates(db: Db, now: number, limit: number): Promise<DrainCandidate[]> {
+export async function selectDrainCandidates(db: Db, now: number, limit: number, runnerLabels: readonly string[] = []): Promise<DrainCandidate[]> {
   const { tasks, schedules } = tablesOf(db);
-  const build = (nowParam: unknown, limitParam: unknown) =>
+  const build = (nowParam: unknown, limitParam: unknown, labelsParam: unknown) =>
     db
       .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status })
       .from(tasks)
@@ -149,16 +191,17 @@ export async function selectDrainCandidates(db: Db, now: number, limit: number):
           // A schedule with a running task can't start another unless it allows overlap.
           sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
             SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
+          db.$dialect === "pg" ? pgLabelsOk([...runnerLabels]) : withLabelsParam(SQLITE_LABELS_OK, labelsParam),
         ),
       )
       // Ties (occurrences of one instant) in schedule-id order, as planning inserts them: the same on both dialects.
       .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt), asc(tasks.scheduleId), asc(tasks.id))
       .limit(limitParam as number);
   if (db.$dialect === "sqlite") {
-    const q = cachedQuery(db, "drain-candidates", () => build(sql.placeholder("now"), sql.placeholder("limit")).prepare());
-    return sqliteCall(db, () => q.all({ now, limit }));
+    const q = cachedQuery(db, "drain-candidates", () => build(sql.placeholder("now"), sql.placeholder("limit"), sql.placeholder("labels")).prepare());
+    return sqliteCall(db, () => q.all({ now, limit, labels: JSON.stringify(runnerLabels) }));
   }
-  return run(db, build(now, limit));
+  return run(db, build(now, limit, null));
 }
 
 /**
