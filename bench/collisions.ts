@@ -32,7 +32,7 @@ const now = Date.UTC(2026, 0, 5, 12);
 function row(i: number, overrides: Partial<ScheduleRow> = {}): ScheduleRow {
   return {
     id: randomUUID(), name: `s${i}`, prompt: "p", cronExpression: cronFor(i), timezone: TIMEZONES[i % TIMEZONES.length],
-    runtimeId: null, status: "active", pausedReason: null, maxTurns: 200, maxTurnsSetAt: null, maxRunDurationSec: null, maxAttempts: 3,
+    runtimeId: null, concurrencyGroup: null, status: "active", pausedReason: null, maxTurns: 200, maxTurnsSetAt: null, maxRunDurationSec: null, maxAttempts: 3,
     overlapPolicy: "skip", catchUpPolicy: "latest", catchUpWindowSec: 3600, maxFirings: null, expiresAt: null, firingCount: 0,
     nextFireAt: null, lastPlannedAt: now, lastFiredAt: null, avgTurnsPerFiring: 40 + (i % 7) * 30, lastTurnCount: null,
     failureStreak: 0, turnBudgetBreachStreak: 0, lastFailureReason: null, createdAt: now, updatedAt: now, ...overrides,

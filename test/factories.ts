@@ -15,7 +15,7 @@ export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday, 12:00 UTC
 export async function truncateAll(db: Db = getDb()): Promise<void> {
   await withTransaction(db, async (tx) => {
     const t = tablesOf(tx);
-    for (const table of [t.taskEvents, t.scheduleFiringMetrics, t.events, t.tasks, t.chatMessages, t.chatConversations, t.schedules, t.runtimes, t.runners, t.settings]) {
+    for (const table of [t.taskEvents, t.scheduleFiringMetrics, t.events, t.tasks, t.chatMessages, t.chatConversations, t.schedules, t.runtimes, t.runners, t.settings, t.concurrencyGroups]) {
       await run(tx, tx.delete(table));
     }
   });
@@ -48,6 +48,7 @@ export async function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db 
     cronExpression,
     timezone,
     runtimeId: null,
+    concurrencyGroup: null,
     status: "active",
     pausedReason: null,
     maxTurns: null,
@@ -82,6 +83,7 @@ export async function makeTask(overrides: Partial<TaskRow> = {}, db: Db = getDb(
     id: randomUUID(),
     scheduleId: null,
     runtimeId: null,
+    concurrencyGroup: null,
     title: "task",
     prompt: "Do the thing",
     status: "queued",

@@ -51,6 +51,8 @@ export interface ScheduleDto {
   lastFailureReason: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Concurrency group whose cap its tasks count against (issue 12 item 4); null = none. */
+  concurrencyGroup: string | null;
 }
 
 /**
@@ -257,4 +259,18 @@ export interface RunnerDto {
   stoppedAt: string | null;
   /** Not stopped and heartbeat within the stale bound: it plans and claims now. */
   alive: boolean;
+}
+
+/** API shape of a concurrency group (GET /api/concurrency-groups). */
+export interface ConcurrencyGroupDto {
+  name: string;
+  /** Most of its tasks running at once over every runner; null = no cap of its own (only the other caps). */
+  maxConcurrent: number | null;
+  /** Its tasks running / queued now. */
+  running: number;
+  queued: number;
+  /** Schedules naming it. */
+  schedules: number;
+  /** ISO time the cap was last set, or null. */
+  updatedAt: string | null;
 }

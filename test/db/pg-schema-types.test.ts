@@ -41,7 +41,7 @@ const named: [
   Same<typeof pg.chatMessages.$inferSelect, lite.ChatMessageRow>,
 ] = [true, true, true, true, true, true, true, true, true, true, true, true];
 
-const TABLES: Tables[] = ["runtimes", "schedules", "tasks", "taskEvents", "scheduleFiringMetrics", "taskStatusCounts", "scheduleTaskCounts", "firingHistograms", "events", "runners", "settings", "chatConversations", "chatMessages"];
+const TABLES: Tables[] = ["runtimes", "schedules", "tasks", "taskEvents", "scheduleFiringMetrics", "taskStatusCounts", "scheduleTaskCounts", "firingHistograms", "events", "runners", "settings", "chatConversations", "chatMessages", "concurrencyGroups"];
 
 function describeLite(t: SQLiteTable) {
   const c = sqliteConfig(t);

@@ -16,6 +16,7 @@ import { ApiError, apiFetch } from "@/lib/ui/api-client";
 import { queryKeys } from "@/lib/ui/queries";
 import type { CollisionWarning, ScheduleDto } from "@/lib/ui/types";
 import { ADVANCED_FIELDS, AdvancedSection } from "./form/advanced-section";
+import { ConcurrencyGroupField } from "./concurrency-group-field";
 import { AgentSection, TaskSection } from "./form/agent-section";
 import { CollisionBanner } from "./form/collision-banner";
 import { diffBody, formFieldOf, initialValues, scheduleFormSchema, toBody, type ScheduleFormValues, type ScheduleTemplate } from "./form/schema";
@@ -222,6 +223,7 @@ function ScheduleForm({
           <AgentSection excludeScheduleId={saved?.id} />
           <Separator />
           <AdvancedSection />
+          <ConcurrencyGroupField />
           {/* Notifications go here: a <NotificationsSection /> part of the sheet (notifications issue). */}
 
           {(!saved || saved.status === "active" || saved.status === "paused") && (

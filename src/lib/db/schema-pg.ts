@@ -80,6 +80,8 @@ export const schedules = pgTable(
     failureStreak: integer("failure_streak").notNull().default(0),
     turnBudgetBreachStreak: integer("turn_budget_breach_streak").notNull().default(0),
     lastFailureReason: text("last_failure_reason"),
+    /** Concurrency group (issue 12 item 4): its tasks share the group's cap (concurrency_groups); null = none. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
@@ -123,6 +125,8 @@ export const tasks = pgTable(
     costUsd: doublePrecision("cost_usd"),
     agentProcessGroups: jsonb("agent_process_groups").$type<OwnedProcessGroup[]>(),
     agentHost: text("agent_host"),
+    /** The schedule's concurrency group when the task was created (or Run now's): the claim checks its cap without a join. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: ms("created_at").notNull(),
   },
   (t) => [
@@ -241,6 +245,14 @@ export const runners = pgTable("runners", {
   capacity: integer("capacity"),
   kind: text("kind").notNull().default("web"),
   labels: jsonb("labels").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+});
+
+/** Concurrency groups' caps (issue 12 item 4; see schema.ts). */
+export const concurrencyGroups = pgTable("concurrency_groups", {
+  name: text("name").primaryKey(),
+  maxConcurrent: integer("max_concurrent").notNull(),
+  createdAt: ms("created_at").notNull(),
+  updatedAt: ms("updated_at").notNull(),
 });
 
 export const settings = pgTable("settings", {

@@ -71,6 +71,8 @@ export const schedules = sqliteTable(
     failureStreak: integer("failure_streak").notNull().default(0),
     turnBudgetBreachStreak: integer("turn_budget_breach_streak").notNull().default(0),
     lastFailureReason: text("last_failure_reason"),
+    /** Concurrency group (issue 12 item 4): its tasks share the group's cap (concurrency_groups); null = none. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -130,6 +132,8 @@ export const tasks = sqliteTable(
     agentProcessGroups: text("agent_process_groups", { mode: "json" }).$type<OwnedProcessGroup[]>(),
     /** Host key (process-table.ts thisHost) of the processes in agentProcessGroups. */
     agentHost: text("agent_host"),
+    /** The schedule's concurrency group when the task was created (or Run now's): the claim checks its cap without a join. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -267,6 +271,18 @@ export const runners = sqliteTable("runners", {
   labels: text("labels", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
 });
 
+/**
+ * Concurrency groups' caps (issue 12 item 4): at most `maxConcurrent` tasks whose
+ * `concurrencyGroup` is `name` run at once, across every runner. A group named by a schedule
+ * without a row here has no cap of its own.
+ */
+export const concurrencyGroups = sqliteTable("concurrency_groups", {
+  name: text("name").primaryKey(),
+  maxConcurrent: integer("max_concurrent").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value", { mode: "json" }).notNull(),
@@ -314,3 +330,4 @@ export type FiringHistogramRow = typeof firingHistograms.$inferSelect;
 export type RunnerRow = typeof runners.$inferSelect;
 export type ChatConversationRow = typeof chatConversations.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;
+export type ConcurrencyGroupRow = typeof concurrencyGroups.$inferSelect;

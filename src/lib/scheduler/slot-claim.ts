@@ -21,6 +21,10 @@ import { claimTask, countQueued as countQueuedRows, countRunning as countRunning
  *
  * A retry is not started while its parent still records agent processes (ADR 0005): a
  * reaped or recovered attempt's agents die before the next attempt resumes its session.
+ *
+ * The same statement checks every other cap (issue 12 item 4): the task's concurrency group
+ * (`tasks.concurrency_group`, its cap in `concurrency_groups`) and its runtime's
+ * `config.maxConcurrent`; and the runtime's pinning to runner labels (issue 14 item 4).
  */
 export interface ClaimInput {
   taskId: string;
@@ -38,7 +42,7 @@ export interface ClaimInput {
   defaultLeaseSec: number;
   /** Don't start while another task of the same schedule runs (overlap policy ≠ allow_all). */
   serializePerSchedule?: boolean;
-  /** Run now `?force=true`: the cap is not checked and the task is stamped `forced`. */
+  /** Run now `?force=true`: no cap is checked (global, runner, group, runtime) and the task is stamped `forced`. */
   force?: boolean;
   /**
    * The claiming runner's labels; default this process's AGENTCRON_RUNNER_LABELS (env.ts).

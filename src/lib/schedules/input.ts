@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { CATCH_UP_POLICIES, LIMITS, OVERLAP_POLICIES } from "../db/constants";
+import { concurrencyGroupScheduleFields } from "../concurrency-groups/fields";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -63,6 +64,7 @@ export const scheduleFields = {
   maxFirings: int(1, LIMITS.maxFiringsMax).nullable(),
   expiresAt: instant.nullable(),
   status: z.enum(["active", "paused"], { error: oneOf(["active", "paused"]) }),
+  ...concurrencyGroupScheduleFields,
 };
 
 const body = z.object({}, { error: "must be a JSON object" });

@@ -134,6 +134,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     cronExpression,
     timezone,
     runtimeId: input.runtimeId ?? null,
+    concurrencyGroup: input.concurrencyGroup ?? null, // concurrency groups (issue 12 item 4)
     status,
     pausedReason: status === "paused" ? "paused_by_user" : null,
     maxTurns: input.maxTurns ?? null,
@@ -201,6 +202,7 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   ] as const) {
     if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
   }
+  if (patch.concurrencyGroup !== undefined) next.concurrencyGroup = patch.concurrencyGroup; // concurrency groups (issue 12 item 4)
   if (patch.maxTurns !== undefined && patch.maxTurns !== current.maxTurns) {
     next.maxTurns = patch.maxTurns;
     next.maxTurnsSetAt = now;
@@ -308,6 +310,8 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     lastFailureReason: s.lastFailureReason,
     createdAt: toIso(s.createdAt)!,
     updatedAt: toIso(s.updatedAt)!,
+    // concurrency groups (issue 12 item 4)
+    concurrencyGroup: s.concurrencyGroup,
   };
 }
 export type { ScheduleDto };

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { CATCH_UP_POLICIES, OVERLAP_POLICIES } from "@/lib/db/constants";
 import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { scheduleFields } from "@/lib/schedules/input";
+import { concurrencyGroupName } from "@/lib/concurrency-groups/fields";
 import type { ScheduleDto } from "@/lib/ui/types";
 
 /** Select value standing for "runtimeId: null" (the default runtime at fire time). */
@@ -29,6 +30,8 @@ export interface ScheduleFormValues {
   maxFirings: string;
   expiresAt: string;
   paused: boolean;
+  /** Concurrency group name (issue 12 item 4); "" = none. */
+  concurrencyGroup: string;
 }
 
 /** "" → null (inherit / no limit), else the number (NaN stays NaN so the field's own message names it). */
@@ -53,13 +56,14 @@ export const scheduleFormSchema = z.object({
   maxFirings: optionalNumber.pipe(scheduleFields.maxFirings),
   expiresAt: z.string(),
   paused: z.boolean(),
+  concurrencyGroup: z.string().transform((v) => (v.trim() === "" ? null : v.trim())).pipe(concurrencyGroupName.nullable()),
 });
 
 /** Server field names → form field names (plain words and cron share one input). */
 export function formFieldOf(serverField: string): keyof ScheduleFormValues | "form" {
   if (serverField === "cronExpression" || serverField === "schedule") return "schedule";
   if (serverField === "status") return "paused";
-  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt"];
+  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt", "concurrencyGroup"];
   return known.includes(serverField) ? (serverField as keyof ScheduleFormValues) : "form";
 }
 
@@ -100,6 +104,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
       maxFirings: "",
       expiresAt: "",
       paused: SCHEDULE_DEFAULTS.status === "paused",
+      concurrencyGroup: "",
       ...template,
     };
   }
@@ -119,6 +124,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
     maxFirings: s.maxFirings == null ? "" : String(s.maxFirings),
     expiresAt: toLocalInput(s.expiresAt),
     paused: s.status === "paused",
+    concurrencyGroup: s.concurrencyGroup ?? "",
   };
 }
 
@@ -141,6 +147,7 @@ export function toBody(f: ScheduleFormValues): Record<string, unknown> {
     maxFirings: numberOrNull(f.maxFirings),
     expiresAt: f.expiresAt ? new Date(f.expiresAt).toISOString() : null,
     status: f.paused ? "paused" : "active",
+    concurrencyGroup: f.concurrencyGroup.trim() || null, // concurrency groups (issue 12 item 4)
   };
 }
 

@@ -29,6 +29,39 @@ const SQLITE_LABELS_OK = `NOT EXISTS (
     WHERE rt.id = ${SQLITE_TASK_RUNTIME}
       AND l.value NOT IN (SELECT value FROM json_each(@labels)))`;
 
+/**
+ * A concurrency group's cap (issue 12 item 4): the task names no group, or its group has no
+ * cap row, or fewer of the group's tasks run than the cap. The group is stored on the task at
+ * creation (`tasks.concurrency_group`), so no join to schedules is needed.
+ */
+const SQLITE_GROUP_OK = `(tasks.concurrency_group IS NULL OR NOT EXISTS (
+    SELECT 1 FROM concurrency_groups AS g WHERE g.name = tasks.concurrency_group
+      AND (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.name) >= g.max_concurrent))`;
+
+/**
+ * The runtime's cap (`config.maxConcurrent`, issue 12 item 4): absent, or fewer tasks running
+ * on that runtime (tasks without a runtime count as the default's) than the cap.
+ */
+const SQLITE_RUNTIME_CAP_OK = `NOT EXISTS (
+    SELECT 1 FROM runtimes AS rc WHERE rc.id = ${SQLITE_TASK_RUNTIME}
+      AND json_extract(rc.config, '$.maxConcurrent') IS NOT NULL
+      AND (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+           AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default = 1 LIMIT 1)) = rc.id)
+          >= json_extract(rc.config, '$.maxConcurrent'))`;
+
+/** PostgreSQL spelling of SQLITE_GROUP_OK. */
+const PG_GROUP_OK = sql`(tasks.concurrency_group IS NULL OR NOT EXISTS (
+    SELECT 1 FROM concurrency_groups AS g WHERE g.name = tasks.concurrency_group
+      AND (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.name) >= g.max_concurrent))`;
+
+/** PostgreSQL spelling of SQLITE_RUNTIME_CAP_OK. */
+const PG_RUNTIME_CAP_OK = sql`NOT EXISTS (
+    SELECT 1 FROM runtimes AS rc WHERE rc.id = COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))
+      AND (rc.config ->> 'maxConcurrent') IS NOT NULL
+      AND (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+           AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1)) = rc.id)
+          >= (rc.config ->> 'maxConcurrent')::numeric)`;
+
 /** A SQLite condition written with `@labels` as a drizzle fragment whose `@labels` is `param`. */
 function withLabelsParam(text: string, param: unknown): SQL {
   const [before, after] = text.split("@labels");
@@ -60,6 +93,8 @@ WHERE id = @taskId AND status = 'queued'
     SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
   AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
     SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))
+  AND (@forced = 1 OR ${SQLITE_GROUP_OK})
+  AND (@forced = 1 OR ${SQLITE_RUNTIME_CAP_OK})
   AND ${SQLITE_LABELS_OK}`;
 
 /** What a claim needs (see scheduler/slot-claim.ts for the rule). */
@@ -124,7 +159,8 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
     WHERE id = ${input.taskId} AND status = 'queued'
       AND (not_before IS NULL OR not_before <= ${input.now})
       ${input.force ? sql`` : sql`AND (SELECT COUNT(*) FROM tasks WHERE status = 'running') < ${input.cap}
-        AND (SELECT COUNT(*) FROM tasks WHERE status = 'running' AND runner_id = ${input.runnerId}) < ${input.runnerCap ?? input.cap}`}
+        AND (SELECT COUNT(*) FROM tasks WHERE status = 'running' AND runner_id = ${input.runnerId}) < ${input.runnerCap ?? input.cap}
+        AND ${PG_GROUP_OK} AND ${PG_RUNTIME_CAP_OK}`}
       AND (parent_task_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
       ${input.serialize ? sql`AND (schedule_id IS NULL OR NOT EXISTS (
@@ -192,6 +228,10 @@ export async function selectDrainCandidates(db: Db, now: number, limit: number, 
           sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
             SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
           db.$dialect === "pg" ? pgLabelsOk([...runnerLabels]) : withLabelsParam(SQLITE_LABELS_OK, labelsParam),
+          // A task whose group or runtime is at its cap can't start now: leave it out, so it
+          // doesn't fill the batch ahead of other groups' startable tasks (FIFO within what can run).
+          db.$dialect === "pg" ? PG_GROUP_OK : sql.raw(SQLITE_GROUP_OK),
+          db.$dialect === "pg" ? PG_RUNTIME_CAP_OK : sql.raw(SQLITE_RUNTIME_CAP_OK),
         ),
       )
       // Ties (occurrences of one instant) in schedule-id order, as planning inserts them: the same on both dialects.
