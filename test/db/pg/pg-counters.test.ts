@@ -196,7 +196,12 @@ describe("the counters migration on a database that already holds rows", () => {
       await migratePgDatabase(db, before);
       expect((await db.execute(sql`SELECT to_regclass('firing_histograms') IS NOT NULL AS ok`)).rows[0]).toEqual({ ok: true });
       expect((await db.execute<{ n: number }>(sql`SELECT count(*) AS n FROM firing_histograms`)).rows[0].n).toBe(0);
-      await db.insert(tasks).values([task("a", "s1"), task("b", "s1", "running"), task("c", null, "failed"), task("d", "s2", "failed")]);
+      // The columns of the schema this database has (later migrations add task columns the
+      // builder would name), so an explicit column list rather than db.insert(tasks).
+      for (const t of [task("a", "s1"), task("b", "s1", "running"), task("c", null, "failed"), task("d", "s2", "failed")]) {
+        await db.execute(sql`INSERT INTO tasks (id, schedule_id, status, title, prompt, source_type, max_turns, created_at)
+          VALUES (${t.id}, ${t.scheduleId}, ${t.status}, ${t.title}, ${t.prompt}, ${t.sourceType}, ${t.maxTurns}, ${t.createdAt})`);
+      }
       await db.insert(scheduleFiringMetrics).values([firing(10, 20), firing(-3, 700), firing(120_000, 0)]);
       await migratePgDatabase(db, full);
       await expectExact(db);

@@ -297,3 +297,148 @@ export async function selectLeaseExpiresAt(db: Db, taskId: string): Promise<numb
   const row = await first(db, db.select({ t: tasks.leaseExpiresAt }).from(tasks).where(eq(tasks.id, taskId)).limit(1));
   return row?.t ?? null;
 }
+
+/** One drain's batch claim (claimBatch). */
+export interface ClaimBatchInput {
+  /**
+   * The tasks to try, in FIFO order (the drain's candidates after its own checks), each with
+   * `serialize` (don't start while another task of its schedule runs; overlap policy ≠ allow_all).
+   * The caller passes at most one serialized task per schedule.
+   */
+  candidates: readonly { taskId: string; serialize: boolean }[];
+  runnerId: string;
+  /** UTC ms: the claim's stamp (slotClaimedAt, startedAt, heartbeat, lease start). */
+  now: number;
+  /** maxConcurrent: the cap over every runner. */
+  cap: number;
+  /** This runner's capacity; default `cap`. */
+  runnerCap?: number;
+  /** Lease length (s) for a task without its own maxRunDurationSec. */
+  defaultLeaseSec: number;
+  /** The claiming runner's labels (runtime pinning); default none. */
+  runnerLabels?: readonly string[];
+}
+
+/*
+ * The batch claim (ADR "claim-batching", issue 14 item 7): ONE UPDATE claims, among the given
+ * candidates in FIFO order, the longest prefix-by-rank that fits every cap:
+ *   eligible  — still queued, notBefore passed, no live agents on its parent, its schedule not
+ *               busy when serialized, its runtime's labels held by this runner (as claimTask);
+ *   g_ok      — ranked per concurrency group (ROW_NUMBER over the FIFO order); kept while
+ *               running-in-group + rank ≤ the group's cap (no cap row: kept);
+ *   r_ok      — of those, ranked per runtime (a null runtime is the default's); kept while
+ *               running-on-runtime + rank ≤ config.maxConcurrent (absent: kept);
+ *   o         — of those, ranked overall; claimed while running + rank ≤ cap and
+ *               running-on-this-runner + rank ≤ runnerCap.
+ * A task held by its group or runtime is dropped before the overall rank, so it doesn't hold
+ * later tasks of other groups (FIFO within what can run). A task dropped by its runtime still
+ * took a rank in its group: conservative (a cap is never exceeded; the group's next task
+ * waits for the next pass). SQLite: atomic (one writer). PostgreSQL: under the cap's
+ * advisory lock, taken by the caller's transaction (ADR 0012), so the counts see every claim.
+ */
+const SQLITE_CLAIM_BATCH = `
+WITH cand AS (
+  SELECT json_extract(c.value, '$[0]') AS id, c.key AS ord, json_extract(c.value, '$[1]') AS ser FROM json_each(@cands) AS c
+), eligible AS (
+  SELECT tasks.id AS id, cand.ord AS ord, tasks.concurrency_group AS grp, ${SQLITE_TASK_RUNTIME} AS rt
+  FROM cand JOIN tasks ON tasks.id = cand.id
+  WHERE tasks.status = 'queued'
+    AND (tasks.not_before IS NULL OR tasks.not_before <= @now)
+    AND (tasks.parent_task_id IS NULL OR NOT EXISTS (
+      SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
+    AND (cand.ser = 0 OR tasks.schedule_id IS NULL OR NOT EXISTS (
+      SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))
+    AND ${SQLITE_LABELS_OK}
+), g AS (
+  SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.grp ORDER BY e.ord) AS grank FROM eligible AS e
+), g_ok AS (
+  SELECT g.* FROM g LEFT JOIN concurrency_groups AS cg ON cg.name = g.grp
+  WHERE cg.name IS NULL
+     OR g.grank + (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.grp) <= cg.max_concurrent
+), r AS (
+  SELECT g_ok.*, ROW_NUMBER() OVER (PARTITION BY g_ok.rt ORDER BY g_ok.ord) AS rrank FROM g_ok
+), r_ok AS (
+  SELECT r.* FROM r LEFT JOIN runtimes AS rc ON rc.id = r.rt
+  WHERE json_extract(rc.config, '$.maxConcurrent') IS NULL
+     OR r.rrank + (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+          AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default = 1 LIMIT 1)) = r.rt)
+        <= json_extract(rc.config, '$.maxConcurrent')
+), o AS (
+  SELECT r_ok.id AS id, ROW_NUMBER() OVER (ORDER BY r_ok.ord) AS orank FROM r_ok
+)
+UPDATE tasks SET
+  status = 'running', slot_claimed_at = @now, started_at = @now, heartbeat_at = @now,
+  lease_expires_at = @now + COALESCE(max_run_duration_sec, @defaultLeaseSec) * 1000,
+  runner_id = @runnerId, pressure_held_since = NULL, forced = 0
+WHERE id IN (
+  SELECT o.id FROM o
+  WHERE o.orank + (SELECT COUNT(*) FROM tasks AS a WHERE a.status = 'running') <= @cap
+    AND o.orank + (SELECT COUNT(*) FROM tasks AS m WHERE m.status = 'running' AND m.runner_id = @runnerId) <= @runnerCap)
+RETURNING id`;
+
+/**
+ * Claims, in ONE statement, the candidates (FIFO order) that fit every cap — the global cap,
+ * this runner's capacity, each task's concurrency group and runtime caps — and its other
+ * conditions (see SQLITE_CLAIM_BATCH above): a drain's whole batch instead of one UPDATE
+ * per task (issue 14 item 7). Returns the ids claimed, in FIFO order. Never forced.
+ * PostgreSQL: must run inside the caller's transaction after `lockCap` (ADR 0012).
+ * @throws Error on a PostgreSQL handle outside a transaction.
+ */
+export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<string[]> {
+  if (!input.candidates.length) return [];
+  const cands = JSON.stringify(input.candidates.map((c) => [c.taskId, c.serialize ? 1 : 0]));
+  const runnerCap = input.runnerCap ?? input.cap;
+  const labels = JSON.stringify(input.runnerLabels ?? []);
+  let ids: string[];
+  if (db.$dialect === "sqlite") {
+    const params = { cands, now: input.now, defaultLeaseSec: input.defaultLeaseSec, runnerId: input.runnerId, cap: input.cap, runnerCap, labels };
+    ids = await sqliteCall(db, () => (prepared(db, SQLITE_CLAIM_BATCH).all(params) as { id: string }[]).map((r) => r.id));
+  } else {
+    if (!db.$inTx) throw new Error("claimBatch needs the drain's transaction (and its lockCap) on PostgreSQL");
+    const taskRuntime = sql`COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))`;
+    const res = await rows<{ id: string }>(
+      db,
+      sql`WITH cand AS (
+        SELECT c.v ->> 0 AS id, c.ord AS ord, (c.v ->> 1)::int AS ser FROM jsonb_array_elements(${cands}::jsonb) WITH ORDINALITY AS c(v, ord)
+      ), eligible AS (
+        SELECT tasks.id AS id, cand.ord AS ord, tasks.concurrency_group AS grp, ${taskRuntime} AS rt
+        FROM cand JOIN tasks ON tasks.id = cand.id
+        WHERE tasks.status = 'queued'
+          AND (tasks.not_before IS NULL OR tasks.not_before <= ${input.now})
+          AND (tasks.parent_task_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
+          AND (cand.ser = 0 OR tasks.schedule_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))
+          AND ${pgLabelsOk(JSON.parse(labels) as string[])}
+      ), g AS (
+        SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.grp ORDER BY e.ord) AS grank FROM eligible AS e
+      ), g_ok AS (
+        SELECT g.* FROM g LEFT JOIN concurrency_groups AS cg ON cg.name = g.grp
+        WHERE cg.name IS NULL
+           OR g.grank + (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.grp) <= cg.max_concurrent
+      ), r AS (
+        SELECT g_ok.*, ROW_NUMBER() OVER (PARTITION BY g_ok.rt ORDER BY g_ok.ord) AS rrank FROM g_ok
+      ), r_ok AS (
+        SELECT r.* FROM r LEFT JOIN runtimes AS rc ON rc.id = r.rt
+        WHERE (rc.config ->> 'maxConcurrent') IS NULL
+           OR r.rrank + (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+                AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1)) = r.rt)
+              <= (rc.config ->> 'maxConcurrent')::numeric
+      ), o AS (
+        SELECT r_ok.id AS id, ROW_NUMBER() OVER (ORDER BY r_ok.ord) AS orank FROM r_ok
+      ), running AS (
+        SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE runner_id = ${input.runnerId}) AS mine FROM tasks WHERE status = 'running'
+      )
+      UPDATE tasks SET
+        status = 'running', slot_claimed_at = ${input.now}, started_at = ${input.now}, heartbeat_at = ${input.now},
+        lease_expires_at = ${input.now}::bigint + COALESCE(max_run_duration_sec, ${input.defaultLeaseSec}::integer)::bigint * 1000,
+        runner_id = ${input.runnerId}, pressure_held_since = NULL, forced = false
+      FROM o, running
+      WHERE tasks.id = o.id AND o.orank + running.total <= ${input.cap} AND o.orank + running.mine <= ${runnerCap}
+      RETURNING tasks.id AS "id"`,
+    );
+    ids = res.map((r) => r.id);
+  }
+  const order = new Map(input.candidates.map((c, i) => [c.taskId, i]));
+  return ids.sort((a, b) => order.get(a)! - order.get(b)!);
+}
