@@ -13,7 +13,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { asc, eq, inArray, max, min, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb, openDatabase, type Db } from "@/lib/db/client";
-import { run, tablesOf } from "@/lib/db/sql";
+import { execute, run, tablesOf } from "@/lib/db/sql";
 import { pruneFiringMetrics } from "@/lib/scheduler/firing-metrics";
 import { deleteSchedule } from "@/lib/schedules/service";
 import { cancelTask } from "@/lib/tasks/cancel";
@@ -182,8 +182,14 @@ describe("maintained counters equal a recount", () => {
       fs.writeFileSync(path.join(older, "meta/_journal.json"), JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
       const db = openDatabase(path.join(dir, "agentcron.db"));
       migrate(db, { migrationsFolder: older });
-      const schedule = await makeSchedule({}, db);
-      for (let i = 0; i < 30; i++) await makeTask({ scheduleId: i % 4 ? schedule.id : null, status: (["completed", "failed", "skipped"] as const)[i % 3], createdAt: T0 + i }, db);
+      // Explicit column lists: the factories name every column of today's schema, and later
+      // migrations add columns this older database doesn't have yet.
+      const schedule = { id: randomUUID() };
+      await execute(db, sql`INSERT INTO schedules (id, name, prompt, cron_expression, created_at, updated_at) VALUES (${schedule.id}, 's', 'p', '*/5 * * * *', ${T0}, ${T0})`);
+      for (let i = 0; i < 30; i++) {
+        await execute(db, sql`INSERT INTO tasks (id, schedule_id, title, prompt, status, source_type, max_turns, created_at)
+          VALUES (${randomUUID()}, ${i % 4 ? schedule.id : null}, 't', 'p', ${(["completed", "failed", "skipped"] as const)[i % 3]}, 'manual', 10, ${T0 + i})`);
+      }
       for (const l of [-5, 10, 120, 4000, 2_000_000]) await insertFiringMetric(db, schedule.id, l, l * 2);
       migrate(db, { migrationsFolder: folder });
       const { stored, recount } = await countersAndRecount(db);
