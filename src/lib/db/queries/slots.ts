@@ -340,9 +340,11 @@ const SQLITE_CLAIM_BATCH = `
 WITH cand AS (
   SELECT json_extract(c.value, '$[0]') AS id, c.key AS ord, json_extract(c.value, '$[1]') AS ser FROM json_each(@cands) AS c
 ), eligible AS (
+  -- CROSS JOIN: SQLite keeps the candidates as the outer loop (a primary-key lookup each),
+  -- instead of scanning tasks with the JSON list inside.
   SELECT tasks.id AS id, cand.ord AS ord, tasks.concurrency_group AS grp, ${SQLITE_TASK_RUNTIME} AS rt
-  FROM cand JOIN tasks ON tasks.id = cand.id
-  WHERE tasks.status = 'queued'
+  FROM cand CROSS JOIN tasks
+  WHERE tasks.id = cand.id AND tasks.status = 'queued'
     AND (tasks.not_before IS NULL OR tasks.not_before <= @now)
     AND (tasks.parent_task_id IS NULL OR NOT EXISTS (
       SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
