@@ -9,10 +9,14 @@
  *   npm run bench:pg-cap        (≈ 20 s; uses AGENTCRON_TEST_PG_URL, else starts a cluster)
  *
  * Phases: the drain (drainQueue: one transaction and one lock per pass), single claims
- * (claimTask in its own transaction: Run now), and the old unlocked statement.
- * Env: PG_BENCH_RUNNERS (4), PG_BENCH_CAP (20), PG_BENCH_MS per phase (8000).
+ * (claimTask in its own transaction: Run now), and the old unlocked statement — all from
+ * one process with a pool per runner; then (issue 14 item 7) the same drain from 4 runner
+ * PROCESSES (bench/pg-cap-runner.ts), without groups and with concurrency groups; then the
+ * firing lateness of 4 real scheduler loops (processes) on per-second schedules.
+ * Env: PG_BENCH_RUNNERS (4), PG_BENCH_CAP (20), PG_BENCH_MS per phase (8000),
+ * PG_BENCH_PHASES (comma-separated subset of drain,claim,unlocked,processes,groups,lateness).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,9 +25,10 @@ import { openPgHandle, withTransaction, type Db } from "../src/lib/db/client";
 import { closePgDatabase, type PgDb } from "../src/lib/db/pg";
 import { claimTask, countRunning, selectDrainCandidates } from "../src/lib/db/queries/slots";
 import { writeTerminal } from "../src/lib/db/queries/task-runs";
-import { getSettings } from "../src/lib/config/settings";
+import { getSettings, updateSettings } from "../src/lib/config/settings";
+import { countActiveTasksPerGroup, upsertGroupCap } from "../src/lib/db/queries/concurrency-groups";
 import { drainQueue } from "../src/lib/scheduler/drain";
-import { execute, run, tablesOf } from "../src/lib/db/sql";
+import { execute, rows, run, tablesOf } from "../src/lib/db/sql";
 import { createTestPgDatabase, dropTestPgDatabase } from "../test/support/pg-test-db";
 
 process.env.AGENTCRON_MIGRATIONS_DIR = path.resolve(__dirname, "../drizzle");
@@ -118,6 +123,129 @@ async function phase(url: string, label: string, mode: "claim" | "drain" | "unlo
   );
 }
 
+/** Seeds `n` queued manual tasks (createdAt in order), `group(i)` naming each one's concurrency group. */
+async function seed(db: Db, n: number, group: (i: number) => string | null = () => null): Promise<void> {
+  const { tasks } = tablesOf(db);
+  for (let b = 0; b < n / 1000; b++) {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({
+      id: `t${b}-${i}`, title: "t", prompt: "p", status: "queued" as const, sourceType: "manual" as const, rootSourceType: "manual" as const,
+      maxTurns: 1, maxAttempts: 1, createdAt: T0 + b * 1000 + i, concurrencyGroup: group(b * 1000 + i),
+    }));
+    await run(db, db.insert(tasks).values(rows));
+  }
+}
+
+/**
+ * Runs `RUNNERS` copies of bench/pg-cap-runner.ts and resolves their JSON answers. Each prints
+ * "ready" once connected; all get "go" on stdin together, so the measured windows coincide.
+ */
+function runnerProcesses(url: string, env: Record<string, string>, onGo?: (at: number) => void): Promise<Record<string, unknown>[]> {
+  let ready = 0;
+  const children: ReturnType<typeof spawn>[] = [];
+  return Promise.all(
+    Array.from({ length: RUNNERS }, (_, k) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.resolve(__dirname, "pg-cap-runner.ts")], {
+          env: { ...process.env, PG_RUNNER_URL: url, PG_RUNNER_ID: `p${k}`, PG_RUNNER_MS: String(PHASE_MS), PG_RUNNER_CAP: String(CAP), ...env },
+          stdio: ["pipe", "pipe", "inherit"],
+        });
+        children.push(child);
+        let out = "";
+        child.stdout!.on("data", (d) => {
+          out += d;
+          if (process.env.PG_BENCH_DEBUG) console.error(`[runner ${k}] ${String(d).slice(0, 80)}`);
+          if (out.startsWith("ready\n") && !(child as { counted?: boolean }).counted) {
+            (child as { counted?: boolean }).counted = true;
+            out = out.slice(6);
+            if (++ready === RUNNERS) {
+              onGo?.(Date.now());
+              for (const c of children) c.stdin!.write("go\n");
+            }
+          }
+        });
+        child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!)) : reject(new Error(`runner ${k} exited ${code}`))));
+      }),
+    ),
+  );
+}
+
+/**
+ * The drain from RUNNERS processes (issue 14 item 7's setting): claims/s in total, drain time
+ * percentiles, and the running count sampled from the parent's own connection. With `groups`,
+ * tasks cycle over 10 concurrency groups capped at 2 each (so at most 20 of them run) plus
+ * ungrouped tasks, and the per-group running maximum is sampled too.
+ */
+async function processPhase(url: string, label: string, groups: boolean): Promise<void> {
+  const { db: seedDb, ready } = openPgHandle(url, { poolSize: 2, applicationName: "bench-cap-seed" });
+  await ready;
+  await execute(seedDb, sql`TRUNCATE tasks CASCADE`);
+  await execute(seedDb, sql`DELETE FROM concurrency_groups`);
+  const N = Number(process.env.PG_BENCH_TASKS ?? 120_000);
+  if (groups) {
+    for (let g = 0; g < 10; g++) await upsertGroupCap(seedDb, `g${g}`, 2, T0);
+    await seed(seedDb, N, (i) => (i % 2 === 0 ? `g${(i / 2) % 10}` : null));
+  } else await seed(seedDb, N);
+  let stop = false;
+  let maxRunning = 0;
+  let maxGroup = 0;
+  let samples = 0;
+  const sampler = (async () => {
+    while (!stop) {
+      maxRunning = Math.max(maxRunning, await countRunning(seedDb));
+      if (groups) for (const g of await countActiveTasksPerGroup(seedDb)) if (g.status === "running") maxGroup = Math.max(maxGroup, g.n);
+      samples++;
+    }
+  })();
+  const answers = await runnerProcesses(url, { PG_RUNNER_MODE: "drain" });
+  stop = true;
+  await sampler;
+  await closePgDatabase(seedDb as unknown as PgDb);
+  const claims = answers.reduce((a, r) => a + (r.claims as number), 0);
+  const drains = answers.reduce((a, r) => a + (r.drains as number), 0);
+  const drainMs = answers.flatMap((r) => r.drainMs as number[]).sort((a, b) => a - b);
+  const pct = (p: number) => drainMs[Math.min(drainMs.length - 1, Math.ceil((p / 100) * drainMs.length) - 1)].toFixed(1);
+  console.log(
+    `${label.padEnd(34)} ${String(claims).padStart(6)} claims  ${(claims / (PHASE_MS / 1000)).toFixed(0).padStart(5)} claims/s  ` +
+      `(${drains} drains, ${(claims / Math.max(1, drains)).toFixed(1)} claims per drain; drain p50 ${pct(50)} ms, p99 ${pct(99)} ms)  ` +
+      `max running sampled ${maxRunning} (cap ${CAP})${groups ? `, max of one group ${maxGroup} (group cap 2)` : ""}, ${samples} samples`,
+  );
+}
+
+/**
+ * Firing lateness with 4 runner processes, each a real SchedulerLoop (system clock, real
+ * timers, instant test-runtime runs) on the same database: 20 per-second schedules for
+ * PHASE_MS; lateness = claim − nominal occurrence (schedule_firing_metrics).
+ */
+async function latenessPhase(url: string): Promise<void> {
+  const { db, ready } = openPgHandle(url, { poolSize: 2, applicationName: "bench-lateness" });
+  await ready;
+  await execute(db, sql`TRUNCATE tasks, schedules, schedule_firing_metrics, runners CASCADE`);
+  await updateSettings({ maxConcurrent: 100 }, Date.now(), db);
+  const { schedules, scheduleFiringMetrics } = tablesOf(db);
+  const now = Date.now() + 3000;
+  await run(
+    db,
+    db.insert(schedules).values(
+      Array.from({ length: 20 }, (_, i) => ({
+        id: `s${i}`, name: `s${i}`, prompt: `p${i}`, cronExpression: "* * * * * *", timezone: "UTC", status: "active" as const, maxAttempts: 1,
+        overlapPolicy: "skip" as const, nextFireAt: Math.ceil(now / 1000) * 1000, lastPlannedAt: now, createdAt: now, updatedAt: now,
+      })),
+    ),
+  );
+  let goAt = 0;
+  await runnerProcesses(url, { PG_RUNNER_MODE: "loop" }, (at) => (goAt = at));
+  // Occurrences from 1 s after every loop started (before it, the first loops catch up alone).
+  const fired = await run(db, db.select({ l: scheduleFiringMetrics.latenessMs, p: scheduleFiringMetrics.plannedAt }).from(scheduleFiringMetrics));
+  const lateness = fired.filter((r) => r.p != null && r.p >= goAt + 1000).map((r) => r.l).sort((a, b) => a - b);
+  const runners = await rows<{ runner: string; n: number }>(db, sql`SELECT runner_id AS "runner", COUNT(*)::int AS "n" FROM tasks WHERE runner_id IS NOT NULL GROUP BY runner_id ORDER BY 1`);
+  await closePgDatabase(db as unknown as PgDb);
+  const pct = (p: number) => lateness[Math.min(lateness.length - 1, Math.ceil((p / 100) * lateness.length) - 1)];
+  console.log(
+    `lateness, ${RUNNERS} scheduler processes, 20 per-second schedules, ${PHASE_MS} ms: ${lateness.length} firings, ` +
+      `p50 ${pct(50)} ms, p90 ${pct(90)} ms, p99 ${pct(99)} ms, max ${lateness[lateness.length - 1]} ms; tasks per runner ${runners.map((r) => r.n).join(" / ")}`,
+  );
+}
+
 async function main(): Promise<void> {
   let stopCluster: (() => void) | undefined;
   if (!process.env.AGENTCRON_TEST_PG_URL) {
@@ -129,9 +257,13 @@ async function main(): Promise<void> {
   const database = await createTestPgDatabase();
   try {
     console.log(`runners ${RUNNERS} (one pool each), cap ${CAP}, ${PHASE_MS} ms per phase; ${os.cpus().length} cores, Node ${process.version}`);
-    await phase(database.url, "drainQueue (one lock per pass)", "drain");
-    await phase(database.url, "claimTask (advisory lock, ADR 0012)", "claim");
-    await phase(database.url, "old statement (no lock)", "unlocked");
+    const phases = new Set((process.env.PG_BENCH_PHASES ?? "drain,claim,unlocked,processes,groups,lateness").split(","));
+    if (phases.has("drain")) await phase(database.url, "drainQueue (one lock per pass)", "drain");
+    if (phases.has("claim")) await phase(database.url, "claimTask (advisory lock, ADR 0012)", "claim");
+    if (phases.has("unlocked")) await phase(database.url, "old statement (no lock)", "unlocked");
+    if (phases.has("processes")) await processPhase(database.url, `drain, ${RUNNERS} processes`, false);
+    if (phases.has("groups")) await processPhase(database.url, `drain, ${RUNNERS} processes, groups`, true);
+    if (phases.has("lateness")) await latenessPhase(database.url);
   } finally {
     await dropTestPgDatabase(database);
     stopCluster?.();

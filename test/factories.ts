@@ -33,7 +33,7 @@ async function insertReturning<K extends "runtimes" | "schedules" | "tasks" | "c
 export async function truncateAll(db: Db = getDb()): Promise<void> {
   await withTransaction(db, async (tx) => {
     const t = tablesOf(tx);
-    for (const table of [t.taskEvents, t.scheduleFiringMetrics, t.events, t.tasks, t.chatMessages, t.chatConversations, t.schedules, t.runtimes, t.runners, t.settings]) {
+    for (const table of [t.taskEvents, t.scheduleFiringMetrics, t.events, t.tasks, t.chatMessages, t.chatConversations, t.schedules, t.runtimes, t.runners, t.settings, t.concurrencyGroups]) {
       await run(tx, tx.delete(table));
     }
   });

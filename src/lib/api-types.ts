@@ -69,6 +69,8 @@ export interface ScheduleDto {
   /** A paused schedule resumes by itself at this instant; null = no auto-resume. */
   pausedUntil: string | null;
   // ---- end calendar controls ----
+  /** Concurrency group whose cap its tasks count against (issue 12 item 4); null = none. */
+  concurrencyGroup: string | null;
 }
 
 /**
@@ -168,6 +170,11 @@ export interface RuntimeDto {
   isDefault: boolean;
   createdAt: string;
   updatedAt: string;
+  /**
+   * GET /api/runtimes only: the live runners that may claim this runtime's tasks (their labels
+   * include all of `config.runnerLabels`); [] = none now, its tasks wait queued.
+   */
+  eligibleRunners?: { id: string; hostname: string; kind: "web" | "worker"; labels: string[] }[];
 }
 
 export interface FiringMetricDto {
@@ -280,4 +287,18 @@ export interface RunnerDto {
   stoppedAt: string | null;
   /** Not stopped and heartbeat within the stale bound: it plans and claims now. */
   alive: boolean;
+}
+
+/** API shape of a concurrency group (GET /api/concurrency-groups). */
+export interface ConcurrencyGroupDto {
+  name: string;
+  /** Most of its tasks running at once over every runner; null = no cap of its own (only the other caps). */
+  maxConcurrent: number | null;
+  /** Its tasks running / queued now. */
+  running: number;
+  queued: number;
+  /** Schedules naming it. */
+  schedules: number;
+  /** ISO time the cap was last set, or null. */
+  updatedAt: string | null;
 }

@@ -16,6 +16,7 @@ import { ApiError, apiFetch } from "@/lib/ui/api-client";
 import { queryKeys } from "@/lib/ui/queries";
 import type { CollisionWarning, ScheduleDto } from "@/lib/ui/types";
 import { ADVANCED_FIELDS, AdvancedSection } from "./form/advanced-section";
+import { ConcurrencyGroupField } from "./concurrency-group-field";
 import { AgentSection, TaskSection } from "./form/agent-section";
 import { CalendarSection } from "./calendar-section";
 import { CollisionBanner } from "./form/collision-banner";
@@ -228,6 +229,7 @@ function ScheduleForm({
           <TriggersSection schedule={saved} />
           <Separator />
           <CalendarSection schedule={saved} onSaved={(s) => (setSaved(s), form.reset(initialValues(s)))} />
+          <ConcurrencyGroupField />
           {/* Notifications go here: a <NotificationsSection /> part of the sheet (notifications issue). */}
 
           {(!saved || saved.status === "active" || saved.status === "paused") && (

@@ -28,7 +28,7 @@ const KIND_LABELS: Record<RuntimeKind, string> = {
   "openai-compatible": "OpenAI-compatible API",
 };
 
-type TextField = "name" | "command" | "cwd" | "env" | "model" | "allowedTools" | "baseUrlEnv" | "apiKeyEnv" | "baseUrl";
+type TextField = "name" | "command" | "cwd" | "env" | "model" | "allowedTools" | "baseUrlEnv" | "apiKeyEnv" | "baseUrl" | "runnerLabels" | "maxConcurrent";
 
 /** One text input (or textarea) with its label, hint and error message. */
 function TextInput({ name, label, hint, placeholder, mono, textarea }: { name: TextField; label: string; hint?: ReactNode; placeholder?: string; mono?: boolean; textarea?: boolean }) {
@@ -350,6 +350,11 @@ function RuntimeForm({ runtime, onDone, onCancel, onDirtyChange }: { runtime: Ru
         {kind === "command" && <CommandFields />}
         {kind === "claude-agent-sdk" && <ClaudeAgentSdkFields />}
         {kind === "openai-compatible" && <OpenAiCompatibleFields />}
+
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+          <TextInput name="runnerLabels" label="Runs only on runners labelled" placeholder="any runner" hint="Comma-separated; a runner needs every label (AGENTCRON_RUNNER_LABELS)." />
+          <TextInput name="maxConcurrent" label="Most runs at once" placeholder="no runtime cap" hint="Across every runner, e.g. 1 for a local GPU model." />
+        </div>
 
         <SwitchInput name="isDefault" label="Default runtime (used by schedules and chats without one)" />
 

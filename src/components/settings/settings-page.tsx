@@ -152,6 +152,34 @@ function describeConfig(r: RuntimeDto): string {
   return String(c.model ?? "SDK default model");
 }
 
+/**
+ * Which runners can run a runtime (issue 14 item 4): its pinning (config.runnerLabels), its
+ * cap (config.maxConcurrent), and the live runners whose labels fit (`eligibleRunners`);
+ * none → said plainly, its tasks wait queued.
+ */
+function RuntimeRunners({ r }: { r: RuntimeDto }) {
+  const c = r.config as Record<string, unknown>;
+  const labels = Array.isArray(c.runnerLabels) ? (c.runnerLabels as string[]) : [];
+  const eligible = r.eligibleRunners ?? [];
+  return (
+    <div className="flex flex-col gap-1 text-xs" data-testid="runtime-runners">
+      <span className="text-muted-foreground">
+        {labels.length ? <>Pinned to {labels.map((l) => <Badge key={l} variant="outline" className="mr-1">{l}</Badge>)}</> : "Any runner"}
+        {typeof c.maxConcurrent === "number" && <> · at most {c.maxConcurrent} at once</>}
+      </span>
+      {eligible.length ? (
+        <span data-testid="runtime-eligible">
+          {eligible.length} live runner{eligible.length === 1 ? "" : "s"}: {eligible.map((e) => `${e.hostname} (${e.kind})`).join(", ")}
+        </span>
+      ) : (
+        <span className="text-destructive font-medium" data-testid="runtime-no-runner">
+          No live runner can run it{labels.length ? ` — start one with AGENTCRON_RUNNER_LABELS=${labels.join(",")}` : ""}; its tasks wait queued.
+        </span>
+      )}
+    </div>
+  );
+}
+
 function RuntimesPanel() {
   const queryClient = useQueryClient();
   const runtimes = useQuery({ queryKey: queryKeys.runtimes, queryFn: fetchers.runtimes });
@@ -205,6 +233,7 @@ function RuntimesPanel() {
               <TableHead>Name</TableHead>
               <TableHead>Kind</TableHead>
               <TableHead>Config</TableHead>
+              <TableHead>Runners</TableHead>
               <TableHead className="text-right">Actions</TableHead>
             </TableRow>
           </TableHeader>
@@ -217,6 +246,9 @@ function RuntimesPanel() {
                 <TableCell data-label="Kind">{r.kind}</TableCell>
                 <TableCell className="text-muted-foreground max-w-80 truncate font-mono text-xs" title={describeConfig(r)} data-stack="full" data-label="Config">
                   {describeConfig(r)}
+                </TableCell>
+                <TableCell data-stack="full" data-label="Runners">
+                  <RuntimeRunners r={r} />
                 </TableCell>
                 <TableCell data-stack="full">
                   <div className="flex flex-wrap gap-2 md:justify-end">

@@ -94,6 +94,8 @@ export const schedules = pgTable(
     excludeDates: jsonb("exclude_dates").$type<string[]>(),
     pausedUntil: ms("paused_until"),
     // ---- end calendar controls ----
+    /** Concurrency group (issue 12 item 4): its tasks share the group's cap (concurrency_groups); null = none. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
@@ -144,6 +146,8 @@ export const tasks = pgTable(
     triggeredByTaskId: text("triggered_by_task_id"),
     renderedPrompt: text("rendered_prompt"),
     // --- end triggers ---
+    /** The schedule's concurrency group when the task was created (or Run now's): the claim checks its cap without a join. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: ms("created_at").notNull(),
   },
   (t) => [
@@ -265,6 +269,14 @@ export const runners = pgTable("runners", {
   capacity: integer("capacity"),
   kind: text("kind").notNull().default("web"),
   labels: jsonb("labels").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+});
+
+/** Concurrency groups' caps (issue 12 item 4; see schema.ts). */
+export const concurrencyGroups = pgTable("concurrency_groups", {
+  name: text("name").primaryKey(),
+  maxConcurrent: integer("max_concurrent").notNull(),
+  createdAt: ms("created_at").notNull(),
+  updatedAt: ms("updated_at").notNull(),
 });
 
 export const settings = pgTable("settings", {

@@ -93,6 +93,8 @@ export const schedules = sqliteTable(
     /** A paused schedule resumes itself at this instant (UTC ms); null = no auto-resume. */
     pausedUntil: integer("paused_until"),
     // ---- end calendar controls ----
+    /** Concurrency group (issue 12 item 4): its tasks share the group's cap (concurrency_groups); null = none. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -164,6 +166,8 @@ export const tasks = sqliteTable(
     /** The prompt as sent to the agent, variables filled in (prompt-variables.ts); set when the run starts. */
     renderedPrompt: text("rendered_prompt"),
     // --- end triggers ---
+    /** The schedule's concurrency group when the task was created (or Run now's): the claim checks its cap without a join. */
+    concurrencyGroup: text("concurrency_group"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -305,6 +309,18 @@ export const runners = sqliteTable("runners", {
   labels: text("labels", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
 });
 
+/**
+ * Concurrency groups' caps (issue 12 item 4): at most `maxConcurrent` tasks whose
+ * `concurrencyGroup` is `name` run at once, across every runner. A group named by a schedule
+ * without a row here has no cap of its own.
+ */
+export const concurrencyGroups = sqliteTable("concurrency_groups", {
+  name: text("name").primaryKey(),
+  maxConcurrent: integer("max_concurrent").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value", { mode: "json" }).notNull(),
@@ -369,3 +385,4 @@ export type RunnerRow = typeof runners.$inferSelect;
 export type ChatConversationRow = typeof chatConversations.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;
 export type HookIdempotencyKeyRow = typeof hookIdempotencyKeys.$inferSelect;
+export type ConcurrencyGroupRow = typeof concurrencyGroups.$inferSelect;

@@ -50,6 +50,24 @@ const envRecord = z
     }
   });
 
+/** A runner label (AGENTCRON_RUNNER_LABELS entries): letters, digits, `_ . : -`, no commas or spaces. */
+export const runnerLabel = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, "must be a runner label such as gpu or repo-foo (letters, digits, _ . : -)");
+
+/**
+ * Where and how much a runtime runs, accepted by every kind (issue 14 item 4, issue 12 item 4):
+ * - `runnerLabels`: the runtime is pinned to runners having EVERY one of these labels
+ *   (AGENTCRON_RUNNER_LABELS); a runner without them never claims its tasks. Empty/absent: any runner.
+ * - `maxConcurrent`: most tasks of this runtime running at once over every runner (e.g. 1 for a
+ *   local GPU model), checked by the claim like the global cap. Absent: only the other caps.
+ */
+export const runtimePlacementFields = {
+  runnerLabels: z.array(runnerLabel).max(20, "at most 20 labels").optional(),
+  maxConcurrent: z.number({ error: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(1000).optional(),
+};
+
 export const COMMAND_OUTPUT_FORMATS = ["text", "claude-stream-json", "codex-json"] as const;
 export type CommandOutputFormat = (typeof COMMAND_OUTPUT_FORMATS)[number];
 
@@ -77,6 +95,7 @@ export const commandConfigShape = z
      * Default: `command` + `--resume {sessionId}` for claude-stream-json; none otherwise.
      */
     resumeCommand: z.array(z.string().max(10_000)).min(1).max(200).optional(),
+    ...runtimePlacementFields,
   })
   .strict()
   .refine((c) => (c.command[0] ?? "").trim() !== "", { path: ["command"], message: "must name the executable" })
@@ -112,6 +131,7 @@ export const claudeAgentSdkConfigShape = z
     executable: path.optional(),
     /** Extra variables for the `claude` process (e.g. HTTPS_PROXY: "${HTTPS_PROXY}"); see envRecord. */
     env: envRecord.optional(),
+    ...runtimePlacementFields,
   })
   .strict();
 export const claudeAgentSdkConfigSchema = claudeAgentSdkConfigShape.superRefine(refuseLiteralSecrets);
@@ -130,6 +150,7 @@ export const openAiCompatibleConfigShape = z
     cwd: path.optional(),
     /** Offer the model the `run_shell` tool (sh -c in `cwd`). Off unless set: a remote model then runs commands here. */
     allowShell: z.boolean().optional(),
+    ...runtimePlacementFields,
   })
   .strict();
 export const openAiCompatibleConfigSchema = openAiCompatibleConfigShape.superRefine(refuseLiteralSecrets);

@@ -2,12 +2,13 @@ import "server-only";
 import type { Settings } from "../config/settings";
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
-import { lockCap, selectDrainCandidates, skipQueuedTask } from "../db/queries/slots";
+import { claimBatch, lockCap, selectDrainCandidates, skipQueuedTask, type DrainCandidate } from "../db/queries/slots";
 import { isManualRooted } from "../tasks/run-state";
 import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
-import { DRAIN_BATCH } from "./tuning";
+import { DRAIN_BATCH, DRAIN_MIN_CANDIDATES } from "./tuning";
 import { withTransaction } from "../db/client";
+import { env } from "../env";
 
 /** A task this runner just moved to `running`; the caller must start it. */
 export interface ClaimedTask {
@@ -31,6 +32,8 @@ export interface DrainInput {
    * cap's lock may lie hundreds of ms behind. Without it, `now` is used.
    */
   clock?: { now(): number };
+  /** This runner's labels (runtime pinning); default AGENTCRON_RUNNER_LABELS (env.ts). */
+  runnerLabels?: readonly string[];
 }
 
 export interface DrainResult {
@@ -59,10 +62,13 @@ export async function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire
 
 /**
  * Drain (issue 3 item 3): claims slots for queued tasks FIFO by (plannedAt, createdAt),
- * honouring `notBefore`, chat pressure and the per-schedule serialization of overlap
- * policies, until the cap is reached. Each claim is the single conditional UPDATE of
- * slot-claim.ts, so several runners draining at once never exceed the cap. Synchronous:
- * the caller starts the claimed tasks without blocking the loop.
+ * honouring `notBefore`, chat pressure, the per-schedule serialization of overlap policies,
+ * runner-label pinning and every cap (global, runner, concurrency group, runtime), FIFO within
+ * what can run. Without chat streams the whole batch is claimed by ONE statement
+ * (queries/slots.ts claimBatch, issue 14 item 7); with chat streams, one conditional UPDATE
+ * per task (slot-claim.ts) so chat pressure sees only tasks that would start. Either way
+ * several runners draining at once never exceed a cap. The caller starts the claimed tasks
+ * without blocking the loop.
  */
 export async function drainQueue(input: DrainInput): Promise<DrainResult> {
   // One transaction for the whole drain: each claim is still its own conditional UPDATE
@@ -72,12 +78,18 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
 }
 
 async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
-  const { db, now, runnerId, settings } = input;
+  const { db, now, settings } = input;
   const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null, more: false };
   let running = await countRunning(db);
   if (running >= settings.maxConcurrent) return result;
 
-  const candidates = await selectDrainCandidates(db, now, DRAIN_BATCH);
+  const runnerLabels = input.runnerLabels ?? env().AGENTCRON_RUNNER_LABELS;
+  // Enough candidates to fill the free slots with room for the ones a group, runtime or
+  // serialized schedule holds back in the batch (the query already leaves out tasks of full
+  // groups and runtimes), never more than DRAIN_BATCH: reading and ranking 200 rows to fill
+  // 3 slots was most of a PostgreSQL drain's time (issue 14 item 7).
+  const limit = Math.min(DRAIN_BATCH, Math.max(DRAIN_MIN_CANDIDATES, 4 * (settings.maxConcurrent - running)));
+  const candidates = await selectDrainCandidates(db, now, limit, runnerLabels);
   if (!candidates.length) return result;
   if (db.$dialect === "pg") {
     // PostgreSQL: claims are serialized by the cap's advisory lock (ADR 0012), held to this
@@ -86,41 +98,106 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
     running = await countRunning(db);
   }
   const claimAt = input.clock?.now() ?? now;
+  const ctx: DrainContext = { ...input, runnerLabels, claimAt, candidates, result };
+  if (input.chatStreams > 0) running = await claimOneByOne(ctx, running);
+  else running = await claimInOneStatement(ctx, running);
+  result.more = running < settings.maxConcurrent && (result.claimed.length > 0 || result.skippedAtFire > 0) && (candidates.length === limit || (ctx.leftOver ?? 0) > 0);
+  return result;
+}
 
-  const startedSchedules = new Set<string>();
-  for (const { task, overlapPolicy, scheduleStatus } of candidates) {
-    if (running >= settings.maxConcurrent) break;
-    if (task.scheduleId && !isManualRooted(task) && (scheduleStatus == null || scheduleStatus === "paused")) {
-      if (await skipAtFire(db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", now)) result.skippedAtFire += 1;
-      continue;
+interface DrainContext extends DrainInput {
+  runnerLabels: readonly string[];
+  /** UTC ms stamped on the claims. */
+  claimAt: number;
+  candidates: DrainCandidate[];
+  result: DrainResult;
+  /** Candidates passed to the claim that it left queued (a cap, or a conservative group rank: see claimBatch). */
+  leftOver?: number;
+}
+
+/** The fire-time re-check of one candidate; true when it was skipped (paused or deleted schedule). */
+async function skippedAtFire(ctx: DrainContext, { task, scheduleStatus }: DrainCandidate): Promise<boolean> {
+  if (!task.scheduleId || isManualRooted(task) || (scheduleStatus != null && scheduleStatus !== "paused")) return false;
+  if (await skipAtFire(ctx.db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", ctx.now)) ctx.result.skippedAtFire += 1;
+  return true;
+}
+
+function recordClaim(ctx: DrainContext, task: TaskRow, concurrentAtClaim: number): void {
+  ctx.result.claimed.push({
+    task: { ...task, status: "running", runnerId: ctx.runnerId, slotClaimedAt: ctx.claimAt, startedAt: ctx.claimAt },
+    concurrentAtClaim,
+    chatStreamsAtClaim: ctx.chatStreams,
+  });
+}
+
+/**
+ * No chat stream in flight (the common case, and every worker): the fire-time re-check, then
+ * the batch's startable candidates — at most one per serialized schedule — claimed by ONE
+ * statement that checks every cap (queries/slots.ts claimBatch; issue 14 item 7). Returns the
+ * running count after it.
+ */
+async function claimInOneStatement(ctx: DrainContext, running: number): Promise<number> {
+  const { settings } = ctx;
+  const picked: DrainCandidate[] = [];
+  const pickedSchedules = new Set<string>();
+  for (const c of ctx.candidates) {
+    if (await skippedAtFire(ctx, c)) continue;
+    const serialize = c.overlapPolicy != null && c.overlapPolicy !== "allow_all";
+    if (serialize && c.task.scheduleId) {
+      if (pickedSchedules.has(c.task.scheduleId)) continue;
+      pickedSchedules.add(c.task.scheduleId);
     }
+    picked.push(c);
+  }
+  const ids = await claimBatch(ctx.db, {
+    candidates: picked.map((c) => ({ taskId: c.task.id, serialize: c.overlapPolicy != null && c.overlapPolicy !== "allow_all" })),
+    runnerId: ctx.runnerId,
+    now: ctx.claimAt,
+    cap: settings.maxConcurrent,
+    runnerCap: env().AGENTCRON_RUNNER_CAPACITY ?? settings.maxConcurrent,
+    defaultLeaseSec: settings.maxRunDurationSec,
+    runnerLabels: ctx.runnerLabels,
+  });
+  const byId = new Map(picked.map((c) => [c.task.id, c.task]));
+  for (const id of ids) recordClaim(ctx, byId.get(id)!, ++running);
+  ctx.leftOver = picked.length - ids.length;
+  return running;
+}
+
+/**
+ * Chat streams in flight: candidates one at a time, so chat pressure (which stamps the first
+ * instant it held a task, invariant 8) only looks at tasks that would get a slot now; each
+ * claim is the single conditional UPDATE of slot-claim.ts. Returns the running count after it.
+ */
+async function claimOneByOne(ctx: DrainContext, running: number): Promise<number> {
+  const { db, now, settings, result } = ctx;
+  const startedSchedules = new Set<string>();
+  for (const c of ctx.candidates) {
+    const { task, overlapPolicy } = c;
+    if (running >= settings.maxConcurrent) break;
+    if (await skippedAtFire(ctx, c)) continue;
     const serialize = overlapPolicy != null && overlapPolicy !== "allow_all";
     if (serialize && task.scheduleId && startedSchedules.has(task.scheduleId)) continue;
-    const pressure = await chatPressureHold(db, task, now, input.chatStreams, settings.chatPressureDelaySec);
+    const pressure = await chatPressureHold(db, task, now, ctx.chatStreams, settings.chatPressureDelaySec);
     if (pressure.hold) {
       result.holdUntil = Math.min(result.holdUntil ?? Infinity, pressure.releaseAt!);
       continue;
     }
     const claimed = await claimSlot(db, {
       taskId: task.id,
-      runnerId,
-      now: claimAt,
+      runnerId: ctx.runnerId,
+      now: ctx.claimAt,
       cap: settings.maxConcurrent,
       defaultLeaseSec: settings.maxRunDurationSec,
       serializePerSchedule: serialize,
+      runnerLabels: ctx.runnerLabels,
     });
     if (!claimed) {
       running = await countRunning(db);
       continue;
     }
-    running += 1;
     if (task.scheduleId) startedSchedules.add(task.scheduleId);
-    result.claimed.push({
-      task: { ...task, status: "running", runnerId, slotClaimedAt: claimAt, startedAt: claimAt },
-      concurrentAtClaim: running,
-      chatStreamsAtClaim: input.chatStreams,
-    });
+    recordClaim(ctx, task, ++running);
   }
-  result.more = candidates.length === DRAIN_BATCH && running < settings.maxConcurrent && (result.claimed.length > 0 || result.skippedAtFire > 0);
-  return result;
+  return running;
 }

@@ -21,6 +21,10 @@ import { claimTask, countQueued as countQueuedRows, countRunning as countRunning
  *
  * A retry is not started while its parent still records agent processes (ADR 0005): a
  * reaped or recovered attempt's agents die before the next attempt resumes its session.
+ *
+ * The same statement checks every other cap (issue 12 item 4): the task's concurrency group
+ * (`tasks.concurrency_group`, its cap in `concurrency_groups`) and its runtime's
+ * `config.maxConcurrent`; and the runtime's pinning to runner labels (issue 14 item 4).
  */
 export interface ClaimInput {
   taskId: string;
@@ -38,14 +42,21 @@ export interface ClaimInput {
   defaultLeaseSec: number;
   /** Don't start while another task of the same schedule runs (overlap policy ≠ allow_all). */
   serializePerSchedule?: boolean;
-  /** Run now `?force=true`: the cap is not checked and the task is stamped `forced`. */
+  /** Run now `?force=true`: no cap is checked (global, runner, group, runtime) and the task is stamped `forced`. */
   force?: boolean;
+  /**
+   * The claiming runner's labels; default this process's AGENTCRON_RUNNER_LABELS (env.ts).
+   * A task whose runtime is pinned (config.runnerLabels) is claimed only by a runner having
+   * every one of those labels — forced or not: force bypasses caps, not placement.
+   */
+  runnerLabels?: readonly string[];
 }
 
 /**
  * Tries to claim a slot for one queued task. Returns true when this call moved it to
  * `running` (the caller must then start it), false when it stays queued (cap full,
- * notBefore in the future, already claimed, or its schedule is busy).
+ * notBefore in the future, already claimed, its schedule is busy, or its runtime is pinned
+ * to labels this runner lacks).
  */
 export async function claimSlot(db: Db, input: ClaimInput): Promise<boolean> {
   return claimTask(db, {
@@ -57,6 +68,7 @@ export async function claimSlot(db: Db, input: ClaimInput): Promise<boolean> {
     defaultLeaseSec: input.defaultLeaseSec,
     serialize: input.serializePerSchedule ?? false,
     force: input.force ?? false,
+    runnerLabels: input.runnerLabels ?? env().AGENTCRON_RUNNER_LABELS,
   });
 }
 

@@ -42,8 +42,10 @@ export const CANCEL_WAIT_MS = 10_000;
 export const PLAN_ERROR_BACKOFF_MS = 60_000;
 /** A due schedule another runner was planning (its row locked, PostgreSQL: ADR 0013) is looked at again after this long. */
 export const PLAN_BUSY_BACKOFF_MS = 250;
-/** Queued tasks examined per drain. */
+/** Most queued tasks examined per drain. */
 export const DRAIN_BATCH = 200;
+/** Fewest examined per drain (else 4 × the free slots, up to DRAIN_BATCH; drain.ts). */
+export const DRAIN_MIN_CANDIDATES = 16;
 /** Due schedules planned per transaction (each in its own savepoint). */
 export const PLAN_BATCH = 50;
 /** Due schedules planned per pass; more wait for the next pass, armed at once (event-loop fairness). */

@@ -7,6 +7,7 @@ import { CATCH_UP_POLICIES, LIMITS, OVERLAP_POLICIES } from "../db/constants";
 import { checkPromptVariables } from "../triggers/prompt-variables";
 import { triggerScheduleFields } from "../triggers/schedule-fields";
 import { calendarFields } from "./calendar-input";
+import { concurrencyGroupScheduleFields } from "../concurrency-groups/fields";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -68,6 +69,7 @@ export const scheduleFields = {
   expiresAt: instant.nullable(),
   status: z.enum(["active", "paused"], { error: oneOf(["active", "paused"]) }),
   ...triggerScheduleFields,
+  ...concurrencyGroupScheduleFields,
 };
 
 const body = z.object({}, { error: "must be a JSON object" });

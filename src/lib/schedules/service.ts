@@ -144,6 +144,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     cronExpression,
     timezone,
     runtimeId: input.runtimeId ?? null,
+    concurrencyGroup: input.concurrencyGroup ?? null, // concurrency groups (issue 12 item 4)
     status,
     pausedReason: status === "paused" ? "paused_by_user" : null,
     maxTurns: input.maxTurns ?? null,
@@ -223,6 +224,7 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
     if (patch.dependsOnScheduleId) await assertDependencyAllowed(db, id, patch.dependsOnScheduleId);
     Object.assign(next, dependencyColumns(patch.dependsOnScheduleId, now));
   }
+  if (patch.concurrencyGroup !== undefined) next.concurrencyGroup = patch.concurrencyGroup; // concurrency groups (issue 12 item 4)
   if (patch.maxTurns !== undefined && patch.maxTurns !== current.maxTurns) {
     next.maxTurns = patch.maxTurns;
     next.maxTurnsSetAt = now;
@@ -346,6 +348,8 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     excludeDates: s.excludeDates ?? [],
     pausedUntil: toIso(s.pausedUntil),
     // ---- end calendar controls ----
+    // concurrency groups (issue 12 item 4)
+    concurrencyGroup: s.concurrencyGroup,
   };
 }
 export type { ScheduleDto };

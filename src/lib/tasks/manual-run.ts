@@ -14,6 +14,7 @@ import { getSchedule, assertScheduleActive } from "../schedules/service";
 import { getTask } from "./queries";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE, type TaskTemplate } from "./run-state";
 import { withTransaction } from "../db/client";
+import { groupAtCap } from "../concurrency-groups/service";
 
 /** What a manual task copies from its schedule or from the task it reruns. */
 
@@ -96,6 +97,14 @@ export async function startManualTask(db: Db, template: TaskTemplate, force: boo
         }
         if (!force) {
           const slotEtaSec = await estimateSlotEtaSec(tx, now);
+          const group = await groupAtCap(tx, template.concurrencyGroup);
+          if (group) {
+            throw new AppError(
+              "capacity_full",
+              `Concurrency group "${group.name}" is at its cap (${group.running} of ${group.maxConcurrent} running). Try again when one finishes, queue it, or run it anyway with force.`,
+              { extra: { slotEtaSec, concurrencyGroup: group.name } },
+            );
+          }
           throw new AppError(
             "capacity_full",
             `All ${settings.maxConcurrent} slots are busy; one should free in about ${slotEtaSec} s. Try again then, or run it anyway with force.`,
@@ -159,6 +168,7 @@ export async function rerunTask(db: Db, taskId: string, force: boolean, queue = 
     {
       scheduleId: t.scheduleId,
       runtimeId: t.runtimeId,
+      concurrencyGroup: t.concurrencyGroup,
       title: t.title,
       prompt: t.prompt,
       maxTurns: t.maxTurns,

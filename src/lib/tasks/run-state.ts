@@ -57,6 +57,8 @@ export function isManualRooted(task: Pick<TaskRow, "rootSourceType">): boolean {
 export interface TaskTemplate {
   scheduleId: string | null;
   runtimeId: string | null;
+  /** Concurrency group whose cap the task counts against (issue 12 item 4); null = none. */
+  concurrencyGroup: string | null;
   title: string;
   prompt: string;
   maxTurns: number;
@@ -73,6 +75,7 @@ export function taskTemplateFromSchedule(s: ScheduleRow): TaskTemplate {
   return {
     scheduleId: s.id,
     runtimeId: s.runtimeId,
+    concurrencyGroup: s.concurrencyGroup,
     title: s.name,
     prompt: s.prompt,
     maxTurns: s.maxTurns ?? SCHEDULE_DEFAULTS.maxTurns,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { CATCH_UP_POLICIES, OVERLAP_POLICIES } from "@/lib/db/constants";
 import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { scheduleFields } from "@/lib/schedules/input";
+import { concurrencyGroupName } from "@/lib/concurrency-groups/fields";
 import type { ScheduleDto } from "@/lib/ui/types";
 import { TRIGGER_FIELDS, triggerBody, triggerFormSchema, triggerInitialValues, type TriggerFormValues } from "./trigger-fields";
 
@@ -30,6 +31,8 @@ export interface ScheduleFormValues extends TriggerFormValues {
   maxFirings: string;
   expiresAt: string;
   paused: boolean;
+  /** Concurrency group name (issue 12 item 4); "" = none. */
+  concurrencyGroup: string;
 }
 
 /** "" → null (inherit / no limit), else the number (NaN stays NaN so the field's own message names it). */
@@ -55,13 +58,14 @@ export const scheduleFormSchema = z.object({
   expiresAt: z.string(),
   paused: z.boolean(),
   ...triggerFormSchema,
+  concurrencyGroup: z.string().transform((v) => (v.trim() === "" ? null : v.trim())).pipe(concurrencyGroupName.nullable()),
 });
 
 /** Server field names → form field names (plain words and cron share one input). */
 export function formFieldOf(serverField: string): keyof ScheduleFormValues | "form" {
   if (serverField === "cronExpression" || serverField === "schedule") return "schedule";
   if (serverField === "status") return "paused";
-  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt", ...TRIGGER_FIELDS];
+  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt", ...TRIGGER_FIELDS, "concurrencyGroup"];
   return known.includes(serverField) ? (serverField as keyof ScheduleFormValues) : "form";
 }
 
@@ -103,6 +107,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
       expiresAt: "",
       paused: SCHEDULE_DEFAULTS.status === "paused",
       ...triggerInitialValues(null),
+      concurrencyGroup: "",
       ...template,
     };
   }
@@ -123,6 +128,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
     expiresAt: toLocalInput(s.expiresAt),
     paused: s.status === "paused",
     ...triggerInitialValues(s),
+    concurrencyGroup: s.concurrencyGroup ?? "",
   };
 }
 
@@ -146,6 +152,7 @@ export function toBody(f: ScheduleFormValues): Record<string, unknown> {
     expiresAt: f.expiresAt ? new Date(f.expiresAt).toISOString() : null,
     status: f.paused ? "paused" : "active",
     ...triggerBody(f),
+    concurrencyGroup: f.concurrencyGroup.trim() || null, // concurrency groups (issue 12 item 4)
   };
 }
 

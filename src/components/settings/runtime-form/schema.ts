@@ -33,6 +33,10 @@ export interface RuntimeFormValues {
   apiKeyEnv: string;
   baseUrl: string;
   allowShell: boolean;
+  /** Comma-separated runner labels the runtime is pinned to (config.runnerLabels). */
+  runnerLabels: string;
+  /** Most tasks of this runtime at once (config.maxConcurrent); empty = no runtime cap. */
+  maxConcurrent: string;
 }
 
 /** Form fields in screen order (a failed submit focuses the first invalid one). */
@@ -51,6 +55,8 @@ export const FIELD_ORDER: (keyof RuntimeFormValues)[] = [
   "cwd",
   "allowShell",
   "env",
+  "runnerLabels",
+  "maxConcurrent",
   "isDefault",
 ];
 
@@ -62,9 +68,9 @@ const CONFIG_SHAPES = {
 
 /** The config keys this form edits, per kind; any other key of a stored config is kept as it is. */
 export const FORM_KEYS: Record<RuntimeKind, string[]> = {
-  command: ["command", "promptVia", "outputFormat", "cwd", "env"],
-  "claude-agent-sdk": ["model", "cwd", "allowedTools", "permissionMode", "baseUrl", "baseUrlEnv", "apiKeyEnv", "env"],
-  "openai-compatible": ["baseUrl", "model", "apiKeyEnv", "cwd", "allowShell"],
+  command: ["command", "promptVia", "outputFormat", "cwd", "env", "runnerLabels", "maxConcurrent"],
+  "claude-agent-sdk": ["model", "cwd", "allowedTools", "permissionMode", "baseUrl", "baseUrlEnv", "apiKeyEnv", "env", "runnerLabels", "maxConcurrent"],
+  "openai-compatible": ["baseUrl", "model", "apiKeyEnv", "cwd", "allowShell", "runnerLabels", "maxConcurrent"],
 };
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -93,6 +99,8 @@ export function initialValues(r: RuntimeDto | null): RuntimeFormValues {
     apiKeyEnv: str(c.apiKeyEnv),
     baseUrl: str(c.baseUrl),
     allowShell: c.allowShell === true,
+    runnerLabels: Array.isArray(c.runnerLabels) ? (c.runnerLabels as string[]).join(", ") : "",
+    maxConcurrent: typeof c.maxConcurrent === "number" ? String(c.maxConcurrent) : "",
   };
 }
 
@@ -117,6 +125,16 @@ export function parseEnvLines(text: string): Record<string, string> {
   );
 }
 
+/** The placement fields every kind shares: runner labels (pinning) and the runtime's cap; empty ones left out. */
+function placementConfig(f: RuntimeFormValues): Record<string, unknown> {
+  const labels = f.runnerLabels
+    .split(",")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const cap = f.maxConcurrent.trim();
+  return { ...(labels.length ? { runnerLabels: [...new Set(labels)] } : {}), ...(cap ? { maxConcurrent: Number(cap) } : {}) };
+}
+
 /**
  * Form values → the kind-specific `config` of API.md "Runtimes"; empty optional fields
  * are left out, and `original`'s keys the form doesn't edit are kept (same kind only).
@@ -124,7 +142,7 @@ export function parseEnvLines(text: string): Record<string, string> {
 export function toConfig(f: RuntimeFormValues, original: RuntimeDto | null): Record<string, unknown> {
   const opt = (k: string, v: string) => (v.trim() ? { [k]: v.trim() } : {});
   const env = parseEnvLines(f.env);
-  const kept = untouchedKeys(f.kind, original);
+  const kept = { ...untouchedKeys(f.kind, original), ...placementConfig(f) };
   if (f.kind === "command") {
     return {
       ...kept,
@@ -195,6 +213,8 @@ export const runtimeFormSchema = z
     apiKeyEnv: z.string(),
     baseUrl: z.string(),
     allowShell: z.boolean(),
+    runnerLabels: z.string(),
+    maxConcurrent: z.string(),
   })
   .superRefine((values, ctx) => {
     if (values.kind === "command") {

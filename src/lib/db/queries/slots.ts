@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, count, desc, eq, isNull, lte, ne, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, isNull, lte, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
 import { withTransaction } from "../client";
 import { cachedQuery, prepared, sqliteCall } from "../prepared";
@@ -11,6 +11,70 @@ import { affected, execute, first, rows, run, tablesOf } from "../sql";
  * counts running tasks (ADR 0012). Any fixed bigint works; this is "agcr" "cap!" in ASCII.
  */
 export const CAP_LOCK_KEY = 0x61676372_63617021n;
+
+/**
+ * The runtime a task runs on: its own `runtime_id`, or — null, "the default at fire time" —
+ * the runtime marked default now (the same resolution as the launch, runtimes/registry.ts).
+ */
+const SQLITE_TASK_RUNTIME = `COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default = 1 LIMIT 1))`;
+
+/**
+ * Runtime pinning (issue 14 item 4): the task's runtime requires no label the claiming runner
+ * lacks — every entry of its `config.runnerLabels` is in `@labels` (the runner's
+ * AGENTCRON_RUNNER_LABELS as a JSON array). A runtime without runnerLabels (or a task whose
+ * runtime row is gone) needs none.
+ */
+const SQLITE_LABELS_OK = `NOT EXISTS (
+    SELECT 1 FROM runtimes AS rt, json_each(rt.config, '$.runnerLabels') AS l
+    WHERE rt.id = ${SQLITE_TASK_RUNTIME}
+      AND l.value NOT IN (SELECT value FROM json_each(@labels)))`;
+
+/**
+ * A concurrency group's cap (issue 12 item 4): the task names no group, or its group has no
+ * cap row, or fewer of the group's tasks run than the cap. The group is stored on the task at
+ * creation (`tasks.concurrency_group`), so no join to schedules is needed.
+ */
+const SQLITE_GROUP_OK = `(tasks.concurrency_group IS NULL OR NOT EXISTS (
+    SELECT 1 FROM concurrency_groups AS g WHERE g.name = tasks.concurrency_group
+      AND (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.name) >= g.max_concurrent))`;
+
+/**
+ * The runtime's cap (`config.maxConcurrent`, issue 12 item 4): absent, or fewer tasks running
+ * on that runtime (tasks without a runtime count as the default's) than the cap.
+ */
+const SQLITE_RUNTIME_CAP_OK = `NOT EXISTS (
+    SELECT 1 FROM runtimes AS rc WHERE rc.id = ${SQLITE_TASK_RUNTIME}
+      AND json_extract(rc.config, '$.maxConcurrent') IS NOT NULL
+      AND (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+           AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default = 1 LIMIT 1)) = rc.id)
+          >= json_extract(rc.config, '$.maxConcurrent'))`;
+
+/** PostgreSQL spelling of SQLITE_GROUP_OK. */
+const PG_GROUP_OK = sql`(tasks.concurrency_group IS NULL OR NOT EXISTS (
+    SELECT 1 FROM concurrency_groups AS g WHERE g.name = tasks.concurrency_group
+      AND (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.name) >= g.max_concurrent))`;
+
+/** PostgreSQL spelling of SQLITE_RUNTIME_CAP_OK. */
+const PG_RUNTIME_CAP_OK = sql`NOT EXISTS (
+    SELECT 1 FROM runtimes AS rc WHERE rc.id = COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))
+      AND (rc.config ->> 'maxConcurrent') IS NOT NULL
+      AND (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+           AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1)) = rc.id)
+          >= (rc.config ->> 'maxConcurrent')::numeric)`;
+
+/** A SQLite condition written with `@labels` as a drizzle fragment whose `@labels` is `param`. */
+function withLabelsParam(text: string, param: unknown): SQL {
+  const [before, after] = text.split("@labels");
+  return sql`${sql.raw(before)}${param}${sql.raw(after)}`;
+}
+
+/** PostgreSQL spelling of SQLITE_LABELS_OK: jsonb containment (`<@`) of the runtime's labels in the runner's. */
+function pgLabelsOk(labels: string[]): SQL {
+  return sql`NOT EXISTS (
+    SELECT 1 FROM runtimes AS rt
+    WHERE rt.id = COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))
+      AND NOT (COALESCE(rt.config -> 'runnerLabels', '[]'::jsonb) <@ ${JSON.stringify(labels)}::jsonb))`;
+}
 
 /**
  * SQLite's claim: ONE conditional UPDATE. SQLite serializes writers, so the COUNT in the
@@ -28,7 +92,10 @@ WHERE id = @taskId AND status = 'queued'
   AND (parent_task_id IS NULL OR NOT EXISTS (
     SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
   AND (@serialize = 0 OR schedule_id IS NULL OR NOT EXISTS (
-    SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))`;
+    SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))
+  AND (@forced = 1 OR ${SQLITE_GROUP_OK})
+  AND (@forced = 1 OR ${SQLITE_RUNTIME_CAP_OK})
+  AND ${SQLITE_LABELS_OK}`;
 
 /** What a claim needs (see scheduler/slot-claim.ts for the rule). */
 export interface ClaimTaskInput {
@@ -42,6 +109,12 @@ export interface ClaimTaskInput {
   runnerCap?: number;
   /** Lease length (s) for a task without its own maxRunDurationSec. */
   defaultLeaseSec: number;
+  /**
+   * The claiming runner's labels (AGENTCRON_RUNNER_LABELS): a task whose runtime is pinned to
+   * labels (config.runnerLabels) is claimed only by a runner having all of them, forced or not.
+   * Default: none (only unpinned runtimes).
+   */
+  runnerLabels?: readonly string[];
   /** Don't start while another task of the same schedule runs. */
   serialize: boolean;
   /** Skip the cap check and stamp `forced`. */
@@ -71,6 +144,7 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
       defaultLeaseSec: input.defaultLeaseSec,
       serialize: input.serialize ? 1 : 0,
       forced: input.force ? 1 : 0,
+      labels: JSON.stringify(input.runnerLabels ?? []),
     };
     return sqliteCall(db, () => prepared(db, SQLITE_CLAIM).run(params).changes === 1);
   }
@@ -85,11 +159,13 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
     WHERE id = ${input.taskId} AND status = 'queued'
       AND (not_before IS NULL OR not_before <= ${input.now})
       ${input.force ? sql`` : sql`AND (SELECT COUNT(*) FROM tasks WHERE status = 'running') < ${input.cap}
-        AND (SELECT COUNT(*) FROM tasks WHERE status = 'running' AND runner_id = ${input.runnerId}) < ${input.runnerCap ?? input.cap}`}
+        AND (SELECT COUNT(*) FROM tasks WHERE status = 'running' AND runner_id = ${input.runnerId}) < ${input.runnerCap ?? input.cap}
+        AND ${PG_GROUP_OK} AND ${PG_RUNTIME_CAP_OK}`}
       AND (parent_task_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
       ${input.serialize ? sql`AND (schedule_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))` : sql``}`,
+        SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))` : sql``}
+      AND ${pgLabelsOk([...(input.runnerLabels ?? [])])}`,
   );
   return n === 1;
 }
@@ -132,12 +208,14 @@ export interface DrainCandidate {
 
 /**
  * Up to `limit` queued tasks startable at `now` (notBefore passed), FIFO by (plannedAt,
- * createdAt), leaving out tasks whose schedule has a running task unless it allows overlap.
+ * createdAt), leaving out tasks whose schedule has a running task unless it allows overlap,
+ * and tasks whose runtime is pinned to labels this runner lacks (`runnerLabels`, see
+ * ClaimTaskInput): another runner's work never fills this runner's batch.
  * SQLite: prepared once per connection.
  */
-export async function selectDrainCandidates(db: Db, now: number, limit: number): Promise<DrainCandidate[]> {
+export async function selectDrainCandidates(db: Db, now: number, limit: number, runnerLabels: readonly string[] = []): Promise<DrainCandidate[]> {
   const { tasks, schedules } = tablesOf(db);
-  const build = (nowParam: unknown, limitParam: unknown) =>
+  const build = (nowParam: unknown, limitParam: unknown, labelsParam: unknown) =>
     db
       .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status })
       .from(tasks)
@@ -149,16 +227,21 @@ export async function selectDrainCandidates(db: Db, now: number, limit: number):
           // A schedule with a running task can't start another unless it allows overlap.
           sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
             SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
+          db.$dialect === "pg" ? pgLabelsOk([...runnerLabels]) : withLabelsParam(SQLITE_LABELS_OK, labelsParam),
+          // A task whose group or runtime is at its cap can't start now: leave it out, so it
+          // doesn't fill the batch ahead of other groups' startable tasks (FIFO within what can run).
+          db.$dialect === "pg" ? PG_GROUP_OK : sql.raw(SQLITE_GROUP_OK),
+          db.$dialect === "pg" ? PG_RUNTIME_CAP_OK : sql.raw(SQLITE_RUNTIME_CAP_OK),
         ),
       )
       // Ties (occurrences of one instant) in schedule-id order, as planning inserts them: the same on both dialects.
       .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt), asc(tasks.scheduleId), asc(tasks.id))
       .limit(limitParam as number);
   if (db.$dialect === "sqlite") {
-    const q = cachedQuery(db, "drain-candidates", () => build(sql.placeholder("now"), sql.placeholder("limit")).prepare());
-    return sqliteCall(db, () => q.all({ now, limit }));
+    const q = cachedQuery(db, "drain-candidates", () => build(sql.placeholder("now"), sql.placeholder("limit"), sql.placeholder("labels")).prepare());
+    return sqliteCall(db, () => q.all({ now, limit, labels: JSON.stringify(runnerLabels) }));
   }
-  return run(db, build(now, limit));
+  return run(db, build(now, limit, null));
 }
 
 /**
@@ -213,4 +296,151 @@ export async function selectLeaseExpiresAt(db: Db, taskId: string): Promise<numb
   const { tasks } = tablesOf(db);
   const row = await first(db, db.select({ t: tasks.leaseExpiresAt }).from(tasks).where(eq(tasks.id, taskId)).limit(1));
   return row?.t ?? null;
+}
+
+/** One drain's batch claim (claimBatch). */
+export interface ClaimBatchInput {
+  /**
+   * The tasks to try, in FIFO order (the drain's candidates after its own checks), each with
+   * `serialize` (don't start while another task of its schedule runs; overlap policy ≠ allow_all).
+   * The caller passes at most one serialized task per schedule.
+   */
+  candidates: readonly { taskId: string; serialize: boolean }[];
+  runnerId: string;
+  /** UTC ms: the claim's stamp (slotClaimedAt, startedAt, heartbeat, lease start). */
+  now: number;
+  /** maxConcurrent: the cap over every runner. */
+  cap: number;
+  /** This runner's capacity; default `cap`. */
+  runnerCap?: number;
+  /** Lease length (s) for a task without its own maxRunDurationSec. */
+  defaultLeaseSec: number;
+  /** The claiming runner's labels (runtime pinning); default none. */
+  runnerLabels?: readonly string[];
+}
+
+/*
+ * The batch claim (ADR "claim-batching", issue 14 item 7): ONE UPDATE claims, among the given
+ * candidates in FIFO order, the longest prefix-by-rank that fits every cap:
+ *   eligible  — still queued, notBefore passed, no live agents on its parent, its schedule not
+ *               busy when serialized, its runtime's labels held by this runner (as claimTask);
+ *   g_ok      — ranked per concurrency group (ROW_NUMBER over the FIFO order); kept while
+ *               running-in-group + rank ≤ the group's cap (no cap row: kept);
+ *   r_ok      — of those, ranked per runtime (a null runtime is the default's); kept while
+ *               running-on-runtime + rank ≤ config.maxConcurrent (absent: kept);
+ *   o         — of those, ranked overall; claimed while running + rank ≤ cap and
+ *               running-on-this-runner + rank ≤ runnerCap.
+ * A task held by its group or runtime is dropped before the overall rank, so it doesn't hold
+ * later tasks of other groups (FIFO within what can run). A task dropped by its runtime still
+ * took a rank in its group: conservative (a cap is never exceeded; the group's next task
+ * waits for the next pass). SQLite: atomic (one writer). PostgreSQL: under the cap's
+ * advisory lock, taken by the caller's transaction (ADR 0012), so the counts see every claim.
+ */
+const SQLITE_CLAIM_BATCH = `
+WITH cand AS (
+  SELECT json_extract(c.value, '$[0]') AS id, c.key AS ord, json_extract(c.value, '$[1]') AS ser FROM json_each(@cands) AS c
+), eligible AS (
+  -- CROSS JOIN: SQLite keeps the candidates as the outer loop (a primary-key lookup each),
+  -- instead of scanning tasks with the JSON list inside.
+  SELECT tasks.id AS id, cand.ord AS ord, tasks.concurrency_group AS grp, ${SQLITE_TASK_RUNTIME} AS rt
+  FROM cand CROSS JOIN tasks
+  WHERE tasks.id = cand.id AND tasks.status = 'queued'
+    AND (tasks.not_before IS NULL OR tasks.not_before <= @now)
+    AND (tasks.parent_task_id IS NULL OR NOT EXISTS (
+      SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
+    AND (cand.ser = 0 OR tasks.schedule_id IS NULL OR NOT EXISTS (
+      SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))
+    AND ${SQLITE_LABELS_OK}
+), g AS (
+  SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.grp ORDER BY e.ord) AS grank FROM eligible AS e
+), g_ok AS (
+  SELECT g.* FROM g LEFT JOIN concurrency_groups AS cg ON cg.name = g.grp
+  WHERE cg.name IS NULL
+     OR g.grank + (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.grp) <= cg.max_concurrent
+), r AS (
+  SELECT g_ok.*, ROW_NUMBER() OVER (PARTITION BY g_ok.rt ORDER BY g_ok.ord) AS rrank FROM g_ok
+), r_ok AS (
+  SELECT r.* FROM r LEFT JOIN runtimes AS rc ON rc.id = r.rt
+  WHERE json_extract(rc.config, '$.maxConcurrent') IS NULL
+     OR r.rrank + (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+          AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default = 1 LIMIT 1)) = r.rt)
+        <= json_extract(rc.config, '$.maxConcurrent')
+), o AS (
+  SELECT r_ok.id AS id, ROW_NUMBER() OVER (ORDER BY r_ok.ord) AS orank FROM r_ok
+)
+UPDATE tasks SET
+  status = 'running', slot_claimed_at = @now, started_at = @now, heartbeat_at = @now,
+  lease_expires_at = @now + COALESCE(max_run_duration_sec, @defaultLeaseSec) * 1000,
+  runner_id = @runnerId, pressure_held_since = NULL, forced = 0
+WHERE id IN (
+  SELECT o.id FROM o
+  WHERE o.orank + (SELECT COUNT(*) FROM tasks AS a WHERE a.status = 'running') <= @cap
+    AND o.orank + (SELECT COUNT(*) FROM tasks AS m WHERE m.status = 'running' AND m.runner_id = @runnerId) <= @runnerCap)
+RETURNING id`;
+
+/**
+ * Claims, in ONE statement, the candidates (FIFO order) that fit every cap — the global cap,
+ * this runner's capacity, each task's concurrency group and runtime caps — and its other
+ * conditions (see SQLITE_CLAIM_BATCH above): a drain's whole batch instead of one UPDATE
+ * per task (issue 14 item 7). Returns the ids claimed, in FIFO order. Never forced.
+ * PostgreSQL: must run inside the caller's transaction after `lockCap` (ADR 0012).
+ * @throws Error on a PostgreSQL handle outside a transaction.
+ */
+export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<string[]> {
+  if (!input.candidates.length) return [];
+  const cands = JSON.stringify(input.candidates.map((c) => [c.taskId, c.serialize ? 1 : 0]));
+  const runnerCap = input.runnerCap ?? input.cap;
+  const labels = JSON.stringify(input.runnerLabels ?? []);
+  let ids: string[];
+  if (db.$dialect === "sqlite") {
+    const params = { cands, now: input.now, defaultLeaseSec: input.defaultLeaseSec, runnerId: input.runnerId, cap: input.cap, runnerCap, labels };
+    ids = await sqliteCall(db, () => (prepared(db, SQLITE_CLAIM_BATCH).all(params) as { id: string }[]).map((r) => r.id));
+  } else {
+    if (!db.$inTx) throw new Error("claimBatch needs the drain's transaction (and its lockCap) on PostgreSQL");
+    const taskRuntime = sql`COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))`;
+    const res = await rows<{ id: string }>(
+      db,
+      sql`WITH cand AS (
+        SELECT c.v ->> 0 AS id, c.ord AS ord, (c.v ->> 1)::int AS ser FROM jsonb_array_elements(${cands}::jsonb) WITH ORDINALITY AS c(v, ord)
+      ), eligible AS (
+        SELECT tasks.id AS id, cand.ord AS ord, tasks.concurrency_group AS grp, ${taskRuntime} AS rt
+        FROM cand JOIN tasks ON tasks.id = cand.id
+        WHERE tasks.status = 'queued'
+          AND (tasks.not_before IS NULL OR tasks.not_before <= ${input.now})
+          AND (tasks.parent_task_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
+          AND (cand.ser = 0 OR tasks.schedule_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))
+          AND ${pgLabelsOk(JSON.parse(labels) as string[])}
+      ), g AS (
+        SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.grp ORDER BY e.ord) AS grank FROM eligible AS e
+      ), g_ok AS (
+        SELECT g.* FROM g LEFT JOIN concurrency_groups AS cg ON cg.name = g.grp
+        WHERE cg.name IS NULL
+           OR g.grank + (SELECT COUNT(*) FROM tasks AS gr WHERE gr.status = 'running' AND gr.concurrency_group = g.grp) <= cg.max_concurrent
+      ), r AS (
+        SELECT g_ok.*, ROW_NUMBER() OVER (PARTITION BY g_ok.rt ORDER BY g_ok.ord) AS rrank FROM g_ok
+      ), r_ok AS (
+        SELECT r.* FROM r LEFT JOIN runtimes AS rc ON rc.id = r.rt
+        WHERE (rc.config ->> 'maxConcurrent') IS NULL
+           OR r.rrank + (SELECT COUNT(*) FROM tasks AS rr WHERE rr.status = 'running'
+                AND COALESCE(rr.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1)) = r.rt)
+              <= (rc.config ->> 'maxConcurrent')::numeric
+      ), o AS (
+        SELECT r_ok.id AS id, ROW_NUMBER() OVER (ORDER BY r_ok.ord) AS orank FROM r_ok
+      ), running AS (
+        SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE runner_id = ${input.runnerId}) AS mine FROM tasks WHERE status = 'running'
+      )
+      UPDATE tasks SET
+        status = 'running', slot_claimed_at = ${input.now}, started_at = ${input.now}, heartbeat_at = ${input.now},
+        lease_expires_at = ${input.now}::bigint + COALESCE(max_run_duration_sec, ${input.defaultLeaseSec}::integer)::bigint * 1000,
+        runner_id = ${input.runnerId}, pressure_held_since = NULL, forced = false
+      FROM o, running
+      WHERE tasks.id = o.id AND o.orank + running.total <= ${input.cap} AND o.orank + running.mine <= ${runnerCap}
+      RETURNING tasks.id AS "id"`,
+    );
+    ids = res.map((r) => r.id);
+  }
+  const order = new Map(input.candidates.map((c, i) => [c.taskId, i]));
+  return ids.sort((a, b) => order.get(a)! - order.get(b)!);
 }

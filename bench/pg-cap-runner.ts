@@ -1,0 +1,73 @@
+/**
+ * One runner PROCESS of bench/pg-cap.ts (issue 14 item 7): its own Node process and pool on the
+ * bench's database. Not run by hand; bench/pg-cap.ts spawns four of these.
+ *
+ * Modes (PG_RUNNER_MODE):
+ * - `drain`: loops `drainQueue` (the scheduler's claim path: one transaction, the cap's advisory
+ *   lock, ONE batch claim statement) for PG_RUNNER_MS; after each drain it finishes the tasks it
+ *   claimed in one UPDATE (a stand-in for runs ending, so slots free at once; the guarded
+ *   terminal write is measured elsewhere). Prints `{claims, drains, drainMs: [..]}` as JSON.
+ * - `loop`: starts the real SchedulerLoop (system clock, real timers, instant test-runtime runs)
+ *   for PG_RUNNER_MS: the lateness phase; the parent reads schedule_firing_metrics.
+ */
+import path from "node:path";
+import { sql } from "drizzle-orm";
+
+process.env.AGENTCRON_MIGRATIONS_DIR = path.resolve(__dirname, "../drizzle");
+
+/** Tells the parent this process is connected, and waits for its "go" (all runners start together). */
+async function readyThenGo(): Promise<void> {
+  process.stdout.write("ready\n");
+  await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+}
+
+async function main(): Promise<void> {
+  const url = process.env.PG_RUNNER_URL!;
+  const runnerId = process.env.PG_RUNNER_ID!;
+  const ms = Number(process.env.PG_RUNNER_MS ?? 8000);
+  const { openPgHandle } = await import("../src/lib/db/client");
+  const { execute } = await import("../src/lib/db/sql");
+  if (process.env.PG_RUNNER_MODE === "loop") {
+    process.env.DATABASE_URL = url;
+    const { getDb, dbReady } = await import("../src/lib/db/client");
+    await dbReady();
+    const { startScheduler } = await import("../src/lib/scheduler/start");
+    const { registerRunner } = await import("../src/lib/scheduler/runner-registry");
+    const { systemClock } = await import("../src/lib/time/clock");
+    const { TestRuntime, testResolver } = await import("../test/support/test-runtime");
+    const db = getDb();
+    await readyThenGo();
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime: testResolver(new TestRuntime({ turns: 1 })) });
+    await new Promise((r) => setTimeout(r, ms));
+    await loop.stop();
+    process.stdout.write(JSON.stringify({ ok: true }) + "\n", () => process.exit(0));
+    return;
+  }
+  const { db, ready } = openPgHandle(url, { poolSize: 2, applicationName: `bench-${runnerId}` });
+  await ready;
+  const { getSettings } = await import("../src/lib/config/settings");
+  const { drainQueue } = await import("../src/lib/scheduler/drain");
+  const settings = { ...(await getSettings(db)), maxConcurrent: Number(process.env.PG_RUNNER_CAP ?? 20) };
+  await readyThenGo();
+  const end = Date.now() + ms;
+  let claims = 0;
+  let drains = 0;
+  const drainMs: number[] = [];
+  while (Date.now() < end) {
+    const t = performance.now();
+    const res = await drainQueue({ db, now: Date.now(), runnerId, settings, chatStreams: 0, runnerLabels: [] });
+    drainMs.push(performance.now() - t);
+    drains++;
+    claims += res.claimed.length;
+    if (res.claimed.length) {
+      const ids = JSON.stringify(res.claimed.map((c) => c.task.id));
+      await execute(db, sql`UPDATE tasks SET status = 'completed', finished_at = ${Date.now()} WHERE runner_id = ${runnerId} AND status = 'running' AND id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))`);
+    }
+  }
+  process.stdout.write(JSON.stringify({ claims, drains, drainMs }) + "\n", () => process.exit(0));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
