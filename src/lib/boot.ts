@@ -59,7 +59,7 @@ export function boot(kind: "web" | "worker" = "web"): Promise<void> {
       } catch (err) {
         console.error("[agentcron] could not repair stranded schedules", err);
       }
-      await prepareStorage(db); // issue 11 item 4: incremental auto-vacuum (ADR 0015 retention)
+      await prepareStorage(db); // issue 11 item 4: incremental auto-vacuum (ADR 0018)
       await startScheduler({ db, clock: systemClock, runnerId });
       startMaintenance(db, systemClock); // retention, vacuum, daily backup: off the scheduler's pass
       installShutdown(runnerId, kind === "worker");

@@ -19,7 +19,7 @@
  * steps, wall p99 15 ms (max 58), CPU p99 10 ms (max 22). PostgreSQL at 96/day: 8,640 tasks,
  * 5,760 task events, 22.0 MiB day 120, 27.4 MiB day 365; 1,843 batches, wall p99 10.5 ms.
  * Every row scales with the sampling, so the full-rate figures are these × 86,400 / SAMPLE
- * (docs/adr/0015-retention-vacuum-and-backups.md gives them).
+ * (docs/adr/0018-retention-vacuum-and-backups.md gives them).
  */
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";

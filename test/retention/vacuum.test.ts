@@ -1,5 +1,5 @@
 /**
- * SQLite incremental vacuum (ADR 0015): a new file starts in INCREMENTAL mode; an existing
+ * SQLite incremental vacuum (ADR 0018): a new file starts in INCREMENTAL mode; an existing
  * file in NONE mode is switched at boot by one VACUUM when small enough, and left alone (with
  * the data intact) when over the limit; pruned pages then go back to the file system.
  */

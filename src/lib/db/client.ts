@@ -167,7 +167,7 @@ export function migrationsFolder(): string {
 
 /**
  * Opens a SQLite file with the pragmas every connection needs: auto_vacuum INCREMENTAL for
- * a new file (retention gives pages back, ADR 0015 retention), WAL (readers never
+ * a new file (retention gives pages back, ADR 0018), WAL (readers never
  * block the writer), busy_timeout 5000 ms (two processes sharing one file wait instead
  * of failing with SQLITE_BUSY), foreign_keys ON.
  */

@@ -3,7 +3,7 @@ import "server-only";
  * The forecast (issue #12 item 8): expected running tasks per minute over a horizon
  * against the cap, the overloaded ranges, their expected queueing delay, and a stagger
  * that removes each. Pure: the service (service.ts) reads the schedules, their expected
- * durations and the cap; this computes. docs/adr/0015-forecast-model.md has the model.
+ * durations and the cap; this computes. docs/adr/0017-forecast-model.md has the model.
  *
  * Capacity pools: the demand of a pool's member schedules is compared with the pool's
  * cap. Today there is one pool, "global" (maxConcurrent, every schedule); a concurrency

@@ -152,7 +152,7 @@ function isPublic(method: string, pathname: string): boolean {
 
 /**
  * Requests that authenticate themselves instead of with AGENTCRON_TOKEN: exactly
- * `POST /api/hooks/<one path segment>` (the fire URL, ADR 00NN-triggers-hook-auth-and-chaining),
+ * `POST /api/hooks/<one path segment>` (the fire URL, ADR 0019-triggers-hook-auth-and-chaining),
  * whose route checks the schedule's own fire URL token and answers 401 without it. Host and
  * Origin rules still apply; any other method or deeper path needs the app token as usual.
  */

@@ -9,7 +9,7 @@ import { invalidRequest } from "../errors";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE } from "../tasks/run-state";
 
 /**
- * Chaining (issue 12 item 7; ADR 00NN-triggers-hook-auth-and-chaining): a schedule with
+ * Chaining (issue 12 item 7; ADR 0019-triggers-hook-auth-and-chaining): a schedule with
  * `dependsOnScheduleId = X` runs after each success of X, besides its own cron.
  */
 

@@ -13,7 +13,7 @@ import { HOOK_BODY_MAX_BYTES, HOOK_IDEMPOTENCY_TTL_MS, IDEMPOTENCY_KEY_MAX } fro
 
 /**
  * The fire URL (issue 12 item 1; API.md v2 "Triggers and calendar"; ADR
- * 00NN-triggers-hook-auth-and-chaining): `POST /api/hooks/:scheduleId` with the schedule's
+ * 0019-triggers-hook-auth-and-chaining): `POST /api/hooks/:scheduleId` with the schedule's
  * own bearer token creates a manual task through the Run now code (startManualTask), so it
  * honours the cap the same way (429 + `slotEtaSec`, `?force=true`).
  */

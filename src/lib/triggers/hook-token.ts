@@ -7,7 +7,7 @@ import { notFound } from "../errors";
 import { withTransaction } from "../db/client";
 
 /**
- * Fire URL tokens (issue 12 item 1; ADR 00NN-triggers-hook-auth-and-chaining): 32 random
+ * Fire URL tokens (issue 12 item 1; ADR 0019-triggers-hook-auth-and-chaining): 32 random
  * bytes, base64url, with a recognisable prefix (so a leaked one is easy to grep for in logs
  * and repositories). Only the SHA-256 is stored; the token is shown once.
  */

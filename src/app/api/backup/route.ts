@@ -5,7 +5,7 @@ import { json, otherMethods, readJson, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-/** The body: nothing (or `{}`). A path is never taken from the network (ADR 0015): the file goes to `<dataDir>/backups/`. */
+/** The body: nothing (or `{}`). A path is never taken from the network (ADR 0018): the file goes to `<dataDir>/backups/`. */
 const backupBody = z
   .object({
     path: z.never({ error: "is not accepted: backups go to the data directory's backups/ folder (npm run backup <path> writes elsewhere)" }).optional(),
