@@ -2,6 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { GET, POST } from "@/app/api/forecast/route";
 import { getDb } from "@/lib/db/client";
 import { insertFiringMetric } from "@/lib/db/queries/firing-metrics";
+import { removeConcurrencyGroupCap, setConcurrencyGroupCap } from "@/lib/concurrency-groups/service";
+import { updateSettings } from "@/lib/config/settings";
 import { getForecast } from "@/lib/forecast/service";
 import { callRoute } from "./http";
 import { makeSchedule, T0, truncateAll } from "./factories";
@@ -73,6 +75,22 @@ describe("GET /api/forecast (issue #12 item 8)", () => {
     expect(f.overloads[0].stagger).toEqual([{ scheduleId: a.id, scheduleName: "A history", shiftMinutes: 2, cronExpression: "2 2 * * *" }]);
     expect(f.overloads[0].suggestion).toBe("Stagger “A history” by +2 min (cron “2 2 * * *”) to remove this overload.");
     expect(T0).toBeLessThan(NOW); // the factories' nextFireAt lies before the window: no occurrence skipped
+  });
+
+  it("checks each capped concurrency group as its own pool (issue 12 item 4): an overload within the group under the global cap", async () => {
+    await setConcurrencyGroupCap(getDb(), "repo-foo", 1, NOW);
+    await setConcurrencyGroupCap(getDb(), "unused", 1, NOW); // no schedule names it: no pool
+    const a = await makeSchedule({ name: "A", cronExpression: "0 3 * * *", concurrencyGroup: "repo-foo", createdAt: T0 });
+    const b = await makeSchedule({ name: "B", cronExpression: "0 3 * * *", concurrencyGroup: "repo-foo", createdAt: T0 + 1 });
+    await makeSchedule({ name: "C", cronExpression: "0 5 * * *", concurrencyGroup: "repo-bar", createdAt: T0 + 2 }); // group without a cap
+    await updateSettings({ maxConcurrent: 5 }, NOW, getDb());
+    const f = await getForecast(getDb(), NOW, 24);
+    // Two runs at 03:00 fit the global cap of 5, but not repo-foo's cap of 1.
+    expect(f.overloads.map((o) => o.pool)).toEqual(["repo-foo"]);
+    expect(f.overloads[0]).toMatchObject({ from: "2026-01-07T03:00:00.000Z", expectedRunning: 2, scheduleIds: [a.id, b.id] });
+    expect(f.overloads[0].stagger.length).toBeGreaterThan(0);
+    await removeConcurrencyGroupCap(getDb(), "repo-foo");
+    expect((await getForecast(getDb(), NOW, 24)).overloads).toEqual([]);
   });
 
   it("answers the route with the default 24 h and validates hours", async () => {

@@ -6,8 +6,8 @@ import "server-only";
  * durations and the cap; this computes. docs/adr/0017-forecast-model.md has the model.
  *
  * Capacity pools: the demand of a pool's member schedules is compared with the pool's
- * cap. Today there is one pool, "global" (maxConcurrent, every schedule); a concurrency
- * group (issue #12 item 4) is one more pool — its members and its cap — and its
+ * cap: "global" (maxConcurrent, every schedule), and each concurrency group with a cap of
+ * its own (issue #12 item 4; forecast/service.ts builds them) — its members and its cap; its
  * overloads come out of the same findOverloads with `pool` set to the group's name.
  */
 import type { ForecastDto, ForecastOverload, StaggerMove } from "./types";

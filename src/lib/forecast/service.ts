@@ -1,8 +1,9 @@
 import "server-only";
 import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
+import { selectGroupCaps } from "../db/queries/concurrency-groups";
 import { selectForecastSchedules, selectRecentAvgDurations } from "../db/queries/forecast";
-import { computeForecast } from "./forecast";
+import { computeForecast, type CapacityPool } from "./forecast";
 import type { ForecastDto } from "./types";
 
 /** Expected run time of a schedule without history: 5 minutes, bounded by its lease. */
@@ -17,7 +18,9 @@ export const FORECAST_HISTORY_WINDOW_MS = 30 * 86_400_000;
  * mean of its last FORECAST_HISTORY_FIRINGS firings within FORECAST_HISTORY_WINDOW_MS
  * (`durationSource: "history"`), else FORECAST_DEFAULT_DURATION_MS (`"default"`), both
  * bounded by its lease (maxRunDurationSec, else the setting) — the reaper ends a run
- * there — and at least 1 s. Three statements in all (settings, schedules, durations).
+ * there — and at least 1 s. Each concurrency group with a cap of its own (issue 12 item 4)
+ * is one more pool: its member schedules' demand against its `maxConcurrent`, overloads
+ * tagged `pool: <group name>`. Four statements in all (settings, schedules, durations, group caps).
  * @param now UTC ms (the scheduler's clock).
  */
 export async function getForecast(db: Db, now: number, hours: number): Promise<ForecastDto> {
@@ -34,7 +37,7 @@ export async function getForecast(db: Db, now: number, hours: number): Promise<F
       remainingFirings: r.maxFirings != null ? Math.max(0, r.maxFirings - r.firingCount) : null,
     };
   });
-  const result = computeForecast({ now, hours, cap: settings.maxConcurrent, schedules });
+  const result = computeForecast({ now, hours, cap: settings.maxConcurrent, schedules, pools: groupPools(rows, await selectGroupCaps(db)) });
   return {
     cap: result.cap,
     from: result.from,
@@ -49,4 +52,13 @@ export async function getForecast(db: Db, now: number, hours: number): Promise<F
       firings: result.firings[i],
     })),
   };
+}
+
+/** One pool per capped concurrency group that at least one active schedule names (members: indexes into `rows`). */
+function groupPools(rows: { concurrencyGroup: string | null }[], caps: { name: string; maxConcurrent: number }[]): CapacityPool[] {
+  const members = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    if (r.concurrencyGroup) members.set(r.concurrencyGroup, [...(members.get(r.concurrencyGroup) ?? []), i]);
+  });
+  return caps.filter((c) => members.has(c.name)).map((c) => ({ key: c.name, cap: c.maxConcurrent, members: members.get(c.name)! }));
 }

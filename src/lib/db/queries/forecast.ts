@@ -1,5 +1,5 @@
 import "server-only";
-/** The forecast's reads (issue #12 item 8): two statements whatever the number of schedules, both dialects. Times are UTC ms. */
+/** The forecast's reads (issue #12 item 8): three statements whatever the number of schedules, both dialects. Times are UTC ms. */
 import { and, avg, eq, gte, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { ScheduleRow } from "../schema";
@@ -8,7 +8,7 @@ import { run, tablesOf } from "../sql";
 /** What the forecast needs of a schedule. */
 export type ForecastScheduleRow = Pick<
   ScheduleRow,
-  "id" | "name" | "cronExpression" | "timezone" | "overlapPolicy" | "maxRunDurationSec" | "maxFirings" | "firingCount" | "expiresAt" | "nextFireAt" | "createdAt"
+  "id" | "name" | "cronExpression" | "timezone" | "overlapPolicy" | "maxRunDurationSec" | "maxFirings" | "firingCount" | "expiresAt" | "nextFireAt" | "createdAt" | "concurrencyGroup"
 >;
 
 /** Every active schedule, oldest first. */
@@ -29,6 +29,7 @@ export async function selectForecastSchedules(db: Db): Promise<ForecastScheduleR
         expiresAt: s.expiresAt,
         nextFireAt: s.nextFireAt,
         createdAt: s.createdAt,
+        concurrencyGroup: s.concurrencyGroup,
       })
       .from(s)
       .where(eq(s.status, "active"))
