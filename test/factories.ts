@@ -68,6 +68,7 @@ export async function makeSchedule(overrides: Partial<ScheduleRow> = {}, db: Db 
     failureStreak: 0,
     turnBudgetBreachStreak: 0,
     lastFailureReason: null,
+    maxCostUsdPerRun: null, maxCostUsd24h: null, maxCostUsd7d: null, // spend (src/lib/budgets)
     createdAt: now,
     updatedAt: now,
     ...overrides,

@@ -53,7 +53,7 @@ export const RETRYABLE_FAILURE_REASONS: readonly FailureReason[] = [
   "network",
 ];
 
-export const SKIPPED_REASONS = ["overlap", "paused_at_fire", "schedule_deleted", "cancelled_by_overlap"] as const;
+export const SKIPPED_REASONS = ["overlap", "paused_at_fire", "schedule_deleted", "cancelled_by_overlap", "budget_exceeded"] as const;
 export type SkippedReason = (typeof SKIPPED_REASONS)[number];
 
 /** Why a schedule is paused (`schedules.pausedReason`). */
@@ -88,6 +88,8 @@ export const EVENT_KINDS = [
   "lease_expired",
   "clock_stepped",
   "system_resumed",
+  /** A cost cap was reached (src/lib/budgets): data {scope: "run"|"24h"|"7d"|"day", capUsd, spentUsd}. Once per breach. */
+  "budget_exceeded",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -105,6 +107,8 @@ export const LIMITS = {
   timestampMinMs: 0,
   /** Latest timestamp input (UTC ms): 9999-12-31T23:59:59.999Z, the last instant an ISO-8601 date can name. */
   timestampMaxMs: 253_402_300_799_999,
+  /** Largest cost cap (USD) a schedule or the settings accept (src/lib/budgets). */
+  costCapUsdMax: 1_000_000,
   /** Largest JSON request body (bytes): room for a full runtime config or a 100 000-character prompt. */
   bodyMaxBytes: 4 * 1024 * 1024,
 } as const;

@@ -71,6 +71,14 @@ export const schedules = sqliteTable(
     failureStreak: integer("failure_streak").notNull().default(0),
     turnBudgetBreachStreak: integer("turn_budget_breach_streak").notNull().default(0),
     lastFailureReason: text("last_failure_reason"),
+    // --- spend (src/lib/budgets) ---
+    /** Cost cap of one run in USD (Claude's maxBudgetUsd; price table × usage elsewhere); null = none. */
+    maxCostUsdPerRun: real("max_cost_usd_per_run"),
+    /** Rolling 24 h cost cap of the schedule in USD; null = none. */
+    maxCostUsd24h: real("max_cost_usd_24h"),
+    /** Rolling 7 d cost cap of the schedule in USD; null = none. */
+    maxCostUsd7d: real("max_cost_usd_7d"),
+    // --- end spend ---
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -233,6 +241,66 @@ export const firingHistograms = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.metric, t.leMs] })],
 );
+
+// --- spend (src/lib/budgets) ---
+/**
+ * Spend rollups per (schedule, UTC hour) of finished tasks' usage, maintained by the triggers
+ * of the spend_rollups migration on `tasks` (a task counts in the hour of its `finishedAt`,
+ * once it has one; changes to its usage after that move the totals by the difference). The
+ * row with `hourStart` 0 is the schedule's all-time total; tasks without a schedule count
+ * under `scheduleId` ''. Pruning tasks does not lower them: spend stays spent. Never write
+ * them from application code. Read by budgets/usage.ts (ADR 0015-spend).
+ */
+export const scheduleUsageHourly = sqliteTable(
+  "schedule_usage_hourly",
+  {
+    scheduleId: text("schedule_id").notNull(),
+    /** UTC ms of the hour's start; 0 = all time. */
+    hourStart: integer("hour_start").notNull(),
+    /** Sum of the priced tasks' costUsd. */
+    costUsd: real("cost_usd").notNull().default(0),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    /** Finished tasks that reported usage or cost. */
+    runs: integer("runs").notNull().default(0),
+    /** Of those, tasks whose cost is unknown (tokens but no price): their cost is not in costUsd. */
+    unpricedRuns: integer("unpriced_runs").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.hourStart] })],
+);
+
+/**
+ * Monotonic Prometheus counters per schedule (issue 11 item 6), maintained by the spend_rollups
+ * triggers: `failed` by failure class and `skipped` by reason (tasks entering that status),
+ * `missed` (the `count` of missed_occurrences events) and `budget_breach` (budget_exceeded
+ * events, by scope). Deleting tasks or events does not lower them.
+ */
+export const scheduleOutcomeCounts = sqliteTable(
+  "schedule_outcome_counts",
+  {
+    metric: text("metric", { enum: ["failed", "skipped", "missed", "budget_breach"] }).notNull(),
+    scheduleId: text("schedule_id").notNull(),
+    /** Failure class, skipped reason or breach scope; '' when none. */
+    reason: text("reason").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.metric, t.scheduleId, t.reason] })],
+);
+
+/**
+ * Open cost-cap breaches (one row per cause: `24h:<scheduleId>`, `7d:<scheduleId>`, `day`):
+ * inserted on the first firing skipped for it (the insert that wins records the one
+ * budget_exceeded event), deleted when a firing of that scope passes its check again.
+ */
+export const budgetBreaches = sqliteTable("budget_breaches", {
+  key: text("key").primaryKey(),
+  scope: text("scope", { enum: ["24h", "7d", "day"] }).notNull(),
+  scheduleId: text("schedule_id"),
+  capUsd: real("cap_usd").notNull(),
+  spentUsd: real("spent_usd").notNull(),
+  since: integer("since").notNull(),
+});
+// --- end spend ---
 
 export const events = sqliteTable(
   "events",

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { CATCH_UP_POLICIES, LIMITS, OVERLAP_POLICIES } from "../db/constants";
+import { scheduleSpendFields } from "../budgets/input";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -63,6 +64,7 @@ export const scheduleFields = {
   maxFirings: int(1, LIMITS.maxFiringsMax).nullable(),
   expiresAt: instant.nullable(),
   status: z.enum(["active", "paused"], { error: oneOf(["active", "paused"]) }),
+  ...scheduleSpendFields,
 };
 
 const body = z.object({}, { error: "must be a JSON object" });
@@ -83,6 +85,9 @@ export const scheduleCreateSchema = body
     maxFirings: scheduleFields.maxFirings.optional(),
     expiresAt: scheduleFields.expiresAt.optional(),
     status: scheduleFields.status.optional(),
+    maxCostUsdPerRun: scheduleFields.maxCostUsdPerRun.optional(),
+    maxCostUsd24h: scheduleFields.maxCostUsd24h.optional(),
+    maxCostUsd7d: scheduleFields.maxCostUsd7d.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.cronExpression === undefined && v.schedule === undefined) {

@@ -154,6 +154,11 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     failureStreak: 0,
     turnBudgetBreachStreak: 0,
     lastFailureReason: null,
+    // --- spend (src/lib/budgets) ---
+    maxCostUsdPerRun: input.maxCostUsdPerRun ?? null,
+    maxCostUsd24h: input.maxCostUsd24h ?? null,
+    maxCostUsd7d: input.maxCostUsd7d ?? null,
+    // --- end spend ---
     createdAt: now,
     updatedAt: now,
   };
@@ -198,6 +203,7 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   for (const key of [
     "name", "prompt", "runtimeId", "maxRunDurationSec", "maxAttempts", "overlapPolicy",
     "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt",
+    "maxCostUsdPerRun", "maxCostUsd24h", "maxCostUsd7d", // spend (src/lib/budgets)
   ] as const) {
     if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
   }
@@ -306,6 +312,11 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     failureStreak: s.failureStreak,
     turnBudgetBreachStreak: s.turnBudgetBreachStreak,
     lastFailureReason: s.lastFailureReason,
+    // --- spend (src/lib/budgets): caps; `usage` is attached by withScheduleUsage ---
+    maxCostUsdPerRun: s.maxCostUsdPerRun,
+    maxCostUsd24h: s.maxCostUsd24h,
+    maxCostUsd7d: s.maxCostUsd7d,
+    // --- end spend ---
     createdAt: toIso(s.createdAt)!,
     updatedAt: toIso(s.updatedAt)!,
   };

@@ -51,6 +51,7 @@ export const SKIPPED_REASON_WORDS: Record<SkippedReason, Words> = {
   paused_at_fire: { label: "Skipped: schedule was paused", detail: "The schedule was paused when this occurrence came due." },
   schedule_deleted: { label: "Skipped: schedule deleted", detail: "The schedule was deleted before this occurrence could run." },
   cancelled_by_overlap: { label: "Replaced by a newer run", detail: "The overlap policy cancels the previous run when a new occurrence starts." },
+  budget_exceeded: { label: "Skipped: over budget", detail: "Starting would go over a cost cap (the schedule's 24 h or 7 d cap, or the daily cap in Settings). Raise the cap to let the next occurrence run." },
 };
 
 export const TASK_STATUS_WORDS: Record<TaskStatus, Words> = {
@@ -87,6 +88,7 @@ export const EVENT_KIND_WORDS: Record<EventKind, Words> = {
   lease_expired: { label: "Lease expired", detail: "A run's lease ran out and the reaper ended it." },
   manual_queued: { label: "Queued for a slot", detail: "A manual run waits in the queue and starts when a slot frees (Queue it)." },
   clock_stepped: { label: "Clock changed", detail: "The system clock jumped; leases and planning were adjusted so nothing runs twice or stalls." },
+  budget_exceeded: { label: "Cost cap reached", detail: "A cost cap was reached: a run was stopped at its per-run cap, or firings are skipped until spend falls under the cap or the cap is raised." },
   system_resumed: { label: "Woke from sleep", detail: "The machine was suspended; leases were extended by the time asleep and catch-up applied once." },
 };
 
