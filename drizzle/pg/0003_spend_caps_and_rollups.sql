@@ -28,4 +28,5 @@ CREATE TABLE "schedule_usage_hourly" (
 --> statement-breakpoint
 ALTER TABLE "schedules" ADD COLUMN "max_cost_usd_per_run" double precision;--> statement-breakpoint
 ALTER TABLE "schedules" ADD COLUMN "max_cost_usd_24h" double precision;--> statement-breakpoint
-ALTER TABLE "schedules" ADD COLUMN "max_cost_usd_7d" double precision;
+ALTER TABLE "schedules" ADD COLUMN "max_cost_usd_7d" double precision;--> statement-breakpoint
+CREATE INDEX "schedule_usage_hourly_hour_idx" ON "schedule_usage_hourly" USING btree ("hour_start","schedule_id");

@@ -54,3 +54,23 @@ CREATE TRIGGER "tasks_spend_insert" AFTER INSERT ON "tasks" FOR EACH ROW EXECUTE
 CREATE TRIGGER "tasks_spend_update" AFTER UPDATE OF "status", "finished_at", "cost_usd", "input_tokens", "output_tokens", "schedule_id" ON "tasks" FOR EACH ROW
   WHEN (OLD."finished_at" IS NOT NULL OR NEW."finished_at" IS NOT NULL OR OLD."status" IS DISTINCT FROM NEW."status")
   EXECUTE FUNCTION "agentcron_tasks_spend"();
+--> statement-breakpoint
+INSERT INTO "schedule_outcome_counts" ("metric", "schedule_id", "reason", "n")
+  SELECT CASE "kind" WHEN 'missed_occurrences' THEN 'missed' ELSE 'budget_breach' END, coalesce("schedule_id", ''),
+    CASE "kind" WHEN 'missed_occurrences' THEN '' ELSE coalesce("data" ->> 'scope', '') END,
+    sum(CASE "kind" WHEN 'missed_occurrences' THEN coalesce(("data" ->> 'count')::bigint, 0) ELSE 1 END)
+  FROM "events" WHERE "kind" IN ('missed_occurrences', 'budget_exceeded') GROUP BY 1, 2, 3;
+--> statement-breakpoint
+CREATE FUNCTION "agentcron_events_spend"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO "schedule_outcome_counts" AS "c" ("metric", "schedule_id", "reason", "n")
+    VALUES (CASE NEW."kind" WHEN 'missed_occurrences' THEN 'missed' ELSE 'budget_breach' END, coalesce(NEW."schedule_id", ''),
+      CASE NEW."kind" WHEN 'missed_occurrences' THEN '' ELSE coalesce(NEW."data" ->> 'scope', '') END,
+      CASE NEW."kind" WHEN 'missed_occurrences' THEN coalesce((NEW."data" ->> 'count')::bigint, 0) ELSE 1 END)
+    ON CONFLICT ("metric", "schedule_id", "reason") DO UPDATE SET "n" = "c"."n" + excluded."n";
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER "events_spend_insert" AFTER INSERT ON "events" FOR EACH ROW
+  WHEN (NEW."kind" IN ('missed_occurrences', 'budget_exceeded'))
+  EXECUTE FUNCTION "agentcron_events_spend"();

@@ -26,6 +26,7 @@ CREATE TABLE `schedule_usage_hourly` (
 	PRIMARY KEY(`schedule_id`, `hour_start`)
 );
 --> statement-breakpoint
+CREATE INDEX `schedule_usage_hourly_hour_idx` ON `schedule_usage_hourly` (`hour_start`,`schedule_id`);--> statement-breakpoint
 ALTER TABLE `schedules` ADD `max_cost_usd_per_run` real;--> statement-breakpoint
 ALTER TABLE `schedules` ADD `max_cost_usd_24h` real;--> statement-breakpoint
 ALTER TABLE `schedules` ADD `max_cost_usd_7d` real;

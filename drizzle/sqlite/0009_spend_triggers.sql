@@ -5,7 +5,9 @@
 --     (hour_start 0); a later change to a finished task's usage or finish moves the totals by
 --     the difference. No delete trigger: pruning history does not un-spend money.
 --   schedule_outcome_counts: +1 per task entering `failed` (by failure_reason) or `skipped`
---     (by skipped_reason) — monotonic Prometheus counters, not lowered by pruning.
+--     (by skipped_reason), `missed` (+ data.count of each missed_occurrences event) and
+--     `budget_breach` (+1 per budget_exceeded event, by data.scope) — monotonic Prometheus
+--     counters, not lowered by pruning.
 INSERT INTO `schedule_usage_hourly` (`schedule_id`, `hour_start`, `cost_usd`, `input_tokens`, `output_tokens`, `runs`, `unpriced_runs`)
   SELECT coalesce(`schedule_id`, ''), `h`, sum(coalesce(`cost_usd`, 0)), sum(coalesce(`input_tokens`, 0)), sum(coalesce(`output_tokens`, 0)), count(*),
     sum(CASE WHEN `cost_usd` IS NULL AND coalesce(`input_tokens`, 0) + coalesce(`output_tokens`, 0) > 0 THEN 1 ELSE 0 END)
@@ -54,4 +56,19 @@ CREATE TRIGGER `tasks_spend_update` AFTER UPDATE OF `status`, `finished_at`, `co
     SELECT NEW.`status`, NEW.`schedule_id`, coalesce(CASE NEW.`status` WHEN 'failed' THEN NEW.`failure_reason` ELSE NEW.`skipped_reason` END, ''), 1
     WHERE NEW.`status` IN ('failed', 'skipped') AND NEW.`schedule_id` IS NOT NULL AND OLD.`status` IS NOT NEW.`status`
     ON CONFLICT (`metric`, `schedule_id`, `reason`) DO UPDATE SET `n` = `n` + 1;
+END;
+--> statement-breakpoint
+INSERT INTO `schedule_outcome_counts` (`metric`, `schedule_id`, `reason`, `n`)
+  SELECT CASE `kind` WHEN 'missed_occurrences' THEN 'missed' ELSE 'budget_breach' END, coalesce(`schedule_id`, ''),
+    CASE `kind` WHEN 'missed_occurrences' THEN '' ELSE coalesce(json_extract(`data`, '$.scope'), '') END,
+    sum(CASE `kind` WHEN 'missed_occurrences' THEN coalesce(json_extract(`data`, '$.count'), 0) ELSE 1 END)
+  FROM `events` WHERE `kind` IN ('missed_occurrences', 'budget_exceeded') GROUP BY 1, 2, 3;
+--> statement-breakpoint
+CREATE TRIGGER `events_spend_insert` AFTER INSERT ON `events` WHEN NEW.`kind` IN ('missed_occurrences', 'budget_exceeded') BEGIN
+  INSERT INTO `schedule_outcome_counts` (`metric`, `schedule_id`, `reason`, `n`)
+    SELECT CASE NEW.`kind` WHEN 'missed_occurrences' THEN 'missed' ELSE 'budget_breach' END, coalesce(NEW.`schedule_id`, ''),
+      CASE NEW.`kind` WHEN 'missed_occurrences' THEN '' ELSE coalesce(json_extract(NEW.`data`, '$.scope'), '') END,
+      CASE NEW.`kind` WHEN 'missed_occurrences' THEN coalesce(json_extract(NEW.`data`, '$.count'), 0) ELSE 1 END
+    WHERE true
+    ON CONFLICT (`metric`, `schedule_id`, `reason`) DO UPDATE SET `n` = `n` + excluded.`n`;
 END;

@@ -266,7 +266,8 @@ export const scheduleUsageHourly = sqliteTable(
     /** Of those, tasks whose cost is unknown (tokens but no price): their cost is not in costUsd. */
     unpricedRuns: integer("unpriced_runs").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.scheduleId, t.hourStart] })],
+  // By hour: the list reads every schedule's last 30 days plus the all-time rows (hour 0).
+  (t) => [primaryKey({ columns: [t.scheduleId, t.hourStart] }), index("schedule_usage_hourly_hour_idx").on(t.hourStart, t.scheduleId)],
 );
 
 /**

@@ -8,6 +8,7 @@ import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
 import { DRAIN_BATCH } from "./tuning";
 import { withTransaction } from "../db/client";
+import { BudgetGate, skipOverBudget } from "../budgets/fire-gate";
 
 /** A task this runner just moved to `running`; the caller must start it. */
 export interface ClaimedTask {
@@ -86,12 +87,19 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
     running = await countRunning(db);
   }
   const claimAt = input.clock?.now() ?? now;
+  // Spend (src/lib/budgets): scheduled firings that would start over a cost cap are skipped.
+  const budget = await BudgetGate.build(db, candidates.flatMap(({ task }) => (task.scheduleId && !isManualRooted(task) ? [task.scheduleId] : [])), now);
 
   const startedSchedules = new Set<string>();
   for (const { task, overlapPolicy, scheduleStatus } of candidates) {
     if (running >= settings.maxConcurrent) break;
     if (task.scheduleId && !isManualRooted(task) && (scheduleStatus == null || scheduleStatus === "paused")) {
       if (await skipAtFire(db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", now)) result.skippedAtFire += 1;
+      continue;
+    }
+    const overBudget = isManualRooted(task) ? null : budget.breachFor(task);
+    if (overBudget) {
+      if (await skipOverBudget(db, task, overBudget, now)) result.skippedAtFire += 1;
       continue;
     }
     const serialize = overlapPolicy != null && overlapPolicy !== "allow_all";
