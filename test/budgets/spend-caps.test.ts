@@ -8,7 +8,7 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { updateSettings } from "@/lib/config/settings";
-import { getDb, withTransaction } from "@/lib/db/client";
+import { getDb } from "@/lib/db/client";
 import type { RuntimeRow } from "@/lib/db/schema";
 import { run, tablesOf } from "@/lib/db/sql";
 import { renderPrometheusMetrics } from "@/lib/metrics/prometheus";
@@ -21,18 +21,11 @@ import { updateSchedule } from "@/lib/schedules/service";
 import { FakeClock } from "@/lib/time/clock";
 import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { BACKOFF_MS, eventsOf, setCap, taskById, tasksOf } from "../support/scheduler-harness";
+import { clearSpendTables } from "../support/spend";
 import { waitFor } from "../support/test-runtime";
 
 const AGENT = path.resolve(__dirname, "../fixtures/scripted-agent.mjs");
 const MIN = 60_000;
-
-/** Clears the spend tables (truncateAll leaves them: deleting tasks never lowers them, by design). */
-export async function clearSpendTables(db = getDb()): Promise<void> {
-  await withTransaction(db, async (tx) => {
-    const t = tablesOf(tx);
-    for (const table of [t.scheduleUsageHourly, t.scheduleOutcomeCounts, t.budgetBreaches]) await run(tx, tx.delete(table));
-  });
-}
 
 const loops: SchedulerLoop[] = [];
 beforeEach(async () => {
