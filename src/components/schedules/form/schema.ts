@@ -8,11 +8,12 @@ import { CATCH_UP_POLICIES, OVERLAP_POLICIES } from "@/lib/db/constants";
 import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { scheduleFields } from "@/lib/schedules/input";
 import type { ScheduleDto } from "@/lib/ui/types";
+import { SPEND_FORM_FIELDS, spendBody, spendFormSchemaFields, spendFormValues, type SpendFormValues } from "../budget-form";
 
 /** Select value standing for "runtimeId: null" (the default runtime at fire time). */
 export const DEFAULT_RUNTIME = "__default__";
 
-export interface ScheduleFormValues {
+export interface ScheduleFormValues extends SpendFormValues {
   name: string;
   prompt: string;
   scheduleMode: "words" | "cron";
@@ -53,13 +54,14 @@ export const scheduleFormSchema = z.object({
   maxFirings: optionalNumber.pipe(scheduleFields.maxFirings),
   expiresAt: z.string(),
   paused: z.boolean(),
+  ...spendFormSchemaFields,
 });
 
 /** Server field names → form field names (plain words and cron share one input). */
 export function formFieldOf(serverField: string): keyof ScheduleFormValues | "form" {
   if (serverField === "cronExpression" || serverField === "schedule") return "schedule";
   if (serverField === "status") return "paused";
-  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt"];
+  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt", ...SPEND_FORM_FIELDS];
   return known.includes(serverField) ? (serverField as keyof ScheduleFormValues) : "form";
 }
 
@@ -100,6 +102,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
       maxFirings: "",
       expiresAt: "",
       paused: SCHEDULE_DEFAULTS.status === "paused",
+      ...spendFormValues(null),
       ...template,
     };
   }
@@ -119,6 +122,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
     maxFirings: s.maxFirings == null ? "" : String(s.maxFirings),
     expiresAt: toLocalInput(s.expiresAt),
     paused: s.status === "paused",
+    ...spendFormValues(s),
   };
 }
 
@@ -141,6 +145,7 @@ export function toBody(f: ScheduleFormValues): Record<string, unknown> {
     maxFirings: numberOrNull(f.maxFirings),
     expiresAt: f.expiresAt ? new Date(f.expiresAt).toISOString() : null,
     status: f.paused ? "paused" : "active",
+    ...spendBody(f),
   };
 }
 
