@@ -12,6 +12,8 @@ import { DEFAULT_MODEL_PRICES, effectivePriceTable, priceFor } from "@/lib/budge
 import { getDb } from "@/lib/db/client";
 import { run, tablesOf } from "@/lib/db/sql";
 import { eq } from "drizzle-orm";
+import { recordEvent } from "@/lib/events/log";
+import { renderPrometheusMetrics } from "@/lib/metrics/prometheus";
 import { callRoute } from "../http";
 import { makeRuntime, makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { clearSpendTables } from "../support/spend";
@@ -83,6 +85,32 @@ describe("usage totals", () => {
     // Never ran: $0 spent is known.
     const fresh = await makeSchedule();
     expect((await callRoute(getOne, `/api/schedules/${fresh.id}`, { params: { id: fresh.id } })).data.schedule.usage).toMatchObject({ costUsd24h: 0, costUsdAll: 0 });
+  });
+});
+
+describe("per-schedule counters for /api/metrics", () => {
+  it("count failures by class, skips by reason, missed and breaches; pruning does not lower them", async () => {
+    const db = getDb();
+    const s = await makeSchedule();
+    const failed = await makeTask({ scheduleId: s.id, status: "failed", failureReason: "network", finishedAt: T0 });
+    const queued = await makeTask({ scheduleId: s.id, status: "queued" });
+    const { tasks } = tablesOf(db);
+    await run(db, db.update(tasks).set({ status: "failed", failureReason: "auth_failed", finishedAt: T0 }).where(eq(tasks.id, queued.id)));
+    await makeTask({ scheduleId: s.id, status: "skipped", skippedReason: "overlap", finishedAt: T0 });
+    await recordEvent(db, { kind: "missed_occurrences", scheduleId: s.id, message: "missed", data: { count: 3 }, createdAt: T0 });
+    await recordEvent(db, { kind: "budget_exceeded", scheduleId: s.id, message: "cap", data: { scope: "7d", capUsd: 1, spentUsd: 1.5 }, createdAt: T0 });
+    await run(db, db.delete(tasks).where(eq(tasks.id, failed.id)));
+    const [body] = await renderPrometheusMetrics(db);
+    const lines = body.split("\n").filter((l) => l.includes(s.id) && l.includes("_total"));
+    expect(lines.sort()).toEqual(
+      [
+        `agentcron_budget_breaches_total{schedule_id="${s.id}",scope="7d"} 1`,
+        `agentcron_missed_occurrences_total{schedule_id="${s.id}"} 3`,
+        `agentcron_skipped_firings_total{schedule_id="${s.id}",reason="overlap"} 1`,
+        `agentcron_task_failures_total{schedule_id="${s.id}",failure_reason="auth_failed"} 1`,
+        `agentcron_task_failures_total{schedule_id="${s.id}",failure_reason="network"} 1`,
+      ].sort(),
+    );
   });
 });
 
