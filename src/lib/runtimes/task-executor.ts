@@ -127,7 +127,10 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
           };
           meter.reported(event.costUsd);
           dirtyProgress = true;
-          if (!result && meter.reached(usage) && !runAbort.signal.aborted) {
+          // A reported cost (Claude Code's total_cost_usd) comes with the run's result: the run
+          // is over, and Claude enforces its own cap (maxBudgetUsd). Token usage streams per
+          // step or turn: stop the run once its priced cost reaches the cap.
+          if (!result && event.costUsd === undefined && meter.reached(usage) && !runAbort.signal.aborted) {
             await push(event);
             await push({ type: "stderr", line: meter.stopMessage(usage) });
             runAbort.abort("budget_exceeded");
