@@ -107,7 +107,7 @@ function SpendForm({ data }: { data: SettingsView }) {
                 <th className="px-2 py-2 text-left font-medium">Model</th>
                 <th className="px-2 py-2 text-left font-medium">Input</th>
                 <th className="px-2 py-2 text-left font-medium">Output</th>
-                <th className="px-2 py-2" aria-label="Actions" />
+                <th className="px-2 py-2"><span className="sr-only">Actions</span></th>
               </tr>
             </thead>
             <tbody>
