@@ -61,7 +61,7 @@ async function main() {
     for (const id of ids.slice(1)) for (let at = NOW - 30 * DAY; at < NOW; at += 3_600_000, n++) insT.run(randomUUID(), id, at, at, at + 60_000, 0.02, at);
   })();
   const insertMs = performance.now() - t0;
-  const rollupRows = (c.prepare("SELECT count(*) AS n FROM schedule_usage_hourly").get() as { n: number }).n;
+  const rollupRows = (c.prepare("SELECT count(*) AS n FROM schedule_usage_rollups").get() as { n: number }).n;
   console.log(`${n} finished tasks inserted through the triggers in ${(insertMs / 1000).toFixed(1)} s (${((insertMs * 1000) / n).toFixed(1)} µs/task); ${rollupRows} rollup rows`);
 
   const dtos = ids.map((id) => ({ id }) as never);

@@ -3,13 +3,23 @@
 -- schedule (and hour), not global, so writers of different schedules never meet, and every
 -- lock they take is taken before COMMIT — i.e. always before the deferred *_apply triggers
 -- of 0001 take theirs, so the two sets can't wait on each other in opposite orders.
-INSERT INTO "schedule_usage_hourly" ("schedule_id", "hour_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
-  SELECT coalesce("schedule_id", ''), "h", sum(coalesce("cost_usd", 0)), sum(coalesce("input_tokens", 0)), sum(coalesce("output_tokens", 0)), count(*),
+INSERT INTO "schedule_usage_rollups" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+  SELECT coalesce("schedule_id", ''), 3600000, "finished_at" - "finished_at" % 3600000, sum(coalesce("cost_usd", 0)), sum(coalesce("input_tokens", 0)), sum(coalesce("output_tokens", 0)), count(*),
     sum(CASE WHEN "cost_usd" IS NULL AND coalesce("input_tokens", 0) + coalesce("output_tokens", 0) > 0 THEN 1 ELSE 0 END)
-  FROM (SELECT "schedule_id", "cost_usd", "input_tokens", "output_tokens", "finished_at", "finished_at" - "finished_at" % 3600000 AS "h" FROM "tasks"
-        UNION ALL SELECT "schedule_id", "cost_usd", "input_tokens", "output_tokens", "finished_at", 0 AS "h" FROM "tasks") AS "t"
-  WHERE "finished_at" IS NOT NULL AND ("cost_usd" IS NOT NULL OR "input_tokens" IS NOT NULL OR "output_tokens" IS NOT NULL)
-  GROUP BY 1, 2;
+  FROM "tasks" WHERE "finished_at" IS NOT NULL AND ("cost_usd" IS NOT NULL OR "input_tokens" IS NOT NULL OR "output_tokens" IS NOT NULL)
+  GROUP BY 1, 3;
+--> statement-breakpoint
+INSERT INTO "schedule_usage_rollups" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+  SELECT coalesce("schedule_id", ''), 86400000, "finished_at" - "finished_at" % 86400000, sum(coalesce("cost_usd", 0)), sum(coalesce("input_tokens", 0)), sum(coalesce("output_tokens", 0)), count(*),
+    sum(CASE WHEN "cost_usd" IS NULL AND coalesce("input_tokens", 0) + coalesce("output_tokens", 0) > 0 THEN 1 ELSE 0 END)
+  FROM "tasks" WHERE "finished_at" IS NOT NULL AND ("cost_usd" IS NOT NULL OR "input_tokens" IS NOT NULL OR "output_tokens" IS NOT NULL)
+  GROUP BY 1, 3;
+--> statement-breakpoint
+INSERT INTO "schedule_usage_rollups" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+  SELECT coalesce("schedule_id", ''), 0, 0, sum(coalesce("cost_usd", 0)), sum(coalesce("input_tokens", 0)), sum(coalesce("output_tokens", 0)), count(*),
+    sum(CASE WHEN "cost_usd" IS NULL AND coalesce("input_tokens", 0) + coalesce("output_tokens", 0) > 0 THEN 1 ELSE 0 END)
+  FROM "tasks" WHERE "finished_at" IS NOT NULL AND ("cost_usd" IS NOT NULL OR "input_tokens" IS NOT NULL OR "output_tokens" IS NOT NULL)
+  GROUP BY 1, 3;
 --> statement-breakpoint
 INSERT INTO "schedule_outcome_counts" ("metric", "schedule_id", "reason", "n")
   SELECT "status", "schedule_id", coalesce(CASE "status" WHEN 'failed' THEN "failure_reason" ELSE "skipped_reason" END, ''), count(*)
@@ -18,27 +28,37 @@ INSERT INTO "schedule_outcome_counts" ("metric", "schedule_id", "reason", "n")
 CREATE FUNCTION "agentcron_tasks_spend"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD."finished_at" IS NOT NULL AND (OLD."cost_usd" IS NOT NULL OR OLD."input_tokens" IS NOT NULL OR OLD."output_tokens" IS NOT NULL) THEN
-    INSERT INTO "schedule_usage_hourly" AS "u" ("schedule_id", "hour_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
-      VALUES (coalesce(OLD."schedule_id", ''), OLD."finished_at" - OLD."finished_at" % 3600000, -coalesce(OLD."cost_usd", 0), -coalesce(OLD."input_tokens", 0), -coalesce(OLD."output_tokens", 0), -1,
+    INSERT INTO "schedule_usage_rollups" AS "u" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+      VALUES (coalesce(OLD."schedule_id", ''), 3600000, OLD."finished_at" - OLD."finished_at" % 3600000, -coalesce(OLD."cost_usd", 0), -coalesce(OLD."input_tokens", 0), -coalesce(OLD."output_tokens", 0), -1,
         CASE WHEN OLD."cost_usd" IS NULL AND coalesce(OLD."input_tokens", 0) + coalesce(OLD."output_tokens", 0) > 0 THEN -1 ELSE 0 END)
-      ON CONFLICT ("schedule_id", "hour_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
+      ON CONFLICT ("schedule_id", "span_ms", "bucket_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
         "output_tokens" = "u"."output_tokens" + excluded."output_tokens", "runs" = "u"."runs" + excluded."runs", "unpriced_runs" = "u"."unpriced_runs" + excluded."unpriced_runs";
-    INSERT INTO "schedule_usage_hourly" AS "u" ("schedule_id", "hour_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
-      VALUES (coalesce(OLD."schedule_id", ''), 0, -coalesce(OLD."cost_usd", 0), -coalesce(OLD."input_tokens", 0), -coalesce(OLD."output_tokens", 0), -1,
+    INSERT INTO "schedule_usage_rollups" AS "u" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+      VALUES (coalesce(OLD."schedule_id", ''), 86400000, OLD."finished_at" - OLD."finished_at" % 86400000, -coalesce(OLD."cost_usd", 0), -coalesce(OLD."input_tokens", 0), -coalesce(OLD."output_tokens", 0), -1,
         CASE WHEN OLD."cost_usd" IS NULL AND coalesce(OLD."input_tokens", 0) + coalesce(OLD."output_tokens", 0) > 0 THEN -1 ELSE 0 END)
-      ON CONFLICT ("schedule_id", "hour_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
+      ON CONFLICT ("schedule_id", "span_ms", "bucket_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
+        "output_tokens" = "u"."output_tokens" + excluded."output_tokens", "runs" = "u"."runs" + excluded."runs", "unpriced_runs" = "u"."unpriced_runs" + excluded."unpriced_runs";
+    INSERT INTO "schedule_usage_rollups" AS "u" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+      VALUES (coalesce(OLD."schedule_id", ''), 0, 0, -coalesce(OLD."cost_usd", 0), -coalesce(OLD."input_tokens", 0), -coalesce(OLD."output_tokens", 0), -1,
+        CASE WHEN OLD."cost_usd" IS NULL AND coalesce(OLD."input_tokens", 0) + coalesce(OLD."output_tokens", 0) > 0 THEN -1 ELSE 0 END)
+      ON CONFLICT ("schedule_id", "span_ms", "bucket_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
         "output_tokens" = "u"."output_tokens" + excluded."output_tokens", "runs" = "u"."runs" + excluded."runs", "unpriced_runs" = "u"."unpriced_runs" + excluded."unpriced_runs";
   END IF;
   IF NEW."finished_at" IS NOT NULL AND (NEW."cost_usd" IS NOT NULL OR NEW."input_tokens" IS NOT NULL OR NEW."output_tokens" IS NOT NULL) THEN
-    INSERT INTO "schedule_usage_hourly" AS "u" ("schedule_id", "hour_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
-      VALUES (coalesce(NEW."schedule_id", ''), NEW."finished_at" - NEW."finished_at" % 3600000, coalesce(NEW."cost_usd", 0), coalesce(NEW."input_tokens", 0), coalesce(NEW."output_tokens", 0), 1,
+    INSERT INTO "schedule_usage_rollups" AS "u" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+      VALUES (coalesce(NEW."schedule_id", ''), 3600000, NEW."finished_at" - NEW."finished_at" % 3600000, coalesce(NEW."cost_usd", 0), coalesce(NEW."input_tokens", 0), coalesce(NEW."output_tokens", 0), 1,
         CASE WHEN NEW."cost_usd" IS NULL AND coalesce(NEW."input_tokens", 0) + coalesce(NEW."output_tokens", 0) > 0 THEN 1 ELSE 0 END)
-      ON CONFLICT ("schedule_id", "hour_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
+      ON CONFLICT ("schedule_id", "span_ms", "bucket_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
         "output_tokens" = "u"."output_tokens" + excluded."output_tokens", "runs" = "u"."runs" + excluded."runs", "unpriced_runs" = "u"."unpriced_runs" + excluded."unpriced_runs";
-    INSERT INTO "schedule_usage_hourly" AS "u" ("schedule_id", "hour_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
-      VALUES (coalesce(NEW."schedule_id", ''), 0, coalesce(NEW."cost_usd", 0), coalesce(NEW."input_tokens", 0), coalesce(NEW."output_tokens", 0), 1,
+    INSERT INTO "schedule_usage_rollups" AS "u" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+      VALUES (coalesce(NEW."schedule_id", ''), 86400000, NEW."finished_at" - NEW."finished_at" % 86400000, coalesce(NEW."cost_usd", 0), coalesce(NEW."input_tokens", 0), coalesce(NEW."output_tokens", 0), 1,
         CASE WHEN NEW."cost_usd" IS NULL AND coalesce(NEW."input_tokens", 0) + coalesce(NEW."output_tokens", 0) > 0 THEN 1 ELSE 0 END)
-      ON CONFLICT ("schedule_id", "hour_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
+      ON CONFLICT ("schedule_id", "span_ms", "bucket_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
+        "output_tokens" = "u"."output_tokens" + excluded."output_tokens", "runs" = "u"."runs" + excluded."runs", "unpriced_runs" = "u"."unpriced_runs" + excluded."unpriced_runs";
+    INSERT INTO "schedule_usage_rollups" AS "u" ("schedule_id", "span_ms", "bucket_start", "cost_usd", "input_tokens", "output_tokens", "runs", "unpriced_runs")
+      VALUES (coalesce(NEW."schedule_id", ''), 0, 0, coalesce(NEW."cost_usd", 0), coalesce(NEW."input_tokens", 0), coalesce(NEW."output_tokens", 0), 1,
+        CASE WHEN NEW."cost_usd" IS NULL AND coalesce(NEW."input_tokens", 0) + coalesce(NEW."output_tokens", 0) > 0 THEN 1 ELSE 0 END)
+      ON CONFLICT ("schedule_id", "span_ms", "bucket_start") DO UPDATE SET "cost_usd" = "u"."cost_usd" + excluded."cost_usd", "input_tokens" = "u"."input_tokens" + excluded."input_tokens",
         "output_tokens" = "u"."output_tokens" + excluded."output_tokens", "runs" = "u"."runs" + excluded."runs", "unpriced_runs" = "u"."unpriced_runs" + excluded."unpriced_runs";
   END IF;
   IF NEW."status" IN ('failed', 'skipped') AND NEW."schedule_id" IS NOT NULL AND (TG_OP = 'INSERT' OR OLD."status" IS DISTINCT FROM NEW."status") THEN

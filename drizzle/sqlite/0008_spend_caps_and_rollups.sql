@@ -15,18 +15,19 @@ CREATE TABLE `schedule_outcome_counts` (
 	PRIMARY KEY(`metric`, `schedule_id`, `reason`)
 );
 --> statement-breakpoint
-CREATE TABLE `schedule_usage_hourly` (
+CREATE TABLE `schedule_usage_rollups` (
 	`schedule_id` text NOT NULL,
-	`hour_start` integer NOT NULL,
+	`span_ms` integer NOT NULL,
+	`bucket_start` integer NOT NULL,
 	`cost_usd` real DEFAULT 0 NOT NULL,
 	`input_tokens` integer DEFAULT 0 NOT NULL,
 	`output_tokens` integer DEFAULT 0 NOT NULL,
 	`runs` integer DEFAULT 0 NOT NULL,
 	`unpriced_runs` integer DEFAULT 0 NOT NULL,
-	PRIMARY KEY(`schedule_id`, `hour_start`)
+	PRIMARY KEY(`schedule_id`, `span_ms`, `bucket_start`)
 );
 --> statement-breakpoint
-CREATE INDEX `schedule_usage_hourly_hour_idx` ON `schedule_usage_hourly` (`hour_start`,`schedule_id`);--> statement-breakpoint
+CREATE INDEX `schedule_usage_rollups_span_idx` ON `schedule_usage_rollups` (`span_ms`,`bucket_start`,`schedule_id`);--> statement-breakpoint
 ALTER TABLE `schedules` ADD `max_cost_usd_per_run` real;--> statement-breakpoint
 ALTER TABLE `schedules` ADD `max_cost_usd_24h` real;--> statement-breakpoint
 ALTER TABLE `schedules` ADD `max_cost_usd_7d` real;

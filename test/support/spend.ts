@@ -5,6 +5,6 @@ import { run, tablesOf } from "@/lib/db/sql";
 export async function clearSpendTables(db = getDb()): Promise<void> {
   await withTransaction(db, async (tx) => {
     const t = tablesOf(tx);
-    for (const table of [t.scheduleUsageHourly, t.scheduleOutcomeCounts, t.budgetBreaches]) await run(tx, tx.delete(table));
+    for (const table of [t.scheduleUsageRollups, t.scheduleOutcomeCounts, t.budgetBreaches]) await run(tx, tx.delete(table));
   });
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import type { Db } from "../db/client";
-import { closeBreaches, openBreach, selectBreaches, selectCostSince, selectScheduleCaps, selectUsageTotals, type BreachRow } from "../db/queries/spend";
+import { closeBreaches, openBreach, selectBreaches, selectCostOfDay, selectScheduleCaps, selectUsageTotals, type BreachRow } from "../db/queries/spend";
 import { skipQueuedTask } from "../db/queries/slots";
 import type { TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
@@ -59,7 +59,7 @@ export class BudgetGate {
     }
     let day: CapBreach | null = null;
     if (settings.maxCostUsdPerDay != null) {
-      const spent = await selectCostSince(db, utcDayStart(now));
+      const spent = await selectCostOfDay(db, utcDayStart(now));
       if (spent >= settings.maxCostUsdPerDay) day = { scope: "day", capUsd: settings.maxCostUsdPerDay, spentUsd: spent, scheduleId: null, scheduleName: null };
     }
     // Close the breaches whose cause is gone (cap raised or removed, spend aged out).

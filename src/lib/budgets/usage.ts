@@ -6,13 +6,14 @@ import { selectUsageTotals, type UsageTotalsRow, type UsageWindows } from "../db
 export const HOUR_MS = 3_600_000;
 
 /**
- * Window starts for `now` (UTC ms): whole UTC hours, so each window is the current hour plus
- * the 24 / 168 / 720 hours before it — between N and N + 1 hours. A cap checked against it
- * errs on the side of counting more spend, never less (ADR 0015-spend).
+ * Window starts for `now` (UTC ms), in whole buckets: 24 h = the current UTC hour and the 24
+ * before it (24–25 h); 7 d / 30 d = today (UTC) and the 7 / 30 days before it. A cap checked
+ * against them errs on the side of counting more spend, never less (ADR 0015-spend).
  */
 export function usageWindows(now: number): UsageWindows {
   const hour = now - (now % HOUR_MS);
-  return { h24: hour - 24 * HOUR_MS, d7: hour - 7 * 24 * HOUR_MS, d30: hour - 30 * 24 * HOUR_MS };
+  const day = utcDayStart(now);
+  return { h24: hour - 24 * HOUR_MS, d7: day - 7 * 24 * HOUR_MS, d30: day - 30 * 24 * HOUR_MS };
 }
 
 /** Start (UTC ms) of the UTC day holding `now`: the global daily cap's window. */

@@ -244,19 +244,23 @@ export const firingHistograms = sqliteTable(
 
 // --- spend (src/lib/budgets) ---
 /**
- * Spend rollups per (schedule, UTC hour) of finished tasks' usage, maintained by the triggers
- * of the spend_rollups migration on `tasks` (a task counts in the hour of its `finishedAt`,
- * once it has one; changes to its usage after that move the totals by the difference). The
- * row with `hourStart` 0 is the schedule's all-time total; tasks without a schedule count
- * under `scheduleId` ''. Pruning tasks does not lower them: spend stays spent. Never write
- * them from application code. Read by budgets/usage.ts (ADR 0015-spend).
+ * Spend rollups of finished tasks' usage per schedule and time bucket, maintained by the
+ * triggers of the spend_triggers migration on `tasks`: each finished task counts in its UTC
+ * hour (`spanMs` 3 600 000), its UTC day (`spanMs` 86 400 000) and the all-time row
+ * (`spanMs` 0, `bucketStart` 0), by its `finishedAt`; a later change to a finished task's
+ * usage moves the totals by the difference. Tasks without a schedule count under
+ * `scheduleId` ''. Pruning tasks does not lower them: spend stays spent. Never write them
+ * from application code. Read by budgets/usage.ts: 24 h from hour rows, 7 d / 30 d / today
+ * from day rows (ADR 0015-spend).
  */
-export const scheduleUsageHourly = sqliteTable(
-  "schedule_usage_hourly",
+export const scheduleUsageRollups = sqliteTable(
+  "schedule_usage_rollups",
   {
     scheduleId: text("schedule_id").notNull(),
-    /** UTC ms of the hour's start; 0 = all time. */
-    hourStart: integer("hour_start").notNull(),
+    /** Bucket length in ms: 3 600 000 (hour), 86 400 000 (UTC day) or 0 (all time). */
+    spanMs: integer("span_ms").notNull(),
+    /** UTC ms of the bucket's start; 0 for all time. */
+    bucketStart: integer("bucket_start").notNull(),
     /** Sum of the priced tasks' costUsd. */
     costUsd: real("cost_usd").notNull().default(0),
     inputTokens: integer("input_tokens").notNull().default(0),
@@ -266,8 +270,8 @@ export const scheduleUsageHourly = sqliteTable(
     /** Of those, tasks whose cost is unknown (tokens but no price): their cost is not in costUsd. */
     unpricedRuns: integer("unpriced_runs").notNull().default(0),
   },
-  // By hour: the list reads every schedule's last 30 days plus the all-time rows (hour 0).
-  (t) => [primaryKey({ columns: [t.scheduleId, t.hourStart] }), index("schedule_usage_hourly_hour_idx").on(t.hourStart, t.scheduleId)],
+  // The list reads every schedule's recent buckets of one span: (span, start) ranges.
+  (t) => [primaryKey({ columns: [t.scheduleId, t.spanMs, t.bucketStart] }), index("schedule_usage_rollups_span_idx").on(t.spanMs, t.bucketStart, t.scheduleId)],
 );
 
 /**

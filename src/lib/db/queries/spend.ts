@@ -1,22 +1,24 @@
 import "server-only";
-import { and, asc, eq, gte, inArray, isNotNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNotNull, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { affected, first, run, tablesOf } from "../sql";
 
 /**
- * Spend reads and writes (src/lib/budgets): the trigger-maintained hourly usage rollups
- * (`schedule_usage_hourly`, migration spend_triggers), the outcome counters for
- * /api/metrics, and the open cost-cap breaches. Every read touches at most the last 30 days
- * of hour rows (≤ 721 per schedule) plus one all-time row per schedule, whatever the size
- * of the task history (ADR 0015-spend).
+ * Spend reads and writes (src/lib/budgets): the trigger-maintained usage rollups
+ * (`schedule_usage_rollups`, migration spend_triggers), the outcome counters for
+ * /api/metrics, and the open cost-cap breaches. A read touches at most 25 hour rows, 31 day
+ * rows and one all-time row per schedule, whatever the size of the task history (ADR 0015-spend).
  */
 
-/** Window starts (UTC ms, whole hours) of the usage totals. */
+/** Window starts (UTC ms): 24 h on hour buckets, 7 d / 30 d on UTC-day buckets. */
 export interface UsageWindows {
   h24: number;
   d7: number;
   d30: number;
 }
+
+export const HOUR_SPAN_MS = 3_600_000;
+export const DAY_SPAN_MS = 86_400_000;
 
 /** Summed usage of one schedule per window (costs in USD; tokens; runs with usage; runs with unknown cost). */
 export interface UsageTotalsRow {
@@ -29,22 +31,20 @@ export interface UsageTotalsRow {
 
 /**
  * Usage totals per schedule in one grouped query over the rollups (no N+1, no task scan):
- * the hour rows since `w.d30` plus the all-time row (hour 0). `scheduleIds` null = every
- * schedule (including '' for tasks without one).
+ * the hour rows since `w.h24` (≤ 25 a schedule), the day rows since `w.d30` (≤ 31) and the
+ * all-time row. `scheduleIds` null = every schedule (including '' for tasks without one).
  */
 export async function selectUsageTotals(db: Db, w: UsageWindows, scheduleIds: string[] | null): Promise<UsageTotalsRow[]> {
-  const { scheduleUsageHourly: u } = tablesOf(db);
+  const { scheduleUsageRollups: u } = tablesOf(db);
   if (scheduleIds && !scheduleIds.length) return [];
-  const inWindow = (start: number, col: typeof u.costUsd | typeof u.inputTokens | typeof u.outputTokens | typeof u.runs | typeof u.unpricedRuns) =>
-    sql<number>`coalesce(sum(CASE WHEN ${u.hourStart} >= ${start} THEN ${col} ELSE 0 END), 0)`;
-  const allTime = (col: typeof u.costUsd | typeof u.inputTokens | typeof u.outputTokens | typeof u.runs | typeof u.unpricedRuns) =>
-    sql<number>`coalesce(sum(CASE WHEN ${u.hourStart} = 0 THEN ${col} ELSE 0 END), 0)`;
-  const window = (start: number) => [
-    inWindow(start, u.costUsd), inWindow(start, u.inputTokens), inWindow(start, u.outputTokens), inWindow(start, u.runs), inWindow(start, u.unpricedRuns),
-  ] as const;
-  const [c24, i24, o24, r24, p24] = window(w.h24);
-  const [c7, i7, o7, r7, p7] = window(w.d7);
-  const [c30, i30, o30, r30, p30] = window(w.d30);
+  type Col = typeof u.costUsd | typeof u.inputTokens | typeof u.outputTokens | typeof u.runs | typeof u.unpricedRuns;
+  const inWindow = (span: number, start: number, col: Col) =>
+    sql<number>`coalesce(sum(CASE WHEN ${u.spanMs} = ${span} AND ${u.bucketStart} >= ${start} THEN ${col} ELSE 0 END), 0)`;
+  const cols = [u.costUsd, u.inputTokens, u.outputTokens, u.runs, u.unpricedRuns] as const;
+  const [c24, i24, o24, r24, p24] = cols.map((c) => inWindow(HOUR_SPAN_MS, w.h24, c));
+  const [c7, i7, o7, r7, p7] = cols.map((c) => inWindow(DAY_SPAN_MS, w.d7, c));
+  const [c30, i30, o30, r30, p30] = cols.map((c) => inWindow(DAY_SPAN_MS, w.d30, c));
+  const [cA, iA, oA, rA, pA] = cols.map((c) => inWindow(0, 0, c));
   const rowsOut = await run(
     db,
     db
@@ -53,20 +53,25 @@ export async function selectUsageTotals(db: Db, w: UsageWindows, scheduleIds: st
         cost24h: c24, in24h: i24, out24h: o24, runs24h: r24, unpriced24h: p24,
         cost7d: c7, in7d: i7, out7d: o7, runs7d: r7, unpriced7d: p7,
         cost30d: c30, in30d: i30, out30d: o30, runs30d: r30, unpriced30d: p30,
-        costAll: allTime(u.costUsd), inAll: allTime(u.inputTokens), outAll: allTime(u.outputTokens), runsAll: allTime(u.runs), unpricedAll: allTime(u.unpricedRuns),
+        costAll: cA, inAll: iA, outAll: oA, runsAll: rA, unpricedAll: pA,
       })
       .from(u)
-      .where(and(or(eq(u.hourStart, 0), gte(u.hourStart, w.d30)), scheduleIds ? inArray(u.scheduleId, scheduleIds) : undefined))
+      .where(
+        and(
+          or(and(eq(u.spanMs, HOUR_SPAN_MS), gte(u.bucketStart, w.h24)), and(eq(u.spanMs, DAY_SPAN_MS), gte(u.bucketStart, w.d30)), eq(u.spanMs, 0)),
+          scheduleIds ? inArray(u.scheduleId, scheduleIds) : undefined,
+        ),
+      )
       .groupBy(u.scheduleId),
   );
   // PostgreSQL returns bigint sums as strings.
   return rowsOut.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === "scheduleId" ? v : Number(v)])) as unknown as UsageTotalsRow);
 }
 
-/** Cost (USD) of every task finished since `since` (UTC ms, a whole hour), all schedules and none. */
-export async function selectCostSince(db: Db, since: number): Promise<number> {
-  const { scheduleUsageHourly: u } = tablesOf(db);
-  const row = await first(db, db.select({ c: sql<number>`coalesce(sum(${u.costUsd}), 0)` }).from(u).where(and(gte(u.hourStart, since), ne(u.hourStart, 0))));
+/** Cost (USD) of every task finished in the UTC day starting at `dayStart` (UTC ms), all schedules and none. */
+export async function selectCostOfDay(db: Db, dayStart: number): Promise<number> {
+  const { scheduleUsageRollups: u } = tablesOf(db);
+  const row = await first(db, db.select({ c: sql<number>`coalesce(sum(${u.costUsd}), 0)` }).from(u).where(and(eq(u.spanMs, DAY_SPAN_MS), eq(u.bucketStart, dayStart))));
   return Number(row?.c ?? 0);
 }
 
