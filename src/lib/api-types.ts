@@ -58,6 +58,15 @@ export interface ScheduleDto {
   /** Runs after each success of this schedule, besides its cron; null = none. */
   dependsOnScheduleId: string | null;
   // --- end triggers ---
+  // --- spend (src/lib/budgets) ---
+  /** Cost cap of one run (USD); null = none. */
+  maxCostUsdPerRun: number | null;
+  /** Rolling 24 h / 7 d cost caps of the schedule (USD); null = none. */
+  maxCostUsd24h: number | null;
+  maxCostUsd7d: number | null;
+  /** Spend totals (GET /api/schedules and /api/schedules/:id; absent elsewhere). */
+  usage?: ScheduleUsageDto;
+  // --- end spend ---
   createdAt: string;
   updatedAt: string;
   // ---- Calendar controls (API.md v2 "Triggers and calendar"; ADR 0015) ----
@@ -71,6 +80,30 @@ export interface ScheduleDto {
   // ---- end calendar controls ----
   /** Concurrency group whose cap its tasks count against (issue 12 item 4); null = none. */
   concurrencyGroup: string | null;
+}
+
+/**
+ * A schedule's spend (API.md v2 `Schedule.usage`): finished tasks' cost (USD) and tokens by
+ * window. Windows are whole UTC hours: "24h" = the current hour and the 24 before it.
+ * A cost is null when nothing was priced and some runs have an unknown cost ("unknown",
+ * never $0); `unpricedRuns30d` > 0 means the 30 d cost leaves those runs out.
+ */
+export interface ScheduleUsageDto {
+  costUsd24h: number | null;
+  costUsd7d: number | null;
+  costUsd30d: number | null;
+  costUsdAll: number | null;
+  inputTokens24h: number;
+  outputTokens24h: number;
+  inputTokens7d: number;
+  outputTokens7d: number;
+  inputTokens30d: number;
+  outputTokens30d: number;
+  inputTokensAll: number;
+  outputTokensAll: number;
+  runs30d: number;
+  unpricedRuns30d: number;
+  unpricedRunsAll: number;
 }
 
 /**

@@ -37,6 +37,20 @@ describe("claude-agent-sdk runtime", () => {
     }
   });
 
+  it("a per-run cost cap reaches Claude Code as maxBudgetUsd: it stops itself with budget_exceeded (issue 11)", async () => {
+    const server = await startMessagesServer();
+    try {
+      // 100 in / 20 out tokens a turn at Sonnet prices ≈ $0.0006 a turn; the cap is below one turn's cost.
+      const runtime = claudeAgentSdkRuntime({ baseUrl: server.urlFor({ turns: 5 }), model: "claude-sonnet-4-5", apiKeyEnv: "SCRIPTED_ANTHROPIC_KEY" });
+      const { result } = await collect(runtime, { maxCostUsd: 0.0001, env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
+      expect(result).toMatchObject({ status: "error", failureReason: "budget_exceeded" });
+      expect(result!.turns).toBeLessThan(5);
+      expect(result!.costUsd).toBeGreaterThanOrEqual(0.0001);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("no API key: auth_failed naming the unset variable, and Claude Code's synthetic error message is not a turn", async () => {
     const server = await startMessagesServer();
     try {

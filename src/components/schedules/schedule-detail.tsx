@@ -31,6 +31,7 @@ import { eventKindWords, failureReasonWords, pausedReasonWords, scheduleStatusWo
 import { ZonedTime } from "@/components/time/zoned-time";
 import { PromptText } from "@/components/tasks/prompt-text";
 import { RunHistory } from "./run-history";
+import { UsagePanel } from "./usage-summary";
 import { ScheduleFormSheet } from "./schedule-form-sheet";
 import { SCHEDULE_STATUS_VARIANT } from "./schedule-list";
 
@@ -232,6 +233,8 @@ export function ScheduleDetail({ id }: { id: string }) {
           <PromptText text={s.prompt} />
         </CardContent>
       </Card>
+
+      <UsagePanel schedule={s} />
 
       <Card>
         <CardHeader>

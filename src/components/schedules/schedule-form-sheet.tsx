@@ -23,6 +23,7 @@ import { CollisionBanner } from "./form/collision-banner";
 import { diffBody, formFieldOf, initialValues, scheduleFormSchema, toBody, type ScheduleFormValues, type ScheduleTemplate } from "./form/schema";
 import { WhenSection } from "./form/when-section";
 import { TriggersSection } from "./triggers-section";
+import { BudgetSection } from "./budget-section";
 
 type SaveAnswer = { schedule: ScheduleDto; warnings: CollisionWarning[] };
 
@@ -230,6 +231,7 @@ function ScheduleForm({
           <Separator />
           <CalendarSection schedule={saved} onSaved={(s) => (setSaved(s), form.reset(initialValues(s)))} />
           <ConcurrencyGroupField />
+          <BudgetSection saved={saved} />
           {/* Notifications go here: a <NotificationsSection /> part of the sheet (notifications issue). */}
 
           {(!saved || saved.status === "active" || saved.status === "paused") && (

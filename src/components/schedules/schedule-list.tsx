@@ -10,6 +10,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { UsageInline } from "./usage-summary";
 import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { apiFetch } from "@/lib/ui/api-client";
 import { formatDateTime, relativeTime } from "@/lib/ui/format";
@@ -97,6 +98,7 @@ export function ScheduleList() {
             <TableHead>Next fire</TableHead>
             <TableHead>Last run</TableHead>
             <TableHead>Max turns</TableHead>
+            <TableHead>Spend</TableHead>
             <TableHead className="text-right">Actions</TableHead>
           </TableRow>
         </TableHeader>
@@ -136,6 +138,7 @@ export function ScheduleList() {
                   <div>{s.maxTurns ?? `${SCHEDULE_DEFAULTS.maxTurns} (inherited)`}</div>
                   <div className="text-muted-foreground">{s.avgTurnsPerFiring != null ? `~${Math.round(s.avgTurnsPerFiring)} used per run` : ""}</div>
                 </TableCell>
+                <TableCell data-label="Spend"><UsageInline usage={s.usage} /></TableCell>
                 <TableCell data-stack="full">
                   <div className="flex flex-wrap gap-2 md:justify-end">
                     <RunNowButton schedule={s} />

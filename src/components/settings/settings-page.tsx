@@ -17,6 +17,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { RunnersPanel } from "./runners-panel";
 import { DataPanel } from "./data-panel";
+import { SpendSettingsCard } from "./spend-settings";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -338,6 +339,7 @@ export function SettingsPage() {
           <SettingsForm />
         </CardContent>
       </Card>
+      <SpendSettingsCard />
       <Card>
         <CardHeader>
           <CardTitle>Runtimes</CardTitle>

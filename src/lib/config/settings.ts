@@ -5,6 +5,7 @@ import { deleteSetting, selectSettings, upsertSetting } from "../db/queries/sett
 import { env } from "../env";
 import { recordEvent } from "../events/log";
 import { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey, type Settings } from "./setting-definitions";
+import { getSpendSettings, spendSettingsPatchFields, storeSpendSettings, type SpendSettings, type SpendSettingsPatch } from "../budgets/settings";
 
 /**
  * Typed settings with precedence environment variable > stored setting > default
@@ -15,7 +16,7 @@ import { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey, type Settings } fro
 export { SETTING_DEFINITIONS, SETTING_KEYS, type SettingKey, type Settings } from "./setting-definitions";
 
 /** Effective settings plus which keys an environment variable pins. */
-export interface SettingsView extends Settings {
+export interface SettingsView extends Settings, SpendSettings {
   /** Keys whose value comes from the environment; PATCHing them is stored but has no effect. */
   lockedByEnv: SettingKey[];
 }
@@ -35,7 +36,9 @@ export async function getSettingsView(db: Db = getDb()): Promise<SettingsView> {
   // Prepared once per connection: every scheduler pass and every Run now reads settings.
   const rows = await selectSettings(db, SETTING_KEYS);
   const stored = new Map(rows.map((r) => [r.key, r.value]));
-  const view = { lockedByEnv: [] as SettingKey[] } as SettingsView;
+  // --- spend (src/lib/budgets): maxCostUsdPerDay, modelPrices ---
+  const view = { lockedByEnv: [] as SettingKey[], ...(await getSpendSettings(db)) } as SettingsView;
+  // --- end spend ---
   for (const key of SETTING_KEYS) {
     const fromEnv = envValue(key);
     const fromDb = stored.get(key);
@@ -65,22 +68,28 @@ export const settingsPatchSchema = z
       ]),
     ) as Record<SettingKey, z.ZodOptional<z.ZodNumber>>,
   )
+  .extend(spendSettingsPatchFields)
   .strict();
+
+/** PATCH /api/settings input: integer settings plus the spend settings. */
+export type SettingsPatch = Partial<Settings> & SpendSettingsPatch;
 
 /**
  * Stores the given settings (one transaction with its `settings_changed` event) and
  * returns the effective view. Keys pinned by the environment are stored too, so they
  * apply once the variable is removed.
  */
-export async function updateSettings(patch: Partial<Settings>, now: number, db: Db = getDb()): Promise<SettingsView> {
-  const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [SettingKey, number][];
+export async function updateSettings(patch: SettingsPatch, now: number, db: Db = getDb()): Promise<SettingsView> {
+  const { maxCostUsdPerDay, modelPrices, ...integers } = patch;
+  const entries = Object.entries(integers).filter(([, v]) => v !== undefined) as [SettingKey, number][];
   await withTransaction(db, async (tx) => {
         for (const [key, value] of entries) await upsertSetting(tx, key, value, now);
-        if (entries.length) {
+        const spend = await storeSpendSettings(tx, { maxCostUsdPerDay, modelPrices }, now);
+        if (entries.length || spend.length) {
           await recordEvent(tx, {
             kind: "settings_changed",
-            message: `Settings changed: ${entries.map(([k, v]) => `${k}=${v}`).join(", ")}`,
-            data: Object.fromEntries(entries),
+            message: `Settings changed: ${[...entries.map(([k, v]) => `${k}=${v}`), ...spend].join(", ")}`,
+            data: { ...Object.fromEntries(entries), ...(maxCostUsdPerDay !== undefined ? { maxCostUsdPerDay } : {}), ...(modelPrices !== undefined ? { modelPrices } : {}) },
             createdAt: now,
           });
         }

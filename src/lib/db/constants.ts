@@ -65,6 +65,8 @@ export const SKIPPED_REASONS = [
   "outside_window",
   "excluded_date",
   "skipped_by_user",
+  // Spend (src/lib/budgets).
+  "budget_exceeded",
 ] as const;
 export type SkippedReason = (typeof SKIPPED_REASONS)[number];
 
@@ -105,6 +107,8 @@ export const EVENT_KINDS = [
   // Calendar controls (issue 12 items 2, 3).
   "occurrence_skipped",
   "backfill_requested",
+  /** A cost cap was reached (src/lib/budgets): data {scope: "run"|"24h"|"7d"|"day", capUsd, spentUsd}. Once per breach. */
+  "budget_exceeded",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -122,6 +126,8 @@ export const LIMITS = {
   timestampMinMs: 0,
   /** Latest timestamp input (UTC ms): 9999-12-31T23:59:59.999Z, the last instant an ISO-8601 date can name. */
   timestampMaxMs: 253_402_300_799_999,
+  /** Largest cost cap (USD) a schedule or the settings accept (src/lib/budgets). */
+  costCapUsdMax: 1_000_000,
   /** Largest JSON request body (bytes): room for a full runtime config or a 100 000-character prompt. */
   bodyMaxBytes: 4 * 1024 * 1024,
 } as const;

@@ -96,6 +96,14 @@ export const schedules = pgTable(
     // ---- end calendar controls ----
     /** Concurrency group (issue 12 item 4): its tasks share the group's cap (concurrency_groups); null = none. */
     concurrencyGroup: text("concurrency_group"),
+    // --- spend (src/lib/budgets) ---
+    /** Cost cap of one run in USD (Claude's maxBudgetUsd; price table × usage elsewhere); null = none. */
+    maxCostUsdPerRun: doublePrecision("max_cost_usd_per_run"),
+    /** Rolling 24 h cost cap of the schedule in USD; null = none. */
+    maxCostUsd24h: doublePrecision("max_cost_usd_24h"),
+    /** Rolling 7 d cost cap of the schedule in USD; null = none. */
+    maxCostUsd7d: doublePrecision("max_cost_usd_7d"),
+    // --- end spend ---
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
@@ -241,6 +249,71 @@ export const firingHistograms = pgTable(
   },
   (t) => [primaryKey({ columns: [t.metric, t.leMs] })],
 );
+
+// --- spend (src/lib/budgets) ---
+/**
+ * Spend rollups of finished tasks' usage per schedule and time bucket, maintained by the
+ * triggers of the spend_triggers migration on `tasks`: each finished task counts in its UTC
+ * hour (`spanMs` 3 600 000), its UTC day (`spanMs` 86 400 000) and the all-time row
+ * (`spanMs` 0, `bucketStart` 0), by its `finishedAt`; a later change to a finished task's
+ * usage moves the totals by the difference. Tasks without a schedule count under
+ * `scheduleId` ''. Pruning tasks does not lower them: spend stays spent. Never write them
+ * from application code. Read by budgets/usage.ts: 24 h from hour rows, 7 d / 30 d / today
+ * from day rows (ADR 0015-spend).
+ */
+export const scheduleUsageRollups = pgTable(
+  "schedule_usage_rollups",
+  {
+    scheduleId: text("schedule_id").notNull(),
+    /** Bucket length in ms: 3 600 000 (hour), 86 400 000 (UTC day) or 0 (all time). */
+    spanMs: ms("span_ms").notNull(),
+    /** UTC ms of the bucket's start; 0 for all time. */
+    bucketStart: ms("bucket_start").notNull(),
+    /** Sum of the priced tasks' costUsd. */
+    costUsd: doublePrecision("cost_usd").notNull().default(0),
+    inputTokens: ms("input_tokens").notNull().default(0),
+    outputTokens: ms("output_tokens").notNull().default(0),
+    /** Finished tasks that reported usage or cost. */
+    runs: integer("runs").notNull().default(0),
+    /** Of those, tasks whose cost is unknown (tokens but no price): their cost is not in costUsd. */
+    unpricedRuns: integer("unpriced_runs").notNull().default(0),
+  },
+  // The list reads every schedule's recent buckets of one span: (span, start) ranges.
+  (t) => [primaryKey({ columns: [t.scheduleId, t.spanMs, t.bucketStart] }), index("schedule_usage_rollups_span_idx").on(t.spanMs, t.bucketStart, t.scheduleId)],
+);
+
+/**
+ * Monotonic Prometheus counters per schedule (issue 11 item 6), maintained by the spend_rollups
+ * triggers: `failed` by failure class and `skipped` by reason (tasks entering that status),
+ * `missed` (the `count` of missed_occurrences events) and `budget_breach` (budget_exceeded
+ * events, by scope). Deleting tasks or events does not lower them.
+ */
+export const scheduleOutcomeCounts = pgTable(
+  "schedule_outcome_counts",
+  {
+    metric: text("metric", { enum: ["failed", "skipped", "missed", "budget_breach"] }).notNull(),
+    scheduleId: text("schedule_id").notNull(),
+    /** Failure class, skipped reason or breach scope; '' when none. */
+    reason: text("reason").notNull(),
+    n: ms("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.metric, t.scheduleId, t.reason] })],
+);
+
+/**
+ * Open cost-cap breaches (one row per cause: `24h:<scheduleId>`, `7d:<scheduleId>`, `day`):
+ * inserted on the first firing skipped for it (the insert that wins records the one
+ * budget_exceeded event), deleted when a firing of that scope passes its check again.
+ */
+export const budgetBreaches = pgTable("budget_breaches", {
+  key: text("key").primaryKey(),
+  scope: text("scope", { enum: ["24h", "7d", "day"] }).notNull(),
+  scheduleId: text("schedule_id"),
+  capUsd: doublePrecision("cap_usd").notNull(),
+  spentUsd: doublePrecision("spent_usd").notNull(),
+  since: ms("since").notNull(),
+});
+// --- end spend ---
 
 export const events = pgTable(
   "events",

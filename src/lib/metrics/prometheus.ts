@@ -1,11 +1,12 @@
 import "server-only";
-import { Gauge, Registry, type Metric } from "prom-client";
+import { Counter, Gauge, Registry, type Metric } from "prom-client";
 import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import { TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
 import { registerStorageMetrics } from "../retention/storage";
 import { processEventLoopLagMs } from "../scheduler/firing-metrics";
+import { selectOutcomeCounts } from "../db/queries/spend";
 import { selectFiringHistogram, selectMissedCountsBySchedule, selectSkippedCountsBySchedule, selectTaskStatusCounts } from "../db/queries/metrics";
 
 /**
@@ -64,6 +65,21 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
   }
 
   await registerStorageMetrics(registry, db); // DB size and row counts (issue 11 item 4)
+  // --- spend (src/lib/budgets): per-schedule counters, from the trigger-maintained
+  // schedule_outcome_counts (migration spend_triggers): monotonic, pruning never lowers them.
+  const counters = {
+    failed: new Counter({ name: "agentcron_task_failures_total", help: "Tasks that ended failed, by schedule and failure class", labelNames: ["schedule_id", "failure_reason"], registers: [registry] }),
+    skipped: new Counter({ name: "agentcron_skipped_firings_total", help: "Occurrences skipped, by schedule and reason", labelNames: ["schedule_id", "reason"], registers: [registry] }),
+    missed: new Counter({ name: "agentcron_missed_occurrences_total", help: "Occurrences counted as missed by the catch-up policy, by schedule", labelNames: ["schedule_id"], registers: [registry] }),
+    budget_breach: new Counter({ name: "agentcron_budget_breaches_total", help: "Cost caps reached (one per breach, not per skipped firing), by schedule and scope (run, 24h, 7d, day)", labelNames: ["schedule_id", "scope"], registers: [registry] }),
+  };
+  for (const r of await selectOutcomeCounts(db)) {
+    if (r.metric === "failed") counters.failed.inc({ schedule_id: r.scheduleId, failure_reason: r.reason || "unknown" }, r.n);
+    else if (r.metric === "skipped") counters.skipped.inc({ schedule_id: r.scheduleId, reason: r.reason || "unknown" }, r.n);
+    else if (r.metric === "missed") counters.missed.inc({ schedule_id: r.scheduleId }, r.n);
+    else if (r.metric === "budget_breach") counters.budget_breach.inc({ schedule_id: r.scheduleId, scope: r.reason || "unknown" }, r.n);
+  }
+  // --- end spend ---
 
   return [await registry.metrics(), registry.contentType];
 }

@@ -127,6 +127,8 @@ async function* runClaude(config: ClaudeAgentSdkConfig, input: RunInput, options
   const sdkOptions: Options = {
     abortController: sdkAbort,
     maxTurns: input.maxTurns,
+    // The per-run cost cap (issue 11): Claude Code stops itself with error_max_budget_usd → budget_exceeded.
+    maxBudgetUsd: input.maxCostUsd ?? undefined,
     cwd: input.cwd ?? config.cwd,
     model: config.model,
     resume: input.resumeSessionId ?? undefined,

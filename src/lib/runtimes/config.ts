@@ -96,6 +96,8 @@ export const commandConfigShape = z
      */
     resumeCommand: z.array(z.string().max(10_000)).min(1).max(200).optional(),
     ...runtimePlacementFields,
+    /** The model the command runs (e.g. "gpt-5-codex"), for its cost from the price table (src/lib/budgets); not passed to the command. */
+    model: z.string().min(1).max(200).optional(),
   })
   .strict()
   .refine((c) => (c.command[0] ?? "").trim() !== "", { path: ["command"], message: "must name the executable" })

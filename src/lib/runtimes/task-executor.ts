@@ -9,6 +9,7 @@ import { abortFailureReason, classifyErrorText } from "./failure-classes";
 import { agentProcessOwner } from "./process-ownership";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 import { withTransaction } from "../db/client";
+import { RunBudgetMeter, type RunBudget } from "../budgets/run-budget";
 
 /** Abort reasons the executor understands (`controller.abort(reason)`). */
 export type TaskAbortReason = "cancelled" | "lease_expired" | "timeout" | "runtime_recovery" | "shutdown";
@@ -26,6 +27,8 @@ export interface ExecuteTaskInput extends RunInput {
   flushIntervalMs?: number;
   /** Flush as soon as this many events are buffered. Default 200. */
   flushMaxEvents?: number;
+  /** The run's cost cap and price (budgets/run-budget.ts); without it the cost is only what the runtime reports. */
+  budget?: RunBudget;
 }
 
 /** Live task events for SSE: emits `task:<id>` with the rows of each flush, `end:<id>` at the end. */
@@ -58,6 +61,15 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   let sessionId: string | null = input.resumeSessionId ?? null;
   let lastText: string | null = null;
   let usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, seen: false };
+  // Spend: the runtime's reported cost, else tokens × the model's price (null = unknown, never $0).
+  const meter = new RunBudgetMeter(input.budget);
+  // The runtime sees this signal: the caller's aborts pass through, and the meter aborts it
+  // with "budget_exceeded" when the streamed spend reaches the cap (the runtimes then kill
+  // the process tree like any abort, and the outcome is failed/budget_exceeded).
+  const runAbort = new AbortController();
+  const passAbort = () => runAbort.abort(input.signal.reason);
+  if (input.signal.aborted) passAbort();
+  else input.signal.addEventListener("abort", passAbort, { once: true });
   let result: RunResult | null = null;
   let thrown: unknown = null;
   let dirtyProgress = false;
@@ -65,7 +77,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   // Usage streamed so far, kept on the row while the task runs: a task reaped, recovered
   // or force-cancelled before its result keeps the tokens and cost it already spent.
   const usageSoFar = () =>
-    usage.seen ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: usage.costUsd } : {};
+    usage.seen ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: meter.costUsd(usage) } : {};
   const flush = async () => {
     if (!buffer.length && !dirtyProgress) return;
     const rows = buffer;
@@ -88,8 +100,11 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   };
 
   try {
-    const { prompt, maxTurns, cwd, resumeSessionId, env, signal } = input;
-    for await (const event of input.runtime.run({ prompt, maxTurns, cwd, resumeSessionId, env, signal, onProcessGroup: owner.record })) {
+    const { prompt, maxTurns, cwd, resumeSessionId, env } = input;
+    const signal = runAbort.signal;
+    const maxCostUsd = input.budget?.maxCostUsd ?? null;
+    if (meter.unenforceable()) await push({ type: "stderr", line: meter.unenforceableMessage() });
+    for await (const event of input.runtime.run({ prompt, maxTurns, cwd, resumeSessionId, env, signal, onProcessGroup: owner.record, maxCostUsd })) {
       // Deltas repeat the turn's `assistant` message piece by piece: persisting them
       // would write per token and store the text twice (DESIGN.md "task_events").
       if (event.type === "text_delta") continue;
@@ -110,7 +125,17 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
             costUsd: usage.costUsd + (event.costUsd ?? 0),
             seen: true,
           };
+          meter.reported(event.costUsd);
           dirtyProgress = true;
+          // A reported cost (Claude Code's total_cost_usd) comes with the run's result: the run
+          // is over, and Claude enforces its own cap (maxBudgetUsd). Token usage streams per
+          // step or turn: stop the run once its priced cost reaches the cap.
+          if (!result && event.costUsd === undefined && meter.reached(usage) && !runAbort.signal.aborted) {
+            await push(event);
+            await push({ type: "stderr", line: meter.stopMessage(usage) });
+            runAbort.abort("budget_exceeded");
+            continue;
+          }
           break;
         case "result":
           result = event.result;
@@ -122,6 +147,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
     thrown = err;
     await push({ type: "stderr", line: `runtime error: ${(err as Error)?.message ?? String(err)}` });
   } finally {
+    input.signal.removeEventListener("abort", passAbort);
     clearInterval(timer);
     try {
       await flush();
@@ -141,15 +167,16 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
     sessionId: result?.sessionId ?? sessionId,
     inputTokens: result?.inputTokens ?? (usage.seen ? usage.inputTokens : null),
     outputTokens: result?.outputTokens ?? (usage.seen ? usage.outputTokens : null),
-    costUsd: result?.costUsd ?? (usage.seen ? usage.costUsd : null),
+    costUsd: meter.finalCostUsd(result, usage),
   };
 
-  const abortReason = input.signal.aborted ? input.signal.reason : undefined;
+  const abortReason = runAbort.signal.aborted ? runAbort.signal.reason : undefined;
   if (abortReason !== undefined && result?.status !== "success") {
     if (abortReason === "cancelled") {
       return { ...outcome, status: "cancelled", failureReason: "aborted", error: "Cancelled by user" };
     }
-    return { ...outcome, failureReason: abortFailureReason(input.signal), error: `Aborted: ${String(abortReason)}` };
+    if (abortReason === "budget_exceeded") return { ...outcome, failureReason: "budget_exceeded", error: meter.stopMessage(usage) };
+    return { ...outcome, failureReason: abortFailureReason(runAbort.signal), error: `Aborted: ${String(abortReason)}` };
   }
   if (result?.status === "success") return { ...outcome, status: "completed" };
   if (result?.status === "max_turns") {

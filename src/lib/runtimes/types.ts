@@ -63,6 +63,12 @@ export interface RunInput {
    * calls it for every process group it spawns (trackProcessGroup does).
    */
   onProcessGroup?: (pgid: number) => void;
+  /**
+   * Cost cap of this run in USD (schedule maxCostUsdPerRun), for runtimes that enforce one
+   * themselves (the Claude Agent SDK's `maxBudgetUsd`). The executor enforces it for every
+   * runtime from the streamed usage (budgets/run-budget.ts).
+   */
+  maxCostUsd?: number | null;
 }
 
 export interface AgentRuntime {

@@ -9,6 +9,7 @@ import { claimSlot, countRunning } from "./slot-claim";
 import { DRAIN_BATCH, DRAIN_MIN_CANDIDATES } from "./tuning";
 import { withTransaction } from "../db/client";
 import { env } from "../env";
+import { BudgetGate, skipOverBudget } from "../budgets/fire-gate";
 
 /** A task this runner just moved to `running`; the caller must start it. */
 export interface ClaimedTask {
@@ -98,7 +99,9 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
     running = await countRunning(db);
   }
   const claimAt = input.clock?.now() ?? now;
-  const ctx: DrainContext = { ...input, runnerLabels, claimAt, candidates, result };
+  // Spend (src/lib/budgets): scheduled firings that would start over a cost cap are skipped.
+  const budget = await BudgetGate.build(db, candidates.flatMap(({ task }) => (task.scheduleId && !isManualRooted(task) ? [task.scheduleId] : [])), now);
+  const ctx: DrainContext = { ...input, runnerLabels, claimAt, candidates, result, budget };
   if (input.chatStreams > 0) running = await claimOneByOne(ctx, running);
   else running = await claimInOneStatement(ctx, running);
   result.more = running < settings.maxConcurrent && (result.claimed.length > 0 || result.skippedAtFire > 0) && (candidates.length === limit || (ctx.leftOver ?? 0) > 0);
@@ -111,14 +114,25 @@ interface DrainContext extends DrainInput {
   claimAt: number;
   candidates: DrainCandidate[];
   result: DrainResult;
+  /** The cost caps of the candidates' schedules, read once per drain. */
+  budget: BudgetGate;
   /** Candidates passed to the claim that it left queued (a cap, or a conservative group rank: see claimBatch). */
   leftOver?: number;
 }
 
-/** The fire-time re-check of one candidate; true when it was skipped (paused or deleted schedule). */
+/**
+ * The fire-time re-check of one candidate; true when it was skipped: its schedule is paused or
+ * deleted, or (a scheduled firing) starting it would go over a cost cap (src/lib/budgets).
+ */
 async function skippedAtFire(ctx: DrainContext, { task, scheduleStatus }: DrainCandidate): Promise<boolean> {
-  if (!task.scheduleId || isManualRooted(task) || (scheduleStatus != null && scheduleStatus !== "paused")) return false;
-  if (await skipAtFire(ctx.db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", ctx.now)) ctx.result.skippedAtFire += 1;
+  if (!task.scheduleId || isManualRooted(task)) return false;
+  if (scheduleStatus == null || scheduleStatus === "paused") {
+    if (await skipAtFire(ctx.db, task.id, scheduleStatus == null ? "schedule_deleted" : "paused_at_fire", ctx.now)) ctx.result.skippedAtFire += 1;
+    return true;
+  }
+  const overBudget = ctx.budget.breachFor(task);
+  if (!overBudget) return false;
+  if (await skipOverBudget(ctx.db, task, overBudget, ctx.now)) ctx.result.skippedAtFire += 1;
   return true;
 }
 

@@ -10,6 +10,8 @@ import { countRunning } from "./slot-claim";
 import { selectLeaseExpiresAt } from "../db/queries/slots";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { renderAndStorePrompt } from "../triggers/prompt-render";
+import { loadRunSpend, runBudgetEvent, runBudgetFor, type RunSpendContext } from "../budgets/launch";
+import type { RunBudget } from "../budgets/run-budget";
 
 /** Turns a task's runtime id (null = the default runtime) into a runnable runtime; throws when none. */
 export type RuntimeResolver = (db: Db, runtimeId: string | null) => Promise<ResolvedRuntime>;
@@ -41,7 +43,7 @@ export interface LaunchClaim {
   chatStreamsAtClaim: number;
 }
 
-async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Promise<TaskOutcome> {
+async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal, spend: { context: RunSpendContext; budget: RunBudget | null }): Promise<TaskOutcome> {
   let resolved: ResolvedRuntime;
   try {
     resolved = await ctx.resolveRuntime(ctx.db, task.runtimeId);
@@ -49,7 +51,10 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal): Prom
     // No runnable runtime (none configured, deleted, bad config): fail the task clearly, never the loop.
     return outcomeWithoutRun(task, "failed", "runtime_missing_executable", `No runtime to run this task: ${(err as Error)?.message ?? String(err)}`);
   }
+  // Spend (src/lib/budgets): the per-run cost cap and the model's price.
+  spend.budget = runBudgetFor(spend.context, resolved.row);
   return executeTask({
+    budget: spend.budget,
     db: ctx.db,
     taskId: task.id,
     runtime: resolved.runtime,
@@ -76,6 +81,8 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
   const controller = new AbortController();
   // The lease's remaining length, carried onto the monotonic clock (ADR 0006).
   const leaseExpiresAt = await selectLeaseExpiresAt(ctx.db, task.id);
+  // Spend (src/lib/budgets): the per-run cap and price table, read now so the start isn't delayed.
+  const spendContext = await loadRunSpend(ctx.db, task);
   let markDone!: () => void;
   const entry: RunningTask = {
     taskId: task.id,
@@ -92,8 +99,9 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
   const start = async () => {
     entry.lag = startLagMonitor();
     let outcome: TaskOutcome;
+    const spend: { context: RunSpendContext; budget: RunBudget | null } = { context: spendContext, budget: null };
     try {
-      outcome = await run(ctx, task, controller.signal);
+      outcome = await run(ctx, task, controller.signal, spend);
     } catch (err) {
       outcome = outcomeWithoutRun(task, "failed", "agent_error", `The run failed: ${(err as Error)?.message ?? String(err)}`);
     }
@@ -107,6 +115,7 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
           now: ctx.clock.now(),
           sample: await firingSampleFor(task.id, async () => countRunning(ctx.db)),
           retryBackoffMs: ctx.retryBackoffMs,
+          event: runBudgetEvent(task, spend.budget, outcome),
         });
       }
     } catch (err) {

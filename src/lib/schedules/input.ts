@@ -8,6 +8,7 @@ import { checkPromptVariables } from "../triggers/prompt-variables";
 import { triggerScheduleFields } from "../triggers/schedule-fields";
 import { calendarFields } from "./calendar-input";
 import { concurrencyGroupScheduleFields } from "../concurrency-groups/fields";
+import { scheduleSpendFields } from "../budgets/input";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -70,6 +71,7 @@ export const scheduleFields = {
   status: z.enum(["active", "paused"], { error: oneOf(["active", "paused"]) }),
   ...triggerScheduleFields,
   ...concurrencyGroupScheduleFields,
+  ...scheduleSpendFields,
 };
 
 const body = z.object({}, { error: "must be a JSON object" });
@@ -92,6 +94,9 @@ export const scheduleCreateSchema = body
     status: scheduleFields.status.optional(),
     dependsOnScheduleId: scheduleFields.dependsOnScheduleId.optional(),
     ...calendarFields,
+    maxCostUsdPerRun: scheduleFields.maxCostUsdPerRun.optional(),
+    maxCostUsd24h: scheduleFields.maxCostUsd24h.optional(),
+    maxCostUsd7d: scheduleFields.maxCostUsd7d.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.cronExpression === undefined && v.schedule === undefined && v.runOnceAt === undefined) {

@@ -2,16 +2,19 @@ import "server-only";
 import { getDb, type Db } from "../db/client";
 import { lastRunOfSchedule, type LastRunDto } from "../tasks/queries";
 import { listSchedules, serializeSchedule, type ScheduleDto } from "./service";
+import { withScheduleUsage } from "../budgets/usage";
 
 /** A schedule in GET /api/schedules: the Schedule shape plus its latest run (docs/api.md). */
 export type ScheduleListItemDto = ScheduleDto & { lastRun: LastRunDto | null };
 
 /**
  * Every schedule, oldest first, each with `lastRun`: its newest non-skipped task of any
- * source (scheduled, manual, retry), or null when it never ran. Manual runs count, so a
+ * source (scheduled, manual, retry), or null when it never ran, and its spend `usage`. Manual runs count, so a
  * schedule only ever run with Run now no longer reads "no runs yet".
  */
 export async function listSchedulesWithLastRun(db: Db = getDb()): Promise<ScheduleListItemDto[]> {
   const rows = await listSchedules(db);
-  return Promise.all(rows.map(async (s) => ({ ...serializeSchedule(s), lastRun: await lastRunOfSchedule(db, s.id) })));
+  const items = await Promise.all(rows.map(async (s) => ({ ...serializeSchedule(s), lastRun: await lastRunOfSchedule(db, s.id) })));
+  // Spend totals for the whole list in one query (budgets/usage.ts).
+  return withScheduleUsage(db, items, Date.now());
 }

@@ -168,6 +168,11 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     ...SCHEDULE_TRIGGER_DEFAULTS,
     ...dependencyColumns(input.dependsOnScheduleId ?? null, now),
     ...CALENDAR_DEFAULTS,
+    // --- spend (src/lib/budgets) ---
+    maxCostUsdPerRun: input.maxCostUsdPerRun ?? null,
+    maxCostUsd24h: input.maxCostUsd24h ?? null,
+    maxCostUsd7d: input.maxCostUsd7d ?? null,
+    // --- end spend ---
     createdAt: now,
     updatedAt: now,
   };
@@ -216,6 +221,7 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   for (const key of [
     "name", "prompt", "runtimeId", "maxRunDurationSec", "maxAttempts", "overlapPolicy",
     "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt",
+    "maxCostUsdPerRun", "maxCostUsd24h", "maxCostUsd7d", // spend (src/lib/budgets)
   ] as const) {
     if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
   }
@@ -340,6 +346,11 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     hookTokenCreatedAt: toIso(s.hookTokenCreatedAt),
     dependsOnScheduleId: s.dependsOnScheduleId,
     // --- end triggers ---
+    // --- spend (src/lib/budgets): caps; `usage` is attached by withScheduleUsage ---
+    maxCostUsdPerRun: s.maxCostUsdPerRun,
+    maxCostUsd24h: s.maxCostUsd24h,
+    maxCostUsd7d: s.maxCostUsd7d,
+    // --- end spend ---
     createdAt: toIso(s.createdAt)!,
     updatedAt: toIso(s.updatedAt)!,
     // ---- Calendar controls (ADR 0015) ----

@@ -55,6 +55,7 @@ export const SKIPPED_REASON_WORDS: Record<SkippedReason, Words> = {
   outside_window: { label: "Skipped: outside the active window", detail: "The occurrence fell outside the schedule's active days and hours." },
   excluded_date: { label: "Skipped: excluded date", detail: "The occurrence fell on one of the schedule's excluded dates." },
   skipped_by_user: { label: "Skipped: skip next", detail: "Someone chose to skip this occurrence (Skip next)." },
+  budget_exceeded: { label: "Skipped: over budget", detail: "Starting would go over a cost cap (the schedule's 24 h or 7 d cap, or the daily cap in Settings). Raise the cap to let the next occurrence run." },
 };
 
 export const TASK_STATUS_WORDS: Record<TaskStatus, Words> = {
@@ -91,6 +92,7 @@ export const EVENT_KIND_WORDS: Record<EventKind, Words> = {
   lease_expired: { label: "Lease expired", detail: "A run's lease ran out and the reaper ended it." },
   manual_queued: { label: "Queued for a slot", detail: "A manual run waits in the queue and starts when a slot frees (Queue it)." },
   clock_stepped: { label: "Clock changed", detail: "The system clock jumped; leases and planning were adjusted so nothing runs twice or stalls." },
+  budget_exceeded: { label: "Cost cap reached", detail: "A cost cap was reached: a run was stopped at its per-run cap, or firings are skipped until spend falls under the cap or the cap is raised." },
   system_resumed: { label: "Woke from sleep", detail: "The machine was suspended; leases were extended by the time asleep and catch-up applied once." },
   hook_token_rotated: { label: "Fire URL token generated", detail: "A new fire URL token was made; the previous one stopped working." },
   hook_token_revoked: { label: "Fire URL turned off", detail: "The fire URL token was removed; calls to the fire URL are refused." },

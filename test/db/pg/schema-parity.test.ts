@@ -131,7 +131,7 @@ describe("schema parity: migrated PostgreSQL vs migrated SQLite", () => {
   it("has the same tables", () => {
     expect(Object.keys(pg).sort()).toEqual(Object.keys(lite).sort());
     expect(Object.keys(lite)).toContain("tasks");
-    expect(Object.keys(lite).length).toBe(14);
+    expect(Object.keys(lite).length).toBe(17); // 14 + the spend tables (schedule_usage_rollups, schedule_outcome_counts, budget_breaches)
   });
 
   it("has, per table, the same columns, keys and indexes, with types the mapping allows", () => {

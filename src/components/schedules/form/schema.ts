@@ -10,11 +10,12 @@ import { scheduleFields } from "@/lib/schedules/input";
 import { concurrencyGroupName } from "@/lib/concurrency-groups/fields";
 import type { ScheduleDto } from "@/lib/ui/types";
 import { TRIGGER_FIELDS, triggerBody, triggerFormSchema, triggerInitialValues, type TriggerFormValues } from "./trigger-fields";
+import { SPEND_FORM_FIELDS, spendBody, spendFormSchemaFields, spendFormValues, type SpendFormValues } from "../budget-form";
 
 /** Select value standing for "runtimeId: null" (the default runtime at fire time). */
 export const DEFAULT_RUNTIME = "__default__";
 
-export interface ScheduleFormValues extends TriggerFormValues {
+export interface ScheduleFormValues extends TriggerFormValues, SpendFormValues {
   name: string;
   prompt: string;
   scheduleMode: "words" | "cron";
@@ -59,13 +60,14 @@ export const scheduleFormSchema = z.object({
   paused: z.boolean(),
   ...triggerFormSchema,
   concurrencyGroup: z.string().transform((v) => (v.trim() === "" ? null : v.trim())).pipe(concurrencyGroupName.nullable()),
+  ...spendFormSchemaFields,
 });
 
 /** Server field names → form field names (plain words and cron share one input). */
 export function formFieldOf(serverField: string): keyof ScheduleFormValues | "form" {
   if (serverField === "cronExpression" || serverField === "schedule") return "schedule";
   if (serverField === "status") return "paused";
-  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt", ...TRIGGER_FIELDS, "concurrencyGroup"];
+  const known: string[] = ["name", "prompt", "timezone", "runtimeId", "maxTurns", "maxRunDurationSec", "maxAttempts", "overlapPolicy", "catchUpPolicy", "catchUpWindowSec", "maxFirings", "expiresAt", ...TRIGGER_FIELDS, "concurrencyGroup", ...SPEND_FORM_FIELDS];
   return known.includes(serverField) ? (serverField as keyof ScheduleFormValues) : "form";
 }
 
@@ -108,6 +110,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
       paused: SCHEDULE_DEFAULTS.status === "paused",
       ...triggerInitialValues(null),
       concurrencyGroup: "",
+      ...spendFormValues(null),
       ...template,
     };
   }
@@ -129,6 +132,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
     paused: s.status === "paused",
     ...triggerInitialValues(s),
     concurrencyGroup: s.concurrencyGroup ?? "",
+    ...spendFormValues(s),
   };
 }
 
@@ -153,6 +157,7 @@ export function toBody(f: ScheduleFormValues): Record<string, unknown> {
     status: f.paused ? "paused" : "active",
     ...triggerBody(f),
     concurrencyGroup: f.concurrencyGroup.trim() || null, // concurrency groups (issue 12 item 4)
+    ...spendBody(f),
   };
 }
 

@@ -1,18 +1,19 @@
 import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { schedulePatchSchema } from "@/lib/schedules/input";
 import { deleteSchedule, getSchedule, serializeSchedule, updateSchedule } from "@/lib/schedules/service";
+import { withUsage } from "@/lib/budgets/usage";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/schedules/:id → {schedule}; 404 schedule_not_found. */
-export const GET = route<Params>(async (_req, { id }) => json({ schedule: serializeSchedule(await getSchedule(id)) }));
+export const GET = route<Params>(async (_req, { id }) => json({ schedule: await withUsage(serializeSchedule(await getSchedule(id)), Date.now()) }));
 
 /** PATCH /api/schedules/:id → 200 {schedule, warnings}. */
 export const PATCH = route<Params>(async (req, { id }) => {
   const patch = await readJson(req, schedulePatchSchema);
   const { schedule, warnings } = await updateSchedule(id, patch, Date.now());
-  return json({ schedule: serializeSchedule(schedule), warnings });
+  return json({ schedule: await withUsage(serializeSchedule(schedule), Date.now()), warnings });
 });
 
 /** DELETE /api/schedules/:id → 204; its tasks stay in history. */
