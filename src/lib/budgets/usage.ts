@@ -8,7 +8,7 @@ export const HOUR_MS = 3_600_000;
 /**
  * Window starts for `now` (UTC ms), in whole buckets: 24 h = the current UTC hour and the 24
  * before it (24–25 h); 7 d / 30 d = today (UTC) and the 7 / 30 days before it. A cap checked
- * against them errs on the side of counting more spend, never less (ADR 0015-spend).
+ * against them errs on the side of counting more spend, never less (ADR 0020).
  */
 export function usageWindows(now: number): UsageWindows {
   const hour = now - (now % HOUR_MS);

@@ -293,7 +293,7 @@ export const firingHistograms = sqliteTable(
  * usage moves the totals by the difference. Tasks without a schedule count under
  * `scheduleId` ''. Pruning tasks does not lower them: spend stays spent. Never write them
  * from application code. Read by budgets/usage.ts: 24 h from hour rows, 7 d / 30 d / today
- * from day rows (ADR 0015-spend).
+ * from day rows (ADR 0020).
  */
 export const scheduleUsageRollups = sqliteTable(
   "schedule_usage_rollups",

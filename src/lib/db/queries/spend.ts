@@ -7,7 +7,7 @@ import { affected, first, run, tablesOf } from "../sql";
  * Spend reads and writes (src/lib/budgets): the trigger-maintained usage rollups
  * (`schedule_usage_rollups`, migration spend_triggers), the outcome counters for
  * /api/metrics, and the open cost-cap breaches. A read touches at most 25 hour rows, 31 day
- * rows and one all-time row per schedule, whatever the size of the task history (ADR 0015-spend).
+ * rows and one all-time row per schedule, whatever the size of the task history (ADR 0020).
  */
 
 /** Window starts (UTC ms): 24 h on hour buckets, 7 d / 30 d on UTC-day buckets. */
