@@ -48,7 +48,7 @@ export const ERROR_STATUS = {
   /** POST /api/backup: the copy could not be written (disk full, permissions). */
   backup_failed: 500,
   /** POST /api/backup on PostgreSQL: back up with pg_dump instead. */
-  backup_unsupported: 501,
+  backup_unsupported: 409,
   /** GET /api/health before boot finished. */
   not_ready: 503,
   /** Run now before the scheduler started. */

@@ -5,7 +5,7 @@
  * are not Agentcron databases; restored into a fresh data directory, the app boots there (a
  * real `npm run worker` process: the boot path migrates, registers, starts the scheduler) and
  * every schedule, runtime and task of the snapshot is there. The daily backup keeps N.
- * PostgreSQL: POST /api/backup answers 501 `backup_unsupported` pointing at pg_dump, and
+ * PostgreSQL: POST /api/backup answers 409 `backup_unsupported` pointing at pg_dump, and
  * `npm run backup` exits 2 saying the same.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -196,9 +196,9 @@ if (dialect === "sqlite") {
   });
 } else {
   describe("backup on PostgreSQL", () => {
-    it("POST /api/backup answers 501 backup_unsupported pointing at pg_dump; npm run backup exits 2 saying the same", async () => {
+    it("POST /api/backup answers 409 backup_unsupported pointing at pg_dump; npm run backup exits 2 saying the same", async () => {
       const res = await callRoute(backupRoute.POST, "/api/backup", { method: "POST" });
-      expect(res.status).toBe(501);
+      expect(res.status).toBe(409);
       expect(res.data.error).toBe("backup_unsupported");
       expect(res.data.message).toMatch(/pg_dump/);
       const cli = await runScript("backup", []);

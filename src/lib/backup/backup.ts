@@ -66,7 +66,7 @@ export interface BackupOptions {
  * to `<file>.partial` and renamed when complete, so a crash never leaves a file that looks
  * like a finished backup.
  * @returns the absolute path and size in bytes.
- * @throws AppError `backup_unsupported` (501) on PostgreSQL (use pg_dump); `invalid_request`
+ * @throws AppError `backup_unsupported` (409: a request this deployment cannot serve, not a server fault — no 5xx for it) on PostgreSQL (use pg_dump); `invalid_request`
  *   when `dest` exists or its folder does not; `backup_failed` (500) when the copy fails.
  */
 export async function createBackup(db: Db, opts: BackupOptions): Promise<BackupResult> {

@@ -12,7 +12,7 @@ const backupBody = z
   })
   .strict();
 
-/** POST /api/backup → 201 `{path, bytes}`: a consistent snapshot of the live SQLite database; 501 `backup_unsupported` on PostgreSQL. */
+/** POST /api/backup → 201 `{path, bytes}`: a consistent snapshot of the live SQLite database; 409 `backup_unsupported` on PostgreSQL. */
 export const POST = route(async (req) => {
   const hasBody = Number(req.headers.get("content-length") ?? 0) > 0 || req.headers.has("transfer-encoding") || req.headers.has("content-type");
   if (hasBody) await readJson(req, backupBody);
