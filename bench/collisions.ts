@@ -35,7 +35,8 @@ function row(i: number, overrides: Partial<ScheduleRow> = {}): ScheduleRow {
     runtimeId: null, status: "active", pausedReason: null, maxTurns: 200, maxTurnsSetAt: null, maxRunDurationSec: null, maxAttempts: 3,
     overlapPolicy: "skip", catchUpPolicy: "latest", catchUpWindowSec: 3600, maxFirings: null, expiresAt: null, firingCount: 0,
     nextFireAt: null, lastPlannedAt: now, lastFiredAt: null, avgTurnsPerFiring: 40 + (i % 7) * 30, lastTurnCount: null,
-    failureStreak: 0, turnBudgetBreachStreak: 0, lastFailureReason: null, createdAt: now, updatedAt: now, ...overrides,
+    failureStreak: 0, turnBudgetBreachStreak: 0, lastFailureReason: null,
+    notificationChannelIds: null, notifyOn: null, quietResultMarker: null, createdAt: now, updatedAt: now, ...overrides,
   };
 }
 

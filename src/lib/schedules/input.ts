@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { CATCH_UP_POLICIES, LIMITS, OVERLAP_POLICIES } from "../db/constants";
+import { notificationScheduleFields } from "../notifications/schedule-fields";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -63,6 +64,7 @@ export const scheduleFields = {
   maxFirings: int(1, LIMITS.maxFiringsMax).nullable(),
   expiresAt: instant.nullable(),
   status: z.enum(["active", "paused"], { error: oneOf(["active", "paused"]) }),
+  ...notificationScheduleFields,
 };
 
 const body = z.object({}, { error: "must be a JSON object" });
@@ -83,6 +85,9 @@ export const scheduleCreateSchema = body
     maxFirings: scheduleFields.maxFirings.optional(),
     expiresAt: scheduleFields.expiresAt.optional(),
     status: scheduleFields.status.optional(),
+    notificationChannelIds: scheduleFields.notificationChannelIds.optional(),
+    notifyOn: scheduleFields.notifyOn.optional(),
+    quietResultMarker: scheduleFields.quietResultMarker.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.cronExpression === undefined && v.schedule === undefined) {

@@ -16,6 +16,8 @@ import { SCHEDULE_DEFAULTS } from "./defaults";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
 import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { plainWordsToCron } from "./plain-words";
+import { notificationFieldsOf, notificationPatchOf, serializeNotificationFields } from "../notifications/schedule-fields";
+import { assertChannelsExist } from "../notifications/channels";
 
 export interface ScheduleSaved {
   schedule: ScheduleRow;
@@ -127,6 +129,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
   const status = input.status ?? SCHEDULE_DEFAULTS.status;
   if (status === "active") await assertRunnableRuntime(db, input.runtimeId ?? null);
   else await assertRuntimeExists(db, input.runtimeId);
+  await assertChannelsExist(db, input.notificationChannelIds);
   const row: ScheduleRow = {
     id: randomUUID(),
     name: input.name,
@@ -154,6 +157,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     failureStreak: 0,
     turnBudgetBreachStreak: 0,
     lastFailureReason: null,
+    ...notificationFieldsOf(input),
     createdAt: now,
     updatedAt: now,
   };
@@ -201,6 +205,9 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   ] as const) {
     if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
   }
+  // notifications (issue 11): channel set, events, quiet marker
+  await assertChannelsExist(db, patch.notificationChannelIds);
+  Object.assign(next, notificationPatchOf(patch));
   if (patch.maxTurns !== undefined && patch.maxTurns !== current.maxTurns) {
     next.maxTurns = patch.maxTurns;
     next.maxTurnsSetAt = now;
@@ -306,6 +313,7 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     failureStreak: s.failureStreak,
     turnBudgetBreachStreak: s.turnBudgetBreachStreak,
     lastFailureReason: s.lastFailureReason,
+    ...serializeNotificationFields(s),
     createdAt: toIso(s.createdAt)!,
     updatedAt: toIso(s.updatedAt)!,
   };

@@ -88,6 +88,7 @@ export const EVENT_KIND_WORDS: Record<EventKind, Words> = {
   manual_queued: { label: "Queued for a slot", detail: "A manual run waits in the queue and starts when a slot frees (Queue it)." },
   clock_stepped: { label: "Clock changed", detail: "The system clock jumped; leases and planning were adjusted so nothing runs twice or stalls." },
   system_resumed: { label: "Woke from sleep", detail: "The machine was suspended; leases were extended by the time asleep and catch-up applied once." },
+  budget_exceeded: { label: "Budget exceeded", detail: "A cost cap stopped or skipped a run." },
 };
 
 function lookup<K extends string>(map: Record<K, Words>, code: string | null | undefined): Words | null {
