@@ -58,7 +58,7 @@ async function fire(s: TestScheduler, scheduleId: string, at: number): Promise<v
     const tasks = await tasksOf(scheduleId);
     const fired = tasks.some((t) => t.plannedAt === at || t.notBefore === at);
     return fired && tasks.every((t) => t.status !== "running" && !(t.status === "queued" && (t.notBefore ?? t.plannedAt ?? 0) <= at));
-  }, `the firing at ${at} ran`);
+  }, `the firing at ${at} ran`, 20_000);
   await s.loop.notifications.drain();
 }
 

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, lte, min, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { NotificationEvent } from "../constants";
 import type { NotificationAttemptRow, NotificationChannelRow, NotificationDeliveryRow, NotificationEventRow, ScheduleRow } from "../schema";
-import { affected, first, run, tablesOf } from "../sql";
+import { affected, first, rows, run, tablesOf } from "../sql";
 
 /**
  * Notification channels, events, the delivery outbox and its attempts (issue 11 items 1–2,
@@ -112,23 +112,40 @@ export interface ClaimedDelivery {
 /**
  * Claims up to `limit` due deliveries for `owner` until `leaseExpiresAt`: pending rows whose
  * `nextAttemptAt <= now`, and `sending` rows whose lease passed (a sender died mid-send).
- * Sets status `sending`, the lease, and counts the attempt. One UPDATE … WHERE id IN
- * (SELECT … LIMIT n): PostgreSQL locks the chosen rows `FOR UPDATE SKIP LOCKED` so two
- * runners never claim the same row; SQLite runs the statement under its single writer.
+ * Sets status `sending`, the lease, and counts the attempt, in one statement: PostgreSQL
+ * picks the rows in a materialized CTE `FOR UPDATE SKIP LOCKED` so two runners never claim
+ * the same row; SQLite runs UPDATE … WHERE id IN (SELECT … LIMIT n) under its single writer.
  */
 export async function claimDueDeliveries(db: Db, owner: string, now: number, leaseExpiresAt: number, limit: number): Promise<ClaimedDelivery[]> {
   const { notificationDeliveries: d, notificationEvents: e, notificationChannels: c } = tablesOf(db);
-  const due = or(and(eq(d.status, "pending"), lte(d.nextAttemptAt, now)), and(eq(d.status, "sending"), lte(d.leaseExpiresAt, now)));
-  const pick = db.select({ id: d.id }).from(d).where(due).orderBy(asc(d.nextAttemptAt)).limit(limit);
-  const candidates = db.$dialect === "pg" ? (pick as unknown as { for(s: "update", o: { skipLocked: boolean }): typeof pick }).for("update", { skipLocked: true }) : pick;
-  const claimed = await run(
-    db,
-    db
-      .update(d)
-      .set({ status: "sending", leaseOwner: owner, leaseExpiresAt, attempts: sql`${d.attempts} + 1` })
-      .where(and(inArray(d.id, candidates), due))
-      .returning(),
-  );
+  let claimed: NotificationDeliveryRow[];
+  if (db.$dialect === "pg") {
+    // A materialized CTE: an `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` can be re-evaluated
+    // by the planner under concurrency and claim more than n rows.
+    const ids = await rows<{ id: string }>(
+      db,
+      sql`WITH picked AS MATERIALIZED (
+            SELECT id FROM notification_deliveries
+            WHERE (status = 'pending' AND next_attempt_at <= ${now}) OR (status = 'sending' AND lease_expires_at <= ${now})
+            ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          UPDATE notification_deliveries AS nd
+          SET status = 'sending', lease_owner = ${owner}, lease_expires_at = ${leaseExpiresAt}, attempts = nd.attempts + 1
+          FROM picked WHERE nd.id = picked.id
+          RETURNING nd.id AS "id"`,
+    );
+    claimed = ids.length ? await run(db, db.select().from(d).where(inArray(d.id, ids.map((r) => r.id)))) : [];
+  } else {
+    const due = or(and(eq(d.status, "pending"), lte(d.nextAttemptAt, now)), and(eq(d.status, "sending"), lte(d.leaseExpiresAt, now)));
+    const pick = db.select({ id: d.id }).from(d).where(due).orderBy(asc(d.nextAttemptAt)).limit(limit);
+    claimed = await run(
+      db,
+      db
+        .update(d)
+        .set({ status: "sending", leaseOwner: owner, leaseExpiresAt, attempts: sql`${d.attempts} + 1` })
+        .where(and(inArray(d.id, pick), due))
+        .returning(),
+    );
+  }
   if (!claimed.length) return [];
   const ids = claimed.map((r) => r.id);
   const joined = await run(
