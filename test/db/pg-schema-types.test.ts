@@ -15,7 +15,7 @@ import * as pg from "@/lib/db/schema-pg";
 /** true iff A and B are the same type (not merely assignable either way). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Same<A, B> = Equal<A, B> extends true ? true : { drift: [A, B] };
-type Tables = "runtimes" | "schedules" | "tasks" | "taskEvents" | "scheduleFiringMetrics" | "taskStatusCounts" | "scheduleTaskCounts" | "firingHistograms" | "events" | "runners" | "settings" | "chatConversations" | "chatMessages";
+type Tables = "runtimes" | "schedules" | "tasks" | "taskEvents" | "scheduleFiringMetrics" | "taskStatusCounts" | "scheduleTaskCounts" | "firingHistograms" | "events" | "runners" | "settings" | "chatConversations" | "chatMessages" | "notificationChannels" | "notificationEvents" | "notificationDeliveries" | "notificationAttempts";
 type SelectParity = { [K in Tables]: Same<(typeof pg)[K]["$inferSelect"], (typeof lite)[K]["$inferSelect"]> };
 type InsertParity = { [K in Tables]: Same<(typeof pg)[K]["$inferInsert"], (typeof lite)[K]["$inferInsert"]> };
 /** The tables whose types differ; `never` when none do. */
@@ -41,7 +41,7 @@ const named: [
   Same<typeof pg.chatMessages.$inferSelect, lite.ChatMessageRow>,
 ] = [true, true, true, true, true, true, true, true, true, true, true, true];
 
-const TABLES: Tables[] = ["runtimes", "schedules", "tasks", "taskEvents", "scheduleFiringMetrics", "taskStatusCounts", "scheduleTaskCounts", "firingHistograms", "events", "runners", "settings", "chatConversations", "chatMessages"];
+const TABLES: Tables[] = ["runtimes", "schedules", "tasks", "taskEvents", "scheduleFiringMetrics", "taskStatusCounts", "scheduleTaskCounts", "firingHistograms", "events", "runners", "settings", "chatConversations", "chatMessages", "notificationChannels", "notificationEvents", "notificationDeliveries", "notificationAttempts"];
 
 function describeLite(t: SQLiteTable) {
   const c = sqliteConfig(t);
