@@ -20,6 +20,7 @@ import { AgentSection, TaskSection } from "./form/agent-section";
 import { CollisionBanner } from "./form/collision-banner";
 import { diffBody, formFieldOf, initialValues, scheduleFormSchema, toBody, type ScheduleFormValues, type ScheduleTemplate } from "./form/schema";
 import { WhenSection } from "./form/when-section";
+import { NotificationsSection } from "./notifications-section";
 
 type SaveAnswer = { schedule: ScheduleDto; warnings: CollisionWarning[] };
 
@@ -222,7 +223,7 @@ function ScheduleForm({
           <AgentSection excludeScheduleId={saved?.id} />
           <Separator />
           <AdvancedSection />
-          {/* Notifications go here: a <NotificationsSection /> part of the sheet (notifications issue). */}
+          <NotificationsSection />
 
           {(!saved || saved.status === "active" || saved.status === "paused") && (
             <FormField

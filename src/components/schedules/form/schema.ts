@@ -8,6 +8,9 @@ import { CATCH_UP_POLICIES, OVERLAP_POLICIES } from "@/lib/db/constants";
 import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { scheduleFields } from "@/lib/schedules/input";
 import type { ScheduleDto } from "@/lib/ui/types";
+// --- notifications (issue 11): the sheet's Notifications part keeps its values under `notifications` ---
+import { notificationBody, notificationFormSchema, notificationFormValuesOf, type NotificationFormValues } from "../notifications-section";
+// --- end notifications ---
 
 /** Select value standing for "runtimeId: null" (the default runtime at fire time). */
 export const DEFAULT_RUNTIME = "__default__";
@@ -29,6 +32,8 @@ export interface ScheduleFormValues {
   maxFirings: string;
   expiresAt: string;
   paused: boolean;
+  /** notifications (issue 11): channels, events, quiet marker. */
+  notifications: NotificationFormValues;
 }
 
 /** "" → null (inherit / no limit), else the number (NaN stays NaN so the field's own message names it). */
@@ -53,6 +58,7 @@ export const scheduleFormSchema = z.object({
   maxFirings: optionalNumber.pipe(scheduleFields.maxFirings),
   expiresAt: z.string(),
   paused: z.boolean(),
+  notifications: notificationFormSchema,
 });
 
 /** Server field names → form field names (plain words and cron share one input). */
@@ -100,6 +106,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
       maxFirings: "",
       expiresAt: "",
       paused: SCHEDULE_DEFAULTS.status === "paused",
+      notifications: notificationFormValuesOf(null),
       ...template,
     };
   }
@@ -119,6 +126,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
     maxFirings: s.maxFirings == null ? "" : String(s.maxFirings),
     expiresAt: toLocalInput(s.expiresAt),
     paused: s.status === "paused",
+    notifications: notificationFormValuesOf(s),
   };
 }
 
@@ -141,6 +149,7 @@ export function toBody(f: ScheduleFormValues): Record<string, unknown> {
     maxFirings: numberOrNull(f.maxFirings),
     expiresAt: f.expiresAt ? new Date(f.expiresAt).toISOString() : null,
     status: f.paused ? "paused" : "active",
+    ...notificationBody(f.notifications),
   };
 }
 
