@@ -9,6 +9,7 @@ import { DELETE as deleteRoute, GET as getRoute, PATCH as patchRoute } from "@/a
 import { POST as testRoute } from "@/app/api/notification-channels/[id]/test/route";
 import { GET as deliveriesRoute } from "@/app/api/notification-channels/[id]/deliveries/route";
 import { POST as createScheduleRoute } from "@/app/api/schedules/route";
+import { GET as metricsRoute } from "@/app/api/metrics/route";
 import { PATCH as patchScheduleRoute } from "@/app/api/schedules/[id]/route";
 import { getDb } from "@/lib/db/client";
 import { deliverDue } from "@/lib/notifications/sender";
@@ -117,6 +118,11 @@ describe("channels", () => {
     expect(after.data.deliveries[0].deliveredAt).toEqual(expect.any(String));
     const bad = await callRoute(deliveriesRoute, `/api/notification-channels/${channel.id}/deliveries?limit=0`, { params: { id: channel.id } });
     expect(bad.status).toBe(400);
+
+    const metrics = await callRoute(metricsRoute, "/api/metrics");
+    expect(metrics.text).toContain('agentcron_notification_deliveries{status="delivered"} 1');
+    expect(metrics.text).toContain('agentcron_notification_deliveries{status="pending"} 0');
+    expect(metrics.text).toContain('agentcron_notification_attempts_total{outcome="ok"} 1');
   });
 });
 

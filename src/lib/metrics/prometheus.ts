@@ -5,6 +5,7 @@ import { getSettings } from "../config/settings";
 import { TASK_STATUSES } from "../db/constants";
 import type { Db } from "../db/client";
 import { processEventLoopLagMs } from "../scheduler/firing-metrics";
+import { registerNotificationMetrics } from "../notifications/metrics";
 import { selectFiringHistogram, selectMissedCountsBySchedule, selectSkippedCountsBySchedule, selectTaskStatusCounts } from "../db/queries/metrics";
 
 /**
@@ -61,6 +62,8 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
   for (const r of await selectMissedCountsBySchedule(db)) {
     missed.set({ schedule_id: r.scheduleId }, r.n);
   }
+
+  await registerNotificationMetrics(db, registry);
 
   return [await registry.metrics(), registry.contentType];
 }

@@ -48,9 +48,6 @@ export interface DeliveryRound {
   lost: number;
 }
 
-/** Process-wide attempt outcomes since start (Prometheus: agentcron_notification_attempts_total). */
-export const attemptCounts = { delivered: 0, retrying: 0, failed: 0 };
-
 /**
  * One round: claim up to `limit` due deliveries as `owner`, send them concurrently, record
  * each attempt. `now()` is read at the claim and at each attempt's end (UTC ms).
@@ -95,7 +92,6 @@ export async function deliverDue(db: Db, owner: string, now: () => number, opts:
       if (status === "delivered") round.delivered += 1;
       else if (status === "failed") round.failed += 1;
       else round.retrying += 1;
-      attemptCounts[status === "pending" ? "retrying" : status] += 1;
       if (!result.ok) console.warn(`[agentcron] notification ${c.delivery.id} (${c.channel.kind} channel ${c.channel.id}) attempt ${attempt} failed: ${result.error}`);
     }),
   );

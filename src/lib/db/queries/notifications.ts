@@ -247,3 +247,10 @@ export async function countDeliveriesByStatus(db: Db): Promise<{ status: string;
   const rows = await run(db, db.select({ status: d.status, n: sql<number>`count(*)` }).from(d).groupBy(d.status));
   return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
 }
+
+/** Send attempts counted by outcome (Prometheus). */
+export async function countAttemptsByOutcome(db: Db): Promise<{ ok: boolean; n: number }[]> {
+  const { notificationAttempts: a } = tablesOf(db);
+  const rows = await run(db, db.select({ ok: a.ok, n: sql<number>`count(*)` }).from(a).groupBy(a.ok));
+  return rows.map((r) => ({ ok: Boolean(r.ok), n: Number(r.n) }));
+}
