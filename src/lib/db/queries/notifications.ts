@@ -1,9 +1,9 @@
 import "server-only";
-import { and, asc, desc, eq, inArray, lte, min, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { NotificationEvent } from "../constants";
 import type { NotificationAttemptRow, NotificationChannelRow, NotificationDeliveryRow, NotificationEventRow, ScheduleRow } from "../schema";
-import { affected, first, rows, run, tablesOf } from "../sql";
+import { affected, first, preparedAll, rows, run, tablesOf } from "../sql";
 
 /**
  * Notification channels, events, the delivery outbox and its attempts (issue 11 items 1–2,
@@ -209,13 +209,19 @@ export async function recordAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
   return true;
 }
 
-/** The earliest instant (UTC ms) a delivery becomes due: a pending row's nextAttemptAt or a sending row's lease expiry; null when none. */
+/**
+ * The earliest instant (UTC ms) a delivery becomes due: a pending row's nextAttemptAt or a
+ * sending row's lease expiry; null when none. Read on every scheduler pass: prepared once.
+ */
 export async function selectNextDeliveryDueAt(db: Db): Promise<number | null> {
-  const { notificationDeliveries: d } = tablesOf(db);
-  const pending = await first(db, db.select({ at: min(d.nextAttemptAt) }).from(d).where(eq(d.status, "pending")));
-  const leased = await first(db, db.select({ at: min(d.leaseExpiresAt) }).from(d).where(eq(d.status, "sending")));
-  const times = [pending?.at, leased?.at].filter((t): t is number => t != null).map(Number);
-  return times.length ? Math.min(...times) : null;
+  const [row] = await preparedAll<{ at: number | null }>(db, "notifications-next-due", (d) => {
+    const { notificationDeliveries: t } = tablesOf(d);
+    return d
+      .select({ at: sql<number | null>`min(case when ${t.status} = 'pending' then ${t.nextAttemptAt} else ${t.leaseExpiresAt} end)` })
+      .from(t)
+      .where(inArray(t.status, ["pending", "sending"]));
+  });
+  return row?.at == null ? null : Number(row.at);
 }
 
 /** A channel's latest deliveries, newest first, with the event type. */
