@@ -182,7 +182,9 @@ describe("maintained counters equal a recount", () => {
       fs.writeFileSync(path.join(older, "meta/_journal.json"), JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
       const db = openDatabase(path.join(dir, "agentcron.db"));
       migrate(db, { migrationsFolder: older });
-      const schedule = await makeSchedule({}, db);
+      // The schedules table of that era: drizzle's insert names every column of today's schema.
+      const schedule = { id: randomUUID() };
+      db.$client.prepare("INSERT INTO schedules (id, name, prompt, cron_expression, created_at, updated_at) VALUES (?, 'old', 'p', '*/5 * * * *', ?, ?)").run(schedule.id, T0, T0);
       for (let i = 0; i < 30; i++) await makeTask({ scheduleId: i % 4 ? schedule.id : null, status: (["completed", "failed", "skipped"] as const)[i % 3], createdAt: T0 + i }, db);
       for (const l of [-5, 10, 120, 4000, 2_000_000]) await insertFiringMetric(db, schedule.id, l, l * 2);
       migrate(db, { migrationsFolder: folder });
