@@ -87,7 +87,7 @@ describe("notifications (production server, headless Chromium, a local webhook r
 
     // The channel page lists it: delivered, HTTP 200, one attempt.
     const row = panel.getByTestId("channel-Ops webhook");
-    await row.getByRole("button", { name: "Ops webhook" }).click();
+    await row.getByRole("button", { name: "Ops webhook", exact: true }).click();
     const table = row.getByRole("table", { name: "Last deliveries" });
     await table.getByText("delivered").waitFor();
     expect(await table.getByTestId("delivery-response").first().innerText()).toBe("200");
@@ -117,7 +117,7 @@ describe("notifications (production server, headless Chromium, a local webhook r
     await sheet.getByRole("button", { name: /Notifications/ }).click();
     const part = sheet.getByTestId("sheet-notifications");
     await part.getByLabel(/Use the default channels/).click();
-    await part.getByLabel("Ops webhook").click();
+    await part.getByRole("checkbox", { name: "Ops webhook webhook" }).click();
     await part.getByLabel(/^Default events/).click();
     await part.getByLabel(/^Every success/).click();
     await part.getByLabel("Quiet-run marker").fill("NO_FINDINGS");
