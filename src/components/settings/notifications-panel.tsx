@@ -255,7 +255,11 @@ function ChannelDialog({ channel, onClose, onSecret }: { channel: NotificationCh
   const queryClient = useQueryClient();
   const [d, setD] = useState<Draft>(() => draftOf(channel));
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setD((x) => ({ ...x, [k]: v }));
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
+    setD((x) => ({ ...x, [k]: v }));
+    // An edited field's server message no longer applies.
+    setErrors((e) => Object.fromEntries(Object.entries(e).filter(([key]) => key !== k && key !== `config.${k}`)));
+  };
   const save = useMutation({
     mutationFn: () => {
       const body = { name: d.name, config: configOf(d, !!channel), events: d.allEvents ? null : d.events, isDefault: d.isDefault };
