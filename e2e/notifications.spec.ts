@@ -58,6 +58,7 @@ describe("notifications (production server, headless Chromium, a local webhook r
     await dialog.getByRole("button", { name: "Create channel" }).click();
     await dialog.getByText("must be an http:// or https:// URL").waitFor();
     await dialog.getByLabel("URL").fill(receiverUrl);
+    expect(await dialog.getByText("must be an http:// or https:// URL").count()).toBe(0);
     await dialog.getByLabel("Default channel (for schedules that choose none)").click();
     await screenshot(page, "notifications-channel-dialog");
     await dialog.getByRole("button", { name: "Create channel" }).click();
