@@ -165,18 +165,20 @@ function Deliveries({ channelId }: { channelId: string }) {
       <Table aria-label="Last deliveries" data-testid={`deliveries-${channelId}`}>
         <TableHeader>
           <TableRow>
-            <TableHead>When</TableHead>
+            <TableHead className="hidden sm:table-cell">When</TableHead>
             <TableHead>Event</TableHead>
             <TableHead>Status</TableHead>
-            <TableHead className="text-right">Attempts</TableHead>
+            <TableHead className="text-right">Tries</TableHead>
             <TableHead className="text-right">Response</TableHead>
-            <TableHead>Last error / next try</TableHead>
+            <TableHead className="hidden sm:table-cell">Last error / next try</TableHead>
           </TableRow>
         </TableHeader>
         <TableBody>
           {q.data.deliveries.map((d) => (
             <TableRow key={d.id}>
-              <TableCell title={formatDateTime(d.createdAt)}>{relativeTime(d.createdAt, now, { past: true })}</TableCell>
+              <TableCell className="hidden sm:table-cell" title={formatDateTime(d.createdAt)}>
+                {relativeTime(d.createdAt, now, { past: true })}
+              </TableCell>
               <TableCell>{NOTIFICATION_EVENT_WORDS[d.event as NotificationEvent]?.label ?? d.event}</TableCell>
               <TableCell>
                 <Badge variant={STATUS_VARIANT[d.status]}>{d.status}</Badge>
@@ -185,7 +187,7 @@ function Deliveries({ channelId }: { channelId: string }) {
               <TableCell className="text-right tabular-nums" data-testid="delivery-response">
                 {d.responseStatus ?? "—"}
               </TableCell>
-              <TableCell className="text-muted-foreground max-w-64 truncate text-xs" title={d.lastError ?? undefined}>
+              <TableCell className="text-muted-foreground hidden max-w-64 truncate text-xs sm:table-cell" title={d.lastError ?? undefined}>
                 {d.lastError ?? ""}
                 {d.nextAttemptAt ? ` next ${relativeTime(d.nextAttemptAt, now)}` : ""}
               </TableCell>
