@@ -12,6 +12,8 @@ import type {
   ChatMessageStatus,
   ChatRole,
   FailureReason,
+  NotificationChannelKind,
+  NotificationEvent,
   OverlapPolicy,
   RuntimeKind,
   ScheduleStatus,
@@ -67,6 +69,10 @@ export interface ScheduleDto {
   /** Spend totals (GET /api/schedules and /api/schedules/:id; absent elsewhere). */
   usage?: ScheduleUsageDto;
   // --- end spend ---
+  /** Notifications (issue 11): null = the default channels / DEFAULT_NOTIFY_ON. */
+  notificationChannelIds: string[] | null;
+  notifyOn: NotificationEvent[] | null;
+  quietResultMarker: string | null;
   createdAt: string;
   updatedAt: string;
   // ---- Calendar controls (API.md v2 "Triggers and calendar"; ADR 0015) ----
@@ -334,4 +340,50 @@ export interface ConcurrencyGroupDto {
   schedules: number;
   /** ISO time the cap was last set, or null. */
   updatedAt: string | null;
+}
+
+// --- notifications (issue 11; docs/api.md "Notifications") ---
+/** A notification channel. Secrets are never included: `hasSecret` says one is stored. */
+export interface NotificationChannelDto {
+  id: string;
+  name: string;
+  kind: NotificationChannelKind;
+  /** webhook `{url}`; slack `{url}` with the path masked; email `{host, port, secure, username, from, to}`. */
+  config: Record<string, unknown>;
+  /** Events this channel takes; null = every event. */
+  events: NotificationEvent[] | null;
+  /** Used by schedules that name no channels of their own. */
+  isDefault: boolean;
+  /** A webhook signing secret or an SMTP password is stored. */
+  hasSecret: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Only in the answer that generated or set it (create, or PATCH with rotateSecret): shown once. */
+  secret?: string;
+}
+
+/** One send attempt of a delivery. */
+export interface NotificationAttemptDto {
+  attempt: number;
+  ok: boolean;
+  responseStatus: number | null;
+  error: string | null;
+  at: string;
+  durationMs: number;
+}
+
+/** GET /api/notification-channels/:id/deliveries item. */
+export interface NotificationDeliveryDto {
+  id: string;
+  /** The notification event type (`task_failed` …, or `test`). */
+  event: string;
+  eventId: string;
+  status: "pending" | "sending" | "delivered" | "failed";
+  attempts: number;
+  responseStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  attemptLog: NotificationAttemptDto[];
 }

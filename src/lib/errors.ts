@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   runtime_not_found: 404,
   conversation_not_found: 404,
   message_not_found: 404,
+  notification_channel_not_found: 404,
   /** POST /api/session on a server started without AGENTCRON_TOKEN. */
   auth_disabled: 404,
   /** The route exists but not with this method (answered with `Allow`). */
@@ -32,6 +33,7 @@ export const ERROR_STATUS = {
   /** Cancel of a task that already finished. */
   task_finished: 409,
   runtime_name_taken: 409,
+  notification_channel_name_taken: 409,
   /** Delete of a runtime that schedules use or a chat reply streams on. */
   runtime_in_use: 409,
   /** A chat reply is still streaming in this conversation. */

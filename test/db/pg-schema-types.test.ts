@@ -15,7 +15,7 @@ import * as pg from "@/lib/db/schema-pg";
 /** true iff A and B are the same type (not merely assignable either way). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Same<A, B> = Equal<A, B> extends true ? true : { drift: [A, B] };
-type Tables = "runtimes" | "schedules" | "tasks" | "taskEvents" | "scheduleFiringMetrics" | "taskStatusCounts" | "scheduleTaskCounts" | "firingHistograms" | "events" | "runners" | "settings" | "chatConversations" | "chatMessages" | "hookIdempotencyKeys" | "concurrencyGroups" | "scheduleUsageRollups" | "scheduleOutcomeCounts" | "budgetBreaches";
+type Tables = "runtimes" | "schedules" | "tasks" | "taskEvents" | "scheduleFiringMetrics" | "taskStatusCounts" | "scheduleTaskCounts" | "firingHistograms" | "events" | "runners" | "settings" | "chatConversations" | "chatMessages" | "hookIdempotencyKeys" | "concurrencyGroups" | "scheduleUsageRollups" | "scheduleOutcomeCounts" | "budgetBreaches" | "notificationChannels" | "notificationEvents" | "notificationDeliveries" | "notificationAttempts";
 type SelectParity = { [K in Tables]: Same<(typeof pg)[K]["$inferSelect"], (typeof lite)[K]["$inferSelect"]> };
 type InsertParity = { [K in Tables]: Same<(typeof pg)[K]["$inferInsert"], (typeof lite)[K]["$inferInsert"]> };
 /** The tables whose types differ; `never` when none do. */
@@ -42,7 +42,7 @@ const named: [
   Same<typeof pg.hookIdempotencyKeys.$inferSelect, lite.HookIdempotencyKeyRow>,
 ] = [true, true, true, true, true, true, true, true, true, true, true, true, true];
 
-const TABLES: Tables[] = ["runtimes", "schedules", "tasks", "taskEvents", "scheduleFiringMetrics", "taskStatusCounts", "scheduleTaskCounts", "firingHistograms", "events", "runners", "settings", "chatConversations", "chatMessages", "hookIdempotencyKeys", "concurrencyGroups", "scheduleUsageRollups", "scheduleOutcomeCounts", "budgetBreaches"];
+const TABLES: Tables[] = ["runtimes", "schedules", "tasks", "taskEvents", "scheduleFiringMetrics", "taskStatusCounts", "scheduleTaskCounts", "firingHistograms", "events", "runners", "settings", "chatConversations", "chatMessages", "hookIdempotencyKeys", "concurrencyGroups", "scheduleUsageRollups", "scheduleOutcomeCounts", "budgetBreaches", "notificationChannels", "notificationEvents", "notificationDeliveries", "notificationAttempts"];
 
 function describeLite(t: SQLiteTable) {
   const c = sqliteConfig(t);

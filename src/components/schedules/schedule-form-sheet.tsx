@@ -24,6 +24,7 @@ import { diffBody, formFieldOf, initialValues, scheduleFormSchema, toBody, type 
 import { WhenSection } from "./form/when-section";
 import { TriggersSection } from "./triggers-section";
 import { BudgetSection } from "./budget-section";
+import { NotificationsSection } from "./notifications-section";
 
 type SaveAnswer = { schedule: ScheduleDto; warnings: CollisionWarning[] };
 
@@ -232,7 +233,7 @@ function ScheduleForm({
           <CalendarSection schedule={saved} onSaved={(s) => (setSaved(s), form.reset(initialValues(s)))} />
           <ConcurrencyGroupField />
           <BudgetSection saved={saved} />
-          {/* Notifications go here: a <NotificationsSection /> part of the sheet (notifications issue). */}
+          <NotificationsSection />
 
           {(!saved || saved.status === "active" || saved.status === "paused") && (
             <FormField

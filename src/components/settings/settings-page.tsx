@@ -18,6 +18,7 @@ import { Button } from "@/components/ui/button";
 import { RunnersPanel } from "./runners-panel";
 import { DataPanel } from "./data-panel";
 import { SpendSettingsCard } from "./spend-settings";
+import { NotificationsPanel } from "./notifications-panel";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -347,6 +348,15 @@ export function SettingsPage() {
         </CardHeader>
         <CardContent className="flex flex-col gap-3">
           <RuntimesPanel />
+        </CardContent>
+      </Card>
+      <Card id="notifications">
+        <CardHeader>
+          <CardTitle>Notifications</CardTitle>
+          <CardDescription>Channels that alerts and results go to: signed webhooks, Slack-compatible URLs, email over SMTP.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <NotificationsPanel />
         </CardContent>
       </Card>
       <Card>

@@ -112,6 +112,21 @@ export const EVENT_KINDS = [
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
+// --- notifications (issue 11 items 1–2; src/lib/notifications/) ---
+/** What a person can be notified of (API.md v2 `NotificationEvent`). */
+export const NOTIFICATION_EVENTS = ["task_failed", "task_recovered", "schedule_paused", "occurrences_missed", "budget_exceeded", "task_succeeded"] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+/** Events a schedule is notified of when its `notifyOn` is null: everything but every success. */
+export const DEFAULT_NOTIFY_ON: readonly NotificationEvent[] = ["task_failed", "task_recovered", "schedule_paused", "occurrences_missed", "budget_exceeded"];
+/** The `type` of a delivery sent by "Send test" (not a NotificationEvent: nothing subscribes to it). */
+export const TEST_NOTIFICATION_TYPE = "test";
+export const NOTIFICATION_CHANNEL_KINDS = ["webhook", "slack", "email"] as const;
+export type NotificationChannelKind = (typeof NOTIFICATION_CHANNEL_KINDS)[number];
+/** An outbox row's state: waiting (first send or a retry), leased by a sender, sent, given up. */
+export const DELIVERY_STATUSES = ["pending", "sending", "delivered", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+// --- end notifications ---
+
 /** Input bounds, enforced by zod at the edge. */
 export const LIMITS = {
   nameMax: 200,

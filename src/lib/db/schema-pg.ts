@@ -32,7 +32,10 @@ import {
   TASK_STATUSES,
   TASK_TRIGGER_KINDS,
   type ActiveWindow,
+  DELIVERY_STATUSES,
+  NOTIFICATION_CHANNEL_KINDS,
   type FailureReason,
+  type NotificationEvent,
 } from "./constants";
 import type { OwnedProcessGroup } from "./schema";
 
@@ -104,6 +107,11 @@ export const schedules = pgTable(
     /** Rolling 7 d cost cap of the schedule in USD; null = none. */
     maxCostUsd7d: doublePrecision("max_cost_usd_7d"),
     // --- end spend ---
+    // --- notifications (issue 11) ---
+    notificationChannelIds: jsonb("notification_channel_ids").$type<string[]>(),
+    notifyOn: jsonb("notify_on").$type<NotificationEvent[]>(),
+    quietResultMarker: text("quiet_result_marker"),
+    // --- end notifications ---
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
@@ -395,3 +403,78 @@ export const hookIdempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.scheduleId, t.key] }), index("hook_idempotency_created_idx").on(t.createdAt)],
 );
+// --- notifications (issue 11 items 1–2; see schema.ts) ---
+export const notificationChannels = pgTable(
+  "notification_channels",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: NOTIFICATION_CHANNEL_KINDS }).notNull(),
+    config: jsonb("config").$type<Record<string, unknown>>().notNull(),
+    secret: text("secret"),
+    events: jsonb("events").$type<NotificationEvent[]>(),
+    isDefault: boolean("is_default").notNull().default(false),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("notification_channels_name_unique").on(t.name)],
+);
+
+export const notificationEvents = pgTable(
+  "notification_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    scheduleId: text("schedule_id"),
+    taskId: text("task_id"),
+    causeKey: text("cause_key").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    occurredAt: ms("occurred_at").notNull(),
+  },
+  (t) => [uniqueIndex("notification_events_cause_unique").on(t.causeKey), index("notification_events_schedule_idx").on(t.scheduleId, t.occurredAt)],
+);
+
+export const notificationDeliveries = pgTable(
+  "notification_deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => notificationEvents.id, { onDelete: "cascade" }),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ms("next_attempt_at").notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: ms("lease_expires_at"),
+    responseStatus: integer("response_status"),
+    lastError: text("last_error"),
+    createdAt: ms("created_at").notNull(),
+    deliveredAt: ms("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("notification_deliveries_event_channel_unique").on(t.eventId, t.channelId),
+    index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_channel_idx").on(t.channelId, t.createdAt),
+  ],
+);
+
+export const notificationAttempts = pgTable(
+  "notification_attempts",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => notificationDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    ok: boolean("ok").notNull(),
+    responseStatus: integer("response_status"),
+    error: text("error"),
+    startedAt: ms("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("notification_attempts_delivery_idx").on(t.deliveryId, t.id)],
+);
+// --- end notifications ---

@@ -17,7 +17,10 @@ import {
   TASK_STATUSES,
   TASK_TRIGGER_KINDS,
   type ActiveWindow,
+  DELIVERY_STATUSES,
+  NOTIFICATION_CHANNEL_KINDS,
   type FailureReason,
+  type NotificationEvent,
 } from "./constants";
 
 /** A process group an agent run spawned: its leader's pid (= pgid) and the leader's start stamp (runtimes/process-table.ts). */
@@ -103,6 +106,12 @@ export const schedules = sqliteTable(
     /** Rolling 7 d cost cap of the schedule in USD; null = none. */
     maxCostUsd7d: real("max_cost_usd_7d"),
     // --- end spend ---
+    // --- notifications (issue 11): null = the defaults (default channels, DEFAULT_NOTIFY_ON) ---
+    notificationChannelIds: text("notification_channel_ids", { mode: "json" }).$type<string[]>(),
+    notifyOn: text("notify_on", { mode: "json" }).$type<NotificationEvent[]>(),
+    /** A success whose result contains this text is a quiet run: recorded, not notified. */
+    quietResultMarker: text("quiet_result_marker"),
+    // --- end notifications ---
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -459,3 +468,101 @@ export type ChatConversationRow = typeof chatConversations.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;
 export type HookIdempotencyKeyRow = typeof hookIdempotencyKeys.$inferSelect;
 export type ConcurrencyGroupRow = typeof concurrencyGroups.$inferSelect;
+
+// --- notifications (issue 11 items 1–2, ADR 0015 "notifications outbox") ---
+
+/**
+ * Where notifications go. `config` holds no secret (webhook `{url}`, slack `{url}`, email
+ * `{host, port, secure, username, from, to}`); the webhook's HMAC secret or the SMTP password
+ * is in `secret`, never serialized after creation.
+ */
+export const notificationChannels = sqliteTable(
+  "notification_channels",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: NOTIFICATION_CHANNEL_KINDS }).notNull(),
+    config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    secret: text("secret"),
+    /** Events this channel takes; null = every event. */
+    events: text("events", { mode: "json" }).$type<NotificationEvent[]>(),
+    /** Used by schedules that name no channels of their own (the global default). */
+    isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("notification_channels_name_unique").on(t.name)],
+);
+
+/**
+ * One notifiable happening, written in the transaction of its cause. `causeKey` is unique:
+ * the same cause (a task's final failure, one auto-pause …) never makes a second event.
+ * `payload` is the webhook body, frozen at the time of the cause.
+ */
+export const notificationEvents = sqliteTable(
+  "notification_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    scheduleId: text("schedule_id"),
+    taskId: text("task_id"),
+    causeKey: text("cause_key").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+  },
+  (t) => [uniqueIndex("notification_events_cause_unique").on(t.causeKey), index("notification_events_schedule_idx").on(t.scheduleId, t.occurredAt)],
+);
+
+/** The outbox: one row per (event, channel), claimed by a sender with a lease. */
+export const notificationDeliveries = sqliteTable(
+  "notification_deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => notificationEvents.id, { onDelete: "cascade" }),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
+    /** Sends started (a claim counts one). */
+    attempts: integer("attempts").notNull().default(0),
+    /** UTC ms before which a pending row is not sent. */
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    responseStatus: integer("response_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("notification_deliveries_event_channel_unique").on(t.eventId, t.channelId),
+    index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_channel_idx").on(t.channelId, t.createdAt),
+  ],
+);
+
+/** Every send attempt of a delivery, with its outcome. */
+export const notificationAttempts = sqliteTable(
+  "notification_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => notificationDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    ok: integer("ok", { mode: "boolean" }).notNull(),
+    responseStatus: integer("response_status"),
+    error: text("error"),
+    startedAt: integer("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [index("notification_attempts_delivery_idx").on(t.deliveryId, t.id)],
+);
+
+export type NotificationChannelRow = typeof notificationChannels.$inferSelect;
+export type NotificationEventRow = typeof notificationEvents.$inferSelect;
+export type NotificationDeliveryRow = typeof notificationDeliveries.$inferSelect;
+export type NotificationAttemptRow = typeof notificationAttempts.$inferSelect;
+// --- end notifications ---

@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { insertEvent, selectScheduleEvents } from "../db/queries/events";
 import type { EventRow } from "../db/schema";
 import { toIso } from "../time/clock";
+import { notifyLoggedEvent } from "../notifications/enqueue";
 
 /** The data-layer handle: the root `db` or the `tx` of `withTransaction`. */
 export type DbOrTx = Db;
@@ -18,7 +19,11 @@ export interface NewEvent {
   createdAt: number;
 }
 
-/** Appends one row to the activity/audit log. Call it inside the transaction of the change it records. */
+/**
+ * Appends one row to the activity/audit log. Call it inside the transaction of the change it
+ * records: kinds that notify (auto_paused, missed_occurrences, budget_exceeded …) write their
+ * notification outbox rows in the same transaction (notifications/enqueue.ts notifyLoggedEvent).
+ */
 export async function recordEvent(db: DbOrTx, e: NewEvent): Promise<void> {
   await insertEvent(db, {
     kind: e.kind,
@@ -28,6 +33,7 @@ export async function recordEvent(db: DbOrTx, e: NewEvent): Promise<void> {
     data: e.data ?? null,
     createdAt: e.createdAt,
   });
+  await notifyLoggedEvent(db, e);
 }
 
 /** A schedule's events, newest first; `beforeId` pages backwards. */

@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import { registerStorageMetrics } from "../retention/storage";
 import { processEventLoopLagMs } from "../scheduler/firing-metrics";
 import { selectOutcomeCounts } from "../db/queries/spend";
+import { registerNotificationMetrics } from "../notifications/metrics";
 import { selectFiringHistogram, selectMissedCountsBySchedule, selectSkippedCountsBySchedule, selectTaskStatusCounts } from "../db/queries/metrics";
 
 /**
@@ -80,6 +81,7 @@ export async function renderPrometheusMetrics(db: Db): Promise<[string, string]>
     else if (r.metric === "budget_breach") counters.budget_breach.inc({ schedule_id: r.scheduleId, scope: r.reason || "unknown" }, r.n);
   }
   // --- end spend ---
+  await registerNotificationMetrics(db, registry);
 
   return [await registry.metrics(), registry.contentType];
 }

@@ -24,6 +24,7 @@ import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from ".
 import { selectEarliestFires, selectEarliestLeaseExpiry, selectEarliestNotBefore, selectTaskOwnership } from "../db/queries/planning";
 import { startWakeBus, type WakeBus } from "./wake-bus";
 import { launchTask, type LaunchClaim, type RuntimeResolver } from "./task-launcher";
+import { NotificationSender } from "../notifications/sender";
 import {
   CANCEL_WAIT_MS,
   CLOCK_JUMP_THRESHOLD_MS,
@@ -67,7 +68,7 @@ export interface SchedulerLoopOptions {
  * Pokes whose cause other runners must hear about: new or changed work, or a freed slot.
  * Per-process causes (chat streams, clock jumps, a full drain batch) stay local.
  */
-const SHARED_POKES = new Set(["schedule_saved", "settings_changed", "task_cancelled", "manual_run", "task_finished", "recovered"]);
+const SHARED_POKES = new Set(["schedule_saved", "settings_changed", "task_cancelled", "manual_run", "task_finished", "recovered", "notification_queued"]);
 
 /** What one pass did (tests and logs). */
 export interface PassReport {
@@ -140,6 +141,8 @@ export class SchedulerLoop implements SchedulerHandle {
   private staleJudgeAfterMono = Number.NEGATIVE_INFINITY;
   lastPass: PassReport | null = null;
   passCount = 0;
+  /** The notification outbox sender (issue 11, ADR 0015): kicked at the end of every pass. */
+  readonly notifications: NotificationSender;
 
   constructor(opts: SchedulerLoopOptions) {
     this.db = opts.db;
@@ -151,6 +154,7 @@ export class SchedulerLoop implements SchedulerHandle {
     this.deferLaunches = opts.deferLaunches ?? this.timers;
     this.crossInstanceWake = opts.crossInstanceWake ?? this.timers;
     this.clockWatch = new ClockWatch(this.clock, CLOCK_JUMP_THRESHOLD_MS);
+    this.notifications = new NotificationSender({ db: this.db, clock: this.clock, owner: this.runnerId, timers: this.timers });
   }
 
   /** First pass (recovery of orphans, catch-up planning, drain of what is queued), then timers. */
@@ -340,6 +344,10 @@ export class SchedulerLoop implements SchedulerHandle {
         this.lastPruneAt = now;
       }
     });
+    await phase("notify", async () => {
+      // Causes committed in or before this pass (task finished, occurrences planned) are sent in the background.
+      this.notifications.kick();
+    });
     await phase("arm", async () => {
       if (drainMore || chainMore) {
         // A full drain batch made progress: drain the rest at once, after the event loop had a turn.
@@ -458,6 +466,7 @@ export class SchedulerLoop implements SchedulerHandle {
     this.wakeTimer = this.heartbeatTimer = null;
     this.unsubscribeStreams?.();
     this.unsubscribeStreams = null;
+    void this.notifications.stop();
     if (this.wakeBus) this.wakeBusStopped = this.wakeBus.stop();
     this.wakeBus = null;
   }
@@ -474,6 +483,7 @@ export class SchedulerLoop implements SchedulerHandle {
     // the caller may close the database.
     await this.passes;
     await this.wakeBusStopped;
+    await this.notifications.stop();
     const mine = runningTasksOf(this.runnerId);
     for (const t of mine) abortRunningTask(t.taskId, "shutdown");
     let timer: NodeJS.Timeout | undefined;

@@ -10,6 +10,7 @@ import { selectScheduleById, selectTaskById } from "../db/queries/tasks-core";
 import { writeTerminal } from "../db/queries/task-runs";
 import { applyFiringToSchedule, type StreakResult } from "./streaks";
 import { withTransaction } from "../db/client";
+import { notifyTaskFinished } from "../notifications/enqueue";
 
 export interface FinishInput {
   taskId: string;
@@ -64,6 +65,8 @@ export async function finishRunningTask(db: Db, input: FinishInput): Promise<Fin
         if (!written) return { written: false, retryTaskId: null, autoPaused: null };
         const finished: TaskRow = { ...task, turnCount: Math.max(task.turnCount, o.turnCount) };
         const retry = await createRetryIfDue(tx, finished, o, input.now, input.retryBackoffMs);
+        // Notifications (issue 11): task_failed once per streak at a final failure, task_recovered, task_succeeded.
+        await notifyTaskFinished(tx, { task: finished, status: o.status, failureReason: o.failureReason, error: o.error, result: o.result, costUsd: o.costUsd, retried: retry !== null, now: input.now });
         let autoPaused: StreakResult["autoPaused"] = null;
         if (task.scheduleId && !isManualRooted(task)) {
           const schedule = await selectScheduleById(tx, task.scheduleId);

@@ -9,6 +9,7 @@ import { triggerScheduleFields } from "../triggers/schedule-fields";
 import { calendarFields } from "./calendar-input";
 import { concurrencyGroupScheduleFields } from "../concurrency-groups/fields";
 import { scheduleSpendFields } from "../budgets/input";
+import { notificationScheduleFields } from "../notifications/schedule-fields";
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(", ")}`;
 
@@ -72,6 +73,7 @@ export const scheduleFields = {
   ...triggerScheduleFields,
   ...concurrencyGroupScheduleFields,
   ...scheduleSpendFields,
+  ...notificationScheduleFields,
 };
 
 const body = z.object({}, { error: "must be a JSON object" });
@@ -97,6 +99,9 @@ export const scheduleCreateSchema = body
     maxCostUsdPerRun: scheduleFields.maxCostUsdPerRun.optional(),
     maxCostUsd24h: scheduleFields.maxCostUsd24h.optional(),
     maxCostUsd7d: scheduleFields.maxCostUsd7d.optional(),
+    notificationChannelIds: scheduleFields.notificationChannelIds.optional(),
+    notifyOn: scheduleFields.notifyOn.optional(),
+    quietResultMarker: scheduleFields.quietResultMarker.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.cronExpression === undefined && v.schedule === undefined && v.runOnceAt === undefined) {

@@ -20,6 +20,8 @@ import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
 import { expandCronMacro, parsePlainWords } from "./plain-words";
 import { assertDependencyAllowed, dependencyColumns } from "../triggers/chaining";
 import { SCHEDULE_TRIGGER_DEFAULTS } from "../triggers/schedule-fields";
+import { notificationFieldsOf, notificationPatchOf, serializeNotificationFields } from "../notifications/schedule-fields";
+import { assertChannelsExist } from "../notifications/channels";
 
 export interface ScheduleSaved {
   schedule: ScheduleRow;
@@ -137,6 +139,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
   if (status === "active") await assertRunnableRuntime(db, input.runtimeId ?? null);
   else await assertRuntimeExists(db, input.runtimeId);
   if (input.dependsOnScheduleId) await assertDependencyAllowed(db, null, input.dependsOnScheduleId);
+  await assertChannelsExist(db, input.notificationChannelIds);
   const row: ScheduleRow = {
     id: randomUUID(),
     name: input.name,
@@ -173,6 +176,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     maxCostUsd24h: input.maxCostUsd24h ?? null,
     maxCostUsd7d: input.maxCostUsd7d ?? null,
     // --- end spend ---
+    ...notificationFieldsOf(input),
     createdAt: now,
     updatedAt: now,
   };
@@ -231,6 +235,9 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
     Object.assign(next, dependencyColumns(patch.dependsOnScheduleId, now));
   }
   if (patch.concurrencyGroup !== undefined) next.concurrencyGroup = patch.concurrencyGroup; // concurrency groups (issue 12 item 4)
+  // notifications (issue 11): channel set, events, quiet marker
+  await assertChannelsExist(db, patch.notificationChannelIds);
+  Object.assign(next, notificationPatchOf(patch));
   if (patch.maxTurns !== undefined && patch.maxTurns !== current.maxTurns) {
     next.maxTurns = patch.maxTurns;
     next.maxTurnsSetAt = now;
@@ -351,6 +358,7 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     maxCostUsd24h: s.maxCostUsd24h,
     maxCostUsd7d: s.maxCostUsd7d,
     // --- end spend ---
+    ...serializeNotificationFields(s),
     createdAt: toIso(s.createdAt)!,
     updatedAt: toIso(s.updatedAt)!,
     // ---- Calendar controls (ADR 0015) ----

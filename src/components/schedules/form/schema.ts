@@ -11,6 +11,9 @@ import { concurrencyGroupName } from "@/lib/concurrency-groups/fields";
 import type { ScheduleDto } from "@/lib/ui/types";
 import { TRIGGER_FIELDS, triggerBody, triggerFormSchema, triggerInitialValues, type TriggerFormValues } from "./trigger-fields";
 import { SPEND_FORM_FIELDS, spendBody, spendFormSchemaFields, spendFormValues, type SpendFormValues } from "../budget-form";
+// --- notifications (issue 11): the sheet's Notifications part keeps its values under `notifications` ---
+import { notificationBody, notificationFormSchema, notificationFormValuesOf, type NotificationFormValues } from "../notifications-section";
+// --- end notifications ---
 
 /** Select value standing for "runtimeId: null" (the default runtime at fire time). */
 export const DEFAULT_RUNTIME = "__default__";
@@ -34,6 +37,8 @@ export interface ScheduleFormValues extends TriggerFormValues, SpendFormValues {
   paused: boolean;
   /** Concurrency group name (issue 12 item 4); "" = none. */
   concurrencyGroup: string;
+  /** notifications (issue 11): channels, events, quiet marker. */
+  notifications: NotificationFormValues;
 }
 
 /** "" → null (inherit / no limit), else the number (NaN stays NaN so the field's own message names it). */
@@ -61,6 +66,7 @@ export const scheduleFormSchema = z.object({
   ...triggerFormSchema,
   concurrencyGroup: z.string().transform((v) => (v.trim() === "" ? null : v.trim())).pipe(concurrencyGroupName.nullable()),
   ...spendFormSchemaFields,
+  notifications: notificationFormSchema,
 });
 
 /** Server field names → form field names (plain words and cron share one input). */
@@ -111,6 +117,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
       ...triggerInitialValues(null),
       concurrencyGroup: "",
       ...spendFormValues(null),
+      notifications: notificationFormValuesOf(null),
       ...template,
     };
   }
@@ -133,6 +140,7 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
     ...triggerInitialValues(s),
     concurrencyGroup: s.concurrencyGroup ?? "",
     ...spendFormValues(s),
+    notifications: notificationFormValuesOf(s),
   };
 }
 
@@ -158,6 +166,7 @@ export function toBody(f: ScheduleFormValues): Record<string, unknown> {
     ...triggerBody(f),
     concurrencyGroup: f.concurrencyGroup.trim() || null, // concurrency groups (issue 12 item 4)
     ...spendBody(f),
+    ...notificationBody(f.notifications),
   };
 }
 
