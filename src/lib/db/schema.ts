@@ -469,7 +469,7 @@ export type ChatMessageRow = typeof chatMessages.$inferSelect;
 export type HookIdempotencyKeyRow = typeof hookIdempotencyKeys.$inferSelect;
 export type ConcurrencyGroupRow = typeof concurrencyGroups.$inferSelect;
 
-// --- notifications (issue 11 items 1–2, ADR 0015 "notifications outbox") ---
+// --- notifications (issue 11 items 1–2, ADR 0021) ---
 
 /**
  * Where notifications go. `config` holds no secret (webhook `{url}`, slack `{url}`, email

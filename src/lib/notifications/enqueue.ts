@@ -15,7 +15,7 @@ import type { NotificationChannelRow, TaskRow } from "../db/schema";
 import { clipResult, type NotificationPayload } from "./payload";
 
 /**
- * The outbox writer (issue 11 items 1–2, ADR 0015): turns a cause into one
+ * The outbox writer (issue 11 items 1–2, ADR 0021): turns a cause into one
  * notification_events row (unique by `causeKey`: a cause never notifies twice) and one
  * pending delivery per target channel, in the caller's transaction (`tx`), so the alert
  * exists exactly when its cause committed. The sender (sender.ts) sends the rows later.

@@ -7,7 +7,7 @@ import type { NotificationPayload } from "./payload";
 import { sendToChannel, type SendResult } from "./transports";
 
 /**
- * The outbox sender (issue 11 item 1, ADR 0015). Claims due deliveries with a lease
+ * The outbox sender (issue 11 item 1, ADR 0021). Claims due deliveries with a lease
  * (queries/notifications.ts claimDueDeliveries: FOR UPDATE SKIP LOCKED on PostgreSQL, the
  * single writer on SQLite), sends them outside any transaction, and records every attempt
  * (ok, response code, error) guarded by the lease. A failed send is retried with exponential

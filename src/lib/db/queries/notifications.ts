@@ -7,7 +7,7 @@ import { affected, first, preparedAll, rows, run, tablesOf } from "../sql";
 
 /**
  * Notification channels, events, the delivery outbox and its attempts (issue 11 items 1–2,
- * ADR 0015 "notifications outbox"). Every timestamp is UTC ms.
+ * ADR 0021). Every timestamp is UTC ms.
  */
 
 // --- channels ---
