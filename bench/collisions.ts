@@ -15,7 +15,6 @@ import { migrateDatabase, openDatabase } from "../src/lib/db/client";
 import { schedules, type ScheduleRow } from "../src/lib/db/schema";
 import { resetProcessSingleton } from "../src/lib/process-singleton";
 import { computeCollisionWarnings } from "../src/lib/schedules/collisions";
-import { CALENDAR_DEFAULTS } from "../src/lib/schedules/calendar";
 
 /** Distinct expressions (no two schedules share an expansion), one in 50 with a seconds field. */
 function cronFor(i: number): string {

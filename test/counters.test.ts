@@ -13,7 +13,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { asc, eq, inArray, max, min, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb, openDatabase, type Db } from "@/lib/db/client";
-import { execute, run, tablesOf } from "@/lib/db/sql";
+import { run, tablesOf } from "@/lib/db/sql";
 import { pruneFiringMetrics } from "@/lib/scheduler/firing-metrics";
 import { deleteSchedule } from "@/lib/schedules/service";
 import { cancelTask } from "@/lib/tasks/cancel";

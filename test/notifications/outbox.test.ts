@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 1, durable delivery (ADR 0015): retries with exponential backoff and every
+ * Issue 11 item 1, durable delivery (ADR 0021): retries with exponential backoff and every
  * attempt recorded; two senders never send one delivery twice (the claim's lease, FOR UPDATE
  * SKIP LOCKED on PostgreSQL); a sender that died mid-send loses its lease; and a real process
  * killed with SIGKILL between the event and the send delivers exactly once after a restart on
