@@ -3,7 +3,7 @@
  * handlers: create/list/edit/delete, secrets shown once and never again, URL schemes, the
  * error shape, Send test → 202 and the delivery on GET /:id/deliveries, and the schedule fields.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GET as listRoute, POST as createRoute } from "@/app/api/notification-channels/route";
 import { DELETE as deleteRoute, GET as getRoute, PATCH as patchRoute } from "@/app/api/notification-channels/[id]/route";
 import { POST as testRoute } from "@/app/api/notification-channels/[id]/test/route";
@@ -13,30 +13,20 @@ import { GET as metricsRoute } from "@/app/api/metrics/route";
 import { PATCH as patchScheduleRoute } from "@/app/api/schedules/[id]/route";
 import { getDb } from "@/lib/db/client";
 import { deliverDue } from "@/lib/notifications/sender";
-import { makeRuntime, truncateAll } from "../factories";
+import { makeRuntime } from "../factories";
 import { callRoute } from "../http";
-import { startReceiver, type Receiver } from "../support/notification-receiver";
-import { clearNotifications } from "./helpers";
+import { notificationSlateForFile } from "./helpers";
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
-beforeEach(async () => {
-  await truncateAll();
-  await clearNotifications();
-  receiver.requests.length = 0;
-});
+const slate = notificationSlateForFile();
 
 const create = (json: unknown) => callRoute(createRoute, "/api/notification-channels", { method: "POST", json });
 
 describe("channels", () => {
   it("a webhook gets a generated secret shown once; no later answer carries it", async () => {
-    const res = await create({ name: "ops hook", kind: "webhook", config: { url: receiver.url } });
+    const res = await create({ name: "ops hook", kind: "webhook", config: { url: slate.receiver.url } });
     expect(res.status).toBe(201);
     const { channel } = res.data;
-    expect(channel).toMatchObject({ name: "ops hook", kind: "webhook", config: { url: receiver.url }, events: null, isDefault: false, hasSecret: true });
+    expect(channel).toMatchObject({ name: "ops hook", kind: "webhook", config: { url: slate.receiver.url }, events: null, isDefault: false, hasSecret: true });
     expect(channel.secret).toMatch(/^whsec_[0-9a-f]{64}$/);
 
     const list = await callRoute(listRoute, "/api/notification-channels");
@@ -103,15 +93,15 @@ describe("channels", () => {
   });
 
   it("Send test → 202; the delivery shows on GET /:id/deliveries with its status, response code and attempts", async () => {
-    const { channel } = (await create({ name: "hook", kind: "webhook", config: { url: receiver.url } })).data;
+    const { channel } = (await create({ name: "hook", kind: "webhook", config: { url: slate.receiver.url } })).data;
     const sent = await callRoute(testRoute, `/api/notification-channels/${channel.id}/test`, { method: "POST", params: { id: channel.id } });
     expect(sent.status).toBe(202);
     const before = await callRoute(deliveriesRoute, `/api/notification-channels/${channel.id}/deliveries`, { params: { id: channel.id } });
     expect(before.data.deliveries).toMatchObject([{ id: sent.data.deliveryId, event: "test", status: "pending", attempts: 0, responseStatus: null, deliveredAt: null }]);
 
     await deliverDue(getDb(), "api-test", () => Date.now());
-    expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0].json).toMatchObject({ type: "test", schedule: null, detail: { message: 'Test notification for channel "hook" from Agentcron.' } });
+    expect(slate.receiver.requests).toHaveLength(1);
+    expect(slate.receiver.requests[0].json).toMatchObject({ type: "test", schedule: null, detail: { message: 'Test notification for channel "hook" from Agentcron.' } });
     const after = await callRoute(deliveriesRoute, `/api/notification-channels/${channel.id}/deliveries?limit=5`, { params: { id: channel.id } });
     expect(after.status).toBe(200);
     expect(after.data.deliveries).toMatchObject([{ status: "delivered", attempts: 1, responseStatus: 200, attemptLog: [{ attempt: 1, ok: true, responseStatus: 200 }] }]);
@@ -129,7 +119,7 @@ describe("channels", () => {
 describe("schedule fields", () => {
   it("notificationChannelIds, notifyOn and quietResultMarker round-trip; unknown channels and events are 400", async () => {
     await makeRuntime({ isDefault: true });
-    const { channel } = (await create({ name: "hook", kind: "webhook", config: { url: receiver.url } })).data;
+    const { channel } = (await create({ name: "hook", kind: "webhook", config: { url: slate.receiver.url } })).data;
     const base = { name: "nightly", prompt: "check", cronExpression: "0 3 * * *" };
     const created = await callRoute(createScheduleRoute, "/api/schedules", { method: "POST", json: base });
     expect(created.status).toBe(201);

@@ -7,31 +7,20 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { getDb, withTransaction } from "@/lib/db/client";
 import { claimDueDeliveries, recordAttempt } from "@/lib/db/queries/notifications";
 import { createChannel } from "@/lib/notifications/channels";
 import { enqueueNotification } from "@/lib/notifications/enqueue";
 import { deliverDue, DELIVERY_LEASE_MS, MAX_DELIVERY_ATTEMPTS } from "@/lib/notifications/sender";
-import { makeSchedule, makeTask, T0, truncateAll } from "../factories";
-import { startReceiver, type Receiver } from "../support/notification-receiver";
+import { makeSchedule, makeTask, T0 } from "../factories";
 import { waitFor } from "../support/test-runtime";
-import { attemptRows, clearNotifications, deliveryRows } from "./helpers";
+import { attemptRows, deliveryRows, notificationSlateForFile } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "../..");
-let receiver: Receiver;
+const slate = notificationSlateForFile();
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
-beforeEach(async () => {
-  await truncateAll();
-  await clearNotifications();
-  receiver.requests.length = 0;
-  receiver.respond = () => 200;
-});
 afterEach(() => {
   for (const c of children.splice(0)) c.kill("SIGKILL");
 });
@@ -43,8 +32,8 @@ async function enqueue(channelIds: string[], key: string, at = T0) {
 
 describe("retries and the attempt log", () => {
   it("retries with exponential backoff (10 s, 30 s …) keeping the delivery id, records every attempt, and delivers on the first 2xx", async () => {
-    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: receiver.url } }, T0);
-    receiver.respond = (i) => (i < 2 ? 500 : 204);
+    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: slate.receiver.url } }, T0);
+    slate.receiver.respond = (i) => (i < 2 ? 500 : 204);
     const queued = await enqueue([channel.id], "k1");
     const db = getDb();
     expect(await deliverDue(db, "r", () => T0)).toMatchObject({ claimed: 1, retrying: 1 });
@@ -54,8 +43,8 @@ describe("retries and the attempt log", () => {
     expect(await deliverDue(db, "r", () => T0 + 40_000)).toMatchObject({ claimed: 1, delivered: 1 });
     expect(await deliverDue(db, "r", () => T0 + 10_000_000)).toMatchObject({ claimed: 0 });
 
-    expect(receiver.requests.map((r) => r.headers["x-agentcron-delivery"])).toEqual(Array(3).fill(queued!.deliveryIds[0]));
-    expect(receiver.requests.map((r) => r.headers["x-agentcron-timestamp"])).toEqual([T0, T0 + 10_000, T0 + 40_000].map((t) => String(t / 1000)));
+    expect(slate.receiver.requests.map((r) => r.headers["x-agentcron-delivery"])).toEqual(Array(3).fill(queued!.deliveryIds[0]));
+    expect(slate.receiver.requests.map((r) => r.headers["x-agentcron-timestamp"])).toEqual([T0, T0 + 10_000, T0 + 40_000].map((t) => String(t / 1000)));
     expect(await attemptRows()).toMatchObject([
       { attempt: 1, ok: false, responseStatus: 500, error: "HTTP 500" },
       { attempt: 2, ok: false, responseStatus: 500 },
@@ -65,8 +54,8 @@ describe("retries and the attempt log", () => {
   });
 
   it(`gives up after ${MAX_DELIVERY_ATTEMPTS} attempts: status failed, nothing due any more`, async () => {
-    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: receiver.url } }, T0);
-    receiver.respond = () => 500;
+    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: slate.receiver.url } }, T0);
+    slate.receiver.respond = () => 500;
     await enqueue([channel.id], "k2");
     let now = T0;
     for (let i = 0; i < MAX_DELIVERY_ATTEMPTS; i++) {
@@ -75,26 +64,26 @@ describe("retries and the attempt log", () => {
     }
     expect(await deliveryRows()).toMatchObject([{ status: "failed", attempts: MAX_DELIVERY_ATTEMPTS }]);
     expect(await deliverDue(getDb(), "r", () => now + 1e9)).toMatchObject({ claimed: 0 });
-    expect(receiver.requests).toHaveLength(MAX_DELIVERY_ATTEMPTS);
+    expect(slate.receiver.requests).toHaveLength(MAX_DELIVERY_ATTEMPTS);
   });
 });
 
 describe("claims", () => {
   it("two senders racing over 30 deliveries send each exactly once", async () => {
-    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: receiver.url } }, T0);
+    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: slate.receiver.url } }, T0);
     for (let i = 0; i < 30; i++) await enqueue([channel.id], `race-${i}`);
     const db = getDb();
     const rounds = await Promise.all([deliverDue(db, "a", () => T0, { limit: 7 }), deliverDue(db, "b", () => T0, { limit: 7 }), deliverDue(db, "c", () => T0, { limit: 7 })]);
     while ((await deliverDue(db, "d", () => T0)).claimed > 0);
     expect(rounds.reduce((n, r) => n + r.claimed, 0)).toBe(21);
-    const ids = receiver.requests.map((r) => r.headers["x-agentcron-delivery"]);
+    const ids = slate.receiver.requests.map((r) => r.headers["x-agentcron-delivery"]);
     expect(ids).toHaveLength(30);
     expect(new Set(ids).size).toBe(30);
     expect((await deliveryRows()).every((d) => d.status === "delivered" && d.attempts === 1)).toBe(true);
   });
 
   it("a sender that died mid-send loses the row when its lease expires; its late record is refused", async () => {
-    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: receiver.url } }, T0);
+    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: slate.receiver.url } }, T0);
     await enqueue([channel.id], "lease");
     const db = getDb();
     const [dead] = await withTransaction(db, (tx) => claimDueDeliveries(tx, "dead", T0, T0 + DELIVERY_LEASE_MS, 10));
@@ -138,7 +127,7 @@ async function kill9(child: ChildProcess): Promise<void> {
 
 describe("a kill -9 between the event and the send (real processes, same database)", () => {
   it("the committed outbox row is delivered exactly once by the restarted runner, and not again by the next restart", async () => {
-    await createChannel({ name: "default hook", kind: "webhook", config: { url: receiver.url }, isDefault: true }, Date.now());
+    await createChannel({ name: "default hook", kind: "webhook", config: { url: slate.receiver.url }, isDefault: true }, Date.now());
     // Paused: the restarted runners plan nothing for it (no missed-occurrence alert in the way).
     const schedule = await makeSchedule({ maxAttempts: 1, status: "paused", pausedReason: "paused_by_user", nextFireAt: null });
     const task = await makeTask({ scheduleId: schedule.id, status: "running", runnerId: "runner-gone", sourceType: "scheduled", plannedAt: Date.now() - 1000, maxAttempts: 1 });
@@ -147,11 +136,11 @@ describe("a kill -9 between the event and the send (real processes, same databas
     const cause = await startChild("test/support/notify-cause-child.mts", [task.id, "runner-gone"], /committed true/);
     await kill9(cause);
     expect(await deliveryRows()).toMatchObject([{ status: "pending", attempts: 0 }]);
-    expect(receiver.requests).toHaveLength(0);
+    expect(slate.receiver.requests).toHaveLength(0);
 
     // Process 2: a real runner booted on the same data (the server's boot path) sends it.
     const runner = await startChild("test/support/crash-runner.mts", [], /ready \S+/);
-    await waitFor(() => receiver.requests.length >= 1, "delivery after restart", 30_000);
+    await waitFor(() => slate.receiver.requests.length >= 1, "delivery after restart", 30_000);
     await waitFor(async () => (await deliveryRows())[0].status === "delivered", "delivery recorded", 10_000);
     await kill9(runner);
 
@@ -160,8 +149,8 @@ describe("a kill -9 between the event and the send (real processes, same databas
     await new Promise((r) => setTimeout(r, 1500));
     await kill9(again);
 
-    expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0].json).toMatchObject({ type: "task_failed", task: { id: task.id, failureReason: "agent_error" }, schedule: { id: schedule.id } });
+    expect(slate.receiver.requests).toHaveLength(1);
+    expect(slate.receiver.requests[0].json).toMatchObject({ type: "task_failed", task: { id: task.id, failureReason: "agent_error" }, schedule: { id: schedule.id } });
     expect(await deliveryRows()).toMatchObject([{ status: "delivered", attempts: 1, responseStatus: 200 }]);
     expect(await attemptRows()).toHaveLength(1);
   });

@@ -4,39 +4,32 @@
  * that will not be retried (never while a retry is pending), task_recovered once, auto-pause
  * with its reason, missed occurrences, budget breaches, successes with their result, quiet runs.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb, withTransaction } from "@/lib/db/client";
 import { recordEvent } from "@/lib/events/log";
 import { createChannel } from "@/lib/notifications/channels";
 import type { NotificationPayload } from "@/lib/notifications/payload";
 import { verifyWebhookSignature } from "@/lib/notifications/transports";
-import { makeSchedule, T0, truncateAll } from "../factories";
-import { startReceiver, type Receiver } from "../support/notification-receiver";
+import { makeSchedule, T0 } from "../factories";
 import { setCap, startTestScheduler, stopTestSchedulers, taskById, tasksOf, type TestScheduler } from "../support/scheduler-harness";
 import { waitFor } from "../support/test-runtime";
-import { clearNotifications, deliveryRows, eventRows } from "./helpers";
+import { deliveryRows, eventRows, notificationSlateForFile } from "./helpers";
+import { startReceiver } from "../support/notification-receiver";
 
 const MIN = 60_000;
-let receiver: Receiver;
+const slate = notificationSlateForFile();
 let secret: string;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
 beforeEach(async () => {
-  await truncateAll();
-  await clearNotifications();
-  receiver.requests.length = 0;
-  const created = await createChannel({ name: "default hook", kind: "webhook", config: { url: receiver.url }, isDefault: true }, T0);
+  const created = await createChannel({ name: "default hook", kind: "webhook", config: { url: slate.receiver.url }, isDefault: true }, T0);
   secret = created.shownSecret!;
   await setCap(2);
 });
 afterEach(() => stopTestSchedulers());
 
-/** The notifications the receiver got, in order, each checked against its signature. */
+/** The notifications the slate.receiver got, in order, each checked against its signature. */
 function received(): NotificationPayload[] {
-  return receiver.requests.map((r) => {
+  return slate.receiver.requests.map((r) => {
     const ok = verifyWebhookSignature({
       secret,
       signature: r.headers["x-agentcron-signature"] as string,
@@ -70,11 +63,11 @@ describe("task outcomes", () => {
     await fire(s, sched.id, T0 + 5 * MIN);
     const retry = (await tasksOf(sched.id)).find((t) => t.sourceType === "retry")!;
     expect(retry).toMatchObject({ status: "queued" });
-    expect(receiver.requests).toHaveLength(0);
+    expect(slate.receiver.requests).toHaveLength(0);
 
     await fire(s, sched.id, retry.notBefore!);
     expect((await taskById(retry.id)).status).toBe("completed");
-    expect(receiver.requests).toHaveLength(0);
+    expect(slate.receiver.requests).toHaveLength(0);
     expect(await eventRows()).toEqual([]);
     expect(await deliveryRows()).toEqual([]);
   });
@@ -84,7 +77,7 @@ describe("task outcomes", () => {
     const s = await startTestScheduler();
     s.runtime.setScript(() => ({ outcome: "error", failureReason: "network", error: "connection reset" }));
     await fire(s, sched.id, T0 + 5 * MIN);
-    expect(receiver.requests).toHaveLength(0);
+    expect(slate.receiver.requests).toHaveLength(0);
     const retry = (await tasksOf(sched.id)).find((t) => t.sourceType === "retry")!;
     await fire(s, sched.id, retry.notBefore!);
     const got = received();

@@ -6,27 +6,17 @@
 import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getDb, withTransaction } from "@/lib/db/client";
 import { createChannel } from "@/lib/notifications/channels";
 import { enqueueNotification } from "@/lib/notifications/enqueue";
 import { deliverDue } from "@/lib/notifications/sender";
 import { verifyWebhookSignature } from "@/lib/notifications/transports";
-import { makeSchedule, T0, truncateAll } from "../factories";
-import { startReceiver, type Receiver } from "../support/notification-receiver";
-import { attemptRows, clearNotifications, deliveryRows } from "./helpers";
+import { makeSchedule, T0 } from "../factories";
+import { attemptRows, deliveryRows, notificationSlateForFile } from "./helpers";
+import { startReceiver } from "../support/notification-receiver";
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(() => receiver.close());
-beforeEach(async () => {
-  await truncateAll();
-  await clearNotifications();
-  receiver.requests.length = 0;
-  receiver.respond = () => 200;
-});
+const slate = notificationSlateForFile();
 
 const task = { id: "task-1", status: "failed" as const, failureReason: "agent_error" as const, result: null, costUsd: 0.0123 };
 
@@ -37,17 +27,17 @@ async function enqueueFailure(channelId: string, scheduleId: string, now = T0) {
 }
 
 describe("webhook channel", () => {
-  it("POSTs the documented JSON with delivery id, unix timestamp and an HMAC-SHA256 signature over '<timestamp>.<raw body>' that the receiver can verify", async () => {
+  it("POSTs the documented JSON with delivery id, unix timestamp and an HMAC-SHA256 signature over '<timestamp>.<raw body>' that the slate.receiver can verify", async () => {
     const schedule = await makeSchedule({ name: "nightly report" });
-    const { channel, shownSecret } = await createChannel({ name: "hook", kind: "webhook", config: { url: receiver.url } }, T0);
+    const { channel, shownSecret } = await createChannel({ name: "hook", kind: "webhook", config: { url: slate.receiver.url } }, T0);
     expect(shownSecret).toMatch(/^whsec_[0-9a-f]{64}$/);
     const queued = await enqueueFailure(channel.id, schedule.id);
     const sendAt = T0 + 1500;
     const round = await deliverDue(getDb(), "runner-a", () => sendAt);
     expect(round).toMatchObject({ claimed: 1, delivered: 1 });
 
-    expect(receiver.requests).toHaveLength(1);
-    const req = receiver.requests[0];
+    expect(slate.receiver.requests).toHaveLength(1);
+    const req = slate.receiver.requests[0];
     expect(req.headers["content-type"]).toBe("application/json");
     expect(req.headers["x-agentcron-delivery"]).toBe(queued!.deliveryIds[0]);
     expect(req.headers["x-agentcron-timestamp"]).toBe(String(Math.floor(sendAt / 1000)));
@@ -79,8 +69,8 @@ describe("webhook channel", () => {
 
   it("a non-2xx answer is recorded as a failed attempt with its status code and retried later", async () => {
     const schedule = await makeSchedule();
-    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: receiver.url, secret: "s3cret-s3cret-s3cret" } }, T0);
-    receiver.respond = () => 503;
+    const { channel } = await createChannel({ name: "hook", kind: "webhook", config: { url: slate.receiver.url, secret: "s3cret-s3cret-s3cret" } }, T0);
+    slate.receiver.respond = () => 503;
     await enqueueFailure(channel.id, schedule.id);
     const round = await deliverDue(getDb(), "runner-a", () => T0);
     expect(round).toMatchObject({ claimed: 1, delivered: 0, retrying: 1 });
@@ -104,12 +94,12 @@ describe("webhook channel", () => {
 describe("Slack-compatible channel", () => {
   it("POSTs {text, username} with the schedule, the failure and Slack's control characters escaped", async () => {
     const schedule = await makeSchedule({ name: "deps <audit>" });
-    const { channel, shownSecret } = await createChannel({ name: "slack", kind: "slack", config: { url: `${receiver.url}/services/T000/B000/XXXX` } }, T0);
+    const { channel, shownSecret } = await createChannel({ name: "slack", kind: "slack", config: { url: `${slate.receiver.url}/services/T000/B000/XXXX` } }, T0);
     expect(shownSecret).toBeNull();
     await enqueueFailure(channel.id, schedule.id);
     await deliverDue(getDb(), "runner-a", () => T0);
-    expect(receiver.requests).toHaveLength(1);
-    const req = receiver.requests[0];
+    expect(slate.receiver.requests).toHaveLength(1);
+    const req = slate.receiver.requests[0];
     expect(req.path).toBe("/hook/services/T000/B000/XXXX");
     expect(req.headers["x-agentcron-signature"]).toBeUndefined();
     const body = req.json as { text: string; username: string };

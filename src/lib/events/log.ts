@@ -1,23 +1,15 @@
 import "server-only";
-import type { EventKind } from "../db/constants";
 import type { Db } from "../db/client";
 import { insertEvent, selectScheduleEvents } from "../db/queries/events";
 import type { EventRow } from "../db/schema";
 import { toIso } from "../time/clock";
+import type { NewEvent } from "./types";
 import { notifyLoggedEvent } from "../notifications/enqueue";
 
 /** The data-layer handle: the root `db` or the `tx` of `withTransaction`. */
 export type DbOrTx = Db;
 
-export interface NewEvent {
-  kind: EventKind;
-  message: string;
-  scheduleId?: string | null;
-  taskId?: string | null;
-  data?: Record<string, unknown> | null;
-  /** UTC ms. */
-  createdAt: number;
-}
+export type { NewEvent };
 
 /**
  * Appends one row to the activity/audit log. Call it inside the transaction of the change it

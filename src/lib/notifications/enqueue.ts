@@ -1,4 +1,5 @@
 import "server-only";
+import type { NewEvent } from "../events/types";
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db/client";
 import { DEFAULT_NOTIFY_ON, type EventKind, type FailureReason, type NotificationEvent, type TaskStatus } from "../db/constants";
@@ -170,16 +171,8 @@ export async function notifyTaskFinished(tx: Db, f: FinishedTask): Promise<void>
   await enqueueNotification(tx, { type: "task_succeeded", causeKey: `task_succeeded:${f.task.id}`, scheduleId, task, detail: {}, occurredAt: f.now });
 }
 
-/** An `events` row as recordEvent writes it (events/log.ts NewEvent). */
-export interface LoggedEvent {
-  kind: EventKind;
-  message: string;
-  scheduleId?: string | null;
-  taskId?: string | null;
-  data?: Record<string, unknown> | null;
-  /** UTC ms. */
-  createdAt: number;
-}
+/** An `events` row as recordEvent writes it. */
+export type LoggedEvent = NewEvent;
 
 /** Event kinds of the activity log that notify, and as what. */
 const NOTIFYING_KINDS: Partial<Record<EventKind, NotificationEvent>> = {
