@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import { createBackup, PG_BACKUP_MESSAGE } from "../lib/backup/backup";
-import { databasePath, openDatabase, resolveDataDir } from "../lib/db/client";
+import { closeDatabase, databasePath, openDatabase, resolveDataDir } from "../lib/db/client";
 import { isPostgresUrl } from "../lib/db/pg";
 import { env } from "../lib/env";
 
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     console.error(`Backup failed: ${(err as Error).message}`);
     return 1;
   } finally {
-    db.$client.close();
+    closeDatabase(db);
   }
 }
 

@@ -182,6 +182,12 @@ export function openDatabase(file: string): Db {
   return withHandleProps(drizzle(sqlite, { schema }), { $dialect: "sqlite", $inTx: false, $gate: new TxGate() });
 }
 
+/** Closes a SQLite handle from openDatabase (CLIs and tests that open their own file). */
+export function closeDatabase(db: Db): void {
+  if (db.$dialect !== "sqlite") throw new Error("closeDatabase closes SQLite handles; PostgreSQL pools close with closeDb()");
+  db.$client.close();
+}
+
 /** Applies every pending migration in `drizzle/sqlite`. Idempotent. */
 export function migrateDatabase(db: Db): void {
   migrate(db, { migrationsFolder: migrationsFolder() });
@@ -242,5 +248,5 @@ export async function closeDb(): Promise<void> {
   if (entry.db.$dialect === "pg") {
     await entry.ready.catch(() => {});
     await closePgDatabase(entry.db as unknown as PgDb);
-  } else entry.db.$client.close();
+  } else closeDatabase(entry.db);
 }
