@@ -67,6 +67,10 @@ describe("concurrency groups (production server, headless Chromium)", () => {
       }
     }
     await sheet.getByRole("button", { name: "Create schedule" }).click();
+    // Per-second schedules collide with each other: the saved sheet stays open with the
+    // collision banner until "Keep" (the time stays as it is).
+    const keep = sheet.getByTestId("collision-banner").getByRole("button", { name: "Keep" });
+    await Promise.race([sheet.waitFor({ state: "detached" }), keep.waitFor().then(() => keep.click()).catch(() => {})]);
     await sheet.waitFor({ state: "detached" });
   }
 
