@@ -1,6 +1,6 @@
 import "server-only";
 import { and, asc, desc, eq, inArray, lte, or, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { withTransaction, type Db } from "../client";
 import type { NotificationEvent } from "../constants";
 import type { NotificationAttemptRow, NotificationChannelRow, NotificationDeliveryRow, NotificationEventRow, ScheduleRow } from "../schema";
 import { affected, first, preparedAll, rows, run, tablesOf } from "../sql";
@@ -182,31 +182,36 @@ export interface AttemptOutcome {
 
 /**
  * Records an attempt and moves the delivery on, guarded by the lease: when another sender
- * took the row over (our lease expired), nothing is written and false is returned.
+ * took the row over (our lease expired), nothing is written and false is returned. The status
+ * and the attempt row commit together.
  */
-export async function recordAttempt(db: Db, o: AttemptOutcome): Promise<boolean> {
-  const { notificationDeliveries: d, notificationAttempts: a } = tablesOf(db);
-  const n = await affected(
-    db,
-    db
-      .update(d)
-      .set({
-        status: o.status,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        responseStatus: o.responseStatus,
-        lastError: o.error,
-        ...(o.nextAttemptAt != null ? { nextAttemptAt: o.nextAttemptAt } : {}),
-        ...(o.status === "delivered" ? { deliveredAt: o.now } : {}),
-      })
-      .where(and(eq(d.id, o.deliveryId), eq(d.status, "sending"), eq(d.leaseOwner, o.owner))),
-  );
-  if (!n) return false;
-  await run(
-    db,
-    db.insert(a).values({ deliveryId: o.deliveryId, attempt: o.attempt, ok: o.ok, responseStatus: o.responseStatus, error: o.error, startedAt: o.startedAt, durationMs: o.durationMs }),
-  );
-  return true;
+export async function recordAttempt(root: Db, o: AttemptOutcome): Promise<boolean> {
+  // One transaction: a crash between the status and its attempt row would leave a delivery
+  // `delivered` with no attempt on record (the kill -9 test caught it on PostgreSQL).
+  return withTransaction(root, async (db) => {
+    const { notificationDeliveries: d, notificationAttempts: a } = tablesOf(db);
+    const n = await affected(
+      db,
+      db
+        .update(d)
+        .set({
+          status: o.status,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          responseStatus: o.responseStatus,
+          lastError: o.error,
+          ...(o.nextAttemptAt != null ? { nextAttemptAt: o.nextAttemptAt } : {}),
+          ...(o.status === "delivered" ? { deliveredAt: o.now } : {}),
+        })
+        .where(and(eq(d.id, o.deliveryId), eq(d.status, "sending"), eq(d.leaseOwner, o.owner))),
+    );
+    if (!n) return false;
+    await run(
+      db,
+      db.insert(a).values({ deliveryId: o.deliveryId, attempt: o.attempt, ok: o.ok, responseStatus: o.responseStatus, error: o.error, startedAt: o.startedAt, durationMs: o.durationMs }),
+    );
+    return true;
+  });
 }
 
 /**
