@@ -54,7 +54,8 @@ export function BudgetSection({ saved }: { saved?: ScheduleDto | null }) {
               name={f.name}
               render={({ field }) => (
                 <FormItem>
-                  <FormLabel>{f.label}</FormLabel>
+                  {/* Same label height in the three columns, so the inputs line up when one label wraps. */}
+                  <FormLabel className="sm:min-h-10 sm:items-start">{f.label}</FormLabel>
                   <FormControl>
                     <Input {...field} type="number" inputMode="decimal" min={0} step="0.01" placeholder="No cap" data-testid={`budget-${f.name}`} />
                   </FormControl>

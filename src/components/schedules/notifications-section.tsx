@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { Bell, ChevronRight } from "lucide-react";
+import { ChevronRight } from "lucide-react";
 import { useState } from "react";
 import { useFormContext, useWatch } from "react-hook-form";
 import { z } from "zod";
@@ -79,7 +79,6 @@ export function NotificationsSection() {
     <Collapsible open={open} onOpenChange={setOpen} className="flex flex-col gap-4" data-testid="sheet-notifications">
       <CollapsibleTrigger className="hover:bg-muted -mx-2 flex items-center gap-1 rounded-md px-2 py-1 text-left text-sm font-semibold" type="button">
         <ChevronRight className="size-4 transition-transform [[data-state=open]>&]:rotate-90" aria-hidden />
-        <Bell className="size-4" aria-hidden />
         Notifications
         <span className="text-muted-foreground ml-1 text-xs font-normal">
           {values.useDefaultChannels ? `default channels (${defaults.length})` : `${values.channelIds.length} channel${values.channelIds.length === 1 ? "" : "s"}`}

@@ -33,8 +33,10 @@ const FIELD_ORDER: (keyof ScheduleFormValues)[] = ["name", "prompt", "schedule",
 
 /**
  * The one create/edit form for schedules, in a Sheet, on react-hook-form + zod (the
- * server's field schemas, form/schema.ts). Parts: task (name, prompt), when (schedule,
- * preview, timezone), agent (runtime, max turns, lease), "Advanced" policies. Create
+ * server's field schemas, form/schema.ts). Parts, in this order with one separator between
+ * each: task (name, prompt), when (schedule, preview, timezone), calendar, agent (runtime,
+ * max turns, lease, concurrency group), "Advanced" policies, cost caps, triggers,
+ * notifications, then the active switch. Create
  * POSTs the whole form, edit PATCHes the changed fields; client-side errors show before
  * any request, server `fields` errors under their inputs, and focus moves to the first
  * invalid field. A save that answers collision warnings keeps the sheet open on a banner
@@ -221,34 +223,41 @@ function ScheduleForm({
             />
           )}
 
+          {/* One separator between sections: what it does, when (and its calendar), what runs it, then the rest. */}
           <TaskSection />
           <Separator />
           <WhenSection />
           <Separator />
+          <CalendarSection schedule={saved} onSaved={(s) => (setSaved(s), form.reset(initialValues(s)))} />
+          <Separator />
           <AgentSection excludeScheduleId={saved?.id} />
+          <ConcurrencyGroupField />
           <Separator />
           <AdvancedSection />
+          <Separator />
+          <BudgetSection saved={saved} />
+          <Separator />
           <TriggersSection schedule={saved} />
           <Separator />
-          <CalendarSection schedule={saved} onSaved={(s) => (setSaved(s), form.reset(initialValues(s)))} />
-          <ConcurrencyGroupField />
-          <BudgetSection saved={saved} />
           <NotificationsSection />
 
           {(!saved || saved.status === "active" || saved.status === "paused") && (
-            <FormField
-              control={form.control}
-              name="paused"
-              render={({ field }) => (
-                <FormItem className="flex flex-wrap items-center gap-3">
-                  <FormControl>
-                    <Switch ref={field.ref} checked={!field.value} onCheckedChange={(on) => field.onChange(!on)} />
-                  </FormControl>
-                  <FormLabel>{field.value ? "Paused" : "Active"}</FormLabel>
-                  <FormMessage className="basis-full" />
-                </FormItem>
-              )}
-            />
+            <>
+              <Separator />
+              <FormField
+                control={form.control}
+                name="paused"
+                render={({ field }) => (
+                  <FormItem className="flex flex-wrap items-center gap-3">
+                    <FormControl>
+                      <Switch ref={field.ref} checked={!field.value} onCheckedChange={(on) => field.onChange(!on)} />
+                    </FormControl>
+                    <FormLabel>{field.value ? "Paused" : "Active"}</FormLabel>
+                    <FormMessage className="basis-full" />
+                  </FormItem>
+                )}
+              />
+            </>
           )}
 
           {formError && (

@@ -157,13 +157,18 @@ function FireUrl({ schedule }: { schedule: ScheduleDto | null }) {
         </div>
       )}
       {hasToken && (
-        <div className="relative">
-          <pre className="bg-muted/60 overflow-x-auto rounded-md p-3 pr-10 font-mono text-xs" data-testid="hook-curl">
+        <div className="flex flex-col gap-1">
+          {/* The copy button sits above the block, not over it: the long first line scrolls under nothing. */}
+          <div className="flex items-center justify-between gap-2">
+            <span className="text-muted-foreground text-xs">Example call</span>
+            <Button type="button" variant="ghost" size="sm" onClick={() => copy(curl, "curl command")} aria-label="Copy curl command">
+              <Copy />
+              Copy
+            </Button>
+          </div>
+          <pre className="bg-muted/60 overflow-x-auto rounded-md p-3 font-mono text-xs" data-testid="hook-curl">
             {curl}
           </pre>
-          <Button type="button" variant="ghost" size="sm" className="absolute top-1 right-1" onClick={() => copy(curl, "curl command")} aria-label="Copy curl command">
-            <Copy />
-          </Button>
         </div>
       )}
     </div>

@@ -23,7 +23,8 @@ export function UsageInline({ usage }: { usage: ScheduleUsageDto | undefined }) 
   if (!usage) return null;
   return (
     <span className="text-muted-foreground text-xs tabular-nums" data-testid="schedule-usage" title={`Tokens in 30 days: ${formatTokens(usage.inputTokens30d)} in / ${formatTokens(usage.outputTokens30d)} out`}>
-      {formatUsd(usage.costUsd24h, usage.unpricedRuns30d)} / 24 h · {formatUsd(usage.costUsd30d, usage.unpricedRuns30d)} / 30 d
+      <span className="whitespace-nowrap">{formatUsd(usage.costUsd24h, usage.unpricedRuns30d)} / 24 h</span> ·{" "}
+      <span className="whitespace-nowrap">{formatUsd(usage.costUsd30d, usage.unpricedRuns30d)} / 30 d</span>
     </span>
   );
 }
@@ -59,7 +60,7 @@ export function UsagePanel({ schedule }: { schedule: ScheduleDto }) {
           <tbody className="tabular-nums">
             {rows.map((r) => (
               <tr key={r.label} className="border-b last:border-0">
-                <td className="px-3 py-2">{r.label}</td>
+                <td className="px-3 py-2 whitespace-nowrap">{r.label}</td>
                 <td className="px-3 py-2 text-right">{formatUsd(r.cost, r.label === "All time" ? usage.unpricedRunsAll : usage.unpricedRuns30d)}</td>
                 <td className="px-3 py-2 text-right">
                   {formatTokens(r.input)} / {formatTokens(r.output)}

@@ -326,7 +326,7 @@ function RuntimesPanel() {
   );
 }
 
-/** Settings: the three scheduler settings (env-pinned ones locked), the runtimes and the runners. */
+/** Settings, in this order: the three scheduler settings (env-pinned ones locked), runtimes, the runners they run on, notifications, spend, data. */
 export function SettingsPage() {
   return (
     <div className="flex flex-col gap-4">
@@ -340,7 +340,6 @@ export function SettingsPage() {
           <SettingsForm />
         </CardContent>
       </Card>
-      <SpendSettingsCard />
       <Card>
         <CardHeader>
           <CardTitle>Runtimes</CardTitle>
@@ -348,15 +347,6 @@ export function SettingsPage() {
         </CardHeader>
         <CardContent className="flex flex-col gap-3">
           <RuntimesPanel />
-        </CardContent>
-      </Card>
-      <Card id="notifications">
-        <CardHeader>
-          <CardTitle>Notifications</CardTitle>
-          <CardDescription>Channels that alerts and results go to: signed webhooks, Slack-compatible URLs, email over SMTP.</CardDescription>
-        </CardHeader>
-        <CardContent>
-          <NotificationsPanel />
         </CardContent>
       </Card>
       <Card>
@@ -370,6 +360,16 @@ export function SettingsPage() {
           <RunnersPanel />
         </CardContent>
       </Card>
+      <Card id="notifications">
+        <CardHeader>
+          <CardTitle>Notifications</CardTitle>
+          <CardDescription>Channels that alerts and results go to: signed webhooks, Slack-compatible URLs, email over SMTP.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <NotificationsPanel />
+        </CardContent>
+      </Card>
+      <SpendSettingsCard />
       <Card id="data">
         <CardHeader>
           <CardTitle>Data: retention and backups</CardTitle>
