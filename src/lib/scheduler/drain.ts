@@ -6,7 +6,7 @@ import { claimBatch, lockCap, selectDrainCandidates, skipQueuedTask, type DrainC
 import { isManualRooted } from "../tasks/run-state";
 import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
-import { DRAIN_BATCH, DRAIN_MIN_CANDIDATES } from "./tuning";
+import { DRAIN_BATCH, DRAIN_CANDIDATE_SLACK } from "./tuning";
 import { withTransaction } from "../db/client";
 import { env } from "../env";
 import { BudgetGate, skipOverBudget } from "../budgets/fire-gate";
@@ -88,8 +88,10 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
   // Enough candidates to fill the free slots with room for the ones a group, runtime or
   // serialized schedule holds back in the batch (the query already leaves out tasks of full
   // groups and runtimes), never more than DRAIN_BATCH: reading and ranking 200 rows to fill
-  // 3 slots was most of a PostgreSQL drain's time (issue 14 item 7).
-  const limit = Math.min(DRAIN_BATCH, Math.max(DRAIN_MIN_CANDIDATES, 4 * (settings.maxConcurrent - running)));
+  // 3 slots was most of a PostgreSQL drain's time, and every candidate row costs ≈ 10 µs on
+  // SQLite claimed or not (issue 14 item 7; ADR 0016 amendment). A batch that holds back more
+  // than the slack reports `more` and the loop drains again at once.
+  const limit = Math.min(DRAIN_BATCH, settings.maxConcurrent - running + DRAIN_CANDIDATE_SLACK);
   const candidates = await selectDrainCandidates(db, now, limit, runnerLabels);
   if (!candidates.length) return result;
   if (db.$dialect === "pg") {
