@@ -7,7 +7,7 @@
  * the ADR 0016 amendment). Prints EXPLAIN QUERY PLAN of both statements. Not a test: figures
  * for docs/benchmarks.md.
  *
- *   [N=50000] [LIMIT=116] node --conditions=react-server --import tsx bench/drain-profile.ts
+ *   [N=50000] [LIMIT=116] [RUNS=batch:200,batch:116,…] node --conditions=react-server --import tsx bench/drain-profile.ts
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -39,7 +39,13 @@ async function main() {
     })();
   };
   const completeAll = db.$client.prepare("UPDATE tasks SET status = 'completed' WHERE status = 'running'");
-  for (const mode of ["batch", "perTask", "batch", "perTask"] as const) {
+  // RUNS: mode:limit pairs, alternated so load drift on a shared machine hits both alike.
+  const defaultLimit = Number(process.env.LIMIT ?? 116);
+  const runs = (process.env.RUNS ?? `batch:${defaultLimit},perTask:${defaultLimit},batch:${defaultLimit},perTask:${defaultLimit}`).split(",").map((r) => {
+    const [mode, limit] = r.split(":");
+    return { mode: mode as "batch" | "perTask", limit: Number(limit ?? defaultLimit) };
+  });
+  for (const { mode, limit } of runs) {
     seed();
     let candMs = 0;
     let claimMs = 0;
@@ -49,7 +55,7 @@ async function main() {
       let got = 0;
       await withTransaction(db, async (tx) => {
         const t0 = performance.now();
-        const cands = await selectDrainCandidates(tx, now, Number(process.env.LIMIT ?? 116), []);
+        const cands = await selectDrainCandidates(tx, now, limit, []);
         const t1 = performance.now();
         candMs += t1 - t0;
         if (mode === "batch") {
@@ -67,7 +73,7 @@ async function main() {
       drains++;
       completeAll.run();
     }
-    console.log(`${mode}: ${claimed} claims in ${drains} drains; candidates ${(candMs / drains).toFixed(2)} ms/drain, claim ${(claimMs / drains).toFixed(2)} ms/drain; ${(claimed / ((candMs + claimMs) / 1000)).toFixed(0)} claims/s (excl. commit)`);
+    console.log(`${mode}, ${limit} candidates: ${claimed} claims in ${drains} drains; candidates ${(candMs / drains).toFixed(2)} ms/drain, claim ${(claimMs / drains).toFixed(2)} ms/drain; ${(claimed / ((candMs + claimMs) / 1000)).toFixed(0)} claims/s (excl. commit)`);
   }
   for (const [name, text] of texts) {
     console.log(`\nEXPLAIN QUERY PLAN ${name}:`);
