@@ -6,7 +6,7 @@ import { claimBatch, lockCap, selectDrainCandidates, skipQueuedTask, type DrainC
 import { isManualRooted } from "../tasks/run-state";
 import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
-import { DRAIN_BATCH, DRAIN_MIN_CANDIDATES } from "./tuning";
+import { DRAIN_BATCH, DRAIN_CANDIDATE_SLACK } from "./tuning";
 import { withTransaction } from "../db/client";
 import { env } from "../env";
 import { BudgetGate, skipOverBudget } from "../budgets/fire-gate";
@@ -88,8 +88,14 @@ async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
   // Enough candidates to fill the free slots with room for the ones a group, runtime or
   // serialized schedule holds back in the batch (the query already leaves out tasks of full
   // groups and runtimes), never more than DRAIN_BATCH: reading and ranking 200 rows to fill
-  // 3 slots was most of a PostgreSQL drain's time (issue 14 item 7).
-  const limit = Math.min(DRAIN_BATCH, Math.max(DRAIN_MIN_CANDIDATES, 4 * (settings.maxConcurrent - running)));
+  // 3 slots was most of a PostgreSQL drain's time (issue 14 item 7). SQLite: free + slack —
+  // every candidate row costs ≈ 10 µs claimed or not, and nothing else claims between the read
+  // and the claim (one writer). PostgreSQL: 4 × free, because the candidates are read before
+  // the cap's lock and other runners claim some of them meanwhile; with free + 16 the claims
+  // per drain fell from 14.9 to 9.3 with 4 runners (ADR 0016 amendment). A batch that holds
+  // back more reports `more` and the loop drains again at once.
+  const free = settings.maxConcurrent - running;
+  const limit = Math.min(DRAIN_BATCH, db.$dialect === "sqlite" ? free + DRAIN_CANDIDATE_SLACK : Math.max(DRAIN_CANDIDATE_SLACK, 4 * free));
   const candidates = await selectDrainCandidates(db, now, limit, runnerLabels);
   if (!candidates.length) return result;
   if (db.$dialect === "pg") {

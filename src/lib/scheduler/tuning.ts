@@ -44,8 +44,14 @@ export const PLAN_ERROR_BACKOFF_MS = 60_000;
 export const PLAN_BUSY_BACKOFF_MS = 250;
 /** Most queued tasks examined per drain. */
 export const DRAIN_BATCH = 200;
-/** Fewest examined per drain (else 4 × the free slots, up to DRAIN_BATCH; drain.ts). */
-export const DRAIN_MIN_CANDIDATES = 16;
+/**
+ * SQLite: candidates a drain reads beyond its free slots (free + this, up to DRAIN_BATCH;
+ * drain.ts): room for the ones held back in the batch (a second task of a serialized schedule, a
+ * group or runtime rank). Was 4 × free: a candidate row costs ≈ 10 µs on SQLite whether claimed
+ * or not, so 200 read to fill 100 slots was half the drain (ADR 0016 amendment). PostgreSQL keeps
+ * 4 × free, at least this many (other runners claim candidates read before the cap's lock).
+ */
+export const DRAIN_CANDIDATE_SLACK = 16;
 /** Due schedules planned per transaction (each in its own savepoint). */
 export const PLAN_BATCH = 50;
 /** Due schedules planned per pass; more wait for the next pass, armed at once (event-loop fairness). */
