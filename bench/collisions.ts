@@ -11,7 +11,7 @@ import { eq } from "drizzle-orm";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { migrateDatabase, openDatabase } from "../src/lib/db/client";
+import { closeDatabase, migrateDatabase, openDatabase } from "../src/lib/db/client";
 import { schedules, type ScheduleRow } from "../src/lib/db/schema";
 import { resetProcessSingleton } from "../src/lib/process-singleton";
 import { computeCollisionWarnings } from "../src/lib/schedules/collisions";
@@ -42,29 +42,35 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentcron-bench-"));
 const db = openDatabase(path.join(dir, "bench.db"));
 migrateDatabase(db);
 console.log(`computeCollisionWarnings — Node ${process.version}, ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-for (const n of [10, 100, 200, 1000]) {
-  db.delete(schedules).run();
-  db.transaction((tx) => {
-    for (let i = 0; i < n; i++) tx.insert(schedules).values(row(i)).run();
-  });
-  // The schedule being saved, as a full row (inserted for its defaults, then taken out again).
-  const editedId = randomUUID();
-  db.insert(schedules).values(row(-1, { id: editedId, cronExpression: "0 9 * * *", timezone: "Europe/Berlin", avgTurnsPerFiring: 2000 })).run();
-  const edited: ScheduleRow = db.select().from(schedules).where(eq(schedules.id, editedId)).get()!;
-  db.delete(schedules).where(eq(schedules.id, editedId)).run();
-  resetProcessSingleton("collision-cron-fields");
-  let t = performance.now();
-  await computeCollisionWarnings(db, edited);
-  const cold = performance.now() - t;
-  const runs = n >= 1000 ? 3 : 10;
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    t = performance.now();
+/** Wrapped: tsx loads this file as CommonJS, where top-level await is not allowed. */
+async function main(): Promise<void> {
+  for (const n of [10, 100, 200, 1000]) {
+    db.delete(schedules).run();
+    db.transaction((tx) => {
+      for (let i = 0; i < n; i++) tx.insert(schedules).values(row(i)).run();
+    });
+    // The schedule being saved, as a full row (inserted for its defaults, then taken out again).
+    const editedId = randomUUID();
+    db.insert(schedules).values(row(-1, { id: editedId, cronExpression: "0 9 * * *", timezone: "Europe/Berlin", avgTurnsPerFiring: 2000 })).run();
+    const edited: ScheduleRow = db.select().from(schedules).where(eq(schedules.id, editedId)).get()!;
+    db.delete(schedules).where(eq(schedules.id, editedId)).run();
+    resetProcessSingleton("collision-cron-fields");
+    let t = performance.now();
     await computeCollisionWarnings(db, edited);
-    times.push(performance.now() - t);
+    const cold = performance.now() - t;
+    const runs = n >= 1000 ? 3 : 10;
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      t = performance.now();
+      await computeCollisionWarnings(db, edited);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`${String(n).padStart(5)} other schedules: cold ${cold.toFixed(1)} ms, warm median ${times[Math.floor(runs / 2)].toFixed(1)} ms, max ${times[runs - 1].toFixed(1)} ms`);
   }
-  times.sort((a, b) => a - b);
-  console.log(`${String(n).padStart(5)} other schedules: cold ${cold.toFixed(1)} ms, warm median ${times[Math.floor(runs / 2)].toFixed(1)} ms, max ${times[runs - 1].toFixed(1)} ms`);
 }
-db.$client.close();
-fs.rmSync(dir, { recursive: true, force: true });
+
+void main().then(() => {
+  closeDatabase(db);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
