@@ -148,26 +148,11 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
   };
 
   if (retention.taskEventsDays != null) {
-    const cutoff = now - retention.taskEventsDays * DAY_MS;
-    let cursor = 0;
-    const ok = await batches(async (size) => {
-      const rows = await selectOldTaskEvents(db, cursor, size);
-      const ids: number[] = [];
-      let reachedCutoff = false;
-      for (const row of rows) {
-        // Ids grow with time: the first young event ends the run.
-        if (row.createdAt >= cutoff) {
-          reachedCutoff = true;
-          break;
-        }
-        cursor = row.id;
-        if (!TERMINAL.has(row.taskStatus)) continue;
-        if (await keepRule.keeps({ id: row.taskId, scheduleId: row.scheduleId, createdAt: row.taskCreatedAt })) continue;
-        ids.push(row.id);
-      }
-      report.deleted.taskEvents += await deleteTaskEventsByIds(db, ids);
-      return !reachedCutoff && rows.length === size;
-    });
+    const ok = await pruneOlderById(batches, now - retention.taskEventsDays * DAY_MS, (cursor, size) => selectOldTaskEvents(db, cursor, size), async (row) =>
+      // A run's transcript goes with the run: never while it's live or kept.
+      TERMINAL.has(row.taskStatus) && !(await keepRule.keeps({ id: row.taskId, scheduleId: row.scheduleId, createdAt: row.taskCreatedAt })),
+      async (ids) => (report.deleted.taskEvents += await deleteTaskEventsByIds(db, ids)),
+    );
     if (!ok) return finish(false);
   }
 
@@ -190,25 +175,12 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
   }
 
   if (retention.eventsDays != null) {
-    const cutoff = now - retention.eventsDays * DAY_MS;
     const paused = new Set(await selectPausedScheduleIds(db));
-    let cursor = 0;
-    const ok = await batches(async (size) => {
-      const rows = await selectOldEvents(db, cursor, size);
-      const ids: number[] = [];
-      let reachedCutoff = false;
-      for (const row of rows) {
-        if (row.createdAt >= cutoff) {
-          reachedCutoff = true;
-          break;
-        }
-        cursor = row.id;
-        if (row.kind === "auto_paused" && row.scheduleId && paused.has(row.scheduleId)) continue;
-        ids.push(row.id);
-      }
-      report.deleted.events += await deleteEventsByIds(db, ids);
-      return !reachedCutoff && rows.length === size;
-    });
+    const ok = await pruneOlderById(batches, now - retention.eventsDays * DAY_MS, (cursor, size) => selectOldEvents(db, cursor, size), (row) =>
+      // The auto-pause of a schedule still paused explains its state: kept.
+      !(row.kind === "auto_paused" && row.scheduleId != null && paused.has(row.scheduleId)),
+      async (ids) => (report.deleted.events += await deleteEventsByIds(db, ids)),
+    );
     if (!ok) return finish(false);
   }
 
@@ -236,4 +208,36 @@ export function percentileMs(values: readonly number[], p: number): number | nul
   if (!values.length) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+
+/**
+ * Prunes an integer-keyed, append-only table (ids grow with time) older than `cutoff` (UTC
+ * ms): reads rows after an id cursor in bounded batches, stops at the first row at or past
+ * the cutoff, deletes the rows `removable` allows. Returns what `batches` returns (false:
+ * the pass ran out of its time budget and resumes next time).
+ */
+async function pruneOlderById<R extends { id: number; createdAt: number }>(
+  batches: (step: (size: number) => Promise<boolean>) => Promise<boolean>,
+  cutoff: number,
+  select: (afterId: number, size: number) => Promise<R[]>,
+  removable: (row: R) => boolean | Promise<boolean>,
+  remove: (ids: number[]) => Promise<unknown>,
+): Promise<boolean> {
+  let cursor = 0;
+  return batches(async (size) => {
+    const rows = await select(cursor, size);
+    const ids: number[] = [];
+    let reachedCutoff = false;
+    for (const row of rows) {
+      if (row.createdAt >= cutoff) {
+        reachedCutoff = true;
+        break;
+      }
+      cursor = row.id;
+      if (await removable(row)) ids.push(row.id);
+    }
+    await remove(ids);
+    return !reachedCutoff && rows.length === size;
+  });
 }

@@ -298,25 +298,14 @@ export async function selectLeaseExpiresAt(db: Db, taskId: string): Promise<numb
   return row?.t ?? null;
 }
 
-/** One drain's batch claim (claimBatch). */
-export interface ClaimBatchInput {
+/** One drain's batch claim (claimBatch): a single claim's inputs, with candidates instead of one task. */
+export interface ClaimBatchInput extends Omit<ClaimTaskInput, "taskId" | "serialize" | "force"> {
   /**
    * The tasks to try, in FIFO order (the drain's candidates after its own checks), each with
    * `serialize` (don't start while another task of its schedule runs; overlap policy ≠ allow_all).
    * The caller passes at most one serialized task per schedule.
    */
   candidates: readonly { taskId: string; serialize: boolean }[];
-  runnerId: string;
-  /** UTC ms: the claim's stamp (slotClaimedAt, startedAt, heartbeat, lease start). */
-  now: number;
-  /** maxConcurrent: the cap over every runner. */
-  cap: number;
-  /** This runner's capacity; default `cap`. */
-  runnerCap?: number;
-  /** Lease length (s) for a task without its own maxRunDurationSec. */
-  defaultLeaseSec: number;
-  /** The claiming runner's labels (runtime pinning); default none. */
-  runnerLabels?: readonly string[];
 }
 
 /*
