@@ -10,13 +10,13 @@
  *   - from the stored rows: every task claimed exactly once, by one runner, and finished.
  * The old SQLite-style statement (COUNT(*) < cap inside the UPDATE, no lock) fails this test.
  */
+import { completeAsRunner } from "../../support/complete-as-runner";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getSettings } from "@/lib/config/settings";
-import { openPgHandle, withTransaction, type Db } from "@/lib/db/client";
+import { openPgHandle, type Db } from "@/lib/db/client";
 import { closePgDatabase, type PgDb } from "@/lib/db/pg";
 import { claimTask, countRunning, selectDrainCandidates } from "@/lib/db/queries/slots";
-import { writeTerminal } from "@/lib/db/queries/task-runs";
 import { run, tablesOf } from "@/lib/db/sql";
 import { drainQueue } from "@/lib/scheduler/drain";
 import { makeTask, T0 } from "../../factories";
@@ -57,13 +57,7 @@ describe("the cap on PostgreSQL, concurrent runners on separate connections", ()
       await sleep(Math.random() * 3);
       const to = ++seq;
       intervals.push({ taskId, runnerId, from, to });
-      const written = await withTransaction(db, (tx) =>
-        writeTerminal(tx, {
-          taskId, guardRunnerId: runnerId, status: "completed", failureReason: null, error: null, result: "ok",
-          turnCount: 1, sessionId: null, inputTokens: null, outputTokens: null, costUsd: null, now: Date.now(),
-        }),
-      );
-      if (!written) throw new Error(`terminal write of ${taskId} refused`);
+      await completeAsRunner(db, runnerId, taskId);
       finished += 1;
     };
 

@@ -7,13 +7,13 @@
  * fifth connection and from the intervals the claimers observed (claim returned → finish
  * started); and every cap was actually reached.
  */
+import { completeAsRunner } from "../../support/complete-as-runner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getSettings } from "@/lib/config/settings";
-import { openPgHandle, withTransaction, type Db } from "@/lib/db/client";
+import { openPgHandle, type Db } from "@/lib/db/client";
 import { closePgDatabase, type PgDb } from "@/lib/db/pg";
 import { countActiveTasksPerGroup, upsertGroupCap } from "@/lib/db/queries/concurrency-groups";
 import { claimTask, countRunning, selectDrainCandidates } from "@/lib/db/queries/slots";
-import { writeTerminal } from "@/lib/db/queries/task-runs";
 import { run, tablesOf } from "@/lib/db/sql";
 import { drainQueue } from "@/lib/scheduler/drain";
 import { makeRuntime, makeTask, T0 } from "../../factories";
@@ -62,13 +62,7 @@ describe("group and runtime caps on PostgreSQL, concurrent runners on separate c
     const finish = async (db: Db, runnerId: string, taskId: string, from: number) => {
       await sleep(Math.random() * 3);
       intervals.push({ taskId, from, to: ++seq });
-      const written = await withTransaction(db, (tx) =>
-        writeTerminal(tx, {
-          taskId, guardRunnerId: runnerId, status: "completed", failureReason: null, error: null, result: "ok",
-          turnCount: 1, sessionId: null, inputTokens: null, outputTokens: null, costUsd: null, now: Date.now(),
-        }),
-      );
-      if (!written) throw new Error(`terminal write of ${taskId} refused`);
+      await completeAsRunner(db, runnerId, taskId);
       finished += 1;
     };
 
