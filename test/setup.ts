@@ -41,6 +41,9 @@ afterAll(async () => {
   await stopTestSchedulers();
   const { getSchedulerHandle } = await import("@/lib/scheduler/control");
   await getSchedulerHandle()?.stop();
+  // The executor host's worker holds its own connection (pool) to this file's database.
+  const { closeExecutorHost } = await import("@/lib/runtimes/executor-host/host");
+  await closeExecutorHost();
   const { closeDb } = await import("@/lib/db/client");
   await closeDb();
   if (pgDatabase) await dropTestPgDatabase(pgDatabase);

@@ -6,6 +6,7 @@ import { recordRunnerProfile, runnerProfileFromEnv } from "./runners/directory";
 import { startEventLoopDelayMonitor } from "./metrics/event-loop-delay";
 import { processSingleton } from "./process-singleton";
 import { prepareStorage, startMaintenance } from "./retention/maintenance";
+import { warmExecutorHost } from "./runtimes/executor-host/host";
 import { killTrackedProcessGroupsNow } from "./runtimes/process-tree";
 import { getSchedulerHandle } from "./scheduler/control";
 import { markRunnerStopped, registerRunner } from "./scheduler/runner-registry";
@@ -60,6 +61,7 @@ export function boot(kind: "web" | "worker" = "web"): Promise<void> {
         console.error("[agentcron] could not repair stranded schedules", err);
       }
       await prepareStorage(db); // issue 11 item 4: incremental auto-vacuum (ADR 0018)
+      warmExecutorHost(); // agent runs execute in its worker thread (ADR 0022); loading it takes ~1 s
       await startScheduler({ db, clock: systemClock, runnerId });
       startMaintenance(db, systemClock); // retention, vacuum, daily backup: off the scheduler's pass
       installShutdown(runnerId, kind === "worker");

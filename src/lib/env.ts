@@ -146,6 +146,11 @@ export const ENV_DECLARATIONS = {
     "3101",
   ),
   AGENTCRON_WORKER_HOST: declare(z.string().trim().default("127.0.0.1"), "Address `npm run worker` serves its health endpoint on.", "127.0.0.1"),
+  AGENTCRON_EXECUTOR: declare(
+    z.enum(["thread", "inline"], { message: "must be thread or inline" }).default("thread"),
+    "Where agent runs are executed (stream parsing, turn counting, event persistence): `thread` = the executor host's worker thread, off the main event loop (ADR 0022); `inline` = the main thread (benchmarks' baseline, debugging).",
+    "thread",
+  ),
   SCHEDULE_MAX_CONCURRENT: settingEnv("maxConcurrent", "Slots: tasks running at once across all runners."),
   SCHEDULE_MAX_RUN_DURATION_SEC: settingEnv("maxRunDurationSec", "Default lease length per task, in seconds."),
   SCHEDULE_CHAT_PRESSURE_DELAY_SEC: settingEnv("chatPressureDelaySec", "Seconds scheduled starts are held while a chat reply streams."),

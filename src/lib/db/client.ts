@@ -198,12 +198,48 @@ export function migrateDatabase(db: Db): void {
  * run in the background: `ready` resolves when they are applied (await it before the first
  * statement: `await dbReady()` at boot).
  */
-export function openPgHandle(url: string, options: PgOpenOptions = {}): { db: Db; ready: Promise<void> } {
+export function openPgHandle(url: string, options: PgOpenOptions & { migrate?: boolean } = {}): { db: Db; ready: Promise<void> } {
   const orm = openPgDatabase(url, options);
-  const ready = migratePgDatabase(orm);
+  const ready = options.migrate === false ? Promise.resolve() : migratePgDatabase(orm);
   // A failed migration is reported where `ready` is awaited; don't crash on an unobserved rejection.
   ready.catch(() => {});
-  return { db: withHandleProps(orm, { $dialect: "pg", $inTx: false, $gate: new TxGate() }), ready };
+  const db = withHandleProps(orm, { $dialect: "pg", $inTx: false, $gate: new TxGate() });
+  pgUrls.set(db, url);
+  return { db, ready };
+}
+
+const pgUrls = new WeakMap<Db, string>();
+
+/** Where a handle's database lives, so another thread of this process can open the same one. */
+export type DbLocation = { dialect: "sqlite"; file: string } | { dialect: "pg"; url: string };
+
+/**
+ * The location of a root handle's database, or null when no other connection can reach it
+ * (an in-memory SQLite database, a handle this module did not open).
+ */
+export function dbLocation(db: Db): DbLocation | null {
+  if (db.$dialect === "pg") {
+    const url = pgUrls.get(db);
+    return url ? { dialect: "pg", url } : null;
+  }
+  const file = db.$client.name;
+  return file && file !== ":memory:" && !db.$client.memory ? { dialect: "sqlite", file } : null;
+}
+
+/**
+ * Opens a second connection (SQLite) or a small pool (PostgreSQL, 2 connections) to an
+ * already migrated database: the executor host's worker thread writes task events through it.
+ * Close it with closeDbAt.
+ */
+export function openDbAt(location: DbLocation): Db {
+  if (location.dialect === "sqlite") return openDatabase(location.file);
+  return openPgHandle(location.url, { poolSize: 2, applicationName: "agentcron-executor", migrate: false }).db;
+}
+
+/** Closes a handle from openDbAt. */
+export async function closeDbAt(db: Db): Promise<void> {
+  if (db.$dialect === "pg") await closePgDatabase(db as unknown as PgDb);
+  else closeDatabase(db);
 }
 
 interface AppDb {

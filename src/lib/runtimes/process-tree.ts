@@ -94,6 +94,29 @@ export async function killProcessTree(pid: number, graceMs = 2_000, collected: n
 /** Root pids of the detached agent processes alive in this server process. */
 const trackedRoots = () => processSingleton("agent-process-roots", () => new Set<number>());
 
+/** Hears this thread's run roots come and go (the executor host's worker mirrors them to the main thread). */
+export interface TrackedRootObserver {
+  added(group: OwnedProcessGroup): void;
+  removed(pid: number): void;
+}
+
+let rootObserver: TrackedRootObserver | null = null;
+
+/** Sets (or clears, with null) the one observer of trackProcessGroup's set. */
+export function observeTrackedRoots(observer: TrackedRootObserver | null): void {
+  rootObserver = observer;
+}
+
+/**
+ * Adds a run root spawned by another thread of this process (the executor host's worker) to
+ * this thread's tracked set, so killTrackedProcessGroupsNow reaches it at shutdown; `forget`
+ * removes it once it exited.
+ */
+export const trackedRootsMirror = {
+  adopt: (pid: number) => void trackedRoots().add(pid),
+  forget: (pid: number) => void trackedRoots().delete(pid),
+};
+
 /**
  * Records a detached run root (its pid is its process group id) until it exits, so a
  * server shutdown can still reach it when there is no time left for a graceful abort,
@@ -105,12 +128,16 @@ export function trackProcessGroup(child: ChildProcess, onProcessGroup?: (pgid: n
   if (!pid) return null;
   const startTime = processStartTime(pid);
   trackedRoots().add(pid);
+  if (startTime != null) rootObserver?.added({ pgid: pid, startTime });
   try {
     onProcessGroup?.(pid);
   } catch (err) {
     console.error(`[agentcron] could not record agent process group ${pid}`, err);
   }
-  child.once("exit", () => trackedRoots().delete(pid));
+  child.once("exit", () => {
+    trackedRoots().delete(pid);
+    rootObserver?.removed(pid);
+  });
   return startTime == null ? null : { pgid: pid, startTime };
 }
 

@@ -13,6 +13,11 @@ import type { AgentRuntime } from "./types";
 export interface ResolvedRuntime {
   row: RuntimeRow;
   runtime: AgentRuntime;
+  /**
+   * True when `runtime` is exactly what buildRuntime(row) makes, so another thread can rebuild
+   * it from the row alone (the executor host, ADR 0022). A test's hand-made runtime leaves it unset.
+   */
+  fromRow?: true;
 }
 
 /** What resolveRuntime failures map to when a task can't start (a task's failureReason). */
@@ -37,11 +42,11 @@ export function buildRuntime(row: RuntimeRow): ResolvedRuntime {
   switch (spec.kind) {
     case "command":
       // The runtime applies its config env itself (resolving `${NAME}` references at run time).
-      return { row, runtime: commandRuntime(spec.config) };
+      return { row, runtime: commandRuntime(spec.config), fromRow: true };
     case "claude-agent-sdk":
-      return { row, runtime: claudeAgentSdkRuntime(spec.config) };
+      return { row, runtime: claudeAgentSdkRuntime(spec.config), fromRow: true };
     case "openai-compatible":
-      return { row, runtime: openAiCompatibleRuntime(spec.config) };
+      return { row, runtime: openAiCompatibleRuntime(spec.config), fromRow: true };
   }
 }
 

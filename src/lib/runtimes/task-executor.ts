@@ -29,6 +29,34 @@ export interface ExecuteTaskInput extends RunInput {
   flushMaxEvents?: number;
   /** The run's cost cap and price (budgets/run-budget.ts); without it the cost is only what the runtime reports. */
   budget?: RunBudget;
+  /**
+   * Where the live view hears about persisted events. Default: this thread's taskEventBus().
+   * The executor host (executor-host.ts) forwards them to the main thread's bus instead.
+   */
+  publish?: TaskEventPublisher;
+}
+
+/** A batch of events as the executor persisted them (what the live view streams). */
+export interface PersistedEventBatchItem {
+  type: string;
+  payload: Record<string, unknown>;
+  /** UTC ms. */
+  createdAt: number;
+}
+
+/** Receives each persisted batch of a run's events, then the run's end. */
+export interface TaskEventPublisher {
+  events(taskId: string, rows: PersistedEventBatchItem[]): void;
+  end(taskId: string): void;
+}
+
+/** Publishes on this thread's taskEventBus (`task:<id>` with the rows, `end:<id>`). */
+export function busPublisher(): TaskEventPublisher {
+  const bus = taskEventBus();
+  return {
+    events: (taskId, rows) => bus.emit(`task:${taskId}`, rows),
+    end: (taskId) => bus.emit(`end:${taskId}`),
+  };
 }
 
 /** Live task events for SSE: emits `task:<id>` with the rows of each flush, `end:<id>` at the end. */
@@ -54,9 +82,9 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
   const clock = input.clock ?? systemClock;
   const flushIntervalMs = input.flushIntervalMs ?? 100;
   const flushMaxEvents = input.flushMaxEvents ?? 200;
-  const bus = taskEventBus();
+  const publish = input.publish ?? busPublisher();
 
-  let buffer: { type: string; payload: Record<string, unknown>; createdAt: number }[] = [];
+  let buffer: PersistedEventBatchItem[] = [];
   let turns = 0;
   let sessionId: string | null = input.resumeSessionId ?? null;
   let lastText: string | null = null;
@@ -85,7 +113,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
     dirtyProgress = false;
     const progress = { turnCount: turns, sessionId, heartbeatAt: clock.now(), ...usageSoFar() };
     await withTransaction(input.db, (tx) => insertTaskEventsAndProgress(tx, input.taskId, rows, progress));
-    if (rows.length) bus.emit(`task:${input.taskId}`, rows);
+    if (rows.length) publish.events(input.taskId, rows);
   };
   const timer = setInterval(() => {
     flush().catch((err) => console.error(`[agentcron] task ${input.taskId}: could not save streamed events`, err));
@@ -155,7 +183,7 @@ export async function executeTask(input: ExecuteTaskInput): Promise<TaskOutcome>
       console.error(`[agentcron] task ${input.taskId}: could not flush events`, err);
     }
     await owner.release();
-    bus.emit(`end:${input.taskId}`);
+    publish.end(input.taskId);
   }
 
   const outcome: TaskOutcome = {

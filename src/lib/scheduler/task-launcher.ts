@@ -3,7 +3,10 @@ import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
 import type { ResolvedRuntime } from "../runtimes/registry";
 import { executeTask, type TaskOutcome } from "../runtimes/task-executor";
-import type { Clock } from "../time/clock";
+import { systemClock, type Clock } from "../time/clock";
+import { dbLocation } from "../db/client";
+import { selectTaskById } from "../db/queries/tasks-core";
+import { executorHost } from "../runtimes/executor-host/host";
 import { startLagMonitor } from "./firing-metrics";
 import { firingSampleFor, registerRunningTask, sampleRss, unregisterRunningTask, type RunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
@@ -53,18 +56,25 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal, spend
   }
   // Spend (src/lib/budgets): the per-run cost cap and the model's price.
   spend.budget = runBudgetFor(spend.context, resolved.row);
-  return executeTask({
-    budget: spend.budget,
-    db: ctx.db,
-    taskId: task.id,
-    runtime: resolved.runtime,
-    // Prompt variables (issue 12 item 6) are filled in as the run starts: {{attempt}} is this attempt's.
-    prompt: await renderAndStorePrompt(ctx.db, task),
-    maxTurns: task.maxTurns,
-    resumeSessionId: task.sessionId,
-    signal,
-    clock: ctx.clock,
-  });
+  // Prompt variables (issue 12 item 6) are filled in as the run starts: {{attempt}} is this attempt's.
+  const prompt = await renderAndStorePrompt(ctx.db, task);
+  const run = { taskId: task.id, prompt, maxTurns: task.maxTurns, resumeSessionId: task.sessionId };
+
+  // The executor host (ADR 0022) runs it off this thread when the runtime can be rebuilt from
+  // its row, the database is reachable from another connection and the clock is the real one.
+  const location = resolved.fromRow && ctx.clock === systemClock ? dbLocation(ctx.db) : null;
+  const host = location ? await executorHost() : null;
+  if (host && location) {
+    try {
+      return await host.execute({ ...run, location, runtimeRow: resolved.row, budget: spend.budget }, signal);
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      // What the run persisted as it streamed (turns, tokens, cost) stays on the row.
+      const current = (await selectTaskById(ctx.db, task.id)) ?? task;
+      return outcomeWithoutRun(current, "failed", "agent_error", (err as Error)?.name === "ExecutorHostDiedError" ? message : `The run failed: ${message}`);
+    }
+  }
+  return executeTask({ ...run, budget: spend.budget ?? undefined, db: ctx.db, runtime: resolved.runtime, signal, clock: ctx.clock });
 }
 
 /**

@@ -1,0 +1,100 @@
+/**
+ * The executor host's worker thread (ADR 0022): runs agents (spawn, stream parsing, turn
+ * counting, the cost meter) and persists their events through its own connection to the
+ * database, so none of that work waits on — or delays — the main thread's event loop, which
+ * keeps the scheduler's decisions, the HTTP routes and the chat. The main thread keeps each
+ * run's AbortController (cancel, reaper, shutdown) and writes the terminal state with its
+ * guard; this side only ever returns an outcome.
+ *
+ * Loaded by entry.mjs (tsx) in a `worker_threads` Worker started by host.ts.
+ */
+import { parentPort } from "node:worker_threads";
+import { closeDbAt, openDbAt, type Db, type DbLocation } from "../../db/client";
+import { observeTrackedRoots } from "../process-tree";
+import { buildRuntime } from "../registry";
+import { executeTask, type TaskOutcome } from "../task-executor";
+import type { FromHost, HostRunRequest, ToHost } from "./protocol";
+
+const port = parentPort;
+if (!port) throw new Error("executor-host worker: no parentPort (load it in a worker thread)");
+
+const send = (message: FromHost) => port.postMessage(message);
+
+/** One connection per database location, opened on first use. */
+const connections = new Map<string, Db>();
+function dbFor(location: DbLocation): Db {
+  const key = location.dialect === "sqlite" ? `sqlite:${location.file}` : `pg:${location.url}`;
+  let db = connections.get(key);
+  if (!db) {
+    db = openDbAt(location);
+    connections.set(key, db);
+  }
+  return db;
+}
+
+const controllers = new Map<string, AbortController>();
+
+observeTrackedRoots({
+  added: (group) => send({ t: "root-added", group }),
+  removed: (pid) => send({ t: "root-removed", pid }),
+});
+
+async function run(request: HostRunRequest): Promise<TaskOutcome> {
+  const controller = new AbortController();
+  controllers.set(request.taskId, controller);
+  if (request.abortedWith !== undefined) controller.abort(request.abortedWith);
+  try {
+    const { runtime } = buildRuntime(request.runtimeRow);
+    return await executeTask({
+      db: dbFor(request.location),
+      taskId: request.taskId,
+      runtime,
+      prompt: request.prompt,
+      maxTurns: request.maxTurns,
+      resumeSessionId: request.resumeSessionId,
+      budget: request.budget ?? undefined,
+      signal: controller.signal,
+      publish: {
+        events: (taskId, rows) => send({ t: "events", taskId, rows }),
+        end: (taskId) => send({ t: "end", taskId }),
+      },
+    });
+  } finally {
+    controllers.delete(request.taskId);
+  }
+}
+
+port.on("message", (message: ToHost) => {
+  switch (message.t) {
+    case "run":
+      run(message.run)
+        .catch(
+          (err): TaskOutcome => ({
+            status: "failed",
+            failureReason: "agent_error",
+            error: `The run failed: ${(err as Error)?.message ?? String(err)}`,
+            result: null,
+            turnCount: 0,
+            sessionId: message.run.resumeSessionId,
+            inputTokens: null,
+            outputTokens: null,
+            costUsd: null,
+          }),
+        )
+        .then((outcome) => send({ t: "outcome", taskId: message.run.taskId, outcome }));
+      break;
+    case "abort": {
+      const controller = controllers.get(message.taskId);
+      if (controller && !controller.signal.aborted) controller.abort(message.reason);
+      break;
+    }
+    case "close":
+      void Promise.all([...connections.values()].map((db) => closeDbAt(db).catch(() => {}))).finally(() => {
+        connections.clear();
+        send({ t: "closed" });
+      });
+      break;
+  }
+});
+
+send({ t: "ready" });
