@@ -38,6 +38,7 @@ describe("loadEnv", () => {
       AGENTCRON_RUNNER_LABELS: [],
       AGENTCRON_WORKER_PORT: 3101,
       AGENTCRON_WORKER_HOST: "127.0.0.1",
+      AGENTCRON_EXECUTOR: "thread",
       SCHEDULE_MAX_CONCURRENT: undefined,
       SCHEDULE_MAX_RUN_DURATION_SEC: undefined,
       SCHEDULE_CHAT_PRESSURE_DELAY_SEC: undefined,
@@ -64,6 +65,7 @@ describe("loadEnv", () => {
       AGENTCRON_RETRY_BACKOFF_SEC: "1, 2.5",
       AGENTCRON_SSE_KEEPALIVE_MS: "20",
       NEXT_MANUAL_SIG_HANDLE: "true",
+      AGENTCRON_EXECUTOR: "inline",
     });
     expect(e).toMatchObject({
       PORT: 4123,
@@ -75,6 +77,7 @@ describe("loadEnv", () => {
       AGENTCRON_RETRY_BACKOFF_SEC: [1000, 2500],
       AGENTCRON_SSE_KEEPALIVE_MS: 20,
       NEXT_MANUAL_SIG_HANDLE: true,
+      AGENTCRON_EXECUTOR: "inline",
     });
     expect(e.AGENTCRON_ALLOWED_ORIGINS.map((o) => o.origin)).toEqual(["https://cron.example.com", "http://10.0.0.5:8080"]);
     expect(loadEnv({ DATABASE_URL: "postgresql://localhost/agentcron" }).DATABASE_URL).toBe("postgresql://localhost/agentcron");
@@ -94,6 +97,7 @@ describe("loadEnv", () => {
     ["AGENTCRON_SSE_KEEPALIVE_MS", "0"],
     ["AGENTCRON_TRUST_PROXY", "yes"],
     ["AGENTCRON_ALLOWED_ORIGINS", "ftp://cron.example.com"],
+    ["AGENTCRON_EXECUTOR", "process"],
   ])("refuses %s=%s, naming the variable and the value", (name, value) => {
     const err = refusal({ [name]: value });
     expect(err.variables).toEqual([name]);
