@@ -4,6 +4,7 @@ import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
 import { eventLoopDelaySummary } from "../metrics/event-loop-delay";
+import { executorStatus } from "../runtimes/executor-host/host";
 import { toIso } from "../time/clock";
 import { processEventLoopLagMs } from "./firing-metrics";
 import { countQueued, countRunning } from "./slot-claim";
@@ -12,7 +13,8 @@ import { selectEarliestActiveFire, selectLastClockEvent } from "../db/queries/sc
 /**
  * GET /api/scheduler/status: cap, slot usage, queue depth, chat streams, next fire,
  * event-loop lag p99 (ms), event-loop delay p50/p99/max over the last 60 s (issue 15;
- * metrics/event-loop-delay.ts), and the newest clock step / suspend detected (ADR 0006).
+ * metrics/event-loop-delay.ts), the newest clock step / suspend detected (ADR 0006), and where
+ * agent runs execute (ADR 0022).
  */
 export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
   const next = await selectEarliestActiveFire(db);
@@ -25,6 +27,7 @@ export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
     eventLoopLagMs: processEventLoopLagMs(),
     eventLoopDelay: eventLoopDelaySummary(),
     lastClockEvent: await lastClockEvent(db),
+    executor: executorStatus(),
   };
 }
 

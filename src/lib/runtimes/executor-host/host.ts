@@ -209,6 +209,17 @@ export async function executorHost(): Promise<ExecutorHost | null> {
   return null;
 }
 
+/**
+ * Where this process executes agent runs now (GET /api/scheduler/status `executor`):
+ * `thread` unless AGENTCRON_EXECUTOR=inline or the host's worker failed to load, and how many
+ * runs the host holds.
+ */
+export function executorStatus(): { mode: "thread" | "inline"; hostRuns: number } {
+  const slot = processSingleton<HostSlot>(KEY, emptySlot);
+  const inline = env().AGENTCRON_EXECUTOR === "inline" || slot.unavailable !== null;
+  return { mode: inline ? "inline" : "thread", hostRuns: slot.host && !slot.host.dead ? slot.host.running : 0 };
+}
+
 /** Starts the executor host in the background so the first run doesn't wait for its worker to load (boot). */
 export function warmExecutorHost(): void {
   void executorHost().catch((err) => console.error("[agentcron] could not start the executor host", err));
