@@ -67,7 +67,7 @@ async function run(request: HostRunRequest): Promise<TaskOutcome> {
 port.on("message", (message: ToHost) => {
   switch (message.t) {
     case "run":
-      run(message.run)
+      void run(message.run)
         .catch(
           (err): TaskOutcome => ({
             status: "failed",
