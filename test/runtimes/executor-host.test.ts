@@ -102,6 +102,8 @@ describe("executor host (worker thread)", () => {
     const l = await startRealLoop();
     await l.runPass();
     await waitFor(() => ended, "the end of the run on the bus", 15_000);
+    // `end` is published when the run's events are all persisted, before the terminal write.
+    await waitFor(async () => (await taskById(task.id)).status !== "running", "the terminal write", 5_000);
     expect((await taskById(task.id)).status).toBe("completed");
     const persisted = (await rowsOf("taskEvents")).filter((e) => e.taskId === task.id);
     expect(seen.length).toBe(persisted.length);
