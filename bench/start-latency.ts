@@ -6,7 +6,8 @@
  * child writes the wall-clock instant it ran (ns), so "started" is measured by the child
  * itself. Not a test: it prints figures for docs/benchmarks.md.
  *
- *   npm run bench:start            (≈ 1.5 min)
+ *   npm run bench:start                          (≈ 1.5 min; runs in the executor host, ADR 0022)
+ *   BENCH_EXECUTOR=inline npm run bench:start    (the same, runs on the main thread)
  *
  * 1. Bare spawn: the same argv spawned directly, call → child's mark.
  * 2. Fire → started for 1, 5 and 10 simultaneous per-second schedules (mark − occurrence).
@@ -54,19 +55,23 @@ function readMarks(): Map<string, number> {
 
 async function main() {
   const { getDb } = await import("../src/lib/db/client");
-  const { schedules, tasks, scheduleFiringMetrics } = await import("../src/lib/db/schema");
+  const { schedules, tasks, scheduleFiringMetrics, runtimes } = await import("../src/lib/db/schema");
   const { updateSettings } = await import("../src/lib/config/settings");
   const { startScheduler } = await import("../src/lib/scheduler/start");
   const { registerRunner } = await import("../src/lib/scheduler/runner-registry");
   const { nextOccurrence } = await import("../src/lib/schedules/cron");
   const { systemClock } = await import("../src/lib/time/clock");
-  const { commandRuntime } = await import("../src/lib/runtimes/command");
   const { commandConfigSchema } = await import("../src/lib/runtimes/config");
   const { eq } = await import("drizzle-orm");
 
   const db = getDb();
-  const runtime = commandRuntime(commandConfigSchema.parse({ command: ARGV, promptVia: "arg" }));
-  const resolveRuntime = async () => ({ row: { id: "bench", name: "bench", kind: "command" } as never, runtime });
+  // A stored default runtime, resolved by the registry as in the server: its runs execute in the
+  // executor host's worker thread (ADR 0022), or inline with BENCH_EXECUTOR=inline.
+  if (process.env.BENCH_EXECUTOR === "inline") process.env.AGENTCRON_EXECUTOR = "inline";
+  db.insert(runtimes)
+    .values({ id: randomUUID(), name: "bench", kind: "command", config: commandConfigSchema.parse({ command: ARGV, promptVia: "arg" }), isDefault: true, createdAt: Date.now(), updatedAt: Date.now() })
+    .run();
+  console.log(`executor: ${process.env.AGENTCRON_EXECUTOR ?? "thread"}`);
   const reset = () => {
     db.$client.exec("DELETE FROM task_events; DELETE FROM schedule_firing_metrics; DELETE FROM events; DELETE FROM tasks; DELETE FROM schedules;");
     fs.rmSync(marksFile, { force: true });
@@ -133,7 +138,7 @@ async function main() {
     reset();
     await updateSettings({ maxConcurrent: 100 }, Date.now(), db);
     const ids = Array.from({ length: n }, () => insertSchedule("* * * * * *", Date.now()));
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()) });
     await sleep(15_000);
     await loop.stop();
     await sleep(300);
@@ -147,7 +152,7 @@ async function main() {
     await updateSettings({ maxConcurrent: 100 }, Date.now(), db);
     for (let i = 0; i < 10; i++) insertSchedule("0-58/2 * * * * *", Date.now());
     const probe = insertSchedule("1-59/2 * * * * *", Date.now(), "probe");
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()) });
     await sleep(40_000);
     await loop.stop();
     await sleep(300);
@@ -161,7 +166,7 @@ async function main() {
     reset();
     await updateSettings({ maxConcurrent: 1000 }, Date.now(), db);
     const sid = insertSchedule("0 0 1 1 *", Date.now(), "run-now");
-    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()), resolveRuntime });
+    const loop = await startScheduler({ db, clock: systemClock, runnerId: await registerRunner(db, Date.now()) });
     const { POST } = await import("../src/app/api/schedules/[id]/execute/route");
     const post = async () => {
       const res = await POST(new Request(`http://127.0.0.1:3000/api/schedules/${sid}/execute?force=true`, { method: "POST", headers: { host: "127.0.0.1:3000" } }), { params: Promise.resolve({ id: sid }) });
