@@ -71,10 +71,7 @@ async function main() {
   db.insert(runtimes)
     .values({ id: randomUUID(), name: "bench", kind: "command", config: commandConfigSchema.parse({ command: ARGV, promptVia: "arg" }), isDefault: true, createdAt: Date.now(), updatedAt: Date.now() })
     .run();
-  // Started at boot in the server: warm the hosts so the first measured run doesn't load them.
-  const { executorHost, executorStatus } = await import("../src/lib/runtimes/executor-host/host");
-  await executorHost();
-  console.log(`executor: ${JSON.stringify(executorStatus())}`);
+  console.log(`executor: ${process.env.AGENTCRON_EXECUTOR ?? "thread"}`);
   const reset = () => {
     db.$client.exec("DELETE FROM task_events; DELETE FROM schedule_firing_metrics; DELETE FROM events; DELETE FROM tasks; DELETE FROM schedules;");
     fs.rmSync(marksFile, { force: true });

@@ -79,7 +79,7 @@ describe("scheduler in the production server", () => {
     expect(full.data.slotEtaSec).toBeLessThanOrEqual(300);
     const status = await server.api("/api/scheduler/status");
     // The production server runs the agent in its executor host's worker thread (ADR 0022).
-    expect(status.data).toMatchObject({ maxConcurrent: 1, running: 1, executor: { mode: "thread", threads: 2, hostRuns: 1 } });
+    expect(status.data).toMatchObject({ maxConcurrent: 1, running: 1, executor: { mode: "thread", hostRuns: 1 } });
 
     const cancelled = await server.api(`/api/tasks/${first.data.taskId}/cancel`, { method: "POST" });
     expect(cancelled.status).toBe(200);

@@ -39,7 +39,6 @@ describe("loadEnv", () => {
       AGENTCRON_WORKER_PORT: 3101,
       AGENTCRON_WORKER_HOST: "127.0.0.1",
       AGENTCRON_EXECUTOR: "thread",
-      AGENTCRON_EXECUTOR_THREADS: 2,
       SCHEDULE_MAX_CONCURRENT: undefined,
       SCHEDULE_MAX_RUN_DURATION_SEC: undefined,
       SCHEDULE_CHAT_PRESSURE_DELAY_SEC: undefined,
@@ -99,8 +98,6 @@ describe("loadEnv", () => {
     ["AGENTCRON_TRUST_PROXY", "yes"],
     ["AGENTCRON_ALLOWED_ORIGINS", "ftp://cron.example.com"],
     ["AGENTCRON_EXECUTOR", "process"],
-    ["AGENTCRON_EXECUTOR_THREADS", "0"],
-    ["AGENTCRON_EXECUTOR_THREADS", "17"],
   ])("refuses %s=%s, naming the variable and the value", (name, value) => {
     const err = refusal({ [name]: value });
     expect(err.variables).toEqual([name]);

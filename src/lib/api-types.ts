@@ -267,8 +267,8 @@ export interface SchedulerStatusDto {
   eventLoopDelay: EventLoopDelayDto;
   /** The newest wall-clock step or suspend a runner detected (ADR 0006), or null. */
   lastClockEvent: { kind: "clock_stepped" | "system_resumed"; message: string; data: Record<string, unknown> | null; createdAt: string | null } | null;
-  /** Where agent runs execute (ADR 0022): `thread` = the executor hosts' worker threads (`threads` up now); `hostRuns` = runs they hold now. */
-  executor: { mode: "thread" | "inline"; threads: number; hostRuns: number };
+  /** Where agent runs execute (ADR 0022): `thread` = the executor host's worker thread; `hostRuns` = runs it holds now. */
+  executor: { mode: "thread" | "inline"; hostRuns: number };
 }
 
 export interface ConversationDto {

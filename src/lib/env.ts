@@ -151,11 +151,6 @@ export const ENV_DECLARATIONS = {
     "Where agent runs are executed (stream parsing, turn counting, event persistence): `thread` = the executor host's worker thread, off the main event loop (ADR 0022); `inline` = the main thread (benchmarks' baseline, debugging).",
     "thread",
   ),
-  AGENTCRON_EXECUTOR_THREADS: declare(
-    positiveInt(16).default(2),
-    "Executor host threads (AGENTCRON_EXECUTOR=thread): a new run goes to the one holding the fewest runs; more threads start a burst of agents sooner.",
-    "2",
-  ),
   SCHEDULE_MAX_CONCURRENT: settingEnv("maxConcurrent", "Slots: tasks running at once across all runners."),
   SCHEDULE_MAX_RUN_DURATION_SEC: settingEnv("maxRunDurationSec", "Default lease length per task, in seconds."),
   SCHEDULE_CHAT_PRESSURE_DELAY_SEC: settingEnv("chatPressureDelaySec", "Seconds scheduled starts are held while a chat reply streams."),

@@ -26,7 +26,7 @@ interface PendingRun {
 }
 
 /**
- * An executor host (ADR 0022): a worker thread (the process has a small pool of them) that runs agents and persists
+ * The executor host (ADR 0022): one worker thread per process that runs agents and persists
  * their events (runtimes/executor-host/worker.ts), so the main thread's event loop — the
  * scheduler's decisions, the routes, the chat — never parses an agent's stream or writes its
  * events. The main thread keeps the run's AbortController (cancel, the lease reaper, shutdown
@@ -37,8 +37,8 @@ interface PendingRun {
  * last-resort kill at shutdown (process-tree.ts) reaches them.
  *
  * If the worker dies (an uncaught error in it, `terminate`), every run it held rejects with
- * ExecutorHostDiedError after the process groups it reported are SIGKILLed; it leaves the
- * pool, and the next `executorHost()` call starts a new one in its place.
+ * ExecutorHostDiedError after the process groups it reported are SIGKILLed; the next
+ * `executorHost()` call starts a new one.
  */
 export class ExecutorHost {
   private readonly worker: Worker;
@@ -78,11 +78,6 @@ export class ExecutorHost {
   /** True once the worker died; a dead host takes no runs. */
   get dead(): boolean {
     return this.deadWith !== null;
-  }
-
-  /** True while the host holds `taskId`'s run. */
-  holds(taskId: string): boolean {
-    return this.runs.has(taskId);
   }
 
   /** Runs currently held by the host. */
@@ -173,37 +168,29 @@ export class ExecutorHost {
     this.roots.clear();
     const error = new ExecutorHostDiedError(cause);
     for (const run of this.runs.values()) run.reject(error);
-    const slot = pool();
-    slot.hosts = slot.hosts.filter((h) => h !== this);
+    if (processSingleton<HostSlot>(KEY, emptySlot).host === this) resetProcessSingleton(KEY);
   }
 }
 
 const KEY = "executor-host";
 interface HostSlot {
-  /** The pool: AGENTCRON_EXECUTOR_THREADS hosts, started on first use; a dead one is replaced. */
-  hosts: ExecutorHost[];
+  host: ExecutorHost | null;
   /** Set when a host's worker could not load: runs stay inline for the life of the process. */
   unavailable: string | null;
 }
-const emptySlot = (): HostSlot => ({ hosts: [], unavailable: null });
-const pool = () => processSingleton<HostSlot>(KEY, emptySlot);
+const emptySlot = (): HostSlot => ({ host: null, unavailable: null });
 
 /**
- * The executor host a new run should go to: the pool's host holding the fewest runs, started on
- * first use (boot warms the pool). The pool has AGENTCRON_EXECUTOR_THREADS hosts (default 2):
- * `spawn` and a run's end (the /proc scan, the last flush) are synchronous in a host's thread,
- * so one host starts a burst of agents one after another; two spread it over the cores.
- * Null when runs execute inline: AGENTCRON_EXECUTOR=inline, or a host's worker failed to load
- * (logged once; e.g. the source tree or tsx is missing), so a broken host never fails the runs.
+ * The process's executor host, started on first use (boot warms it). Null when runs execute
+ * inline: AGENTCRON_EXECUTOR=inline, or a host's worker failed to load (logged once; e.g.
+ * the source tree or tsx is missing), so a broken host never fails the runs themselves.
  */
 export async function executorHost(): Promise<ExecutorHost | null> {
-  const { AGENTCRON_EXECUTOR: mode, AGENTCRON_EXECUTOR_THREADS: size } = env();
-  if (mode === "inline") return null;
-  const slot = pool();
+  if (env().AGENTCRON_EXECUTOR === "inline") return null;
+  const slot = processSingleton<HostSlot>(KEY, emptySlot);
   if (slot.unavailable) return null;
-  slot.hosts = slot.hosts.filter((h) => !h.dead);
-  while (slot.hosts.length < size) slot.hosts.push(new ExecutorHost());
-  const host = slot.hosts.reduce((best, h) => (h.running < best.running ? h : best));
+  let host = slot.host;
+  if (!host || host.dead) host = slot.host = new ExecutorHost();
   let timer: NodeJS.Timeout | undefined;
   const ready = await Promise.race([
     host.ready,
@@ -214,41 +201,34 @@ export async function executorHost(): Promise<ExecutorHost | null> {
   ]);
   clearTimeout(timer);
   if (ready) return host;
-  if (host.dead && !slot.unavailable && slot.hosts.some((h) => !h.dead)) return executorHost(); // died after loading: another takes it
   if (!slot.unavailable) {
     slot.unavailable = "the executor host's worker did not load";
     console.error(`[agentcron] ${slot.unavailable}: agent runs execute on the main thread (AGENTCRON_EXECUTOR=inline behaviour)`);
-    for (const h of slot.hosts) void h.terminate().catch(() => {});
-    slot.hosts = [];
+    void host.terminate().catch(() => {});
   }
   return null;
 }
 
-/** The pool's host that holds `taskId`'s run, if any (tests; diagnostics). */
-export function executorHostOf(taskId: string): ExecutorHost | undefined {
-  return pool().hosts.find((h) => !h.dead && h.holds(taskId));
-}
-
 /**
  * Where this process executes agent runs now (GET /api/scheduler/status `executor`):
- * `thread` unless AGENTCRON_EXECUTOR=inline or the hosts' worker failed to load, how many
- * host threads are up, and how many runs they hold.
+ * `thread` unless AGENTCRON_EXECUTOR=inline or the host's worker failed to load, and how many
+ * runs the host holds.
  */
-export function executorStatus(): { mode: "thread" | "inline"; threads: number; hostRuns: number } {
-  const slot = pool();
+export function executorStatus(): { mode: "thread" | "inline"; hostRuns: number } {
+  const slot = processSingleton<HostSlot>(KEY, emptySlot);
   const inline = env().AGENTCRON_EXECUTOR === "inline" || slot.unavailable !== null;
-  const live = slot.hosts.filter((h) => !h.dead);
-  return { mode: inline ? "inline" : "thread", threads: inline ? 0 : live.length, hostRuns: live.reduce((n, h) => n + h.running, 0) };
+  return { mode: inline ? "inline" : "thread", hostRuns: slot.host && !slot.host.dead ? slot.host.running : 0 };
 }
 
-/** Starts the executor hosts in the background so the first run doesn't wait for a worker to load (boot). */
+/** Starts the executor host in the background so the first run doesn't wait for its worker to load (boot). */
 export function warmExecutorHost(): void {
   void executorHost().catch((err) => console.error("[agentcron] could not start the executor host", err));
 }
 
-/** Stops the process's executor hosts, if any (tests; a closing process). */
+/** Stops the process's executor host, if any (scheduler stop; tests). */
 export async function closeExecutorHost(): Promise<void> {
-  const { hosts } = pool();
+  const slot = processSingleton<HostSlot>(KEY, emptySlot);
+  const host = slot.host;
   resetProcessSingleton(KEY);
-  await Promise.all(hosts.map((h) => h.close()));
+  await host?.close();
 }
