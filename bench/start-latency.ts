@@ -71,7 +71,10 @@ async function main() {
   db.insert(runtimes)
     .values({ id: randomUUID(), name: "bench", kind: "command", config: commandConfigSchema.parse({ command: ARGV, promptVia: "arg" }), isDefault: true, createdAt: Date.now(), updatedAt: Date.now() })
     .run();
-  console.log(`executor: ${process.env.AGENTCRON_EXECUTOR ?? "thread"}`);
+  // Started at boot in the server: warm the host so the first measured run doesn't load it.
+  const { executorHost, executorStatus } = await import("../src/lib/runtimes/executor-host/host");
+  await executorHost();
+  console.log(`executor: ${JSON.stringify(executorStatus())}`);
   const reset = () => {
     db.$client.exec("DELETE FROM task_events; DELETE FROM schedule_firing_metrics; DELETE FROM events; DELETE FROM tasks; DELETE FROM schedules;");
     fs.rmSync(marksFile, { force: true });
