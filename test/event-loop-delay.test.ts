@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GET as schedulerStatusRoute } from "@/app/api/scheduler/status/route";
 import { LoopDelayWindow } from "@/lib/metrics/event-loop-delay";
+import { lagP99Ms, startLagMonitor } from "@/lib/scheduler/firing-metrics";
 import { callRoute } from "./http";
 
 describe("event-loop delay window (GET /api/scheduler/status eventLoopDelay)", () => {
@@ -41,5 +42,25 @@ describe("event-loop delay window (GET /api/scheduler/status eventLoopDelay)", (
     expect(d.maxMs).toBeGreaterThanOrEqual(100);
     expect(d.p50Ms).toBeLessThanOrEqual(d.p99Ms);
     expect(d.p99Ms).toBeLessThanOrEqual(d.maxMs);
+  });
+
+  it("a run's lag is read from the same monitor from its start: only its own samples, 10 ms interval included", async () => {
+    const w = new LoopDelayWindow(60_000, 1_000, 0);
+    for (let t = 1; t <= 50; t++) w.record(t === 10 ? 400 : 1, t * 10);
+    expect(w.percentileSince(99, 0, 500)).toBe(400); // the stall at t = 100 counts
+    expect(w.percentileSince(99, 100, 500)).toBe(1); // a run started after it doesn't see it
+    expect(w.percentileSince(99, 500, 600)).toBeNull(); // no tick yet: no value, not 0
+
+    const before = startLagMonitor();
+    await new Promise((r) => setTimeout(r, 50));
+    const spinUntil = Date.now() + 120;
+    while (Date.now() < spinUntil); // block the event loop during the "run"
+    await new Promise((r) => setTimeout(r, 40));
+    const after = startLagMonitor(); // a run that starts once the stall is over
+    await new Promise((r) => setTimeout(r, 40));
+    expect(lagP99Ms(before)).toBeGreaterThanOrEqual(100);
+    expect(lagP99Ms(after)).toBeLessThan(100);
+    expect(lagP99Ms(after)).toBeGreaterThanOrEqual(10); // the interval is included, as monitorEventLoopDelay's values were
+    expect(lagP99Ms(null)).toBe(0);
   });
 });

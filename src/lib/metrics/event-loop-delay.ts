@@ -9,8 +9,8 @@ import { processSingleton } from "../process-singleton";
  *
  * A 10 ms interval timer (unref'd, so it never keeps the process alive) records how late
  * each tick ran: delay = time since the previous tick − 10 ms, so an idle loop reads ≈ 0
- * (unlike `eventLoopLagMs`, whose `monitorEventLoopDelay` values include its 10 ms
- * sampling interval). Like any timer-based monitor, one long stall is one sample. The last
+ * (unlike `eventLoopLagMs`, read from the same samples with the 10 ms
+ * sampling interval added back). Like any timer-based monitor, one long stall is one sample. The last
  * 60 s of samples (≤ 6,000) are kept in a ring buffer; a summary sorts that window's
  * samples (≈ 0.3 ms). A stall is recorded when the tick after it runs, at that tick's time.
  */
@@ -43,6 +43,19 @@ export class LoopDelayWindow {
     this.delay[this.next] = Math.max(0, delayMs);
     this.next = (this.next + 1) % this.at.length;
     this.size = Math.min(this.size + 1, this.at.length);
+  }
+
+  /**
+   * The p-th percentile of the delays recorded in (since, now] (performance.now() ms), ms; null
+   * when none was (an interval shorter than one tick). Samples older than the ring buffer's
+   * capacity (≈ 61 s) are gone, so for a longer interval this covers its last minute.
+   */
+  percentileSince(p: number, since: number, now: number = performance.now()): number | null {
+    const values: number[] = [];
+    for (let i = 0; i < this.size; i++) if (this.at[i] > since && this.at[i] <= now) values.push(this.delay[i]);
+    if (!values.length) return null;
+    values.sort((a, b) => a - b);
+    return round2(values[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]);
   }
 
   /** p50 / p99 / max of the samples recorded in (now − windowMs, now]. */

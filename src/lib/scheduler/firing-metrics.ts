@@ -1,11 +1,11 @@
 import "server-only";
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { performance } from "node:perf_hooks";
+import { LOOP_SAMPLE_INTERVAL_MS, startEventLoopDelayMonitor } from "../metrics/event-loop-delay";
 import type { FiringMetricDto } from "../api-types";
 import type { Db } from "../db/client";
 import { deleteFiringMetricsBefore, insertFiringMetric, selectFiringMetrics } from "../db/queries/firing-metrics";
 import type { FiringMetricRow, TaskRow } from "../db/schema";
 import type { DbOrTx } from "../events/log";
-import { processSingleton } from "../process-singleton";
 import type { TaskOutcome } from "../runtimes/task-executor";
 import { toIso } from "../time/clock";
 import { METRICS_RETENTION_MS } from "./tuning";
@@ -22,35 +22,35 @@ export interface FiringSample {
 
 const MIB = 1024 * 1024;
 
-/** A started event-loop delay histogram (resolution 10 ms) for one run. */
-export function startLagMonitor(): IntervalHistogram | null {
-  try {
-    const h = monitorEventLoopDelay({ resolution: 10 });
-    h.enable();
-    return h;
-  } catch {
-    return null;
-  }
-}
-
-/** p99 of a histogram in ms (0 when it recorded nothing). */
-export function lagP99Ms(h: IntervalHistogram | null): number {
-  if (!h || h.count === 0) return 0;
-  return Math.round((h.percentile(99) / 1e6) * 100) / 100;
+/** Where a run's event-loop lag starts being counted (performance.now() ms). */
+export interface LagMark {
+  since: number;
 }
 
 /**
- * The process's event-loop delay p99 (ms) over roughly the last minute, for
- * GET /api/scheduler/status. One histogram per process, rotated every minute.
+ * Starts counting a run's event-loop lag. The run reads the process's one 10 ms delay monitor
+ * (metrics/event-loop-delay.ts) from this instant on: no histogram or timer of its own, so
+ * the main thread's cost does not grow with the number of running agents (issue 15).
  */
+export function startLagMonitor(): LagMark {
+  startEventLoopDelayMonitor();
+  return { since: performance.now() };
+}
+
+/**
+ * p99 event-loop lag of a run so far, ms, with the 10 ms sampling interval included (the
+ * meaning `eventLoopLagMs` has always had: monitorEventLoopDelay's values); 0 when no tick
+ * was recorded (a run shorter than one tick, or no mark).
+ */
+export function lagP99Ms(mark: LagMark | null): number {
+  if (!mark) return 0;
+  const p99 = startEventLoopDelayMonitor().percentileSince(99, mark.since);
+  return p99 == null ? 0 : Math.round((p99 + LOOP_SAMPLE_INTERVAL_MS) * 100) / 100;
+}
+
+/** The process's event-loop lag p99 over the last minute (GET /api/scheduler/status `eventLoopLagMs`), ms, interval included. */
 export function processEventLoopLagMs(): number {
-  const state = processSingleton("event-loop-lag", () => ({ h: startLagMonitor(), since: Date.now(), last: 0 }));
-  if (Date.now() - state.since > 60_000 && state.h) {
-    state.last = lagP99Ms(state.h);
-    state.h.reset();
-    state.since = Date.now();
-  }
-  return Math.max(state.last, lagP99Ms(state.h));
+  return lagP99Ms({ since: performance.now() - 60_000 });
 }
 
 /** A sample for a task finished by someone other than its run (reaper, recovery): the process's view now. */

@@ -1,7 +1,6 @@
 import "server-only";
-import type { IntervalHistogram } from "node:perf_hooks";
 import { processSingleton } from "../process-singleton";
-import { fallbackSample, lagP99Ms, toMib, type FiringSample } from "./firing-metrics";
+import { fallbackSample, lagP99Ms, toMib, type FiringSample, type LagMark } from "./firing-metrics";
 
 /**
  * The tasks this process is running: taskId → its AbortController and run state.
@@ -15,8 +14,8 @@ export interface RunningTask {
   controller: AbortController;
   /** Resolves once the run ended and its terminal write was attempted. */
   done: Promise<void>;
-  /** Event-loop delay over the run (perf_hooks.monitorEventLoopDelay, ns). */
-  lag: IntervalHistogram | null;
+  /** Where the run's event-loop lag is counted from (the process's delay monitor); null before it starts. */
+  lag: LagMark | null;
   /** Highest RSS sampled during the run, bytes. */
   peakRssBytes: number;
   /** Chat streams in flight when the slot was claimed. */

@@ -131,7 +131,6 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
     } catch (err) {
       console.error(`[agentcron] task ${task.id}: terminal write failed`, err);
     } finally {
-      entry.lag?.disable();
       unregisterRunningTask(task.id);
       markDone();
       try {
