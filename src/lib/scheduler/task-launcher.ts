@@ -81,7 +81,8 @@ async function run(ctx: LaunchContext, task: TaskRow, signal: AbortSignal, spend
  * Starts a claimed task without blocking the caller: registers its AbortController in
  * the running-tasks registry at once (abort, idle(), the reaper's monotonic lease deadline
  * all see it), then — through `ctx.defer` when given, i.e. after the caller's pass — runs it
- * through its runtime (executeTask), writes the terminal state with the
+ * through its runtime (executeTask: in the executor host's worker thread when it can, ADR 0022;
+ * else on this thread), writes the terminal state with the
  * `status='running' AND runnerId=me` guard (terminal-write.ts) and calls `onFinished`.
  * A run aborted before its deferred start never spawns (the runtimes check the signal
  * first) and is written like any aborted run. Never throws; errors are logged with the task id.
