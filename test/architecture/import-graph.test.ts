@@ -85,3 +85,17 @@ describe("environment reads", () => {
     expect(readers.filter((f) => !ALLOWED.has(f))).toEqual([]);
   });
 });
+
+describe("route handlers (issue 14 item 1: services take one {db, clock} context)", () => {
+  it("never read the wall clock or open the database themselves: they use the ctx route() passes", async () => {
+    const fs = await import("node:fs");
+    const routes = (fs.readdirSync(path.join(root, "src/app"), { recursive: true }) as string[])
+      .filter((f) => /(^|\/)route\.ts$/.test(f))
+      .map((f) => path.join("src/app", f));
+    expect(routes.length).toBeGreaterThan(40);
+    const offenders = routes.filter((f) => /\bDate\.now\(\)|\bgetDb\(\)|\bschedulerClock\(\)/.test(fs.readFileSync(path.join(root, f), "utf8")));
+    expect(offenders).toEqual([]);
+    // …and at least one route does use it (the rule above can't pass vacuously).
+    expect(routes.filter((f) => /ctx\.clock\.now\(\)/.test(fs.readFileSync(path.join(root, f), "utf8"))).length).toBeGreaterThan(10);
+  });
+});

@@ -2,6 +2,7 @@ import "server-only";
 import { NextResponse } from "next/server";
 import type { z } from "zod";
 import { LIMITS } from "../db/constants";
+import { requestContext, type ServiceContext } from "../context";
 import { AppError, invalidRequest } from "../errors";
 import { nulByteFields, parseWith } from "../validation";
 import { decideAccessNow } from "./access";
@@ -39,11 +40,12 @@ export function assertAccess(req: Request): void {
 type RouteContext<P> = { params: Promise<P> };
 
 /**
- * Wraps a route handler: access check (Host, Origin, token), awaited params, AppError → JSON error.
- * Keep handlers thin: parse, call one service function, answer.
+ * Wraps a route handler: access check (Host, Origin, token), awaited params, the request's
+ * service context (`{db, clock}`: context.ts), AppError → JSON error.
+ * Keep handlers thin: parse, call one service function with `ctx.db` / `ctx.clock.now()`, answer.
  */
 export function route<P = Record<string, never>>(
-  handler: (req: Request, params: P) => Promise<Response> | Response,
+  handler: (req: Request, params: P, ctx: ServiceContext) => Promise<Response> | Response,
 ): (req: Request, ctx: RouteContext<P>) => Promise<Response> {
   return async (req, ctx) => {
     try {
@@ -53,7 +55,7 @@ export function route<P = Record<string, never>>(
       // query: PostgreSQL refuses U+0000 in text (a 500), SQLite would just find no row.
       const nul = nulByteFields(params);
       if (nul) throw invalidRequest(nul, "Path segments must not contain NUL bytes.");
-      return await handler(req, params);
+      return await handler(req, params, requestContext());
     } catch (err) {
       return errorResponse(err);
     }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { createBackup } from "@/lib/backup/backup";
-import { getDb, resolveDataDir } from "@/lib/db/client";
+import { resolveDataDir } from "@/lib/db/client";
 import { json, otherMethods, readJson, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
@@ -13,11 +13,11 @@ const backupBody = z
   .strict();
 
 /** POST /api/backup → 201 `{path, bytes}`: a consistent snapshot of the live SQLite database; 409 `backup_unsupported` on PostgreSQL. */
-export const POST = route(async (req) => {
+export const POST = route(async (req, _params, ctx) => {
   const hasBody = Number(req.headers.get("content-length") ?? 0) > 0 || req.headers.has("transfer-encoding") || req.headers.has("content-type");
   if (hasBody) await readJson(req, backupBody);
-  const db = getDb();
-  return json(await createBackup(db, { dataDir: db.$dialect === "sqlite" ? resolveDataDir() : "", now: Date.now() }), 201);
+  const { db } = ctx;
+  return json(await createBackup(db, { dataDir: db.$dialect === "sqlite" ? resolveDataDir() : "", now: ctx.clock.now() }), 201);
 });
 
 export const { GET, PUT, PATCH, DELETE } = otherMethods({ POST });

@@ -9,9 +9,9 @@ export const dynamic = "force-dynamic";
 export const GET = route(async () => json({ schedules: await listSchedulesWithLastRun() }));
 
 /** POST /api/schedules → 201 {schedule, warnings}; 400 invalid_request with fields. */
-export const POST = route(async (req) => {
+export const POST = route(async (req, _params, ctx) => {
   const input = await readJson(req, scheduleCreateSchema);
-  const { schedule, warnings } = await createSchedule(input, Date.now());
+  const { schedule, warnings } = await createSchedule(input, ctx.clock.now(), ctx.db);
   return json({ schedule: serializeSchedule(schedule), warnings }, 201);
 });
 

@@ -9,10 +9,10 @@ export const dynamic = "force-dynamic";
 export const GET = route(async () => json({ ...(await getSettingsView()), ...(await getKeepSettings()) }));
 
 /** PATCH /api/settings → 200 with the new effective values; 400 on non-positive integers. */
-export const PATCH = route(async (req) => {
+export const PATCH = route(async (req, _params, ctx) => {
   const { retention, backup, ...patch } = await readJson(req, settingsPatchSchema.extend(KEEP_SETTINGS_FIELDS));
-  const keep = await updateKeepSettings({ retention, backup }, Date.now());
-  const view = await updateSettings(patch, Date.now());
+  const keep = await updateKeepSettings({ retention, backup }, ctx.clock.now(), ctx.db);
+  const view = await updateSettings(patch, ctx.clock.now(), ctx.db);
   pokeScheduler("settings_changed");
   return json({ ...view, ...keep });
 });

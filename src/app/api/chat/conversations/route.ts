@@ -8,9 +8,9 @@ export const dynamic = "force-dynamic";
 export const GET = route(async () => json({ conversations: (await listConversations()).map(serializeConversation) }));
 
 /** POST /api/chat/conversations {title?, runtimeId?} → 201 {conversation}; 400 on an unknown runtime. */
-export const POST = route(async (req) => {
+export const POST = route(async (req, _params, ctx) => {
   const input = await readJson(req, conversationCreateSchema);
-  return json({ conversation: serializeConversation(await createConversation(input, Date.now())) }, 201);
+  return json({ conversation: serializeConversation(await createConversation(input, ctx.clock.now(), ctx.db)) }, 201);
 });
 
 export const { PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -1,4 +1,3 @@
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, parseWith, queryOf, readJson, route } from "@/lib/http/route";
 import { forceQuerySchema } from "@/lib/tasks/input";
 import { authenticateHook, bearerToken, fireHook, HOOK_BODY_MAX_BYTES, idempotencyKeyOf } from "@/lib/triggers/fire-url";
@@ -14,8 +13,8 @@ type Params = { scheduleId: string };
  * token, unknown schedule); 409 schedule_not_active; 429 capacity_full {slotEtaSec};
  * 413 over 16 KiB; 400 bad JSON or Idempotency-Key. The token is checked before the body is read.
  */
-export const POST = route<Params>(async (req, { scheduleId }) => {
-  const db = getDb();
+export const POST = route<Params>(async (req, { scheduleId }, ctx) => {
+  const db = ctx.db;
   const schedule = await authenticateHook(db, scheduleId, bearerToken(req.headers));
   const { force } = parseWith(forceQuerySchema, queryOf(req));
   const idempotencyKey = idempotencyKeyOf(req.headers);

@@ -9,9 +9,9 @@ type Params = { id: string };
 export const GET = route<Params>(async (_req, { id }) => json({ channel: serializeChannel(await getChannel(id)) }));
 
 /** PATCH /api/notification-channels/:id → 200 {channel} (a rotated/new secret shown once); 400; 404; 409. */
-export const PATCH = route<Params>(async (req, { id }) => {
+export const PATCH = route<Params>(async (req, { id }, ctx) => {
   const patch = await readJson(req, channelPatchSchema);
-  const { channel, shownSecret } = await updateChannel(id, patch, Date.now());
+  const { channel, shownSecret } = await updateChannel(id, patch, ctx.clock.now(), ctx.db);
   return json({ channel: serializeChannel(channel, shownSecret) });
 });
 

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { turnCalibration } from "@/lib/schedules/calibration";
 
@@ -14,9 +13,9 @@ const querySchema = z.object({
  * GET /api/schedules/calibration?runtimeId=&excludeScheduleId= → {runtimeId, medianAvgTurns, sampleSize}.
  * An empty or missing runtimeId means the default runtime.
  */
-export const GET = route(async (req) => {
+export const GET = route(async (req, _params, ctx) => {
   const q = parseWith(querySchema, queryOf(req));
-  return json(await turnCalibration(getDb(), q.runtimeId || null, q.excludeScheduleId || undefined));
+  return json(await turnCalibration(ctx.db, q.runtimeId || null, q.excludeScheduleId || undefined));
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

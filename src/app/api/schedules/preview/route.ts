@@ -5,9 +5,9 @@ import { previewSchedule } from "@/lib/schedules/service";
 export const dynamic = "force-dynamic";
 
 /** GET /api/schedules/preview?cronExpression=|schedule=&timezone=&count=5 → {cronExpression, description, next}. */
-export const GET = route((req) => {
+export const GET = route((req, _params, ctx) => {
   const query = parseWith(schedulePreviewSchema, queryOf(req));
-  return json(previewSchedule(query, Date.now()));
+  return json(previewSchedule(query, ctx.clock.now()));
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

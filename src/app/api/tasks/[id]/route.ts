@@ -1,4 +1,3 @@
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, route } from "@/lib/http/route";
 import { getTaskDetail } from "@/lib/tasks/detail";
 
@@ -6,6 +5,6 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/tasks/:id → {task, prompt, queue}; 404 task_not_found. */
-export const GET = route<Params>(async (_req, { id }) => json(await getTaskDetail(getDb(), id, Date.now())));
+export const GET = route<Params>(async (_req, { id }, ctx) => json(await getTaskDetail(ctx.db, id, ctx.clock.now())));
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });

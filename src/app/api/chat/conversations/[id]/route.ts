@@ -1,21 +1,20 @@
 import { serializeConversation } from "@/lib/chat/conversations";
 import { conversationPatchSchema } from "@/lib/chat/input";
 import { deleteConversation, renameConversation } from "@/lib/chat/manage";
-import { getDb } from "@/lib/db/client";
 import { json, readJson, otherMethods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** PATCH /api/chat/conversations/:id {title} → 200 {conversation}; 400 invalid_request; 404 conversation_not_found. */
-export const PATCH = route<Params>(async (req, { id }) => {
+export const PATCH = route<Params>(async (req, { id }, ctx) => {
   const input = await readJson(req, conversationPatchSchema);
-  return json({ conversation: serializeConversation(await renameConversation(getDb(), id, input)) });
+  return json({ conversation: serializeConversation(await renameConversation(ctx.db, id, input)) });
 });
 
 /** DELETE /api/chat/conversations/:id → 204, its messages too; 404 conversation_not_found; 409 conversation_busy. */
-export const DELETE = route<Params>(async (_req, { id }) => {
-  await deleteConversation(getDb(), id);
+export const DELETE = route<Params>(async (_req, { id }, ctx) => {
+  await deleteConversation(ctx.db, id);
   return new Response(null, { status: 204 });
 });
 

@@ -1,4 +1,3 @@
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, readJson, route } from "@/lib/http/route";
 import { backfillSchema } from "@/lib/schedules/calendar-input";
 import { backfillSchedule } from "@/lib/schedules/calendar-service";
@@ -12,9 +11,9 @@ type Params = { id: string };
  * normal queue and cap, idempotent per occurrence); 400 invalid_request; 404
  * schedule_not_found; 409 schedule_not_active.
  */
-export const POST = route<Params>(async (req, { id }) => {
+export const POST = route<Params>(async (req, { id }, ctx) => {
   const input = await readJson(req, backfillSchema);
-  return json(await backfillSchedule(getDb(), id, input, Date.now()), 202);
+  return json(await backfillSchedule(ctx.db, id, input, ctx.clock.now()), 202);
 });
 
 export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

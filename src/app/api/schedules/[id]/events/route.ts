@@ -1,4 +1,3 @@
-import { getDb } from "@/lib/db/client";
 import { listScheduleEvents, serializeEvent } from "@/lib/events/log";
 import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { scheduleEventsQuerySchema } from "@/lib/tasks/input";
@@ -8,9 +7,9 @@ export const dynamic = "force-dynamic";
 type Params = { id: string };
 
 /** GET /api/schedules/:id/events?limit=&before=<event id> → {events} newest first (missed counts, auto-pauses …). */
-export const GET = route<Params>(async (req, { id }) => {
+export const GET = route<Params>(async (req, { id }, ctx) => {
   const { limit, before } = parseWith(scheduleEventsQuerySchema, queryOf(req));
-  const db = getDb();
+  const db = ctx.db;
   await assertScheduleHasHistory(db, id);
   return json({ events: (await listScheduleEvents(db, id, limit, before)).map(serializeEvent) });
 });

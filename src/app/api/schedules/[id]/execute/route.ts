@@ -1,4 +1,3 @@
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, parseWith, queryOf, readJson, route } from "@/lib/http/route";
 import { manualRunQuerySchema } from "@/lib/tasks/input";
 import { runScheduleNow } from "@/lib/tasks/manual-run";
@@ -14,10 +13,10 @@ type Params = { id: string };
  * 429 capacity_full {slotEtaSec}; 409 schedule_not_active (paused without whilePaused,
  * completed, expired); 404 schedule_not_found; 400 for force and queue together.
  */
-export const POST = route<Params>(async (req, { id }) => {
+export const POST = route<Params>(async (req, { id }, ctx) => {
   const { force, queue, whilePaused } = parseWith(manualRunQuerySchema, queryOf(req));
   const body = await readJson(req, runNowBodySchema, { optional: true });
-  return json(await runScheduleNow(getDb(), id, force === "true", { queue: queue === "true", whilePaused: whilePaused === "true", prompt: body?.prompt }), 202);
+  return json(await runScheduleNow(ctx.db, id, force === "true", { queue: queue === "true", whilePaused: whilePaused === "true", prompt: body?.prompt }), 202);
 });
 
 export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

@@ -1,4 +1,3 @@
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, route } from "@/lib/http/route";
 import { skipNextOccurrence } from "@/lib/schedules/calendar-service";
 import { serializeSchedule } from "@/lib/schedules/service";
@@ -11,6 +10,6 @@ type Params = { id: string };
  * skipped task (`skipped_by_user`) and nextFireAt moves on; 409 schedule_not_active;
  * 404 schedule_not_found.
  */
-export const POST = route<Params>(async (_req, { id }) => json({ schedule: serializeSchedule(await skipNextOccurrence(getDb(), id, Date.now())) }));
+export const POST = route<Params>(async (_req, { id }, ctx) => json({ schedule: serializeSchedule(await skipNextOccurrence(ctx.db, id, ctx.clock.now())) }));
 
 export const { GET, HEAD, PUT, PATCH, DELETE } = otherMethods({ POST });

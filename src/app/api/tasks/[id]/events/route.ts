@@ -1,4 +1,3 @@
-import { getDb } from "@/lib/db/client";
 import { json, otherMethods, parseWith, queryOf, route } from "@/lib/http/route";
 import { taskEventsQuerySchema } from "@/lib/tasks/input";
 import { listTaskEvents } from "@/lib/tasks/queries";
@@ -12,12 +11,12 @@ type Params = { id: string };
  * With `Accept: text/event-stream`: a live SSE stream — stored events after
  * `Last-Event-ID` (or `after`) replayed, then new ones until the task ends.
  */
-export const GET = route<Params>(async (req, { id }) => {
+export const GET = route<Params>(async (req, { id }, ctx) => {
   const { after } = parseWith(taskEventsQuerySchema, queryOf(req));
   if (wantsEventStream(req)) {
-    return taskEventStreamResponse(getDb(), id, { afterId: resumeAfterId(req, after), signal: req.signal });
+    return taskEventStreamResponse(ctx.db, id, { afterId: resumeAfterId(req, after), signal: req.signal });
   }
-  return json({ events: await listTaskEvents(getDb(), id, after) });
+  return json({ events: await listTaskEvents(ctx.db, id, after) });
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods({ GET });
