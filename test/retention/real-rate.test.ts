@@ -9,8 +9,10 @@
  * slice S = 600 runs that can arrive between two runs):
  *   tasks       ≤ C + S              (exactly C after each run: nothing else is protected)
  *   task events ≤ 2 × (C + S)
- *   database    ≤ SIZE_BOUND_BYTES = 32 MiB (SQLite page_count × page_size after the vacuum;
- *                 PostgreSQL pg_database_size, ~8 MiB of it the catalogs)
+ *   database    ≤ SIZE_BOUND_BYTES: SQLite 24 MiB (page_count × page_size after the vacuum),
+ *                 PostgreSQL 40 MiB (pg_database_size, ~8 MiB of it the catalogs)
+ * Measured 2026-12-03 (2 cores shared, load 5–10): SQLite 16.9 MiB flat from hour 3 to day 2;
+ * PostgreSQL 30.7 MiB at most.
  * and the size stops growing: the last day's largest size within 10 % of the first day's.
  * Days simulated: SQLite 2 (172,800 runs), PostgreSQL 1 (86,400; every insert goes over the
  * wire). Figures: docs/benchmarks.md "#11 retention at the real rate"; `npm run bench:retention`.
@@ -30,7 +32,7 @@ const SLICE_RUNS = 600;
 const dialect = process.env.AGENTCRON_TEST_DIALECT === "pg" ? "pg" : "sqlite";
 const DAYS = dialect === "pg" ? 1 : 2;
 const CAP = DEFAULT_RETENTION.maxTasksPerSchedule!;
-const SIZE_BOUND_BYTES = 32 * 1024 * 1024;
+const SIZE_BOUND_BYTES = (dialect === "pg" ? 40 : 24) * 1024 * 1024;
 
 describe("a per-second schedule at its real rate", () => {
   it(`stays under the bound with default retention (${DAYS} day(s), 86,400 runs a day)`, { timeout: 1_200_000 }, async () => {
