@@ -8,11 +8,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./support/chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { makeScriptedRuntime, newPage, screenshot } from "./support/dashboard";
-import { startServer, type TestServer } from "./support/server";
+import { useServerAndBrowser } from "./support/suite";
 import { waitFor } from "./support/wait";
 
 const SHOTS = "/work/wt/shots/claim";
@@ -33,20 +32,10 @@ interface TaskRow {
 }
 
 describe("concurrency groups (production server, headless Chromium)", () => {
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useServerAndBrowser();
 
   async function createInSheet(page: Page, name: string, group: string | null, setCap: boolean): Promise<void> {
-    await page.goto(`${server.baseURL}/schedules`);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Name", { exact: true }).fill(name);
@@ -75,21 +64,21 @@ describe("concurrency groups (production server, headless Chromium)", () => {
   }
 
   it("a group cap of 1 holds two per-second schedules apart; a schedule outside the group runs beside them", { timeout: 120_000 }, async () => {
-    await makeScriptedRuntime(server, "Scripted agent", ["--turns", "1", "--delay-ms", "900"], { isDefault: true });
-    await server.api("/api/settings", { method: "PATCH", json: { maxConcurrent: 5 } });
-    const page = await newPage(browser);
+    await makeScriptedRuntime(suite.server, "Scripted agent", ["--turns", "1", "--delay-ms", "900"], { isDefault: true });
+    await suite.server.api("/api/settings", { method: "PATCH", json: { maxConcurrent: 5 } });
+    const page = await newPage(suite.browser);
     await createInSheet(page, "Repo foo A", "repo-foo", true);
     await createInSheet(page, "Repo foo B", "repo-foo", false);
     await createInSheet(page, "Elsewhere", null, false);
 
-    const { data } = await server.api("/api/schedules");
+    const { data } = await suite.server.api("/api/schedules");
     const byName = Object.fromEntries(data.schedules.map((s: { name: string; id: string; concurrencyGroup: string | null }) => [s.name, s]));
     expect(byName["Repo foo A"].concurrencyGroup).toBe("repo-foo");
     expect(byName["Repo foo B"].concurrencyGroup).toBe("repo-foo");
     expect(byName["Elsewhere"].concurrencyGroup).toBeNull();
     const groupIds = new Set([byName["Repo foo A"].id, byName["Repo foo B"].id]);
 
-    const tasksOf = async (): Promise<TaskRow[]> => (await server.api("/api/tasks?limit=200")).data.tasks;
+    const tasksOf = async (): Promise<TaskRow[]> => (await suite.server.api("/api/tasks?limit=200")).data.tasks;
     // Both grouped schedules have finished runs, and the outsider too.
     await waitFor(
       tasksOf,
@@ -97,8 +86,8 @@ describe("concurrency groups (production server, headless Chromium)", () => {
       60_000,
       "two finished runs of each schedule",
     );
-    for (const s of data.schedules) await server.api(`/api/schedules/${s.id}`, { method: "PATCH", json: { status: "paused" } });
-    const groups = (await server.api("/api/concurrency-groups")).data.groups;
+    for (const s of data.schedules) await suite.server.api(`/api/schedules/${s.id}`, { method: "PATCH", json: { status: "paused" } });
+    const groups = (await suite.server.api("/api/concurrency-groups")).data.groups;
     expect(groups).toEqual([expect.objectContaining({ name: "repo-foo", maxConcurrent: 1, schedules: 2 })]);
 
     // The runs' intervals (slot claimed → finished): never two of the group at once.
@@ -115,13 +104,13 @@ describe("concurrency groups (production server, headless Chromium)", () => {
   });
 
   it("the runtimes page says which runners can run each runtime; a pinned runtime with none says so", async () => {
-    await server.api("/api/runtimes", {
+    await suite.server.api("/api/runtimes", {
       method: "POST",
       json: { name: "GPU only", kind: "command", config: { command: ["echo", "{prompt}"], promptVia: "arg", runnerLabels: ["gpu"], maxConcurrent: 1 } },
     });
     for (const viewport of [{ width: 1400, height: 1000 }, { width: 390, height: 900 }]) {
-      const page = await newPage(browser, viewport);
-      await page.goto(`${server.baseURL}/settings`);
+      const page = await newPage(suite.browser, viewport);
+      await page.goto(`${suite.server.baseURL}/settings`);
       const gpu = page.getByTestId("runtime-row").filter({ hasText: "GPU only" });
       await gpu.getByTestId("runtime-no-runner").waitFor();
       expect(await gpu.getByTestId("runtime-no-runner").innerText()).toContain("AGENTCRON_RUNNER_LABELS=gpu");

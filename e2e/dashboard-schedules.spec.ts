@@ -1,38 +1,26 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./support/chromium";
+import { describe, expect, it } from "vitest";
 import { makeScriptedRuntime, newPage, pick, screenshot } from "./support/dashboard";
-import { startServer, type TestServer } from "./support/server";
+import { useServerAndBrowser } from "./support/suite";
 
 describe("schedule create/edit sheet (production server, headless Chromium)", () => {
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useServerAndBrowser();
 
   const findSchedule = async (name: string) => {
-    const { data } = await server.api("/api/schedules");
+    const { data } = await suite.server.api("/api/schedules");
     return data.schedules.filter((s: { name: string }) => s.name === name);
   };
 
   it("shows empty states on a fresh install", async () => {
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/`);
     await page.getByTestId("capacity").waitFor();
     expect(await page.getByTestId("capacity").innerText()).toBe("0 / 2");
     await page.getByText("Nothing scheduled.").waitFor();
     await page.getByText("No failed runs.").waitFor();
     await screenshot(page, "dashboard-empty");
-    await page.goto(`${server.baseURL}/tasks`);
+    await page.goto(`${suite.server.baseURL}/tasks`);
     await page.getByText("No tasks yet.").waitFor();
-    await page.goto(`${server.baseURL}/schedules`);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByText("No schedules yet.").waitFor();
     await screenshot(page, "schedules-empty");
     await page.context().close();
@@ -40,9 +28,9 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
 
   it("creates a schedule through the sheet with max steps 3 and persists maxTurns", async () => {
     // An active schedule needs a runnable runtime: this default one serves the whole spec.
-    await makeScriptedRuntime(server, "Default scripted agent", ["--turns", "1"], { isDefault: true });
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules`);
+    await makeScriptedRuntime(suite.server, "Default scripted agent", ["--turns", "1"], { isDefault: true });
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Name", { exact: true }).fill("Sheet created");
@@ -68,9 +56,9 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await page.context().close();
   });
 
-  it("shows server field errors under their fields and saves nothing", async () => {
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules`);
+  it("shows suite.server field errors under their fields and saves nothing", async () => {
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Name", { exact: true }).fill("Broken");
@@ -91,16 +79,16 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
   });
 
   it("edits every field and sees each one round-trip through PATCH", async () => {
-    const runtime = await makeScriptedRuntime(server, "Scripted agent", ["--turns", "1"]);
-    const created = await server.api("/api/schedules", {
+    const runtime = await makeScriptedRuntime(suite.server, "Scripted agent", ["--turns", "1"]);
+    const created = await suite.server.api("/api/schedules", {
       method: "POST",
       json: { name: "Round trip", prompt: "Original prompt", cronExpression: "0 9 * * *", timezone: "UTC" },
     });
     expect(created.status).toBe(201);
     const id = created.data.schedule.id;
 
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules/${id}`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules/${id}`);
     await page.getByRole("button", { name: "Edit" }).click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Name", { exact: true }).fill("Round trip edited");
@@ -125,7 +113,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await sheet.getByRole("button", { name: "Save changes" }).click();
     await sheet.waitFor({ state: "detached" });
 
-    const { data } = await server.api(`/api/schedules/${id}`);
+    const { data } = await suite.server.api(`/api/schedules/${id}`);
     expect(data.schedule).toMatchObject({
       name: "Round trip edited",
       prompt: "Edited prompt",
@@ -163,16 +151,16 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await again.getByRole("switch").click();
     await again.getByRole("button", { name: "Save changes" }).click();
     await again.waitFor({ state: "detached" });
-    const after = (await server.api(`/api/schedules/${id}`)).data.schedule;
+    const after = (await suite.server.api(`/api/schedules/${id}`)).data.schedule;
     expect(after).toMatchObject({ maxTurns: null, maxFirings: null, expiresAt: null, maxRunDurationSec: null, runtimeId: null, status: "active" });
     expect(after.nextFireAt).not.toBeNull();
     await page.context().close();
   });
 
   it("shows the collision banner, stays open with Keep / Edit time, and moves to the suggested free minute without a duplicate", async () => {
-    await server.api("/api/schedules", { method: "POST", json: { name: "Nightly report", prompt: "p", cronExpression: "0 9 * * *", timezone: "UTC", maxTurns: 2500 } });
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules`);
+    await suite.server.api("/api/schedules", { method: "POST", json: { name: "Nightly report", prompt: "p", cronExpression: "0 9 * * *", timezone: "UTC", maxTurns: 2500 } });
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Name", { exact: true }).fill("Morning digest");
@@ -220,10 +208,10 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
   });
 
   it("offers Run once instead of Run now for a paused schedule, on the list and on its page", async () => {
-    const paused = await server.api("/api/schedules", { method: "POST", json: { name: "Paused one", prompt: "p", cronExpression: "0 3 * * *", status: "paused" } });
-    await server.api("/api/schedules", { method: "POST", json: { name: "Active one", prompt: "p", cronExpression: "0 4 * * *" } });
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules`);
+    const paused = await suite.server.api("/api/schedules", { method: "POST", json: { name: "Paused one", prompt: "p", cronExpression: "0 3 * * *", status: "paused" } });
+    await suite.server.api("/api/schedules", { method: "POST", json: { name: "Active one", prompt: "p", cronExpression: "0 4 * * *" } });
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     const pausedRow = page.getByTestId("schedule-row").filter({ hasText: "Paused one" });
     const activeRow = page.getByTestId("schedule-row").filter({ hasText: "Active one" });
     await activeRow.getByRole("button", { name: "Run now" }).waitFor();
@@ -232,7 +220,7 @@ describe("schedule create/edit sheet (production server, headless Chromium)", ()
     await pausedRow.getByRole("button", { name: "Run once" }).waitFor();
     await screenshot(page, "schedules-list");
 
-    await page.goto(`${server.baseURL}/schedules/${paused.data.schedule.id}`);
+    await page.goto(`${suite.server.baseURL}/schedules/${paused.data.schedule.id}`);
     await page.getByTestId("paused-reason").waitFor();
     expect(await page.getByTestId("paused-reason").innerText()).toBe("Paused by you");
     expect(await page.getByRole("button", { name: "Run now" }).count()).toBe(0);

@@ -1,9 +1,8 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { seriousA11yViolations } from "./support/a11y";
-import { launchChromium } from "./support/chromium";
 import { makeScriptedRuntime, newPage, SCRIPTED_AGENT, screenshot } from "./support/dashboard";
-import { startServer, type TestServer } from "./support/server";
+import { useServerAndBrowser } from "./support/suite";
 
 async function phoneShot(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -14,23 +13,13 @@ async function phoneShot(page: Page, name: string): Promise<void> {
 const isFocused = (page: Page, testIdOrLabel: ReturnType<Page["getByLabel"]>) => testIdOrLabel.evaluate((el) => el === document.activeElement);
 
 describe("schedule sheet and runtime dialog forms (production server, headless Chromium)", () => {
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useServerAndBrowser();
 
   it("validates on the client before any request and focuses the first invalid field; the server's runnable-runtime rule shows under Runtime", async () => {
-    const page = await newPage(browser);
+    const page = await newPage(suite.browser);
     const posts: string[] = [];
     page.on("request", (r) => r.method() === "POST" && r.url().endsWith("/api/schedules") && posts.push(r.url()));
-    await page.goto(`${server.baseURL}/schedules`);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Prompt").fill("p");
@@ -53,13 +42,13 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await sheet.getByTestId("error-runtimeId").getByText(/no runtime to run it/).waitFor();
     expect(posts).toHaveLength(1);
     expect(await isFocused(page, sheet.getByTestId("runtime-select"))).toBe(true);
-    expect((await server.api("/api/schedules")).data.schedules).toEqual([]);
+    expect((await suite.server.api("/api/schedules")).data.schedules).toEqual([]);
     await page.context().close();
   });
 
   it("asks before discarding unsaved changes, and returns focus to the button that opened the sheet", async () => {
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     const opener = page.getByRole("button", { name: "New schedule" }).first();
     await opener.click();
     const sheet = page.getByTestId("schedule-sheet");
@@ -82,14 +71,14 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await confirm.getByRole("button", { name: "Discard changes" }).click();
     await sheet.waitFor({ state: "detached" });
     expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
-    expect((await server.api("/api/schedules")).data.schedules).toEqual([]);
+    expect((await suite.server.api("/api/schedules")).data.schedules).toEqual([]);
     await page.context().close();
   });
 
   it("shows each part of the sheet (desktop and phone); Plain words / Cron tabs control real panels", async () => {
-    await makeScriptedRuntime(server, "Default scripted agent", ["--turns", "1"], { isDefault: true });
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules`);
+    await makeScriptedRuntime(suite.server, "Default scripted agent", ["--turns", "1"], { isDefault: true });
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Name", { exact: true }).fill("Looks");
@@ -110,9 +99,9 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
   });
 
   it("\"Use HH:MM\" in the collision banner saves the suggested free minute", async () => {
-    await server.api("/api/schedules", { method: "POST", json: { name: "Big nightly", prompt: "p", cronExpression: "0 9 * * *", timezone: "UTC", maxTurns: 2500 } });
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules`);
+    await suite.server.api("/api/schedules", { method: "POST", json: { name: "Big nightly", prompt: "p", cronExpression: "0 9 * * *", timezone: "UTC", maxTurns: 2500 } });
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules`);
     await page.getByRole("button", { name: "New schedule" }).first().click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByLabel("Name", { exact: true }).fill("Nine o'clock too");
@@ -129,15 +118,15 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await screenshot(page, "forms-sheet-collision-1400");
     await use.click();
     await sheet.waitFor({ state: "detached" });
-    const saved = (await server.api("/api/schedules")).data.schedules.filter((s: { name: string }) => s.name === "Nine o'clock too");
+    const saved = (await suite.server.api("/api/schedules")).data.schedules.filter((s: { name: string }) => s.name === "Nine o'clock too");
     expect(saved).toHaveLength(1);
     expect(saved[0].cronExpression).toBe(`${mm} ${hh} * * *`);
     await page.context().close();
   });
 
   it("splits a pasted command line into argv, shows it, and refuses a missing executable under the field", async () => {
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/settings`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/settings`);
     await page.getByRole("button", { name: "New runtime" }).click();
     const dialog = page.getByTestId("runtime-dialog");
     await dialog.getByLabel("Name", { exact: true }).fill("Pasted line");
@@ -155,12 +144,12 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await dialog.getByText(/names "no-such-agent-cli", which is not found on the server's PATH/).waitFor();
     expect(await line.getAttribute("aria-invalid")).toBe("true");
     await screenshot(page, "forms-runtime-dialog-error-1400");
-    expect((await server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Pasted line");
+    expect((await suite.server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Pasted line");
 
     await line.fill(`'${process.execPath}' ${SCRIPTED_AGENT} --format claude-stream-json --turns 4`);
     await dialog.getByRole("button", { name: "Create runtime" }).click();
     await dialog.waitFor({ state: "detached" });
-    const created = (await server.api("/api/runtimes")).data.runtimes.find((r: { name: string }) => r.name === "Pasted line");
+    const created = (await suite.server.api("/api/runtimes")).data.runtimes.find((r: { name: string }) => r.name === "Pasted line");
     expect(created.config.command).toEqual([process.execPath, SCRIPTED_AGENT, "--format", "claude-stream-json", "--turns", "4"]);
 
     // Test runtime: a healthy four-turn agent "responded" (not a red max_turns).
@@ -170,10 +159,10 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await page.context().close();
   });
   it("runtime dialog: client-side errors before any request with focus on the first; a literal secret is refused by the server under Environment", async () => {
-    const page = await newPage(browser);
+    const page = await newPage(suite.browser);
     const posts: string[] = [];
     page.on("request", (r) => r.method() === "POST" && r.url().endsWith("/api/runtimes") && posts.push(r.url()));
-    await page.goto(`${server.baseURL}/settings`);
+    await page.goto(`${suite.server.baseURL}/settings`);
     await page.getByRole("button", { name: "New runtime" }).click();
     const dialog = page.getByTestId("runtime-dialog");
     const name = dialog.getByLabel("Name", { exact: true });
@@ -209,13 +198,13 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     expect(await dialog.getByTestId("error-command").count()).toBe(0);
     await screenshot(page, "forms-runtime-dialog-secret-1400");
     expect(await seriousA11yViolations(page, dialog)).toEqual([]);
-    expect((await server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Leaky");
+    expect((await suite.server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Leaky");
     await page.context().close();
   });
 
   it("runtime dialog: asks before discarding unsaved changes and returns focus to its opener; each kind's fields (desktop and phone)", async () => {
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/settings`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/settings`);
     const opener = page.getByRole("button", { name: "New runtime" });
     await opener.click();
     const dialog = page.getByTestId("runtime-dialog");
@@ -242,25 +231,25 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await confirm.getByRole("button", { name: "Discard changes" }).click();
     await dialog.waitFor({ state: "detached" });
     expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
-    expect((await server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Half-typed");
+    expect((await suite.server.api("/api/runtimes")).data.runtimes.map((r: { name: string }) => r.name)).not.toContain("Half-typed");
     await page.context().close();
   });
 
   it("runtime dialog: editing keeps allowShell and the config keys the form doesn't edit", async () => {
-    const local = await server.api("/api/runtimes", {
+    const local = await suite.server.api("/api/runtimes", {
       method: "POST",
       json: { name: "Local model", kind: "openai-compatible", config: { baseUrl: "http://127.0.0.1:11434/v1", model: "llama3.1", allowShell: true, cwd: "/tmp" } },
     });
     expect(local.status).toBe(201);
     const resumeCommand = [process.execPath, SCRIPTED_AGENT, "--resume", "{sessionId}"];
-    const resumable = await server.api("/api/runtimes", {
+    const resumable = await suite.server.api("/api/runtimes", {
       method: "POST",
       json: { name: "Resumable", kind: "command", config: { command: [process.execPath, SCRIPTED_AGENT], outputFormat: "claude-stream-json", resumeCommand } },
     });
     expect(resumable.status).toBe(201);
 
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/settings`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/settings`);
     const dialog = page.getByTestId("runtime-dialog");
     await page.getByTestId("runtime-row").filter({ hasText: "Local model" }).getByRole("button", { name: "Edit" }).click();
     const shell = dialog.getByLabel("Let the model run shell commands (run_shell tool)");
@@ -271,14 +260,14 @@ describe("schedule sheet and runtime dialog forms (production server, headless C
     await phoneShot(page, "forms-runtime-dialog-openai-390");
     await dialog.getByRole("button", { name: "Save runtime" }).click();
     await dialog.waitFor({ state: "detached" });
-    const runtimes = (await server.api("/api/runtimes")).data.runtimes as { name: string; config: Record<string, unknown> }[];
+    const runtimes = (await suite.server.api("/api/runtimes")).data.runtimes as { name: string; config: Record<string, unknown> }[];
     expect(runtimes.find((r) => r.name === "Local model")?.config).toEqual({ baseUrl: "http://127.0.0.1:11434/v1", model: "qwen2.5", allowShell: true, cwd: "/tmp" });
 
     await page.getByTestId("runtime-row").filter({ hasText: "Resumable" }).getByRole("button", { name: "Edit" }).click();
     await dialog.getByLabel("Name", { exact: true }).fill("Resumable agent");
     await dialog.getByRole("button", { name: "Save runtime" }).click();
     await dialog.waitFor({ state: "detached" });
-    const after = ((await server.api("/api/runtimes")).data.runtimes as { name: string; config: Record<string, unknown> }[]).find((r) => r.name === "Resumable agent");
+    const after = ((await suite.server.api("/api/runtimes")).data.runtimes as { name: string; config: Record<string, unknown> }[]).find((r) => r.name === "Resumable agent");
     expect(after?.config).toEqual({ command: [process.execPath, SCRIPTED_AGENT], promptVia: "stdin", outputFormat: "claude-stream-json", resumeCommand });
     await page.context().close();
   });

@@ -5,11 +5,10 @@
  * prompt…; and the fire URL on a server with AGENTCRON_TOKEN (the proxy lets only it through
  * without the app token). Screenshots at 1400 and 390 px.
  */
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./support/chromium";
 import { makeScriptedRuntime, newPage, screenshot } from "./support/dashboard";
 import { startServer, type TestServer } from "./support/server";
+import { useServerAndBrowser } from "./support/suite";
 import { waitFor } from "./support/wait";
 
 interface Task {
@@ -20,31 +19,21 @@ interface Task {
 }
 
 describe("fire URL with an idempotency key (production server, headless Chromium)", () => {
-  let server: TestServer;
-  let browser: Browser;
+  const suite = useServerAndBrowser();
 
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const tasksOf = async (scheduleId: string): Promise<Task[]> => (await server.api(`/api/schedules/${scheduleId}/tasks`)).data.tasks;
+  const tasksOf = async (scheduleId: string): Promise<Task[]> => (await suite.server.api(`/api/schedules/${scheduleId}/tasks`)).data.tasks;
 
   it("generate a token in the sheet, POST twice with one key → one task in history, its page shows the rendered prompt", async () => {
-    await makeScriptedRuntime(server, "scripted", ["--format", "text"], { format: "text", isDefault: true });
-    const created = await server.api("/api/schedules", {
+    await makeScriptedRuntime(suite.server, "scripted", ["--format", "text"], { format: "text", isDefault: true });
+    const created = await suite.server.api("/api/schedules", {
       method: "POST",
       json: { name: "Deploy on push", prompt: "Deploy {{trigger.body}} as {{scheduleName}}", cronExpression: "0 3 1 1 *", timezone: "UTC" },
     });
     expect(created.status).toBe(201);
     const id = created.data.schedule.id as string;
 
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules/${id}`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules/${id}`);
     await page.getByRole("button", { name: "Edit" }).click();
     const sheet = page.getByTestId("schedule-sheet");
     await sheet.getByRole("button", { name: /Triggers/ }).click();
@@ -63,13 +52,13 @@ describe("fire URL with an idempotency key (production server, headless Chromium
     await page.setViewportSize({ width: 1400, height: 1000 });
 
     // The schedule answers hookTokenSet, never the token.
-    const shown = await server.api(`/api/schedules/${id}`);
+    const shown = await suite.server.api(`/api/schedules/${id}`);
     expect(shown.data.schedule.hookTokenSet).toBe(true);
     expect(JSON.stringify(shown.data)).not.toContain(token);
 
     // Two POSTs with one Idempotency-Key (as a CI retry would send): one task.
     const fire = (auth: string, key: string) =>
-      fetch(`${server.baseURL}/api/hooks/${id}`, {
+      fetch(`${suite.server.baseURL}/api/hooks/${id}`, {
         method: "POST",
         headers: { authorization: `Bearer ${auth}`, "idempotency-key": key, "content-type": "application/json" },
         body: JSON.stringify({ ref: "main" }),
@@ -84,13 +73,13 @@ describe("fire URL with an idempotency key (production server, headless Chromium
 
     // Close the sheet (saved nothing), then the history shows exactly that one task.
     await page.keyboard.press("Escape");
-    await page.goto(`${server.baseURL}/schedules/${id}`);
+    await page.goto(`${suite.server.baseURL}/schedules/${id}`);
     const rows = page.getByTestId("history-row");
     await rows.first().waitFor();
     expect(await rows.count()).toBe(1);
     expect(await rows.first().getAttribute("data-task-id")).toBe(first.data.taskId);
 
-    await page.goto(`${server.baseURL}/tasks/${first.data.taskId}`);
+    await page.goto(`${suite.server.baseURL}/tasks/${first.data.taskId}`);
     await page.getByTestId("task-trigger").waitFor();
     expect(await page.getByTestId("task-trigger").innerText()).toBe("via fire URL");
     await page.getByTestId("prompt-toggle").click();
@@ -103,13 +92,13 @@ describe("fire URL with an idempotency key (production server, headless Chromium
   });
 
   it("Run with prompt… runs once with the typed prompt; an unknown variable is refused in the dialog", async () => {
-    const created = await server.api("/api/schedules", {
+    const created = await suite.server.api("/api/schedules", {
       method: "POST",
       json: { name: "Nightly digest", prompt: "the usual digest", cronExpression: "0 3 1 1 *", timezone: "UTC" },
     });
     const id = created.data.schedule.id as string;
-    const page = await newPage(browser);
-    await page.goto(`${server.baseURL}/schedules/${id}`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.server.baseURL}/schedules/${id}`);
     await page.getByTestId("run-with-prompt").click();
     const dialog = page.getByTestId("run-with-prompt-dialog");
     const box = dialog.getByLabel("Prompt");
@@ -120,9 +109,9 @@ describe("fire URL with an idempotency key (production server, headless Chromium
     await screenshot(page, "hooks-run-with-prompt-1400");
     await dialog.getByRole("button", { name: "Run now" }).click();
     const [task] = await waitFor(() => tasksOf(id), (t) => t.length === 1 && t[0].status === "completed", 20_000, "the override run to complete");
-    const detail = await server.api(`/api/tasks/${task.id}`);
+    const detail = await suite.server.api(`/api/tasks/${task.id}`);
     expect(detail.data).toMatchObject({ prompt: "just this once, for {{scheduleName}}", renderedPrompt: "just this once, for Nightly digest" });
-    expect((await server.api(`/api/schedules/${id}`)).data.schedule.prompt).toBe("the usual digest");
+    expect((await suite.server.api(`/api/schedules/${id}`)).data.schedule.prompt).toBe("the usual digest");
     await page.setViewportSize({ width: 390, height: 900 });
     await page.getByTestId("run-with-prompt").click();
     await screenshot(page, "hooks-run-with-prompt-390");

@@ -1,34 +1,22 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./support/chromium";
+import { describe, expect, it } from "vitest";
 import { makeScriptedRuntime } from "./support/dashboard";
-import { startServer, type TestServer } from "./support/server";
+import { useServerAndBrowser } from "./support/suite";
 
 describe("schedules page (production server, headless Chromium)", () => {
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = useServerAndBrowser();
 
   it("lists a schedule created through the API with its human cron and next fire time", async () => {
     // An active schedule needs a runnable runtime (the default one here).
-    await makeScriptedRuntime(server, "default scripted agent", [], { isDefault: true });
-    const created = await server.api("/api/schedules", {
+    await makeScriptedRuntime(suite.server, "default scripted agent", [], { isDefault: true });
+    const created = await suite.server.api("/api/schedules", {
       method: "POST",
       json: { name: "Morning digest", prompt: "Summarize overnight changes", schedule: "weekdays at 9:00", timezone: "Europe/Berlin" },
     });
     expect(created.status).toBe(201);
     expect(created.data.schedule.cronExpression).toBe("0 9 * * 1-5");
 
-    const page = await browser.newPage();
-    await page.goto(`${server.baseURL}/schedules`);
+    const page = await suite.browser.newPage();
+    await page.goto(`${suite.server.baseURL}/schedules`);
     const row = page.getByTestId("schedule-row").filter({ hasText: "Morning digest" });
     await row.waitFor();
     const text = await row.innerText();
@@ -39,16 +27,16 @@ describe("schedules page (production server, headless Chromium)", () => {
   });
 
   it("pauses and resumes from the list", async () => {
-    const page = await browser.newPage();
-    await page.goto(`${server.baseURL}/schedules`);
+    const page = await suite.browser.newPage();
+    await page.goto(`${suite.server.baseURL}/schedules`);
     const row = page.getByTestId("schedule-row").filter({ hasText: "Morning digest" });
     await row.getByRole("button", { name: "Pause" }).click();
     await row.getByRole("button", { name: "Resume" }).waitFor();
-    const { data } = await server.api("/api/schedules");
+    const { data } = await suite.server.api("/api/schedules");
     expect(data.schedules[0].status).toBe("paused");
     await row.getByRole("button", { name: "Resume" }).click();
     await row.getByRole("button", { name: "Pause" }).waitFor();
-    expect((await server.api("/api/schedules")).data.schedules[0].status).toBe("active");
+    expect((await suite.server.api("/api/schedules")).data.schedules[0].status).toBe("active");
     await page.close();
   });
 });

@@ -9,7 +9,9 @@ import { getDb } from "@/lib/db/client";
 import { recordEvent } from "@/lib/events/log";
 import { run, tablesOf } from "@/lib/db/sql";
 import { cancelTask } from "@/lib/tasks/cancel";
-import { assertScheduleHasHistory, lastRunOfSchedule, listTasks, queuePosition, taskEventsAfter } from "@/lib/tasks/queries";
+import { GET as listSchedulesRoute } from "@/app/api/schedules/route";
+import { callRoute } from "./http";
+import { assertScheduleHasHistory, lastRunOfSchedule, lastRunsOfAllSchedules, listTasks, queuePosition, taskEventsAfter } from "@/lib/tasks/queries";
 import { makeSchedule, makeTask, T0, truncateAll } from "./factories";
 import { rowsOf } from "./support/rows";
 
@@ -71,6 +73,32 @@ describe("task reads (both dialects)", () => {
     // Only a task left.
     await makeTask({ scheduleId: "gone-too", status: "completed" });
     await expect(assertScheduleHasHistory(db, "gone-too")).resolves.toBeUndefined();
+  });
+
+  it("every schedule's last run in one query equals the per-schedule read, and GET /api/schedules carries it", async () => {
+    const db = getDb();
+    const never = await makeSchedule({ name: "never ran" });
+    const onlySkipped = await makeSchedule({ name: "only skipped" });
+    await makeTask({ scheduleId: onlySkipped.id, status: "skipped", skippedReason: "overlap", createdAt: T0 });
+    const mixed = await makeSchedule({ name: "mixed" });
+    await makeTask({ scheduleId: mixed.id, status: "completed", createdAt: T0, startedAt: T0, finishedAt: T0 + 5 });
+    await makeTask({ scheduleId: mixed.id, status: "failed", sourceType: "manual", createdAt: T0 + 10, startedAt: T0 + 11, finishedAt: T0 + 12 });
+    await makeTask({ scheduleId: mixed.id, status: "skipped", skippedReason: "overlap", createdAt: T0 + 20 });
+    const tie = await makeSchedule({ name: "same createdAt" });
+    for (let i = 0; i < 5; i++) await makeTask({ scheduleId: tie.id, status: i % 2 ? "running" : "queued", createdAt: T0 });
+    const busy = await makeSchedule({ name: "busy" });
+    for (let i = 0; i < 40; i++) await makeTask({ scheduleId: busy.id, status: "completed", createdAt: T0 + i * 1000, startedAt: T0 + i * 1000, finishedAt: T0 + i * 1000 + 1 });
+    await makeTask({ scheduleId: null, status: "completed", createdAt: T0 + 99_000 }); // an ad-hoc task belongs to no schedule
+
+    const all = await lastRunsOfAllSchedules(db);
+    for (const s of [never, onlySkipped, mixed, tie, busy]) expect(all.get(s.id) ?? null, s.name).toEqual(await lastRunOfSchedule(db, s.id));
+    expect([...all.keys()].sort()).toEqual([mixed.id, tie.id, busy.id].sort());
+    expect(all.get(mixed.id)).toMatchObject({ status: "failed", sourceType: "manual" });
+
+    const res = await callRoute(listSchedulesRoute, "/api/schedules");
+    expect(res.status).toBe(200);
+    const listed = new Map(res.data.schedules.map((x: { id: string; lastRun: unknown }) => [x.id, x.lastRun]));
+    for (const s of [never, onlySkipped, mixed, tie, busy]) expect(listed.get(s.id), s.name).toEqual((await lastRunOfSchedule(db, s.id)) ?? null);
   });
 
   it("reads a task's events after an id, in order, with the payload parsed", async () => {

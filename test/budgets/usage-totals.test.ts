@@ -8,6 +8,7 @@ import { GET as list } from "@/app/api/schedules/route";
 import { GET as getOne, PATCH as patchOne } from "@/app/api/schedules/[id]/route";
 import { GET as getSettings, PATCH as patchSettings } from "@/app/api/settings/route";
 import { scheduleUsage } from "@/lib/budgets/usage";
+import { formatUsd } from "@/components/schedules/usage-summary";
 import { DEFAULT_MODEL_PRICES, effectivePriceTable, priceFor } from "@/lib/budgets/prices";
 import { getDb } from "@/lib/db/client";
 import { run, tablesOf } from "@/lib/db/sql";
@@ -85,6 +86,35 @@ describe("usage totals", () => {
     // Never ran: $0 spent is known.
     const fresh = await makeSchedule();
     expect((await callRoute(getOne, `/api/schedules/${fresh.id}`, { params: { id: fresh.id } })).data.schedule.usage).toMatchObject({ costUsd24h: 0, costUsdAll: 0 });
+  });
+});
+
+describe("runs that report no usage at all", () => {
+  it("a schedule whose only run was a failed command run with no model shows unknown, not $0 (the rollup counts it as unpriced)", async () => {
+    const db = getDb();
+    const s = await makeSchedule();
+    const now = Date.now();
+    // The executor's path: the run starts, then fails without ever reporting usage (a command runtime with no model).
+    const task = await makeTask({ scheduleId: s.id, status: "running", startedAt: now - 120_000 });
+    await run(db, db.update(tablesOf(db).tasks).set({ status: "failed", failureReason: "process_failure", finishedAt: now - 60_000 }).where(eq(tablesOf(db).tasks.id, task.id)));
+    // A firing skipped before it started, and a run cancelled while queued, ran nothing: they add nothing.
+    await makeTask({ scheduleId: s.id, status: "skipped", skippedReason: "overlap", finishedAt: now - 30_000 });
+    await makeTask({ scheduleId: s.id, status: "cancelled", finishedAt: now - 30_000 });
+
+    const res = await callRoute(list, "/api/schedules");
+    const usage = res.data.schedules.find((x: { id: string }) => x.id === s.id).usage;
+    expect(usage).toMatchObject({ costUsd24h: null, costUsd30d: null, costUsdAll: null, runs30d: 1, unpricedRuns30d: 1, inputTokens30d: 0 });
+    expect(`${formatUsd(usage.costUsd24h, usage.unpricedRuns30d)} / 24 h`).toBe("unknown / 24 h");
+
+    // With a priced run beside it the sum is known in part: "$0.50 + unknown".
+    await makeTask({ scheduleId: s.id, status: "completed", startedAt: now - 50_000, finishedAt: now - 40_000, costUsd: 0.5, inputTokens: 10, outputTokens: 10 });
+    const both = (await scheduleUsage(db, [s.id], now)).get(s.id)!;
+    expect(both).toMatchObject({ costUsd24h: 0.5, runs30d: 2, unpricedRuns30d: 1 });
+    expect(formatUsd(both.costUsd24h, both.unpricedRuns30d)).toBe("$0.50 + unknown");
+
+    // A finished run's later change moves it out exactly (the update trigger's old side): priced now.
+    await run(db, db.update(tablesOf(db).tasks).set({ costUsd: 0.25 }).where(eq(tablesOf(db).tasks.id, task.id)));
+    expect((await scheduleUsage(db, [s.id], now)).get(s.id)).toMatchObject({ costUsd24h: 0.75, runs30d: 2, unpricedRuns30d: 0 });
   });
 });
 

@@ -60,6 +60,42 @@ describe("pruneExpired", () => {
     expect(counters.bySchedule).toBe(true);
   });
 
+  it("caps each schedule at maxTasksPerSchedule, oldest first, whatever their age, keeping unfinished tasks and an open pause's cause", async () => {
+    const db = getDb();
+    const busy = await makeSchedule({ name: "busy" });
+    const paused = await makeSchedule({ name: "paused", status: "paused", pausedReason: "failure_streak" });
+    const quiet = await makeSchedule({ name: "quiet" });
+    // All young (tasksDays would keep every one of them): only the count bound applies.
+    const stuck = await makeTask({ scheduleId: busy.id, status: "queued", createdAt: NOW - 3 * DAY });
+    const busyRuns = await insertRuns(db, busy.id, NOW - 2 * DAY, NOW - DAY, 400, 1);
+    const pausedRuns = await insertRuns(db, paused.id, NOW - 2 * DAY, NOW - DAY, 150, 0);
+    await recordEvent(db, { kind: "auto_paused", scheduleId: paused.id, taskId: pausedRuns[0], message: "Paused after 3 failures", createdAt: NOW - DAY });
+    const quietRuns = await insertRuns(db, quiet.id, NOW - 2 * DAY, NOW - DAY, 60, 1);
+
+    const report = await pruneExpired(db, NOW, retention({ maxTasksPerSchedule: 100 }));
+    const left = new Set((await rowsOf("tasks")).map((t) => t.id));
+
+    expect(report.complete).toBe(true);
+    // busy: 401 tasks, its 100 newest stay (the queued one is older but never pruned).
+    expect(busyRuns.filter((id) => left.has(id))).toEqual(busyRuns.slice(-100));
+    expect(left.has(stuck.id)).toBe(true);
+    // paused: its 100 newest, plus the run behind the open pause.
+    expect(pausedRuns.filter((id) => left.has(id))).toEqual([pausedRuns[0], ...pausedRuns.slice(-100)]);
+    expect(quietRuns.every((id) => left.has(id))).toBe(true); // under the cap: untouched
+    expect(report.deleted.tasks).toBe(300 + 49);
+    expect(report.batchMs.length).toBeGreaterThan(1); // bounded batches, not one statement
+    expect((await rowsOf("taskEvents")).every((e) => left.has(e.taskId))).toBe(true);
+    const counters = await countersMatch(db);
+    expect(counters.counted).toBe(counters.recounted);
+    expect(counters.bySchedule).toBe(true);
+
+    // A second pass finds nothing over the cap; null switches the cap off.
+    expect((await pruneExpired(db, NOW, retention({ maxTasksPerSchedule: 100 }))).deleted.tasks).toBe(0);
+    await insertRuns(db, quiet.id, NOW - DAY, NOW, 100, 0);
+    expect((await pruneExpired(db, NOW, retention({ maxTasksPerSchedule: null }))).deleted.tasks).toBe(0);
+    expect((await pruneExpired(db, NOW, retention({ maxTasksPerSchedule: 100 }))).deleted.tasks).toBe(60);
+  });
+
   it("removes task events past taskEventsDays except those of the last N runs, and activity events except an open pause's", async () => {
     const db = getDb();
     const s = await makeSchedule();
@@ -91,7 +127,7 @@ describe("pruneExpired", () => {
     for (let i = 0; i < 30; i++) await makeMessage({ conversationId: old.id, createdAt: NOW - 200 * DAY + i });
     await makeMessage({ conversationId: young.id });
 
-    const keepAll = await pruneExpired(db, NOW, { tasksDays: null, taskEventsDays: null, eventsDays: null, chatDays: null, keepRunsPerSchedule: 0 });
+    const keepAll = await pruneExpired(db, NOW, { tasksDays: null, taskEventsDays: null, eventsDays: null, chatDays: null, keepRunsPerSchedule: 0, maxTasksPerSchedule: null });
     expect(keepAll.batchMs.length).toBe(0);
     expect((await countRows(db)).chatMessages).toBe(31);
 
@@ -145,18 +181,18 @@ describe("retention settings and storage figures", () => {
 
   it("GET /api/settings has the documented defaults; PATCH stores a partial change and rejects bad days", async () => {
     const got = await callRoute(settingsRoute.GET, "/api/settings");
-    expect(got.data.retention).toEqual({ tasksDays: 90, taskEventsDays: 30, eventsDays: 30, chatDays: 90, keepRunsPerSchedule: 20 });
+    expect(got.data.retention).toEqual({ tasksDays: 90, taskEventsDays: 30, eventsDays: 30, chatDays: 90, keepRunsPerSchedule: 20, maxTasksPerSchedule: 10_000 });
     expect(got.data.backup).toEqual({ dailyEnabled: false, keep: 7 });
     expect(got.data.maxConcurrent).toBe(2);
 
     const patched = await callRoute(settingsRoute.PATCH, "/api/settings", { method: "PATCH", json: { retention: { tasksDays: 14, chatDays: null }, backup: { dailyEnabled: true }, maxConcurrent: 3 } });
     expect(patched.status).toBe(200);
-    expect(patched.data.retention).toEqual({ tasksDays: 14, taskEventsDays: 30, eventsDays: 30, chatDays: null, keepRunsPerSchedule: 20 });
+    expect(patched.data.retention).toEqual({ tasksDays: 14, taskEventsDays: 30, eventsDays: 30, chatDays: null, keepRunsPerSchedule: 20, maxTasksPerSchedule: 10_000 });
     expect(patched.data.backup).toEqual({ dailyEnabled: true, keep: 7 });
     expect(patched.data.maxConcurrent).toBe(3);
     expect((await getKeepSettings()).retention.tasksDays).toBe(14);
 
-    for (const bad of [{ retention: { tasksDays: 0 } }, { retention: { tasksDays: 1.5 } }, { retention: { everything: 3 } }, { backup: { keep: 0 } }]) {
+    for (const bad of [{ retention: { tasksDays: 0 } }, { retention: { tasksDays: 1.5 } }, { retention: { everything: 3 } }, { retention: { maxTasksPerSchedule: 99 } }, { retention: { maxTasksPerSchedule: "many" } }, { backup: { keep: 0 } }]) {
       const res = await callRoute(settingsRoute.PATCH, "/api/settings", { method: "PATCH", json: bad });
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.data.error).toBe("invalid_request");

@@ -5,8 +5,10 @@
  * sample of the day's runs — SAMPLE_PER_DAY runs evenly spread over the day, each standing for
  * 86,400 / SAMPLE_PER_DAY real ones, each with 2 task events (an assistant message and the
  * result) — then runs maintenance as the timer would (prune + incremental vacuum) at the end
- * of the day. Default retention (tasks 90 d, task events 30 d, events 30 d, chat 90 d,
- * last 20 runs kept).
+ * of the day. Default retention by age (tasks 90 d, task events 30 d, events 30 d, chat 90 d,
+ * last 20 runs kept) with the per-schedule count cap switched off (maxTasksPerSchedule null):
+ * this test measures the age rule, whose rows scale with the sampling; the cap (ADR 0025) is
+ * measured at the real rate in real-rate.test.ts.
  *
  * Bounds checked every simulated day:
  *   tasks       ≤ SAMPLE_PER_DAY × (90 + 1) + 20
@@ -25,6 +27,7 @@ import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { getDb, databasePath } from "@/lib/db/client";
 import { recordEvent } from "@/lib/events/log";
+import { updateKeepSettings } from "@/lib/retention/keep-settings";
 import { runMaintenance } from "@/lib/retention/maintenance";
 import { percentileMs } from "@/lib/retention/prune";
 import { selectStorageStats } from "@/lib/db/queries/storage";
@@ -46,6 +49,7 @@ describe("a simulated year of a per-second schedule", () => {
   it(`stays under the bound with default retention (${SAMPLE_PER_DAY} sampled runs a day)`, { timeout: 900_000 }, async () => {
     const db = getDb();
     const schedule = await makeSchedule({ cronExpression: "* * * * * *", name: "every second" });
+    await updateKeepSettings({ retention: { maxTasksPerSchedule: null } }, T0);
     const sizes: number[] = [];
     const wall: number[] = [];
     const cpu: number[] = [];

@@ -52,6 +52,7 @@ function DataForm({ data }: { data: KeepView }) {
     chatDays: data.retention.chatDays?.toString() ?? "",
   }));
   const [keepRuns, setKeepRuns] = useState(String(data.retention.keepRunsPerSchedule));
+  const [maxTasks, setMaxTasks] = useState(data.retention.maxTasksPerSchedule?.toString() ?? "");
   const [daily, setDaily] = useState(data.backup.dailyEnabled);
   const [keepBackups, setKeepBackups] = useState(String(data.backup.keep));
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -80,7 +81,7 @@ function DataForm({ data }: { data: KeepView }) {
       onSubmit={(e) => {
         e.preventDefault();
         save.mutate({
-          retention: { ...Object.fromEntries(DAY_FIELDS.map((f) => [f.key, toNumber(days[f.key])])), keepRunsPerSchedule: Number(keepRuns) },
+          retention: { ...Object.fromEntries(DAY_FIELDS.map((f) => [f.key, toNumber(days[f.key])])), keepRunsPerSchedule: Number(keepRuns), maxTasksPerSchedule: toNumber(maxTasks) },
           backup: { dailyEnabled: daily, keep: Number(keepBackups) },
         });
       }}
@@ -116,6 +117,24 @@ function DataForm({ data }: { data: KeepView }) {
           {errors["retention.keepRunsPerSchedule"] && (
             <p role="alert" className="text-destructive text-xs">
               {errors["retention.keepRunsPerSchedule"]}
+            </p>
+          )}
+        </div>
+        <div className="flex flex-col gap-1.5">
+          <Label htmlFor="retention-max-tasks">Most runs kept per schedule</Label>
+          <Input
+            id="retention-max-tasks"
+            type="number"
+            min={100}
+            placeholder="no limit"
+            value={maxTasks}
+            onChange={(e) => setMaxTasks(e.target.value)}
+            aria-invalid={!!errors["retention.maxTasksPerSchedule"]}
+          />
+          <p className="text-muted-foreground text-xs">Beyond it the oldest go, whatever their age (empty = no limit).</p>
+          {errors["retention.maxTasksPerSchedule"] && (
+            <p role="alert" className="text-destructive text-xs">
+              {errors["retention.maxTasksPerSchedule"]}
             </p>
           )}
         </div>

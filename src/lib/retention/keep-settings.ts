@@ -23,6 +23,13 @@ export interface RetentionSettings {
   chatDays: number | null;
   /** Each schedule's newest tasks that are never pruned, whatever their age (with their task events). */
   keepRunsPerSchedule: number;
+  /**
+   * The most tasks one schedule keeps, whatever their age (null = no cap): beyond it the
+   * oldest finished ones go, so a per-second schedule stays bounded by count, not only by
+   * days (ADR 0025). The protected rows (keepRunsPerSchedule, live tasks, the run behind an
+   * open pause) are never removed by it.
+   */
+  maxTasksPerSchedule: number | null;
 }
 
 /** The optional daily backup (src/lib/backup/). */
@@ -34,7 +41,7 @@ export interface BackupSettings {
 }
 
 /** Defaults (README "Retention"): the activity log and agent streams a month, runs and chat a quarter. */
-export const DEFAULT_RETENTION: RetentionSettings = { tasksDays: 90, taskEventsDays: 30, eventsDays: 30, chatDays: 90, keepRunsPerSchedule: 20 };
+export const DEFAULT_RETENTION: RetentionSettings = { tasksDays: 90, taskEventsDays: 30, eventsDays: 30, chatDays: 90, keepRunsPerSchedule: 20, maxTasksPerSchedule: 10_000 };
 export const DEFAULT_BACKUP: BackupSettings = { dailyEnabled: false, keep: 7 };
 
 const days = z.number({ error: "must be a number of days or null" }).int("must be an integer").min(1, "must be at least 1 day").max(3650, "must be at most 3650 days").nullable();
@@ -48,6 +55,13 @@ export const KEEP_SETTINGS_FIELDS = {
       eventsDays: days.optional(),
       chatDays: days.optional(),
       keepRunsPerSchedule: z.number({ error: "must be a number" }).int("must be an integer").min(0, "must be 0 or more").max(10_000, "must be at most 10000").optional(),
+      maxTasksPerSchedule: z
+        .number({ error: "must be a number of tasks or null" })
+        .int("must be an integer")
+        .min(100, "must be at least 100")
+        .max(10_000_000, "must be at most 10000000")
+        .nullable()
+        .optional(),
     })
     .strict()
     .optional(),

@@ -12,6 +12,8 @@ import {
   selectOldTaskEvents,
   selectOldTasks,
   selectPausedScheduleIds,
+  selectScheduleTasksBelow,
+  selectSchedulesOverTaskCap,
   selectStaleChatMessageIds,
   selectTasksBehindOpenPauses,
 } from "../db/queries/retention";
@@ -105,6 +107,8 @@ const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
  *      schedule's last keepRunsPerSchedule tasks and of tasks behind an open pause);
  *   2. finished tasks older than tasksDays (same exceptions; their remaining task events
  *      go by ON DELETE CASCADE, the maintained counters follow by trigger);
+ *   2b. a schedule's finished tasks beyond its maxTasksPerSchedule newest, oldest first
+ *      (same exceptions; ADR 0025: bounded by count as well as by age);
  *   3. activity-log events older than eventsDays (except `auto_paused` events of schedules
  *      still paused: the reason a person must read);
  *   4. chat conversations idle for longer than chatDays, messages first.
@@ -156,11 +160,12 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
     if (!ok) return finish(false);
   }
 
-  if (retention.tasksDays != null) {
-    const cutoff = now - retention.tasksDays * DAY_MS;
-    let cursor: { createdAt: number; id: string } | null = null;
-    const ok = await batches(async (size) => {
-      const rows = await selectOldTasks(db, cutoff, cursor, size);
+  type TaskCursor = { createdAt: number; id: string } | null;
+  /** Deletes the finished, unprotected tasks `select` pages through (keyset cursor), in batches. */
+  const pruneTasks = (select: (cursor: TaskCursor, size: number) => Promise<{ id: string; scheduleId: string | null; status: string; createdAt: number }[]>) => {
+    let cursor: TaskCursor = null;
+    return batches(async (size) => {
+      const rows = await select(cursor, size);
       const ids: string[] = [];
       for (const row of rows) {
         cursor = { createdAt: row.createdAt, id: row.id };
@@ -171,7 +176,21 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
       report.deleted.tasks += await deleteFinishedTasks(db, ids);
       return rows.length === size;
     });
-    if (!ok) return finish(false);
+  };
+
+  if (retention.tasksDays != null) {
+    const cutoff = now - retention.tasksDays * DAY_MS;
+    if (!(await pruneTasks((cursor, size) => selectOldTasks(db, cutoff, cursor, size)))) return finish(false);
+  }
+
+  if (retention.maxTasksPerSchedule != null) {
+    // The rate-aware bound (ADR 0025): a schedule over its cap loses its oldest finished tasks
+    // below its cap-th newest, in the same batches, with the same exceptions.
+    for (const over of await selectSchedulesOverTaskCap(db, retention.maxTasksPerSchedule)) {
+      const floor = await selectKeepFloor(db, over.scheduleId, retention.maxTasksPerSchedule);
+      if (!floor) continue;
+      if (!(await pruneTasks((cursor, size) => selectScheduleTasksBelow(db, over.scheduleId, floor, cursor, size)))) return finish(false);
+    }
   }
 
   if (retention.eventsDays != null) {

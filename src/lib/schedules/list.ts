@@ -1,6 +1,6 @@
 import "server-only";
 import { getDb, type Db } from "../db/client";
-import { lastRunOfSchedule, type LastRunDto } from "../tasks/queries";
+import { lastRunsOfAllSchedules, type LastRunDto } from "../tasks/queries";
 import { listSchedules, serializeSchedule, type ScheduleDto } from "./service";
 import { withScheduleUsage } from "../budgets/usage";
 
@@ -14,7 +14,9 @@ export type ScheduleListItemDto = ScheduleDto & { lastRun: LastRunDto | null };
  */
 export async function listSchedulesWithLastRun(db: Db = getDb()): Promise<ScheduleListItemDto[]> {
   const rows = await listSchedules(db);
-  const items = await Promise.all(rows.map(async (s) => ({ ...serializeSchedule(s), lastRun: await lastRunOfSchedule(db, s.id) })));
+  // Every schedule's last run in one query (not one per schedule).
+  const lastRuns = await lastRunsOfAllSchedules(db);
+  const items = rows.map((s) => ({ ...serializeSchedule(s), lastRun: lastRuns.get(s.id) ?? null }));
   // Spend totals for the whole list in one query (budgets/usage.ts).
   return withScheduleUsage(db, items, Date.now());
 }

@@ -3,7 +3,7 @@ import type { TaskStatus } from "../db/constants";
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
 import { selectTaskById } from "../db/queries/tasks-core";
-import { countQueuedAhead, scheduleIdHasHistory, selectLastRun, selectTaskPage } from "../db/queries/tasks";
+import { countQueuedAhead, scheduleIdHasHistory, selectLastRun, selectLastRunsOfAllSchedules, selectTaskPage, type LastRunRow } from "../db/queries/tasks";
 import { selectTaskEventsAfter } from "../db/queries/task-events";
 import { invalidRequest, notFound } from "../errors";
 import type { TaskDto, TaskEventDto } from "../api-types";
@@ -98,7 +98,15 @@ export interface LastRunDto {
  */
 export async function lastRunOfSchedule(db: Db, scheduleId: string): Promise<LastRunDto | null> {
   const row = await selectLastRun(db, scheduleId);
-  if (!row) return null;
+  return row ? toLastRunDto(row) : null;
+}
+
+/** Every schedule's last run by schedule id (one query; schedules that never ran are absent). Same rule as lastRunOfSchedule. */
+export async function lastRunsOfAllSchedules(db: Db): Promise<Map<string, LastRunDto>> {
+  return new Map((await selectLastRunsOfAllSchedules(db)).map((row) => [row.scheduleId, toLastRunDto(row)]));
+}
+
+function toLastRunDto(row: LastRunRow): LastRunDto {
   const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
   return { taskId: row.id, status: row.status, sourceType: row.sourceType, startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt) };
 }

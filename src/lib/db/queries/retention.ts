@@ -60,6 +60,49 @@ export async function selectKeepFloor(db: Db, scheduleId: string, keep: number):
 }
 
 /**
+ * Schedules holding more than `max` tasks (any status), with their count, from the
+ * maintained per-schedule counters (schedule_task_counts: one grouped read of a small table,
+ * not a count of tasks). Retention's per-schedule cap (ADR 0025) starts from these.
+ */
+export async function selectSchedulesOverTaskCap(db: Db, max: number): Promise<{ scheduleId: string; tasks: number }[]> {
+  const { scheduleTaskCounts } = tablesOf(db);
+  const total = sql<number>`sum(${scheduleTaskCounts.n})`;
+  const got = await run(
+    db,
+    db
+      .select({ scheduleId: scheduleTaskCounts.scheduleId, tasks: total })
+      .from(scheduleTaskCounts)
+      .groupBy(scheduleTaskCounts.scheduleId)
+      .having(sql`sum(${scheduleTaskCounts.n}) > ${max}`),
+  );
+  return got.map((r) => ({ scheduleId: r.scheduleId, tasks: Number(r.tasks) }));
+}
+
+/**
+ * The next `limit` tasks of one schedule older than `floor` (by (createdAt, id), exclusive),
+ * oldest first, after the keyset cursor (null = from the start). Uses tasks_schedule_idx.
+ */
+export async function selectScheduleTasksBelow(
+  db: Db,
+  scheduleId: string,
+  floor: { createdAt: number; id: string },
+  after: { createdAt: number; id: string } | null,
+  limit: number,
+): Promise<PruneTaskCandidate[]> {
+  const { tasks } = tablesOf(db);
+  const cursor = after ? sql`(${tasks.createdAt}, ${tasks.id}) > (${after.createdAt}, ${after.id})` : sql`1 = 1`;
+  return run(
+    db,
+    db
+      .select({ id: tasks.id, scheduleId: tasks.scheduleId, status: tasks.status, createdAt: tasks.createdAt })
+      .from(tasks)
+      .where(and(eq(tasks.scheduleId, scheduleId), sql`(${tasks.createdAt}, ${tasks.id}) < (${floor.createdAt}, ${floor.id})`, cursor))
+      .orderBy(asc(tasks.createdAt), asc(tasks.id))
+      .limit(limit),
+  );
+}
+
+/**
  * Task ids an open issue refers to: the task behind each `auto_paused` event of a schedule
  * that is still paused (the run that explains the pause). Few rows; uses events_schedule_idx.
  */

@@ -72,6 +72,24 @@ export async function selectLastRun(db: Db, scheduleId: string): Promise<LastRun
 }
 
 /**
+ * Every schedule's last run (selectLastRun's rule: newest non-skipped task by createdAt then
+ * id) in ONE statement — the schedules list used to ask once per schedule. A correlated
+ * subquery per schedule row walks tasks_schedule_idx backwards (one index seek each), the
+ * same plan on SQLite and PostgreSQL. Schedules that never ran have no row.
+ */
+export async function selectLastRunsOfAllSchedules(db: Db): Promise<(LastRunRow & { scheduleId: string })[]> {
+  const { schedules, tasks } = tablesOf(db);
+  const newest = sql`(SELECT "t2"."id" FROM "tasks" "t2" WHERE "t2"."schedule_id" = ${schedules.id} AND "t2"."status" <> 'skipped' ORDER BY "t2"."created_at" DESC, "t2"."id" DESC LIMIT 1)`;
+  return run(
+    db,
+    db
+      .select({ scheduleId: schedules.id, id: tasks.id, status: tasks.status, sourceType: tasks.sourceType, startedAt: tasks.startedAt, finishedAt: tasks.finishedAt })
+      .from(schedules)
+      .innerJoin(tasks, eq(tasks.id, newest)),
+  );
+}
+
+/**
  * Queued tasks ahead of `t` in the drain order (drain.ts: plannedAt ascending with manual
  * runs, whose plannedAt is null, first; then createdAt).
  */
