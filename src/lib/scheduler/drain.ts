@@ -85,11 +85,15 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
     const read = await selectPgDrainBatch(input.db, { now: input.now, cap: maxConcurrent, batch: DRAIN_BATCH, slack: DRAIN_CANDIDATE_SLACK, runnerLabels });
     if (read.running == null) return result;
     const limit = pgDrainLimit(maxConcurrent - read.running, DRAIN_BATCH, DRAIN_CANDIDATE_SLACK);
+    // The cost caps before the lock too: 2–6 statements for scheduled candidates that used to
+    // run while every other runner waited for the lock. Spend is not what the lock guards
+    // (READ COMMITTED read it just as stale inside the transaction).
+    const budget = await budgetFor(input.db, read.candidates, input.now);
     return await withTransaction(input.db, async (tx) => {
       await lockCap(tx);
       // Chat pressure claims one by one and stops at the cap: it needs the count under the lock.
       const running = input.chatStreams > 0 ? await countRunning(tx) : null;
-      return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates: read.candidates, result }, running, limit);
+      return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates: read.candidates, result, budget }, running, limit);
     });
   }
   // SQLite: one write transaction for the whole drain (SQLite serializes writers, so the count
@@ -105,8 +109,14 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
     const limit = Math.min(DRAIN_BATCH, maxConcurrent - running + DRAIN_CANDIDATE_SLACK);
     const candidates = await selectDrainCandidates(tx, input.now, limit, runnerLabels);
     if (!candidates.length) return result;
-    return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates, result }, running, limit);
+    const budget = await budgetFor(tx, candidates, input.now);
+    return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates, result, budget }, running, limit);
   });
+}
+
+/** Spend (src/lib/budgets): the cost caps of the candidates' scheduled firings, which are skipped over a cap. */
+function budgetFor(db: Db, candidates: DrainCandidate[], now: number): Promise<BudgetGate> {
+  return BudgetGate.build(db, candidates.flatMap(({ task }) => (task.scheduleId && !isManualRooted(task) ? [task.scheduleId] : [])), now);
 }
 
 /**
@@ -115,11 +125,8 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
  * transaction, or null (PostgreSQL batch claim: claimBatch reports it). `limit`: the
  * candidates asked for, to tell whether more may be startable.
  */
-async function claimCandidates(base: Omit<DrainContext, "budget">, running: number | null, limit: number): Promise<DrainResult> {
-  const { candidates, result, settings, now } = base;
-  // Spend (src/lib/budgets): scheduled firings that would start over a cost cap are skipped.
-  const budget = await BudgetGate.build(base.db, candidates.flatMap(({ task }) => (task.scheduleId && !isManualRooted(task) ? [task.scheduleId] : [])), now);
-  const ctx: DrainContext = { ...base, budget };
+async function claimCandidates(ctx: DrainContext, running: number | null, limit: number): Promise<DrainResult> {
+  const { candidates, result, settings } = ctx;
   const after = ctx.chatStreams > 0 ? await claimOneByOne(ctx, running ?? (await countRunning(ctx.db))) : await claimInOneStatement(ctx, running);
   result.more =
     (after == null || after < settings.maxConcurrent) &&
