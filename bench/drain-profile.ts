@@ -59,7 +59,7 @@ async function main() {
         const t1 = performance.now();
         candMs += t1 - t0;
         if (mode === "batch") {
-          got = (await claimBatch(tx, { candidates: cands.map((c) => ({ taskId: c.task.id, serialize: false })), runnerId: "bench", now, cap: 100, defaultLeaseSec: 1200, runnerLabels: [] })).length;
+          got = (await claimBatch(tx, { candidates: cands.map((c) => ({ taskId: c.task.id, serialize: false })), runnerId: "bench", now, cap: 100, defaultLeaseSec: 1200, runnerLabels: [] })).ids.length;
         } else {
           for (const c of cands) {
             if (got >= 100) break;

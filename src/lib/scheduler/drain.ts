@@ -2,7 +2,7 @@ import "server-only";
 import type { Settings } from "../config/settings";
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
-import { claimBatch, lockCap, selectDrainCandidates, skipQueuedTask, type DrainCandidate } from "../db/queries/slots";
+import { claimBatch, lockCap, pgDrainLimit, selectDrainCandidates, selectPgDrainBatch, skipQueuedTask, type DrainCandidate } from "../db/queries/slots";
 import { isManualRooted } from "../tasks/run-state";
 import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
@@ -72,45 +72,66 @@ export async function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire
  * without blocking the loop.
  */
 export async function drainQueue(input: DrainInput): Promise<DrainResult> {
-  // One transaction for the whole drain: each claim is still its own conditional UPDATE
-  // (the cap check and the write are one statement; on PostgreSQL behind the cap's advisory
-  // lock, held to this commit), but a pass claiming N slots commits once instead of N times.
-  return await withTransaction(input.db, async (tx) => drainInTransaction({ ...input, db: tx }));
+  const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null, more: false };
+  const runnerLabels = input.runnerLabels ?? env().AGENTCRON_RUNNER_LABELS;
+  const { maxConcurrent } = input.settings;
+  if (input.db.$dialect === "pg") {
+    // PostgreSQL (ADR 0023): the running count and the candidates in ONE statement, before the
+    // transaction (it read them before the cap's lock anyway); then BEGIN, the lock, the batch
+    // claim — which returns the running count it saw under the lock — and COMMIT: 5 round
+    // trips, 2 while holding the lock after it is granted (was 7 and 3, issue 14).
+    // The limit: 4 × free, because other runners claim some candidates before this one gets
+    // the lock; with free + 16 the claims per drain fell from 14.9 to 9.3 with 4 runners (ADR 0016 amendment).
+    const read = await selectPgDrainBatch(input.db, { now: input.now, cap: maxConcurrent, batch: DRAIN_BATCH, slack: DRAIN_CANDIDATE_SLACK, runnerLabels });
+    if (read.running == null) return result;
+    const limit = pgDrainLimit(maxConcurrent - read.running, DRAIN_BATCH, DRAIN_CANDIDATE_SLACK);
+    // The cost caps before the lock too: 2–6 statements for scheduled candidates that used to
+    // run while every other runner waited for the lock. Spend is not what the lock guards
+    // (READ COMMITTED read it just as stale inside the transaction).
+    const budget = await budgetFor(input.db, read.candidates, input.now);
+    return await withTransaction(input.db, async (tx) => {
+      await lockCap(tx);
+      // Chat pressure claims one by one and stops at the cap: it needs the count under the lock.
+      const running = input.chatStreams > 0 ? await countRunning(tx) : null;
+      return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates: read.candidates, result, budget }, running, limit);
+    });
+  }
+  // SQLite: one write transaction for the whole drain (SQLite serializes writers, so the count
+  // and the claim can't be raced); a pass claiming N slots commits once instead of N times.
+  return await withTransaction(input.db, async (tx) => {
+    const running = await countRunning(tx);
+    if (running >= maxConcurrent) return result;
+    // Enough candidates to fill the free slots with room for the ones a group, runtime or
+    // serialized schedule holds back in the batch (the query already leaves out tasks of full
+    // groups and runtimes), never more than DRAIN_BATCH: free + slack — every candidate row
+    // costs ≈ 10 µs claimed or not, and nothing else claims between the read and the claim.
+    // A batch that holds back more reports `more` and the loop drains again at once.
+    const limit = Math.min(DRAIN_BATCH, maxConcurrent - running + DRAIN_CANDIDATE_SLACK);
+    const candidates = await selectDrainCandidates(tx, input.now, limit, runnerLabels);
+    if (!candidates.length) return result;
+    const budget = await budgetFor(tx, candidates, input.now);
+    return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates, result, budget }, running, limit);
+  });
 }
 
-async function drainInTransaction(input: DrainInput): Promise<DrainResult> {
-  const { db, now, settings } = input;
-  const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null, more: false };
-  let running = await countRunning(db);
-  if (running >= settings.maxConcurrent) return result;
+/** Spend (src/lib/budgets): the cost caps of the candidates' scheduled firings, which are skipped over a cap. */
+function budgetFor(db: Db, candidates: DrainCandidate[], now: number): Promise<BudgetGate> {
+  return BudgetGate.build(db, candidates.flatMap(({ task }) => (task.scheduleId && !isManualRooted(task) ? [task.scheduleId] : [])), now);
+}
 
-  const runnerLabels = input.runnerLabels ?? env().AGENTCRON_RUNNER_LABELS;
-  // Enough candidates to fill the free slots with room for the ones a group, runtime or
-  // serialized schedule holds back in the batch (the query already leaves out tasks of full
-  // groups and runtimes), never more than DRAIN_BATCH: reading and ranking 200 rows to fill
-  // 3 slots was most of a PostgreSQL drain's time (issue 14 item 7). SQLite: free + slack —
-  // every candidate row costs ≈ 10 µs claimed or not, and nothing else claims between the read
-  // and the claim (one writer). PostgreSQL: 4 × free, because the candidates are read before
-  // the cap's lock and other runners claim some of them meanwhile; with free + 16 the claims
-  // per drain fell from 14.9 to 9.3 with 4 runners (ADR 0016 amendment). A batch that holds
-  // back more reports `more` and the loop drains again at once.
-  const free = settings.maxConcurrent - running;
-  const limit = Math.min(DRAIN_BATCH, db.$dialect === "sqlite" ? free + DRAIN_CANDIDATE_SLACK : Math.max(DRAIN_CANDIDATE_SLACK, 4 * free));
-  const candidates = await selectDrainCandidates(db, now, limit, runnerLabels);
-  if (!candidates.length) return result;
-  if (db.$dialect === "pg") {
-    // PostgreSQL: claims are serialized by the cap's advisory lock (ADR 0012), held to this
-    // transaction's commit; after it, the count includes every other runner's claims.
-    await lockCap(db);
-    running = await countRunning(db);
-  }
-  const claimAt = input.clock?.now() ?? now;
-  // Spend (src/lib/budgets): scheduled firings that would start over a cost cap are skipped.
-  const budget = await BudgetGate.build(db, candidates.flatMap(({ task }) => (task.scheduleId && !isManualRooted(task) ? [task.scheduleId] : [])), now);
-  const ctx: DrainContext = { ...input, runnerLabels, claimAt, candidates, result, budget };
-  if (input.chatStreams > 0) running = await claimOneByOne(ctx, running);
-  else running = await claimInOneStatement(ctx, running);
-  result.more = running < settings.maxConcurrent && (result.claimed.length > 0 || result.skippedAtFire > 0) && (candidates.length === limit || (ctx.leftOver ?? 0) > 0);
+/**
+ * The claim half of a drain, inside its transaction (PostgreSQL: after `lockCap`): the
+ * fire-time re-checks, then the claim. `running`: the count under the lock / in the write
+ * transaction, or null (PostgreSQL batch claim: claimBatch reports it). `limit`: the
+ * candidates asked for, to tell whether more may be startable.
+ */
+async function claimCandidates(ctx: DrainContext, running: number | null, limit: number): Promise<DrainResult> {
+  const { candidates, result, settings } = ctx;
+  const after = ctx.chatStreams > 0 ? await claimOneByOne(ctx, running ?? (await countRunning(ctx.db))) : await claimInOneStatement(ctx, running);
+  result.more =
+    (after == null || after < settings.maxConcurrent) &&
+    (result.claimed.length > 0 || result.skippedAtFire > 0) &&
+    (candidates.length === limit || (ctx.leftOver ?? 0) > 0);
   return result;
 }
 
@@ -120,7 +141,7 @@ interface DrainContext extends DrainInput {
   claimAt: number;
   candidates: DrainCandidate[];
   result: DrainResult;
-  /** The cost caps of the candidates' schedules, read once per drain. */
+  /** The cost caps of the candidates' schedules, read once per drain (claimCandidates). */
   budget: BudgetGate;
   /** Candidates passed to the claim that it left queued (a cap, or a conservative group rank: see claimBatch). */
   leftOver?: number;
@@ -153,10 +174,11 @@ function recordClaim(ctx: DrainContext, task: TaskRow, concurrentAtClaim: number
 /**
  * No chat stream in flight (the common case, and every worker): the fire-time re-check, then
  * the batch's startable candidates — at most one per serialized schedule — claimed by ONE
- * statement that checks every cap (queries/slots.ts claimBatch; issue 14 item 7). Returns the
- * running count after it.
+ * statement that checks every cap (queries/slots.ts claimBatch; issue 14 item 7). `running`:
+ * the count before it (SQLite), or null on PostgreSQL, where claimBatch returns the count it
+ * saw under the lock. Returns the running count after it (null: PostgreSQL claimed nothing).
  */
-async function claimInOneStatement(ctx: DrainContext, running: number): Promise<number> {
+async function claimInOneStatement(ctx: DrainContext, running: number | null): Promise<number | null> {
   const { settings } = ctx;
   const picked: DrainCandidate[] = [];
   const pickedSchedules = new Set<string>();
@@ -169,7 +191,7 @@ async function claimInOneStatement(ctx: DrainContext, running: number): Promise<
     }
     picked.push(c);
   }
-  const ids = await claimBatch(ctx.db, {
+  const { ids, runningBefore } = await claimBatch(ctx.db, {
     candidates: picked.map((c) => ({ taskId: c.task.id, serialize: c.overlapPolicy != null && c.overlapPolicy !== "allow_all" })),
     runnerId: ctx.runnerId,
     now: ctx.claimAt,
@@ -179,9 +201,10 @@ async function claimInOneStatement(ctx: DrainContext, running: number): Promise<
     runnerLabels: ctx.runnerLabels,
   });
   const byId = new Map(picked.map((c) => [c.task.id, c.task]));
-  for (const id of ids) recordClaim(ctx, byId.get(id)!, ++running);
+  let count = runningBefore ?? running;
+  for (const id of ids) recordClaim(ctx, byId.get(id)!, ++count!);
   ctx.leftOver = picked.length - ids.length;
-  return running;
+  return count;
 }
 
 /**

@@ -214,34 +214,70 @@ export interface DrainCandidate {
  * SQLite: prepared once per connection.
  */
 export async function selectDrainCandidates(db: Db, now: number, limit: number, runnerLabels: readonly string[] = []): Promise<DrainCandidate[]> {
-  const { tasks, schedules } = tablesOf(db);
-  const build = (nowParam: unknown, limitParam: unknown, labelsParam: unknown) =>
-    db
-      .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status })
-      .from(tasks)
-      .leftJoin(schedules, eq(schedules.id, tasks.scheduleId))
-      .where(
-        and(
-          eq(tasks.status, "queued"),
-          or(isNull(tasks.notBefore), lte(tasks.notBefore, nowParam as number)),
-          // A schedule with a running task can't start another unless it allows overlap.
-          sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
-            SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
-          db.$dialect === "pg" ? pgLabelsOk([...runnerLabels]) : withLabelsParam(SQLITE_LABELS_OK, labelsParam),
-          // A task whose group or runtime is at its cap can't start now: leave it out, so it
-          // doesn't fill the batch ahead of other groups' startable tasks (FIFO within what can run).
-          db.$dialect === "pg" ? PG_GROUP_OK : sql.raw(SQLITE_GROUP_OK),
-          db.$dialect === "pg" ? PG_RUNTIME_CAP_OK : sql.raw(SQLITE_RUNTIME_CAP_OK),
-        ),
-      )
-      // Ties (occurrences of one instant) in schedule-id order, as planning inserts them: the same on both dialects.
-      .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt), asc(tasks.scheduleId), asc(tasks.id))
-      .limit(limitParam as number);
   if (db.$dialect === "sqlite") {
-    const q = cachedQuery(db, "drain-candidates", () => build(sql.placeholder("now"), sql.placeholder("limit"), sql.placeholder("labels")).prepare());
+    const q = cachedQuery(db, "drain-candidates", () => drainCandidatesQuery(db, sql.placeholder("now"), sql.placeholder("limit"), sql.placeholder("labels")).prepare());
     return sqliteCall(db, () => q.all({ now, limit, labels: JSON.stringify(runnerLabels) }));
   }
-  return run(db, build(now, limit, null));
+  return run(db, drainCandidatesQuery(db, now, limit, null, runnerLabels));
+}
+
+/** How many candidates a PostgreSQL drain reads for `free` slots (selectPgDrainBatch computes the same in SQL). */
+export function pgDrainLimit(free: number, batch: number, slack: number): number {
+  return free <= 0 ? 0 : Math.min(batch, Math.max(slack, 4 * free));
+}
+
+/**
+ * PostgreSQL's drain read (issue 14 perf, ADR 0023): the running count (all runners) and the
+ * candidates of selectDrainCandidates in ONE statement, read before the cap's lock and outside
+ * the drain's transaction. The limit is computed in SQL from the same snapshot's count —
+ * `pgDrainLimit(cap − running, batch, slack)`: 0 when the cap is full, else
+ * min(batch, max(slack, 4 × free)) — so the count costs no round trip of its own. The count
+ * only sizes the read; the claim (claimBatch, under the lock) checks the cap again.
+ * Returns `running` (the count this statement saw; null when it returned no candidate) and the candidates.
+ */
+export async function selectPgDrainBatch(
+  db: Db,
+  input: { now: number; cap: number; batch: number; slack: number; runnerLabels?: readonly string[] },
+): Promise<{ running: number | null; candidates: DrainCandidate[] }> {
+  if (db.$dialect !== "pg") throw new Error("selectPgDrainBatch is PostgreSQL's drain read");
+  const runningSql = sql<number>`(SELECT COUNT(*) FROM tasks AS rn WHERE rn.status = 'running')`;
+  const free = sql`(${input.cap}::integer - ${runningSql})`;
+  // drizzle's limit() takes a number or placeholder; an SQL fragment is embedded as is (pg-core dialect).
+  const limit = sql`(CASE WHEN ${free} <= 0 THEN 0 ELSE LEAST(${input.batch}::integer, GREATEST(${input.slack}::integer, 4 * ${free})) END)` as unknown as number;
+  const res = await run(db, drainCandidatesQuery(db, input.now, limit, null, input.runnerLabels ?? [], runningSql));
+  return {
+    running: res.length ? Number(res[0].running) : null,
+    candidates: res.map(({ task, overlapPolicy, scheduleStatus }) => ({ task, overlapPolicy, scheduleStatus })),
+  };
+}
+
+/**
+ * selectDrainCandidates' query, built once for both dialects; `extra` adds a `running` column
+ * (selectPgDrainBatch). SQLite takes `labelsParam`, PostgreSQL the `runnerLabels` list.
+ */
+function drainCandidatesQuery(db: Db, nowParam: unknown, limitParam: unknown, labelsParam: unknown, runnerLabels: readonly string[] = [], extra?: SQL<number>) {
+  const { tasks, schedules } = tablesOf(db);
+  return db
+    .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status, running: extra ?? sql<number>`0` })
+    .from(tasks)
+    .leftJoin(schedules, eq(schedules.id, tasks.scheduleId))
+    .where(
+      and(
+        eq(tasks.status, "queued"),
+        or(isNull(tasks.notBefore), lte(tasks.notBefore, nowParam as number)),
+        // A schedule with a running task can't start another unless it allows overlap.
+        sql`(${schedules.overlapPolicy} IS NULL OR ${schedules.overlapPolicy} = 'allow_all' OR NOT EXISTS (
+          SELECT 1 FROM tasks AS r WHERE r.schedule_id = ${tasks.scheduleId} AND r.status = 'running'))`,
+        db.$dialect === "pg" ? pgLabelsOk([...runnerLabels]) : withLabelsParam(SQLITE_LABELS_OK, labelsParam),
+        // A task whose group or runtime is at its cap can't start now: leave it out, so it
+        // doesn't fill the batch ahead of other groups' startable tasks (FIFO within what can run).
+        db.$dialect === "pg" ? PG_GROUP_OK : sql.raw(SQLITE_GROUP_OK),
+        db.$dialect === "pg" ? PG_RUNTIME_CAP_OK : sql.raw(SQLITE_RUNTIME_CAP_OK),
+      ),
+    )
+    // Ties (occurrences of one instant) in schedule-id order, as planning inserts them: the same on both dialects.
+    .orderBy(asc(tasks.plannedAt), asc(tasks.createdAt), asc(tasks.scheduleId), asc(tasks.id))
+    .limit(limitParam as number);
 }
 
 /**
@@ -371,12 +407,17 @@ RETURNING id`;
  * Claims, in ONE statement, the candidates (FIFO order) that fit every cap — the global cap,
  * this runner's capacity, each task's concurrency group and runtime caps — and its other
  * conditions (see SQLITE_CLAIM_BATCH above): a drain's whole batch instead of one UPDATE
- * per task (issue 14 item 7). Returns the ids claimed, in FIFO order. Never forced.
+ * per task (issue 14 item 7). Returns the ids claimed, in FIFO order, and (PostgreSQL, when
+ * it claimed any) `runningBefore`: the tasks running on every runner right before the claim,
+ * as its `running` CTE counted them under the lock — so the drain takes no count of its own
+ * after the lock (ADR 0023). SQLite: null (the drain's own count, taken in the same write
+ * transaction, is exact). Never forced.
  * PostgreSQL: must run inside the caller's transaction after `lockCap` (ADR 0012).
  * @throws Error on a PostgreSQL handle outside a transaction.
  */
-export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<string[]> {
-  if (!input.candidates.length) return [];
+export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<{ ids: string[]; runningBefore: number | null }> {
+  if (!input.candidates.length) return { ids: [], runningBefore: null };
+  let runningBefore: number | null = null;
   const cands = JSON.stringify(input.candidates.map((c) => [c.taskId, c.serialize ? 1 : 0]));
   const runnerCap = input.runnerCap ?? input.cap;
   const labels = JSON.stringify(input.runnerLabels ?? []);
@@ -387,7 +428,7 @@ export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<string
   } else {
     if (!db.$inTx) throw new Error("claimBatch needs the drain's transaction (and its lockCap) on PostgreSQL");
     const taskRuntime = sql`COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))`;
-    const res = await rows<{ id: string }>(
+    const res = await rows<{ id: string; total: number }>(
       db,
       sql`WITH cand AS (
         SELECT c.v ->> 0 AS id, c.ord AS ord, (c.v ->> 1)::int AS ser FROM jsonb_array_elements(${cands}::jsonb) WITH ORDINALITY AS c(v, ord)
@@ -426,10 +467,11 @@ export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<string
         runner_id = ${input.runnerId}, pressure_held_since = NULL, forced = false
       FROM o, running
       WHERE tasks.id = o.id AND o.orank + running.total <= ${input.cap} AND o.orank + running.mine <= ${runnerCap}
-      RETURNING tasks.id AS "id"`,
+      RETURNING tasks.id AS "id", running.total AS "total"`,
     );
     ids = res.map((r) => r.id);
+    if (res.length) runningBefore = Number(res[0].total);
   }
   const order = new Map(input.candidates.map((c, i) => [c.taskId, i]));
-  return ids.sort((a, b) => order.get(a)! - order.get(b)!);
+  return { ids: ids.sort((a, b) => order.get(a)! - order.get(b)!), runningBefore };
 }
