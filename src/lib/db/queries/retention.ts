@@ -4,7 +4,7 @@ import "server-only";
  * the oldest rows and deletes by id list, so each statement touches at most one batch and
  * the caller can bound how long it holds the database. Both dialects. Times are UTC ms.
  */
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
 import { TERMINAL_TASK_STATUSES } from "../constants";
 import { affected, run, tablesOf } from "../sql";
@@ -28,13 +28,19 @@ export async function selectOldTasks(
   limit: number,
 ): Promise<PruneTaskCandidate[]> {
   const { tasks } = tablesOf(db);
+  return taskPage(db, lt(tasks.createdAt, before), after, limit);
+}
+
+/** Retention's keyset page of tasks: `bound` rows after the (createdAt, id) cursor, oldest first, at most `limit`. */
+function taskPage(db: Db, bound: SQL | undefined, after: { createdAt: number; id: string } | null, limit: number): Promise<PruneTaskCandidate[]> {
+  const { tasks } = tablesOf(db);
   const cursor = after ? sql`(${tasks.createdAt}, ${tasks.id}) > (${after.createdAt}, ${after.id})` : sql`1 = 1`;
   return run(
     db,
     db
       .select({ id: tasks.id, scheduleId: tasks.scheduleId, status: tasks.status, createdAt: tasks.createdAt })
       .from(tasks)
-      .where(and(lt(tasks.createdAt, before), cursor))
+      .where(and(bound, cursor))
       .orderBy(asc(tasks.createdAt), asc(tasks.id))
       .limit(limit),
   );
@@ -90,16 +96,7 @@ export async function selectScheduleTasksBelow(
   limit: number,
 ): Promise<PruneTaskCandidate[]> {
   const { tasks } = tablesOf(db);
-  const cursor = after ? sql`(${tasks.createdAt}, ${tasks.id}) > (${after.createdAt}, ${after.id})` : sql`1 = 1`;
-  return run(
-    db,
-    db
-      .select({ id: tasks.id, scheduleId: tasks.scheduleId, status: tasks.status, createdAt: tasks.createdAt })
-      .from(tasks)
-      .where(and(eq(tasks.scheduleId, scheduleId), sql`(${tasks.createdAt}, ${tasks.id}) < (${floor.createdAt}, ${floor.id})`, cursor))
-      .orderBy(asc(tasks.createdAt), asc(tasks.id))
-      .limit(limit),
-  );
+  return taskPage(db, and(eq(tasks.scheduleId, scheduleId), sql`(${tasks.createdAt}, ${tasks.id}) < (${floor.createdAt}, ${floor.id})`), after, limit);
 }
 
 /**
