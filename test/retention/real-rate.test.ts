@@ -10,9 +10,9 @@
  *   tasks       ≤ C + S              (exactly C after each run: nothing else is protected)
  *   task events ≤ 2 × (C + S)
  *   database    ≤ SIZE_BOUND_BYTES: SQLite 24 MiB (page_count × page_size after the vacuum),
- *                 PostgreSQL 40 MiB (pg_database_size, ~8 MiB of it the catalogs)
+ *                 PostgreSQL 56 MiB (pg_database_size, ~8 MiB of it the catalogs; autovacuum's timing varies)
  * Measured 2026-12-03 (2 cores shared, load 5–10): SQLite 16.9 MiB flat from hour 3 to day 2;
- * PostgreSQL 30.7 MiB at most.
+ * PostgreSQL 30.7 MiB at most in one run, 40.2 MiB in another (autovacuum later under load).
  * and the size stops growing: the last day's largest size within 10 % of the first day's.
  * Days simulated: SQLite 2 (172,800 runs), PostgreSQL 1 (86,400; every insert goes over the
  * wire). Figures: docs/benchmarks.md "#11 retention at the real rate"; `npm run bench:retention`.
@@ -32,7 +32,10 @@ const SLICE_RUNS = 600;
 const dialect = process.env.AGENTCRON_TEST_DIALECT === "pg" ? "pg" : "sqlite";
 const DAYS = dialect === "pg" ? 1 : 2;
 const CAP = DEFAULT_RETENTION.maxTasksPerSchedule!;
-const SIZE_BOUND_BYTES = (dialect === "pg" ? 40 : 24) * 1024 * 1024;
+// PostgreSQL gives deleted rows' space back when autovacuum gets to the table, which depends on
+// the server's load: 30.7 MiB at most in one run, 40.2 MiB in another (same day, load 8–11).
+// The bound leaves room for that; what must not happen is growth with the history (10,000 tasks kept).
+const SIZE_BOUND_BYTES = (dialect === "pg" ? 56 : 24) * 1024 * 1024;
 
 describe("a per-second schedule at its real rate", () => {
   it(`stays under the bound with default retention (${DAYS} day(s), 86,400 runs a day)`, { timeout: 1_200_000 }, async () => {
