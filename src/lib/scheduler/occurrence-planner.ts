@@ -15,7 +15,7 @@ import {
 } from "../db/queries/planning";
 import type { ScheduleRow, TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
-import { CronError, nextOccurrence } from "../schedules/cron";
+import { CronError, hasCron, nextOccurrence } from "../schedules/cron";
 import { decideOccurrence } from "../schedules/calendar";
 import type { SkippedReason } from "../db/constants";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
@@ -112,7 +112,8 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
   return await withTransaction(db, async (tx) => {
         const s = await selectScheduleForPlanning(tx, scheduleId);
         if (s === "locked") return "busy";
-        if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
+        // A schedule without a cron (chained only, ADR 0024) has no occurrence to plan.
+        if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now || !hasCron(s)) return null;
         // nextFireAt is the first undecided occurrence: a lastPlannedAt past it (set before a
         // backward clock step, ADR 0006) must not hide it.
         const from = Math.min(s.lastPlannedAt ?? s.createdAt, s.nextFireAt - 1);
@@ -221,7 +222,7 @@ const SKIP_PLANNED_MAX_STEPS = 10_000;
  */
 export async function skipPlannedOccurrences(
   db: Db,
-  s: Pick<ScheduleRow, "id" | "cronExpression" | "timezone">,
+  s: Pick<ScheduleRow, "id" | "timezone"> & { cronExpression: string },
   next: number | null,
   lastFiredAt: number | null,
 ): Promise<number | null> {

@@ -6,7 +6,7 @@ import { selectActiveSchedulesExcept } from "../db/queries/schedules";
 import type { ScheduleRow } from "../db/schema";
 import type { CollisionWarning } from "../api-types";
 import { processSingleton } from "../process-singleton";
-import { hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
+import { hasCron, hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
 
 /** API.md `CollisionWarning` (its shape lives in the api-types leaf). */
 export type { CollisionWarning };
@@ -197,6 +197,7 @@ function withTimeOfDay(cronExpression: string, minuteOfDay: number): string {
  */
 export async function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: number = schedule.updatedAt): Promise<CollisionWarning[]> {
   if (schedule.status !== "active" && schedule.status !== "paused") return [];
+  if (!hasCron(schedule)) return []; // chained only (ADR 0024): no cron firings to collide
   const tz = schedule.timezone;
   let nextFire: number | null;
   try {
