@@ -111,3 +111,18 @@ describe("GET /api/forecast (issue #12 item 8)", () => {
     expect(post.status).toBe(405);
   });
 });
+
+describe("forecast reads the calendar columns (issue 12 gap)", () => {
+  beforeEach(async () => truncateAll());
+  it("a schedule paused until 06:30 counts from then; excluded dates and a skip window are read from the row; a plain paused one is left out", async () => {
+    const until = NOW + 6.5 * 60 * MIN;
+    const p = await makeSchedule({ name: "resumes", cronExpression: "0 * * * *", status: "paused", pausedReason: "paused_by_user", pausedUntil: until, nextFireAt: null });
+    await makeSchedule({ name: "paused", cronExpression: "0 * * * *", status: "paused", pausedReason: "paused_by_user", nextFireAt: null });
+    const x = await makeSchedule({ name: "holiday", cronExpression: "0 2 * * *", excludeDates: ["2026-01-07"], nextFireAt: NOW + 2 * 60 * MIN });
+    const w = await makeSchedule({ name: "office", cronExpression: "0 * * * *", activeWindow: { days: [3], start: "09:00", end: "12:00", policy: "skip" }, nextFireAt: NOW + 60 * MIN });
+    const f = await getForecast(getDb(), NOW, 24);
+    const firings = Object.fromEntries(f.schedules.map((s) => [s.name, s.firings]));
+    expect(firings).toEqual({ resumes: 17, holiday: 0, office: 3 });
+    expect(f.schedules.map((s) => s.id).sort()).toEqual([p.id, x.id, w.id].sort());
+  });
+});

@@ -27,7 +27,8 @@ export interface ScheduleDto {
   id: string;
   name: string;
   prompt: string;
-  cronExpression: string;
+  /** null = no cron: runs only after `dependsOnScheduleId` succeeds (ADR 0024). */
+  cronExpression: string | null;
   /** The cron expression in words (cronstrue). */
   description: string;
   timezone: string;

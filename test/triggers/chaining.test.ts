@@ -69,8 +69,9 @@ describe("dependsOnScheduleId", () => {
   it("chains each upstream success exactly once, each dependent on its own; a retry of the chained task keeps its origin", async () => {
     const now = T0 + 10_000;
     const a = await makeSchedule({ name: "A" });
-    const b = await makeSchedule({ name: "B", dependsOnScheduleId: a.id, dependsOnSince: T0 });
-    const c = await makeSchedule({ name: "C", dependsOnScheduleId: a.id, dependsOnSince: T0 });
+    // allow_all: both chained runs queue (the overlap policy is test/triggers/chain-overlap.test.ts's subject).
+    const b = await makeSchedule({ name: "B", dependsOnScheduleId: a.id, dependsOnSince: T0, overlapPolicy: "allow_all" });
+    const c = await makeSchedule({ name: "C", dependsOnScheduleId: a.id, dependsOnSince: T0, overlapPolicy: "allow_all" });
     const up1 = await makeTask({ scheduleId: a.id, status: "completed", createdAt: T0, finishedAt: T0 + 1000 });
     const up2 = await makeTask({ scheduleId: a.id, status: "completed", createdAt: T0 + 1, finishedAt: T0 + 1500 });
     // Too old to replay (an outage longer than the look-back).

@@ -1,5 +1,6 @@
 "use client";
 
+import { afterUpstreamWords } from "@/lib/ui/chained";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -59,12 +60,15 @@ export function ScheduleDetail({ id }: { id: string }) {
   const s = schedule.data?.schedule;
   const events = useQuery({ queryKey: queryKeys.scheduleEvents(id), queryFn: () => fetchers.scheduleEvents(id), refetchInterval: 5_000 });
   const runtimes = useQuery({ queryKey: queryKeys.runtimes, queryFn: fetchers.runtimes });
-  const nextParams = s ? { cronExpression: s.cronExpression, timezone: s.timezone, count: 5 } : null;
+  const nextParams = s?.cronExpression ? { cronExpression: s.cronExpression, timezone: s.timezone, count: 5 } : null;
   const nextFires = useQuery({
     queryKey: ["schedule-preview", nextParams],
     queryFn: () => apiFetch<{ next: string[] }>(`/api/schedules/preview${qs(nextParams!)}`),
-    enabled: !!s && s.status === "active",
+    enabled: !!s && s.status === "active" && nextParams !== null,
   });
+  // A schedule without a cron (ADR 0024) runs only after its upstream: name it.
+  const allSchedules = useQuery({ queryKey: queryKeys.schedules, queryFn: fetchers.schedules, enabled: !!s && s.cronExpression === null });
+  const afterUpstream = s ? afterUpstreamWords(s, allSchedules.data?.schedules) : null;
   const toggle = useMutation({
     mutationFn: () => apiFetch(`/api/schedules/${id}`, { method: "PATCH", json: { status: s?.status === "active" ? "paused" : "active" } }),
     onError: (err) => toast.error(`Could not change the schedule: ${err.message}`),
@@ -156,7 +160,7 @@ export function ScheduleDetail({ id }: { id: string }) {
           <CardHeader>
             <CardTitle>{s.description}</CardTitle>
             <CardDescription className="font-mono break-all">
-              {s.cronExpression} · {s.timezone}
+              {s.cronExpression ?? "no cron"} · {s.timezone}
             </CardDescription>
           </CardHeader>
           <CardContent>
@@ -202,6 +206,10 @@ export function ScheduleDetail({ id }: { id: string }) {
           <CardContent>
             {s.status !== "active" ? (
               <p className="text-muted-foreground text-sm">Nothing fires while the schedule is {s.status}.</p>
+            ) : afterUpstream ? (
+              <p className="text-sm" data-testid="next-fires-after">
+                Runs {afterUpstream} succeeds (no cron of its own).
+              </p>
             ) : nextFires.isPending ? (
               <div className="flex flex-col gap-2">
                 {[0, 1, 2, 3, 4].map((i) => (

@@ -1,5 +1,6 @@
 "use client";
 
+import { afterUpstreamWords } from "@/lib/ui/chained";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
@@ -115,7 +116,7 @@ export function ScheduleList() {
                 <TableCell className="min-w-56" data-stack="full">
                   <div>{s.description}</div>
                   <div className="text-muted-foreground font-mono text-xs break-all">
-                    {s.cronExpression} · {s.timezone}
+                    {s.cronExpression ?? "no cron"} · {s.timezone}
                   </div>
                 </TableCell>
                 <TableCell data-label="Status">
@@ -129,7 +130,7 @@ export function ScheduleList() {
                   )}
                 </TableCell>
                 <TableCell title={formatDateTime(s.nextFireAt, s.timezone)} data-testid="next-fire" data-label="Next fire">
-                  {relativeTime(s.nextFireAt, now)}
+                  {afterUpstreamWords(s, data.schedules) ?? relativeTime(s.nextFireAt, now)}
                 </TableCell>
                 <TableCell data-testid="last-run" data-label="Last run">
                   <LastRun run={s.lastRun} now={now} />

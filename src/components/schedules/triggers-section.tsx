@@ -63,8 +63,8 @@ export function TriggersSection({ schedule }: { schedule: ScheduleDto | null }) 
                 </SelectContent>
               </Select>
               <FormDescription>
-                Also runs within a second after each successful run of that schedule (besides its own times). For &ldquo;only after&rdquo;, give
-                it a rare time such as <code>0 0 1 1 *</code>.
+                Runs within a second after each successful run of that schedule, besides its own times. For &ldquo;only after&rdquo; (no
+                cron), choose <strong>Only after</strong> under When.
               </FormDescription>
               <FormMessage />
             </FormItem>

@@ -62,7 +62,8 @@ export const schedules = pgTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     prompt: text("prompt").notNull(),
-    cronExpression: text("cron_expression").notNull(),
+    /** null = no cron: the schedule runs only after its upstream (dependsOnScheduleId, ADR 0024). */
+    cronExpression: text("cron_expression"),
     timezone: text("timezone").notNull().default("UTC"),
     runtimeId: text("runtime_id").references(() => runtimes.id),
     status: text("status", { enum: SCHEDULE_STATUSES }).notNull().default("active"),

@@ -49,7 +49,8 @@ export const schedules = sqliteTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     prompt: text("prompt").notNull(),
-    cronExpression: text("cron_expression").notNull(),
+    /** null = no cron: the schedule runs only after its upstream (dependsOnScheduleId, ADR 0024). */
+    cronExpression: text("cron_expression"),
     timezone: text("timezone").notNull().default("UTC"),
     /** null = the default runtime at fire time. */
     runtimeId: text("runtime_id").references(() => runtimes.id),

@@ -19,10 +19,14 @@ import "server-only";
 import type { CronFieldCollection } from "cron-parser";
 import type { OverlapPolicy } from "../db/constants";
 import { parseCronFields } from "../schedules/cron";
+import { decideOccurrence } from "../schedules/calendar";
+import type { ActiveWindow } from "../db/constants";
 import { matchesCalendarDay } from "../schedules/collisions";
 import { zoneOffsets } from "../schedules/zone-offsets";
 
 export const MINUTE_MS = 60_000;
+/** At most this many points sample a jitter's uniform delay in a kernel. */
+const JITTER_SAMPLES = 16;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -43,6 +47,13 @@ export interface ForecastScheduleInput {
   expiresAt?: number | null;
   /** Firings left before maxFirings completes the schedule; null = unbounded. */
   remainingFirings?: number | null;
+  /** Calendar controls (ADR 0015), applied by decideOccurrence per firing minute: excluded dates and window `skip` drop it, window `defer` moves it to the window's start. */
+  activeWindow?: ActiveWindow | null;
+  excludeDates?: string[] | null;
+  /** No firing before this instant (UTC ms): a schedule paused until then resumes by itself (its firings after it count). */
+  pausedUntil?: number | null;
+  /** Jitter bound, seconds: each start is delayed uniformly within [0, jitterSec] (the kernel is spread over it). */
+  jitterSec?: number;
 }
 
 /** A schedule's load: where it fires, and the shape one firing minute adds. */
@@ -74,24 +85,31 @@ export interface Kernel {
  * running `durationMs`; value j = the expected tasks running during minute j (time
  * average). A firing of 30 s at second 0 adds 0.5 to minute 0; one of 90 s adds 1, 0.5.
  */
-export function buildKernel(seconds: readonly number[], durationMs: number): Kernel {
+export function buildKernel(seconds: readonly number[], durationMs: number, jitterMs = 0): Kernel {
   const d = Math.max(1, durationMs);
-  const length = Math.floor((59_000 + d - 1) / MINUTE_MS) + 1;
+  const length = Math.floor((59_000 + jitterMs + d - 1) / MINUTE_MS) + 1;
   const k = new Float64Array(length + 1);
   const full = new Float64Array(length + 1);
-  for (const s of seconds) {
-    const start = s * 1000;
-    const end = start + d;
-    const last = Math.floor((end - 1) / MINUTE_MS);
-    if (last === 0) {
-      k[0] += d / MINUTE_MS;
-      continue;
-    }
-    k[0] += (MINUTE_MS - start) / MINUTE_MS;
-    k[last] += (end - last * MINUTE_MS) / MINUTE_MS;
-    if (last >= 2) {
-      full[1] += 1;
-      full[last] -= 1;
+  // Jitter: the start is uniform in [0, jitterMs]; sampled at one point per started minute (≤ JITTER_SAMPLES), each weighing 1/samples.
+  const samples = jitterMs > 0 ? Math.min(JITTER_SAMPLES, Math.floor(jitterMs / MINUTE_MS) + 2) : 1;
+  const w = 1 / samples;
+  for (let i = 0; i < samples; i++) {
+    const offset = samples === 1 ? 0 : (jitterMs * i) / (samples - 1);
+    for (const s of seconds) {
+      const start = s * 1000 + offset;
+      const end = start + d;
+      const firstM = Math.floor(start / MINUTE_MS);
+      const last = Math.floor((end - 1) / MINUTE_MS);
+      if (last === firstM) {
+        k[firstM] += (w * d) / MINUTE_MS;
+        continue;
+      }
+      k[firstM] += (w * ((firstM + 1) * MINUTE_MS - start)) / MINUTE_MS;
+      k[last] += (w * (end - last * MINUTE_MS)) / MINUTE_MS;
+      if (last >= firstM + 2) {
+        full[firstM + 1] += w;
+        full[last] -= w;
+      }
     }
   }
   let acc = 0;
@@ -196,7 +214,11 @@ export function scheduleLoad(
   if (!e) return null;
   let minutes = e.firingMinutes;
   const idx = (ms: number) => Math.floor((ms - windowStart) / MINUTE_MS);
-  const earliest = Math.max(idx(windowStart - lookbackMs), s.createdAt != null ? Math.ceil((s.createdAt - windowStart) / MINUTE_MS) : -Infinity);
+  const earliest = Math.max(
+    idx(windowStart - lookbackMs),
+    s.createdAt != null ? Math.ceil((s.createdAt - windowStart) / MINUTE_MS) : -Infinity,
+    s.pausedUntil != null ? Math.ceil((s.pausedUntil - windowStart) / MINUTE_MS) : -Infinity,
+  );
   // Firings in [window start, nextFireAt) won't happen (skip-next, pause-until move nextFireAt).
   const skipTo = s.nextFireAt != null && s.nextFireAt > windowStart ? Math.ceil((s.nextFireAt - windowStart) / MINUTE_MS) : 0;
   const end = s.expiresAt != null ? Math.ceil((s.expiresAt - windowStart) / MINUTE_MS) : Infinity;
@@ -214,12 +236,33 @@ export function scheduleLoad(
     }
     minutes = Int32Array.from(kept);
   }
+  if (s.activeWindow || s.excludeDates?.length) minutes = applyCalendar(s, minutes, windowStart);
   return {
     firingMinutes: minutes,
     perMinute: e.perMinute,
-    kernel: buildKernel(e.seconds, s.expectedDurationMs),
+    kernel: buildKernel(e.seconds, s.expectedDurationMs, Math.max(0, s.jitterSec ?? 0) * 1000),
     selfCap: s.overlapPolicy === "allow_all" ? Infinity : 1,
   };
+}
+
+/**
+ * Calendar controls on firing minutes, by THE calendar rule (decideOccurrence, ADR 0015),
+ * once per firing minute (not per second: window bounds and dates are minute-grained):
+ * an excluded date or a window `skip` drops the minute, a window `defer` moves it to the
+ * window's next start. Jitter is left to the kernel. Returns minutes ascending.
+ */
+function applyCalendar(s: ForecastScheduleInput, minutes: Int32Array, windowStart: number): Int32Array {
+  const cal = { id: s.id, cronExpression: s.cronExpression, timezone: s.timezone, jitterSec: 0, activeWindow: s.activeWindow ?? null, excludeDates: s.excludeDates ?? null };
+  const out: number[] = [];
+  for (const t of minutes) {
+    const at = windowStart + t * MINUTE_MS;
+    const v = decideOccurrence(cal, at);
+    if (v.kind === "skip") continue;
+    out.push(v.notBefore != null ? Math.floor((v.notBefore - windowStart) / MINUTE_MS) : t);
+  }
+  const arr = Int32Array.from(out);
+  arr.sort();
+  return arr;
 }
 
 /**

@@ -162,3 +162,34 @@ describe("overloads, queueing delay and the stagger that removes them", () => {
     expect(r.overloads[0]).toMatchObject({ pool: "repo-foo", expectedRunning: 2, scheduleIds: ["id-A", "id-B"], stagger: [{ scheduleId: "id-A", shiftMinutes: 5 }] });
   });
 });
+
+describe("forecast with calendar controls (issue 12 gap: windows, exclusions, pause-until, jitter)", () => {
+  const one = (s: ForecastScheduleInput) => computeForecast({ now: NOW, hours: 24, cap: 5, schedules: [s] });
+  it("an excluded date has no firing; a window skip drops firings outside it; a defer moves them to the window start", () => {
+    expect(one(sched("X", "0 2 * * *", 5 * MIN, "skip", { excludeDates: ["2026-12-02"] })).firings).toEqual([0]);
+    // Hourly, window Wednesday 09:00–12:00 (skip): 09:00, 10:00, 11:00 only.
+    const w = { days: [3], start: "09:00", end: "12:00" };
+    const skipped = one(sched("W", "0 * * * *", MIN, "skip", { activeWindow: { ...w, policy: "skip" } }));
+    expect(skipped.firings).toEqual([3]);
+    expect(running(skipped, at(8, 0), at(12, 1))).toEqual([0, ...Array(59).fill(0), 1, ...Array(59).fill(0), 1, ...Array(59).fill(0), 1, ...Array(59).fill(0), 0].slice(0, 241));
+    // Defer: 00:00–08:00 and 12:00–23:00 all land on the next window start; today's is 09:00 (later ones fall outside the 24 h).
+    const deferred = one(sched("D", "0 2 * * *", MIN, "skip", { activeWindow: { ...w, policy: "defer" } }));
+    expect(running(deferred, at(2, 0), at(2, 1))).toEqual([0]);
+    expect(running(deferred, at(9, 0), at(9, 1))).toEqual([1]);
+  });
+
+  it("a paused-until schedule fires only after it resumes", () => {
+    const r = one(sched("P", "0 * * * *", MIN, "skip", { pausedUntil: Date.UTC(2026, 11, 2, 6, 30) }));
+    expect(running(r, at(6, 0), at(6, 1))).toEqual([0]);
+    expect(running(r, at(7, 0), at(7, 1))).toEqual([1]);
+  });
+
+  it("jitter spreads each start over its bound: same total, lower peak", () => {
+    const plain = one(sched("J", "0 2 * * *", 2 * MIN));
+    const jittered = one(sched("J", "0 2 * * *", 2 * MIN, "skip", { jitterSec: 600 }));
+    const total = (r: ReturnType<typeof computeForecast>) => r.minutes.reduce((a, m) => a + m.expectedRunning, 0);
+    expect(total(jittered)).toBeCloseTo(total(plain), 1); // minutes are rounded to 0.01
+    expect(Math.max(...running(jittered, at(2, 0), at(2, 15)))).toBeLessThan(0.5);
+    expect(running(jittered, at(2, 12), at(2, 14)).every((v) => v === 0)).toBe(true); // nothing past 02:00 + 10 min + 2 min
+  });
+});

@@ -322,9 +322,10 @@ export class SchedulerLoop implements SchedulerHandle {
     await phase("chain", async () => {
       // Dependent schedules (issue 12 item 7): a success poked this pass (task_finished), so
       // the downstream task is queued here and drained just below, well within a second.
-      const res = await planChainedTasks(this.db, now);
+      const res = await planChainedTasks(this.db, now, this.retryBackoffMs);
       report.chained = res.created;
       chainMore = res.more;
+      for (const id of res.cancelledRunning) abortRunningTask(id, "cancelled"); // the downstream's cancel_other
     });
     await phase("drain", async () => {
       const settings = await getSettings(this.db);

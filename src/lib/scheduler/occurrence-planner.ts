@@ -5,24 +5,21 @@ import {
   pauseScheduleInvalidCron,
   reanchorWatermark,
   rootTaskExists,
-  selectActiveTasksOfSchedule,
   selectDueScheduleIds,
   selectNewestRootPlannedAt,
   selectScheduleForPlanning,
   selectSchedulesPlannedPast,
-  skipQueuedByOverlap,
   updatePlannedSchedule,
 } from "../db/queries/planning";
 import type { ScheduleRow, TaskRow } from "../db/schema";
 import { recordEvent } from "../events/log";
-import { CronError, nextOccurrence } from "../schedules/cron";
+import { CronError, hasCron, nextOccurrence } from "../schedules/cron";
 import { decideOccurrence } from "../schedules/calendar";
 import type { SkippedReason } from "../db/constants";
 import { selectOccurrences, type CatchUpSelection } from "./catch-up";
 import { decideOverlap } from "./overlap-policy";
-import { firingSampleFor } from "./running-tasks";
-import { insertTaskIfAbsent, selectTaskById } from "../db/queries/tasks-core";
-import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
+import { activeTasksForOverlap, applyOverlapDecision } from "./overlap-apply";
+import { insertTaskIfAbsent } from "../db/queries/tasks-core";
 import { PLAN_BATCH, PLAN_MAX_PER_PASS } from "./tuning";
 import { taskTemplateFromSchedule, UNCLAIMED_RUN_STATE } from "../tasks/run-state";
 import { withTransaction } from "../db/client";
@@ -85,13 +82,7 @@ export async function dueScheduleIds(db: Db, now: number, limit: number): Promis
 }
 
 /** A schedule's queued and running tasks (tasks_schedule_status_idx). */
-async function activeTasksOf(db: Db, scheduleId: string) {
-  const rows = await selectActiveTasksOfSchedule(db, scheduleId);
-  return {
-    queued: rows.filter((r) => r.status === "queued").map((r) => r.id),
-    running: rows.filter((r) => r.status === "running"),
-  };
-}
+const activeTasksOf = activeTasksForOverlap;
 
 /**
  * Plans one schedule's due occurrences in ONE transaction (issue 3 item 2): catch-up
@@ -112,7 +103,8 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
   return await withTransaction(db, async (tx) => {
         const s = await selectScheduleForPlanning(tx, scheduleId);
         if (s === "locked") return "busy";
-        if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now) return null;
+        // A schedule without a cron (chained only, ADR 0024) has no occurrence to plan.
+        if (!s || s.status !== "active" || s.nextFireAt == null || s.nextFireAt > now || !hasCron(s)) return null;
         // nextFireAt is the first undecided occurrence: a lastPlannedAt past it (set before a
         // backward clock step, ADR 0006) must not hide it.
         const from = Math.min(s.lastPlannedAt ?? s.createdAt, s.nextFireAt - 1);
@@ -138,15 +130,7 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
           }
           const active = await activeTasksOf(tx, s.id);
           const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
-          await skipQueuedByOverlap(tx, decision.skipQueued, now);
-          for (const r of active.running) {
-            if (!decision.cancelRunning.includes(r.id)) continue;
-            const row = (await selectTaskById(tx, r.id))!;
-            const outcome = outcomeWithoutRun(row, "cancelled", "aborted", "Cancelled by a newer occurrence (overlap policy cancel_other)");
-            // Nested transaction = savepoint on the same connection; the guard is the runner holding it.
-            const res = await finishRunningTask(tx, { taskId: r.id, guardRunnerId: r.runnerId, outcome, now, sample: await firingSampleFor(r.id, () => 0), retryBackoffMs });
-            if (res.written) plan.cancelledRunning.push(r.id);
-          }
+          plan.cancelledRunning.push(...(await applyOverlapDecision(tx, decision, active.running, now, retryBackoffMs)));
           const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped", { notBefore: verdict.notBefore });
           const inserted = await insertTaskIfAbsent(tx, row);
           if (!inserted) continue;
@@ -221,7 +205,7 @@ const SKIP_PLANNED_MAX_STEPS = 10_000;
  */
 export async function skipPlannedOccurrences(
   db: Db,
-  s: Pick<ScheduleRow, "id" | "cronExpression" | "timezone">,
+  s: Pick<ScheduleRow, "id" | "timezone"> & { cronExpression: string },
   next: number | null,
   lastFiredAt: number | null,
 ): Promise<number | null> {

@@ -8,7 +8,7 @@ import type { Db } from "../db/client";
 import { withTransaction } from "../db/client";
 import { resumePausedSchedule, selectEarliestPausedUntil, selectSchedulesToResume } from "../db/queries/calendar";
 import { recordEvent } from "../events/log";
-import { nextOccurrence } from "../schedules/cron";
+import { hasCron, nextOccurrence } from "../schedules/cron";
 
 /** Schedules resumed per pass at most; the rest are resumed by the next pass. */
 const RESUME_BATCH = 100;
@@ -29,11 +29,12 @@ export async function resumeDueSchedules(db: Db, now: number): Promise<string[]>
   for (const s of due) {
     let next: number | null;
     try {
-      next = nextOccurrence(s.cronExpression, s.timezone, now);
+      next = hasCron(s) ? nextOccurrence(s.cronExpression, s.timezone, now) : null;
     } catch {
       next = null;
     }
-    if (next == null) {
+    // A chained-only schedule (no cron, ADR 0024) resumes with no next fire: it runs after its upstream.
+    if (next == null && hasCron(s)) {
       console.error(`[agentcron] schedule ${s.id}: paused until ${new Date(s.pausedUntil!).toISOString()} but its cron has no next occurrence; left paused`);
       continue;
     }

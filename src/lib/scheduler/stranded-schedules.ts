@@ -2,7 +2,7 @@ import "server-only";
 import type { Db } from "../db/client";
 import { restoreStrandedSchedule, selectPossiblyStrandedSchedules } from "../db/queries/planning";
 import { recordEvent } from "../events/log";
-import { CronError, nextOccurrence } from "../schedules/cron";
+import { CronError, hasCron, nextOccurrence } from "../schedules/cron";
 import { pauseForInvalidCron } from "./occurrence-planner";
 import { withTransaction } from "../db/client";
 
@@ -20,6 +20,7 @@ export async function repairStrandedSchedules(db: Db, now: number): Promise<stri
   const stranded = await selectPossiblyStrandedSchedules(db);
   const touched: string[] = [];
   for (const s of stranded) {
+    if (!hasCron(s)) continue; // chained only (ADR 0024): no next fire by design, nothing to repair
     let next: number | null;
     try {
       next = nextOccurrence(s.cronExpression, s.timezone, now);

@@ -4,7 +4,7 @@ import type { ScheduleRow, TaskRow } from "../db/schema";
 import { updateScheduleAfterFiring } from "../db/queries/task-runs";
 import { recordEvent, type DbOrTx } from "../events/log";
 import type { TaskOutcome } from "../runtimes/task-executor";
-import { nextOccurrence } from "../schedules/cron";
+import { hasCron, nextOccurrence } from "../schedules/cron";
 import { AVG_TURNS_EMA_OLD_WEIGHT, FAILURE_STREAK_PAUSE_AT, TURN_BREACH_GRACE_INTERVALS, TURN_BREACH_STREAK_PAUSE_AT } from "./tuning";
 
 /**
@@ -15,6 +15,8 @@ import { AVG_TURNS_EMA_OLD_WEIGHT, FAILURE_STREAK_PAUSE_AT, TURN_BREACH_GRACE_IN
  */
 export function inTurnBudgetGrace(schedule: ScheduleRow, firingAt: number): boolean {
   if (schedule.maxTurnsSetAt == null) return false;
+  // Chained only (no cron, ADR 0024): no cron intervals to count a grace in.
+  if (!hasCron(schedule)) return false;
   try {
     let boundary = schedule.maxTurnsSetAt;
     for (let i = 0; i < TURN_BREACH_GRACE_INTERVALS; i++) {

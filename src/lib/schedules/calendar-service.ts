@@ -16,7 +16,7 @@ import { occurrenceTask } from "../scheduler/occurrence-planner";
 import { CALENDAR_LIMITS } from "../db/constants";
 import { decideOccurrence } from "./calendar";
 import type { BackfillInput } from "./calendar-input";
-import { CronError, nextOccurrence, occurrencesBetween } from "./cron";
+import { CronError, hasCron, nextOccurrence, occurrencesBetween } from "./cron";
 import { OneShotError, resolveOneShot, type OneShot } from "./one-shot";
 
 /** The calendar fields a create or PATCH may carry (calendar-input.ts `calendarFields`). */
@@ -97,6 +97,7 @@ export async function skipNextOccurrence(db: Db, id: string, now: number): Promi
   const updated = await withTransaction(db, async (tx) => {
     const s = await selectScheduleLocked(tx, id);
     if (!s) throw notFound("schedule", id);
+    if (!hasCron(s)) throw new AppError("schedule_not_active", `Schedule "${s.name}" has no cron: it runs only after its upstream, so it has no next occurrence to skip.`);
     if (s.status !== "active" || s.nextFireAt == null) {
       throw new AppError("schedule_not_active", `Schedule "${s.name}" is ${s.status}; only an active schedule has a next occurrence to skip.`);
     }
@@ -159,6 +160,7 @@ export async function backfillSchedule(db: Db, id: string, input: BackfillInput,
     const s = await selectScheduleLocked(tx, id);
     if (!s) throw notFound("schedule", id);
     if (s.status !== "active") throw new AppError("schedule_not_active", `Schedule "${s.name}" is ${s.status}; resume it before backfilling.`);
+    if (!hasCron(s)) throw invalidRequest({ from: `schedule "${s.name}" has no cron (it runs only after its upstream): there are no past occurrences to backfill` });
     const out: BackfillResult = { taskIds: [], existing: 0, leftOut: 0 };
     for (const plannedAt of occurrencesBetween(s.cronExpression, s.timezone, input.from - 1, input.to, maxCount)) {
       if (decideOccurrence(s, plannedAt).kind === "skip") {

@@ -8,6 +8,7 @@ import { rowsOf } from "../../../test/support/rows";
 import { CronExpressionParser } from "cron-parser";
 import { COLLISION_STEP_THRESHOLD, computeCollisionWarnings, expectedStepsPerFiring, matchesCalendarDay } from "./collisions";
 import { occurrencesBetween } from "./cron";
+import { upsertGroupCap } from "@/lib/db/queries/concurrency-groups";
 
 const db = () => getDb();
 /** The schedule being saved, inserted like the service does before it computes warnings. */
@@ -45,6 +46,30 @@ describe("computeCollisionWarnings", () => {
     // One more step reaches the threshold with "small".
     const heavier = { ...s, avgTurnsPerFiring: COLLISION_STEP_THRESHOLD - 1000 };
     expect((await computeCollisionWarnings(db(), heavier))[0].overlappingSchedules).toEqual(["small"]);
+  });
+
+  it("a capped concurrency group keeps its members apart: per-second members of a cap-1 group get no warning, a cap-2 group counts one mate, other schedules still count", async () => {
+    await upsertGroupCap(db(), "repo-foo", 1, T0);
+    await makeSchedule({ name: "mate poller", cronExpression: "*/10 * * * * *", avgTurnsPerFiring: 40, concurrencyGroup: "repo-foo" });
+    const s = await saved({ cronExpression: "*/10 * * * * *", avgTurnsPerFiring: 40, concurrencyGroup: "repo-foo" });
+    expect(await computeCollisionWarnings(db(), s)).toEqual([]);
+    // The same two schedules outside the group do collide (30 firings per bucket each).
+    const loose = await saved({ name: "loose", cronExpression: "*/10 * * * * *", avgTurnsPerFiring: 40 });
+    const [w] = await computeCollisionWarnings(db(), loose);
+    expect(w.overlappingSchedules).toEqual(["edited", "mate poller"]);
+    // A group without a cap keeps nothing apart.
+    const uncapped = await saved({ name: "uncapped", cronExpression: "*/10 * * * * *", avgTurnsPerFiring: 40, concurrencyGroup: "no-cap" });
+    await makeSchedule({ name: "uncapped mate", cronExpression: "*/10 * * * * *", avgTurnsPerFiring: 40, concurrencyGroup: "no-cap" });
+    expect((await computeCollisionWarnings(db(), uncapped))[0].overlappingSchedules).toContain("uncapped mate");
+
+    // Cap 2: one mate (the biggest) may run beside it; a third is held apart.
+    await truncateAll();
+    await upsertGroupCap(db(), "pair", 2, T0);
+    await makeSchedule({ name: "big mate", cronExpression: "0 9 * * *", avgTurnsPerFiring: 1600, concurrencyGroup: "pair" });
+    await makeSchedule({ name: "small mate", cronExpression: "0 9 * * *", avgTurnsPerFiring: 1000, concurrencyGroup: "pair" });
+    const paired = await saved({ cronExpression: "0 9 * * *", avgTurnsPerFiring: 1500, concurrencyGroup: "pair" });
+    const [p] = await computeCollisionWarnings(db(), paired);
+    expect(p).toMatchObject({ overlappingSchedules: ["big mate"], estimatedConcurrentSteps: 3100 });
   });
 
   it("never compares the saved schedule with itself", async () => {

@@ -3,10 +3,11 @@ import type { CronFieldCollection } from "cron-parser";
 import { SCHEDULE_DEFAULTS } from "./defaults";
 import type { Db } from "../db/client";
 import { selectActiveSchedulesExcept } from "../db/queries/schedules";
+import { selectGroupCap } from "../db/queries/concurrency-groups";
 import type { ScheduleRow } from "../db/schema";
 import type { CollisionWarning } from "../api-types";
 import { processSingleton } from "../process-singleton";
-import { hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
+import { hasCron, hasSecondsField, nextOccurrence, parseCronFields, previousOccurrence } from "./cron";
 
 /** API.md `CollisionWarning` (its shape lives in the api-types leaf). */
 export type { CollisionWarning };
@@ -187,7 +188,11 @@ function withTimeOfDay(cronExpression: string, minuteOfDay: number): string {
  * weighs `expectedStepsPerFiring`. A bucket where the saved schedule fires, at least
  * one other **active** schedule fires, and the combined steps reach
  * COLLISION_STEP_THRESHOLD (3000) is crowded. The saved schedule itself is never
- * compared with itself. Completed/expired schedules get no warning.
+ * compared with itself. Completed/expired schedules get no warning. Other schedules in the
+ * saved schedule's concurrency group, when that group has a cap (concurrency_groups), count
+ * only up to the cap: in each bucket the largest `cap − 1` of them (so with cap 1 — "never
+ * run together" — none): the claim keeps the rest apart, they queue instead of colliding
+ * (issue 12 item 4; the forecast shows that queueing delay).
  *
  * Returns at most one warning summarising every crowded bucket. When the saved
  * schedule fires at one time of day, `suggestedMinute` is the nearest minute whose
@@ -197,6 +202,7 @@ function withTimeOfDay(cronExpression: string, minuteOfDay: number): string {
  */
 export async function computeCollisionWarnings(db: Db, schedule: ScheduleRow, now: number = schedule.updatedAt): Promise<CollisionWarning[]> {
   if (schedule.status !== "active" && schedule.status !== "paused") return [];
+  if (!hasCron(schedule)) return []; // chained only (ADR 0024): no cron firings to collide
   const tz = schedule.timezone;
   let nextFire: number | null;
   try {
@@ -213,6 +219,12 @@ export async function computeCollisionWarnings(db: Db, schedule: ScheduleRow, no
   const ownWeight = expectedStepsPerFiring(schedule);
 
   const others = await selectActiveSchedulesExcept(db, schedule.id);
+  // Same capped concurrency group (issue 12 item 4): the group's cap keeps its members apart,
+  // so at most `cap` of them (this one included) run in a bucket; the rest wait in the queue.
+  const groupCap = schedule.concurrencyGroup ? ((await selectGroupCap(db, schedule.concurrencyGroup))?.maxConcurrent ?? null) : null;
+  const isMate = (o: { concurrencyGroup: string | null }) => groupCap != null && o.concurrencyGroup === schedule.concurrencyGroup;
+  /** Per bucket, the steps of each group mate firing there (only the largest cap − 1 count). */
+  const mateSteps = new Map<number, { id: string; name: string; steps: number }[]>();
 
   const othersSteps = new Float64Array(BUCKETS);
   const perBucketSchedules = new Map<number, { id: string; name: string; steps: number }[]>();
@@ -224,14 +236,30 @@ export async function computeCollisionWarnings(db: Db, schedule: ScheduleRow, no
     const e = expansions.get(key)!;
     if (!e) continue;
     const weight = expectedStepsPerFiring(o);
+    const mate = isMate(o);
     for (let b = 0; b < BUCKETS; b++) {
       if (!e.firings[b]) continue;
+      if (mate) {
+        const list = mateSteps.get(b) ?? [];
+        list.push({ id: o.id, name: o.name, steps: e.firings[b] * weight });
+        mateSteps.set(b, list);
+        continue;
+      }
       othersSteps[b] += e.firings[b] * weight;
       if (own.firings[b]) {
         const list = perBucketSchedules.get(b) ?? [];
         list.push({ id: o.id, name: o.name, steps: e.firings[b] * weight });
         perBucketSchedules.set(b, list);
       }
+    }
+  }
+
+  // The group mates that can run beside this schedule in a bucket: the largest cap − 1.
+  for (const [b, list] of mateSteps) {
+    const admitted = list.sort((x, y) => y.steps - x.steps).slice(0, Math.max(0, groupCap! - 1));
+    for (const m of admitted) {
+      othersSteps[b] += m.steps;
+      if (own.firings[b]) perBucketSchedules.set(b, [...(perBucketSchedules.get(b) ?? []), m]);
     }
   }
 

@@ -24,6 +24,16 @@ export class CronError extends Error {
   }
 }
 
+/**
+ * True when the schedule has a cron. A schedule with an upstream (`dependsOnScheduleId`)
+ * may have none: it runs only after its upstream's successes and never from the planner
+ * (ADR 0024). Every reader of `cronExpression` goes through this guard (or a query that
+ * filters `cron_expression IS NOT NULL`).
+ */
+export function hasCron<T extends { cronExpression: string | null }>(s: T): s is T & { cronExpression: string } {
+  return s.cronExpression != null;
+}
+
 /** True when `tz` is an IANA timezone this runtime knows (e.g. "Europe/Paris", "UTC"). */
 export function isValidTimezone(tz: string): boolean {
   if (!tz || tz.length > 64) return false;

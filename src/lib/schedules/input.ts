@@ -81,7 +81,7 @@ const body = z.object({}, { error: "must be a JSON object" });
 export const scheduleCreateSchema = body
   .extend({
     ...scheduleFields,
-    cronExpression: scheduleFields.cronExpression.optional(),
+    cronExpression: scheduleFields.cronExpression.nullable().optional(),
     schedule: scheduleFields.schedule.optional(),
     timezone: scheduleFields.timezone.optional(),
     runtimeId: scheduleFields.runtimeId.optional(),
@@ -104,10 +104,15 @@ export const scheduleCreateSchema = body
     quietResultMarker: scheduleFields.quietResultMarker.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.cronExpression === undefined && v.schedule === undefined && v.runOnceAt === undefined) {
-      ctx.addIssue({ code: "custom", path: ["cronExpression"], message: "is required (or give `schedule` in plain words, or `runOnceAt`)" });
+    // Cron optional with an upstream (ADR 0024): a schedule needs a cron, an upstream, or both.
+    if (v.cronExpression == null && v.schedule === undefined && v.runOnceAt === undefined && !v.dependsOnScheduleId) {
+      ctx.addIssue({ code: "custom", path: ["cronExpression"], message: NO_CRON_NO_UPSTREAM });
     }
   });
+
+/** The 400 message for a schedule that would have neither a cron nor an upstream (ADR 0024). */
+export const NO_CRON_NO_UPSTREAM =
+  "is required unless `dependsOnScheduleId` names an upstream schedule (give `cronExpression`, `schedule` in plain words, `runOnceAt`, or `dependsOnScheduleId` to run only after another schedule succeeds)";
 
 export const schedulePatchSchema = body
   .extend(
@@ -115,6 +120,8 @@ export const schedulePatchSchema = body
       [K in keyof typeof scheduleFields]: z.ZodOptional<(typeof scheduleFields)[K]>;
     },
   )
+  // null = no cron: allowed only while the schedule has an upstream (checked against the row in updateSchedule).
+  .extend({ cronExpression: scheduleFields.cronExpression.nullable().optional() })
   .extend(calendarFields);
 
 export type ScheduleCreateInput = z.infer<typeof scheduleCreateSchema>;

@@ -16,7 +16,7 @@ import { SCHEDULE_DEFAULTS } from "./defaults";
 import { CALENDAR_DEFAULTS } from "./calendar";
 import { applyCalendarInput } from "./calendar-service";
 import { CronError, describeCron, nextOccurrences, normalizeCron, requireNextOccurrence } from "./cron";
-import type { ScheduleCreateInput, SchedulePatchInput } from "./input";
+import { NO_CRON_NO_UPSTREAM, type ScheduleCreateInput, type SchedulePatchInput } from "./input";
 import { expandCronMacro, parsePlainWords } from "./plain-words";
 import { assertDependencyAllowed, dependencyColumns } from "../triggers/chaining";
 import { SCHEDULE_TRIGGER_DEFAULTS } from "../triggers/schedule-fields";
@@ -133,7 +133,14 @@ function assertExpiresInFuture(expiresAt: number | null | undefined, now: number
 export async function createSchedule(input: ScheduleCreateInput, now: number, db: Db = getDb()): Promise<ScheduleSaved> {
   const timezone = input.timezone ?? SCHEDULE_DEFAULTS.timezone;
   // A one-shot (runOnceAt) brings its own cron; applyCalendarInput sets it below.
-  const cronExpression = input.runOnceAt !== undefined && input.cronExpression === undefined && input.schedule === undefined ? "0 0 1 1 *" : resolveCron(input, timezone, now);
+  // No cron at all is allowed with an upstream (ADR 0024): the schedule runs only after it.
+  const chainedOnly = input.cronExpression == null && input.schedule === undefined && input.runOnceAt === undefined;
+  if (chainedOnly && !input.dependsOnScheduleId) throw invalidRequest({ cronExpression: NO_CRON_NO_UPSTREAM });
+  const cronExpression: string | null = chainedOnly
+    ? null
+    : input.runOnceAt !== undefined && input.cronExpression == null && input.schedule === undefined
+      ? "0 0 1 1 *"
+      : resolveCron({ cronExpression: input.cronExpression ?? undefined, schedule: input.schedule }, timezone, now);
   assertExpiresInFuture(input.expiresAt, now);
   const status = input.status ?? SCHEDULE_DEFAULTS.status;
   if (status === "active") await assertRunnableRuntime(db, input.runtimeId ?? null);
@@ -160,7 +167,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
     maxFirings: input.maxFirings ?? SCHEDULE_DEFAULTS.maxFirings,
     expiresAt: input.expiresAt ?? SCHEDULE_DEFAULTS.expiresAt,
     firingCount: 0,
-    nextFireAt: status === "active" ? firstFireAt(cronExpression, timezone, now) : null,
+    nextFireAt: status === "active" && cronExpression !== null ? firstFireAt(cronExpression, timezone, now) : null,
     lastPlannedAt: now,
     lastFiredAt: null,
     avgTurnsPerFiring: null,
@@ -182,7 +189,7 @@ export async function createSchedule(input: ScheduleCreateInput, now: number, db
   };
   // ---- Calendar controls (ADR 0015): window, exclusions, jitter, one-shot, pause-until ----
   applyCalendarInput(row, input, now);
-  if (row.status === "active") row.nextFireAt = firstFireAt(row.cronExpression, timezone, now, input.runOnceAt !== undefined ? "runOnceAt" : "cronExpression");
+  if (row.status === "active" && row.cronExpression !== null) row.nextFireAt = firstFireAt(row.cronExpression, timezone, now, input.runOnceAt !== undefined ? "runOnceAt" : "cronExpression");
   // ---- end calendar controls ----
   await withTransaction(db, async (tx) => {
         await insertSchedule(tx, row);
@@ -210,10 +217,17 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   // Resuming re-checks the stored cron too: a schedule auto-paused for `invalid_cron`
   // answers 400 naming cronExpression until the request brings a valid one.
   const resuming = patch.status === "active" && current.status !== "active";
-  const cronExpression =
-    cronChanged || resuming
+  // `cronExpression: null` (or a stored null kept) = chained only; it needs an upstream (ADR 0024).
+  const wantsNoCron = patch.schedule === undefined && (patch.cronExpression === null || (patch.cronExpression === undefined && current.cronExpression === null));
+  const dependsOnAfter = patch.dependsOnScheduleId !== undefined ? patch.dependsOnScheduleId : current.dependsOnScheduleId;
+  if (wantsNoCron && !dependsOnAfter && patch.runOnceAt === undefined) throw invalidRequest({ cronExpression: NO_CRON_NO_UPSTREAM });
+  const cronExpression: string | null = wantsNoCron
+    ? null
+    : cronChanged || resuming
       ? resolveCron(
-          patch.cronExpression !== undefined || patch.schedule !== undefined ? patch : { cronExpression: current.cronExpression },
+          patch.cronExpression != null || patch.schedule !== undefined
+            ? { cronExpression: patch.cronExpression ?? undefined, schedule: patch.schedule }
+            : { cronExpression: current.cronExpression ?? undefined },
           timezone,
           now,
         )
@@ -263,7 +277,9 @@ export async function updateSchedule(id: string, patch: SchedulePatchInput, now:
   if (calendar.paused && current.status !== "paused") statusEvent = "schedule_paused";
   if (calendar.paused && statusEvent === "schedule_resumed") statusEvent = "schedule_paused";
   // ---- end calendar controls ----
-  if (next.status === "active" && (cronChanged || calendar.cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
+  if (next.cronExpression === null) {
+    next.nextFireAt = null; // chained only: never due from the planner (ADR 0024)
+  } else if (next.status === "active" && (cronChanged || calendar.cronChanged || statusEvent === "schedule_resumed" || next.nextFireAt === null)) {
     next.nextFireAt = firstFireAt(next.cronExpression, timezone, now, calendar.cronChanged ? "runOnceAt" : "cronExpression");
     next.lastPlannedAt = Math.max(current.lastPlannedAt ?? 0, now);
   }
@@ -319,6 +335,13 @@ export function previewSchedule(
   };
 }
 
+/** The plain-words description of a schedule without a cron (ADR 0024): it runs only after its upstream. */
+export const CHAINED_ONLY_DESCRIPTION = "Only after its upstream schedule succeeds (no cron)";
+
+function describeChainedOnly(s: Pick<ScheduleRow, "dependsOnScheduleId">): string {
+  return s.dependsOnScheduleId ? CHAINED_ONLY_DESCRIPTION : "No cron and no upstream: never runs by itself";
+}
+
 /** API shape of a schedule (API.md `Schedule`): ISO timestamps, internal columns left out. */
 export function serializeSchedule(s: ScheduleRow): ScheduleDto {
   return {
@@ -326,7 +349,7 @@ export function serializeSchedule(s: ScheduleRow): ScheduleDto {
     name: s.name,
     prompt: s.prompt,
     cronExpression: s.cronExpression,
-    description: describeCron(s.cronExpression),
+    description: s.cronExpression !== null ? describeCron(s.cronExpression) : describeChainedOnly(s),
     timezone: s.timezone,
     runtimeId: s.runtimeId,
     status: s.status,

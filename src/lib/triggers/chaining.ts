@@ -1,8 +1,12 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/client";
+import { withTransaction, type Db } from "../db/client";
+import { selectScheduleForPlanning } from "../db/queries/planning";
+import { activeTasksForOverlap, applyOverlapDecision } from "../scheduler/overlap-apply";
+import { decideOverlap } from "../scheduler/overlap-policy";
 import { selectPendingChains } from "../db/queries/triggers";
 import { insertTaskIfAbsent, selectScheduleById } from "../db/queries/tasks-core";
+import { retryBackoffFromEnv } from "../scheduler/retries";
 import type { ScheduleRow, TaskRow } from "../db/schema";
 import { LIMITS } from "../db/constants";
 import { invalidRequest } from "../errors";
@@ -58,37 +62,70 @@ export function chainedPlannedAt(upstreamFinishedAt: number): number {
   return upstreamFinishedAt % 1000 === 0 ? upstreamFinishedAt + 1 : upstreamFinishedAt;
 }
 
+/** What one chain step did: tasks queued, tasks recorded as skipped by the overlap policy, running tasks cancelled by it. */
+export interface ChainStepResult {
+  created: string[];
+  skipped: string[];
+  cancelledRunning: string[];
+  /** A full batch was seen, or a schedule was locked by another runner: run again. */
+  more: boolean;
+}
+
 /**
  * One scheduler-pass step: for each active schedule whose upstream schedule has a completed
  * task (finished within CHAIN_LOOKBACK_MS and after the dependency was set) that has not
- * triggered it yet, inserts a queued root task (`sourceType` scheduled, `plannedAt` = the
- * upstream's finish time (chainedPlannedAt), `triggerKind` dependency, `triggeredByTaskId`). The unique index
- * tasks_triggered_by_unique makes it exactly once per upstream run across runners and
- * restarts (`ON CONFLICT DO NOTHING`); the drain then claims it under the cap like any
- * queued task. Returns the ids created and whether a full batch was seen (run again).
- * @param now UTC ms (the injected clock).
+ * triggered it yet, inserts a root task (`sourceType` scheduled, `plannedAt` = the
+ * upstream's finish time (chainedPlannedAt), `triggerKind` dependency, `triggeredByTaskId`).
+ * The downstream schedule's **overlap policy** decides it exactly as for a cron occurrence
+ * (decideOverlap; issue 12 gap): `skip` records it as `skipped` / `overlap` while the
+ * schedule has a queued or running task, `buffer_one` while one is queued, `cancel_other`
+ * skips the queued ones and cancels the running ones (returned in `cancelledRunning`, the
+ * caller aborts their processes), `buffer_all`/`allow_all` queue it. Each chain is decided
+ * in one transaction holding the schedule's planning lock (ADR 0013), so a cron occurrence
+ * and a chained run, or two runners, see each other. The unique index
+ * tasks_triggered_by_unique makes it exactly once per upstream run — a skipped one included,
+ * so it is decided once and never replayed — across runners and restarts (`ON CONFLICT DO
+ * NOTHING`, the side effects only after the insert won); the drain then claims a queued one
+ * under the cap like any queued task.
+ * @param now UTC ms (the injected clock). @param retryBackoffMs retry delays (ms) for the guarded cancel.
  */
-export async function planChainedTasks(db: Db, now: number): Promise<{ created: string[]; more: boolean }> {
+export async function planChainedTasks(db: Db, now: number, retryBackoffMs: readonly number[] = retryBackoffFromEnv()): Promise<ChainStepResult> {
   const since = now - CHAIN_LOOKBACK_MS;
   const pending = await selectPendingChains(db, since, since - LIMITS.maxRunDurationSecMax * 1000, CHAIN_BATCH);
-  const created: string[] = [];
+  const out: ChainStepResult = { created: [], skipped: [], cancelledRunning: [], more: pending.length === CHAIN_BATCH };
   for (const { schedule, upstreamTaskId, upstreamFinishedAt } of pending) {
-    const row: TaskRow = {
-      ...UNCLAIMED_RUN_STATE,
-      ...taskTemplateFromSchedule(schedule),
-      id: randomUUID(),
-      status: "queued",
-      sourceType: "scheduled",
-      rootSourceType: "scheduled",
-      plannedAt: chainedPlannedAt(upstreamFinishedAt),
-      attempt: 1,
-      parentTaskId: null,
-      notBefore: null,
-      createdAt: now,
-      triggerKind: "dependency",
-      triggeredByTaskId: upstreamTaskId,
-    };
-    if (await insertTaskIfAbsent(db, row)) created.push(row.id);
+    const step = await withTransaction(db, async (tx) => {
+      const s = await selectScheduleForPlanning(tx, schedule.id);
+      if (s === "locked") return "busy" as const;
+      if (!s || s.status !== "active") return null;
+      const active = await activeTasksForOverlap(tx, s.id);
+      const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
+      const row: TaskRow = {
+        ...UNCLAIMED_RUN_STATE,
+        ...taskTemplateFromSchedule(s),
+        id: randomUUID(),
+        status: decision.queue ? "queued" : "skipped",
+        sourceType: "scheduled",
+        rootSourceType: "scheduled",
+        plannedAt: chainedPlannedAt(upstreamFinishedAt),
+        attempt: 1,
+        parentTaskId: null,
+        notBefore: null,
+        finishedAt: decision.queue ? null : now,
+        skippedReason: decision.queue ? null : "overlap",
+        createdAt: now,
+        triggerKind: "dependency",
+        triggeredByTaskId: upstreamTaskId,
+      };
+      if (!(await insertTaskIfAbsent(tx, row))) return null;
+      const cancelled = await applyOverlapDecision(tx, decision, active.running, now, retryBackoffMs, "Cancelled by a newer chained run (overlap policy cancel_other)");
+      return { row, cancelled };
+    });
+    if (step === "busy") out.more = true;
+    else if (step) {
+      (step.row.status === "queued" ? out.created : out.skipped).push(step.row.id);
+      out.cancelledRunning.push(...step.cancelled);
+    }
   }
-  return { created, more: pending.length === CHAIN_BATCH };
+  return out;
 }

@@ -9,7 +9,7 @@ import { SCHEDULE_DEFAULTS } from "@/lib/schedules/defaults";
 import { scheduleFields } from "@/lib/schedules/input";
 import { concurrencyGroupName } from "@/lib/concurrency-groups/fields";
 import type { ScheduleDto } from "@/lib/ui/types";
-import { TRIGGER_FIELDS, triggerBody, triggerFormSchema, triggerInitialValues, type TriggerFormValues } from "./trigger-fields";
+import { NO_DEPENDENCY, TRIGGER_FIELDS, triggerBody, triggerFormSchema, triggerInitialValues, type TriggerFormValues } from "./trigger-fields";
 import { SPEND_FORM_FIELDS, spendBody, spendFormSchemaFields, spendFormValues, type SpendFormValues } from "../budget-form";
 // --- notifications (issue 11): the sheet's Notifications part keeps its values under `notifications` ---
 import { notificationBody, notificationFormSchema, notificationFormValuesOf, type NotificationFormValues } from "../notifications-section";
@@ -21,8 +21,9 @@ export const DEFAULT_RUNTIME = "__default__";
 export interface ScheduleFormValues extends TriggerFormValues, SpendFormValues {
   name: string;
   prompt: string;
-  scheduleMode: "words" | "cron";
-  /** Plain words or a cron expression, per scheduleMode. */
+  /** "after" = no cron: runs only after the upstream chosen in Triggers → Run after (ADR 0024). */
+  scheduleMode: "words" | "cron" | "after";
+  /** Plain words or a cron expression, per scheduleMode ("" and unused for "after"). */
   schedule: string;
   timezone: string;
   runtimeId: string;
@@ -47,27 +48,39 @@ const optionalNumber = z.string().transform((v) => (v.trim() === "" ? null : Num
 const requiredNumber = z.string().transform((v) => (v.trim() === "" ? Number.NaN : Number(v)));
 
 /** Client-side check of the form; the same fields and messages as the API. */
-export const scheduleFormSchema = z.object({
-  name: scheduleFields.name,
-  prompt: scheduleFields.prompt,
-  scheduleMode: z.enum(["words", "cron"]),
-  schedule: scheduleFields.schedule,
-  timezone: scheduleFields.timezone,
-  runtimeId: z.string(),
-  maxTurns: optionalNumber.pipe(scheduleFields.maxTurns),
-  maxRunDurationSec: optionalNumber.pipe(scheduleFields.maxRunDurationSec),
-  maxAttempts: requiredNumber.pipe(scheduleFields.maxAttempts),
-  overlapPolicy: scheduleFields.overlapPolicy,
-  catchUpPolicy: scheduleFields.catchUpPolicy,
-  catchUpWindowSec: requiredNumber.pipe(scheduleFields.catchUpWindowSec),
-  maxFirings: optionalNumber.pipe(scheduleFields.maxFirings),
-  expiresAt: z.string(),
-  paused: z.boolean(),
-  ...triggerFormSchema,
-  concurrencyGroup: z.string().transform((v) => (v.trim() === "" ? null : v.trim())).pipe(concurrencyGroupName.nullable()),
-  ...spendFormSchemaFields,
-  notifications: notificationFormSchema,
-});
+export const scheduleFormSchema = z
+  .object({
+    name: scheduleFields.name,
+    prompt: scheduleFields.prompt,
+    scheduleMode: z.enum(["words", "cron", "after"]),
+    schedule: z.string(),
+    timezone: scheduleFields.timezone,
+    runtimeId: z.string(),
+    maxTurns: optionalNumber.pipe(scheduleFields.maxTurns),
+    maxRunDurationSec: optionalNumber.pipe(scheduleFields.maxRunDurationSec),
+    maxAttempts: requiredNumber.pipe(scheduleFields.maxAttempts),
+    overlapPolicy: scheduleFields.overlapPolicy,
+    catchUpPolicy: scheduleFields.catchUpPolicy,
+    catchUpWindowSec: requiredNumber.pipe(scheduleFields.catchUpWindowSec),
+    maxFirings: optionalNumber.pipe(scheduleFields.maxFirings),
+    expiresAt: z.string(),
+    paused: z.boolean(),
+    ...triggerFormSchema,
+    concurrencyGroup: z.string().transform((v) => (v.trim() === "" ? null : v.trim())).pipe(concurrencyGroupName.nullable()),
+    ...spendFormSchemaFields,
+    notifications: notificationFormSchema,
+  })
+  .superRefine((v, ctx) => {
+    // Cron optional with an upstream (ADR 0024): "Only after" needs the upstream; the other modes need the schedule text.
+    if (v.scheduleMode === "after") {
+      if (v.dependsOnScheduleId === NO_DEPENDENCY) {
+        ctx.addIssue({ code: "custom", path: ["dependsOnScheduleId"], message: "Pick the schedule this one runs after (or give it a schedule of its own)" });
+      }
+      return;
+    }
+    const parsed = scheduleFields.schedule.safeParse(v.schedule);
+    if (!parsed.success) ctx.addIssue({ code: "custom", path: ["schedule"], message: parsed.error.issues[0]?.message ?? "is invalid" });
+  });
 
 /** Server field names → form field names (plain words and cron share one input). */
 export function formFieldOf(serverField: string): keyof ScheduleFormValues | "form" {
@@ -124,8 +137,8 @@ export function initialValues(s: ScheduleDto | null, template?: ScheduleTemplate
   return {
     name: s.name,
     prompt: s.prompt,
-    scheduleMode: "cron",
-    schedule: s.cronExpression,
+    scheduleMode: s.cronExpression === null ? "after" : "cron",
+    schedule: s.cronExpression ?? "",
     timezone: s.timezone,
     runtimeId: s.runtimeId ?? DEFAULT_RUNTIME,
     maxTurns: s.maxTurns == null ? "" : String(s.maxTurns),
@@ -151,7 +164,7 @@ export function toBody(f: ScheduleFormValues): Record<string, unknown> {
   return {
     name: f.name,
     prompt: f.prompt,
-    ...(f.scheduleMode === "words" ? { schedule: f.schedule } : { cronExpression: f.schedule }),
+    ...(f.scheduleMode === "words" ? { schedule: f.schedule } : { cronExpression: f.scheduleMode === "after" ? null : f.schedule }),
     timezone: f.timezone,
     runtimeId: f.runtimeId === DEFAULT_RUNTIME ? null : f.runtimeId,
     maxTurns: numberOrNull(f.maxTurns),

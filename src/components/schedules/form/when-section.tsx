@@ -10,8 +10,10 @@ import { Input } from "@/components/ui/input";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { ApiError, apiFetch } from "@/lib/ui/api-client";
-import { qs } from "@/lib/ui/queries";
+import { afterUpstreamWords } from "@/lib/ui/chained";
+import { fetchers, qs, queryKeys } from "@/lib/ui/queries";
 import type { ScheduleFormValues } from "./schema";
+import { NO_DEPENDENCY } from "./trigger-fields";
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -28,7 +30,7 @@ const fetchPreview = (params: Record<string, string | number>) => apiFetch<Previ
 /** The preview of the next fires, from GET /api/schedules/preview (the server parses cron and plain words). */
 function SchedulePreview() {
   const [mode, text, timezone] = useWatch<ScheduleFormValues, ["scheduleMode", "schedule", "timezone"]>({ name: ["scheduleMode", "schedule", "timezone"] });
-  const previewText = useDebounced((text ?? "").trim(), 300);
+  const previewText = useDebounced(mode === "after" ? "" : (text ?? "").trim(), 300);
   const params = { [mode === "words" ? "schedule" : "cronExpression"]: previewText, timezone, count: 5 };
   const preview = useQuery({
     queryKey: ["schedule-preview", params],
@@ -39,7 +41,9 @@ function SchedulePreview() {
   });
   return (
     <div className="bg-muted/50 rounded-md border p-3 text-sm" data-testid="schedule-preview" aria-live="polite">
-      {!previewText ? (
+      {mode === "after" ? (
+        <AfterUpstreamPreview />
+      ) : !previewText ? (
         <span className="text-muted-foreground">Type a schedule to see when it fires.</span>
       ) : preview.isPending || previewText !== (text ?? "").trim() ? (
         <div className="flex flex-col gap-2">
@@ -63,6 +67,23 @@ function SchedulePreview() {
           </ol>
         </div>
       )}
+    </div>
+  );
+}
+
+/** The preview for "Only after" (ADR 0024): no cron, the next run is "after <upstream>". */
+function AfterUpstreamPreview() {
+  const dependsOn = useWatch<ScheduleFormValues, "dependsOnScheduleId">({ name: "dependsOnScheduleId" });
+  const schedules = useQuery({ queryKey: queryKeys.schedules, queryFn: fetchers.schedules });
+  const words = dependsOn === NO_DEPENDENCY ? null : afterUpstreamWords({ cronExpression: null, dependsOnScheduleId: dependsOn }, schedules.data?.schedules);
+  return (
+    <div className="flex flex-col gap-1" data-testid="preview-after-upstream">
+      <div className="font-medium">{words ? `Runs ${words} succeeds` : "Runs only after another schedule succeeds"}</div>
+      <div className="text-muted-foreground text-xs">
+        {words
+          ? "No cron: it never fires on its own. Within a second after each successful run of that schedule, once per run."
+          : "Choose that schedule under Triggers → Run after."}
+      </div>
     </div>
   );
 }
@@ -111,8 +132,14 @@ export function WhenSection() {
                 <TabsList className="h-8" aria-label="Schedule format">
                   <TabsTrigger value="words">Plain words</TabsTrigger>
                   <TabsTrigger value="cron">Cron</TabsTrigger>
+                  <TabsTrigger value="after" data-testid="schedule-mode-after">
+                    Only after
+                  </TabsTrigger>
                 </TabsList>
               </div>
+              <TabsContent value="after" forceMount className="data-[state=inactive]:hidden">
+                {mode === "after" && <p className="text-muted-foreground text-xs">No clock: this schedule runs only after its upstream (Triggers → Run after).</p>}
+              </TabsContent>
               {(["words", "cron"] as const).map((m) => (
                 // Both panels stay in the DOM so each tab's aria-controls names a real panel; the input lives in the active one.
                 <TabsContent key={m} value={m} forceMount className="data-[state=inactive]:hidden">

@@ -60,7 +60,7 @@ export async function resumePausedSchedule(
   db: Db,
   scheduleId: string,
   seenPausedUntil: number,
-  patch: { nextFireAt: number; lastPlannedAt: number; updatedAt: number },
+  patch: { nextFireAt: number | null; lastPlannedAt: number; updatedAt: number },
 ): Promise<number> {
   const { schedules } = tablesOf(db);
   return affected(

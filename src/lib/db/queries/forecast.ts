@@ -1,17 +1,17 @@
 import "server-only";
 /** The forecast's reads (issue #12 item 8): three statements whatever the number of schedules, both dialects. Times are UTC ms. */
-import { and, avg, eq, gte, lte, sql } from "drizzle-orm";
+import { and, avg, eq, gte, isNotNull, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { ScheduleRow } from "../schema";
 import { run, tablesOf } from "../sql";
 
 /** What the forecast needs of a schedule. */
-export type ForecastScheduleRow = Pick<
+export type ForecastScheduleRow = { cronExpression: string } & Pick<
   ScheduleRow,
-  "id" | "name" | "cronExpression" | "timezone" | "overlapPolicy" | "maxRunDurationSec" | "maxFirings" | "firingCount" | "expiresAt" | "nextFireAt" | "createdAt" | "concurrencyGroup"
+  "id" | "name" | "timezone" | "overlapPolicy" | "maxRunDurationSec" | "maxFirings" | "firingCount" | "expiresAt" | "nextFireAt" | "createdAt" | "concurrencyGroup" | "activeWindow" | "excludeDates" | "pausedUntil" | "jitterSec"
 >;
 
-/** Every active schedule, oldest first. */
+/** Every active schedule with a cron, and every paused one with a pause-until (it resumes by itself), oldest first (a chained-only schedule has no cron occurrences to forecast, ADR 0024). */
 export async function selectForecastSchedules(db: Db): Promise<ForecastScheduleRow[]> {
   const { schedules: s } = tablesOf(db);
   return run(
@@ -30,11 +30,16 @@ export async function selectForecastSchedules(db: Db): Promise<ForecastScheduleR
         nextFireAt: s.nextFireAt,
         createdAt: s.createdAt,
         concurrencyGroup: s.concurrencyGroup,
+        activeWindow: s.activeWindow,
+        excludeDates: s.excludeDates,
+        pausedUntil: s.pausedUntil,
+        jitterSec: s.jitterSec,
       })
       .from(s)
-      .where(eq(s.status, "active"))
+      // Active ones, and paused ones that resume by themselves (pause-until): their firings after the resume count.
+      .where(and(or(eq(s.status, "active"), and(eq(s.status, "paused"), isNotNull(s.pausedUntil))), isNotNull(s.cronExpression)))
       .orderBy(s.createdAt, s.id),
-  );
+  ) as Promise<ForecastScheduleRow[]>;
 }
 
 /**

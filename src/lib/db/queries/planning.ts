@@ -137,16 +137,17 @@ export async function rootTaskExists(db: Db, scheduleId: string, plannedAt: numb
 export async function selectSchedulesPlannedPast(
   db: Db,
   now: number,
-): Promise<Pick<ScheduleRow, "id" | "cronExpression" | "timezone" | "lastFiredAt">[]> {
+): Promise<(Pick<ScheduleRow, "id" | "timezone" | "lastFiredAt"> & { cronExpression: string })[]> {
   const { schedules } = tablesOf(db);
+  // cron_expression IS NOT NULL: a chained-only schedule has no watermark to re-anchor (ADR 0024).
   return run(
     db,
     db
       .select({ id: schedules.id, cronExpression: schedules.cronExpression, timezone: schedules.timezone, lastFiredAt: schedules.lastFiredAt })
       .from(schedules)
-      .where(and(eq(schedules.status, "active"), gt(schedules.lastPlannedAt, now)))
+      .where(and(eq(schedules.status, "active"), isNotNull(schedules.cronExpression), gt(schedules.lastPlannedAt, now)))
       .orderBy(asc(schedules.id)),
-  );
+  ) as Promise<(Pick<ScheduleRow, "id" | "timezone" | "lastFiredAt"> & { cronExpression: string })[]>;
 }
 
 /** Re-anchors one schedule's watermark to `now` and its next fire to `next`, if its watermark still lies past `now`. Returns rows changed (0 or 1). */
@@ -173,11 +174,11 @@ export async function pauseScheduleInvalidCron(db: Db, scheduleId: string, now: 
   );
 }
 
-/** Schedules the old cron evaluation may have stranded: active with no next fire, and expired ones (stranded-schedules.ts decides). */
+/** Schedules the old cron evaluation may have stranded: active with a cron and no next fire (a cron-less chained schedule has none by design, ADR 0024), and expired ones (stranded-schedules.ts decides). */
 export async function selectPossiblyStrandedSchedules(db: Db): Promise<ScheduleRow[]> {
   const { schedules } = tablesOf(db);
   return [
-    ...(await run(db, db.select().from(schedules).where(and(eq(schedules.status, "active"), isNull(schedules.nextFireAt))).orderBy(asc(schedules.id)))),
+    ...(await run(db, db.select().from(schedules).where(and(eq(schedules.status, "active"), isNull(schedules.nextFireAt), isNotNull(schedules.cronExpression))).orderBy(asc(schedules.id)))),
     ...(await run(db, db.select().from(schedules).where(eq(schedules.status, "expired")).orderBy(asc(schedules.id)))),
   ];
 }

@@ -42,9 +42,9 @@ export async function deleteScheduleRow(db: Db, id: string): Promise<void> {
 }
 
 /** What collision warnings need of another schedule. */
-export type CollisionCandidate = Pick<ScheduleRow, "id" | "name" | "cronExpression" | "timezone" | "avgTurnsPerFiring" | "maxTurns">;
+export type CollisionCandidate = { cronExpression: string } & Pick<ScheduleRow, "id" | "name" | "timezone" | "avgTurnsPerFiring" | "maxTurns" | "concurrencyGroup">;
 
-/** Every active schedule but `exceptId` (collision warnings compare against them). */
+/** Every active schedule with a cron but `exceptId` (collision warnings compare against them; a chained-only schedule has no cron firings, ADR 0024). */
 export async function selectActiveSchedulesExcept(db: Db, exceptId: string): Promise<CollisionCandidate[]> {
   const { schedules } = tablesOf(db);
   return run(
@@ -57,10 +57,11 @@ export async function selectActiveSchedulesExcept(db: Db, exceptId: string): Pro
         timezone: schedules.timezone,
         avgTurnsPerFiring: schedules.avgTurnsPerFiring,
         maxTurns: schedules.maxTurns,
+        concurrencyGroup: schedules.concurrencyGroup,
       })
       .from(schedules)
-      .where(and(eq(schedules.status, "active"), ne(schedules.id, exceptId))),
-  );
+      .where(and(eq(schedules.status, "active"), ne(schedules.id, exceptId), isNotNull(schedules.cronExpression))),
+  ) as Promise<CollisionCandidate[]>;
 }
 
 /**

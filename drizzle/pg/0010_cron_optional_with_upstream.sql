@@ -1,0 +1,1 @@
+ALTER TABLE "schedules" ALTER COLUMN "cron_expression" DROP NOT NULL;
