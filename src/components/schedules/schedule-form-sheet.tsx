@@ -204,7 +204,7 @@ function ScheduleForm({
       <form onSubmit={(e) => void form.handleSubmit(onValid, onInvalid)(e)} className="flex min-h-full flex-col" noValidate>
         <SheetHeader>
           <SheetTitle>{saved ? `Edit “${saved.name}”` : "New schedule"}</SheetTitle>
-          <SheetDescription>An agent run fired on a cron schedule, with max turns and a lease.</SheetDescription>
+          <SheetDescription>An agent run fired on a cron schedule or after another schedule, with max turns and a lease.</SheetDescription>
         </SheetHeader>
 
         <div className="flex flex-col gap-5 px-4 pb-4">
