@@ -10,9 +10,10 @@
  *   tasks       ≤ C + S              (exactly C after each run: nothing else is protected)
  *   task events ≤ 2 × (C + S)
  *   database    ≤ SIZE_BOUND_BYTES: SQLite 24 MiB (page_count × page_size after the vacuum),
- *                 PostgreSQL 56 MiB (pg_database_size, ~8 MiB of it the catalogs; autovacuum's timing varies)
+ *                 PostgreSQL 96 MiB (pg_database_size, ~8 MiB of it the catalogs; how soon VACUUM can
+ *                 reclaim depends on the server's other work, so the rows are the real bound there)
  * Measured 2026-12-03 (2 cores shared, load 5–10): SQLite 16.9 MiB flat from hour 3 to day 2;
- * PostgreSQL 30.7 MiB at most in one run, 40.2 MiB in another (autovacuum later under load).
+ * PostgreSQL 30.7, 40.2 and 51.5 MiB in three runs of one day.
  * and the size stops growing: the last day's largest size within 10 % of the first day's.
  * Days simulated: SQLite 2 (172,800 runs), PostgreSQL 1 (86,400; every insert goes over the
  * wire). Figures: docs/benchmarks.md "#11 retention at the real rate"; `npm run bench:retention`.
@@ -32,10 +33,11 @@ const SLICE_RUNS = 600;
 const dialect = process.env.AGENTCRON_TEST_DIALECT === "pg" ? "pg" : "sqlite";
 const DAYS = dialect === "pg" ? 1 : 2;
 const CAP = DEFAULT_RETENTION.maxTasksPerSchedule!;
-// PostgreSQL gives deleted rows' space back when autovacuum gets to the table, which depends on
-// the server's load: 30.7 MiB at most in one run, 40.2 MiB in another (same day, load 8–11).
-// The bound leaves room for that; what must not happen is growth with the history (10,000 tasks kept).
-const SIZE_BOUND_BYTES = (dialect === "pg" ? 56 : 24) * 1024 * 1024;
+// PostgreSQL gives deleted rows' space back when VACUUM can remove them, which depends on the
+// server's other work (autovacuum, concurrent transactions of other test databases): the same run
+// measured 30.7, 40.2 and 51.5 MiB on one day (load 2–11). The rows are the guarantee here
+// (asserted exactly above); the size bound only catches gross growth.
+const SIZE_BOUND_BYTES = (dialect === "pg" ? 96 : 24) * 1024 * 1024;
 
 describe("a per-second schedule at its real rate", () => {
   it(`stays under the bound with default retention (${DAYS} day(s), 86,400 runs a day)`, { timeout: 1_200_000 }, async () => {
