@@ -81,9 +81,6 @@ export async function dueScheduleIds(db: Db, now: number, limit: number): Promis
   return selectDueScheduleIds(db, now, limit);
 }
 
-/** A schedule's queued and running tasks (tasks_schedule_status_idx). */
-const activeTasksOf = activeTasksForOverlap;
-
 /**
  * Plans one schedule's due occurrences in ONE transaction (issue 3 item 2): catch-up
  * policy over (lastPlannedAt, min(now, expiresAt)], overlap policy per occurrence, root
@@ -128,7 +125,7 @@ export async function planSchedule(db: Db, scheduleId: string, now: number, retr
             if (await insertTaskIfAbsent(tx, occurrenceTask(s, plannedAt, now, "skipped", { skippedReason: verdict.reason }))) plan.skipped += 1;
             continue;
           }
-          const active = await activeTasksOf(tx, s.id);
+          const active = await activeTasksForOverlap(tx, s.id);
           const decision = decideOverlap(s.overlapPolicy, { queued: active.queued, running: active.running.map((r) => r.id) });
           plan.cancelledRunning.push(...(await applyOverlapDecision(tx, decision, active.running, now, retryBackoffMs)));
           const row = occurrenceTask(s, plannedAt, now, decision.queue ? "queued" : "skipped", { notBefore: verdict.notBefore });
