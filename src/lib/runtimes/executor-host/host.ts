@@ -88,7 +88,8 @@ export class ExecutorHost {
   /**
    * Runs one task in the worker: resolves with its outcome (never a terminal write: the
    * caller writes it with its guard). `signal` aborts the run with its reason, forwarded.
-   * @throws ExecutorHostDiedError (rejects) when the worker dies before the run's outcome.
+   * @throws ExecutorHostDiedError (rejects) when the worker dies before the run's outcome;
+   *   Error with the worker's message when the run threw there.
    */
   execute(request: HostRunRequest, signal: AbortSignal): Promise<TaskOutcome> {
     if (this.deadWith !== null) return Promise.reject(new ExecutorHostDiedError(this.deadWith));
@@ -148,6 +149,9 @@ export class ExecutorHost {
         break;
       case "outcome":
         this.runs.get(message.taskId)?.resolve(message.outcome);
+        break;
+      case "run-error":
+        this.runs.get(message.taskId)?.reject(new Error(message.message));
         break;
       case "closed":
         this.closedResolve?.();

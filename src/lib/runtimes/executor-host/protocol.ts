@@ -35,4 +35,6 @@ export type FromHost =
   | { t: "root-added"; group: OwnedProcessGroup }
   | { t: "root-removed"; pid: number }
   | { t: "outcome"; taskId: string; outcome: TaskOutcome }
+  /** The run threw before it had an outcome (e.g. a runtime row that no longer builds). */
+  | { t: "run-error"; taskId: string; message: string }
   | { t: "closed" };

@@ -67,21 +67,12 @@ async function run(request: HostRunRequest): Promise<TaskOutcome> {
 port.on("message", (message: ToHost) => {
   switch (message.t) {
     case "run":
-      void run(message.run)
-        .catch(
-          (err): TaskOutcome => ({
-            status: "failed",
-            failureReason: "agent_error",
-            error: `The run failed: ${(err as Error)?.message ?? String(err)}`,
-            result: null,
-            turnCount: 0,
-            sessionId: message.run.resumeSessionId,
-            inputTokens: null,
-            outputTokens: null,
-            costUsd: null,
-          }),
-        )
-        .then((outcome) => send({ t: "outcome", taskId: message.run.taskId, outcome }));
+      // A run that throws (executeTask never does; buildRuntime can) is reported as an error:
+      // the main thread writes it from the row as persisted (task-launcher.ts).
+      void run(message.run).then(
+        (outcome) => send({ t: "outcome", taskId: message.run.taskId, outcome }),
+        (err) => send({ t: "run-error", taskId: message.run.taskId, message: (err as Error)?.message ?? String(err) }),
+      );
       break;
     case "abort": {
       const controller = controllers.get(message.taskId);
