@@ -50,6 +50,10 @@ export function openPgDatabase(url: string, options: PgOpenOptions = {}): PgDb {
     connectionString: url,
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? "agentcron",
+    // JIT off for our sessions: every statement here is short OLTP, and a drain read over a
+    // large queue (planner cost > jit_above_cost) spent 187 ms compiling to run for 0.6 ms
+    // (auto_explain, 2026-12-03; ADR 0023's amendment). A URL's own `?options=` is replaced.
+    options: "-c jit=off",
   });
   // An idle client's error (server restart, network cut) is emitted on the pool; without a
   // listener Node would crash the process. The next query reconnects or throws where it runs.

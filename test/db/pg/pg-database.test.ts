@@ -40,6 +40,18 @@ describe("openPgDatabase / migratePgDatabase", () => {
     expect(typeof r.rows[0].n).toBe("number");
   });
 
+  it("runs every session of the pool with JIT compilation off (OLTP statements; the cluster's default is on)", async () => {
+    const clients = await Promise.all([db.$client.connect(), db.$client.connect()]);
+    try {
+      for (const c of clients) expect((await c.query("SHOW jit")).rows[0].jit).toBe("off");
+      // The cluster default is untouched: a session opened without the pool's options sees it on.
+      const { rows } = await clients[0].query("SELECT boot_val FROM pg_settings WHERE name = 'jit'");
+      expect(rows[0].boot_val).toBe("on");
+    } finally {
+      for (const c of clients) c.release();
+    }
+  });
+
   it("is idempotent: a second run applies nothing", async () => {
     const before = await appliedMigrations(db);
     expect(before).toBeGreaterThanOrEqual(2);
