@@ -70,6 +70,22 @@ describe("agents start on time (issue 15 item 0)", () => {
     expect(armed).not.toContain(report.nextWakeAt - report.at);
   });
 
+  it("a pass gives the event loop turns between its phases: a chat delta or a request never waits for a whole pass", async () => {
+    await setCap(5);
+    await makeSchedule({ cronExpression: "*/5 * * * *" });
+    const clock = new FakeClock(T0);
+    const { loop } = await start(clock, new TestRuntime());
+    clock.set(T0 + 5 * 60_000);
+    const order: string[] = [];
+    // Queued on the event loop before the pass starts: on SQLite (synchronous statements) a
+    // pass without yields ran to its end in microtasks first.
+    setImmediate(() => order.push("other work"));
+    const passDone = loop.runPass().then((r) => order.push("pass done") && r);
+    const report = (await passDone)!;
+    expect(report.claimed).toHaveLength(1); // a real pass: it planned and claimed the occurrence
+    expect(order).toEqual(["other work", "pass done"]);
+  });
+
   it("a pass returns before its launches are spawned; they start after it, all of them", async () => {
     await setCap(10);
     const schedules = await Promise.all(Array.from({ length: 3 }, () => makeSchedule({ cronExpression: "*/5 * * * *" })));

@@ -70,6 +70,8 @@ describe("chained runs and the downstream's overlap policy", () => {
   it("cancel_other: the running chained run is cancelled and aborted, the newest runs", async () => {
     const { s, rows } = await scenario("cancel_other");
     expect(await rows()).toEqual([["cancelled", null], ["cancelled", null], ["running", null]]);
+    // The abort reaches a run's runtime asynchronously (its signal's listener), after the pass.
+    await waitFor(() => s.runtime.runs.slice(0, 2).every((r) => r.abortedWith !== undefined), "both cancelled runs aborted");
     expect(s.runtime.runs[0].abortedWith).toBe("cancelled");
     expect(s.runtime.runs[1].abortedWith).toBe("cancelled");
   });

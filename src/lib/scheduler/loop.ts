@@ -281,7 +281,10 @@ export class SchedulerLoop implements SchedulerHandle {
   }
 
   private async pass(): Promise<PassReport> {
+    // One reading of both clocks for the whole pass: its phases yield to the event loop, and
+    // every decision of a pass is taken at the same instant.
     const now = this.clock.now();
+    const monoNow = this.clock.monotonic();
     const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, armDelayMs: MAX_SLEEP_MS, errors: [], clockJump: null };
     const phase = async (name: string, fn: () => Promise<void>) => {
       try {
@@ -290,6 +293,13 @@ export class SchedulerLoop implements SchedulerHandle {
         report.errors.push(`${name}: ${dbErrorMessage(err)}`);
         console.error(`[agentcron] scheduler ${name} failed`, err);
       }
+      // The next phase starts on a fresh turn of the event loop (issue 15 item 2). On SQLite
+      // every statement is synchronous and `await` only queues a microtask, so without this a
+      // whole pass (plan, drain, launch…) ran as ONE macrotask: a chat delta, a timer or a
+      // request waited for all of it — the ~15 ms stall once a second that bounded loop delay
+      // p99. PostgreSQL already yields at every round trip; interleaving is the same as there.
+      // (After a phase, not before: the clock check runs in the turn that read `now`.)
+      if (name !== "arm") await yieldToEventLoop();
     };
     let holdUntil: number | null = null;
     let drainMore = false;
@@ -301,7 +311,7 @@ export class SchedulerLoop implements SchedulerHandle {
       await heartbeatRunner(this.db, this.runnerId, now);
     });
     await phase("reap", async () => {
-      report.reaped = await reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs, this.clock.monotonic());
+      report.reaped = await reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs, monoNow);
     });
     await phase("recover", async () => {
       if (!this.mayJudgeStaleness()) return;
@@ -512,4 +522,9 @@ export function getSchedulerLoop(): SchedulerLoop | null {
 /** The scheduler's clock (the injected one once it runs, else the system clock): routes share its notion of now. */
 export function schedulerClock(): Clock {
   return getSchedulerLoop()?.clock ?? systemClock;
+}
+
+/** Resolves on a later turn of the event loop (after pending I/O and timers' callbacks). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
