@@ -304,10 +304,11 @@ function classifyForBatch(s: ScheduleRow, now: number): FastVerdict {
  * RETURNING`, and every schedule's watermark / nextFireAt / firingCount / lastFiredAt in one
  * UPDATE — four statements for the batch instead of ~6 per schedule. A schedule whose case
  * is unusual (classifyForBatch), or whose overlap policy would skip queued or cancel running
- * tasks, is planned by planSchedule as before, in the same transaction. If a batched
- * statement fails, its savepoint is rolled back and every schedule of it goes through
- * planSchedule (so one bad row still only fails itself).
- * Returns the plans (in `ids` order), the busy ids, and the ids left to planSchedule.
+ * tasks, is returned in `fallback`: the caller plans it with planSchedule, in a transaction
+ * of its own after this one committed (no savepoint here: two round trips fewer on
+ * PostgreSQL). If a batched statement fails, `tx` rolls back and the caller plans the whole
+ * batch with planSchedule (so one bad row still only fails itself).
+ * Returns the plans, the busy ids, and the ids left to planSchedule.
  */
 async function planBatchSetBased(tx: Db, ids: readonly string[], now: number): Promise<{ plans: SchedulePlan[]; busy: string[]; fallback: string[] }> {
   const { rows: locked, busy } = await lockSchedulesForPlanning(tx, ids);
@@ -319,52 +320,44 @@ async function planBatchSetBased(tx: Db, ids: readonly string[], now: number): P
     else if (v) candidates.push({ s, v });
   }
   if (!candidates.length) return { plans: [], busy, fallback };
-  try {
-    const plans = await withTransaction(tx, async (sp) => {
-      const active = await selectActiveTasksOfSchedules(sp, candidates.map((c) => c.s.id));
-      const bySchedule = new Map<string, { queued: string[]; running: string[] }>();
-      for (const t of active) {
-        if (t.scheduleId == null) continue;
-        const a = bySchedule.get(t.scheduleId) ?? { queued: [], running: [] };
-        (t.status === "queued" ? a.queued : a.running).push(t.id);
-        bySchedule.set(t.scheduleId, a);
-      }
-      const planned: { s: ScheduleRow; v: Exclude<FastVerdict, null | "fallback">; row: TaskRow; queue: boolean }[] = [];
-      for (const c of candidates) {
-        const decision = decideOverlap(c.s.overlapPolicy, bySchedule.get(c.s.id) ?? { queued: [], running: [] });
-        if (decision.skipQueued.length || decision.cancelRunning.length) {
-          fallback.push(c.s.id); // cancel_other with something to cancel: planSchedule applies it
-          continue;
-        }
-        const row = occurrenceTask(c.s, c.v.plannedAt, now, decision.queue ? "queued" : "skipped", { notBefore: c.v.notBefore });
-        planned.push({ ...c, row, queue: decision.queue });
-      }
-      const inserted = await insertTasksIfAbsent(sp, planned.map((p) => p.row));
-      const out: SchedulePlan[] = [];
-      const patches = planned.map((p) => {
-        const plan: SchedulePlan = { scheduleId: p.s.id, queued: 0, skipped: 0, missed: 0, cancelledRunning: [] };
-        let firingCount = p.s.firingCount;
-        let lastFiredAt = p.s.lastFiredAt;
-        if (inserted.has(p.row.id)) {
-          if (p.queue) {
-            plan.queued = 1;
-            firingCount += 1;
-            lastFiredAt = p.v.plannedAt;
-          } else {
-            plan.skipped = 1;
-          }
-        }
-        out.push(plan);
-        return { id: p.s.id, lastPlannedAt: p.v.watermark, nextFireAt: p.v.next, firingCount, lastFiredAt };
-      });
-      await updatePlannedSchedules(sp, patches, now);
-      return out;
-    });
-    return { plans, busy, fallback };
-  } catch (err) {
-    console.error(`[agentcron] batched planning failed; planning its ${candidates.length} schedules one by one`, err);
-    return { plans: [], busy, fallback: [...fallback, ...candidates.map((c) => c.s.id).filter((id) => !fallback.includes(id))] };
+  const active = await selectActiveTasksOfSchedules(tx, candidates.map((c) => c.s.id));
+  const bySchedule = new Map<string, { queued: string[]; running: string[] }>();
+  for (const t of active) {
+    if (t.scheduleId == null) continue;
+    const a = bySchedule.get(t.scheduleId) ?? { queued: [], running: [] };
+    (t.status === "queued" ? a.queued : a.running).push(t.id);
+    bySchedule.set(t.scheduleId, a);
   }
+  const planned: { s: ScheduleRow; v: Exclude<FastVerdict, null | "fallback">; row: TaskRow; queue: boolean }[] = [];
+  for (const c of candidates) {
+    const decision = decideOverlap(c.s.overlapPolicy, bySchedule.get(c.s.id) ?? { queued: [], running: [] });
+    if (decision.skipQueued.length || decision.cancelRunning.length) {
+      fallback.push(c.s.id); // cancel_other with something to cancel: planSchedule applies it
+      continue;
+    }
+    const row = occurrenceTask(c.s, c.v.plannedAt, now, decision.queue ? "queued" : "skipped", { notBefore: c.v.notBefore });
+    planned.push({ ...c, row, queue: decision.queue });
+  }
+  const inserted = await insertTasksIfAbsent(tx, planned.map((p) => p.row));
+  const out: SchedulePlan[] = [];
+  const patches = planned.map((p) => {
+    const plan: SchedulePlan = { scheduleId: p.s.id, queued: 0, skipped: 0, missed: 0, cancelledRunning: [] };
+    let firingCount = p.s.firingCount;
+    let lastFiredAt = p.s.lastFiredAt;
+    if (inserted.has(p.row.id)) {
+      if (p.queue) {
+        plan.queued = 1;
+        firingCount += 1;
+        lastFiredAt = p.v.plannedAt;
+      } else {
+        plan.skipped = 1;
+      }
+    }
+    out.push(plan);
+    return { id: p.s.id, lastPlannedAt: p.v.watermark, nextFireAt: p.v.next, firingCount, lastFiredAt };
+  });
+  await updatePlannedSchedules(tx, patches, now);
+  return { plans: out, busy, fallback };
 }
 
 /**
@@ -386,11 +379,19 @@ export async function planDueOccurrences(db: Db, now: number, retryBackoffMs: re
     .slice(0, PLAN_MAX_PER_PASS);
   for (let i = 0; i < due.length; i += PLAN_BATCH) {
     const batch = due.slice(i, i + PLAN_BATCH);
-    const planBatch = async (tx: Db) => {
-      const batched = await planBatchSetBased(tx, batch, now);
+    let fallback: readonly string[];
+    try {
+      const batched = await withTransaction(db, (tx) => planBatchSetBased(tx, batch, now));
       result.plans.push(...batched.plans);
       result.busy.push(...batched.busy);
-      for (const id of batched.fallback) {
+      fallback = batched.fallback;
+    } catch (err) {
+      console.error(`[agentcron] batched planning failed; planning its ${batch.length} schedules one by one`, err);
+      fallback = batch;
+    }
+    if (!fallback.length) continue;
+    const planBatch = async (tx: Db) => {
+      for (const id of fallback) {
         try {
           const plan = await planSchedule(tx, id, now, retryBackoffMs);
           if (plan === "busy") result.busy.push(id);
@@ -416,7 +417,7 @@ export async function planDueOccurrences(db: Db, now: number, retryBackoffMs: re
     } catch (err) {
       // The batch's commit itself failed (e.g. the disk is full): nothing of it was planned.
       console.error(`[agentcron] planning batch failed`, err);
-      result.failed.push(...batch);
+      result.failed.push(...fallback);
     }
   }
   const order = new Map(due.map((id, i) => [id, i]));

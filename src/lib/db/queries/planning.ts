@@ -65,14 +65,16 @@ export async function selectScheduleForPlanning(tx: Db, scheduleId: string): Pro
 }
 
 /**
- * The due schedule rows a planning pass plans together (ADR 0027), read inside the pass's
- * transaction `tx`, ordered by id. PostgreSQL: first every schedule's planning lock
- * (`pg_try_advisory_xact_lock`, the same two-key lock selectScheduleForPlanning takes, held
- * until `tx` ends) tried in ONE statement, then the rows whose lock this runner got, in one
- * `SELECT … FOR NO KEY UPDATE` (read as the previous planner's commit left them). A schedule
- * another runner is planning comes back in `busy` at once: runners waking on the same second
- * split the due list instead of queueing behind each other. SQLite: one plain read
- * (`BEGIN IMMEDIATE` serializes writers), never busy. Ids that no longer exist are in neither.
+ * The due schedule rows a planning pass plans together (ADR 0027), read and locked inside the
+ * pass's transaction `tx` in ONE statement, ordered by id. PostgreSQL: the schedules'
+ * planning locks (`pg_try_advisory_xact_lock`, the same two-key lock selectScheduleForPlanning
+ * takes, held until `tx` ends) are tried over the given ids only (a subquery on the id list,
+ * never on the table), and the rows whose lock this runner got are read `FOR NO KEY UPDATE`
+ * (as the previous planner's commit left them; a short non-planning write on a row is waited
+ * for). A given id not returned is in `busy`: another runner is planning it (or it was deleted
+ * since the due read — either way the loop looks at it again after PLAN_BUSY_BACKOFF_MS).
+ * Runners waking on the same second so split the due list instead of queueing behind each
+ * other. SQLite: one plain read (`BEGIN IMMEDIATE` serializes writers), never busy.
  */
 export async function lockSchedulesForPlanning(tx: Db, scheduleIds: readonly string[]): Promise<{ rows: ScheduleRow[]; busy: string[] }> {
   if (!scheduleIds.length) return { rows: [], busy: [] };
@@ -80,18 +82,17 @@ export async function lockSchedulesForPlanning(tx: Db, scheduleIds: readonly str
   if (tx.$dialect !== "pg") {
     return { rows: await run(tx, tx.select().from(schedules).where(inArray(schedules.id, [...scheduleIds])).orderBy(asc(schedules.id))), busy: [] };
   }
-  const locks = await rows<{ id: string; locked: boolean }>(
-    tx,
-    sql`SELECT ${schedules.id} AS "id", pg_try_advisory_xact_lock(${PLANNING_LOCK_NAMESPACE}::integer, hashtext(${schedules.id})) AS "locked"
-        FROM ${schedules} WHERE ${inArray(schedules.id, [...scheduleIds])} ORDER BY ${schedules.id}`,
+  const ids = sql.join(
+    scheduleIds.map((id) => sql`${id}`),
+    sql`, `,
   );
-  const mine = locks.filter((l) => l.locked).map((l) => l.id);
-  const busy = locks.filter((l) => !l.locked).map((l) => l.id);
-  if (!mine.length) return { rows: [], busy };
-  const query = tx.select().from(schedules).where(inArray(schedules.id, mine)).orderBy(asc(schedules.id));
+  // OFFSET 0 keeps the id list a subquery of its own: the try-lock runs on the listed ids only.
+  const mine = sql`(SELECT w.id FROM (SELECT unnest(ARRAY[${ids}]::text[]) AS id OFFSET 0) w WHERE pg_try_advisory_xact_lock(${PLANNING_LOCK_NAMESPACE}::integer, hashtext(w.id)))`;
+  const query = tx.select().from(schedules).where(sql`${schedules.id} IN ${mine}`).orderBy(asc(schedules.id));
   // The handle is drizzle's pg database typed as SQLite's (client.ts): its select builder has `.for()`.
   const locked = await run(tx, (query as unknown as { for(strength: "no key update"): PromiseLike<ScheduleRow[]> }).for("no key update"));
-  return { rows: locked, busy };
+  const got = new Set(locked.map((r) => r.id));
+  return { rows: locked, busy: scheduleIds.filter((id) => !got.has(id)) };
 }
 
 /** The queued and running tasks of several schedules in one read (tasks_schedule_status_idx): id, status, runner, schedule. */
