@@ -6,7 +6,8 @@
  * - `drain`: loops `drainQueue` (the scheduler's claim path: one transaction, the cap's advisory
  *   lock, ONE batch claim statement) for PG_RUNNER_MS; after each drain it finishes the tasks it
  *   claimed in one UPDATE (a stand-in for runs ending, so slots free at once; the guarded
- *   terminal write is measured elsewhere). Prints `{claims, drains, drainMs: [..]}` as JSON.
+ *   terminal write is measured elsewhere). Prints `{claims, drains, drainMs: [..], cpuMs}` as JSON
+ *   (cpuMs: this process's user + system CPU during the loop, ms).
  * - `loop`: starts the real SchedulerLoop (system clock, real timers, instant test-runtime runs)
  *   for PG_RUNNER_MS: the lateness phase; the parent reads schedule_firing_metrics.
  */
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   const settings = { ...(await getSettings(db)), maxConcurrent: Number(process.env.PG_RUNNER_CAP ?? 20) };
   await readyThenGo();
   const end = Date.now() + ms;
+  const cpu0 = process.cpuUsage();
   let claims = 0;
   let drains = 0;
   const drainMs: number[] = [];
@@ -64,7 +66,8 @@ async function main(): Promise<void> {
       await execute(db, sql`UPDATE tasks SET status = 'completed', finished_at = ${Date.now()} WHERE runner_id = ${runnerId} AND status = 'running' AND id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))`);
     }
   }
-  process.stdout.write(JSON.stringify({ claims, drains, drainMs }) + "\n", () => process.exit(0));
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ claims, drains, drainMs, cpuMs: (cpu.user + cpu.system) / 1000 }) + "\n", () => process.exit(0));
 }
 
 main().catch((err) => {

@@ -14,7 +14,8 @@
  * PROCESSES (bench/pg-cap-runner.ts), without groups and with concurrency groups; then the
  * firing lateness of 4 real scheduler loops (processes) on per-second schedules.
  * Env: PG_BENCH_RUNNERS (4), PG_BENCH_CAP (20), PG_BENCH_MS per phase (8000),
- * PG_BENCH_PHASES (comma-separated subset of drain,claim,unlocked,processes,groups,lateness).
+ * PG_BENCH_PHASES (comma-separated subset of drain,claim,unlocked,processes,groups,lateness),
+ * PG_BENCH_NODE_ARGS (extra node flags for the runner processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -145,7 +146,7 @@ function runnerProcesses(url: string, env: Record<string, string>, onGo?: (at: n
   return Promise.all(
     Array.from({ length: RUNNERS }, (_, k) =>
       new Promise<Record<string, unknown>>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", path.resolve(__dirname, "pg-cap-runner.ts")], {
+        const child = spawn(process.execPath, [...(process.env.PG_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--conditions=react-server", "--import", "tsx", path.resolve(__dirname, "pg-cap-runner.ts")], {
           env: { ...process.env, PG_RUNNER_URL: url, PG_RUNNER_ID: `p${k}`, PG_RUNNER_MS: String(PHASE_MS), PG_RUNNER_CAP: String(CAP), ...env },
           stdio: ["pipe", "pipe", "inherit"],
         });
@@ -167,6 +168,21 @@ function runnerProcesses(url: string, env: Record<string, string>, onGo?: (at: n
       }),
     ),
   );
+}
+
+/**
+ * Busy CPU of the whole machine from /proc/stat (Linux): called without an argument it
+ * returns a start mark; with the mark, the busy core-seconds since then and their share of
+ * all cores' time. Tells whether a phase was bound by CPU.
+ */
+function machineBusy(since?: { busy: number; total: number }): { busy: number; total: number; seconds: number; share: number } {
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  const busyTicks = total - idle;
+  const hz = 100; // USER_HZ on Linux
+  if (!since) return { busy: busyTicks, total, seconds: 0, share: 0 };
+  return { busy: busyTicks, total, seconds: (busyTicks - since.busy) / hz, share: (busyTicks - since.busy) / Math.max(1, total - since.total) };
 }
 
 /**
@@ -194,11 +210,21 @@ async function processPhase(url: string, label: string, groups: boolean): Promis
       maxRunning = Math.max(maxRunning, await countRunning(seedDb));
       if (groups) for (const g of await countActiveTasksPerGroup(seedDb)) if (g.status === "running") maxGroup = Math.max(maxGroup, g.n);
       samples++;
+      // Paced: back to back, the sampler took ~0.5 of the 2 cores the runners and PostgreSQL
+      // share (2026-12-03). The cap itself is proven exactly by test/db/pg/cap-concurrency.test.ts.
+      await new Promise((r) => setTimeout(r, 2));
     }
   })();
-  const answers = await runnerProcesses(url, { PG_RUNNER_MODE: "drain" });
+  let busy0 = machineBusy();
+  let parentCpu0 = process.cpuUsage();
+  const answers = await runnerProcesses(url, { PG_RUNNER_MODE: "drain" }, () => {
+    busy0 = machineBusy();
+    parentCpu0 = process.cpuUsage();
+  });
   stop = true;
   await sampler;
+  const busy = machineBusy(busy0);
+  const parentCpu = process.cpuUsage(parentCpu0);
   await closePgDatabase(seedDb as unknown as PgDb);
   const claims = answers.reduce((a, r) => a + (r.claims as number), 0);
   const drains = answers.reduce((a, r) => a + (r.drains as number), 0);
@@ -208,6 +234,12 @@ async function processPhase(url: string, label: string, groups: boolean): Promis
     `${label.padEnd(34)} ${String(claims).padStart(6)} claims  ${(claims / (PHASE_MS / 1000)).toFixed(0).padStart(5)} claims/s  ` +
       `(${drains} drains, ${(claims / Math.max(1, drains)).toFixed(1)} claims per drain; drain p50 ${pct(50)} ms, p99 ${pct(99)} ms)  ` +
       `max running sampled ${maxRunning} (cap ${CAP})${groups ? `, max of one group ${maxGroup} (group cap 2)` : ""}, ${samples} samples`,
+  );
+  const runnerCpu = answers.reduce((a, r) => a + (r.cpuMs as number), 0);
+  console.log(
+    `${"".padEnd(34)} CPU: machine ${(busy.share * 100).toFixed(0)} % busy over the phase (${busy.seconds.toFixed(1)} core-s); ` +
+      `runner processes ${(runnerCpu / 1000).toFixed(1)} s (${(runnerCpu / Math.max(1, claims)).toFixed(2)} ms per claim); ` +
+      `bench parent incl. sampler ${((parentCpu.user + parentCpu.system) / 1e6).toFixed(1)} s; the rest is PostgreSQL`,
   );
 }
 

@@ -39,6 +39,7 @@ describe("loadEnv", () => {
       AGENTCRON_WORKER_PORT: 3101,
       AGENTCRON_WORKER_HOST: "127.0.0.1",
       AGENTCRON_EXECUTOR: "thread",
+      AGENTCRON_AGENT_NICE: 10,
       SCHEDULE_MAX_CONCURRENT: undefined,
       SCHEDULE_MAX_RUN_DURATION_SEC: undefined,
       SCHEDULE_CHAT_PRESSURE_DELAY_SEC: undefined,
@@ -98,6 +99,8 @@ describe("loadEnv", () => {
     ["AGENTCRON_TRUST_PROXY", "yes"],
     ["AGENTCRON_ALLOWED_ORIGINS", "ftp://cron.example.com"],
     ["AGENTCRON_EXECUTOR", "process"],
+    ["AGENTCRON_AGENT_NICE", "20"],
+    ["AGENTCRON_AGENT_NICE", "-5"],
   ])("refuses %s=%s, naming the variable and the value", (name, value) => {
     const err = refusal({ [name]: value });
     expect(err.variables).toEqual([name]);

@@ -151,6 +151,11 @@ export const ENV_DECLARATIONS = {
     "Where agent runs are executed (stream parsing, turn counting, event persistence): `thread` = the executor host's worker thread, off the main event loop (ADR 0022); `inline` = the main thread (benchmarks' baseline, debugging).",
     "thread",
   ),
+  AGENTCRON_AGENT_NICE: declare(
+    z.string().trim().regex(/^\d+$/, "must be a whole number between 0 and 19").transform(Number).pipe(z.number().int().max(19, "must be a whole number between 0 and 19")).default(10),
+    "How much lower than the server's the CPU priority (nice) of agent processes and of the executor host's thread is, 0–19: background agents yield the CPU to the chat and the API (ADR 0029). 0 = the server's priority.",
+    "10",
+  ),
   SCHEDULE_MAX_CONCURRENT: settingEnv("maxConcurrent", "Slots: tasks running at once across all runners."),
   SCHEDULE_MAX_RUN_DURATION_SEC: settingEnv("maxRunDurationSec", "Default lease length per task, in seconds."),
   SCHEDULE_CHAT_PRESSURE_DELAY_SEC: settingEnv("chatPressureDelaySec", "Seconds scheduled starts are held while a chat reply streams."),

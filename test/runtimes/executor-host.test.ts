@@ -142,4 +142,23 @@ describe("executor host (worker thread)", () => {
     await waitFor(async () => (await taskById(again)).status !== "running", "the next run", 15_000);
     expect((await taskById(again)).status).toBe("completed");
   });
+
+  it("runs agents and the host's thread at a lower CPU priority than the main thread (AGENTCRON_AGENT_NICE, default 10; ADR 0029)", async () => {
+    const niceOf = (statPath: string) => {
+      const stat = fs.readFileSync(statPath, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]); // field 19: nice
+    };
+    const base = niceOf(`/proc/${process.pid}/task/${process.pid}/stat`);
+    const pidFile = path.join(tmp, "nice.pids");
+    const taskId = await launchAgent(["--hang", "--children", "1", "--pid-file", pidFile]);
+    await waitFor(() => readPids(pidFile).length >= 3, "the agent, its child and grandchild", 10_000);
+    // The root, and what it spawned after its priority was lowered, run 10 below the server.
+    expect(readPids(pidFile).map((pid) => niceOf(`/proc/${pid}/stat`))).toEqual(readPids(pidFile).map(() => Math.min(19, base + 10)));
+    // This process's threads: the main thread keeps its priority; one thread (the host's worker) is lowered.
+    const threads = fs.readdirSync(`/proc/${process.pid}/task`).map((tid) => ({ tid: Number(tid), nice: niceOf(`/proc/${process.pid}/task/${tid}/stat`) }));
+    expect(threads.find((t) => t.tid === process.pid)!.nice).toBe(base);
+    expect(threads.filter((t) => t.nice === Math.min(19, base + 10)).length).toBeGreaterThanOrEqual(1);
+    expect(abortRunningTask(taskId, "cancelled")).toBe(true);
+    await waitFor(() => readPids(pidFile).every((pid) => !isAlive(pid)), "every process of the tree gone", 5_000);
+  });
 });

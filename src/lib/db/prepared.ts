@@ -35,8 +35,9 @@ const queryCache = new WeakMap<object, Map<string, unknown>>();
 
 /**
  * A drizzle prepared query (built with `sql.placeholder`) cached per connection under
- * `key`, so hot paths skip query building and SQLite's prepare on every call. SQLite only
- * (a pg transaction handle is a different object each time, so nothing would be reused).
+ * `key`, so hot paths skip query building and SQLite's prepare on every call. On PostgreSQL
+ * only for the pool's root handle (sql.ts preparedAll): a transaction handle is a different
+ * object each time, so nothing would be reused.
  */
 export function cachedQuery<T>(db: Db, key: string, build: () => T): T {
   const owner = db.$client as object;

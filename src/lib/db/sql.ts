@@ -61,6 +61,37 @@ export async function rows<T>(db: Db, statement: SQL): Promise<T[]> {
   return sqliteCall(db, () => db.all<T>(statement));
 }
 
+/**
+ * PostgreSQL: rows of a raw `sql` statement run as a NAMED prepared statement on the
+ * handle's connection (a transaction's own, or the pool's), so the connection parses and
+ * plans it once, not on every call — for statements every drain runs (the batch claim). The
+ * name is `ac_<key>_<hash of the text>`: a text that varies gets its own statement rather
+ * than node-postgres' "Prepared statements must be unique" error. Aliasing as in {@link rows}.
+ * @throws Error on a SQLite handle (use `prepared()` there).
+ */
+export async function namedRows<T>(db: Db, key: string, statement: SQL): Promise<T[]> {
+  if (db.$dialect !== "pg") throw new Error("namedRows is PostgreSQL's: SQLite prepares with prepared()");
+  // drizzle's pg database and transaction objects carry their dialect and session (the
+  // session's client is the pool, or the transaction's PoolClient).
+  const orm = db as unknown as {
+    dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } };
+    session: { client: { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }> } };
+  };
+  const q = orm.dialect.sqlToQuery(statement);
+  const res = await exec(db, orm.session.client.query({ name: `ac_${key}_${fnv1a(q.sql)}`, text: q.sql, values: q.params }));
+  return res.rows;
+}
+
+/** 32-bit FNV-1a of a string, hex: names a statement text (not a security hash). */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16);
+}
+
 /** Rows a raw `sql` insert/update/delete changed. */
 export async function execute(db: Db, statement: SQL): Promise<number> {
   if (db.$dialect === "pg") {
@@ -73,9 +104,12 @@ export async function execute(db: Db, statement: SQL): Promise<number> {
 /**
  * A hot select, built once with `sql.placeholder(...)`s and run with `params`. SQLite: the
  * statement is prepared once per connection (keyed by `key`) — a pass that prepares
- * statements again costs milliseconds at scale (issue 15). PostgreSQL: built per call and
- * executed with the same placeholders (the server plans it; the builder is cheap beside the
- * round trip), on whichever handle is given, so it works inside a transaction too.
+ * statements again costs milliseconds at scale (issue 15). PostgreSQL, outside a
+ * transaction: built once per pool and run as the NAMED prepared statement `ac_<key>`, so
+ * each pooled connection parses and plans it once (the drain read spent 1.1 ms planning per
+ * call, 2026-12-03); `build` must give the same text every time (placeholders, no inlined
+ * values) — node-postgres throws on one name with two texts. Inside a transaction (a new
+ * handle each time): built per call and run unnamed, on that transaction's connection.
  */
 export async function preparedAll<T>(
   db: Db,
@@ -84,7 +118,11 @@ export async function preparedAll<T>(
   params: Record<string, unknown> = {},
 ): Promise<T[]> {
   if (db.$dialect === "pg") {
-    const query = build(db) as unknown as { execute(params?: Record<string, unknown>): Promise<T[]> };
+    type PgBuilder = { prepare(name: string): PgPrepared; execute(params?: Record<string, unknown>): Promise<T[]> };
+    type PgPrepared = { execute(params?: Record<string, unknown>): Promise<T[]> };
+    const query: PgPrepared = db.$inTx
+      ? (build(db) as unknown as PgBuilder)
+      : cachedQuery(db, `preparedAll:${key}`, () => (build(db) as unknown as PgBuilder).prepare(`ac_${key}`));
     return exec(db, { then: (ok, fail) => query.execute(params).then(ok, fail) });
   }
   const statement = cachedQuery(db, `preparedAll:${key}`, () => build(db).prepare());

@@ -1,7 +1,9 @@
 import "server-only";
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import pidtree from "pidtree";
+import { env } from "../env";
 import { processSingleton } from "../process-singleton";
 import { killOwnedGroupsNow, processStartTime, readProcessTable, type OwnedProcessGroup } from "./process-table";
 
@@ -118,14 +120,59 @@ export const trackedRootsMirror = {
 };
 
 /**
+ * Lowers the CPU priority of a run root by AGENTCRON_AGENT_NICE (default 10) below the
+ * server's main thread, capped at 19 (ADR 0029): agents are background work, and on a small machine eight busy
+ * agents otherwise take the cores from the thread that streams the chat. What the root
+ * spawns afterwards inherits it. Raising a nice value needs no privilege; a root that
+ * already exited is left alone (never a throw).
+ */
+export function lowerAgentPriority(pid: number): void {
+  const by = env().AGENTCRON_AGENT_NICE;
+  if (by <= 0) return;
+  try {
+    os.setPriority(pid, agentNice(by));
+  } catch {
+    // ESRCH: it exited already; EACCES can't happen when raising the value.
+  }
+}
+
+/**
+ * The nice value for background work: `by` above the MAIN thread's (its tid is the pid), not
+ * the caller's — a root spawned by the already-lowered host thread inherits that thread's.
+ */
+function agentNice(by: number): number {
+  return Math.min(19, os.getPriority(process.pid) + by);
+}
+
+/**
+ * The same for the calling THREAD (the executor host's worker, ADR 0029): on Linux the nice
+ * value is per thread and `setpriority(PRIO_PROCESS, 0)` sets the caller's only, so the
+ * main thread — the chat, the API, the scheduler's decisions — keeps its priority. Elsewhere
+ * it would lower the whole process, so it does nothing. Returns the nice value set, or null.
+ */
+export function lowerThisThreadPriority(): number | null {
+  const by = env().AGENTCRON_AGENT_NICE;
+  if (by <= 0 || process.platform !== "linux") return null;
+  try {
+    const nice = agentNice(by);
+    os.setPriority(0, nice);
+    return nice;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Records a detached run root (its pid is its process group id) until it exits, so a
  * server shutdown can still reach it when there is no time left for a graceful abort,
- * and hands its pid to the run's `onProcessGroup` (RunInput) for the durable record.
+ * hands its pid to the run's `onProcessGroup` (RunInput) for the durable record, and
+ * lowers its CPU priority (lowerAgentPriority).
  * Every runtime calls this right after `spawn(…, {detached: true})`.
  */
 export function trackProcessGroup(child: ChildProcess, onProcessGroup?: (pgid: number) => void): OwnedProcessGroup | null {
   const pid = child.pid;
   if (!pid) return null;
+  lowerAgentPriority(pid);
   const startTime = processStartTime(pid);
   trackedRoots().add(pid);
   if (startTime != null) rootObserver?.added({ pgid: pid, startTime });

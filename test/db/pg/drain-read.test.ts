@@ -2,10 +2,12 @@
  * The PostgreSQL drain's read (ADR 0023): one statement returns the running count and the
  * candidates, its limit computed in SQL from that count (`pgDrainLimit`: 0 when the cap is
  * full, else min(batch, max(slack, 4 × free))); and the batch claim returns the count it saw
- * under the lock, which the drain numbers `concurrentAtClaim` from.
+ * under the lock, which the drain numbers `concurrentAtClaim` from. Both run as named prepared
+ * statements (ADR 0026), planned once per connection, and different runner labels reuse them.
  */
 import { describe, expect, it } from "vitest";
-import { getDb } from "@/lib/db/client";
+import { getDb, openPgHandle } from "@/lib/db/client";
+import { closePgDatabase, type PgDb } from "@/lib/db/pg";
 import { pgDrainLimit, selectPgDrainBatch } from "@/lib/db/queries/slots";
 import { getSettings } from "@/lib/config/settings";
 import { drainQueue } from "@/lib/scheduler/drain";
@@ -28,5 +30,28 @@ describe("the PostgreSQL drain's read and count", () => {
     r = await read();
     expect(r).toEqual({ running: null, candidates: [] });
     expect((await drainQueue({ db: getDb(), now: T0 + 2, runnerId: "r1", settings, chatStreams: 0, runnerLabels: [] })).claimed).toEqual([]);
+  });
+
+  it("runs the read and the batch claim as named statements on each connection, whatever the runner's labels", async () => {
+    await (getDb() as unknown as PgDb).$client.query("TRUNCATE tasks CASCADE"); // what the first test left
+    for (let i = 0; i < 6; i++) await makeTask({ createdAt: T0 + i });
+    // One connection, so the session that prepared the statements is the one asked.
+    const { db, ready } = openPgHandle(process.env.DATABASE_URL!, { poolSize: 1, applicationName: "named-statements-test" });
+    await ready;
+    try {
+      const settings = { ...(await getSettings(db)), maxConcurrent: CAP };
+      const first = await drainQueue({ db, now: T0 + 1, runnerId: "r1", settings, chatStreams: 0, runnerLabels: [] });
+      const second = await drainQueue({ db, now: T0 + 2, runnerId: "r2", settings, chatStreams: 0, runnerLabels: ["gpu", "repo"] });
+      // Nothing left after the first drain claimed all six; the labels only change a parameter.
+      expect([first.claimed.length, second.claimed.length]).toEqual([6, 0]);
+      for (let i = 0; i < 3; i++) await makeTask({ createdAt: T0 + 10 + i });
+      const third = await drainQueue({ db, now: T0 + 3, runnerId: "r2", settings, chatStreams: 0, runnerLabels: ["gpu"] });
+      expect(third.claimed.map((c) => c.concurrentAtClaim)).toEqual([7, 8, 9]);
+      const names = (await (db as unknown as PgDb).$client.query("SELECT name FROM pg_prepared_statements ORDER BY name")).rows.map((r: { name: string }) => r.name);
+      expect(names.filter((n: string) => n === "ac_pg-drain-read")).toHaveLength(1);
+      expect(names.filter((n: string) => n.startsWith("ac_claim-batch_"))).toHaveLength(1);
+    } finally {
+      await closePgDatabase(db as unknown as PgDb);
+    }
   });
 });

@@ -10,7 +10,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { closeDbAt, openDbAt, type Db, type DbLocation } from "../../db/client";
-import { observeTrackedRoots } from "../process-tree";
+import { lowerThisThreadPriority, observeTrackedRoots } from "../process-tree";
 import { buildRuntime } from "../registry";
 import { executeTask, type TaskOutcome } from "../task-executor";
 import type { FromHost, HostRunRequest, ToHost } from "./protocol";
@@ -19,6 +19,9 @@ const port = parentPort;
 if (!port) throw new Error("executor-host worker: no parentPort (load it in a worker thread)");
 
 const send = (message: FromHost) => port.postMessage(message);
+
+// Background work: this thread yields the CPU to the main thread's chat and API (ADR 0029).
+lowerThisThreadPriority();
 
 /** One connection per database location, opened on first use. */
 const connections = new Map<string, Db>();
