@@ -143,8 +143,12 @@ describe("planning with concurrent runners on PostgreSQL (ADR 0013)", () => {
       `[concurrent-planning] ${RUNNERS} runners, ${CONFIGS.length} schedules, ${INSTANTS.length} instants: ${tasks.length} root tasks, ${fired} firings, ` +
         `${missed} missed (single runner: ${singleMissed}), ${contended} contended passes, ${busy} rows skipped as busy, ${emptyPlans} empty plans, wrong: ${JSON.stringify(wrong)}`,
     );
-    // The runners really ran side by side: at several instants more than one of them planned something.
-    expect(contended).toBeGreaterThan(0);
+    // The runners really ran side by side: a runner found schedules another one was planning at
+    // that moment (busy), or at some instant more than one of them planned something. Batched
+    // planning (ADR 0027) locks a whole due batch in one statement, so the first runner there
+    // usually takes all of it and the others see it busy.
+    expect(busy + contended).toBeGreaterThan(0);
+    expect(busy).toBeGreaterThan(0);
     expect(emptyPlans).toBe(0);
     expect(new Set(keys).size).toBe(keys.length); // 0 duplicate occurrences
     expect(shared.size).toBe(CONFIGS.length);

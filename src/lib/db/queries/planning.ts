@@ -8,7 +8,7 @@ import "server-only";
  */
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, max, min, ne, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import type { ScheduleRow } from "../schema";
+import type { ScheduleRow, TaskRow } from "../schema";
 import { affected, first, jsonNumber, jsonText, preparedAll, rows, run, tablesOf } from "../sql";
 
 /** Ids of up to `limit` due active schedules (nextFireAt ≤ now), earliest first; ties by id, so every runner walks them in one order. */
@@ -62,6 +62,98 @@ export async function selectScheduleForPlanning(tx: Db, scheduleId: string): Pro
   }
   // The handle is drizzle's pg database typed as SQLite's (client.ts): its select builder has `.for()`.
   return first(tx, (query as unknown as { for(strength: "no key update"): PromiseLike<ScheduleRow[]> }).for("no key update"));
+}
+
+/**
+ * The due schedule rows a planning pass plans together (ADR 0027), read and locked inside the
+ * pass's transaction `tx` in ONE statement, ordered by id. PostgreSQL: the schedules'
+ * planning locks (`pg_try_advisory_xact_lock`, the same two-key lock selectScheduleForPlanning
+ * takes, held until `tx` ends) are tried over the given ids only (a subquery on the id list,
+ * never on the table), and the rows whose lock this runner got are read `FOR NO KEY UPDATE`
+ * (as the previous planner's commit left them; a short non-planning write on a row is waited
+ * for). A given id not returned is in `busy`: another runner is planning it (or it was deleted
+ * since the due read — either way the loop looks at it again after PLAN_BUSY_BACKOFF_MS).
+ * Runners waking on the same second so split the due list instead of queueing behind each
+ * other. SQLite: one plain read (`BEGIN IMMEDIATE` serializes writers), never busy.
+ */
+export async function lockSchedulesForPlanning(tx: Db, scheduleIds: readonly string[]): Promise<{ rows: ScheduleRow[]; busy: string[] }> {
+  if (!scheduleIds.length) return { rows: [], busy: [] };
+  const { schedules } = tablesOf(tx);
+  if (tx.$dialect !== "pg") {
+    return { rows: await run(tx, tx.select().from(schedules).where(inArray(schedules.id, [...scheduleIds])).orderBy(asc(schedules.id))), busy: [] };
+  }
+  const ids = sql.join(
+    scheduleIds.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  // OFFSET 0 keeps the id list a subquery of its own: the try-lock runs on the listed ids only.
+  const mine = sql`(SELECT w.id FROM (SELECT unnest(ARRAY[${ids}]::text[]) AS id OFFSET 0) w WHERE pg_try_advisory_xact_lock(${PLANNING_LOCK_NAMESPACE}::integer, hashtext(w.id)))`;
+  const query = tx.select().from(schedules).where(sql`${schedules.id} IN ${mine}`).orderBy(asc(schedules.id));
+  // The handle is drizzle's pg database typed as SQLite's (client.ts): its select builder has `.for()`.
+  const locked = await run(tx, (query as unknown as { for(strength: "no key update"): PromiseLike<ScheduleRow[]> }).for("no key update"));
+  const got = new Set(locked.map((r) => r.id));
+  return { rows: locked, busy: scheduleIds.filter((id) => !got.has(id)) };
+}
+
+/** The queued and running tasks of several schedules in one read (tasks_schedule_status_idx): id, status, runner, schedule. */
+export async function selectActiveTasksOfSchedules(
+  db: Db,
+  scheduleIds: readonly string[],
+): Promise<{ id: string; status: string; runnerId: string | null; scheduleId: string | null }[]> {
+  if (!scheduleIds.length) return [];
+  const { tasks } = tablesOf(db);
+  return run(
+    db,
+    db
+      .select({ id: tasks.id, status: tasks.status, runnerId: tasks.runnerId, scheduleId: tasks.scheduleId })
+      .from(tasks)
+      .where(and(inArray(tasks.status, ["queued", "running"]), inArray(tasks.scheduleId, [...scheduleIds]))),
+  );
+}
+
+/**
+ * Inserts several root tasks in ONE `INSERT … ON CONFLICT DO NOTHING RETURNING id`: a row
+ * whose occurrence already has its root task (the unique index, invariant 1) is left out.
+ * Returns the ids of the rows inserted.
+ */
+export async function insertTasksIfAbsent(db: Db, taskRows: readonly TaskRow[]): Promise<Set<string>> {
+  if (!taskRows.length) return new Set();
+  const { tasks } = tablesOf(db);
+  const inserted = await run(db, db.insert(tasks).values([...taskRows]).onConflictDoNothing().returning({ id: tasks.id }));
+  return new Set(inserted.map((r) => r.id));
+}
+
+/**
+ * Writes several planned schedules' watermark, next fire, firing count and last firing in ONE
+ * `UPDATE … SET col = CASE id WHEN … END WHERE id IN (…)` (rows locked by
+ * lockSchedulesForPlanning). `status` is left as is (the batched path never completes or
+ * expires a schedule: ADR 0027). Times UTC ms.
+ */
+export async function updatePlannedSchedules(
+  tx: Db,
+  patches: readonly { id: string; lastPlannedAt: number; nextFireAt: number; firingCount: number; lastFiredAt: number | null }[],
+  now: number,
+): Promise<number> {
+  if (!patches.length) return 0;
+  const { schedules } = tablesOf(tx);
+  const caseOf = (pick: (p: (typeof patches)[number]) => number | null) =>
+    sql`CASE ${schedules.id} ${sql.join(
+      patches.map((p) => sql`WHEN ${p.id} THEN CAST(${pick(p)} AS bigint)`),
+      sql` `,
+    )} END`;
+  return affected(
+    tx,
+    tx
+      .update(schedules)
+      .set({
+        lastPlannedAt: caseOf((p) => p.lastPlannedAt),
+        nextFireAt: caseOf((p) => p.nextFireAt),
+        firingCount: caseOf((p) => p.firingCount),
+        lastFiredAt: caseOf((p) => p.lastFiredAt),
+        updatedAt: now,
+      })
+      .where(inArray(schedules.id, patches.map((p) => p.id))),
+  );
 }
 
 /** A schedule's queued and running tasks: id, status, runner (tasks_schedule_status_idx). */
