@@ -7,6 +7,7 @@ import { FakeClock } from "@/lib/time/clock";
 import { runScheduleNow } from "@/lib/tasks/manual-run";
 import { makeSchedule, T0, truncateAll } from "../factories";
 import { BACKOFF_MS, setCap, taskById, tasksOf } from "../support/scheduler-harness";
+import { rowsOf } from "../support/rows";
 import { TestRuntime, testResolver, waitFor } from "../support/test-runtime";
 
 /** A fake clock on which every wall-clock read inside a pass costs `perReadMs` (a busy pass). */
@@ -80,10 +81,27 @@ describe("agents start on time (issue 15 item 0)", () => {
     // Queued on the event loop before the pass starts: on SQLite (synchronous statements) a
     // pass without yields ran to its end in microtasks first.
     setImmediate(() => order.push("other work"));
-    const passDone = loop.runPass().then((r) => order.push("pass done") && r);
+    const passDone = loop.runPass().then((r) => {
+      order.push("pass done");
+      return r;
+    });
     const report = (await passDone)!;
     expect(report.claimed).toHaveLength(1); // a real pass: it planned and claimed the occurrence
     expect(order).toEqual(["other work", "pass done"]);
+  });
+
+  it("with its liveness timer running, a pass stamps the heartbeat at most once a second (instances wake each other often)", async () => {
+    const clock = new FakeClock(T0);
+    const { loop } = await start(clock, new TestRuntime(), true);
+    const stamp = async () => (await rowsOf("runners")).find((r) => r.id === loop.runnerId)!.heartbeatAt;
+    await loop.runPass();
+    expect(await stamp()).toBe(T0);
+    clock.advance(600);
+    await loop.runPass();
+    expect(await stamp()).toBe(T0); // 0.6 s later: not again
+    clock.advance(600);
+    await loop.runPass();
+    expect(await stamp()).toBe(T0 + 1_200);
   });
 
   it("a pass returns before its launches are spawned; they start after it, all of them", async () => {

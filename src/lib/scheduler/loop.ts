@@ -32,6 +32,7 @@ import {
   MAX_SLEEP_MS,
   METRICS_PRUNE_INTERVAL_MS,
   PLAN_BUSY_BACKOFF_MS,
+  PASS_LIVENESS_MIN_INTERVAL_MS,
   PLAN_ERROR_BACKOFF_MS,
   RUNNER_STALE_MS,
 } from "./tuning";
@@ -129,6 +130,9 @@ export class SchedulerLoop implements SchedulerHandle {
   private halted = false;
   private stopping = false;
   private lastPruneAt = Number.NEGATIVE_INFINITY;
+  /** Monotonic ms of the last pass that stamped the heartbeat / looked for dead runners' tasks. */
+  private lastPassHeartbeatMono = Number.NEGATIVE_INFINITY;
+  private lastPassRecoverMono = Number.NEGATIVE_INFINITY;
   /** scheduleId → UTC ms before which its planning is not retried (it threw). */
   private readonly planBackoff = new Map<string, number>();
   private unsubscribeStreams: (() => void) | null = null;
@@ -307,15 +311,21 @@ export class SchedulerLoop implements SchedulerHandle {
     await phase("clock", async () => {
       report.clockJump = await this.checkClock(now);
     });
+    // With real timers the liveness tick does both every HEARTBEAT_INTERVAL_MS; a pass adds them
+    // at most once per PASS_LIVENESS_MIN_INTERVAL_MS. Without (tests), every pass does.
+    const livenessDue = (last: number) => !this.timers || monoNow - last >= PASS_LIVENESS_MIN_INTERVAL_MS;
     await phase("heartbeat", async () => {
+      if (!livenessDue(this.lastPassHeartbeatMono)) return;
       await heartbeatRunner(this.db, this.runnerId, now);
+      this.lastPassHeartbeatMono = monoNow;
     });
     await phase("reap", async () => {
       report.reaped = await reapExpiredLeases(this.db, this.runnerId, now, this.retryBackoffMs, monoNow);
     });
     await phase("recover", async () => {
-      if (!this.mayJudgeStaleness()) return;
+      if (!this.mayJudgeStaleness() || !livenessDue(this.lastPassRecoverMono)) return;
       report.recovered = await recoverOrphanedTasks(this.db, this.runnerId, now, this.retryBackoffMs);
+      this.lastPassRecoverMono = monoNow;
     });
     await phase("resume", async () => {
       await resumeDueSchedules(this.db, now); // pause-until (calendar controls)

@@ -7,6 +7,13 @@
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 /** A runner whose heartbeat is older than this is dead; its running tasks are recovered. */
 export const RUNNER_STALE_MS = 30_000;
+/**
+ * With its liveness timer running (real timers), a pass stamps the heartbeat and looks for
+ * dead runners' tasks at most this often: several instances wake each other several times a
+ * second (LISTEN/NOTIFY), and those two steps cost round trips on every pass while their
+ * bounds are 5 s and 30 s (issue 14 lateness, 2026-12-03). Monotonic ms.
+ */
+export const PASS_LIVENESS_MIN_INTERVAL_MS = 1_000;
 
 /** Retry backoff per attempt (1 m, 5 m, 15 m; the last value repeats). Override: AGENTCRON_RETRY_BACKOFF_SEC="60,300,900". */
 export const DEFAULT_RETRY_BACKOFF_MS: readonly number[] = [60_000, 300_000, 900_000];
