@@ -3,7 +3,7 @@ import { fork, spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { env } from "../../env";
 import { processSingleton } from "../../process-singleton";
 import { killOwnedGroupsNow, processStartTime } from "../process-table";
@@ -65,8 +65,9 @@ export class SpawnerDiedError extends Error {
 class RemoteChild extends EventEmitter implements AgentProcess {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
-  stdout!: Socket;
-  stderr!: Socket;
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  private readonly sockets: Socket[] = [];
   readonly startTime: number | null;
   private open = 2;
   private exited = false;
@@ -77,8 +78,14 @@ class RemoteChild extends EventEmitter implements AgentProcess {
     this.startTime = processStartTime(pid);
   }
 
-  /** Adopts one of the agent's pipes (a socket built from the handle the spawner sent). */
+  /**
+   * Adopts one of the agent's pipes (a socket built from the handle the spawner sent): its
+   * bytes flow into `stdout`/`stderr` from now on. The run's reader attaches only once both
+   * pipes are here (a later turn of the event loop), and a socket read to EOF meanwhile would
+   * emit 'end' to nobody; the PassThrough keeps data and EOF until someone reads.
+   */
   attach(which: "stdout" | "stderr", socket: Socket): void {
+    this.sockets.push(socket);
     socket.on("error", () => {
       // A reset pipe ends like a closed one; the exit status tells the story.
     });
@@ -86,7 +93,7 @@ class RemoteChild extends EventEmitter implements AgentProcess {
       this.open -= 1;
       this.maybeClose();
     });
-    this[which] = socket;
+    socket.pipe(this[which]);
   }
 
   exited_(code: number | null, signal: NodeJS.Signals | null): void {
@@ -102,10 +109,12 @@ class RemoteChild extends EventEmitter implements AgentProcess {
     if (this.exited || this.lost) return;
     this.lost = true;
     this.signalCode = "SIGKILL";
-    this.stdout?.destroy();
-    this.stderr?.destroy();
+    for (const socket of this.sockets) socket.destroy();
+    this.stdout.end();
+    this.stderr.end();
     this.emit("exit", null, "SIGKILL");
-    this.emit("error", err);
+    // Only a listener can act on it (the command runtime fails the run); never an unhandled throw.
+    if (this.listenerCount("error")) this.emit("error", err);
   }
 
   private maybeClose(): void {
@@ -145,6 +154,7 @@ export class SpawnerProcess {
   private readonly live = new Map<number, RemoteChild>();
   private nextId = 1;
   private deadWith: string | null = null;
+  private retired = false;
   /** Resolves true once the spawner said ready, false if it died or failed first. */
   readonly ready: Promise<boolean>;
 
@@ -178,8 +188,9 @@ export class SpawnerProcess {
     return this.proc.pid;
   }
 
+  /** True once it died or was retired (close): it takes no more spawns. */
   get dead(): boolean {
-    return this.deadWith !== null;
+    return this.deadWith !== null || this.retired;
   }
 
   /** Spawns in flight plus agents alive: the pool's measure of how busy this spawner is. */
@@ -189,7 +200,7 @@ export class SpawnerProcess {
 
   /** Asks the spawner to start one agent; resolves once it is started (pid known, pipes here) or failed. */
   spawn(request: AgentSpawnRequest): Promise<AgentSpawnResult> {
-    if (this.deadWith !== null) return Promise.resolve({ ok: false, error: { code: null, message: new SpawnerDiedError(this.deadWith).message, spawnerDied: true } });
+    if (this.dead) return Promise.resolve({ ok: false, error: { code: null, message: new SpawnerDiedError(this.deadWith ?? "retired").message, spawnerDied: true } });
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, child: null });
@@ -203,9 +214,13 @@ export class SpawnerProcess {
     this.proc.kill("SIGKILL");
   }
 
-  /** Closes the channel: the spawner exits; agents it started keep running and reporting nothing more. */
+  /**
+   * Retires the spawner: it takes no more spawns and exits once every agent it started has
+   * exited (their exits are still reported, so their runs end normally).
+   */
   close(): void {
-    if (this.proc.connected) this.proc.disconnect();
+    this.retired = true;
+    if (this.proc.connected) this.proc.send({ t: "close" });
   }
 
   private onMessage(message: Exclude<FromSpawner, { t: "ready" }>, handle?: Socket): void {
@@ -258,6 +273,7 @@ export class SpawnerProcess {
 
   private die(cause: string): void {
     if (this.deadWith !== null) return;
+    this.retired = true;
     this.deadWith = cause;
     const children = [...this.live.values(), ...[...this.pending.values()].flatMap((p) => (p.child ? [p.child] : []))];
     // Agents run detached (their own process groups): a dead spawner leaves them running.

@@ -8,7 +8,8 @@
 // process (tens of MB, nothing but node:child_process) costs ~5 ms.
 //
 // Protocol (IPC channel, JSON; see client.ts):
-//   in:  {t:"spawn", id, file, args, cwd, env, stdin: string | null}   {t:"close"}
+//   in:  {t:"spawn", id, file, args, cwd, env, stdin: string | null}
+//        {t:"close"}: exit once every agent started here has exited (their exits are reported)
 //   out: {t:"ready"}
 //        {t:"spawned", id, pid}                    then, each with its pipe's handle attached,
 //        {t:"stdout", id} + handle, {t:"stderr", id} + handle
@@ -33,6 +34,14 @@ const send = (message, handle) => {
   } catch {
     // The channel is gone: the 'disconnect' handler exits.
   }
+};
+
+/** Agents started and not yet exited. */
+let live = 0;
+/** Asked to close: exit once the last agent exited (its exit is still reported). */
+let closing = false;
+const exitIfDone = () => {
+  if (closing && live === 0) process.disconnect();
 };
 
 function start(request) {
@@ -61,6 +70,7 @@ function start(request) {
   // so everything the agent writes stays in the pipe for the requester.
   child.stdout._handle?.readStop();
   child.stderr._handle?.readStop();
+  live += 1;
   send({ t: "spawned", id, pid: child.pid });
   // The handles are closed here once sent (keepOpen false).
   send({ t: "stdout", id }, child.stdout);
@@ -74,12 +84,19 @@ function start(request) {
   child.on("error", () => {
     // A failed kill or similar after the start: the requester signals the group itself.
   });
-  child.once("exit", (code, signal) => send({ t: "exit", id, code, signal }));
+  child.once("exit", (code, signal) => {
+    live -= 1;
+    send({ t: "exit", id, code, signal });
+    exitIfDone();
+  });
 }
 
 process.on("message", (message) => {
   if (message?.t === "spawn") start(message);
-  else if (message?.t === "close") process.disconnect();
+  else if (message?.t === "close") {
+    closing = true;
+    exitIfDone();
+  }
 });
 // The requester is gone (its process died or it closed us): nothing left to do. Agents run
 // detached and are not killed here: the requester owns them (ADR 0005 durable ownership).
