@@ -64,9 +64,12 @@ describe("spawner process", () => {
   it("the agent gets exactly the environment it was given, the same as an in-process spawn", async () => {
     const env = { PATH: process.env.PATH!, ONLY_THIS: "yes" };
     const via = await spawnAgent({ file: "env", args: [], env, stdin: null });
-    const inProc = await spawnInProcess({ file: "env", args: [], env, stdin: null });
-    if (!via.ok || !inProc.ok) throw new Error("could not start env");
+    if (!via.ok) throw new Error(via.error.message);
     const a = (await readAll(via.child)).out.trim().split("\n").sort();
+    // An in-process ChildProcess must be read from the tick it was spawned in (as command.ts
+    // does), or its 'close' can pass before a late listener.
+    const inProc = await spawnInProcess({ file: "env", args: [], env, stdin: null });
+    if (!inProc.ok) throw new Error(inProc.error.message);
     const b = (await readAll(inProc.child)).out.trim().split("\n").sort();
     expect(a).toEqual(b);
     expect(a).toEqual([`ONLY_THIS=yes`, `PATH=${process.env.PATH}`].sort());
