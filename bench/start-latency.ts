@@ -74,6 +74,10 @@ async function main() {
   // Started at boot in the server: warm the host so the first measured run doesn't load it.
   const { executorHost, executorStatus } = await import("../src/lib/runtimes/executor-host/host");
   await executorHost();
+  // …and its spawner processes (ADR 0028; AGENTCRON_SPAWNERS=0 = spawn in-process, the baseline).
+  const { warmSpawners } = await import("../src/lib/runtimes/spawner/client");
+  if (process.env.AGENTCRON_EXECUTOR === "inline") await warmSpawners();
+  for (let i = 0; i < 60 && !executorStatus().spawner; i++) await sleep(100);
   console.log(`executor: ${JSON.stringify(executorStatus())}`);
   const reset = () => {
     db.$client.exec("DELETE FROM task_events; DELETE FROM schedule_firing_metrics; DELETE FROM events; DELETE FROM tasks; DELETE FROM schedules;");

@@ -156,6 +156,11 @@ export const ENV_DECLARATIONS = {
     "How much lower than the server's the CPU priority (nice) of agent processes and of the executor host's thread is, 0–19: background agents yield the CPU to the chat and the API (ADR 0029). 0 = the server's priority.",
     "10",
   ),
+  AGENTCRON_SPAWNERS: declare(
+    z.string().trim().regex(/^\d+$/, "must be a whole number from 0 to 8").transform(Number).pipe(z.number().int().min(0).max(8, "must be a whole number from 0 to 8")).default(2),
+    "Spawner processes per spawning thread (ADR 0028): small plain-Node processes that start agent processes, so a start forks a ~40 MB process instead of the server. 0 = spawn from the server process itself.",
+    "2",
+  ),
   SCHEDULE_MAX_CONCURRENT: settingEnv("maxConcurrent", "Slots: tasks running at once across all runners."),
   SCHEDULE_MAX_RUN_DURATION_SEC: settingEnv("maxRunDurationSec", "Default lease length per task, in seconds."),
   SCHEDULE_CHAT_PRESSURE_DELAY_SEC: settingEnv("chatPressureDelaySec", "Seconds scheduled starts are held while a chat reply streams."),

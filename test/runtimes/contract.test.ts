@@ -80,13 +80,17 @@ describe.each(harnesses)("runtime contract: $name", (h) => {
       return found.length ? found : null;
     }, 30_000, "the agent's child processes");
     const { descendantPids } = await import("@/lib/runtimes/process-tree");
-    const tree = await descendantPids(process.pid);
+    // The long-lived spawner processes (ADR 0028) are this process's children but no run's:
+    // every other descendant is the run's and must be gone after the abort.
+    const { currentSpawners } = await import("@/lib/runtimes/spawner/client");
+    const notSpawner = (pids: number[]) => pids.filter((p) => !currentSpawners().some((s) => s.pid === p));
+    const tree = notSpawner(await descendantPids(process.pid));
     expect(tree.length).toBeGreaterThan(sleepers.length);
     controller.abort("cancelled");
     const outcome = await running;
     expect(outcome).toMatchObject({ status: "cancelled", failureReason: "aborted" });
     expect(alive(tree)).toEqual([]);
-    expect(alive(await descendantPids(process.pid))).toEqual([]);
+    expect(alive(notSpawner(await descendantPids(process.pid)))).toEqual([]);
   });
 
   it("an abort reason that is a failure class is kept (lease_expired)", async () => {

@@ -1,5 +1,4 @@
 import "server-only";
-import { spawn } from "node:child_process";
 import readline from "node:readline";
 import { ClaudeStreamParser } from "./claude-stream-json";
 import { CodexJsonParser } from "./codex-json";
@@ -14,6 +13,7 @@ import { agentEnv } from "./agent-env";
 import { EventChannel } from "./event-channel";
 import { abortedResult } from "./failure-classes";
 import { killGroupLeftovers, killProcessTree, trackProcessGroup } from "./process-tree";
+import { spawnAgent, SpawnerDiedError } from "./spawner/client";
 import type { AgentEvent, AgentRuntime, RunInput, RunResult } from "./types";
 
 /** Lines of stderr kept for a `process_failure` message. */
@@ -97,16 +97,36 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     return;
   }
 
-  const child = spawn(executable, argv.slice(1), {
+  // Started through a spawner process (ADR 0028): the fork copies a small process, not the
+  // server, and several starts don't queue behind this thread.
+  const spawned = await spawnAgent({
+    file: executable,
+    args: argv.slice(1),
     cwd: input.cwd ?? config.cwd,
     // An allow-list, not the server's environment (ADR 0008): the base variables, the
     // config's (`${NAME}` read from the server's environment now), then the run's own.
-    env: agentEnv({ config: config.env, run: input.env }) as NodeJS.ProcessEnv,
-    stdio: [config.promptVia === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
-    // Own process group: the whole tree can be signalled through -pid.
-    detached: true,
+    env: agentEnv({ config: config.env, run: input.env }),
+    stdin: config.promptVia === "stdin" ? input.prompt : null,
   });
+  if (!spawned.ok) {
+    const { code, message, spawnerDied } = spawned.error;
+    const missing = code === "ENOENT" || code === "EACCES" || code === "ENOTDIR";
+    yield {
+      type: "result",
+      result: spawnerDied
+        ? { status: "error", turns: 0, error: message, failureReason: "agent_error" }
+        : {
+            status: "error",
+            turns: 0,
+            error: missing ? `Executable not found or not executable: ${executable} (${code})` : `Could not start ${executable}: ${message}`,
+            failureReason: missing ? "runtime_missing_executable" : "process_failure",
+          },
+    };
+    return;
+  }
+  const child = spawned.child;
   const group = trackProcessGroup(child, input.onProcessGroup);
+  let lost = false;
 
   const kill = () => {
     if (child.pid && child.exitCode === null && child.signalCode === null) {
@@ -118,13 +138,8 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     kill();
   };
   input.signal.addEventListener("abort", onAbort, { once: true });
-
-  if (config.promptVia === "stdin" && child.stdin) {
-    child.stdin.on("error", () => {
-      // EPIPE when the agent exits without reading its prompt; its exit code tells the story.
-    });
-    child.stdin.end(input.prompt);
-  }
+  // Aborted while the spawner started it: the listener above came too late for that.
+  if (input.signal.aborted) onAbort();
 
   readline.createInterface({ input: child.stderr! }).on("line", (line) => {
     stderrTail.push(line);
@@ -168,21 +183,18 @@ async function* runCommand(config: CommandConfig, input: RunInput, options: Comm
     rl.on("close", resolve);
   });
 
-  child.on("error", (err: NodeJS.ErrnoException) => {
+  child.on("error", (err: Error) => {
+    // The agent was lost without an exit status: its spawner died (its group was killed).
+    // Like a dead executor host (ADR 0022): the run fails agent_error.
+    if (!(err instanceof SpawnerDiedError) || lost) return;
+    lost = true;
     input.signal.removeEventListener("abort", onAbort);
-    const missing = err.code === "ENOENT" || err.code === "EACCES" || err.code === "ENOTDIR";
-    finish({
-      status: "error",
-      turns: 0,
-      error: missing
-        ? `Executable not found or not executable: ${executable} (${err.code})`
-        : `Could not start ${executable}: ${err.message}`,
-      failureReason: missing ? "runtime_missing_executable" : "process_failure",
-    });
+    finish({ status: "error", turns: parser ? parser.turns : 0, sessionId: parser?.sessionId ?? null, error: err.message, failureReason: "agent_error" });
   });
 
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- nothing in the handler throws; it only waits for the kill to finish
   child.on("close", async (code, sig) => {
+    if (lost) return;
     input.signal.removeEventListener("abort", onAbort);
     await stdoutDone;
     if (killing) await killing;

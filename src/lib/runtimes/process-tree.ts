@@ -1,5 +1,4 @@
 import "server-only";
-import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import pidtree from "pidtree";
@@ -93,6 +92,12 @@ export async function killProcessTree(pid: number, graceMs = 2_000, collected: n
   return [...known];
 }
 
+/** What trackProcessGroup needs of a started agent: a node ChildProcess, or a spawner's RemoteChild (ADR 0028). */
+export interface TrackableProcess {
+  readonly pid?: number;
+  once(event: "exit", listener: () => void): unknown;
+}
+
 /** Root pids of the detached agent processes alive in this server process. */
 const trackedRoots = () => processSingleton("agent-process-roots", () => new Set<number>());
 
@@ -169,7 +174,7 @@ export function lowerThisThreadPriority(): number | null {
  * lowers its CPU priority (lowerAgentPriority).
  * Every runtime calls this right after `spawn(…, {detached: true})`.
  */
-export function trackProcessGroup(child: ChildProcess, onProcessGroup?: (pgid: number) => void): OwnedProcessGroup | null {
+export function trackProcessGroup(child: TrackableProcess, onProcessGroup?: (pgid: number) => void): OwnedProcessGroup | null {
   const pid = child.pid;
   if (!pid) return null;
   lowerAgentPriority(pid);

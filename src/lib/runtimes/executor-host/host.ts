@@ -7,6 +7,7 @@ import { processSingleton, resetProcessSingleton } from "../../process-singleton
 import { killOwnedGroupsNow } from "../process-table";
 import { trackedRootsMirror } from "../process-tree";
 import { taskEventBus, type TaskOutcome } from "../task-executor";
+import { spawnerStatus, warmSpawners, type SpawnerStatus } from "../spawner/client";
 import type { FromHost, HostRunRequest, ToHost } from "./protocol";
 
 /** How long a launch waits for a new host's worker to load before running inline instead (ms). */
@@ -45,6 +46,8 @@ export class ExecutorHost {
   private readonly runs = new Map<string, PendingRun>();
   private readonly roots = new Map<number, OwnedProcessGroup>();
   private deadWith: string | null = null;
+  /** How the worker spawns agents, as it last reported (ADR 0028). */
+  spawner: SpawnerStatus | null = null;
   private closedResolve: (() => void) | null = null;
   /** Resolves when the worker loaded (true) or died before that (false). */
   readonly ready: Promise<boolean>;
@@ -153,6 +156,9 @@ export class ExecutorHost {
       case "run-error":
         this.runs.get(message.taskId)?.reject(new Error(message.message));
         break;
+      case "spawner":
+        this.spawner = message.status;
+        break;
       case "closed":
         this.closedResolve?.();
         break;
@@ -215,17 +221,26 @@ export async function executorHost(): Promise<ExecutorHost | null> {
 
 /**
  * Where this process executes agent runs now (GET /api/scheduler/status `executor`):
- * `thread` unless AGENTCRON_EXECUTOR=inline or the host's worker failed to load, and how many
- * runs the host holds.
+ * `thread` unless AGENTCRON_EXECUTOR=inline or the host's worker failed to load, how many
+ * runs the host holds, and how agents are spawned (`spawner`: through spawner processes or
+ * in-process, ADR 0028; null until the host's worker reported it).
  */
-export function executorStatus(): { mode: "thread" | "inline"; hostRuns: number } {
+export function executorStatus(): { mode: "thread" | "inline"; hostRuns: number; spawner: SpawnerStatus | null } {
   const slot = processSingleton<HostSlot>(KEY, emptySlot);
   const inline = env().AGENTCRON_EXECUTOR === "inline" || slot.unavailable !== null;
-  return { mode: inline ? "inline" : "thread", hostRuns: slot.host && !slot.host.dead ? slot.host.running : 0 };
+  const host = slot.host && !slot.host.dead ? slot.host : null;
+  return {
+    mode: inline ? "inline" : "thread",
+    hostRuns: host ? host.running : 0,
+    // Who spawns agents: this thread when inline, else the host's worker (null until it reported).
+    spawner: inline ? spawnerStatus() : (host?.spawner ?? null),
+  };
 }
 
 /** Starts the executor host in the background so the first run doesn't wait for its worker to load (boot). */
 export function warmExecutorHost(): void {
+  // Inline, this thread spawns the agents: start its spawner processes (ADR 0028).
+  if (env().AGENTCRON_EXECUTOR === "inline") void warmSpawners();
   void executorHost().catch((err) => console.error("[agentcron] could not start the executor host", err));
 }
 

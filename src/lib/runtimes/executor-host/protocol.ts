@@ -5,6 +5,7 @@
 import type { RunBudget } from "../../budgets/run-budget";
 import type { DbLocation } from "../../db/client";
 import type { OwnedProcessGroup, RuntimeRow } from "../../db/schema";
+import type { SpawnerStatus } from "../spawner/client";
 import type { PersistedEventBatchItem, TaskOutcome } from "../task-executor";
 
 /** One run the main thread hands to the host: what executeTask needs, less what can't cross a thread. */
@@ -37,4 +38,6 @@ export type FromHost =
   | { t: "outcome"; taskId: string; outcome: TaskOutcome }
   /** The run threw before it had an outcome (e.g. a runtime row that no longer builds). */
   | { t: "run-error"; taskId: string; message: string }
+  /** How the worker spawns agents (ADR 0028): sent once its spawners answered (or it fell back). */
+  | { t: "spawner"; status: SpawnerStatus }
   | { t: "closed" };

@@ -12,6 +12,7 @@ import { parentPort } from "node:worker_threads";
 import { closeDbAt, openDbAt, type Db, type DbLocation } from "../../db/client";
 import { lowerThisThreadPriority, observeTrackedRoots } from "../process-tree";
 import { buildRuntime } from "../registry";
+import { spawnerStatus, warmSpawners } from "../spawner/client";
 import { executeTask, type TaskOutcome } from "../task-executor";
 import type { FromHost, HostRunRequest, ToHost } from "./protocol";
 
@@ -91,4 +92,8 @@ port.on("message", (message: ToHost) => {
   }
 });
 
+// This thread spawns the agents: start its spawner processes now (ADR 0028), and tell the
+// main thread how it spawns (GET /api/scheduler/status) once they answered or fell back.
+const reportSpawner = () => send({ t: "spawner", status: spawnerStatus() });
+void warmSpawners().then(reportSpawner);
 send({ t: "ready" });

@@ -1,0 +1,441 @@
+import "server-only";
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import path from "node:path";
+import { PassThrough, type Readable } from "node:stream";
+import { env } from "../../env";
+import { processSingleton } from "../../process-singleton";
+import { killOwnedGroupsNow, processStartTime } from "../process-table";
+
+/** How long a new spawner process may take to say it is ready before spawns fall back to in-process (ms). */
+export const SPAWNER_READY_TIMEOUT_MS = 5_000;
+
+/** What to start: argv split, the exact environment the agent gets, and its prompt on stdin (or none). */
+export interface AgentSpawnRequest {
+  file: string;
+  args: string[];
+  cwd?: string;
+  /** The agent's whole environment (the runtime's allow-list, ADR 0008): passed through unchanged. */
+  env: Record<string, string>;
+  /** Written to the agent's stdin, then stdin is closed; null = stdin is /dev/null. */
+  stdin: string | null;
+}
+
+/**
+ * A started agent process, wherever it was spawned: a real ChildProcess (in-process spawn)
+ * or a RemoteChild (spawned by a spawner process). The pid is real either way, so the
+ * process-tree kill (process groups, /proc) works from this thread unchanged.
+ *
+ * Events: 'exit' (code, signal) when the process exited; 'close' (code, signal) once it
+ * exited and its stdout and stderr closed; 'error' (Error) when it is lost without an exit
+ * (SpawnerDiedError: its spawner died; no 'close' follows then).
+ */
+export interface AgentProcess {
+  readonly pid: number;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  on(event: "exit" | "close", listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+  once(event: "exit" | "close", listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: "error", listener: (err: Error) => void): this;
+}
+
+/** Why an agent could not be started: the errno code (ENOENT, EACCES …) when there is one. */
+export interface AgentSpawnFailure {
+  code: string | null;
+  message: string;
+  /** True when the spawner process died before the agent was handed over (the run fails agent_error). */
+  spawnerDied?: boolean;
+}
+
+export type AgentSpawnResult = { ok: true; child: AgentProcess; via: "spawner" | "in-process" } | { ok: false; error: AgentSpawnFailure };
+
+/** Emitted on a RemoteChild when its spawner process died under it (its process group was SIGKILLed first). */
+export class SpawnerDiedError extends Error {
+  constructor(cause: string) {
+    super(`The spawner process died (${cause}); the agent's processes were killed`);
+    this.name = "SpawnerDiedError";
+  }
+}
+
+/** An agent started by a spawner process: its pipes were handed over, its exit is reported by the spawner. */
+class RemoteChild extends EventEmitter implements AgentProcess {
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  private readonly sockets: Socket[] = [];
+  readonly startTime: number | null;
+  private open = 2;
+  private exited = false;
+  private lost = false;
+
+  constructor(readonly pid: number) {
+    super();
+    this.startTime = processStartTime(pid);
+  }
+
+  /**
+   * Adopts one of the agent's pipes (a socket built from the handle the spawner sent): its
+   * bytes flow into `stdout`/`stderr` from now on. The run's reader attaches only once both
+   * pipes are here (a later turn of the event loop), and a socket read to EOF meanwhile would
+   * emit 'end' to nobody; the PassThrough keeps data and EOF until someone reads.
+   */
+  attach(which: "stdout" | "stderr", socket: Socket): void {
+    this.sockets.push(socket);
+    socket.on("error", () => {
+      // A reset pipe ends like a closed one; the exit status tells the story.
+    });
+    socket.once("close", () => {
+      this.open -= 1;
+      this.maybeClose();
+    });
+    socket.pipe(this[which]);
+  }
+
+  exited_(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.lost) return;
+    this.exitCode = code;
+    this.signalCode = signal;
+    this.exited = true;
+    this.emit("exit", code, signal);
+    this.maybeClose();
+  }
+
+  lose(err: SpawnerDiedError): void {
+    if (this.exited || this.lost) return;
+    this.lost = true;
+    this.signalCode = "SIGKILL";
+    for (const socket of this.sockets) socket.destroy();
+    this.stdout.end();
+    this.stderr.end();
+    this.emit("exit", null, "SIGKILL");
+    // Only a listener can act on it (the command runtime fails the run); never an unhandled throw.
+    if (this.listenerCount("error")) this.emit("error", err);
+  }
+
+  private maybeClose(): void {
+    if (this.exited && this.open === 0) this.emit("close", this.exitCode, this.signalCode);
+  }
+}
+
+interface PendingSpawn {
+  resolve(result: AgentSpawnResult): void;
+  child: RemoteChild | null;
+}
+
+type FromSpawner =
+  | { t: "ready" }
+  | { t: "spawned"; id: number; pid: number }
+  | { t: "stdout" | "stderr"; id: number }
+  | { t: "exit"; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | { t: "spawn-error"; id: number; code: string | null; message: string };
+
+/** The spawner process's script: plain Node, no app imports (it must stay small). */
+export function spawnerEntry(): string {
+  return path.join(/* turbopackIgnore: true */ process.cwd(), "src/lib/runtimes/spawner/spawner-process.mjs");
+}
+
+/**
+ * One spawner process (spawner-process.mjs) and the agents it started for this thread.
+ * Started with `fork` (one fork of this big process, once), a minimal environment and no
+ * exec flags. Unref'd while it holds no agent, so it never keeps the server alive.
+ *
+ * If it dies (killed, crashed) after it was ready, every agent it holds is SIGKILLed by
+ * process group (they run detached and would outlive it) and lost with SpawnerDiedError; the
+ * pool then starts a new one on the next spawn.
+ */
+export class SpawnerProcess {
+  private readonly proc: ChildProcess;
+  private readonly pending = new Map<number, PendingSpawn>();
+  private readonly live = new Map<number, RemoteChild>();
+  private nextId = 1;
+  private deadWith: string | null = null;
+  private retired = false;
+  /** Resolves true once the spawner said ready, false if it died or failed first. */
+  readonly ready: Promise<boolean>;
+
+  constructor(entry: string = spawnerEntry()) {
+    let markReady!: (ok: boolean) => void;
+    this.ready = new Promise((resolve) => (markReady = resolve));
+    this.proc = fork(entry, [], {
+      execArgv: [],
+      // Nothing of the server's environment (secrets): agents get the env each request carries.
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } as unknown as NodeJS.ProcessEnv,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      serialization: "json",
+    });
+    this.idle();
+    this.proc.on("message", (message: FromSpawner, handle?: Socket) => {
+      if (message.t === "ready") markReady(true);
+      else this.onMessage(message, handle);
+    });
+    this.proc.on("error", (err) => {
+      this.die(err.message);
+      markReady(false);
+    });
+    this.proc.on("exit", (code, signal) => {
+      this.die(signal ? `killed by ${signal}` : `exited with code ${code}`);
+      markReady(false);
+    });
+  }
+
+  /** The spawner's own pid (tests; status). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** True once it died or was retired (close): it takes no more spawns. */
+  get dead(): boolean {
+    return this.deadWith !== null || this.retired;
+  }
+
+  /** Spawns in flight plus agents alive: the pool's measure of how busy this spawner is. */
+  get load(): number {
+    return this.pending.size + this.live.size;
+  }
+
+  /** Asks the spawner to start one agent; resolves once it is started (pid known, pipes here) or failed. */
+  spawn(request: AgentSpawnRequest): Promise<AgentSpawnResult> {
+    if (this.dead) return Promise.resolve({ ok: false, error: { code: null, message: new SpawnerDiedError(this.deadWith ?? "retired").message, spawnerDied: true } });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { resolve, child: null });
+      this.busy();
+      this.proc.send({ t: "spawn", id, file: request.file, args: request.args, cwd: request.cwd ?? null, env: request.env, stdin: request.stdin });
+    });
+  }
+
+  /** Kills the spawner process (SIGKILL), as a crash would (tests). */
+  kill(): void {
+    this.proc.kill("SIGKILL");
+  }
+
+  /**
+   * Retires the spawner: it takes no more spawns and exits once every agent it started has
+   * exited (their exits are still reported, so their runs end normally).
+   */
+  close(): void {
+    this.retired = true;
+    if (this.proc.connected) this.proc.send({ t: "close" });
+  }
+
+  private onMessage(message: Exclude<FromSpawner, { t: "ready" }>, handle?: Socket): void {
+    switch (message.t) {
+      case "spawned": {
+        const pending = this.pending.get(message.id);
+        if (pending) pending.child = new RemoteChild(message.pid);
+        break;
+      }
+      case "stdout":
+      case "stderr": {
+        const pending = this.pending.get(message.id);
+        if (!pending?.child || !handle) break;
+        pending.child.attach(message.t, handle);
+        if (message.t === "stderr") {
+          // Both pipes are here: the agent is ours from now on.
+          this.pending.delete(message.id);
+          this.live.set(message.id, pending.child);
+          pending.resolve({ ok: true, child: pending.child, via: "spawner" });
+        }
+        break;
+      }
+      case "exit": {
+        const child = this.live.get(message.id);
+        this.live.delete(message.id);
+        child?.exited_(message.code, message.signal);
+        this.idle();
+        break;
+      }
+      case "spawn-error": {
+        const pending = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        pending?.resolve({ ok: false, error: { code: message.code, message: message.message } });
+        this.idle();
+        break;
+      }
+    }
+  }
+
+  private busy(): void {
+    this.proc.ref();
+    this.proc.channel?.ref();
+  }
+
+  private idle(): void {
+    if (this.load) return;
+    this.proc.unref();
+    this.proc.channel?.unref();
+  }
+
+  private die(cause: string): void {
+    if (this.deadWith !== null) return;
+    this.retired = true;
+    this.deadWith = cause;
+    const children = [...this.live.values(), ...[...this.pending.values()].flatMap((p) => (p.child ? [p.child] : []))];
+    // Agents run detached (their own process groups): a dead spawner leaves them running.
+    const groups = children.flatMap((c) => (c.startTime != null ? [{ pgid: c.pid, startTime: c.startTime }] : []));
+    if (groups.length) killOwnedGroupsNow(groups, 0);
+    if (children.length) console.error(`[agentcron] spawner process died (${cause}): killed ${children.length} agent process group(s)`);
+    const error = new SpawnerDiedError(cause);
+    for (const child of this.live.values()) child.lose(error);
+    for (const pending of this.pending.values()) pending.resolve({ ok: false, error: { code: null, message: error.message, spawnerDied: true } });
+    this.live.clear();
+    this.pending.clear();
+  }
+}
+
+interface Pool {
+  spawners: (SpawnerProcess | null)[];
+  /** Set when a spawner could not start: spawns stay in-process for the life of this thread. */
+  unavailable: string | null;
+  entry: string;
+}
+
+/** Per thread (globalThis is per thread): each thread that spawns has its own spawners. */
+const pool = () => processSingleton<Pool>("agent-spawners", () => ({ spawners: [], unavailable: null, entry: spawnerEntry() }));
+
+/** How many spawner processes this thread uses (AGENTCRON_SPAWNERS; 0 = spawn in-process). */
+function poolSize(): number {
+  return env().AGENTCRON_SPAWNERS;
+}
+
+function liveSpawner(slot: number): SpawnerProcess {
+  const p = pool();
+  let spawner = p.spawners[slot];
+  if (!spawner || spawner.dead) spawner = p.spawners[slot] = new SpawnerProcess(p.entry);
+  return spawner;
+}
+
+/** The least busy spawner (new ones are started in place of dead ones). */
+function pickSpawner(): SpawnerProcess {
+  const size = poolSize();
+  let best = liveSpawner(0);
+  for (let i = 1; i < size; i++) {
+    const s = liveSpawner(i);
+    if (s.load < best.load) best = s;
+  }
+  return best;
+}
+
+async function readyWithin(spawner: SpawnerProcess, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ok = await Promise.race([spawner.ready, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  clearTimeout(timer);
+  return ok;
+}
+
+function markUnavailable(reason: string): void {
+  const p = pool();
+  if (p.unavailable) return;
+  p.unavailable = reason;
+  console.error(`[agentcron] ${reason}: agents are spawned in-process (AGENTCRON_SPAWNERS=0 behaviour)`);
+  for (const s of p.spawners) s?.kill();
+  p.spawners = [];
+}
+
+/**
+ * Starts an agent process: detached (its own process group), stdout/stderr piped, the prompt
+ * on stdin or stdin ignored, exactly `request.env` as its environment. Through a spawner
+ * process (ADR 0028) so the fork copies a small process, not this one; in-process when
+ * AGENTCRON_SPAWNERS=0 or a spawner could not start (logged once; spawnerStatus says so).
+ * Never throws: a failure to start (ENOENT, EACCES, bad cwd …) resolves `{ok: false}`.
+ */
+export async function spawnAgent(request: AgentSpawnRequest): Promise<AgentSpawnResult> {
+  if (poolSize() > 0 && !pool().unavailable) {
+    const spawner = pickSpawner();
+    if (await readyWithin(spawner, SPAWNER_READY_TIMEOUT_MS)) return spawner.spawn(request);
+    if (!spawner.dead) markUnavailable("a spawner process did not say ready in time");
+    else markUnavailable("a spawner process could not start");
+  }
+  return spawnInProcess(request);
+}
+
+/** `spawn` from this thread (the fallback, and AGENTCRON_SPAWNERS=0): the same options as the spawner uses. */
+export function spawnInProcess(request: AgentSpawnRequest): Promise<AgentSpawnResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(request.file, request.args, {
+        cwd: request.cwd,
+        env: request.env as NodeJS.ProcessEnv,
+        stdio: [request.stdin == null ? "ignore" : "pipe", "pipe", "pipe"],
+        detached: true,
+      });
+    } catch (err) {
+      resolve({ ok: false, error: { code: (err as NodeJS.ErrnoException).code ?? null, message: (err as Error).message } });
+      return;
+    }
+    if (!child.pid) {
+      child.once("error", (err: NodeJS.ErrnoException) => resolve({ ok: false, error: { code: err.code ?? null, message: err.message } }));
+      return;
+    }
+    if (child.stdin) {
+      child.stdin.on("error", () => {
+        // EPIPE when the agent exits without reading its prompt; its exit code tells the story.
+      });
+      child.stdin.end(request.stdin);
+    }
+    resolve({ ok: true, child: child as AgentProcess, via: "in-process" });
+  });
+}
+
+/**
+ * How this thread spawns agents (GET /api/scheduler/status `executor.spawner`): `process`
+ * through spawner processes (with their count), `in-process` when AGENTCRON_SPAWNERS=0 or a
+ * spawner could not start (`reason`).
+ */
+export interface SpawnerStatus {
+  mode: "process" | "in-process";
+  processes: number;
+  reason: string | null;
+}
+
+export function spawnerStatus(): SpawnerStatus {
+  const p = pool();
+  if (poolSize() === 0) return { mode: "in-process", processes: 0, reason: "AGENTCRON_SPAWNERS=0" };
+  if (p.unavailable) return { mode: "in-process", processes: 0, reason: p.unavailable };
+  return { mode: "process", processes: poolSize(), reason: null };
+}
+
+/**
+ * Starts this thread's spawner processes so the first run doesn't wait for one to load.
+ * Resolves (never rejects) once each answered or the pool fell back to in-process.
+ */
+export async function warmSpawners(): Promise<void> {
+  if (poolSize() === 0 || pool().unavailable) return;
+  const started = Array.from({ length: poolSize() }, (_, i) => liveSpawner(i));
+  await Promise.all(
+    started.map(async (s) => {
+      if (!(await readyWithin(s, SPAWNER_READY_TIMEOUT_MS))) markUnavailable(s.dead ? "a spawner process could not start" : "a spawner process did not say ready in time");
+    }),
+  );
+}
+
+/** The spawners this thread started (tests: kill one to see its runs fail). */
+export function currentSpawners(): SpawnerProcess[] {
+  return pool().spawners.filter((s): s is SpawnerProcess => s !== null && !s.dead);
+}
+
+/**
+ * Sets the spawner script for this thread and forgets its spawners and any fallback (tests:
+ * a script that cannot start exercises the fallback). `null` restores the real one.
+ */
+export function resetSpawners(entry: string | null = null): void {
+  const p = pool();
+  for (const s of p.spawners) s?.close();
+  p.spawners = [];
+  p.unavailable = null;
+  p.entry = entry ?? spawnerEntry();
+}
+
+/** Closes this thread's spawner processes (shutdown; tests). Agents already started are unaffected. */
+export function closeSpawners(): void {
+  const p = pool();
+  for (const s of p.spawners) s?.close();
+  p.spawners = [];
+}
+

@@ -1,0 +1,146 @@
+/**
+ * The spawner process (ADR 0028) with real processes: agents of the command runtime are
+ * started by a small long-lived plain-Node process that hands their pipes back; the pids
+ * are real, so cancel's process-tree kill works from here; a dead spawner fails its runs
+ * agent_error and is replaced; a spawner that cannot start means in-process spawns.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { commandRuntime } from "@/lib/runtimes/command";
+import { commandConfigSchema } from "@/lib/runtimes/config";
+import { descendantPids, isAlive } from "@/lib/runtimes/process-tree";
+import { currentSpawners, resetSpawners, spawnAgent, spawnerStatus, spawnInProcess, type AgentProcess } from "@/lib/runtimes/spawner/client";
+import { collect, waitFor } from "./harness";
+
+const cfg = (c: Record<string, unknown>) => commandConfigSchema.parse(c);
+
+async function readAll(child: AgentProcess): Promise<{ out: string; err: string; code: number | null; signal: string | null }> {
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once("close", (c, s) => resolve([c, s])));
+  return { out, err, code, signal };
+}
+
+afterEach(() => resetSpawners(null));
+afterAll(() => resetSpawners(null));
+
+describe("spawner process", () => {
+  it("starts the agent in a spawner process: pid is a grandchild of ours, stdout, stderr, stdin and the exit code come through", async () => {
+    const started = await spawnAgent({ file: "sh", args: ["-c", 'read line; echo "got $line"; echo oops >&2; echo "ppid $PPID"; exit 3'], env: { PATH: process.env.PATH! }, stdin: "the prompt\n" });
+    if (!started.ok) throw new Error(started.error.message);
+    expect(started.via).toBe("spawner");
+    const spawnerPids = currentSpawners().map((s) => s.pid);
+    const { out, err, code, signal } = await readAll(started.child);
+    expect(out).toContain("got the prompt\n");
+    expect(err).toBe("oops\n");
+    expect({ code, signal }).toEqual({ code: 3, signal: null });
+    // Forked by a spawner, not by this process.
+    const ppid = Number(/ppid (\d+)/.exec(out)![1]);
+    expect(spawnerPids).toContain(ppid);
+    expect(ppid).not.toBe(process.pid);
+  });
+
+  it("a large output arrives whole (the pipes are handed over before a byte is read)", async () => {
+    const started = await spawnAgent({ file: "sh", args: ["-c", "seq 1 200000"], env: { PATH: process.env.PATH! }, stdin: null });
+    if (!started.ok) throw new Error(started.error.message);
+    const { out, code } = await readAll(started.child);
+    expect(code).toBe(0);
+    const lines = out.trim().split("\n");
+    expect(lines).toHaveLength(200_000);
+    expect(lines[0]).toBe("1");
+    expect(lines.at(-1)).toBe("200000");
+  });
+
+  it("silent agents that exit at once all end (EOF before the run's reader attached is kept)", async () => {
+    // Each pipe arrives in its own message: an empty stdout can reach EOF before stderr is here.
+    const runs = await Promise.all(Array.from({ length: 12 }, () => collect(commandRuntime(cfg({ command: ["true"] })))));
+    for (const { result } of runs) expect(result).toMatchObject({ status: "success", turns: 0 });
+  });
+
+  it("the agent gets exactly the environment it was given, the same as an in-process spawn", async () => {
+    const env = { PATH: process.env.PATH!, ONLY_THIS: "yes" };
+    const via = await spawnAgent({ file: "env", args: [], env, stdin: null });
+    if (!via.ok) throw new Error(via.error.message);
+    const a = (await readAll(via.child)).out.trim().split("\n").sort();
+    // An in-process ChildProcess must be read from the tick it was spawned in (as command.ts
+    // does), or its 'close' can pass before a late listener.
+    const inProc = await spawnInProcess({ file: "env", args: [], env, stdin: null });
+    if (!inProc.ok) throw new Error(inProc.error.message);
+    const b = (await readAll(inProc.child)).out.trim().split("\n").sort();
+    expect(a).toEqual(b);
+    expect(a).toEqual([`ONLY_THIS=yes`, `PATH=${process.env.PATH}`].sort());
+  });
+
+  it("a missing executable and a bad cwd are start failures, not crashes of the spawner", async () => {
+    const missing = await spawnAgent({ file: "/opt/nope/agent", args: [], env: {}, stdin: null });
+    expect(missing).toMatchObject({ ok: false, error: { code: "ENOENT" } });
+    const badCwd = await spawnAgent({ file: "sh", args: ["-c", "true"], cwd: "/opt/nope-dir", env: {}, stdin: null });
+    expect(badCwd).toMatchObject({ ok: false, error: { code: "ENOENT" } });
+    const { result } = await collect(commandRuntime(cfg({ command: ["/opt/nope/agent-cli"] })));
+    expect(result).toMatchObject({ status: "error", failureReason: "runtime_missing_executable" });
+    // The same spawners still serve.
+    const ok = await spawnAgent({ file: "true", args: [], env: { PATH: process.env.PATH! }, stdin: null });
+    expect(ok).toMatchObject({ ok: true, via: "spawner" });
+  });
+
+  it("cancel kills the agent and its grandchild (process-group kill from this process)", async () => {
+    const controller = new AbortController();
+    let pgid = 0;
+    const running = collect(commandRuntime(cfg({ command: ["sh", "-c", "sh -c 'sleep 300' & sleep 300; wait"] }), { killGraceMs: 200 }), {
+      signal: controller.signal,
+      onProcessGroup: (p) => (pgid = p),
+    });
+    const tree = await waitFor(async () => {
+      if (!pgid) return null;
+      const kids = await descendantPids(pgid);
+      return kids.length >= 3 ? [pgid, ...kids] : null; // sleep, the inner sh and its sleep
+    }, 10_000, "the agent's child and grandchild");
+    expect(tree.every(isAlive)).toBe(true);
+    controller.abort("cancelled");
+    const { result } = await running;
+    expect(result).toMatchObject({ status: "error", failureReason: "aborted", error: "Aborted (cancelled)" });
+    await waitFor(() => !tree.some(isAlive), 5_000, "the whole tree to die");
+  });
+
+  it("a killed spawner kills its agents, fails their runs agent_error, and a new spawner takes the next run", async () => {
+    let pgid = 0;
+    const running = collect(commandRuntime(cfg({ command: ["sh", "-c", "sleep 300 & sleep 300; wait"] })), { onProcessGroup: (p) => (pgid = p) });
+    const tree = await waitFor(async () => {
+      if (!pgid) return null;
+      const kids = await descendantPids(pgid);
+      return kids.length >= 2 ? [pgid, ...kids] : null;
+    }, 10_000, "the agent's children");
+    const holder = currentSpawners().find((s) => s.load > 0)!;
+    const holderPid = holder.pid!;
+    holder.kill();
+    const { result } = await running;
+    expect(result).toMatchObject({ status: "error", failureReason: "agent_error" });
+    expect(result?.error).toContain("spawner process died");
+    await waitFor(() => !tree.some(isAlive), 5_000, "the dead spawner's agents to die");
+
+    const next = await collect(commandRuntime(cfg({ command: ["sh", "-c", "echo again"] })));
+    expect(next.result).toMatchObject({ status: "success", text: "again" });
+    expect(currentSpawners().map((s) => s.pid)).not.toContain(holderPid);
+  });
+
+  it("a spawner that cannot start: agents are spawned in-process and the status says so", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spawner-broken-"));
+    const broken = path.join(dir, "spawner.mjs");
+    fs.writeFileSync(broken, "process.exit(7);\n");
+    resetSpawners(broken);
+    expect(spawnerStatus().mode).toBe("process");
+    const started = await spawnAgent({ file: "sh", args: ["-c", "echo fine"], env: { PATH: process.env.PATH! }, stdin: null });
+    if (!started.ok) throw new Error(started.error.message);
+    expect(started.via).toBe("in-process");
+    expect((await readAll(started.child)).out).toBe("fine\n");
+    expect(spawnerStatus()).toMatchObject({ mode: "in-process", reason: "a spawner process could not start" });
+    // The runtime works the same on the fallback.
+    const { result } = await collect(commandRuntime(cfg({ command: ["sh", "-c", "echo via fallback"] })));
+    expect(result).toMatchObject({ status: "success", text: "via fallback" });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
