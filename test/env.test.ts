@@ -40,6 +40,7 @@ describe("loadEnv", () => {
       AGENTCRON_WORKER_HOST: "127.0.0.1",
       AGENTCRON_EXECUTOR: "thread",
       AGENTCRON_AGENT_NICE: 10,
+      AGENTCRON_SPAWNERS: 2,
       SCHEDULE_MAX_CONCURRENT: undefined,
       SCHEDULE_MAX_RUN_DURATION_SEC: undefined,
       SCHEDULE_CHAT_PRESSURE_DELAY_SEC: undefined,
@@ -101,6 +102,7 @@ describe("loadEnv", () => {
     ["AGENTCRON_EXECUTOR", "process"],
     ["AGENTCRON_AGENT_NICE", "20"],
     ["AGENTCRON_AGENT_NICE", "-5"],
+    ["AGENTCRON_SPAWNERS", "9"],
   ])("refuses %s=%s, naming the variable and the value", (name, value) => {
     const err = refusal({ [name]: value });
     expect(err.variables).toEqual([name]);
