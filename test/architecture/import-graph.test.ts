@@ -72,6 +72,7 @@ describe("environment reads", () => {
     "src/lib/runtimes/openai-compatible.ts",
     "src/lib/runtimes/process-table.ts",
     "src/lib/runtimes/runnable.ts", // PATH, to resolve a command the way spawn() does
+    "src/lib/runtimes/spawner/client.ts", // PATH only: the spawner processes' own environment (ADR 0028)
   ]);
 
   it("happen only in env.ts and the documented exceptions", async () => {

@@ -53,11 +53,27 @@ export function processEventLoopLagMs(): number {
   return lagP99Ms({ since: performance.now() - 60_000 });
 }
 
+/** How long a read of this process's RSS is reused by {@link recentRss}, ms. */
+const RSS_REUSE_MS = 250;
+let lastRss = { bytes: 0, at: Number.NEGATIVE_INFINITY };
+
+/**
+ * This process's RSS in bytes, read at most every RSS_REUSE_MS (performance.now()) unless
+ * `fresh`: a run's start and end record it, and while agents were being started a read took
+ * ~1.5 ms (the kernel's /proc read waits for the memory-map lock a fork holds; --cpu-prof of
+ * Run now, 2026-12-03), once per launch on the main thread. The heartbeat reads afresh.
+ */
+export function recentRss(fresh = false): number {
+  const now = performance.now();
+  if (fresh || now - lastRss.at >= RSS_REUSE_MS) lastRss = { bytes: process.memoryUsage.rss(), at: now };
+  return lastRss.bytes;
+}
+
 /** A sample for a task finished by someone other than its run (reaper, recovery): the process's view now. */
 export function fallbackSample(concurrent: number): FiringSample {
   return {
     eventLoopLagMs: processEventLoopLagMs(),
-    peakRssMb: Math.round((process.memoryUsage.rss() / MIB) * 10) / 10,
+    peakRssMb: Math.round((recentRss() / MIB) * 10) / 10,
     chatStreamsActive: 0,
     concurrentSchedules: concurrent,
   };

@@ -1,6 +1,6 @@
 import "server-only";
 import { processSingleton } from "../process-singleton";
-import { fallbackSample, lagP99Ms, toMib, type FiringSample, type LagMark } from "./firing-metrics";
+import { fallbackSample, lagP99Ms, recentRss, toMib, type FiringSample, type LagMark } from "./firing-metrics";
 
 /**
  * The tasks this process is running: taskId → its AbortController and run state.
@@ -66,7 +66,7 @@ export function abortRunningTask(taskId: string, reason: string): boolean {
 
 /** Samples RSS into every running entry's peak (called on each heartbeat and at the end of a run). */
 export function sampleRss(): number {
-  const rss = process.memoryUsage.rss();
+  const rss = recentRss(true);
   for (const entry of registry().values()) entry.peakRssBytes = Math.max(entry.peakRssBytes, rss);
   return rss;
 }
@@ -81,7 +81,7 @@ export async function firingSampleFor(taskId: string, concurrentFallback: () => 
   if (!entry) return fallbackSample(await concurrentFallback());
   return {
     eventLoopLagMs: lagP99Ms(entry.lag),
-    peakRssMb: toMib(Math.max(entry.peakRssBytes, process.memoryUsage.rss())),
+    peakRssMb: toMib(Math.max(entry.peakRssBytes, recentRss())),
     chatStreamsActive: entry.chatStreamsAtClaim,
     concurrentSchedules: entry.concurrentAtClaim,
   };

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from "../time/clock";
 import { dbLocation } from "../db/client";
 import { selectTaskById } from "../db/queries/tasks-core";
 import { executorHost } from "../runtimes/executor-host/host";
-import { startLagMonitor } from "./firing-metrics";
+import { recentRss, startLagMonitor } from "./firing-metrics";
 import { firingSampleFor, registerRunningTask, sampleRss, unregisterRunningTask, type RunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
 import { selectLeaseExpiresAt } from "../db/queries/slots";
@@ -101,7 +101,7 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
     controller,
     done: new Promise<void>((resolve) => (markDone = resolve)),
     lag: null,
-    peakRssBytes: process.memoryUsage.rss(),
+    peakRssBytes: recentRss(),
     chatStreamsAtClaim: claim.chatStreamsAtClaim,
     concurrentAtClaim: claim.concurrentAtClaim,
     leaseDeadlineMono: leaseExpiresAt != null ? ctx.clock.monotonic() + (leaseExpiresAt - ctx.clock.now()) : undefined,
