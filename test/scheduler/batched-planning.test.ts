@@ -22,37 +22,30 @@ const MIN = 60_000;
  * runs; the due-ids read is prepared once per connection and not counted again. PostgreSQL:
  * every query a pg client sends (transaction control included).
  */
+/** Wraps `names` of `target` to count their calls; returns the function that restores them. */
+function countCalls(target: Record<string, unknown>, names: string[], onCall: () => void): () => void {
+  const originals = names.map((n) => [n, target[n]] as const);
+  for (const [n, original] of originals)
+    target[n] = function (this: unknown, ...args: unknown[]) {
+      onCall();
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  return () => {
+    for (const [n, original] of originals) target[n] = original;
+  };
+}
+
 async function countStatements<T>(db: Db, fn: () => Promise<T>): Promise<{ result: T; statements: number }> {
   let statements = 0;
-  if (db.$dialect === "pg") {
-    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-    const original = proto.query;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      statements += 1;
-      return original.apply(this, args);
-    };
-    try {
-      return { result: await fn(), statements };
-    } finally {
-      proto.query = original;
-    }
-  }
-  const client = db.$client as unknown as { prepare: (...a: unknown[]) => unknown; exec: (...a: unknown[]) => unknown };
-  const prepare = client.prepare;
-  const exec = client.exec;
-  client.prepare = (...a: unknown[]) => {
-    statements += 1;
-    return prepare.apply(client, a);
-  };
-  client.exec = (...a: unknown[]) => {
-    statements += 1;
-    return exec.apply(client, a);
-  };
+  // PostgreSQL: every query a client sends; SQLite: every statement prepared or exec'd.
+  const restore =
+    db.$dialect === "pg"
+      ? countCalls(pg.Client.prototype as unknown as Record<string, unknown>, ["query"], () => (statements += 1))
+      : countCalls(db.$client as unknown as Record<string, unknown>, ["prepare", "exec"], () => (statements += 1));
   try {
     return { result: await fn(), statements };
   } finally {
-    client.prepare = prepare;
-    client.exec = exec;
+    restore();
   }
 }
 

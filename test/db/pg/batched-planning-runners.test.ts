@@ -5,12 +5,11 @@
  * planned by exactly one runner, reported busy by the others — and the counts are exact: one
  * root task per occurrence, firingCount 1 per schedule, nextFireAt advanced once.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgHandle, type Db } from "@/lib/db/client";
-import { closePgDatabase, type PgDb } from "@/lib/db/pg";
+import { describe, expect, it } from "vitest";
 import { planDueOccurrences } from "@/lib/scheduler/occurrence-planner";
 import { PLAN_BATCH } from "@/lib/scheduler/tuning";
 import { makeSchedule, T0 } from "../../factories";
+import { pgRunnerHandles } from "../../support/pg-runners";
 import { rowsOf } from "../../support/rows";
 
 const RUNNERS = 4;
@@ -18,21 +17,7 @@ const MIN = 60_000;
 const SCHEDULES = PLAN_BATCH + 30; // two batches per pass
 
 describe("batched planning, 4 runners on PostgreSQL (ADR 0027)", () => {
-  let runners: Db[] = [];
-
-  beforeAll(async () => {
-    runners = await Promise.all(
-      Array.from({ length: RUNNERS }, async () => {
-        const { db, ready } = openPgHandle(process.env.DATABASE_URL!, { poolSize: 2, applicationName: "agentcron-batched-planning-test" });
-        await ready;
-        return db;
-      }),
-    );
-  });
-
-  afterAll(async () => {
-    for (const db of runners) await closePgDatabase(db as unknown as PgDb);
-  });
+  const runners = pgRunnerHandles(RUNNERS, "agentcron-batched-planning-test");
 
   it(`${RUNNERS} runners planning ${SCHEDULES} due schedules at once: each planned by exactly one runner, counts exact`, async () => {
     const ids: string[] = [];

@@ -5,11 +5,10 @@
  * exactly once — handling is serialized by an advisory lock, so the runners after the first
  * see its event. RUNNERS runners on separate pools handle each step concurrently.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgHandle, type Db } from "@/lib/db/client";
-import { closePgDatabase, type PgDb } from "@/lib/db/pg";
+import { describe, expect, it } from "vitest";
 import { handleClockJump } from "@/lib/scheduler/clock-jumps";
 import { makeTask, T0 } from "../../factories";
+import { pgRunnerHandles } from "../../support/pg-runners";
 import { rowsOf } from "../../support/rows";
 
 const RUNNERS = 4;
@@ -17,21 +16,7 @@ const STEPS = 5;
 const HOUR = 3_600_000;
 
 describe("clock steps handled by concurrent runners on PostgreSQL (ADR 0013)", () => {
-  let runners: Db[] = [];
-
-  beforeAll(async () => {
-    runners = await Promise.all(
-      Array.from({ length: RUNNERS }, async () => {
-        const { db, ready } = openPgHandle(process.env.DATABASE_URL!, { poolSize: 2, applicationName: "agentcron-clock-step-test" });
-        await ready;
-        return db;
-      }),
-    );
-  });
-
-  afterAll(async () => {
-    for (const db of runners) await closePgDatabase(db as unknown as PgDb);
-  });
+  const runners = pgRunnerHandles(RUNNERS, "agentcron-clock-step-test");
 
   it(`${RUNNERS} runners seeing the same step move a queued backoff and a chat-pressure hold once`, async () => {
     for (let i = 0; i < STEPS; i++) {
