@@ -9,6 +9,7 @@ import { processSingleton, resetProcessSingleton } from "../process-singleton";
 import { migrationsFolderFor, type Dialect } from "./migrations-folder";
 import { closePgDatabase, isPostgresUrl, migratePgDatabase, openPgDatabase, type PgDb, type PgOpenOptions } from "./pg";
 import * as schema from "./schema";
+import { installStatementCache } from "./statement-cache";
 
 export type { Dialect };
 
@@ -179,6 +180,7 @@ export function openDatabase(file: string): Db {
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("synchronous = NORMAL");
+  installStatementCache(sqlite);
   return withHandleProps(drizzle(sqlite, { schema }), { $dialect: "sqlite", $inTx: false, $gate: new TxGate() });
 }
 
