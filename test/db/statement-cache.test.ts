@@ -58,6 +58,11 @@ describe("statement cache", () => {
     expect(arrays.get()).toEqual([1, "a"]);
     expect(objects.get()).toEqual({ id: 1, name: "a" });
     expect([...objects.iterate()]).toEqual([{ id: 1, name: "a" }]);
+    const plucked = sqlite.prepare(text).pluck();
+    expect(plucked.all()).toEqual([1]);
+    expect(arrays.get()).toEqual([1, "a"]);
+    expect(objects.get()).toEqual({ id: 1, name: "a" });
+    expect(plucked.raw().get()).toEqual([1, "a"]); // raw turns this handle's pluck off, as better-sqlite3's does
     // raw() on a statement that returns no data still throws, as better-sqlite3's does.
     expect(() => sqlite.prepare("UPDATE t SET name = 'b'").raw()).toThrow(/raw\(\)/);
   });

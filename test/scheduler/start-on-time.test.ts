@@ -71,6 +71,36 @@ describe("agents start on time (issue 15 item 0)", () => {
     expect(armed).not.toContain(report.nextWakeAt - report.at);
   });
 
+  it("a wake timer that fires a little before its instant waits out the rest instead of running an empty pass", async () => {
+    await setCap(5);
+    const schedule = await makeSchedule({ cronExpression: "*/5 * * * *" });
+    const clock = new FakeClock(T0 + 1);
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const { loop } = await start(clock, new TestRuntime(), true);
+    setTimeoutSpy.mockClear();
+    const report = (await loop.runPass())!;
+    const wakeAt = report.nextWakeAt;
+    const armedWith = (delay: number) => setTimeoutSpy.mock.calls.filter((c) => c[1] === delay).map((c) => c[0] as () => void);
+    const [wake] = armedWith(report.armDelayMs);
+    expect(wake).toBeTypeOf("function");
+    await loop.passesSettled();
+    const passes = loop.passCount;
+    // Node fired the timer 2 ms early by the wall clock: no pass, the rest is armed.
+    clock.set(wakeAt - 2);
+    setTimeoutSpy.mockClear();
+    wake();
+    await loop.passesSettled();
+    expect(loop.passCount).toBe(passes);
+    const [rest] = armedWith(2);
+    expect(rest).toBeTypeOf("function");
+    // On time: the pass runs and starts the occurrence.
+    clock.set(wakeAt);
+    rest();
+    await waitFor(() => loop.passCount > passes, "the on-time pass");
+    await loop.passesSettled();
+    expect(await tasksOf(schedule.id)).toHaveLength(1); // it planned and started the occurrence
+  });
+
   it("a pass gives the event loop turns between its phases: a chat delta or a request never waits for a whole pass", async () => {
     await setCap(5);
     await makeSchedule({ cronExpression: "*/5 * * * *" });

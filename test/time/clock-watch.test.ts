@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock, systemClock, type Clock } from "@/lib/time/clock";
-import { ClockWatch } from "@/lib/time/clock-watch";
+import { BOOTTIME_REFRESH_MS, ClockWatch } from "@/lib/time/clock-watch";
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const HOUR = 3600_000;
@@ -27,6 +27,30 @@ describe("ClockWatch: wall vs monotonic (ADR 0006)", () => {
 
     clock.suspend(HOUR); // asleep an hour, and NTP sets the clock back 10 min on wake
     clock.step(-10 * 60_000);
+    expect(watch.check()).toMatchObject({ stepMs: -10 * 60_000, suspendedMs: HOUR });
+  });
+
+  it("reads boottime only at a jump and once a minute, and still tells a sleep from a step", () => {
+    const fake = new FakeClock(T0);
+    let bootReads = 0;
+    const clock: Clock = { now: () => fake.now(), monotonic: () => fake.monotonic(), boottime: () => (bootReads++, fake.boottime()) };
+    const watch = new ClockWatch(clock, 2000);
+    for (let i = 0; i < 50; i++) {
+      fake.advance(1000);
+      expect(watch.check()).toBeNull();
+    }
+    expect(bootReads).toBe(1); // the constructor's
+    fake.advance(BOOTTIME_REFRESH_MS);
+    expect(watch.check()).toBeNull();
+    expect(bootReads).toBe(2);
+    fake.advance(1000);
+    fake.suspend(HOUR);
+    expect(watch.check()).toMatchObject({ stepMs: 0, suspendedMs: HOUR });
+    fake.advance(1000);
+    fake.step(HOUR);
+    expect(watch.check()).toMatchObject({ stepMs: HOUR, suspendedMs: 0 });
+    fake.suspend(HOUR);
+    fake.step(-10 * 60_000);
     expect(watch.check()).toMatchObject({ stepMs: -10 * 60_000, suspendedMs: HOUR });
   });
 

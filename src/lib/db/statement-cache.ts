@@ -15,11 +15,11 @@ const MAX_CACHED_TEXT = 8_192;
  * ~100 µs on the 2-core bench machine against ~5 µs to run it (2026-12-03), and a scheduler
  * pass or a run's terminal write runs dozens. Keyed by the exact text: drizzle binds values
  * as parameters, so a text is a statement shape and the set stays small (bounded by
- * STATEMENT_CACHE_SIZE, least recently used out; DDL and very long texts are not kept).
+ * STATEMENT_CACHE_SIZE, least recently used out; DDL, EXPLAIN and very long texts are not kept).
  *
  * Each `prepare` call returns its own handle on the shared statement ({@link SharedStatement}),
- * because a better-sqlite3 statement's `raw()` mode is sticky and drizzle sets it on some
- * handles (selects with mapped fields) and relies on it being off on others. Sharing is safe
+ * because a better-sqlite3 statement's `raw()` and `pluck()` modes are sticky and drizzle sets
+ * raw on some handles (selects with mapped fields) and relies on it being off on others. Sharing is safe
  * otherwise: better-sqlite3 runs a statement to completion synchronously, and nothing in the
  * app keeps an iterator open.
  */
@@ -34,7 +34,7 @@ export function installStatementCache(sqlite: Database.Database, max: number = S
     else {
       stats.compiles += 1;
       statement = prepare(text);
-      if (text.length > MAX_CACHED_TEXT || /^\s*(create|alter|drop)\b/i.test(text)) return statement;
+      if (text.length > MAX_CACHED_TEXT || /^\s*(create|alter|drop|explain)\b/i.test(text)) return statement;
       cache.set(text, statement);
     }
     return new SharedStatement(statement) as unknown as Database.Statement;
@@ -55,11 +55,13 @@ export function statementCacheStats(sqlite: Database.Database): { hits: number; 
 
 /**
  * One caller's handle on a cached statement: what better-sqlite3's Statement offers that the
- * app and drizzle use (run/get/all/iterate, raw, reader, source, columns), with this handle's
- * own raw mode applied before each read.
+ * app and drizzle use (run/get/all/iterate, raw, pluck, reader, source, columns), with this
+ * handle's own modes applied before each read. (`expand` and `safeIntegers` are not offered:
+ * nothing uses them.)
  */
 class SharedStatement {
   private rawMode = false;
+  private pluckMode = false;
 
   constructor(private readonly statement: Database.Statement) {}
 
@@ -75,6 +77,15 @@ class SharedStatement {
   raw(on = true): this {
     if (!this.statement.reader) this.statement.raw(on);
     this.rawMode = on;
+    if (on) this.pluckMode = false;
+    return this;
+  }
+
+  /** The first column's value instead of rows (this handle only); throws like `raw` on a statement that returns no data. */
+  pluck(on = true): this {
+    if (!this.statement.reader) this.statement.pluck(on);
+    this.pluckMode = on;
+    if (on) this.rawMode = false;
     return this;
   }
 
@@ -99,6 +110,8 @@ class SharedStatement {
   }
 
   private mode(): Database.Statement {
-    return this.statement.reader ? this.statement.raw(this.rawMode) : this.statement;
+    if (!this.statement.reader) return this.statement;
+    // better-sqlite3: pluck(true) turns raw off; raw(x) leaves pluck as it was.
+    return this.pluckMode ? this.statement.pluck(true) : this.statement.pluck(false).raw(this.rawMode);
   }
 }

@@ -33,6 +33,7 @@ import {
   METRICS_PRUNE_INTERVAL_MS,
   PLAN_BUSY_BACKOFF_MS,
   PASS_LIVENESS_MIN_INTERVAL_MS,
+  EARLY_WAKE_MAX_MS,
   PLAN_ERROR_BACKOFF_MS,
   RUNNER_STALE_MS,
 } from "./tuning";
@@ -416,6 +417,11 @@ export class SchedulerLoop implements SchedulerHandle {
     this.wakeAt = wakeAt;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
+      const now = this.clock.now();
+      if (wakeAt > now && wakeAt - now <= EARLY_WAKE_MAX_MS) {
+        this.arm(wakeAt, now); // fired early: nothing is due yet (EARLY_WAKE_MAX_MS)
+        return;
+      }
       this.wakeAt = Number.POSITIVE_INFINITY;
       void this.runPass();
     }, delay);

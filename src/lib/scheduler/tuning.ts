@@ -15,6 +15,15 @@ export const RUNNER_STALE_MS = 30_000;
  */
 export const PASS_LIVENESS_MIN_INTERVAL_MS = 1_000;
 
+/**
+ * Node's timers can fire up to about a millisecond before the wall-clock instant they were
+ * armed for (their due time is counted from libuv's cached loop time, and the wall clock is
+ * read separately). A wake that fires at most this early waits out the rest instead of
+ * running a pass that finds nothing due yet and arms again (issue 15 item 0: one empty pass
+ * of 1–2 ms before most per-second occurrences, measured 2026-12-03). Wall ms.
+ */
+export const EARLY_WAKE_MAX_MS = 5;
+
 /** Retry backoff per attempt (1 m, 5 m, 15 m; the last value repeats). Override: AGENTCRON_RETRY_BACKOFF_SEC="60,300,900". */
 export const DEFAULT_RETRY_BACKOFF_MS: readonly number[] = [60_000, 300_000, 900_000];
 
