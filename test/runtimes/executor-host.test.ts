@@ -158,6 +158,19 @@ describe("executor host (worker thread)", () => {
     const threads = fs.readdirSync(`/proc/${process.pid}/task`).map((tid) => ({ tid: Number(tid), nice: niceOf(`/proc/${process.pid}/task/${tid}/stat`) }));
     expect(threads.find((t) => t.tid === process.pid)!.nice).toBe(base);
     expect(threads.filter((t) => t.nice === Math.min(19, base + 10)).length).toBeGreaterThanOrEqual(1);
+    // The host's spawner processes were forked before its thread lowered itself: they start
+    // agents at the server's priority, and the agents they start get the agents' (ADR 0028/0029).
+    const spawners = fs.readdirSync("/proc").filter((pid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("spawner-process.mjs");
+      } catch {
+        return false; // not a pid, or gone
+      }
+    });
+    expect(spawners.length).toBeGreaterThan(0);
+    expect(spawners.map((pid) => niceOf(`/proc/${pid}/stat`))).toEqual(spawners.map(() => base));
     expect(abortRunningTask(taskId, "cancelled")).toBe(true);
     await waitFor(() => readPids(pidFile).every((pid) => !isAlive(pid)), "every process of the tree gone", 5_000);
   });

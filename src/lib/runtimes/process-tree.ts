@@ -132,13 +132,23 @@ export const trackedRootsMirror = {
  * already exited is left alone (never a throw).
  */
 export function lowerAgentPriority(pid: number): void {
-  const by = env().AGENTCRON_AGENT_NICE;
-  if (by <= 0) return;
+  const nice = agentNiceValue();
+  if (nice == null) return;
   try {
-    os.setPriority(pid, agentNice(by));
+    os.setPriority(pid, nice);
   } catch {
     // ESRCH: it exited already; EACCES can't happen when raising the value.
   }
+}
+
+/**
+ * The nice value (-20…19) an agent process gets (ADR 0029): AGENTCRON_AGENT_NICE above the
+ * main thread's, capped at 19; null when AGENTCRON_AGENT_NICE=0 (agents keep what they inherit).
+ * A spawner process sets it on the agents it starts (ADR 0028), the moment they exist.
+ */
+export function agentNiceValue(): number | null {
+  const by = env().AGENTCRON_AGENT_NICE;
+  return by > 0 ? agentNice(by) : null;
 }
 
 /**

@@ -21,9 +21,6 @@ if (!port) throw new Error("executor-host worker: no parentPort (load it in a wo
 
 const send = (message: FromHost) => port.postMessage(message);
 
-// Background work: this thread yields the CPU to the main thread's chat and API (ADR 0029).
-lowerThisThreadPriority();
-
 /** One connection per database location, opened on first use. */
 const connections = new Map<string, Db>();
 function dbFor(location: DbLocation): Db {
@@ -94,6 +91,11 @@ port.on("message", (message: ToHost) => {
 
 // This thread spawns the agents: start its spawner processes now (ADR 0028), and tell the
 // main thread how it spawns (GET /api/scheduler/status) once they answered or fell back.
+// They are forked (synchronously, in warmSpawners' first step) BEFORE this thread lowers its
+// priority: a fork inherits the thread's nice value, and the spawners start agents on time at
+// the main thread's priority; the agents they start get the agents' (ADR 0029).
 const reportSpawner = () => send({ t: "spawner", status: spawnerStatus() });
 void warmSpawners().then(reportSpawner);
+// Background work: this thread yields the CPU to the main thread's chat and API (ADR 0029).
+lowerThisThreadPriority();
 send({ t: "ready" });

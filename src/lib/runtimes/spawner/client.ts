@@ -7,6 +7,7 @@ import { PassThrough, type Readable } from "node:stream";
 import { env } from "../../env";
 import { processSingleton } from "../../process-singleton";
 import { killOwnedGroupsNow, processStartTime } from "../process-table";
+import { agentNiceValue } from "../process-tree";
 
 /** How long a new spawner process may take to say it is ready before spawns fall back to in-process (ms). */
 export const SPAWNER_READY_TIMEOUT_MS = 5_000;
@@ -205,7 +206,7 @@ export class SpawnerProcess {
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, child: null });
       this.busy();
-      this.proc.send({ t: "spawn", id, file: request.file, args: request.args, cwd: request.cwd ?? null, env: request.env, stdin: request.stdin });
+      this.proc.send({ t: "spawn", id, file: request.file, args: request.args, cwd: request.cwd ?? null, env: request.env, stdin: request.stdin, nice: agentNiceValue() });
     });
   }
 

@@ -8,7 +8,7 @@
 // process (tens of MB, nothing but node:child_process) costs ~5 ms.
 //
 // Protocol (IPC channel, JSON; see client.ts):
-//   in:  {t:"spawn", id, file, args, cwd, env, stdin: string | null}
+//   in:  {t:"spawn", id, file, args, cwd, env, stdin: string | null, nice: number | null}
 //        {t:"close"}: exit once every agent started here has exited (their exits are reported)
 //   out: {t:"ready"}
 //        {t:"spawned", id, pid}                    then, each with its pipe's handle attached,
@@ -21,6 +21,7 @@
 //
 // Keep this file free of app imports: its whole point is to stay small.
 import { spawn } from "node:child_process";
+import { setPriority } from "node:os";
 
 if (!process.send) {
   console.error("spawner-process: no IPC channel (start it with child_process.fork)");
@@ -65,6 +66,15 @@ function start(request) {
     // ENOENT, EACCES, a bad cwd …: Node reports it on the 'error' event.
     child.once("error", (err) => send({ t: "spawn-error", id, code: err.code ?? null, message: err.message }));
     return;
+  }
+  // The agent's CPU priority (ADR 0029), set the moment it exists: this process keeps the
+  // priority it was started with, so the next agents of a burst start before these run.
+  if (request.nice != null) {
+    try {
+      setPriority(child.pid, request.nice);
+    } catch {
+      // ESRCH: it exited already.
+    }
   }
   // Node starts reading a child's pipes at once; stop before the event loop can read a byte,
   // so everything the agent writes stays in the pipe for the requester.
