@@ -16,12 +16,12 @@ import { pruneFiringMetrics } from "./firing-metrics";
 import { reapExpiredLeases } from "./lease-reaper";
 import { planDueOccurrences, reanchorFutureWatermarks, type SchedulePlan } from "./occurrence-planner";
 import { recoverOrphanedTasks } from "./recovery";
-import { nextAutoResumeAt, resumeDueSchedules } from "./pause-until";
+import { resumeDueSchedules } from "./pause-until";
 import { retryBackoffFromEnv } from "./retries";
 import { LaunchQueue } from "./launch-queue";
 import { heartbeatRunner } from "./runner-registry";
 import { abortRunningTask, runningTasksOf, sampleRss, type RunningTask } from "./running-tasks";
-import { selectEarliestFires, selectEarliestLeaseExpiry, selectEarliestNotBefore, selectTaskOwnership } from "../db/queries/planning";
+import { selectEarliestFires, selectTaskOwnership, selectWakeBounds } from "../db/queries/planning";
 import { startWakeBus, type WakeBus } from "./wake-bus";
 import { launchTask, type LaunchClaim, type RuntimeResolver } from "./task-launcher";
 import { NotificationSender } from "../notifications/sender";
@@ -400,12 +400,10 @@ export class SchedulerLoop implements SchedulerHandle {
       wake = Math.min(wake, s.nextFireAt);
       break;
     }
-    const notBefore = await selectEarliestNotBefore(this.db, now);
-    if (notBefore != null) wake = Math.min(wake, notBefore);
-    const lease = await selectEarliestLeaseExpiry(this.db, this.runnerId);
-    if (lease != null) wake = Math.min(wake, lease);
-    const resumeAt = await nextAutoResumeAt(this.db); // pause-until (calendar controls)
-    if (resumeAt != null) wake = Math.min(wake, Math.max(resumeAt, now));
+    const bounds = await selectWakeBounds(this.db, now, this.runnerId);
+    if (bounds.notBefore != null) wake = Math.min(wake, bounds.notBefore);
+    if (bounds.leaseExpiry != null) wake = Math.min(wake, bounds.leaseExpiry);
+    if (bounds.pausedUntil != null) wake = Math.min(wake, Math.max(bounds.pausedUntil, now)); // pause-until (calendar controls)
     return wake;
   }
 

@@ -6,7 +6,7 @@ import "server-only";
  */
 import type { Db } from "../db/client";
 import { withTransaction } from "../db/client";
-import { resumePausedSchedule, selectEarliestPausedUntil, selectSchedulesToResume } from "../db/queries/calendar";
+import { resumePausedSchedule, selectSchedulesToResume } from "../db/queries/calendar";
 import { recordEvent } from "../events/log";
 import { hasCron, nextOccurrence } from "../schedules/cron";
 
@@ -54,9 +54,4 @@ export async function resumeDueSchedules(db: Db, now: number): Promise<string[]>
     if (done) resumed.push(s.id);
   }
   return resumed;
-}
-
-/** The earliest instant (UTC ms) a paused schedule resumes by itself, or null. */
-export async function nextAutoResumeAt(db: Db): Promise<number | null> {
-  return selectEarliestPausedUntil(db);
 }

@@ -4,7 +4,7 @@ import "server-only";
  * skip-next, the skip-next write, and pause-until's due rows, conditional resume and the
  * loop's wake read. Times are UTC ms. Both dialects.
  */
-import { and, asc, eq, isNotNull, lte, min, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { ScheduleRow } from "../schema";
 import { affected, first, preparedAll, run, tablesOf } from "../sql";
@@ -72,16 +72,3 @@ export async function resumePausedSchedule(
   );
 }
 
-/** The earliest `pausedUntil` of a paused schedule (the loop wakes for it), or null. Prepared once per SQLite connection. */
-export async function selectEarliestPausedUntil(db: Db): Promise<number | null> {
-  const [row] = await preparedAll(
-    db,
-    "calendar-earliest-paused-until",
-    (d) => {
-      const { schedules } = tablesOf(d);
-      return d.select({ t: min(schedules.pausedUntil) }).from(schedules).where(and(eq(schedules.status, "paused"), isNotNull(schedules.pausedUntil)));
-    },
-    {},
-  );
-  return row?.t ?? null;
-}

@@ -6,10 +6,10 @@ import "server-only";
  * and the loop's wake-up reads. Times are UTC ms. Both dialects; the planning lock is
  * ADR 0013.
  */
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, max, min, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, max, ne, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import type { ScheduleRow, TaskRow } from "../schema";
-import { affected, first, jsonNumber, jsonText, preparedAll, rows, run, tablesOf } from "../sql";
+import { affected, first, jsonNumber, jsonText, namedRows, preparedAll, rows, run, tablesOf } from "../sql";
 
 /** Ids of up to `limit` due active schedules (nextFireAt ≤ now), earliest first; ties by id, so every runner walks them in one order. */
 export async function selectDueScheduleIds(db: Db, now: number, limit: number): Promise<string[]> {
@@ -388,32 +388,29 @@ export async function selectEarliestFires(db: Db, limit: number): Promise<{ id: 
   )) as { id: string; nextFireAt: number }[];
 }
 
-/** The earliest `notBefore` after `now` among queued tasks (a retry backoff's end), or null. */
-export async function selectEarliestNotBefore(db: Db, now: number): Promise<number | null> {
-  const [row] = await preparedAll(
-    db,
-    "wake-earliest-not-before",
-    (d) => {
-      const { tasks } = tablesOf(d);
-      return d.select({ t: min(tasks.notBefore) }).from(tasks).where(and(eq(tasks.status, "queued"), gt(tasks.notBefore, sql.placeholder("now"))));
-    },
-    { now },
-  );
-  return row?.t ?? null;
+/** What bounds a runner's next wake besides the next fire (UTC ms each, null = none). */
+export interface WakeBounds {
+  /** The earliest `notBefore` after `now` among queued tasks (a retry backoff's end). */
+  notBefore: number | null;
+  /** The earliest lease expiry among this runner's running tasks (the reaper's deadline). */
+  leaseExpiry: number | null;
+  /** The earliest `pausedUntil` of a paused schedule (it resumes by itself; calendar controls). */
+  pausedUntil: number | null;
 }
 
-/** The earliest lease expiry among a runner's running tasks, or null. */
-export async function selectEarliestLeaseExpiry(db: Db, runnerId: string): Promise<number | null> {
-  const [row] = await preparedAll(
-    db,
-    "wake-earliest-lease",
-    (d) => {
-      const { tasks } = tablesOf(d);
-      return d.select({ t: min(tasks.leaseExpiresAt) }).from(tasks).where(and(eq(tasks.status, "running"), eq(tasks.runnerId, sql.placeholder("runnerId"))));
-    },
-    { runnerId },
-  );
-  return row?.t ?? null;
+/**
+ * The loop's other wake bounds in ONE statement: every pass of every runner arms its wake from
+ * them, and on PostgreSQL each read is a round trip (4 runners on per-second schedules: 12 a
+ * second, issue 14 lateness). Named on PostgreSQL (planned once per connection, ADR 0026).
+ */
+export async function selectWakeBounds(db: Db, now: number, runnerId: string): Promise<WakeBounds> {
+  const { tasks, schedules } = tablesOf(db);
+  const statement = sql`SELECT
+    (SELECT min(${tasks.notBefore}) FROM ${tasks} WHERE ${tasks.status} = 'queued' AND ${tasks.notBefore} > ${now}) AS "notBefore",
+    (SELECT min(${tasks.leaseExpiresAt}) FROM ${tasks} WHERE ${tasks.status} = 'running' AND ${tasks.runnerId} = ${runnerId}) AS "leaseExpiry",
+    (SELECT min(${schedules.pausedUntil}) FROM ${schedules} WHERE ${schedules.status} = 'paused' AND ${schedules.pausedUntil} IS NOT NULL) AS "pausedUntil"`;
+  const [row] = db.$dialect === "pg" ? await namedRows<WakeBounds>(db, "wake-bounds", statement) : await rows<WakeBounds>(db, statement);
+  return { notBefore: row?.notBefore ?? null, leaseExpiry: row?.leaseExpiry ?? null, pausedUntil: row?.pausedUntil ?? null };
 }
 
 /** A task's status and runner (the loop checks its own runs still belong to it), or undefined. */
