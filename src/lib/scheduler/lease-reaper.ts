@@ -1,7 +1,7 @@
 import "server-only";
 import type { Db } from "../db/client";
-import type { TaskRow } from "../db/schema";
-import { selectRunningOfRunner } from "../db/queries/task-runs";
+import { selectRunningLeasesOfRunner } from "../db/queries/task-runs";
+import { selectTaskById } from "../db/queries/tasks-core";
 import { abortRunningTask, firingSampleFor, getRunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
@@ -20,9 +20,12 @@ import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
  * Returns the reaped task ids.
  */
 export async function reapExpiredLeases(db: Db, runnerId: string, now: number, retryBackoffMs: readonly number[], monoNow?: number): Promise<string[]> {
-  const expired = (await selectRunningOfRunner(db, runnerId)).filter((task) => leaseExpired(task, now, monoNow));
+  const expired = (await selectRunningLeasesOfRunner(db, runnerId)).filter((lease) => leaseExpired(lease, now, monoNow));
   const reaped: string[] = [];
-  for (const task of expired) {
+  for (const { id } of expired) {
+    const task = await selectTaskById(db, id);
+    // Finished (or taken over) since the scan: nothing to reap; the guarded write would refuse it anyway.
+    if (!task || task.status !== "running" || task.runnerId !== runnerId) continue;
     try {
       const leaseSec = task.maxRunDurationSec ?? Math.round(((task.leaseExpiresAt ?? now) - (task.slotClaimedAt ?? now)) / 1000);
       const outcome = outcomeWithoutRun(task, "failed", "lease_expired", `Lease expired: the task ran longer than its ${leaseSec} s budget (maxRunDurationSec)`);
@@ -45,7 +48,7 @@ export async function reapExpiredLeases(db: Db, runnerId: string, now: number, r
 }
 
 /** A lease has passed: on the monotonic clock when this process holds the run, else by the row's wall-clock leaseExpiresAt. */
-function leaseExpired(task: TaskRow, now: number, monoNow: number | undefined): boolean {
+function leaseExpired(task: { id: string; leaseExpiresAt: number | null }, now: number, monoNow: number | undefined): boolean {
   const deadline = getRunningTask(task.id)?.leaseDeadlineMono;
   if (deadline != null && monoNow != null) return monoNow >= deadline;
   return task.leaseExpiresAt != null && task.leaseExpiresAt <= now;

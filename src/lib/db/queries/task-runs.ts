@@ -4,7 +4,7 @@ import type { Db } from "../client";
 import type { FailureReason } from "../constants";
 import { cachedQuery, sqliteCall } from "../prepared";
 import type { OwnedProcessGroup, ScheduleRow, TaskRow } from "../schema";
-import { affected, greatest, run, tablesOf } from "../sql";
+import { affected, greatest, preparedAll, run, tablesOf } from "../sql";
 
 /** The terminal state of a run, as the guarded write stores it. */
 export interface TerminalWrite {
@@ -55,16 +55,24 @@ export async function writeTerminal(db: Db, w: TerminalWrite): Promise<boolean> 
   return n === 1;
 }
 
-/** A runner's running tasks (the reaper's candidates; SQLite: prepared once per connection). */
-export async function selectRunningOfRunner(db: Db, runnerId: string): Promise<TaskRow[]> {
-  const { tasks } = tablesOf(db);
-  if (db.$dialect === "sqlite") {
-    const q = cachedQuery(db, "reaper-running-of-runner", () =>
-      db.select().from(tasks).where(and(eq(tasks.status, "running"), eq(tasks.runnerId, sql.placeholder("runnerId")))).prepare(),
-    );
-    return sqliteCall(db, () => q.all({ runnerId }));
-  }
-  return run(db, db.select().from(tasks).where(and(eq(tasks.status, "running"), eq(tasks.runnerId, runnerId))));
+/**
+ * The ids and lease expiries (UTC ms) of a runner's running tasks: the reaper's scan on every
+ * pass. Two columns, not the rows (it needs a whole row only for a task it reaps); built once
+ * per connection, named on PostgreSQL (ADR 0026).
+ */
+export async function selectRunningLeasesOfRunner(db: Db, runnerId: string): Promise<{ id: string; leaseExpiresAt: number | null }[]> {
+  return preparedAll(
+    db,
+    "reaper-running-of-runner",
+    (d) => {
+      const { tasks } = tablesOf(d);
+      return d
+        .select({ id: tasks.id, leaseExpiresAt: tasks.leaseExpiresAt })
+        .from(tasks)
+        .where(and(eq(tasks.status, "running"), eq(tasks.runnerId, sql.placeholder("runnerId"))));
+    },
+    { runnerId },
+  );
 }
 
 /** A running task of another runner (or of none), with that runner's liveness columns (null: no runner row). */
