@@ -1,9 +1,8 @@
 import "server-only";
-import { and, desc, eq, gte, isNotNull, lt, sql, type Placeholder } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { cachedQuery, sqliteCall } from "../prepared";
 import type { HookIdempotencyKeyRow, ScheduleRow } from "../schema";
-import { affected, first, run, tablesOf } from "../sql";
+import { affected, first, preparedAll, run, tablesOf } from "../sql";
 
 /*
  * Triggers (issue 12 items 1, 6, 7): the fire URL's token hash and idempotency keys,
@@ -84,29 +83,30 @@ export interface PendingChain {
  * tasks_schedule_status_idx (a task finishes at most one lease after it was created).
  */
 export async function selectPendingChains(db: Db, since: number, createdAtFloor: number, limit: number): Promise<PendingChain[]> {
-  const { schedules, tasks } = tablesOf(db);
-  // Runs on every scheduler pass: on SQLite, built and prepared once per connection.
-  const build = (p: { since: number | Placeholder; floor: number | Placeholder; limit: number | Placeholder }) =>
-    db
-      .select({ schedule: schedules, upstreamTaskId: tasks.id, upstreamFinishedAt: tasks.finishedAt })
-      .from(schedules)
-      .innerJoin(tasks, eq(tasks.scheduleId, schedules.dependsOnScheduleId))
-      .where(
-        and(
-          eq(schedules.status, "active"),
-          isNotNull(schedules.dependsOnScheduleId),
-          eq(tasks.status, "completed"),
-          gte(tasks.createdAt, p.floor),
-          gte(tasks.finishedAt, p.since),
-          gte(tasks.finishedAt, schedules.dependsOnSince),
-          sql`not exists (select 1 from ${tasks} as chained where chained.schedule_id = ${schedules.id} and chained.triggered_by_task_id = ${tasks.id} and chained.parent_task_id is null)`,
-        ),
-      )
-      .orderBy(tasks.finishedAt, tasks.id, schedules.id)
-      .limit(p.limit);
-  if (db.$dialect === "sqlite") {
-    const q = cachedQuery(db, "pending-chains", () => build({ since: sql.placeholder("since"), floor: sql.placeholder("floor"), limit: sql.placeholder("limit") }).prepare());
-    return (await sqliteCall(db, () => q.all({ since, floor: createdAtFloor, limit }))) as PendingChain[];
-  }
-  return (await run(db, build({ since, floor: createdAtFloor, limit }))) as PendingChain[];
+  // Runs on every scheduler pass: built once per connection, named on PostgreSQL (ADR 0026).
+  return (await preparedAll(
+    db,
+    "pending-chains",
+    (d) => {
+      const { schedules, tasks } = tablesOf(d);
+      return d
+        .select({ schedule: schedules, upstreamTaskId: tasks.id, upstreamFinishedAt: tasks.finishedAt })
+        .from(schedules)
+        .innerJoin(tasks, eq(tasks.scheduleId, schedules.dependsOnScheduleId))
+        .where(
+          and(
+            eq(schedules.status, "active"),
+            isNotNull(schedules.dependsOnScheduleId),
+            eq(tasks.status, "completed"),
+            gte(tasks.createdAt, sql.placeholder("floor")),
+            gte(tasks.finishedAt, sql.placeholder("since")),
+            gte(tasks.finishedAt, schedules.dependsOnSince),
+            sql`not exists (select 1 from ${tasks} as chained where chained.schedule_id = ${schedules.id} and chained.triggered_by_task_id = ${tasks.id} and chained.parent_task_id is null)`,
+          ),
+        )
+        .orderBy(tasks.finishedAt, tasks.id, schedules.id)
+        .limit(sql.placeholder("limit"));
+    },
+    { since, floor: createdAtFloor, limit },
+  )) as PendingChain[];
 }
