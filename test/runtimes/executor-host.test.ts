@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/lib/db/client";
+import { databasePath, getDb } from "@/lib/db/client";
 import { closeExecutorHost, executorHost } from "@/lib/runtimes/executor-host/host";
 import { isAlive } from "@/lib/runtimes/process-tree";
 import { taskEventBus } from "@/lib/runtimes/task-executor";
@@ -141,6 +141,18 @@ describe("executor host (worker thread)", () => {
     const again = await launchAgent(["--turns", "2"]);
     await waitFor(async () => (await taskById(again)).status !== "running", "the next run", 15_000);
     expect((await taskById(again)).status).toBe("completed");
+  });
+
+  const onSqlite = getDb().$dialect === "sqlite" ? it : it.skip;
+  onSqlite("checkpoints the WAL from its thread: the main thread's commits don't have to (ADR 0022)", async () => {
+    const taskId = await launchAgent(["--turns", "40"]);
+    await waitFor(async () => (await taskById(taskId)).status !== "running", "the run", 15_000);
+    // The run's events went to the WAL (far below SQLite's 1,000-page auto-checkpoint). The main
+    // file is written only by checkpoints: once the host's thread ran one, it was modified after.
+    const doneAt = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => fs.statSync(databasePath()).mtimeMs > doneAt, "a checkpoint into the main file", 5_000);
+    expect((await rowsOf("taskEvents")).filter((e) => e.taskId === taskId).length).toBeGreaterThan(40);
   });
 
   it("runs agents and the host's thread at a lower CPU priority than the main thread (AGENTCRON_AGENT_NICE, default 10; ADR 0029)", async () => {

@@ -116,6 +116,22 @@ export async function ensureIncrementalVacuum(db: Db, maxBytes: number, walLimit
   });
 }
 
+/**
+ * SQLite: folds what the WAL holds into the main file without waiting for anyone
+ * (`wal_checkpoint(PASSIVE)`: frames a reader still needs stay for later). The executor host's
+ * thread runs it every WAL_CHECKPOINT_INTERVAL_MS so the WAL rarely reaches SQLite's
+ * auto-checkpoint threshold in a commit of the MAIN thread, where the copy and its fsync would
+ * stall the scheduler and the chat (issue 15 item 2). Returns the WAL's frames and how many are
+ * now in the main file; null on PostgreSQL.
+ */
+export async function checkpointWal(db: Db): Promise<{ walFrames: number; checkpointed: number } | null> {
+  if (db.$dialect !== "sqlite") return null;
+  return sqliteCall(db, () => {
+    const [row] = db.$client.pragma("wal_checkpoint(PASSIVE)") as { busy: number; log: number; checkpointed: number }[];
+    return { walFrames: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0 };
+  });
+}
+
 /** Pages the online backup copies per step (at 4 KiB pages, 400 KiB: about a millisecond of event loop). */
 export const BACKUP_PAGES_PER_STEP = 100;
 

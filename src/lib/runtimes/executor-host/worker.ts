@@ -10,6 +10,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { closeDbAt, openDbAt, type Db, type DbLocation } from "../../db/client";
+import { checkpointWal } from "../../db/queries/storage";
 import { lowerThisThreadPriority, observeTrackedRoots } from "../process-tree";
 import { buildRuntime } from "../registry";
 import { spawnerStatus, warmSpawners } from "../spawner/client";
@@ -34,6 +35,18 @@ function dbFor(location: DbLocation): Db {
 }
 
 const controllers = new Map<string, AbortController>();
+
+/**
+ * This thread checkpoints its SQLite files' WAL this often (ms): it writes nearly all of it
+ * (agents' events), and a checkpoint run by SQLite inside one of the main thread's commits (the
+ * WAL past 1,000 pages) copies and fsyncs on the thread that serves the scheduler and the chat.
+ */
+const WAL_CHECKPOINT_INTERVAL_MS = 1_000;
+setInterval(() => {
+  for (const db of connections.values()) {
+    checkpointWal(db).catch((err) => console.error("[agentcron] executor host: WAL checkpoint failed", err));
+  }
+}, WAL_CHECKPOINT_INTERVAL_MS).unref();
 
 observeTrackedRoots({
   added: (group) => send({ t: "root-added", group }),
