@@ -6,8 +6,10 @@
  * - `drain`: loops `drainQueue` (the scheduler's claim path: one transaction, the cap's advisory
  *   lock, ONE batch claim statement) for PG_RUNNER_MS; after each drain it finishes the tasks it
  *   claimed in one UPDATE (a stand-in for runs ending, so slots free at once; the guarded
- *   terminal write is measured elsewhere). Prints `{claims, drains, drainMs: [..], cpuMs}` as JSON
- *   (cpuMs: this process's user + system CPU during the loop, ms).
+ *   terminal write is measured elsewhere). Prints `{claims, drains, drainMs: [..], cpuMs,
+ *   maxRunningAfter}` as JSON (cpuMs: this process's user + system CPU during the loop, ms;
+ *   maxRunningAfter: the most tasks running right after one of its claims, as the claim counted
+ *   them under the cap's lock — exact, not sampled).
  * - `loop`: starts the real SchedulerLoop (system clock, real timers, instant test-runtime runs)
  *   for PG_RUNNER_MS: the lateness phase; the parent reads schedule_firing_metrics.
  */
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   let claims = 0;
   let drains = 0;
+  let maxRunningAfter = 0;
   const drainMs: number[] = [];
   while (Date.now() < end) {
     const t = performance.now();
@@ -61,13 +64,14 @@ async function main(): Promise<void> {
     drainMs.push(performance.now() - t);
     drains++;
     claims += res.claimed.length;
+    if (res.runningAfter != null) maxRunningAfter = Math.max(maxRunningAfter, res.runningAfter);
     if (res.claimed.length) {
       const ids = JSON.stringify(res.claimed.map((c) => c.task.id));
       await execute(db, sql`UPDATE tasks SET status = 'completed', finished_at = ${Date.now()} WHERE runner_id = ${runnerId} AND status = 'running' AND id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))`);
     }
   }
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ claims, drains, drainMs, cpuMs: (cpu.user + cpu.system) / 1000 }) + "\n", () => process.exit(0));
+  process.stdout.write(JSON.stringify({ claims, drains, drainMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRunningAfter }) + "\n", () => process.exit(0));
 }
 
 main().catch((err) => {

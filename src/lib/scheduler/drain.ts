@@ -49,6 +49,12 @@ export interface DrainResult {
    * loop must drain again at once instead of sleeping (issue 10 fault 5).
    */
   more: boolean;
+  /**
+   * Tasks running right after this drain's claim, as counted where the claim was decided (under
+   * the cap's lock on PostgreSQL, in the write transaction on SQLite); null when it claimed
+   * nothing or didn't count. Never above the cap (bench/pg-cap.ts reports its maximum).
+   */
+  runningAfter: number | null;
 }
 
 /**
@@ -72,7 +78,7 @@ export async function skipAtFire(db: Db, taskId: string, reason: "paused_at_fire
  * without blocking the loop.
  */
 export async function drainQueue(input: DrainInput): Promise<DrainResult> {
-  const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null, more: false };
+  const result: DrainResult = { claimed: [], skippedAtFire: 0, holdUntil: null, more: false, runningAfter: null };
   const runnerLabels = input.runnerLabels ?? env().AGENTCRON_RUNNER_LABELS;
   const { maxConcurrent } = input.settings;
   if (input.db.$dialect === "pg") {
@@ -128,6 +134,7 @@ function budgetFor(db: Db, candidates: DrainCandidate[], now: number): Promise<B
 async function claimCandidates(ctx: DrainContext, running: number | null, limit: number): Promise<DrainResult> {
   const { candidates, result, settings } = ctx;
   const after = ctx.chatStreams > 0 ? await claimOneByOne(ctx, running ?? (await countRunning(ctx.db))) : await claimInOneStatement(ctx, running);
+  if (result.claimed.length) result.runningAfter = after;
   result.more =
     (after == null || after < settings.maxConcurrent) &&
     (result.claimed.length > 0 || result.skippedAtFire > 0) &&
