@@ -32,17 +32,15 @@ export class ClockWatch {
    * shows as drift: between jumps boottime is known from this offset, so a check reads only
    * the two cheap clocks (boottime is a /proc read, ~0.3 ms on the bench machine, every pass).
    */
-  private bootOffset: number | null;
-  private bootReadAtMono: number;
+  private bootOffset!: number | null;
+  private bootReadAtMono!: number;
 
   constructor(
     private readonly clock: Clock,
     private readonly thresholdMs: number,
   ) {
     this.last = { wall: clock.now(), mono: clock.monotonic() };
-    const boot = clock.boottime();
-    this.bootOffset = boot == null ? null : boot - this.last.mono;
-    this.bootReadAtMono = this.last.mono;
+    this.readBoottime(this.last.mono);
   }
 
   /** Reads the clocks; returns the jump since the previous check, or null when none passed the threshold. */
