@@ -51,12 +51,42 @@ async function main(): Promise<void> {
   const { getSettings } = await import("../src/lib/config/settings");
   const { drainQueue } = await import("../src/lib/scheduler/drain");
   const settings = { ...(await getSettings(db)), maxConcurrent: Number(process.env.PG_RUNNER_CAP ?? 20) };
+  // As a real runner (scheduler/loop.ts): after a drain that claimed nothing it sleeps until
+  // another runner announces a finished task (the wake bus: LISTEN/NOTIFY), instead of
+  // spinning on empty drains that take the CPU from the runners that can claim; and it
+  // announces its own finished tasks. PG_RUNNER_SPIN=1 keeps the old tight loop.
+  const spin = process.env.PG_RUNNER_SPIN === "1";
+  const { startWakeBus } = await import("../src/lib/scheduler/wake-bus");
+  let woken: (() => void) | null = null;
+  let pendingWake = false;
+  const bus = await startWakeBus({
+    db,
+    runnerId,
+    onWake: () => {
+      if (woken) woken();
+      else pendingWake = true;
+    },
+  });
+  /** Resolves at the next remote wake (or one that came since the last wait), or after 50 ms: the loop's safety net. */
+  const nextWake = () =>
+    pendingWake
+      ? ((pendingWake = false), Promise.resolve())
+      : new Promise<void>((resolve) => {
+          const t = setTimeout(done, 50);
+          function done() {
+            clearTimeout(t);
+            woken = null;
+            resolve();
+          }
+          woken = done;
+        });
   await readyThenGo();
   const end = Date.now() + ms;
   const cpu0 = process.cpuUsage();
   let claims = 0;
   let drains = 0;
   let maxRunningAfter = 0;
+  let emptyDrains = 0;
   const drainMs: number[] = [];
   while (Date.now() < end) {
     const t = performance.now();
@@ -66,12 +96,17 @@ async function main(): Promise<void> {
     claims += res.claimed.length;
     if (res.runningAfter != null) maxRunningAfter = Math.max(maxRunningAfter, res.runningAfter);
     if (res.claimed.length) {
-      const ids = JSON.stringify(res.claimed.map((c) => c.task.id));
-      await execute(db, sql`UPDATE tasks SET status = 'completed', finished_at = ${Date.now()} WHERE runner_id = ${runnerId} AND status = 'running' AND id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))`);
-    }
+      const ids = res.claimed.map((c) => c.task.id);
+      await execute(db, sql`UPDATE tasks SET status = 'completed', finished_at = ${Date.now()} WHERE id = ANY(${sql.param(ids)}::text[]) AND runner_id = ${runnerId} AND status = 'running'`);
+      if (!spin) bus.announce("task_finished");
+    } else if (!spin) {
+      emptyDrains++;
+      await nextWake();
+    } else emptyDrains++;
   }
+  await bus.stop();
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ claims, drains, drainMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRunningAfter }) + "\n", () => process.exit(0));
+  process.stdout.write(JSON.stringify({ claims, drains, drainMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRunningAfter, emptyDrains }) + "\n", () => process.exit(0));
 }
 
 main().catch((err) => {

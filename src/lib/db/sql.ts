@@ -12,6 +12,7 @@ import "server-only";
  * rows an insert/update/delete without `.returning()` touched.
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import pg from "pg";
 import { exec, type Db } from "./client";
 import { cachedQuery, sqliteCall } from "./prepared";
 import * as sqliteSchema from "./schema";
@@ -80,6 +81,62 @@ export async function namedRows<T>(db: Db, key: string, statement: SQL): Promise
   const q = orm.dialect.sqlToQuery(statement);
   const res = await exec(db, orm.session.client.query({ name: `ac_${key}_${fnv1a(q.sql)}`, text: q.sql, values: q.params }));
   return res.rows;
+}
+
+/** pg's own parameter-to-text conversion (arrays as `{…}` literals, objects as JSON); untyped in @types/pg. */
+const pgPrepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue;
+
+/** SQL-level prepared statements (PREPARE) each pooled connection holds, by name (rowsUnderLock). */
+const sessionPrepared = new WeakMap<object, Set<string>>();
+
+/**
+ * PostgreSQL: takes the transaction-level advisory lock `lockKey`, then runs `statement`, and
+ * returns its rows (aliasing as in {@link rows}). Outside a transaction this is ONE round trip:
+ * a simple-protocol query `SELECT pg_advisory_xact_lock(k); EXECUTE acl_<key>_<hash>(literals)`
+ * whose two statements form one implicit transaction, so the lock is held only while the
+ * server runs the statement and commits — not across the client's round trips for BEGIN,
+ * the statement and COMMIT (ADR 0032: with 4 runners on 2 cores, a runner descheduled while
+ * holding the cap's lock stalled every other runner's claim). In READ COMMITTED each statement
+ * of the query takes its own snapshot, so the statement sees everything committed before the
+ * lock was granted (the cap's rule, ADR 0012). The statement is PREPAREd once per pooled
+ * connection (planned once, like {@link namedRows}); its parameters are sent as escaped
+ * literals (pg's `prepareValue` + `escapeLiteral`: the same text forms the extended protocol
+ * sends). Inside a transaction (`db.$inTx`): the lock, then the statement, on that
+ * transaction's connection (held to its commit). On an error the implicit transaction rolls
+ * back and the connection is discarded.
+ * @throws Error on a SQLite handle; pg's error for the statement.
+ */
+export async function rowsUnderLock<T>(db: Db, key: string, lockKey: bigint, statement: SQL): Promise<T[]> {
+  if (db.$dialect !== "pg") throw new Error("rowsUnderLock is PostgreSQL's: SQLite serializes writers");
+  const lock = `SELECT pg_advisory_xact_lock(${BigInt.asIntN(64, lockKey).toString()}::bigint)`;
+  if (db.$inTx) {
+    await rows(db, sql.raw(lock));
+    return namedRows<T>(db, key, statement);
+  }
+  const orm = db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } }; $client: pg.Pool };
+  const q = orm.dialect.sqlToQuery(statement);
+  const name = `acl_${key.replace(/[^a-z0-9_]/gi, "_")}_${fnv1a(q.sql)}`;
+  const args = q.params.map((v) => {
+    const text = pgPrepareValue(v);
+    return text == null ? "NULL" : pg.escapeLiteral(String(text));
+  });
+  const client = await orm.$client.connect();
+  let broken: Error | undefined;
+  try {
+    let names = sessionPrepared.get(client);
+    if (!names) sessionPrepared.set(client, (names = new Set()));
+    if (!names.has(name)) {
+      await client.query(`PREPARE ${name} AS ${q.sql}`);
+      names.add(name);
+    }
+    const results = (await client.query(`${lock}; EXECUTE ${name}(${args.join(", ")})`)) as unknown as pg.QueryResult[];
+    return results[1].rows as T[];
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** 32-bit FNV-1a of a string, hex: names a statement text (not a security hash). */

@@ -2,7 +2,7 @@ import "server-only";
 import type { Settings } from "../config/settings";
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
-import { claimBatch, lockCap, pgDrainLimit, selectDrainCandidates, selectPgDrainBatch, skipQueuedTask, type DrainCandidate } from "../db/queries/slots";
+import { claimBatch, lockCap, pgDrainLimit, selectClaimedTasks, selectDrainCandidates, selectPgDrainBatch, skipQueuedTask, type DrainCandidate, type DrainTask } from "../db/queries/slots";
 import { isManualRooted } from "../tasks/run-state";
 import { chatPressureHold } from "./chat-pressure";
 import { claimSlot, countRunning } from "./slot-claim";
@@ -83,9 +83,8 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
   const { maxConcurrent } = input.settings;
   if (input.db.$dialect === "pg") {
     // PostgreSQL (ADR 0023): the running count and the candidates in ONE statement, before the
-    // transaction (it read them before the cap's lock anyway); then BEGIN, the lock, the batch
-    // claim — which returns the running count it saw under the lock — and COMMIT: 5 round
-    // trips, 2 while holding the lock after it is granted (was 7 and 3, issue 14).
+    // cap's lock; then the lock and the batch claim — which returns the running count it saw
+    // under the lock — in one round trip (ADR 0032; was 5 round trips, 7 before ADR 0023).
     // The limit: 4 × free, because other runners claim some candidates before this one gets
     // the lock; with free + 16 the claims per drain fell from 14.9 to 9.3 with 4 runners (ADR 0016 amendment).
     const read = await selectPgDrainBatch(input.db, { now: input.now, cap: maxConcurrent, batch: DRAIN_BATCH, slack: DRAIN_CANDIDATE_SLACK, runnerLabels });
@@ -95,12 +94,19 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
     // run while every other runner waited for the lock. Spend is not what the lock guards
     // (READ COMMITTED read it just as stale inside the transaction).
     const budget = await budgetFor(input.db, read.candidates, input.now);
-    return await withTransaction(input.db, async (tx) => {
-      await lockCap(tx);
-      // Chat pressure claims one by one and stops at the cap: it needs the count under the lock.
-      const running = input.chatStreams > 0 ? await countRunning(tx) : null;
-      return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates: read.candidates, result, budget }, running, limit);
-    });
+    const ctx = { ...input, runnerLabels, candidates: read.candidates, result, budget, claims: [] };
+    // Chat pressure claims one by one and stops at the cap: one transaction holding the lock,
+    // with the count under it.
+    if (input.chatStreams > 0) {
+      return await withTransaction(input.db, async (tx) => {
+        await lockCap(tx);
+        return claimCandidates({ ...ctx, db: tx, claimAt: input.clock?.now() ?? input.now }, await countRunning(tx), limit);
+      });
+    }
+    // The batch claim takes the lock itself, in the same round trip as the claim (ADR 0032):
+    // 2 round trips per drain (was 5), and the lock is held only while the server claims.
+    // The fire-time skips before it are guarded single statements of their own.
+    return await claimCandidates({ ...ctx, claimAt: input.clock?.now() ?? input.now }, null, limit);
   }
   // SQLite: one write transaction for the whole drain (SQLite serializes writers, so the count
   // and the claim can't be raced); a pass claiming N slots commits once instead of N times.
@@ -116,7 +122,7 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
     const candidates = await selectDrainCandidates(tx, input.now, limit, runnerLabels);
     if (!candidates.length) return result;
     const budget = await budgetFor(tx, candidates, input.now);
-    return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates, result, budget }, running, limit);
+    return claimCandidates({ ...input, db: tx, runnerLabels, claimAt: input.clock?.now() ?? input.now, candidates, result, budget, claims: [] }, running, limit);
   });
 }
 
@@ -126,7 +132,8 @@ function budgetFor(db: Db, candidates: DrainCandidate[], now: number): Promise<B
 }
 
 /**
- * The claim half of a drain, inside its transaction (PostgreSQL: after `lockCap`): the
+ * The claim half of a drain — SQLite: inside its write transaction; PostgreSQL: inside the
+ * chat-pressure transaction after `lockCap`, or on the pool (the batch claim locks itself): the
  * fire-time re-checks, then the claim. `running`: the count under the lock / in the write
  * transaction, or null (PostgreSQL batch claim: claimBatch reports it). `limit`: the
  * candidates asked for, to tell whether more may be startable.
@@ -134,10 +141,11 @@ function budgetFor(db: Db, candidates: DrainCandidate[], now: number): Promise<B
 async function claimCandidates(ctx: DrainContext, running: number | null, limit: number): Promise<DrainResult> {
   const { candidates, result, settings } = ctx;
   const after = ctx.chatStreams > 0 ? await claimOneByOne(ctx, running ?? (await countRunning(ctx.db))) : await claimInOneStatement(ctx, running);
-  if (result.claimed.length) result.runningAfter = after;
+  if (ctx.claims.length) result.runningAfter = after;
+  await loadClaimedRows(ctx);
   result.more =
     (after == null || after < settings.maxConcurrent) &&
-    (result.claimed.length > 0 || result.skippedAtFire > 0) &&
+    (ctx.claims.length > 0 || result.skippedAtFire > 0) &&
     (candidates.length === limit || (ctx.leftOver ?? 0) > 0);
   return result;
 }
@@ -152,6 +160,8 @@ interface DrainContext extends DrainInput {
   budget: BudgetGate;
   /** Candidates passed to the claim that it left queued (a cap, or a conservative group rank: see claimBatch). */
   leftOver?: number;
+  /** What this drain claimed, FIFO: the rows are read once after the claim (loadClaimedRows). */
+  claims: { taskId: string; concurrentAtClaim: number }[];
 }
 
 /**
@@ -170,12 +180,22 @@ async function skippedAtFire(ctx: DrainContext, { task, scheduleStatus }: DrainC
   return true;
 }
 
-function recordClaim(ctx: DrainContext, task: TaskRow, concurrentAtClaim: number): void {
-  ctx.result.claimed.push({
-    task: { ...task, status: "running", runnerId: ctx.runnerId, slotClaimedAt: ctx.claimAt, startedAt: ctx.claimAt },
-    concurrentAtClaim,
-    chatStreamsAtClaim: ctx.chatStreams,
-  });
+function recordClaim(ctx: DrainContext, task: DrainTask, concurrentAtClaim: number): void {
+  ctx.claims.push({ taskId: task.id, concurrentAtClaim });
+}
+
+/**
+ * The claimed tasks' whole rows, in one statement after the claim (selectClaimedTasks), into
+ * `result.claimed` in FIFO order. A row no longer `running` on this runner (cancelled in the
+ * moment since the claim) is not handed to the launcher: its slot is already free.
+ */
+async function loadClaimedRows(ctx: DrainContext): Promise<void> {
+  if (!ctx.claims.length) return;
+  const rows = new Map((await selectClaimedTasks(ctx.db, ctx.claims.map((c) => c.taskId))).map((r) => [r.id, r]));
+  for (const { taskId, concurrentAtClaim } of ctx.claims) {
+    const task = rows.get(taskId);
+    if (task?.status === "running" && task.runnerId === ctx.runnerId) ctx.result.claimed.push({ task, concurrentAtClaim, chatStreamsAtClaim: ctx.chatStreams });
+  }
 }
 
 /**

@@ -19,20 +19,26 @@ const read = () => selectPgDrainBatch(getDb(), { now: T0, cap: CAP, batch: 200, 
 describe("the PostgreSQL drain's read and count", () => {
   it("sizes the candidate read from the running count of the same statement, and returns nothing at the cap", async () => {
     expect([pgDrainLimit(0, 200, 16), pgDrainLimit(-3, 200, 16), pgDrainLimit(2, 200, 16), pgDrainLimit(10, 200, 16), pgDrainLimit(80, 200, 16)]).toEqual([0, 0, 16, 40, 200]);
-    for (let i = 0; i < 120; i++) await makeTask({ createdAt: T0 + i, status: i < 18 ? "running" : "queued", startedAt: i < 18 ? T0 : null });
+    const made: string[] = [];
+    for (let i = 0; i < 120; i++) made.push((await makeTask({ createdAt: T0 + i, status: i < 18 ? "running" : "queued", startedAt: i < 18 ? T0 : null })).id);
     let r = await read();
     expect(r.running).toBe(18);
     expect(r.candidates).toHaveLength(16); // free 2 → max(16, 8)
-    expect(r.candidates[0].task.createdAt).toBe(T0 + 18); // FIFO
+    expect(r.candidates[0].task.id).toBe(made[18]); // FIFO
     const settings = { ...(await getSettings(getDb())), maxConcurrent: CAP };
     const res = await drainQueue({ db: getDb(), now: T0 + 1, runnerId: "r1", settings, chatStreams: 0, runnerLabels: [] });
     expect(res.claimed.map((c) => c.concurrentAtClaim)).toEqual([19, 20]);
+    // The launcher gets the claimed tasks' whole rows, read after the claim.
+    expect(res.claimed.map((c) => [c.task.id, c.task.status, c.task.runnerId, c.task.createdAt, c.task.slotClaimedAt])).toEqual([
+      [made[18], "running", "r1", T0 + 18, T0 + 1],
+      [made[19], "running", "r1", T0 + 19, T0 + 1],
+    ]);
     r = await read();
     expect(r).toEqual({ running: null, candidates: [] });
     expect((await drainQueue({ db: getDb(), now: T0 + 2, runnerId: "r1", settings, chatStreams: 0, runnerLabels: [] })).claimed).toEqual([]);
   });
 
-  it("runs the read and the batch claim as named statements on each connection, whatever the runner's labels", async () => {
+  it("runs the read, the batch claim (with the cap's lock, one round trip) and the claimed rows' read as prepared statements on each connection, whatever the runner's labels", async () => {
     await (getDb() as unknown as PgDb).$client.query("TRUNCATE tasks CASCADE"); // what the first test left
     for (let i = 0; i < 6; i++) await makeTask({ createdAt: T0 + i });
     // One connection, so the session that prepared the statements is the one asked.
@@ -49,7 +55,8 @@ describe("the PostgreSQL drain's read and count", () => {
       expect(third.claimed.map((c) => c.concurrentAtClaim)).toEqual([7, 8, 9]);
       const names = (await (db as unknown as PgDb).$client.query("SELECT name FROM pg_prepared_statements ORDER BY name")).rows.map((r: { name: string }) => r.name);
       expect(names.filter((n: string) => n === "ac_pg-drain-read")).toHaveLength(1);
-      expect(names.filter((n: string) => n.startsWith("ac_claim-batch_"))).toHaveLength(1);
+      expect(names.filter((n: string) => n.startsWith("acl_claim_batch_"))).toHaveLength(1);
+      expect(names.filter((n: string) => n === "ac_claimed-tasks")).toHaveLength(1);
     } finally {
       await closePgDatabase(db as unknown as PgDb);
     }

@@ -4,7 +4,7 @@ import type { Db } from "../client";
 import { withTransaction } from "../client";
 import { cachedQuery, prepared, sqliteCall } from "../prepared";
 import type { TaskRow } from "../schema";
-import { affected, execute, first, namedRows, preparedAll, rows, run, tablesOf } from "../sql";
+import { affected, execute, first, namedRows, preparedAll, rows, rowsUnderLock, run, tablesOf } from "../sql";
 
 /**
  * The key of the transaction-level advisory lock every PostgreSQL claim takes before it
@@ -131,8 +131,9 @@ export interface ClaimTaskInput {
  * transactions both see cap-1 running and both claim): the claim's transaction first takes
  * `pg_advisory_xact_lock(CAP_LOCK_KEY)`, held until it commits, so claims are serialized
  * across every runner; each statement after the lock sees every earlier claim committed
- * (ADR 0012). Inside a caller's transaction (the drain, Run now) the lock is taken there
- * and held to its commit; otherwise the claim gets its own transaction.
+ * (ADR 0012). Inside a caller's transaction (a chat-pressure drain, Run now) the lock is
+ * taken there and held to its commit; otherwise the lock and the claim are one round trip and
+ * one implicit transaction (rowsUnderLock, ADR 0032).
  */
 export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean> {
   if (db.$dialect === "sqlite") {
@@ -149,10 +150,10 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
     };
     return sqliteCall(db, () => prepared(db, SQLITE_CLAIM).run(params).changes === 1);
   }
-  if (!db.$inTx) return withTransaction(db, (tx) => claimTask(tx, input));
-  await lockCap(db);
-  const n = await execute(
+  const claimed = await rowsUnderLock<{ id: string }>(
     db,
+    "claim-task",
+    CAP_LOCK_KEY,
     sql`UPDATE tasks SET
       status = 'running', slot_claimed_at = ${input.now}, started_at = ${input.now}, heartbeat_at = ${input.now},
       lease_expires_at = ${input.now}::bigint + COALESCE(max_run_duration_sec, ${input.defaultLeaseSec}::integer)::bigint * 1000,
@@ -166,9 +167,10 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
         SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
       ${input.serialize ? sql`AND (schedule_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM tasks AS r WHERE r.status = 'running' AND r.schedule_id = tasks.schedule_id))` : sql``}
-      AND ${pgLabelsOk([...(input.runnerLabels ?? [])])}`,
+      AND ${pgLabelsOk([...(input.runnerLabels ?? [])])}
+    RETURNING id AS "id"`,
   );
-  return n === 1;
+  return claimed.length === 1;
 }
 
 /**
@@ -200,11 +202,38 @@ async function countStatus(db: Db, status: "running" | "queued"): Promise<number
   return Number(row?.n ?? 0);
 }
 
+/**
+ * What a drain decides a candidate on: its id, schedule, root source (manual runs skip the
+ * fire-time and budget checks and are never held by chat pressure) and first chat-pressure
+ * hold. The claimed tasks' whole rows are read after the claim (selectClaimedTasks): reading
+ * 44 columns for every candidate — up to 4 × the free slots, most of which other runners claim
+ * — cost both sides more than the claim itself (issue 14 item 7, 2026-12-03).
+ */
+export type DrainTask = Pick<TaskRow, "id" | "scheduleId" | "rootSourceType" | "pressureHeldSince">;
+
 /** A drain candidate: the queued task and its schedule's overlap policy and status (null: no schedule row). */
 export interface DrainCandidate {
-  task: TaskRow;
+  task: DrainTask;
   overlapPolicy: string | null;
   scheduleStatus: string | null;
+}
+
+/**
+ * The whole rows of tasks a drain just claimed (`ids`, any order), read after the claim by
+ * primary key: one statement, prepared once per connection (named on PostgreSQL).
+ */
+export async function selectClaimedTasks(db: Db, ids: readonly string[]): Promise<TaskRow[]> {
+  if (!ids.length) return [];
+  return preparedAll<TaskRow>(
+    db,
+    "claimed-tasks",
+    (d) => {
+      const { tasks } = tablesOf(d);
+      const idList = d.$dialect === "pg" ? sql`= ANY(${sql.placeholder("ids")}::text[])` : sql`IN (SELECT value FROM json_each(${sql.placeholder("ids")}))`;
+      return d.select().from(tasks).where(sql`${tasks.id} ${idList}`) as unknown as { prepare(): { all(params?: Record<string, unknown>): TaskRow[] } };
+    },
+    { ids: db.$dialect === "pg" ? [...ids] : JSON.stringify(ids) },
+  );
 }
 
 /**
@@ -278,7 +307,12 @@ function drainCandidatesQuery(
 ) {
   const { tasks, schedules } = tablesOf(db);
   return db
-    .select({ task: tasks, overlapPolicy: schedules.overlapPolicy, scheduleStatus: schedules.status, running: extra ?? sql<number>`0` })
+    .select({
+      task: { id: tasks.id, scheduleId: tasks.scheduleId, rootSourceType: tasks.rootSourceType, pressureHeldSince: tasks.pressureHeldSince },
+      overlapPolicy: schedules.overlapPolicy,
+      scheduleStatus: schedules.status,
+      running: extra ?? sql<number>`0`,
+    })
     .from(tasks)
     .leftJoin(schedules, eq(schedules.id, tasks.scheduleId))
     .where(
@@ -432,8 +466,9 @@ RETURNING id`;
  * as its `running` CTE counted them under the lock — so the drain takes no count of its own
  * after the lock (ADR 0023). SQLite: null (the drain's own count, taken in the same write
  * transaction, is exact). Never forced.
- * PostgreSQL: must run inside the caller's transaction after `lockCap` (ADR 0012).
- * @throws Error on a PostgreSQL handle outside a transaction.
+ * PostgreSQL: takes the cap's advisory lock (ADR 0012) itself — outside a transaction the lock
+ * and the claim are one round trip, one implicit transaction (rowsUnderLock, ADR 0032); inside
+ * the caller's transaction the lock is held to its commit.
  */
 export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<{ ids: string[]; runningBefore: number | null }> {
   if (!input.candidates.length) return { ids: [], runningBefore: null };
@@ -446,22 +481,33 @@ export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<{ ids:
     const params = { cands, now: input.now, defaultLeaseSec: input.defaultLeaseSec, runnerId: input.runnerId, cap: input.cap, runnerCap, labels };
     ids = await sqliteCall(db, () => (prepared(db, SQLITE_CLAIM_BATCH).all(params) as { id: string }[]).map((r) => r.id));
   } else {
-    if (!db.$inTx) throw new Error("claimBatch needs the drain's transaction (and its lockCap) on PostgreSQL");
     const taskRuntime = sql`COALESCE(tasks.runtime_id, (SELECT d.id FROM runtimes AS d WHERE d.is_default LIMIT 1))`;
-    // Every drain runs it: a named statement, planned once per connection (namedRows).
-    const res = await namedRows<{ id: string; total: number }>(
+    // Every drain runs it: prepared once per connection, and run with the cap's lock in ONE
+    // round trip outside a transaction (rowsUnderLock, ADR 0032).
+    const res = await rowsUnderLock<{ id: string; total: number }>(
       db,
       "claim-batch",
-      sql`WITH cand AS (
+      CAP_LOCK_KEY,
+      sql`WITH running AS (
+        SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE runner_id = ${input.runnerId}) AS mine FROM tasks WHERE status = 'running'
+      ), cand AS (
         SELECT c.v ->> 0 AS id, c.ord AS ord, (c.v ->> 1)::int AS ser FROM jsonb_array_elements(${cands}::jsonb) WITH ORDINALITY AS c(v, ord)
+      ), picked AS MATERIALIZED (
+        -- The candidates' rows by primary key and nothing else. From the jsonb CTE alone the
+        -- planner can't see how few they are and, with stale statistics (a burst of queued
+        -- tasks), hashed every queued row: 25-80 ms under the cap's lock; with the status test
+        -- beside the id list it ANDed a bitmap of every queued row's index entries (16 ms at
+        -- 60,000 queued, auto_explain 2026-12-03). Materialized, the id lookup is planned alone.
+        SELECT t.id, t.status, t.not_before, t.parent_task_id, t.schedule_id, t.concurrency_group, t.runtime_id
+        FROM tasks AS t WHERE t.id = ANY(${sql.param(input.candidates.map((c) => c.taskId))}::text[])
+          -- A full cap (another runner claimed first) ends the statement here, a one-time
+          -- filter, instead of ranking every candidate to claim none (2 of 3 claims under
+          -- contention, 1,100 buffer reads each; pg_stat_statements 2026-12-03).
+          AND (SELECT total FROM running) < ${input.cap} AND (SELECT mine FROM running) < ${runnerCap}
       ), eligible AS (
         SELECT tasks.id AS id, cand.ord AS ord, tasks.concurrency_group AS grp, ${taskRuntime} AS rt
-        FROM cand JOIN tasks ON tasks.id = cand.id
-        -- The id list as an array too: the planner then reads these rows by primary key. From the
-        -- jsonb CTE alone it can't see how few they are and, with stale statistics (a burst of
-        -- queued tasks), hashed every queued row: 25-80 ms under the cap's lock (2026-12-03).
-        WHERE tasks.id = ANY(${sql.param(input.candidates.map((c) => c.taskId))}::text[])
-          AND tasks.status = 'queued'
+        FROM cand JOIN picked AS tasks ON tasks.id = cand.id
+        WHERE tasks.status = 'queued'
           AND (tasks.not_before IS NULL OR tasks.not_before <= ${input.now})
           AND (tasks.parent_task_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM tasks AS p WHERE p.id = tasks.parent_task_id AND p.agent_process_groups IS NOT NULL))
@@ -484,8 +530,6 @@ export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<{ ids:
               <= (rc.config ->> 'maxConcurrent')::numeric
       ), o AS (
         SELECT r_ok.id AS id, ROW_NUMBER() OVER (ORDER BY r_ok.ord) AS orank FROM r_ok
-      ), running AS (
-        SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE runner_id = ${input.runnerId}) AS mine FROM tasks WHERE status = 'running'
       )
       UPDATE tasks SET
         status = 'running', slot_claimed_at = ${input.now}, started_at = ${input.now}, heartbeat_at = ${input.now},
