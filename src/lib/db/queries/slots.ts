@@ -1,10 +1,9 @@
 import "server-only";
 import { and, asc, count, desc, eq, isNull, lte, ne, or, sql, type Placeholder, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
-import { withTransaction } from "../client";
 import { cachedQuery, prepared, sqliteCall } from "../prepared";
 import type { TaskRow } from "../schema";
-import { affected, execute, first, namedRows, preparedAll, rows, rowsUnderLock, run, tablesOf } from "../sql";
+import { affected, first, preparedAll, rows, rowsUnderLock, run, tablesOf } from "../sql";
 
 /**
  * The key of the transaction-level advisory lock every PostgreSQL claim takes before it
