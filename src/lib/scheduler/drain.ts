@@ -85,8 +85,11 @@ export async function drainQueue(input: DrainInput): Promise<DrainResult> {
     // PostgreSQL (ADR 0023): the running count and the candidates in ONE statement, before the
     // cap's lock; then the lock and the batch claim — which returns the running count it saw
     // under the lock — in one round trip (ADR 0032; was 5 round trips, 7 before ADR 0023).
-    // The limit: 4 × free, because other runners claim some candidates before this one gets
-    // the lock; with free + 16 the claims per drain fell from 14.9 to 9.3 with 4 runners (ADR 0016 amendment).
+    // The limit: 2 × free (at least DRAIN_CANDIDATE_SLACK), because other runners claim some
+    // candidates before this one gets the lock. It was 4 × free while the lock was held across
+    // client round trips (free + 16 cut claims per drain from 14.9 to 9.3, ADR 0016 amendment);
+    // with the lock held only server-side, 2 × gave 2,093–2,517 claims/s against 1,650–2,147
+    // for 4 × and 1,687–1,933 for 1 × (ADR 0032).
     const read = await selectPgDrainBatch(input.db, { now: input.now, cap: maxConcurrent, batch: DRAIN_BATCH, slack: DRAIN_CANDIDATE_SLACK, runnerLabels });
     if (read.running == null) return result;
     const limit = pgDrainLimit(maxConcurrent - read.running, DRAIN_BATCH, DRAIN_CANDIDATE_SLACK);

@@ -64,8 +64,8 @@ export const DRAIN_BATCH = 200;
  * SQLite: candidates a drain reads beyond its free slots (free + this, up to DRAIN_BATCH;
  * drain.ts): room for the ones held back in the batch (a second task of a serialized schedule, a
  * group or runtime rank). Was 4 × free: a candidate row costs ≈ 10 µs on SQLite whether claimed
- * or not, so 200 read to fill 100 slots was half the drain (ADR 0016 amendment). PostgreSQL keeps
- * 4 × free, at least this many (other runners claim candidates read before the cap's lock).
+ * or not, so 200 read to fill 100 slots was half the drain (ADR 0016 amendment). PostgreSQL reads
+ * 2 × free, at least this many (other runners claim candidates read before the cap's lock; ADR 0032).
  */
 export const DRAIN_CANDIDATE_SLACK = 16;
 /** Due schedules planned per transaction (each in its own savepoint). */

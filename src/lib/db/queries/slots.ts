@@ -205,7 +205,7 @@ async function countStatus(db: Db, status: "running" | "queued"): Promise<number
  * What a drain decides a candidate on: its id, schedule, root source (manual runs skip the
  * fire-time and budget checks and are never held by chat pressure) and first chat-pressure
  * hold. The claimed tasks' whole rows are read after the claim (selectClaimedTasks): reading
- * 44 columns for every candidate — up to 4 × the free slots, most of which other runners claim
+ * 44 columns for every candidate — up to 4 × (now 2 ×) the free slots, most of which other runners claim
  * — cost both sides more than the claim itself (issue 14 item 7, 2026-12-03).
  */
 export type DrainTask = Pick<TaskRow, "id" | "scheduleId" | "rootSourceType" | "pressureHeldSince">;
@@ -252,7 +252,7 @@ export async function selectDrainCandidates(db: Db, now: number, limit: number, 
 
 /** How many candidates a PostgreSQL drain reads for `free` slots (selectPgDrainBatch computes the same in SQL). */
 export function pgDrainLimit(free: number, batch: number, slack: number): number {
-  return free <= 0 ? 0 : Math.min(batch, Math.max(slack, 4 * free));
+  return free <= 0 ? 0 : Math.min(batch, Math.max(slack, 2 * free));
 }
 
 /**
@@ -260,7 +260,7 @@ export function pgDrainLimit(free: number, batch: number, slack: number): number
  * candidates of selectDrainCandidates in ONE statement, read before the cap's lock and outside
  * the drain's transaction. The limit is computed in SQL from the same snapshot's count —
  * `pgDrainLimit(cap − running, batch, slack)`: 0 when the cap is full, else
- * min(batch, max(slack, 4 × free)) — so the count costs no round trip of its own. The count
+ * min(batch, max(slack, 2 × free)) — so the count costs no round trip of its own. The count
  * only sizes the read; the claim (claimBatch, under the lock) checks the cap again.
  * Returns `running` (the count this statement saw; null when it returned no candidate) and the candidates.
  */
@@ -279,7 +279,7 @@ export async function selectPgDrainBatch(
       const runningSql = sql<number>`(SELECT COUNT(*) FROM tasks AS rn WHERE rn.status = 'running')`;
       const free = sql`(${sql.placeholder("cap")}::integer - ${runningSql})`;
       // drizzle's limit() takes a number or placeholder; an SQL fragment is embedded as is (pg-core dialect).
-      const limit = sql`(CASE WHEN ${free} <= 0 THEN 0 ELSE LEAST(${sql.placeholder("batch")}::integer, GREATEST(${sql.placeholder("slack")}::integer, 4 * ${free})) END)`;
+      const limit = sql`(CASE WHEN ${free} <= 0 THEN 0 ELSE LEAST(${sql.placeholder("batch")}::integer, GREATEST(${sql.placeholder("slack")}::integer, 2 * ${free})) END)`;
       return drainCandidatesQuery(d, sql.placeholder("now"), limit, null, sql.placeholder("labels"), runningSql) as unknown as {
         prepare(): { all(params?: Record<string, unknown>): (DrainCandidate & { running: number })[] };
       };
