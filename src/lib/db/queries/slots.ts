@@ -204,9 +204,9 @@ async function countStatus(db: Db, status: "running" | "queued"): Promise<number
 /**
  * What a drain decides a candidate on: its id, schedule, root source (manual runs skip the
  * fire-time and budget checks and are never held by chat pressure) and first chat-pressure
- * hold. The claimed tasks' whole rows are read after the claim (selectClaimedTasks): reading
- * 44 columns for every candidate — up to 4 × (now 2 ×) the free slots, most of which other runners claim
- * — cost both sides more than the claim itself (issue 14 item 7, 2026-12-03).
+ * hold. The claimed tasks' whole rows are read after the claim (selectClaimedTasks): on
+ * PostgreSQL, reading 44 columns for every candidate (up to 4 × the free slots then, most of
+ * them claimed by other runners) cost both sides more than the claim itself (ADR 0032).
  */
 export type DrainTask = Pick<TaskRow, "id" | "scheduleId" | "rootSourceType" | "pressureHeldSince">;
 
