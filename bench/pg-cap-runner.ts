@@ -99,10 +99,10 @@ async function main(): Promise<void> {
       const ids = res.claimed.map((c) => c.task.id);
       await execute(db, sql`UPDATE tasks SET status = 'completed', finished_at = ${Date.now()} WHERE id = ANY(${sql.param(ids)}::text[]) AND runner_id = ${runnerId} AND status = 'running'`);
       if (!spin) bus.announce("task_finished");
-    } else if (!spin) {
+    } else {
       emptyDrains++;
-      await nextWake();
-    } else emptyDrains++;
+      if (!spin) await nextWake();
+    }
   }
   await bus.stop();
   const cpu = process.cpuUsage(cpu0);

@@ -86,6 +86,22 @@ export async function namedRows<T>(db: Db, key: string, statement: SQL): Promise
 /** pg's own parameter-to-text conversion (arrays as `{…}` literals, objects as JSON); untyped in @types/pg. */
 const pgPrepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue;
 
+/** The statement that takes the transaction-level advisory lock `lockKey` (a signed 64-bit key). */
+function xactLockText(lockKey: bigint): string {
+  return `SELECT pg_advisory_xact_lock(${BigInt.asIntN(64, lockKey).toString()}::bigint)`;
+}
+
+/**
+ * PostgreSQL: takes the transaction-level advisory lock `lockKey` on a transaction's handle;
+ * it is released when that transaction commits or rolls back. Idempotent within a transaction
+ * (pg counts re-entries and releases them all at its end).
+ * @throws Error on a handle outside a transaction (the lock would end with its statement).
+ */
+export async function lockInTransaction(tx: Db, lockKey: bigint): Promise<void> {
+  if (!tx.$inTx) throw new Error("an advisory transaction lock needs a transaction handle");
+  await rows(tx, sql.raw(xactLockText(lockKey)));
+}
+
 /** SQL-level prepared statements (PREPARE) each pooled connection holds, by name (rowsUnderLock). */
 const sessionPrepared = new WeakMap<object, Set<string>>();
 
@@ -108,11 +124,11 @@ const sessionPrepared = new WeakMap<object, Set<string>>();
  */
 export async function rowsUnderLock<T>(db: Db, key: string, lockKey: bigint, statement: SQL): Promise<T[]> {
   if (db.$dialect !== "pg") throw new Error("rowsUnderLock is PostgreSQL's: SQLite serializes writers");
-  const lock = `SELECT pg_advisory_xact_lock(${BigInt.asIntN(64, lockKey).toString()}::bigint)`;
   if (db.$inTx) {
-    await rows(db, sql.raw(lock));
+    await lockInTransaction(db, lockKey);
     return namedRows<T>(db, key, statement);
   }
+  const lock = xactLockText(lockKey);
   const orm = db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } }; $client: pg.Pool };
   const q = orm.dialect.sqlToQuery(statement);
   const name = `acl_${key.replace(/[^a-z0-9_]/gi, "_")}_${fnv1a(q.sql)}`;

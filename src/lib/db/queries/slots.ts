@@ -3,7 +3,7 @@ import { and, asc, count, desc, eq, isNull, lte, ne, or, sql, type Placeholder, 
 import type { Db } from "../client";
 import { cachedQuery, prepared, sqliteCall } from "../prepared";
 import type { TaskRow } from "../schema";
-import { affected, first, preparedAll, rows, rowsUnderLock, run, tablesOf } from "../sql";
+import { affected, first, lockInTransaction, preparedAll, rowsUnderLock, run, tablesOf } from "../sql";
 
 /**
  * The key of the transaction-level advisory lock every PostgreSQL claim takes before it
@@ -179,8 +179,7 @@ export async function claimTask(db: Db, input: ClaimTaskInput): Promise<boolean>
  */
 export async function lockCap(tx: Db): Promise<void> {
   if (tx.$dialect !== "pg") return;
-  if (!tx.$inTx) throw new Error("lockCap needs a transaction handle");
-  await rows(tx, sql`SELECT pg_advisory_xact_lock(${CAP_LOCK_KEY.toString()}::bigint) AS "locked"`);
+  await lockInTransaction(tx, CAP_LOCK_KEY);
 }
 
 /** Tasks holding a slot now (status `running`, every runner). */
