@@ -41,6 +41,7 @@ describe("loadEnv", () => {
       AGENTCRON_EXECUTOR: "thread",
       AGENTCRON_AGENT_NICE: 10,
       AGENTCRON_SPAWNERS: 2,
+      AGENTCRON_SPAWNER: "auto",
       SCHEDULE_MAX_CONCURRENT: undefined,
       SCHEDULE_MAX_RUN_DURATION_SEC: undefined,
       SCHEDULE_CHAT_PRESSURE_DELAY_SEC: undefined,
@@ -103,6 +104,7 @@ describe("loadEnv", () => {
     ["AGENTCRON_AGENT_NICE", "20"],
     ["AGENTCRON_AGENT_NICE", "-5"],
     ["AGENTCRON_SPAWNERS", "9"],
+    ["AGENTCRON_SPAWNER", "python"],
   ])("refuses %s=%s, naming the variable and the value", (name, value) => {
     const err = refusal({ [name]: value });
     expect(err.variables).toEqual([name]);

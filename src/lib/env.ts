@@ -161,6 +161,11 @@ export const ENV_DECLARATIONS = {
     "Spawner processes per spawning thread (ADR 0028): small plain-Node processes that start agent processes, so a start forks a ~40 MB process instead of the server. 0 = spawn from the server process itself.",
     "2",
   ),
+  AGENTCRON_SPAWNER: declare(
+    z.enum(["auto", "node"], { message: "must be auto or node" }).default("auto"),
+    "Which spawner processes start agents (ADR 0033): auto = the posix one (python3's subprocess: vfork + exec, ~0.5 ms a start) when a python3 ≥ 3.9 runs it, else the plain-Node one (fork + exec, ~3.5 ms); node = always the plain-Node one.",
+    "auto",
+  ),
   SCHEDULE_MAX_CONCURRENT: settingEnv("maxConcurrent", "Slots: tasks running at once across all runners."),
   SCHEDULE_MAX_RUN_DURATION_SEC: settingEnv("maxRunDurationSec", "Default lease length per task, in seconds."),
   SCHEDULE_CHAT_PRESSURE_DELAY_SEC: settingEnv("chatPressureDelaySec", "Seconds scheduled starts are held while a chat reply streams."),

@@ -1,17 +1,19 @@
 /**
- * The spawner process (ADR 0028) with real processes: agents of the command runtime are
- * started by a small long-lived plain-Node process that hands their pipes back; the pids
+ * The spawner processes (ADR 0028, ADR 0033) with real processes: agents of the command
+ * runtime are started by a small long-lived process that hands their pipes back; the pids
  * are real, so cancel's process-tree kill works from here; a dead spawner fails its runs
- * agent_error and is replaced; a spawner that cannot start means in-process spawns.
+ * agent_error and is replaced. Every test runs against each kind this machine has: the posix
+ * spawner (python3, vfork) and the plain-Node one. A posix spawner that cannot start means
+ * Node spawners; a Node spawner that cannot start means in-process spawns.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commandRuntime } from "@/lib/runtimes/command";
 import { commandConfigSchema } from "@/lib/runtimes/config";
 import { descendantPids, isAlive } from "@/lib/runtimes/process-tree";
-import { currentSpawners, resetSpawners, spawnAgent, spawnerStatus, spawnInProcess, type AgentProcess } from "@/lib/runtimes/spawner/client";
+import { availableSpawnerScripts, currentSpawners, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, type AgentProcess } from "@/lib/runtimes/spawner/client";
 import { collect, waitFor } from "./harness";
 
 const cfg = (c: Record<string, unknown>) => commandConfigSchema.parse(c);
@@ -25,10 +27,26 @@ async function readAll(child: AgentProcess): Promise<{ out: string; err: string;
   return { out, err, code, signal };
 }
 
-afterEach(() => resetSpawners(null));
 afterAll(() => resetSpawners(null));
 
-describe("spawner process", () => {
+const kinds = availableSpawnerScripts();
+
+it("this machine runs the posix spawner (CI installs python3; without it the suite covers only the Node one)", () => {
+  // .ci/run installs Debian's python3: the posix spawner is what production uses there, so its
+  // tests below must not be skipped silently.
+  expect(kinds.map((k) => k.kind)).toEqual(["posix", "node"]);
+});
+
+describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spawner process", ({ kind, script }) => {
+  beforeEach(() => resetSpawners([script]));
+  afterEach(() => resetSpawners(null));
+
+  it("says which kind starts agents", async () => {
+    const started = await spawnAgent({ file: "true", args: [], env: { PATH: process.env.PATH! }, stdin: null });
+    expect(started).toMatchObject({ ok: true, via: "spawner" });
+    expect(spawnerStatus()).toEqual({ mode: "process", processes: 2, kind, reason: null });
+  });
+
   it("starts the agent in a spawner process: pid is a grandchild of ours, stdout, stderr, stdin and the exit code come through", async () => {
     const started = await spawnAgent({ file: "sh", args: ["-c", 'read line; echo "got $line"; echo oops >&2; echo "ppid $PPID"; exit 3'], env: { PATH: process.env.PATH! }, stdin: "the prompt\n" });
     if (!started.ok) throw new Error(started.error.message);
@@ -127,11 +145,31 @@ describe("spawner process", () => {
     expect(currentSpawners().map((s) => s.pid)).not.toContain(holderPid);
   });
 
+});
+
+describe("spawner fallbacks", () => {
+  afterEach(() => resetSpawners(null));
+
+  it("a posix spawner that cannot start: the Node spawners start agents and the status says why", async () => {
+    const posix = kinds.find((k) => k.kind === "posix");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spawner-broken-"));
+    const broken = path.join(dir, "spawner.py");
+    fs.writeFileSync(broken, "import sys\nsys.exit(3)\n");
+    // Without a python3 here, a path that does not exist stands for it (spawn fails: ENOENT).
+    resetSpawners([{ kind: "posix", python: posix?.kind === "posix" ? posix.python : path.join(dir, "no-python3"), path: broken }, { kind: "node", path: spawnerEntry() }]);
+    const started = await spawnAgent({ file: "sh", args: ["-c", "echo fine"], env: { PATH: process.env.PATH! }, stdin: null });
+    if (!started.ok) throw new Error(started.error.message);
+    expect(started.via).toBe("spawner");
+    expect((await readAll(started.child)).out).toBe("fine\n");
+    expect(spawnerStatus()).toEqual({ mode: "process", processes: 2, kind: "node", reason: "a spawner process could not start (posix)" });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("a spawner that cannot start: agents are spawned in-process and the status says so", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spawner-broken-"));
     const broken = path.join(dir, "spawner.mjs");
     fs.writeFileSync(broken, "process.exit(7);\n");
-    resetSpawners(broken);
+    resetSpawners([{ kind: "node", path: broken }]);
     expect(spawnerStatus().mode).toBe("process");
     const started = await spawnAgent({ file: "sh", args: ["-c", "echo fine"], env: { PATH: process.env.PATH! }, stdin: null });
     if (!started.ok) throw new Error(started.error.message);

@@ -1,6 +1,7 @@
 import "server-only";
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
+import fs from "node:fs";
 import type { Socket } from "node:net";
 import path from "node:path";
 import { PassThrough, type Readable } from "node:stream";
@@ -135,15 +136,60 @@ type FromSpawner =
   | { t: "exit"; id: number; code: number | null; signal: NodeJS.Signals | null }
   | { t: "spawn-error"; id: number; code: string | null; message: string };
 
-/** The spawner process's script: plain Node, no app imports (it must stay small). */
+/**
+ * How a spawner process is started: `posix` runs spawner-posix.py (Python's subprocess,
+ * vfork + exec, ADR 0033) with `python`; `node` forks spawner-process.mjs (plain Node, fork +
+ * exec, ADR 0028). Both speak the same protocol over Node's IPC channel.
+ */
+export type SpawnerScript = { kind: "posix"; python: string; path: string } | { kind: "node"; path: string };
+
+const SPAWNER_DIR = "src/lib/runtimes/spawner";
+
+/** The plain-Node spawner's script (no app imports: it must stay small). */
 export function spawnerEntry(): string {
-  return path.join(/* turbopackIgnore: true */ process.cwd(), "src/lib/runtimes/spawner/spawner-process.mjs");
+  return path.join(/* turbopackIgnore: true */ process.cwd(), SPAWNER_DIR, "spawner-process.mjs");
+}
+
+/** The python3 the posix spawner runs on: Debian's and /usr/local's first, then PATH; null when none is executable. */
+function findPython(): string | null {
+  const dirs = ["/usr/bin", "/usr/local/bin", ...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean)];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, "python3");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }
 
 /**
- * One spawner process (spawner-process.mjs) and the agents it started for this thread.
- * Started with `fork` (one fork of this big process, once), a minimal environment and no
- * exec flags. Unref'd while it holds no agent, so it never keeps the server alive.
+ * The spawner scripts this thread tries, best first (AGENTCRON_SPAWNER): `auto` (default) the
+ * posix spawner when a python3 exists, then the Node one; `node` only the Node one.
+ */
+function defaultScripts(): SpawnerScript[] {
+  const node: SpawnerScript = { kind: "node", path: spawnerEntry() };
+  const python = env().AGENTCRON_SPAWNER === "auto" ? findPython() : null;
+  return python ? [{ kind: "posix", python, path: path.join(/* turbopackIgnore: true */ process.cwd(), SPAWNER_DIR, "spawner-posix.py") }, node] : [node];
+}
+
+/** Starts a spawner process running `script`, with nothing of this process's environment but PATH. */
+function startSpawnerProcess(script: SpawnerScript): ChildProcess {
+  // Nothing of the server's environment (secrets): agents get the env each request carries.
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" } as unknown as NodeJS.ProcessEnv;
+  const stdio: ("ignore" | "inherit" | "ipc")[] = ["ignore", "inherit", "inherit", "ipc"];
+  if (script.kind === "node") return fork(script.path, [], { execArgv: [], env, stdio, serialization: "json" });
+  // -I: isolated (no PYTHON* variables, no user site); -S: no site import (a faster start).
+  return spawn(script.python, ["-I", "-S", script.path], { env, stdio, serialization: "json" });
+}
+
+/**
+ * One spawner process (spawner-posix.py or spawner-process.mjs: its `script`) and the agents
+ * it started for this thread. Started once (one fork of this big process), with a minimal
+ * environment and no exec flags. Unref'd while it holds no agent, so it never keeps the
+ * server alive.
  *
  * If it dies (killed, crashed) after it was ready, every agent it holds is SIGKILLed by
  * process group (they run detached and would outlive it) and lost with SpawnerDiedError; the
@@ -159,16 +205,10 @@ export class SpawnerProcess {
   /** Resolves true once the spawner said ready, false if it died or failed first. */
   readonly ready: Promise<boolean>;
 
-  constructor(entry: string = spawnerEntry()) {
+  constructor(readonly script: SpawnerScript = { kind: "node", path: spawnerEntry() }) {
     let markReady!: (ok: boolean) => void;
     this.ready = new Promise((resolve) => (markReady = resolve));
-    this.proc = fork(entry, [], {
-      execArgv: [],
-      // Nothing of the server's environment (secrets): agents get the env each request carries.
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } as unknown as NodeJS.ProcessEnv,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      serialization: "json",
-    });
+    this.proc = startSpawnerProcess(script);
     this.idle();
     this.proc.on("message", (message: FromSpawner, handle?: Socket) => {
       if (message.t === "ready") markReady(true);
@@ -291,13 +331,16 @@ export class SpawnerProcess {
 
 interface Pool {
   spawners: (SpawnerProcess | null)[];
-  /** Set when a spawner could not start: spawns stay in-process for the life of this thread. */
+  /** The scripts still to try, best first: the first is the one in use (defaultScripts). */
+  scripts: SpawnerScript[];
+  /** Why a better script was given up (status), or null. */
+  fellBack: string | null;
+  /** Set when no spawner could start: spawns stay in-process for the life of this thread. */
   unavailable: string | null;
-  entry: string;
 }
 
 /** Per thread (globalThis is per thread): each thread that spawns has its own spawners. */
-const pool = () => processSingleton<Pool>("agent-spawners", () => ({ spawners: [], unavailable: null, entry: spawnerEntry() }));
+const pool = () => processSingleton<Pool>("agent-spawners", () => ({ spawners: [], scripts: defaultScripts(), fellBack: null, unavailable: null }));
 
 /** How many spawner processes this thread uses (AGENTCRON_SPAWNERS; 0 = spawn in-process). */
 function poolSize(): number {
@@ -307,7 +350,7 @@ function poolSize(): number {
 function liveSpawner(slot: number): SpawnerProcess {
   const p = pool();
   let spawner = p.spawners[slot];
-  if (!spawner || spawner.dead) spawner = p.spawners[slot] = new SpawnerProcess(p.entry);
+  if (!spawner || spawner.dead) spawner = p.spawners[slot] = new SpawnerProcess(p.scripts[0]);
   return spawner;
 }
 
@@ -329,28 +372,41 @@ async function readyWithin(spawner: SpawnerProcess, ms: number): Promise<boolean
   return ok;
 }
 
-function markUnavailable(reason: string): void {
+/**
+ * A spawner of the script in use did not become ready: the pool moves on to the next script
+ * (the posix spawner's fallback is the Node one) or, with none left, to in-process spawns.
+ * Logged once per step. Spawners of the given-up script are killed (they hold no agent: none
+ * was ever ready, or it would have been used).
+ */
+function giveUpScript(spawner: SpawnerProcess): void {
   const p = pool();
-  if (p.unavailable) return;
-  p.unavailable = reason;
-  console.error(`[agentcron] ${reason}: agents are spawned in-process (AGENTCRON_SPAWNERS=0 behaviour)`);
+  if (p.scripts[0] !== spawner.script) return; // another caller moved on already
+  const reason = spawner.dead ? "a spawner process could not start" : "a spawner process did not say ready in time";
   for (const s of p.spawners) s?.kill();
   p.spawners = [];
+  p.scripts = p.scripts.slice(1);
+  if (p.scripts.length) {
+    p.fellBack = `${reason} (${spawner.script.kind})`;
+    console.error(`[agentcron] ${p.fellBack}: agents are started by ${p.scripts[0].kind} spawners instead`);
+    return;
+  }
+  p.unavailable = reason;
+  console.error(`[agentcron] ${reason}: agents are spawned in-process (AGENTCRON_SPAWNERS=0 behaviour)`);
 }
 
 /**
  * Starts an agent process: detached (its own process group), stdout/stderr piped, the prompt
  * on stdin or stdin ignored, exactly `request.env` as its environment. Through a spawner
- * process (ADR 0028) so the fork copies a small process, not this one; in-process when
- * AGENTCRON_SPAWNERS=0 or a spawner could not start (logged once; spawnerStatus says so).
+ * process (ADR 0028): the posix one (vfork + exec, ADR 0033) when python3 runs it, else the
+ * plain-Node one (a fork of a small process, not of this one); in-process when
+ * AGENTCRON_SPAWNERS=0 or no spawner could start (logged once; spawnerStatus says so).
  * Never throws: a failure to start (ENOENT, EACCES, bad cwd …) resolves `{ok: false}`.
  */
 export async function spawnAgent(request: AgentSpawnRequest): Promise<AgentSpawnResult> {
-  if (poolSize() > 0 && !pool().unavailable) {
+  while (poolSize() > 0 && !pool().unavailable) {
     const spawner = pickSpawner();
     if (await readyWithin(spawner, SPAWNER_READY_TIMEOUT_MS)) return spawner.spawn(request);
-    if (!spawner.dead) markUnavailable("a spawner process did not say ready in time");
-    else markUnavailable("a spawner process could not start");
+    giveUpScript(spawner);
   }
   return spawnInProcess(request);
 }
@@ -392,14 +448,17 @@ export function spawnInProcess(request: AgentSpawnRequest): Promise<AgentSpawnRe
 export interface SpawnerStatus {
   mode: "process" | "in-process";
   processes: number;
+  /** The spawner script in use (mode `process`): `posix` (vfork, ADR 0033) or `node` (fork, ADR 0028); null in-process. */
+  kind: SpawnerScript["kind"] | null;
+  /** Why spawns are in-process, or why the posix spawner was given up for the Node one; null otherwise. */
   reason: string | null;
 }
 
 export function spawnerStatus(): SpawnerStatus {
   const p = pool();
-  if (poolSize() === 0) return { mode: "in-process", processes: 0, reason: "AGENTCRON_SPAWNERS=0" };
-  if (p.unavailable) return { mode: "in-process", processes: 0, reason: p.unavailable };
-  return { mode: "process", processes: poolSize(), reason: null };
+  if (poolSize() === 0) return { mode: "in-process", processes: 0, kind: null, reason: "AGENTCRON_SPAWNERS=0" };
+  if (p.unavailable) return { mode: "in-process", processes: 0, kind: null, reason: p.unavailable };
+  return { mode: "process", processes: poolSize(), kind: p.scripts[0].kind, reason: p.fellBack };
 }
 
 /**
@@ -407,13 +466,13 @@ export function spawnerStatus(): SpawnerStatus {
  * Resolves (never rejects) once each answered or the pool fell back to in-process.
  */
 export async function warmSpawners(): Promise<void> {
-  if (poolSize() === 0 || pool().unavailable) return;
-  const started = Array.from({ length: poolSize() }, (_, i) => liveSpawner(i));
-  await Promise.all(
-    started.map(async (s) => {
-      if (!(await readyWithin(s, SPAWNER_READY_TIMEOUT_MS))) markUnavailable(s.dead ? "a spawner process could not start" : "a spawner process did not say ready in time");
-    }),
-  );
+  while (poolSize() > 0 && !pool().unavailable) {
+    const started = Array.from({ length: poolSize() }, (_, i) => liveSpawner(i));
+    const ready = await Promise.all(started.map((s) => readyWithin(s, SPAWNER_READY_TIMEOUT_MS)));
+    const failed = started.find((_, i) => !ready[i]);
+    if (!failed) return;
+    giveUpScript(failed);
+  }
 }
 
 /** The spawners this thread started (tests: kill one to see its runs fail). */
@@ -422,15 +481,22 @@ export function currentSpawners(): SpawnerProcess[] {
 }
 
 /**
- * Sets the spawner script for this thread and forgets its spawners and any fallback (tests:
- * a script that cannot start exercises the fallback). `null` restores the real one.
+ * Sets the spawner scripts this thread tries, best first, and forgets its spawners and any
+ * fallback (tests: a script that cannot start exercises the fallback; one kind alone runs the
+ * suite against it). `null` restores the default (defaultScripts).
  */
-export function resetSpawners(entry: string | null = null): void {
+export function resetSpawners(scripts: SpawnerScript[] | null = null): void {
   const p = pool();
   for (const s of p.spawners) s?.close();
   p.spawners = [];
   p.unavailable = null;
-  p.entry = entry ?? spawnerEntry();
+  p.fellBack = null;
+  p.scripts = scripts ?? defaultScripts();
+}
+
+/** The default script of each kind this machine can run (tests run the spawner suite against each). */
+export function availableSpawnerScripts(): SpawnerScript[] {
+  return defaultScripts();
 }
 
 /** Closes this thread's spawner processes (shutdown; tests). Agents already started are unaffected. */

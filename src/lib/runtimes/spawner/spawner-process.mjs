@@ -42,7 +42,10 @@ let live = 0;
 /** Asked to close: exit once the last agent exited (its exit is still reported). */
 let closing = false;
 const exitIfDone = () => {
-  if (closing && live === 0) process.disconnect();
+  // Disconnect on a later turn: a "close" that arrived before this script's listener existed
+  // is delivered from inside Node's own loop over the queued messages, which crashes (its
+  // channel already null) if the channel is closed under it (Node 20).
+  if (closing && live === 0) setImmediate(() => process.connected && process.disconnect());
 };
 
 function start(request) {
