@@ -9,11 +9,13 @@
  *
  *   npm run bench:start                          (≈ 2.5 min; runs in the executor host, ADR 0022)
  *   BENCH_EXECUTOR=inline npm run bench:start    (the same, runs on the main thread)
+ *   AGENTCRON_SPAWNER=node npm run bench:start   (Node spawners, fork + exec: the figures before ADR 0033)
  *
  * 1. Bare spawn: the same argv spawned by a small, idle Node process (no app loaded), 1, 5
  *    and 10 at once (a loop of `spawn` calls), call → the child's instant (after 3 rounds of warm-up). N processes
- *    started at once share the machine's cores: on 2 cores the 10th of 10 runs ~50 ms after
- *    the call however it is spawned, so each N is compared with its own bare figure.
+ *    started at once share the machine's cores, so each N is compared with its own bare figure.
+ *    Beside it, for reference only, the same N started by python3's subprocess (vfork + exec,
+ *    what the posix spawner does, ADR 0033): the floor on this machine.
  * 2. Fire → started for 1, 5 and 10 simultaneous per-second schedules (child's instant −
  *    occurrence), after a 20 s warm-up (the first burst of a fresh process is its own row).
  * 3. An occurrence due 1 s after a burst of 10 launches: its firing lateness (firing metrics:
@@ -76,6 +78,27 @@ function bareSpawns(n: number, rounds: number): number[] {
   return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" })) as number[];
 }
 
+/** The same as bareSpawns, started by python3's subprocess (vfork + exec); null without a python3. */
+function bareVforkSpawns(n: number, rounds: number): number[] | null {
+  const script = `
+import json, subprocess, time
+out = []
+for r in range(-3, ${rounds}):
+    t0 = time.time() * 1000
+    children = [subprocess.Popen([${JSON.stringify(ARGV[0])}, ${JSON.stringify(ARGV[1].replace("{prompt}", ""))} + str(i)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) for i in range(${n})]
+    for c in children:
+        text = c.communicate()[0].decode()
+        if r >= 0:
+            out.append(int(text.strip().split(" ")[0]) / 1e6 - t0)
+    time.sleep(0.1)
+print(json.dumps(out))`;
+  try {
+    return JSON.parse(execFileSync("python3", ["-I", "-S", "-c", script], { encoding: "utf8" })) as number[];
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   const { getDb } = await import("../src/lib/db/client");
   const { schedules, tasks, scheduleFiringMetrics, runtimes } = await import("../src/lib/db/schema");
@@ -102,6 +125,8 @@ async function main() {
   if (process.env.AGENTCRON_EXECUTOR === "inline") await warmSpawners();
   for (let i = 0; i < 60 && !executorStatus().spawner; i++) await sleep(100);
   console.log(`executor: ${JSON.stringify(executorStatus())}`);
+  const spawner = executorStatus().spawner;
+  const startedBy = spawner?.mode === "process" ? `${spawner.processes} ${spawner.kind} spawners` : "in-process spawns";
   const reset = () => {
     db.$client.exec("DELETE FROM task_events; DELETE FROM schedule_firing_metrics; DELETE FROM events; DELETE FROM tasks; DELETE FROM schedules;");
   };
@@ -132,6 +157,11 @@ async function main() {
     const s = stats(bareSpawns(n, Math.ceil(100 / n)));
     bareP99.set(n, s.p99);
     push(`| Bare \`spawn\` of the same argv, ${n} at once (call → child ran), ${s.n} spawns | p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms | — |`);
+    const vfork = bareVforkSpawns(n, Math.ceil(100 / n));
+    if (vfork) {
+      const v = stats(vfork);
+      push(`| Reference: python3 \`subprocess\` (vfork + exec), ${n} at once (call → child ran), ${v.n} spawns | p50 ${fmt(v.p50)} ms, p99 ${fmt(v.p99)} ms | — |`);
+    }
   }
 
   // Warm-up, as a server that has been up a while: 10 per-second schedules for 20 s. V8 compiles
@@ -229,7 +259,7 @@ async function main() {
     push(`| Run now: POST /execute?force=true → 202, in-process route handler, ${N} sequential | p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms; ${fmt((N * 1000) / elapsed, 0)} runs/s (first POST → last process started) | p50 ≤ 15 ms, ≥ 100 runs/s |`);
   }
 
-  console.log(`\nStart latency — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
+  console.log(`\nStart latency — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, agents started by ${startedBy}\n`);
   console.log("| Measure | Result | Target |\n| --- | --- | --- |");
   for (const r of results) console.log(r);
   fs.rmSync(dataDir, { recursive: true, force: true });

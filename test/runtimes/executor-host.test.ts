@@ -176,7 +176,7 @@ describe("executor host (worker thread)", () => {
       try {
         const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
         const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        return ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("spawner-process.mjs");
+        return ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").match(/spawner-(process\.mjs|posix\.py)/) !== null;
       } catch {
         return false; // not a pid, or gone
       }
