@@ -7,7 +7,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { getDb, withTransaction } from "@/lib/db/client";
-import { claimTask, countQueued, countRunning, selectDrainCandidates, selectLeaseExpiresAt } from "@/lib/db/queries/slots";
+import { claimTask, countQueued, countRunning, selectDrainCandidates } from "@/lib/db/queries/slots";
 import { insertRunner, selectRunner, updateRunnerHeartbeat, updateRunnerStopped } from "@/lib/db/queries/runners";
 import { clearAgentProcessRecord, insertTaskEventsAndProgress, selectAgentProcessRows, selectRunningOfOthers, updateAgentProcessGroups, writeTerminal, type TerminalWrite } from "@/lib/db/queries/task-runs";
 import { insertTaskIfAbsent, selectTaskById } from "@/lib/db/queries/tasks-core";
@@ -39,8 +39,8 @@ describe("claims", () => {
     expect(await countQueued(getDb())).toBe(2);
     expect(await claim(c.id, { force: true })).toBe(true);
     expect(await selectTaskById(getDb(), a.id)).toMatchObject({ status: "running", runnerId: "r1", slotClaimedAt: T0, startedAt: T0, heartbeatAt: T0, forced: false });
-    expect(await selectLeaseExpiresAt(getDb(), a.id)).toBe(T0 + 30_000);
-    expect(await selectLeaseExpiresAt(getDb(), b.id)).toBe(T0 + 600_000);
+    expect((await selectTaskById(getDb(), a.id))!.leaseExpiresAt).toBe(T0 + 30_000);
+    expect((await selectTaskById(getDb(), b.id))!.leaseExpiresAt).toBe(T0 + 600_000);
     expect((await selectTaskById(getDb(), c.id))!.forced).toBe(true);
 
     const parent = await makeTask({ status: "failed", agentProcessGroups: [{ pgid: 4242, startTime: 7 }], agentHost: "h" });

@@ -73,6 +73,21 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
     expect(lines.at(-1)).toBe("200000");
   });
 
+  it("a prompt larger than a pipe holds reaches the agent whole, and the next starts don't wait for it to be read", async () => {
+    const prompt = "x".repeat(300_000) + "\n";
+    // Two agents that read their stdin only after 3 s, one per spawner; the third start goes to
+    // a spawner whose 300 kB write is still pending, and must not wait behind it.
+    const slow = await Promise.all([0, 1].map(() => spawnAgent({ file: "sh", args: ["-c", "sleep 3; wc -c"], env: { PATH: process.env.PATH! }, stdin: prompt })));
+    const quick = await spawnAgent({ file: "sh", args: ["-c", "echo quick"], env: { PATH: process.env.PATH! }, stdin: null });
+    if (!quick.ok) throw new Error(quick.error.message);
+    expect((await readAll(quick.child)).out).toBe("quick\n");
+    for (const s of slow) {
+      if (!s.ok) throw new Error(s.error.message);
+      expect(s.child.exitCode).toBeNull(); // still asleep: the quick one did not wait for it
+    }
+    for (const s of slow) if (s.ok) expect((await readAll(s.child)).out.trim()).toBe(String(prompt.length));
+  });
+
   it("silent agents that exit at once all end (EOF before the run's reader attached is kept)", async () => {
     // Each pipe arrives in its own message: an empty stdout can reach EOF before stderr is here.
     const runs = await Promise.all(Array.from({ length: 12 }, () => collect(commandRuntime(cfg({ command: ["true"] })))));

@@ -33,7 +33,8 @@ afterEach(async () => {
 });
 
 /** A loop whose runtime resolutions (each one precedes a spawn) are counted. */
-async function start(clock: FakeClock, runtime: TestRuntime, timers = false) {
+/** `onResolve` runs as each launch resolves its runtime, the step before its spawn. */
+async function start(clock: FakeClock, runtime: TestRuntime, timers = false, onResolve?: () => unknown) {
   const db = getDb();
   const resolver = testResolver(runtime);
   const resolved: string[] = [];
@@ -41,8 +42,9 @@ async function start(clock: FakeClock, runtime: TestRuntime, timers = false) {
     db,
     clock,
     runnerId: await registerRunner(db, clock.now()),
-    resolveRuntime: (d, id) => {
+    resolveRuntime: async (d, id) => {
       resolved.push(String(id));
+      await onResolve?.();
       return resolver(d, id);
     },
     timers,
@@ -136,24 +138,30 @@ describe("agents start on time (issue 15 item 0)", () => {
     expect(await stamp()).toBe(T0 + 1_200);
   });
 
-  it("a pass returns before its launches are spawned; they start after it, all of them", async () => {
+  it("launches start once the pass's claims are committed, without the pass waiting for them; all of them start", async () => {
     await setCap(10);
     const schedules = await Promise.all(Array.from({ length: 3 }, () => makeSchedule({ cronExpression: "*/5 * * * *" })));
     const clock = new FakeClock(T0);
     const runtime = new TestRuntime({ hold: true });
-    const { loop, resolved } = await start(clock, runtime);
+    const statusAtResolve: string[] = [];
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const { loop, resolved } = await start(clock, runtime, false, async () => {
+      // Read from the database as a launch resolves its runtime (just before it spawns)…
+      for (const s of schedules) statusAtResolve.push(...(await tasksOf(s.id)).map((t) => t.status));
+      await gate; // …and hold every launch there until the pass has returned.
+    });
     clock.set(T0 + 5 * 60_000);
     const report = (await loop.runPass())!;
-    // When the pass returns: no runtime resolved, nothing spawned yet (read before any other
-    // await: on PostgreSQL a query gives the event loop the turns the launches start in).
-    const [resolvedAtReturn, runsAtReturn] = [resolved.length, runtime.runs.length];
     expect(report.claimed).toHaveLength(3);
-    expect(resolvedAtReturn).toBe(0);
-    expect(runsAtReturn).toBe(0);
-    // Claimed and leased in the DB.
-    for (const s of schedules) expect((await taskById((await tasksOf(s.id))[0].id)).status).toBe("running");
+    // The pass returned while its launches were held before their spawns: it never waits for them.
+    expect(runtime.runs).toHaveLength(0);
+    openGate();
     await waitFor(() => runtime.runs.length === 3 && runtime.runs.every((r) => r.holding), "all three runs started");
     expect(resolved).toHaveLength(3);
+    // No launch ever saw its task unclaimed: the claim had committed before it started.
+    expect(statusAtResolve).toHaveLength(9);
+    expect(new Set(statusAtResolve)).toEqual(new Set(["running"]));
     for (const r of runtime.runs) r.release();
     await loop.idle();
     for (const s of schedules) expect((await taskById((await tasksOf(s.id))[0].id)).status).toBe("completed");
@@ -179,18 +187,17 @@ describe("agents start on time (issue 15 item 0)", () => {
 
   it("a halted loop gives up launches it had not spawned yet: their rows stay running for recovery", async () => {
     await setCap(5);
-    const sched = await makeSchedule({ cronExpression: "*/5 * * * *" });
+    const scheds = await Promise.all(Array.from({ length: 3 }, () => makeSchedule({ cronExpression: "*/5 * * * *" })));
     const clock = new FakeClock(T0);
     const runtime = new TestRuntime({ hold: true });
-    const { loop, resolved } = await start(clock, runtime);
+    // The process freezes (halt) as the first launch starts: the two queued behind it never spawn.
+    const started = await start(clock, runtime, false, () => started.loop.halt());
     clock.set(T0 + 5 * 60_000);
-    expect((await loop.runPass())!.claimed).toHaveLength(1);
-    loop.halt();
-    await loop.idle();
-    await new Promise((r) => setImmediate(r));
-    expect(resolved).toHaveLength(0);
-    expect(runtime.runs).toHaveLength(0);
-    expect((await tasksOf(sched.id))[0].status).toBe("running");
+    expect((await started.loop.runPass())!.claimed).toHaveLength(3);
+    await waitFor(() => started.resolved.length >= 1, "the first launch");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started.resolved).toHaveLength(1);
+    for (const s of scheds) expect((await tasksOf(s.id))[0].status).toBe("running");
   });
 
   // SQLite only by design: better-sqlite3 prepares statements on the client, once per

@@ -2,10 +2,10 @@ import "server-only";
 
 /**
  * Where claimed tasks wait to be spawned (issue 15 item 0, "Start agents on time"). A pass
- * only decides and claims; the runtimes' `spawn` (12–15 ms of main-thread time each in
- * the server) happens after the pass has returned and armed its wake, one launch per
- * event-loop turn (`setImmediate`), so timers, HTTP requests and chat deltas interleave
- * with a burst of launches instead of waiting behind all of them. FIFO: the order of the
+ * only decides and claims; its launches (resolve the runtime, hand the run to the executor
+ * host, which asks a spawner process) start once its claims are committed, one launch per
+ * event-loop turn (`setImmediate`), so the pass's last phases, timers, HTTP requests and chat
+ * deltas interleave with a burst of launches instead of waiting behind all of them. FIFO: the order of the
  * claims. A launch that throws is logged and the queue goes on. `dropAll` (the loop halting:
  * a frozen or crashed process spawns nothing more) gives up the launches not yet started.
  */
@@ -15,9 +15,8 @@ export class LaunchQueue {
   private held = false;
 
   /**
-   * Holds the queue while a pass runs: nothing starts until `resume`. Without it a pass that
-   * awaits real I/O after claiming (PostgreSQL; SQLite's calls are synchronous) would give
-   * the event loop turns in which its launches spawn before it returned and armed its wake.
+   * Holds the queue from a pass's start until its drain has committed its claims (`resume`),
+   * so no launch of an earlier Run now or pass interleaves with the pass's decisions.
    */
   hold(): void {
     this.held = true;

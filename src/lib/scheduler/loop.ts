@@ -265,7 +265,7 @@ export class SchedulerLoop implements SchedulerHandle {
 
   /** Runs passes while another was asked for during one (runPass); each pass answers the calls made before it started. */
   private async passUntilSettled(): Promise<void> {
-    this.launches.hold(); // launches start after the passes, as on SQLite (ADR 0009)
+    this.launches.hold(); // launches start once a pass's claims are committed (drain), not before (ADR 0009)
     try {
       do {
         this.passAgain = false;
@@ -358,6 +358,10 @@ export class SchedulerLoop implements SchedulerHandle {
         await this.launch(claim);
         report.claimed.push(claim.task.id);
       }
+      // The claims are committed: their launches start now, one per event-loop turn between
+      // the pass's last phases, instead of after the wake is armed (ADR 0009 amendment of
+      // 2026-12-04: ~3 ms sooner for a burst of 10).
+      this.launches.resume();
     });
     await phase("prune", async () => {
       if (now - this.lastPruneAt >= METRICS_PRUNE_INTERVAL_MS) {

@@ -10,7 +10,6 @@ import { executorHost } from "../runtimes/executor-host/host";
 import { recentRss, startLagMonitor } from "./firing-metrics";
 import { firingSampleFor, registerRunningTask, sampleRss, unregisterRunningTask, type RunningTask } from "./running-tasks";
 import { countRunning } from "./slot-claim";
-import { selectLeaseExpiresAt } from "../db/queries/slots";
 import { finishRunningTask, outcomeWithoutRun } from "./terminal-write";
 import { renderAndStorePrompt } from "../triggers/prompt-render";
 import { loadRunSpend, runBudgetEvent, runBudgetFor, type RunSpendContext } from "../budgets/launch";
@@ -40,7 +39,7 @@ export interface LaunchContext {
 }
 
 export interface LaunchClaim {
-  /** The claimed task (status running, runnerId = ctx.runnerId). */
+  /** The claimed task as read after its claim (status running, runnerId = ctx.runnerId, its lease's leaseExpiresAt). */
   task: TaskRow;
   concurrentAtClaim: number;
   chatStreamsAtClaim: number;
@@ -91,7 +90,7 @@ export async function launchTask(ctx: LaunchContext, claim: LaunchClaim): Promis
   const { task } = claim;
   const controller = new AbortController();
   // The lease's remaining length, carried onto the monotonic clock (ADR 0006).
-  const leaseExpiresAt = await selectLeaseExpiresAt(ctx.db, task.id);
+  const leaseExpiresAt = task.leaseExpiresAt;
   // Spend (src/lib/budgets): the per-run cap and price table, read now so the start isn't delayed.
   const spendContext = await loadRunSpend(ctx.db, task);
   let markDone!: () => void;

@@ -379,12 +379,6 @@ export async function selectRecentAvgDurationMs(db: Db, scheduleId: string, n: n
   return row?.avg == null ? null : Number(row.avg);
 }
 
-/** A task's lease end (UTC ms), or null (no lease / no row). */
-export async function selectLeaseExpiresAt(db: Db, taskId: string): Promise<number | null> {
-  const { tasks } = tablesOf(db);
-  const row = await first(db, db.select({ t: tasks.leaseExpiresAt }).from(tasks).where(eq(tasks.id, taskId)).limit(1));
-  return row?.t ?? null;
-}
 
 /** One drain's batch claim (claimBatch): a single claim's inputs, with candidates instead of one task. */
 export interface ClaimBatchInput extends Omit<ClaimTaskInput, "taskId" | "serialize" | "force"> {
