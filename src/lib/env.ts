@@ -163,7 +163,7 @@ export const ENV_DECLARATIONS = {
   ),
   AGENTCRON_SPAWNER: declare(
     z.enum(["auto", "node"], { message: "must be auto or node" }).default("auto"),
-    "Which spawner processes start agents (ADR 0033): auto = the posix one (python3's subprocess: vfork + exec, ~0.5 ms a start) when a python3 ≥ 3.9 runs it, else the plain-Node one (fork + exec, ~3.5 ms); node = always the plain-Node one.",
+    "Which spawner processes start agents (ADR 0033): auto = the posix one (python3's subprocess: vfork + exec, ~0.5 ms a start) when a python3 ≥ 3.9 runs it (Linux), else the plain-Node one (fork + exec, ~3.5 ms); node = always the plain-Node one.",
     "auto",
   ),
   SCHEDULE_MAX_CONCURRENT: settingEnv("maxConcurrent", "Slots: tasks running at once across all runners."),

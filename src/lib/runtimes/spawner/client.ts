@@ -167,11 +167,13 @@ function findPython(): string | null {
 
 /**
  * The spawner scripts this thread tries, best first (AGENTCRON_SPAWNER): `auto` (default) the
- * posix spawner when a python3 exists, then the Node one; `node` only the Node one.
+ * posix spawner when a python3 exists, then the Node one; `node` only the Node one. Linux only:
+ * the posix spawner needs pidfds, and elsewhere a `python3` may be a stub that asks to install
+ * developer tools (macOS) rather than a Python.
  */
 function defaultScripts(): SpawnerScript[] {
   const node: SpawnerScript = { kind: "node", path: spawnerEntry() };
-  const python = env().AGENTCRON_SPAWNER === "auto" ? findPython() : null;
+  const python = env().AGENTCRON_SPAWNER === "auto" && process.platform === "linux" ? findPython() : null;
   return python ? [{ kind: "posix", python, path: path.join(/* turbopackIgnore: true */ process.cwd(), SPAWNER_DIR, "spawner-posix.py") }, node] : [node];
 }
 
