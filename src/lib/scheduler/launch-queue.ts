@@ -4,9 +4,9 @@ import "server-only";
  * Where claimed tasks wait to be spawned (issue 15 item 0, "Start agents on time"). A pass
  * only decides and claims; its launches (resolve the runtime, hand the run to the executor
  * host, which asks a spawner process) start once its claims are committed, one launch per
- * event-loop turn (`setImmediate`), so the pass's last phases, timers, HTTP requests and chat
- * deltas interleave with a burst of launches instead of waiting behind all of them. FIFO: the order of the
- * claims. A launch that throws is logged and the queue goes on. `dropAll` (the loop halting:
+ * event-loop turn (`setImmediate`), so the pass's last phases, timers, HTTP requests and
+ * chat deltas interleave with a burst of launches instead of waiting behind all of them.
+ * FIFO: the order of the claims. A launch that throws is logged and the queue goes on. `dropAll` (the loop halting:
  * a frozen or crashed process spawns nothing more) gives up the launches not yet started.
  */
 export class LaunchQueue {
@@ -15,8 +15,8 @@ export class LaunchQueue {
   private held = false;
 
   /**
-   * Holds the queue from a pass's start until its drain has committed its claims (`resume`),
-   * so no launch of an earlier Run now or pass interleaves with the pass's decisions.
+   * Holds the queue from the start of the loop's passes until the first pass's drain has
+   * committed its claims (`resume`): launches queued before (a Run now) wait out its decisions.
    */
   hold(): void {
     this.held = true;
