@@ -51,12 +51,23 @@ function startWorker(databaseUrl: string): { process: ChildProcess; output: () =
   return { process: child, output: () => output };
 }
 
+/**
+ * How much earlier than the claim itself a task's `slot_claimed_at` may be stamped (ms). The
+ * claiming runner reads its clock just before the statement that waits for the cap's lock and
+ * claims (ADR 0032); a run finishing on another instance during that wait frees the slot the
+ * claim then takes, so the two intervals can touch by a few ms without two tasks ever holding
+ * it (the sampled count below is the database's own). A real excess holds a slot for a whole
+ * run (1.2 s here), far longer than this.
+ */
+const CLAIM_STAMP_SLACK_MS = 250;
+
 /** The most tasks holding a slot at one instant, from half-open [claimed, finished) intervals. */
 function maxOverlap(rows: TaskRow[], until: number): number {
   const edges: [number, number][] = [];
   for (const r of rows) {
     if (r.slot_claimed_at == null || r.forced) continue;
-    edges.push([r.slot_claimed_at, 1], [r.finished_at ?? until, -1]);
+    const end = r.finished_at ?? until;
+    edges.push([Math.min(r.slot_claimed_at + CLAIM_STAMP_SLACK_MS, end), 1], [end, -1]);
   }
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]); // an end before a start at the same ms
   let now = 0;
