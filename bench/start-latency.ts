@@ -138,21 +138,19 @@ async function main() {
     return id;
   };
   /** The child's instant − plannedAt (ms) for each scheduled task of `scheduleIds` whose process ran. */
-  const startDelays = (scheduleIds: string[]) =>
+  /** Each scheduled task of `scheduleIds` whose process ran: its occurrence and child's instant − occurrence (ms). */
+  const starts = (scheduleIds: string[]) =>
     scheduleIds.flatMap((sid) =>
       db.select({ p: tasks.plannedAt, result: tasks.result }).from(tasks).where(eq(tasks.scheduleId, sid)).all().flatMap((r) => {
         const mark = markOf(r.result);
-        return mark == null || r.p == null ? [] : [mark - r.p];
+        return mark == null || r.p == null ? [] : [{ plannedAt: r.p, delay: mark - r.p }];
       }),
     );
+  const startDelays = (scheduleIds: string[]) => starts(scheduleIds).map((s) => s.delay);
   /** The slowest start of each occurrence (burst), in occurrence order: where a p99 comes from. */
   const burstMaxima = (scheduleIds: string[]) => {
     const byOccurrence = new Map<number, number>();
-    for (const sid of scheduleIds)
-      for (const r of db.select({ p: tasks.plannedAt, result: tasks.result }).from(tasks).where(eq(tasks.scheduleId, sid)).all()) {
-        const mark = markOf(r.result);
-        if (mark != null && r.p != null) byOccurrence.set(r.p, Math.max(byOccurrence.get(r.p) ?? 0, mark - r.p));
-      }
+    for (const { plannedAt, delay } of starts(scheduleIds)) byOccurrence.set(plannedAt, Math.max(byOccurrence.get(plannedAt) ?? 0, delay));
     return [...byOccurrence.entries()].sort((a, b) => a[0] - b[0]).map(([, ms]) => ms);
   };
   const results: string[] = [];

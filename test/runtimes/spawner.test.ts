@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commandRuntime } from "@/lib/runtimes/command";
 import { commandConfigSchema } from "@/lib/runtimes/config";
 import { descendantPids, isAlive } from "@/lib/runtimes/process-tree";
-import { availableSpawnerScripts, currentSpawners, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, type AgentProcess } from "@/lib/runtimes/spawner/client";
+import { currentSpawners, defaultSpawnerScripts, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, type AgentProcess } from "@/lib/runtimes/spawner/client";
 import { collect, waitFor } from "./harness";
 
 const cfg = (c: Record<string, unknown>) => commandConfigSchema.parse(c);
@@ -29,7 +29,7 @@ async function readAll(child: AgentProcess): Promise<{ out: string; err: string;
 
 afterAll(() => resetSpawners(null));
 
-const kinds = availableSpawnerScripts();
+const kinds = defaultSpawnerScripts(); // each kind this machine can run, best first
 
 it("this machine runs the posix spawner (CI installs python3; without it the suite covers only the Node one)", () => {
   // .ci/run installs Debian's python3: the posix spawner is what production uses there, so its

@@ -171,7 +171,7 @@ function findPython(): string | null {
  * the posix spawner needs pidfds, and elsewhere a `python3` may be a stub that asks to install
  * developer tools (macOS) rather than a Python.
  */
-function defaultScripts(): SpawnerScript[] {
+export function defaultSpawnerScripts(): SpawnerScript[] {
   const node: SpawnerScript = { kind: "node", path: spawnerEntry() };
   const python = env().AGENTCRON_SPAWNER === "auto" && process.platform === "linux" ? findPython() : null;
   return python ? [{ kind: "posix", python, path: path.join(/* turbopackIgnore: true */ process.cwd(), SPAWNER_DIR, "spawner-posix.py") }, node] : [node];
@@ -207,7 +207,7 @@ export class SpawnerProcess {
   /** Resolves true once the spawner said ready, false if it died or failed first. */
   readonly ready: Promise<boolean>;
 
-  constructor(readonly script: SpawnerScript = { kind: "node", path: spawnerEntry() }) {
+  constructor(readonly script: SpawnerScript) {
     let markReady!: (ok: boolean) => void;
     this.ready = new Promise((resolve) => (markReady = resolve));
     this.proc = startSpawnerProcess(script);
@@ -333,7 +333,7 @@ export class SpawnerProcess {
 
 interface Pool {
   spawners: (SpawnerProcess | null)[];
-  /** The scripts still to try, best first: the first is the one in use (defaultScripts). */
+  /** The scripts still to try, best first: the first is the one in use (defaultSpawnerScripts). */
   scripts: SpawnerScript[];
   /** Why a better script was given up (status), or null. */
   fellBack: string | null;
@@ -342,7 +342,7 @@ interface Pool {
 }
 
 /** Per thread (globalThis is per thread): each thread that spawns has its own spawners. */
-const pool = () => processSingleton<Pool>("agent-spawners", () => ({ spawners: [], scripts: defaultScripts(), fellBack: null, unavailable: null }));
+const pool = () => processSingleton<Pool>("agent-spawners", () => ({ spawners: [], scripts: defaultSpawnerScripts(), fellBack: null, unavailable: null }));
 
 /** How many spawner processes this thread uses (AGENTCRON_SPAWNERS; 0 = spawn in-process). */
 function poolSize(): number {
@@ -485,7 +485,7 @@ export function currentSpawners(): SpawnerProcess[] {
 /**
  * Sets the spawner scripts this thread tries, best first, and forgets its spawners and any
  * fallback (tests: a script that cannot start exercises the fallback; one kind alone runs the
- * suite against it). `null` restores the default (defaultScripts).
+ * suite against it). `null` restores the default (defaultSpawnerScripts).
  */
 export function resetSpawners(scripts: SpawnerScript[] | null = null): void {
   const p = pool();
@@ -493,12 +493,7 @@ export function resetSpawners(scripts: SpawnerScript[] | null = null): void {
   p.spawners = [];
   p.unavailable = null;
   p.fellBack = null;
-  p.scripts = scripts ?? defaultScripts();
-}
-
-/** The default script of each kind this machine can run (tests run the spawner suite against each). */
-export function availableSpawnerScripts(): SpawnerScript[] {
-  return defaultScripts();
+  p.scripts = scripts ?? defaultSpawnerScripts();
 }
 
 /** Closes this thread's spawner processes (shutdown; tests). Agents already started are unaffected. */
