@@ -56,7 +56,6 @@ async function main(): Promise<void> {
   // spinning on empty drains that take the CPU from the runners that can claim; and it
   // announces its own finished tasks. PG_RUNNER_SPIN=1 keeps the old tight loop.
   const spin = process.env.PG_RUNNER_SPIN === "1";
-  const announceAlways = process.env.PG_RUNNER_ANNOUNCE === "always";
   const { startWakeBus } = await import("../src/lib/scheduler/wake-bus");
   let woken: (() => void) | null = null;
   let pendingWake = false;
@@ -88,7 +87,6 @@ async function main(): Promise<void> {
   let drains = 0;
   let maxRunningAfter = 0;
   let emptyDrains = 0;
-  let finishedUnannounced = false;
   const drainMs: number[] = [];
   while (Date.now() < end) {
     const t = performance.now();
@@ -97,17 +95,10 @@ async function main(): Promise<void> {
     drains++;
     claims += res.claimed.length;
     if (res.runningAfter != null) maxRunningAfter = Math.max(maxRunningAfter, res.runningAfter);
-    // As the loop: this runner's finished runs are announced after its own next drain, unless
-    // that drain filled the cap again (ADR 0014 amendment). PG_RUNNER_ANNOUNCE=always announces
-    // every finish at once, as before.
-    const capFilled = res.runningAfter != null && res.runningAfter >= settings.maxConcurrent;
-    if (!spin && finishedUnannounced && (announceAlways || !capFilled)) bus.announce("task_finished");
-    finishedUnannounced = false;
     if (res.claimed.length) {
       const ids = res.claimed.map((c) => c.task.id);
       await execute(db, sql`UPDATE tasks SET status = 'completed', finished_at = ${Date.now()} WHERE id = ANY(${sql.param(ids)}::text[]) AND runner_id = ${runnerId} AND status = 'running'`);
-      if (announceAlways && !spin) bus.announce("task_finished");
-      else finishedUnannounced = true;
+      if (!spin) bus.announce("task_finished");
     } else {
       emptyDrains++;
       if (!spin) await nextWake();

@@ -30,13 +30,13 @@ export interface TestScheduler {
 /** A scheduler loop without real-time timers; pokes still run passes. */
 export async function startTestScheduler(
   /** `clock`: a FakeClock (default, at T0) or the system clock for real-timer tests. */
-  opts: { runtime?: TestRuntime; clock?: Clock; db?: Db; timers?: boolean; crossInstanceWake?: boolean } = {},
+  opts: { runtime?: TestRuntime; clock?: Clock; db?: Db; timers?: boolean } = {},
 ): Promise<TestScheduler> {
   const db = opts.db ?? getDb();
   const clock = opts.clock ?? new FakeClock(T0);
   const runtime = opts.runtime ?? new TestRuntime();
   const runnerId = await registerRunner(db, clock.now());
-  const loop = await startScheduler({ db, clock, runnerId, resolveRuntime: testResolver(runtime), timers: opts.timers ?? false, crossInstanceWake: opts.crossInstanceWake, retryBackoffMs: BACKOFF_MS });
+  const loop = await startScheduler({ db, clock, runnerId, resolveRuntime: testResolver(runtime), timers: opts.timers ?? false, retryBackoffMs: BACKOFF_MS });
   started.push({ loop, runtime });
   return { loop, clock: clock as FakeClock, runtime, db, runnerId };
 }

@@ -69,8 +69,6 @@ export interface SchedulerLoopOptions {
 /**
  * Pokes whose cause other runners must hear about: new or changed work, or a freed slot.
  * Per-process causes (chat streams, clock jumps, a full drain batch) stay local.
- * `task_finished` is told after this runner's own drain, and only when that drain left the cap
- * room (ADR 0014 amendment of 2026-12-04): a freed slot this runner filled again is no news.
  */
 const SHARED_POKES = new Set(["schedule_saved", "settings_changed", "task_cancelled", "manual_run", "task_finished", "recovered", "notification_queued"]);
 
@@ -140,8 +138,6 @@ export class SchedulerLoop implements SchedulerHandle {
   private readonly planBackoff = new Map<string, number>();
   private unsubscribeStreams: (() => void) | null = null;
   private readonly crossInstanceWake: boolean;
-  /** A run of this runner finished since the last pass began: other runners hear of it after that pass's drain. */
-  private finishedUnannounced = false;
   private wakeBus: WakeBus | null = null;
   private wakeBusStopped: Promise<void> = Promise.resolve();
   /** Wall vs monotonic drift detector (ADR 0006). */
@@ -193,8 +189,7 @@ export class SchedulerLoop implements SchedulerHandle {
 
   /** Runs a pass soon (coalesced: several pokes in one tick make one pass). */
   poke(reason: string): void {
-    if (reason === "task_finished") this.finishedUnannounced = true;
-    else if (SHARED_POKES.has(reason)) this.wakeBus?.announce(reason);
+    if (SHARED_POKES.has(reason)) this.wakeBus?.announce(reason);
     if (this.halted || this.pokePending) return;
     this.pokePending = true;
     setImmediate(() => {
@@ -295,8 +290,6 @@ export class SchedulerLoop implements SchedulerHandle {
     // every decision of a pass is taken at the same instant.
     const now = this.clock.now();
     const monoNow = this.clock.monotonic();
-    const announceFinished = this.finishedUnannounced;
-    this.finishedUnannounced = false;
     const report: PassReport = { at: now, reaped: [], recovered: 0, plans: [], claimed: [], skippedAtFire: 0, nextWakeAt: now + MAX_SLEEP_MS, armDelayMs: MAX_SLEEP_MS, errors: [], clockJump: null };
     const phase = async (name: string, fn: () => Promise<void>) => {
       try {
@@ -355,11 +348,9 @@ export class SchedulerLoop implements SchedulerHandle {
       chainMore = res.more;
       for (const id of res.cancelledRunning) abortRunningTask(id, "cancelled"); // the downstream's cancel_other
     });
-    let capFilled = false;
     await phase("drain", async () => {
       const settings = await getSettings(this.db);
       const res = await drainQueue({ db: this.db, now, runnerId: this.runnerId, settings, chatStreams: activeStreamCount(), clock: this.clock });
-      capFilled = res.runningAfter != null && res.runningAfter >= settings.maxConcurrent;
       report.skippedAtFire = res.skippedAtFire;
       holdUntil = res.holdUntil;
       drainMore = res.more;
@@ -372,12 +363,6 @@ export class SchedulerLoop implements SchedulerHandle {
       // 2026-12-04: ~3 ms sooner for a burst of 10).
       this.launches.resume();
     });
-    // A run of ours finished: the other runners hear of it now, unless this drain filled the cap
-    // again, in which case none of them could claim anything (ADR 0014 amendment). With 4 runners
-    // on one PostgreSQL, announcing every finish woke 3 runners into empty drains for each one
-    // that claimed: 3 of 4 drains were empty (bench:pg-cap, 2026-12-04). A drain that failed or
-    // claimed nothing didn't count the cap: announce.
-    if (announceFinished && !capFilled) this.wakeBus?.announce("task_finished");
     await phase("prune", async () => {
       if (now - this.lastPruneAt >= METRICS_PRUNE_INTERVAL_MS) {
         await pruneFiringMetrics(this.db, now);
