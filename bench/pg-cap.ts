@@ -238,7 +238,7 @@ async function processPhase(url: string, label: string, groups: boolean): Promis
   const pct = (p: number) => drainMs[Math.min(drainMs.length - 1, Math.ceil((p / 100) * drainMs.length) - 1)].toFixed(1);
   console.log(
     `${label.padEnd(34)} ${String(claims).padStart(6)} claims  ${(claims / (PHASE_MS / 1000)).toFixed(0).padStart(5)} claims/s  ` +
-      `(${drains} drains, ${answers.reduce((a, r) => a + (r.emptyDrains as number), 0)} of them empty, ${(claims / Math.max(1, drains)).toFixed(1)} claims per drain; drain p50 ${pct(50)} ms, p99 ${pct(99)} ms)  ` +
+      `(per runner ${answers.map((r) => r.claims as number).join(" / ")}; ${drains} drains, ${answers.reduce((a, r) => a + (r.emptyDrains as number), 0)} of them empty, ${(claims / Math.max(1, drains)).toFixed(1)} claims per drain; drain p50 ${pct(50)} ms, p99 ${pct(99)} ms)  ` +
       `max running after a claim ${Math.max(...answers.map((r) => r.maxRunningAfter as number))} (cap ${CAP}; every claim, counted under the lock); ` +
       `sampled ${maxRunning}${groups ? `, max of one group ${maxGroup} (group cap 2)` : ""}, ${samples} samples`,
   );
