@@ -5,7 +5,7 @@ import base from "./vitest.config.mts";
  * The unit suite on PostgreSQL (`npm run test:unit:pg`, ADR 0010): every test file gets its
  * own database on a real server (test/setup.ts), and `DATABASE_URL` names it.
  *
- * Every file runs on both dialects but the two below, which test SQLite itself. (A single
+ * Every file runs on both dialects but the three below, which test SQLite itself. (A single
  * SQLite-only assertion inside a file is skipped there with its reason, e.g. the per-connection
  * prepared statements in test/scheduler/start-on-time.test.ts.)
  */
@@ -14,6 +14,8 @@ export const NOT_ON_PG = [
   // folder upgraded in place.
   "test/history-plans.test.ts",
   "test/db/sqlite-upgrade-in-place.test.ts",
+  // A thread that checkpoints a SQLite file's WAL (ADR 0034), on files of its own.
+  "test/db/wal-checkpointer.test.ts",
 ];
 
 // Spread, not mergeConfig: mergeConfig concatenates arrays, and `include` must be replaced.

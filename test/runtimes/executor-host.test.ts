@@ -144,11 +144,11 @@ describe("executor host (worker thread)", () => {
   });
 
   const onSqlite = getDb().$dialect === "sqlite" ? it : it.skip;
-  onSqlite("checkpoints the WAL from its thread: the main thread's commits don't have to (ADR 0022)", async () => {
+  onSqlite("checkpoints the WAL off the main thread, on the checkpointer thread the host starts: the main thread's commits don't have to (ADR 0022, 0034)", async () => {
     const taskId = await launchAgent(["--turns", "40"]);
     await waitFor(async () => (await taskById(taskId)).status !== "running", "the run", 15_000);
     // The run's events went to the WAL (far below SQLite's 1,000-page auto-checkpoint). The main
-    // file is written only by checkpoints: once the host's thread ran one, it was modified after.
+    // file is written only by checkpoints: once the checkpointer ran one, it was modified after.
     const doneAt = Date.now();
     await new Promise((r) => setTimeout(r, 20));
     await waitFor(() => fs.statSync(databasePath()).mtimeMs > doneAt, "a checkpoint into the main file", 5_000);

@@ -11,6 +11,7 @@
 import { parentPort } from "node:worker_threads";
 import { closeDbAt, openDbAt, type Db, type DbLocation } from "../../db/client";
 import { checkpointWal } from "../../db/queries/storage";
+import { startWalCheckpointer, WAL_CHECKPOINT_INTERVAL_MS, type WalCheckpointer } from "../../db/wal-checkpointer";
 import { lowerThisThreadPriority, observeTrackedRoots } from "../process-tree";
 import { buildRuntime } from "../registry";
 import { spawnerStatus, warmSpawners } from "../spawner/client";
@@ -24,12 +25,15 @@ const send = (message: FromHost) => port.postMessage(message);
 
 /** One connection per database location, opened on first use. */
 const connections = new Map<string, Db>();
+/** The WAL checkpointer of each SQLite connection's file (ADR 0034), by connection. */
+const checkpointers = new Map<Db, WalCheckpointer>();
 function dbFor(location: DbLocation): Db {
   const key = location.dialect === "sqlite" ? `sqlite:${location.file}` : `pg:${location.url}`;
   let db = connections.get(key);
   if (!db) {
     db = openDbAt(location);
     connections.set(key, db);
+    if (location.dialect === "sqlite") checkpointers.set(db, startWalCheckpointer(location.file));
   }
   return db;
 }
@@ -37,14 +41,16 @@ function dbFor(location: DbLocation): Db {
 const controllers = new Map<string, AbortController>();
 
 /**
- * This thread checkpoints its SQLite files' WAL this often (ms): it writes nearly all of it
- * (agents' events), and a checkpoint run by SQLite inside one of the main thread's commits (the
- * WAL past 1,000 pages) copies and fsyncs on the thread that serves the scheduler and the chat.
+ * The WAL of this thread's SQLite files is checkpointed every WAL_CHECKPOINT_INTERVAL_MS: this
+ * thread writes nearly all of it (agents' events), and a checkpoint run by SQLite inside one of
+ * the main thread's commits (the WAL past 1,000 pages) copies and fsyncs on the thread that
+ * serves the scheduler and the chat (ADR 0022 amendment). The checkpoints run on a thread of
+ * their own (ADR 0034), not on this one, which asks the spawners for agents: here, this thread
+ * checkpoints only a file whose checkpointer thread is gone.
  */
-const WAL_CHECKPOINT_INTERVAL_MS = 1_000;
 setInterval(() => {
-  for (const db of connections.values()) {
-    checkpointWal(db).catch((err) => console.error("[agentcron] executor host: WAL checkpoint failed", err));
+  for (const [db, checkpointer] of checkpointers) {
+    if (!checkpointer.alive) checkpointWal(db).catch((err) => console.error("[agentcron] executor host: WAL checkpoint failed", err));
   }
 }, WAL_CHECKPOINT_INTERVAL_MS).unref();
 
@@ -94,10 +100,13 @@ port.on("message", (message: ToHost) => {
       break;
     }
     case "close":
-      void Promise.all([...connections.values()].map((db) => closeDbAt(db).catch(() => {}))).finally(() => {
-        connections.clear();
-        send({ t: "closed" });
-      });
+      void Promise.all([...checkpointers.values()].map((c) => c.stop()))
+        .then(() => Promise.all([...connections.values()].map((db) => closeDbAt(db).catch(() => {}))))
+        .finally(() => {
+          checkpointers.clear();
+          connections.clear();
+          send({ t: "closed" });
+        });
       break;
   }
 });
