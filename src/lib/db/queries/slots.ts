@@ -375,7 +375,7 @@ export async function countDueNonManualQueued(db: Db, now: number): Promise<numb
 /** The running tasks' schedule, start and lease end (UTC ms), for the slot ETA. */
 export async function selectRunningTimes(db: Db): Promise<{ scheduleId: string | null; startedAt: number | null; leaseExpiresAt: number | null }[]> {
   const { tasks } = tablesOf(db);
-  return run(db, db.select({ scheduleId: tasks.scheduleId, startedAt: tasks.startedAt, leaseExpiresAt: tasks.leaseExpiresAt }).from(tasks).where(sql`${tasks.status} = 'running'`));
+  return run(db, db.select({ scheduleId: tasks.scheduleId, startedAt: tasks.startedAt, leaseExpiresAt: tasks.leaseExpiresAt }).from(tasks).where(eq(tasks.status, "running")));
 }
 
 /** Mean duration (ms) of a schedule's last `n` firings, or null without history. */
