@@ -7,7 +7,7 @@
  * the child itself (its stdout is the task's result). Not a test: it prints figures for
  * docs/benchmarks.md.
  *
- *   npm run bench:start                          (≈ 4.5 min; runs in the executor host, ADR 0022)
+ *   npm run bench:start                          (≈ 5 min; runs in the executor host, ADR 0022)
  *   BENCH_EXECUTOR=inline npm run bench:start    (the same, runs on the main thread)
  *   AGENTCRON_SPAWNER=node npm run bench:start   (Node spawners, fork + exec: the figures before ADR 0033)
  *
@@ -144,7 +144,6 @@ async function main() {
       .run();
     return id;
   };
-  /** The child's instant − plannedAt (ms) for each scheduled task of `scheduleIds` whose process ran. */
   /** Each scheduled task of `scheduleIds` whose process ran: its occurrence and child's instant − occurrence (ms). */
   const starts = (scheduleIds: string[]) =>
     scheduleIds.flatMap((sid) =>

@@ -17,8 +17,9 @@ export const WAL_CHECKPOINT_INTERVAL_MS = 1_000;
 
 /**
  * Starts a thread of its own that checkpoints the WAL of the SQLite file `file` (a path as the
- * app's connections take it, relative to the process's cwd; the file must exist) every `intervalMs` ms with `wal_checkpoint(PASSIVE)` on its own
- * connection (ADR 0034). A checkpoint's copy and fsync (16–19 ms for 1,000 pages on the bench
+ * app's connections take it, relative to the process's cwd; the file must exist) every
+ * `intervalMs` ms (default WAL_CHECKPOINT_INTERVAL_MS) with `wal_checkpoint(PASSIVE)` on its
+ * own connection (ADR 0034). A checkpoint's copy and fsync (16–19 ms for 1,000 pages on the bench
  * machine) then block no thread the app needs: before, the executor host's thread ran it every
  * second (ADR 0022 amendment), the thread that asks the spawners for agents, and a burst of
  * occurrences that met a checkpoint started its agents late by it (bench:start, 2026-12-04).

@@ -6,8 +6,9 @@ import "server-only";
  * host, which asks a spawner process) start once its claims are committed, one launch per
  * event-loop turn (`setImmediate`), so the pass's last phases, timers, HTTP requests and
  * chat deltas interleave with a burst of launches instead of waiting behind all of them.
- * FIFO: the order of the claims. A launch that throws is logged and the queue goes on. `dropAll` (the loop halting:
- * a frozen or crashed process spawns nothing more) gives up the launches not yet started.
+ * FIFO: the order of the claims. A launch that throws is logged and the queue goes on.
+ * `dropAll` (the loop halting: a frozen or crashed process spawns nothing more) gives up the
+ * launches not yet started.
  */
 export class LaunchQueue {
   private readonly items: { start: () => void; drop: () => void }[] = [];
