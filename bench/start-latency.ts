@@ -147,17 +147,27 @@ async function main() {
   /** Each scheduled task of `scheduleIds` whose process ran: its occurrence and child's instant − occurrence (ms). */
   const starts = (scheduleIds: string[]) =>
     scheduleIds.flatMap((sid) =>
-      db.select({ p: tasks.plannedAt, result: tasks.result }).from(tasks).where(eq(tasks.scheduleId, sid)).all().flatMap((r) => {
+      db.select({ p: tasks.plannedAt, claimed: tasks.slotClaimedAt, result: tasks.result }).from(tasks).where(eq(tasks.scheduleId, sid)).all().flatMap((r) => {
         const mark = markOf(r.result);
-        return mark == null || r.p == null ? [] : [{ plannedAt: r.p, delay: mark - r.p }];
+        return mark == null || r.p == null ? [] : [{ plannedAt: r.p, delay: mark - r.p, claimDelay: (r.claimed ?? r.p) - r.p }];
       }),
     );
   const startDelays = (scheduleIds: string[]) => starts(scheduleIds).map((s) => s.delay);
-  /** The slowest start of each occurrence (burst), in occurrence order: where a p99 comes from. */
-  const burstMaxima = (scheduleIds: string[]) => {
-    const byOccurrence = new Map<number, number>();
-    for (const { plannedAt, delay } of starts(scheduleIds)) byOccurrence.set(plannedAt, Math.max(byOccurrence.get(plannedAt) ?? 0, delay));
-    return [...byOccurrence.entries()].sort((a, b) => a[0] - b[0]).map(([, ms]) => ms);
+  /**
+   * The slowest start of each occurrence (burst), in occurrence order: where a p99 comes from.
+   * A burst slower than `lateMs` also shows its slowest claim (slotClaimedAt − occurrence, ms),
+   * "start/claim@t": a late claim points at the main thread, a timely one at the launch path after
+   * it; t is the occurrence in seconds since this process started, to match against `--trace-gc`.
+   */
+  const burstMaxima = (scheduleIds: string[], lateMs: number) => {
+    const byOccurrence = new Map<number, { start: number; claim: number }>();
+    for (const { plannedAt, delay, claimDelay } of starts(scheduleIds)) {
+      const burst = byOccurrence.get(plannedAt) ?? { start: 0, claim: 0 };
+      byOccurrence.set(plannedAt, { start: Math.max(burst.start, delay), claim: Math.max(burst.claim, claimDelay) });
+    }
+    return [...byOccurrence.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([at, b]) => (b.start > lateMs ? `${fmt(b.start, 0)}/${fmt(b.claim, 0)}@${fmt((at - performance.timeOrigin) / 1000, 1)}` : fmt(b.start, 0)));
   };
   const results: string[] = [];
   const push = (row: string) => {
@@ -212,8 +222,8 @@ async function main() {
     await loop.stop();
     await sleep(300);
     const s = stats(startDelays(ids));
-    console.log(`  ${n} at once, slowest start of each burst (ms, in order): ${burstMaxima(ids).map((ms) => fmt(ms, 0)).join(" ")}`);
     const target = bareP99.get(n)! + 20;
+    console.log(`  ${n} at once, slowest start of each burst (ms, in order; start/claim past the target): ${burstMaxima(ids, target).join(" ")}`);
     push(`| Fire → agent process started, ${n} simultaneous per-second schedule(s), ${seconds} s | ${s.n} runs: p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, max ${fmt(s.max)} ms | p99 ≤ ${fmt(target)} ms (bare p99, ${n} at once, + 20) ${s.p99 <= target ? "✔" : "✘"} |`);
   }
 
