@@ -165,6 +165,8 @@ interface DrainContext extends DrainInput {
   leftOver?: number;
   /** What this drain claimed, FIFO: the rows are read once after the claim (loadClaimedRows). */
   claims: { taskId: string; concurrentAtClaim: number }[];
+  /** The claimed tasks' whole rows when the claim returned them (PostgreSQL's batch claim), by id. */
+  claimedRows?: Map<string, TaskRow>;
 }
 
 /**
@@ -188,13 +190,19 @@ function recordClaim(ctx: DrainContext, task: DrainTask, concurrentAtClaim: numb
 }
 
 /**
- * The claimed tasks' whole rows, in one statement after the claim (selectClaimedTasks), into
- * `result.claimed` in FIFO order. A row no longer `running` on this runner (cancelled in the
- * moment since the claim) is not handed to the launcher: its slot is already free.
+ * The claimed tasks' whole rows into `result.claimed`, in FIFO order: as the claim returned
+ * them (PostgreSQL's batch claim: its UPDATE … RETURNING, no round trip more), else in one
+ * statement after the claim (selectClaimedTasks). A row read after the claim and no longer
+ * `running` on this runner (cancelled in the moment since) is not handed to the launcher: its
+ * slot is already free.
  */
 async function loadClaimedRows(ctx: DrainContext): Promise<void> {
   if (!ctx.claims.length) return;
-  const rows = new Map((await selectClaimedTasks(ctx.db, ctx.claims.map((c) => c.taskId))).map((r) => [r.id, r]));
+  const returned = ctx.claimedRows;
+  const rows =
+    returned && ctx.claims.every((c) => returned.has(c.taskId))
+      ? returned
+      : new Map((await selectClaimedTasks(ctx.db, ctx.claims.map((c) => c.taskId))).map((r) => [r.id, r]));
   for (const { taskId, concurrentAtClaim } of ctx.claims) {
     const task = rows.get(taskId);
     if (task?.status === "running" && task.runnerId === ctx.runnerId) ctx.result.claimed.push({ task, concurrentAtClaim, chatStreamsAtClaim: ctx.chatStreams });
@@ -221,7 +229,7 @@ async function claimInOneStatement(ctx: DrainContext, running: number | null): P
     }
     picked.push(c);
   }
-  const { ids, runningBefore } = await claimBatch(ctx.db, {
+  const { ids, runningBefore, rows } = await claimBatch(ctx.db, {
     candidates: picked.map((c) => ({ taskId: c.task.id, serialize: c.overlapPolicy != null && c.overlapPolicy !== "allow_all" })),
     runnerId: ctx.runnerId,
     now: ctx.claimAt,
@@ -234,6 +242,7 @@ async function claimInOneStatement(ctx: DrainContext, running: number | null): P
   let count = runningBefore ?? running;
   for (const id of ids) recordClaim(ctx, byId.get(id)!, ++count!);
   ctx.leftOver = picked.length - ids.length;
+  if (rows) ctx.claimedRows = new Map(rows.map((r) => [r.id, r]));
   return count;
 }
 

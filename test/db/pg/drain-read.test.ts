@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { getDb, openPgHandle } from "@/lib/db/client";
 import { closePgDatabase, type PgDb } from "@/lib/db/pg";
-import { pgDrainLimit, selectPgDrainBatch } from "@/lib/db/queries/slots";
+import { pgDrainLimit, selectClaimedTasks, selectPgDrainBatch } from "@/lib/db/queries/slots";
 import { getSettings } from "@/lib/config/settings";
 import { drainQueue } from "@/lib/scheduler/drain";
 import { makeTask, T0 } from "../../factories";
@@ -37,7 +37,7 @@ describe("the PostgreSQL drain's read and count", () => {
     const settings = { ...(await getSettings(getDb())), maxConcurrent: CAP };
     const res = await drainQueue({ db: getDb(), now: T0 + 1, runnerId: "r1", settings, chatStreams: 0, runnerLabels: [] });
     expect(res.claimed.map((c) => c.concurrentAtClaim)).toEqual([19, 20]);
-    // The launcher gets the claimed tasks' whole rows, read after the claim.
+    // The launcher gets the claimed tasks' whole rows, as the claim returned them.
     expect(res.claimed.map((c) => [c.task.id, c.task.status, c.task.runnerId, c.task.createdAt, c.task.slotClaimedAt])).toEqual([
       [made[18], "running", "r1", T0 + 18, T0 + 1],
       [made[19], "running", "r1", T0 + 19, T0 + 1],
@@ -65,7 +65,8 @@ describe("the PostgreSQL drain's read and count", () => {
       const names = (await (db as unknown as PgDb).$client.query("SELECT name FROM pg_prepared_statements ORDER BY name")).rows.map((r: { name: string }) => r.name);
       expect(names.filter((n: string) => n === "ac_pg-drain-read")).toHaveLength(1);
       expect(names.filter((n: string) => n.startsWith("acl_claim_batch_"))).toHaveLength(1);
-      expect(names.filter((n: string) => n === "ac_claimed-tasks")).toHaveLength(1);
+      // The batch claim returns the claimed rows whole: no read of them after it.
+      expect(names.filter((n: string) => n === "ac_claimed-tasks")).toHaveLength(0);
 
       // The read counts the running tasks once and by index, also in the generic plan a named
       // statement gets after its fifth run. Counted three times (the column and the limit's two
@@ -91,5 +92,26 @@ describe("the PostgreSQL drain's read and count", () => {
     } finally {
       await closePgDatabase(db as unknown as PgDb);
     }
+  });
+  it("hands the launcher the claimed rows from the claim's RETURNING, field for field what a read of them gives", async () => {
+    await (getDb() as unknown as PgDb).$client.query("TRUNCATE tasks CASCADE");
+    const rich = await makeTask({
+      createdAt: T0,
+      plannedAt: T0 - 5,
+      maxRunDurationSec: 60,
+      backfill: true,
+      costUsd: 0.25,
+      inputTokens: 3,
+      agentProcessGroups: [{ pgid: 4242, startTime: 77 }],
+    });
+    const plain = await makeTask({ createdAt: T0 + 1 });
+    const settings = { ...(await getSettings(getDb())), maxConcurrent: CAP };
+    const res = await drainQueue({ db: getDb(), now: T0 + 10, runnerId: "r1", settings, chatStreams: 0, runnerLabels: [] });
+    expect(res.claimed.map((c) => c.task.id)).toEqual([rich.id, plain.id]);
+    const read = await selectClaimedTasks(getDb(), [rich.id, plain.id]);
+    const byId = new Map(read.map((r) => [r.id, r]));
+    for (const { task } of res.claimed) expect(task).toEqual(byId.get(task.id));
+    const returned = res.claimed[0].task;
+    expect([returned.backfill, returned.costUsd, returned.agentProcessGroups, returned.leaseExpiresAt, returned.plannedAt]).toEqual([true, 0.25, [{ pgid: 4242, startTime: 77 }], T0 + 10 + 60_000, T0 - 5]);
   });
 });
