@@ -203,9 +203,10 @@ async function countStatus(db: Db, status: "running" | "queued"): Promise<number
 /**
  * What a drain decides a candidate on: its id, schedule, root source (manual runs skip the
  * fire-time and budget checks and are never held by chat pressure) and first chat-pressure
- * hold. The claimed tasks' whole rows are read after the claim (selectClaimedTasks): on
- * PostgreSQL, reading 44 columns for every candidate (up to 4 × the free slots then, most of
- * them claimed by other runners) cost both sides more than the claim itself (ADR 0032).
+ * hold. The claimed tasks' whole rows come from the claim (PostgreSQL's batch claim, RETURNING)
+ * or are read after it (selectClaimedTasks): on PostgreSQL, reading 44 columns for every
+ * candidate (up to 4 × the free slots then, most of them claimed by other runners) cost both
+ * sides more than the claim itself (ADR 0032).
  */
 export type DrainTask = Pick<TaskRow, "id" | "scheduleId" | "rootSourceType" | "pressureHeldSince">;
 
@@ -218,7 +219,8 @@ export interface DrainCandidate {
 
 /**
  * The whole rows of tasks a drain just claimed (`ids`, any order), read after the claim by
- * primary key: one statement, prepared once per connection (named on PostgreSQL).
+ * primary key: one statement, prepared once per connection (named on PostgreSQL). For the
+ * claims that don't return their rows: SQLite's, and one-by-one claims under chat pressure.
  */
 export async function selectClaimedTasks(db: Db, ids: readonly string[]): Promise<TaskRow[]> {
   if (!ids.length) return [];
