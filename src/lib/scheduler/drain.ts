@@ -163,7 +163,7 @@ interface DrainContext extends DrainInput {
   budget: BudgetGate;
   /** Candidates passed to the claim that it left queued (a cap, or a conservative group rank: see claimBatch). */
   leftOver?: number;
-  /** What this drain claimed, FIFO: the rows are read once after the claim (loadClaimedRows). */
+  /** What this drain claimed, FIFO: their rows come from the claim or one read after it (loadClaimedRows). */
   claims: { taskId: string; concurrentAtClaim: number }[];
   /** The claimed tasks' whole rows when the claim returned them (PostgreSQL's batch claim), by id. */
   claimedRows?: Map<string, TaskRow>;

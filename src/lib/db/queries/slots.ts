@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, count, desc, eq, getTableColumns, isNull, lte, ne, or, sql, type Placeholder, type SQL, type WithSubquery } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, isNull, lte, ne, or, sql, type Column, type Placeholder, type SQL, type WithSubquery } from "drizzle-orm";
 import type { Db } from "../client";
 import { cachedQuery, prepared, sqliteCall } from "../prepared";
 import type { TaskRow } from "../schema";
@@ -466,7 +466,9 @@ RETURNING id`;
  * it claimed any) `runningBefore`: the tasks running on every runner right before the claim,
  * as its `running` CTE counted them under the lock — so the drain takes no count of its own
  * after the lock (ADR 0023). SQLite: null (the drain's own count, taken in the same write
- * transaction, is exact). Never forced.
+ * transaction, is exact). And `rows`: on PostgreSQL the claimed tasks' whole rows, as the
+ * claim's RETURNING gave them (any order; ADR 0032 amendment); SQLite: null (read them with
+ * selectClaimedTasks). Never forced.
  * PostgreSQL: takes the cap's advisory lock (ADR 0012) itself — outside a transaction the lock
  * and the claim are one round trip, one implicit transaction (rowsUnderLock, ADR 0032); inside
  * the caller's transaction the lock is held to its commit.
@@ -542,7 +544,8 @@ export async function claimBatch(db: Db, input: ClaimBatchInput): Promise<{ ids:
       WHERE tasks.id = o.id AND o.orank + running.total <= ${input.cap} AND o.orank + running.mine <= ${runnerCap}
       RETURNING ${pgTaskRowColumns(tasks)}, running.total AS "runningBefore"`,
     );
-    claimedRows = res.map((r) => pgTaskRow(tasks, r));
+    const columns = Object.entries(getTableColumns(tasks));
+    claimedRows = res.map((r) => pgTaskRow(columns, r));
     ids = claimedRows.map((r) => r.id);
     if (res.length) runningBefore = Number(res[0].runningBefore);
   }
@@ -564,12 +567,13 @@ function pgTaskRowColumns(tasks: ReturnType<typeof tablesOf>["tasks"]): SQL {
 }
 
 /**
- * A TaskRow from a raw row of pgTaskRowColumns: each field read through its column's own
+ * A TaskRow from a raw row of pgTaskRowColumns (`columns`: the tasks table's fields and
+ * columns, getTableColumns' entries): each field read through its column's own
  * driver mapping, as drizzle's select does (pg has already parsed int8, jsonb and booleans).
  */
-function pgTaskRow(tasks: ReturnType<typeof tablesOf>["tasks"], raw: Record<string, unknown>): TaskRow {
+function pgTaskRow(columns: [string, Column][], raw: Record<string, unknown>): TaskRow {
   const row: Record<string, unknown> = {};
-  for (const [field, column] of Object.entries(getTableColumns(tasks))) {
+  for (const [field, column] of columns) {
     const value = raw[field];
     row[field] = value == null ? null : column.mapFromDriverValue(value);
   }
