@@ -115,7 +115,11 @@ describe("group and runtime caps on PostgreSQL, concurrent runners on separate c
     for (const [key, limit] of Object.entries({ ...LIMITS, all: CAP })) {
       expect(sampledMax[key], `${key} sampled`).toBeLessThanOrEqual(limit);
       expect(observedMax[key], `${key} observed`).toBeLessThanOrEqual(limit);
-      expect(observedMax[key], `${key} reached`).toBe(limit);
+      // Liveness: each cap was actually filled. Both measures are lower bounds of the true
+      // maximum (an interval here ends before its slot is freed; the sampler sees instants), so
+      // either one at the limit proves it. The intervals alone fell one short once under a full
+      // parallel suite (sampled 6, observed 5, 2026-12-04).
+      expect(Math.max(observedMax[key], sampledMax[key]), `${key} reached`).toBe(limit);
     }
     expect(claims).toBe(TASKS);
     const rows = await run(seedDb, seedDb.select().from(tasks));
