@@ -15,6 +15,7 @@ import * as metricsRoute from "@/app/api/metrics/route";
 import { makeConversation, makeMessage, makeSchedule, makeTask, T0, truncateAll } from "../factories";
 import { callRoute } from "../http";
 import { rowsOf } from "../support/rows";
+import { DAY_SPAN_MS, HOUR_SPAN_MS, selectUsageTotals } from "@/lib/db/queries/spend";
 import { countersMatch, countRows, insertRuns } from "./support";
 
 const DAY = 24 * 3600 * 1000;
@@ -23,6 +24,29 @@ const retention = (over: Partial<RetentionSettings> = {}): RetentionSettings => 
 
 describe("pruneExpired", () => {
   beforeEach(async () => truncateAll());
+
+  it("drops spend rollups no read reaches (hours past 48 h, days past 62 days), keeps the rest and the all-time rows, so the 24 h / 30 d totals don't change", async () => {
+    const db = getDb();
+    const { scheduleUsageRollups: u } = tablesOf(db);
+    const now = T0 + 400 * 86_400_000;
+    const hour = (k: number) => ({ scheduleId: "s1", spanMs: HOUR_SPAN_MS, bucketStart: now - k * HOUR_SPAN_MS, costUsd: 1, runs: 1 });
+    const day = (k: number) => ({ scheduleId: "s1", spanMs: DAY_SPAN_MS, bucketStart: now - k * DAY_SPAN_MS, costUsd: 10, runs: 1 });
+    const rows = [...Array.from({ length: 24 * 5 }, (_, k) => hour(k)), ...Array.from({ length: 120 }, (_, k) => day(k)), { scheduleId: "s1", spanMs: 0, bucketStart: 0, costUsd: 999, runs: 9 }];
+    for (let i = 0; i < rows.length; i += 50) await run(db, db.insert(u).values(rows.slice(i, i + 50)));
+    const windows = { h24: now - 24 * HOUR_SPAN_MS, d7: now - 7 * DAY_SPAN_MS, d30: now - 30 * DAY_SPAN_MS };
+    const before = await selectUsageTotals(db, windows, ["s1"]);
+    const report = await pruneExpired(db, now, { ...DEFAULT_RETENTION }, { pause: async () => {} });
+    const left = await run(db, db.select().from(u));
+    const kept = (span: number) => left.filter((r) => r.spanMs === span).map((r) => r.bucketStart).sort((a, b) => b - a);
+    // Hours: k = 0..48 are within 48 h (the bucket starting exactly 48 h ago stays); days: 0..62.
+    expect(kept(HOUR_SPAN_MS)).toEqual(Array.from({ length: 49 }, (_, k) => now - k * HOUR_SPAN_MS));
+    expect(kept(DAY_SPAN_MS)).toEqual(Array.from({ length: 63 }, (_, k) => now - k * DAY_SPAN_MS));
+    expect(kept(0)).toEqual([0]);
+    expect(report.deleted.usageRollups).toBe(120 - 49 + (120 - 63));
+    expect(await selectUsageTotals(db, windows, ["s1"])).toEqual(before);
+    // A second run finds nothing more.
+    expect((await pruneExpired(db, now, { ...DEFAULT_RETENTION }, { pause: async () => {} })).deleted.usageRollups).toBe(0);
+  });
 
   it("removes finished tasks past tasksDays but keeps each schedule's last N runs, unfinished tasks and the task behind an open pause", async () => {
     const db = getDb();

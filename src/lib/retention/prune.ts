@@ -17,6 +17,7 @@ import {
   selectStaleChatMessageIds,
   selectTasksBehindOpenPauses,
 } from "../db/queries/retention";
+import { deleteStaleUsageRollups } from "../db/queries/spend";
 import type { RetentionSettings } from "./keep-settings";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -39,6 +40,8 @@ export interface PruneCounts {
   events: number;
   chatMessages: number;
   chatConversations: number;
+  /** Spend rollup rows (hour, UTC-day) older than any spend read reaches (step 5). */
+  usageRollups: number;
 }
 
 /** What one pruning run did. */
@@ -111,7 +114,10 @@ const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
  *      (same exceptions; ADR 0025: bounded by count as well as by age);
  *   3. activity-log events older than eventsDays (except `auto_paused` events of schedules
  *      still paused: the reason a person must read);
- *   4. chat conversations idle for longer than chatDays, messages first.
+ *   4. chat conversations idle for longer than chatDays, messages first;
+ *   5. spend rollups no read reaches: hour buckets older than USAGE_HOURS_KEPT_MS, day buckets
+ *      older than USAGE_DAYS_KEPT_MS; the all-time rows stay. Only when tasksDays is set: the
+ *      rollups sum runs, and a history kept forever keeps its sums too.
  * A kind whose days are null is kept forever. Each batch reads at most one batch of the
  * oldest rows by keyset (so a kept row is read once per run, not once per batch) and
  * deletes by id list in one autocommit statement.
@@ -120,7 +126,7 @@ const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
 export async function pruneExpired(db: Db, now: number, retention: RetentionSettings, opts: PruneOptions = {}): Promise<PruneReport> {
   const pause = opts.pause ?? yieldToEventLoop;
   const maxBatches = opts.maxBatches ?? Number.POSITIVE_INFINITY;
-  const report: PruneReport = { deleted: { tasks: 0, taskEvents: 0, events: 0, chatMessages: 0, chatConversations: 0 }, batchMs: [], batchCpuMs: [], complete: true };
+  const report: PruneReport = { deleted: { tasks: 0, taskEvents: 0, events: 0, chatMessages: 0, chatConversations: 0, usageRollups: 0 }, batchMs: [], batchCpuMs: [], complete: true };
   const protectedTaskIds = new Set(await selectTasksBehindOpenPauses(db));
   const keepRule = new KeepRule(db, retention.keepRunsPerSchedule, protectedTaskIds);
 
@@ -219,8 +225,26 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
     });
     if (!ok) return finish(false);
   }
+
+  if (retention.tasksDays != null) {
+    const cutoffs = { hourBefore: now - USAGE_HOURS_KEPT_MS, dayBefore: now - USAGE_DAYS_KEPT_MS };
+    const ok = await batches(async (size) => {
+      const n = await deleteStaleUsageRollups(db, cutoffs, size);
+      report.deleted.usageRollups += n;
+      return n === size;
+    });
+    if (!ok) return finish(false);
+  }
   return finish(true);
 }
+
+/**
+ * How far back spend rollups are kept (ms): twice what the spend reads reach (hour buckets of
+ * the last 24 h, UTC-day buckets of the last 30 days; queries/spend.ts), so a read near a
+ * bucket's edge or a maintenance run on a stepped clock never loses a bucket still summed.
+ */
+export const USAGE_HOURS_KEPT_MS = 48 * 3_600_000;
+export const USAGE_DAYS_KEPT_MS = 62 * DAY_MS;
 
 /** The p-th percentile (0–100) of durations in ms, or null when there are none. */
 export function percentileMs(values: readonly number[], p: number): number | null {

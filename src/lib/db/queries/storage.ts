@@ -247,7 +247,7 @@ export function checkpointFile(file: string): void {
 }
 
 /** Tables retention deletes from (PostgreSQL VACUUM after a prune). */
-const PRUNED_TABLES = ["tasks", "task_events", "events", "chat_messages", "chat_conversations"] as const;
+const PRUNED_TABLES = ["tasks", "task_events", "events", "chat_messages", "chat_conversations", "schedule_usage_rollups"] as const;
 
 /**
  * PostgreSQL: `VACUUM (ANALYZE)` of the tables retention deletes from, so their dead rows are
