@@ -22,6 +22,11 @@
  * 5,760 task events, 22.0 MiB day 120, 27.4 MiB day 365; 1,843 batches, wall p99 10.5 ms.
  * Every row scales with the sampling, so the full-rate figures are these × 86,400 / SAMPLE
  * (docs/adr/0018-retention-vacuum-and-backups.md gives them).
+ * 2026-12-04: the spend rollups (an hour row and a day row per schedule per period, ADR 0020)
+ * had come to grow without end: PostgreSQL 38.4–42.0 MiB by day 334–365 (schedule_usage_rollups
+ * 10.5 MiB of it), over the bound in 2 of 3 runs. Retention now drops the rollups no read
+ * reaches (ADR 0025 amendment): PostgreSQL 22.5 MiB day 120, 26.9 MiB day 365; SQLite 30.3 and
+ * 30.6 MiB (both 2-core machine, quiet).
  */
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
