@@ -16,6 +16,18 @@ export function usageWindows(now: number): UsageWindows {
   return { h24: hour - 24 * HOUR_MS, d7: day - 7 * 24 * HOUR_MS, d30: day - 30 * 24 * HOUR_MS };
 }
 
+/**
+ * The rollup buckets no spend read at `now` (UTC ms) or in the next day can reach, for retention
+ * (ADR 0025 amendment): hour buckets starting before `hourBefore` (one more 24 h window past
+ * usageWindows' h24) and UTC-day buckets before `dayBefore` (32 days past its d30). Derived from
+ * usageWindows so the two never drift apart; the margin also covers a maintenance run on a
+ * stepped clock. selectCostOfDay reads only today's day bucket, well inside.
+ */
+export function staleRollupCutoffs(now: number): { hourBefore: number; dayBefore: number } {
+  const w = usageWindows(now);
+  return { hourBefore: w.h24 - 24 * HOUR_MS, dayBefore: w.d30 - 32 * 24 * HOUR_MS };
+}
+
 /** Start (UTC ms) of the UTC day holding `now`: the global daily cap's window. */
 export function utcDayStart(now: number): number {
   return now - (now % (24 * HOUR_MS));

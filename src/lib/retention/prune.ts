@@ -18,6 +18,7 @@ import {
   selectTasksBehindOpenPauses,
 } from "../db/queries/retention";
 import { deleteStaleUsageRollups } from "../db/queries/spend";
+import { staleRollupCutoffs } from "../budgets/usage";
 import type { RetentionSettings } from "./keep-settings";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -115,9 +116,9 @@ const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
  *   3. activity-log events older than eventsDays (except `auto_paused` events of schedules
  *      still paused: the reason a person must read);
  *   4. chat conversations idle for longer than chatDays, messages first;
- *   5. spend rollups no read reaches: hour buckets older than USAGE_HOURS_KEPT_MS, day buckets
- *      older than USAGE_DAYS_KEPT_MS; the all-time rows stay. Only when tasksDays is set: the
- *      rollups sum runs, and a history kept forever keeps its sums too.
+ *   5. spend rollups no read reaches (budgets/usage.ts staleRollupCutoffs: hour buckets past
+ *      ~48 h, UTC-day buckets past ~62 days); the all-time rows stay. Only when tasksDays is
+ *      set: the rollups sum runs, and a history kept forever keeps its sums too.
  * A kind whose days are null is kept forever. Each batch reads at most one batch of the
  * oldest rows by keyset (so a kept row is read once per run, not once per batch) and
  * deletes by id list in one autocommit statement.
@@ -227,7 +228,7 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
   }
 
   if (retention.tasksDays != null) {
-    const cutoffs = { hourBefore: now - USAGE_HOURS_KEPT_MS, dayBefore: now - USAGE_DAYS_KEPT_MS };
+    const cutoffs = staleRollupCutoffs(now);
     const ok = await batches(async (size) => {
       const n = await deleteStaleUsageRollups(db, cutoffs, size);
       report.deleted.usageRollups += n;
@@ -237,14 +238,6 @@ export async function pruneExpired(db: Db, now: number, retention: RetentionSett
   }
   return finish(true);
 }
-
-/**
- * How far back spend rollups are kept (ms): twice what the spend reads reach (hour buckets of
- * the last 24 h, UTC-day buckets of the last 30 days; queries/spend.ts), so a read near a
- * bucket's edge or a maintenance run on a stepped clock never loses a bucket still summed.
- */
-export const USAGE_HOURS_KEPT_MS = 48 * 3_600_000;
-export const USAGE_DAYS_KEPT_MS = 62 * DAY_MS;
 
 /** The p-th percentile (0–100) of durations in ms, or null when there are none. */
 export function percentileMs(values: readonly number[], p: number): number | null {
