@@ -42,6 +42,7 @@ describe("loadEnv", () => {
       AGENTCRON_AGENT_NICE: 10,
       AGENTCRON_SPAWNERS: 2,
       AGENTCRON_SPAWNER: "auto",
+      AGENTCRON_QUIET_COLLECTION: "on",
       SCHEDULE_MAX_CONCURRENT: undefined,
       SCHEDULE_MAX_RUN_DURATION_SEC: undefined,
       SCHEDULE_CHAT_PRESSURE_DELAY_SEC: undefined,

@@ -270,6 +270,19 @@ export interface SchedulerStatusDto {
   lastClockEvent: { kind: "clock_stepped" | "system_resumed"; message: string; data: Record<string, unknown> | null; createdAt: string | null } | null;
   /** Where agent runs execute (ADR 0022): `thread` = the executor host's worker thread; `hostRuns` = runs it holds now. */
   executor: { mode: "thread" | "inline"; hostRuns: number };
+  /**
+   * Major garbage collections run in the scheduler's quiet windows since boot (ADR 0035), per
+   * thread: the main thread's, and the executor host's (null when runs execute inline or no
+   * host started yet). `enabled` is false with AGENTCRON_QUIET_COLLECTION=off. Pauses in ms.
+   */
+  quietCollections: { enabled: boolean; main: QuietCollectionCountsDto; host: QuietCollectionCountsDto | null };
+}
+
+/** One thread's quiet-window collections: how many, and their pauses (ms). */
+export interface QuietCollectionCountsDto {
+  collections: number;
+  pauseMsMean: number;
+  pauseMsMax: number;
 }
 
 export interface ConversationDto {

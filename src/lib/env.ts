@@ -166,6 +166,11 @@ export const ENV_DECLARATIONS = {
     "Which spawner processes start agents (ADR 0033): auto = the posix one (python3's subprocess: vfork + exec, ~0.5 ms a start) when a python3 ≥ 3.9 runs it (Linux), else the plain-Node one (fork + exec, ~3.5 ms); node = always the plain-Node one.",
     "auto",
   ),
+  AGENTCRON_QUIET_COLLECTION: declare(
+    z.enum(["on", "off"], { message: "must be on or off" }).default("on"),
+    "Major garbage collections forced in the scheduler's quiet windows (nothing due for a while, no pass or launch in flight, no chat streaming) once a thread's heap has grown 2 MiB, so V8's own don't land on a burst of agent starts (ADR 0035). off = leave every collection to V8.",
+    "on",
+  ),
   SCHEDULE_MAX_CONCURRENT: settingEnv("maxConcurrent", "Slots: tasks running at once across all runners."),
   SCHEDULE_MAX_RUN_DURATION_SEC: settingEnv("maxRunDurationSec", "Default lease length per task, in seconds."),
   SCHEDULE_CHAT_PRESSURE_DELAY_SEC: settingEnv("chatPressureDelaySec", "Seconds scheduled starts are held while a chat reply streams."),

@@ -36,7 +36,12 @@ import {
   EARLY_WAKE_MAX_MS,
   PLAN_ERROR_BACKOFF_MS,
   RUNNER_STALE_MS,
+  QUIET_COLLECT_DELAY_MS,
+  QUIET_COLLECT_MIN_LEAD_MS,
 } from "./tuning";
+import { collectIfGrown } from "./quiet-collection";
+import { executorHostQuiet } from "../runtimes/executor-host/host";
+import { env } from "../env";
 
 export interface SchedulerLoopOptions {
   db: Db;
@@ -64,6 +69,11 @@ export interface SchedulerLoopOptions {
    * wake-bus.ts). Default: `timers` — a hand-driven test loop has no bus.
    */
   crossInstanceWake?: boolean;
+  /**
+   * Force major garbage collections in quiet windows (ADR 0035, quiet-collection.ts).
+   * Default: `timers` and AGENTCRON_QUIET_COLLECTION=on.
+   */
+  quietCollection?: boolean;
 }
 
 /**
@@ -121,6 +131,10 @@ export class SchedulerLoop implements SchedulerHandle {
   /** Launches claimed during the current pass, started when it ends (deferLaunches false). */
   private readonly endOfPassLaunches: (() => void)[] = [];
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Quiet-window collections (ADR 0035): on with real timers unless AGENTCRON_QUIET_COLLECTION=off. */
+  private readonly quietCollection: boolean;
+  /** The look for a quiet window QUIET_COLLECT_DELAY_MS after the last pass, when armed. */
+  private quietTimer: NodeJS.Timeout | null = null;
   private pokePending = false;
   private inPass = false;
   /** The passes in progress (runPass), or the last ones: awaited by stop(). */
@@ -158,6 +172,7 @@ export class SchedulerLoop implements SchedulerHandle {
     this.timers = opts.timers ?? true;
     this.deferLaunches = opts.deferLaunches ?? this.timers;
     this.crossInstanceWake = opts.crossInstanceWake ?? this.timers;
+    this.quietCollection = opts.quietCollection ?? (this.timers && env().AGENTCRON_QUIET_COLLECTION === "on");
     this.clockWatch = new ClockWatch(this.clock, CLOCK_JUMP_THRESHOLD_MS);
     this.notifications = new NotificationSender({ db: this.db, clock: this.clock, owner: this.runnerId, timers: this.timers });
   }
@@ -282,7 +297,33 @@ export class SchedulerLoop implements SchedulerHandle {
       for (const w of this.passWaiters.splice(0)) w.resolve(null); // asked for during the last pass of a halted loop
       for (const start of this.endOfPassLaunches.splice(0)) start();
       this.launches.resume();
+      this.armQuietCheck();
     }
+  }
+
+  /** Looks for a quiet window QUIET_COLLECT_DELAY_MS after this pass (a later pass moves the look). */
+  private armQuietCheck(): void {
+    if (!this.quietCollection || this.halted) return;
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = null;
+      this.collectIfQuiet();
+    }, QUIET_COLLECT_DELAY_MS);
+    this.quietTimer.unref?.();
+  }
+
+  /**
+   * ADR 0035: when nothing of the scheduler's is in flight or due soon — no pass, no launch
+   * waiting, no chat streaming, the next armed wake at least QUIET_COLLECT_MIN_LEAD_MS away —
+   * the main thread and the executor host's thread each run their major garbage collection
+   * now if their heap grew enough for V8's own to come soon, instead of V8 starting it during
+   * the next burst of claims and launches.
+   */
+  private collectIfQuiet(): void {
+    if (this.halted || this.inPass || this.launches.pending > 0 || activeStreamCount() > 0) return;
+    if (this.wakeAt - this.clock.now() < QUIET_COLLECT_MIN_LEAD_MS) return;
+    collectIfGrown();
+    executorHostQuiet();
   }
 
   private async pass(): Promise<PassReport> {
@@ -492,7 +533,8 @@ export class SchedulerLoop implements SchedulerHandle {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = Number.POSITIVE_INFINITY;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.wakeTimer = this.heartbeatTimer = null;
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.wakeTimer = this.heartbeatTimer = this.quietTimer = null;
     this.unsubscribeStreams?.();
     this.unsubscribeStreams = null;
     void this.notifications.stop();

@@ -4,7 +4,9 @@ import { activeStreamCount } from "../chat/active-streams";
 import { getSettings } from "../config/settings";
 import type { Db } from "../db/client";
 import { eventLoopDelaySummary } from "../metrics/event-loop-delay";
-import { executorStatus } from "../runtimes/executor-host/host";
+import { executorHostQuietCollections, executorStatus } from "../runtimes/executor-host/host";
+import { env } from "../env";
+import { quietCollectionStats } from "./quiet-collection";
 import { toIso } from "../time/clock";
 import { processEventLoopLagMs } from "./firing-metrics";
 import { countQueued, countRunning } from "./slot-claim";
@@ -14,7 +16,7 @@ import { selectEarliestActiveFire, selectLastClockEvent } from "../db/queries/sc
  * GET /api/scheduler/status: cap, slot usage, queue depth, chat streams, next fire,
  * event-loop lag p99 (ms), event-loop delay p50/p99/max over the last 60 s (issue 15;
  * metrics/event-loop-delay.ts), the newest clock step / suspend detected (ADR 0006), and where
- * agent runs execute (ADR 0022).
+ * agent runs execute (ADR 0022), and the collections run in quiet windows (ADR 0035).
  */
 export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
   const next = await selectEarliestActiveFire(db);
@@ -28,7 +30,19 @@ export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
     eventLoopDelay: eventLoopDelaySummary(),
     lastClockEvent: await lastClockEvent(db),
     executor: executorStatus(),
+    quietCollections: quietCollectionsStatus(),
   };
+}
+
+/** The main thread's and the executor host's quiet-window collections (ADR 0035). */
+function quietCollectionsStatus(): SchedulerStatusDto["quietCollections"] {
+  const counts = (c: { collections: number; pauseMsTotal: number; pauseMsMax: number }) => ({
+    collections: c.collections,
+    pauseMsMean: c.collections ? Math.round((c.pauseMsTotal / c.collections) * 10) / 10 : 0,
+    pauseMsMax: Math.round(c.pauseMsMax * 10) / 10,
+  });
+  const host = executorHostQuietCollections();
+  return { enabled: env().AGENTCRON_QUIET_COLLECTION === "on", main: counts(quietCollectionStats()), host: host ? counts(host) : null };
 }
 
 async function lastClockEvent(db: Db): Promise<SchedulerStatusDto["lastClockEvent"]> {

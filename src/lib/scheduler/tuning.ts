@@ -78,3 +78,16 @@ export const PLAN_MAX_PER_PASS = 500;
  * at most 0.5 ms/s, so 2 s between 5 s heartbeats is never a slew.
  */
 export const CLOCK_JUMP_THRESHOLD_MS = 2_000;
+
+/**
+ * Quiet-window collections (ADR 0035, scheduler/quiet-collection.ts): a thread's old
+ * generation must have grown this much since its last major collection before one is forced.
+ * V8 began its own ~4–10 MB above the live heap on the bench's 40–60 MB heaps (2026-12-04),
+ * so 2 MiB forces one well before V8 would, about every 10–20 s at the 5-at-once bench's
+ * promotion rate, and not at all on an idle server.
+ */
+export const QUIET_COLLECT_GROWTH_BYTES = 2 * 1024 * 1024;
+/** How long after a pass the loop looks for a quiet window: the pass's launches and the runs' ends that poke more passes are past. */
+export const QUIET_COLLECT_DELAY_MS = 150;
+/** A quiet window must leave at least this long before the next armed wake: the collection (≤ ~40 ms per thread) ends well before it. */
+export const QUIET_COLLECT_MIN_LEAD_MS = 300;

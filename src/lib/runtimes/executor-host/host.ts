@@ -48,6 +48,8 @@ export class ExecutorHost {
   private deadWith: string | null = null;
   /** How the worker spawns agents, as it last reported (ADR 0028). */
   spawner: SpawnerStatus | null = null;
+  /** The worker thread's quiet-window collections (ADR 0035), as it reported them. */
+  readonly quietCollections = { collections: 0, pauseMsTotal: 0, pauseMsMax: 0 };
   private closedResolve: (() => void) | null = null;
   /** Resolves when the worker loaded (true) or died before that (false). */
   readonly ready: Promise<boolean>;
@@ -111,6 +113,14 @@ export class ExecutorHost {
   }
 
   /**
+   * Tells the worker the scheduler is in a quiet window: it collects garbage if its heap grew
+   * `growthBytes` (default QUIET_COLLECT_GROWTH_BYTES) since its last major collection (ADR 0035).
+   */
+  quiet(growthBytes?: number): void {
+    if (this.deadWith === null) this.post({ t: "quiet", growthBytes });
+  }
+
+  /**
    * Stops the worker at once, as a crash would (tests; a host that stopped answering):
    * its runs reject with ExecutorHostDiedError and their process groups are killed.
    */
@@ -158,6 +168,11 @@ export class ExecutorHost {
         break;
       case "spawner":
         this.spawner = message.status;
+        break;
+      case "quiet-collected":
+        this.quietCollections.collections += 1;
+        this.quietCollections.pauseMsTotal += message.pauseMs;
+        this.quietCollections.pauseMsMax = Math.max(this.quietCollections.pauseMsMax, message.pauseMs);
         break;
       case "closed":
         this.closedResolve?.();
@@ -235,6 +250,21 @@ export function executorStatus(): { mode: "thread" | "inline"; hostRuns: number;
     // Who spawns agents: this thread when inline, else the host's worker (null until it reported).
     spawner: inline ? spawnerStatus() : (host?.spawner ?? null),
   };
+}
+
+/**
+ * The scheduler's quiet window reaches the executor host's thread (ADR 0035): a live host
+ * collects garbage there if its heap grew. Starts no host.
+ */
+export function executorHostQuiet(): void {
+  const host = processSingleton<HostSlot>(KEY, emptySlot).host;
+  if (host && !host.dead) host.quiet();
+}
+
+/** The live executor host's quiet-window collections (a copy), or null without one (inline, not started). */
+export function executorHostQuietCollections(): { collections: number; pauseMsTotal: number; pauseMsMax: number } | null {
+  const host = processSingleton<HostSlot>(KEY, emptySlot).host;
+  return host && !host.dead ? { ...host.quietCollections } : null;
 }
 
 /** Starts the executor host in the background so the first run doesn't wait for its worker to load (boot). */

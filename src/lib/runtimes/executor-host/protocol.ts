@@ -24,7 +24,12 @@ export interface HostRunRequest {
 }
 
 /** main → worker */
-export type ToHost = { t: "run"; run: HostRunRequest } | { t: "abort"; taskId: string; reason: string } | { t: "close" };
+export type ToHost =
+  | { t: "run"; run: HostRunRequest }
+  | { t: "abort"; taskId: string; reason: string }
+  /** The scheduler is in a quiet window: collect garbage now if the heap grew `growthBytes` (default QUIET_COLLECT_GROWTH_BYTES; ADR 0035). */
+  | { t: "quiet"; growthBytes?: number }
+  | { t: "close" };
 
 /** worker → main */
 export type FromHost =
@@ -40,4 +45,6 @@ export type FromHost =
   | { t: "run-error"; taskId: string; message: string }
   /** How the worker spawns agents (ADR 0028): sent once its spawners answered (or it fell back). */
   | { t: "spawner"; status: SpawnerStatus }
+  /** A quiet-window collection ran on the worker's thread (ADR 0035); its pause, ms. */
+  | { t: "quiet-collected"; pauseMs: number }
   | { t: "closed" };

@@ -12,6 +12,7 @@ import { parentPort } from "node:worker_threads";
 import { closeDbAt, openDbAt, type Db, type DbLocation } from "../../db/client";
 import { checkpointWal } from "../../db/queries/storage";
 import { startWalCheckpointer, WAL_CHECKPOINT_INTERVAL_MS, type WalCheckpointer } from "../../db/wal-checkpointer";
+import { collectIfGrown } from "../../scheduler/quiet-collection";
 import { lowerThisThreadPriority, observeTrackedRoots } from "../process-tree";
 import { buildRuntime } from "../registry";
 import { spawnerStatus, warmSpawners } from "../spawner/client";
@@ -99,6 +100,14 @@ port.on("message", (message: ToHost) => {
       if (controller && !controller.signal.aborted) controller.abort(message.reason);
       break;
     }
+    case "quiet":
+      // Nothing is due for a while (the main thread's loop decided): this thread's major
+      // collection now, not inside the next burst of spawn requests (ADR 0035).
+      {
+        const collection = collectIfGrown(message.growthBytes);
+        if (collection.collected) send({ t: "quiet-collected", pauseMs: collection.pauseMs });
+      }
+      break;
     case "close":
       void Promise.all([...checkpointers.values()].map((c) => c.stop()))
         .then(() => Promise.all([...connections.values()].map((db) => closeDbAt(db).catch(() => {}))))
