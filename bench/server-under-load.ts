@@ -47,7 +47,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { formatProfileSummary, summarizeCpuProfile } from "./cpu-profile";
-import type { EventLoopDelayDto, FiringMetricDto, SchedulerStatusDto, TaskDto } from "../src/lib/api-types";
+import type { EventLoopDelayDto, FiringMetricDto, QuietCollectionCountsDto, SchedulerStatusDto, TaskDto } from "../src/lib/api-types";
 // @ts-expect-error plain ESM script without types
 import { buildIfNeeded, root } from "../scripts/build-if-needed.mjs";
 // @ts-expect-error plain ESM script without types
@@ -377,6 +377,8 @@ interface PhaseResult {
   /** Whole machine (all cores) busy over the phase, % — the server, agents, this bench and whatever else runs. */
   machineBusyPct: number;
   loadAvg: number;
+  /** GET /api/scheduler/status `quietCollections` at the phase's end (ADR 0035; counts since boot). */
+  quiet: SchedulerStatusDto["quietCollections"];
 }
 
 async function phase(label: string, conversationId: string, pid: number): Promise<PhaseResult> {
@@ -392,7 +394,7 @@ async function phase(label: string, conversationId: string, pid: number): Promis
   const cpuPct = ((cpuMs(pid) - cpu0) / (performance.now() - t0)) * 100;
   const m1 = machineJiffies();
   const machineBusyPct = ((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total)) * 100;
-  return { label, from, to: Date.now(), chat, direct, loop: status.eventLoopDelay, eventLoopLagMs: status.eventLoopLagMs, serverCpuPct: cpuPct, machineBusyPct, loadAvg: os.loadavg()[0] };
+  return { label, from, to: Date.now(), chat, direct, loop: status.eventLoopDelay, eventLoopLagMs: status.eventLoopLagMs, serverCpuPct: cpuPct, machineBusyPct, loadAvg: os.loadavg()[0], quiet: status.quietCollections };
 }
 
 // ---------------------------------------------------------------- main
@@ -591,6 +593,11 @@ async function main(): Promise<void> {
         `${fmt(p.machineBusyPct, 0)} % of ${os.cpus().length} cores (${fmt(p.loadAvg)})`,
       ]),
     );
+  }
+  for (const p of [idle, load]) {
+    const q = p.quiet;
+    const counts = (c: QuietCollectionCountsDto | null) => (c ? `${c.collections} (pause mean ${fmt(c.pauseMsMean)} ms, max ${fmt(c.pauseMsMax)} ms)` : "none");
+    console.log(`Quiet-window collections since boot, at the end of "${p.label}" (ADR 0035, ${q.enabled ? "on" : "off"}): main thread ${counts(q.main)}; executor host ${counts(q.host)}.`);
   }
   const loadRow = rows[1];
   const ttfd = (p: PhaseResult) => p.chat.filter((c) => !c.error).map((c) => c.ttfdMs);
