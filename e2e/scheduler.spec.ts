@@ -5,6 +5,7 @@
  * takes the next Run now.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "./support/server";
@@ -61,6 +62,19 @@ describe("scheduler in the production server", () => {
     const metrics = await server.api(`/api/schedules/${id}/metrics`);
     expect(metrics.data.metrics.length).toBeGreaterThanOrEqual(3);
     expect(metrics.data.metrics[0]).toMatchObject({ durationMs: expect.any(Number), latenessMs: expect.any(Number), peakRssMb: expect.any(Number) });
+  });
+
+  it("runs with a fixed young generation and reports its quiet-window collections (ADR 0035)", async () => {
+    // The served process is the one npm start spawns (scripts/launch.mjs): V8_HEAP_FLAGS on its command line.
+    const argv = readFileSync(`/proc/${server.process.pid}/cmdline`, "utf8").split("\0");
+    expect(argv).toEqual(expect.arrayContaining(["--min-semi-space-size=8", "--max-semi-space-size=8"]));
+    const status = await server.api("/api/scheduler/status");
+    expect(status.data.quietCollections).toMatchObject({
+      enabled: true,
+      main: { collections: expect.any(Number), pauseMsMean: expect.any(Number), pauseMsMax: expect.any(Number) },
+    });
+    // The executor host started at boot (its thread runs the agents): its counts are there too.
+    expect(status.data.quietCollections.host).toMatchObject({ collections: expect.any(Number) });
   });
 
   it("Run now at cap 1: 202, then 429 with an ETA; cancel kills the agent process and frees the slot", async () => {
