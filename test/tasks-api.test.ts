@@ -216,7 +216,7 @@ describe("reads", () => {
     try {
       const res = await callRoute(schedulerStatusRoute, "/api/scheduler/status");
       expect(res.status).toBe(200);
-      expect(res.data).toEqual({ maxConcurrent: 3, running: 1, queued: 1, chatStreamsActive: 1, nextFireAt: new Date(T0 + 5 * 60_000).toISOString(), eventLoopLagMs: expect.any(Number), eventLoopDelay: expect.any(Object), lastClockEvent: null, executor: { mode: "thread", hostRuns: 0, spawner: null } });
+      expect(res.data).toEqual({ maxConcurrent: 3, running: 1, queued: 1, chatStreamsActive: 1, nextFireAt: new Date(T0 + 5 * 60_000).toISOString(), eventLoopLagMs: expect.any(Number), eventLoopDelay: expect.any(Object), lastClockEvent: null, executor: { mode: "thread", hostRuns: 0, spawner: null }, quietCollections: { enabled: true, main: { collections: expect.any(Number), pauseMsMean: expect.any(Number), pauseMsMax: expect.any(Number) }, host: null } });
     } finally {
       unregisterStream("s1");
     }
