@@ -26,13 +26,15 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { QUIET_COLLECT_GROWTH_BYTES } from "./tuning";
 
-/** This thread's major collections forced in quiet windows, for /api/scheduler/status and the benchmarks. */
-export interface QuietCollectionStats {
-  /** Collections forced so far. */
+/** A thread's major collections forced in quiet windows: how many, and their pauses (ms, wall time of the `gc()` call), summed and the longest. */
+export interface QuietCollectionCounts {
   collections: number;
-  /** Their pauses, ms (wall time of the `gc()` call), summed and the longest. */
   pauseMsTotal: number;
   pauseMsMax: number;
+}
+
+/** This thread's counts, for /api/scheduler/status and the benchmarks. */
+export interface QuietCollectionStats extends QuietCollectionCounts {
   /** Bytes the old generation held after the last one (or the lowest seen since), or null before the first check. */
   floorBytes: number | null;
 }

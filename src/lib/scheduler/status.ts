@@ -6,7 +6,7 @@ import type { Db } from "../db/client";
 import { eventLoopDelaySummary } from "../metrics/event-loop-delay";
 import { executorHostQuietCollections, executorStatus } from "../runtimes/executor-host/host";
 import { env } from "../env";
-import { quietCollectionStats } from "./quiet-collection";
+import { quietCollectionStats, type QuietCollectionCounts } from "./quiet-collection";
 import { toIso } from "../time/clock";
 import { processEventLoopLagMs } from "./firing-metrics";
 import { countQueued, countRunning } from "./slot-claim";
@@ -36,7 +36,7 @@ export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
 
 /** The main thread's and the executor host's quiet-window collections (ADR 0035). */
 function quietCollectionsStatus(): SchedulerStatusDto["quietCollections"] {
-  const counts = (c: { collections: number; pauseMsTotal: number; pauseMsMax: number }) => ({
+  const counts = (c: QuietCollectionCounts) => ({
     collections: c.collections,
     pauseMsMean: c.collections ? Math.round((c.pauseMsTotal / c.collections) * 10) / 10 : 0,
     pauseMsMax: Math.round(c.pauseMsMax * 10) / 10,

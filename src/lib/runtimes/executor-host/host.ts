@@ -8,6 +8,7 @@ import { killOwnedGroupsNow } from "../process-table";
 import { trackedRootsMirror } from "../process-tree";
 import { taskEventBus, type TaskOutcome } from "../task-executor";
 import { spawnerStatus, warmSpawners, type SpawnerStatus } from "../spawner/client";
+import type { QuietCollectionCounts } from "../../scheduler/quiet-collection";
 import type { FromHost, HostRunRequest, ToHost } from "./protocol";
 
 /** How long a launch waits for a new host's worker to load before running inline instead (ms). */
@@ -49,7 +50,7 @@ export class ExecutorHost {
   /** How the worker spawns agents, as it last reported (ADR 0028). */
   spawner: SpawnerStatus | null = null;
   /** The worker thread's quiet-window collections (ADR 0035), as it reported them. */
-  readonly quietCollections = { collections: 0, pauseMsTotal: 0, pauseMsMax: 0 };
+  readonly quietCollections: QuietCollectionCounts = { collections: 0, pauseMsTotal: 0, pauseMsMax: 0 };
   private closedResolve: (() => void) | null = null;
   /** Resolves when the worker loaded (true) or died before that (false). */
   readonly ready: Promise<boolean>;
@@ -262,7 +263,7 @@ export function executorHostQuiet(): void {
 }
 
 /** The live executor host's quiet-window collections (a copy), or null without one (inline, not started). */
-export function executorHostQuietCollections(): { collections: number; pauseMsTotal: number; pauseMsMax: number } | null {
+export function executorHostQuietCollections(): QuietCollectionCounts | null {
   const host = processSingleton<HostSlot>(KEY, emptySlot).host;
   return host && !host.dead ? { ...host.quietCollections } : null;
 }
