@@ -5,7 +5,6 @@
  * takes the next Run now.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "./support/server";
@@ -64,10 +63,9 @@ describe("scheduler in the production server", () => {
     expect(metrics.data.metrics[0]).toMatchObject({ durationMs: expect.any(Number), latenessMs: expect.any(Number), peakRssMb: expect.any(Number) });
   });
 
-  it("runs with a fixed young generation and reports its quiet-window collections (ADR 0035)", async () => {
-    // The served process is the one npm start spawns (scripts/launch.mjs): V8_HEAP_FLAGS on its command line.
-    const argv = readFileSync(`/proc/${server.process.pid}/cmdline`, "utf8").split("\0");
-    expect(argv).toEqual(expect.arrayContaining(["--min-semi-space-size=8", "--max-semi-space-size=8"]));
+  it("reports its quiet-window collections, its executor host's included (ADR 0035)", async () => {
+    // (The flags themselves: test/scheduler/quiet-collection.test.ts runs the launcher; Next.js
+    // renames its process, so /proc/<pid>/cmdline no longer shows them here.)
     const status = await server.api("/api/scheduler/status");
     expect(status.data.quietCollections).toMatchObject({
       enabled: true,

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeExecutorHost, executorHost, executorHostQuietCollections } from "@/lib/runtimes/executor-host/host";
 import { schedulerStatus } from "@/lib/scheduler/status";
 // @ts-expect-error -- a plain .mjs module without types (the launcher of npm start)
-import { V8_HEAP_FLAGS } from "../../scripts/launch.mjs";
+import { spawnNextStart, V8_HEAP_FLAGS } from "../../scripts/launch.mjs";
 import { registerStream, unregisterStream } from "@/lib/chat/active-streams";
 import { getDb } from "@/lib/db/client";
 import type { SchedulerLoop } from "@/lib/scheduler/loop";
@@ -168,5 +168,18 @@ describe("the young generation's fixed size (V8_HEAP_FLAGS)", () => {
     for (const name of ["worker", "bench:start"]) {
       for (const flag of V8_HEAP_FLAGS as string[]) expect(scripts[name], `package.json ${name}`).toContain(flag);
     }
+  });
+
+  it("reaches the node process the launcher starts (npm start, e2e): its execArgv and its young generation", async () => {
+    // `-e` in nodeArgs: node runs that code and takes `next start …` as its arguments, so this is
+    // the very command line spawnNextStart builds, without a server.
+    const probe = "const v8=require('v8');console.log(JSON.stringify({execArgv:process.execArgv,newSpace:v8.getHeapSpaceStatistics().find(s=>s.space_name==='new_space').space_size}))";
+    const child = spawnNextStart({ host: "127.0.0.1", port: 0, nodeArgs: ["-e", probe], stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d));
+    await new Promise((resolve) => child.on("exit", resolve));
+    const { execArgv, newSpace } = JSON.parse(out) as { execArgv: string[]; newSpace: number };
+    expect(execArgv.slice(0, V8_HEAP_FLAGS.length)).toEqual(V8_HEAP_FLAGS);
+    expect(newSpace).toBe(Number((V8_HEAP_FLAGS[0] as string).split("=")[1]) * MiB); // fixed at its size from the start
   });
 });
