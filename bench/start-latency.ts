@@ -286,11 +286,12 @@ async function main() {
   }
 
   console.log(`\nStart latency — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, agents started by ${startedBy}\n`);
-  const { quietCollectionStats } = await import("../src/lib/scheduler/quiet-collection");
-  const quiet = quietCollectionStats();
+  const { quietCollectionStats, summarizeQuietCollections } = await import("../src/lib/scheduler/quiet-collection");
+  const { env } = await import("../src/lib/env");
+  const quiet = summarizeQuietCollections(quietCollectionStats());
   console.log(
-    `Quiet-window collections on the main thread (ADR 0035, AGENTCRON_QUIET_COLLECTION=${process.env.AGENTCRON_QUIET_COLLECTION ?? "on"}): ${quiet.collections}, ` +
-      `pause mean ${fmt(quiet.pauseMsTotal / Math.max(1, quiet.collections))} ms, max ${fmt(quiet.pauseMsMax)} ms\n`,
+    `Quiet-window collections on the main thread (ADR 0035, AGENTCRON_QUIET_COLLECTION=${env().AGENTCRON_QUIET_COLLECTION}): ${quiet.collections}, ` +
+      `pause mean ${fmt(quiet.pauseMsMean)} ms, max ${fmt(quiet.pauseMsMax)} ms\n`,
   );
   console.log("| Measure | Result | Target |\n| --- | --- | --- |");
   for (const r of results) console.log(r);

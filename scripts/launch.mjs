@@ -13,7 +13,8 @@ import { root } from "./build-if-needed.mjs";
  * generation that grows and shrinks (V8's default, 1–16 MiB), a burst that grows it can start
  * one at once, right after a quiet-window collection. Fixed, the next one stays ≥ 8 MiB of
  * growth away, and the scheduler's quiet-window collections come first. package.json's
- * `worker` and `bench:start` scripts pass the same flags (test/env.test.ts checks it).
+ * `worker` and `bench:start` scripts pass the same flags (test/scheduler/quiet-collection.test.ts
+ * checks them, and that they reach the process started here).
  */
 export const V8_HEAP_FLAGS = ["--min-semi-space-size=8", "--max-semi-space-size=8"];
 

@@ -24,6 +24,7 @@
  */
 import v8 from "node:v8";
 import vm from "node:vm";
+import type { QuietCollectionCountsDto } from "../api-types";
 import { QUIET_COLLECT_GROWTH_BYTES } from "./tuning";
 
 /** A thread's major collections forced in quiet windows: how many, and their pauses (ms, wall time of the `gc()` call), summed and the longest. */
@@ -98,6 +99,18 @@ export function collectIfGrown(growthBytes = QUIET_COLLECT_GROWTH_BYTES): { coll
   stats.pauseMsTotal += pauseMs;
   stats.pauseMsMax = Math.max(stats.pauseMsMax, pauseMs);
   return { collected: true, grownBytes, pauseMs };
+}
+
+/**
+ * A thread's counts as GET /api/scheduler/status and the benchmarks show them: how many, and
+ * their mean and longest pause (ms, one decimal; mean 0 before the first).
+ */
+export function summarizeQuietCollections(c: QuietCollectionCounts): QuietCollectionCountsDto {
+  return {
+    collections: c.collections,
+    pauseMsMean: c.collections ? Math.round((c.pauseMsTotal / c.collections) * 10) / 10 : 0,
+    pauseMsMax: Math.round(c.pauseMsMax * 10) / 10,
+  };
 }
 
 /** This thread's quiet-window collections so far (a copy). */

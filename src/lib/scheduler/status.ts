@@ -6,7 +6,7 @@ import type { Db } from "../db/client";
 import { eventLoopDelaySummary } from "../metrics/event-loop-delay";
 import { executorHostQuietCollections, executorStatus } from "../runtimes/executor-host/host";
 import { env } from "../env";
-import { quietCollectionStats, type QuietCollectionCounts } from "./quiet-collection";
+import { quietCollectionStats, summarizeQuietCollections } from "./quiet-collection";
 import { toIso } from "../time/clock";
 import { processEventLoopLagMs } from "./firing-metrics";
 import { countQueued, countRunning } from "./slot-claim";
@@ -36,13 +36,12 @@ export async function schedulerStatus(db: Db): Promise<SchedulerStatusDto> {
 
 /** The main thread's and the executor host's quiet-window collections (ADR 0035). */
 function quietCollectionsStatus(): SchedulerStatusDto["quietCollections"] {
-  const counts = (c: QuietCollectionCounts) => ({
-    collections: c.collections,
-    pauseMsMean: c.collections ? Math.round((c.pauseMsTotal / c.collections) * 10) / 10 : 0,
-    pauseMsMax: Math.round(c.pauseMsMax * 10) / 10,
-  });
   const host = executorHostQuietCollections();
-  return { enabled: env().AGENTCRON_QUIET_COLLECTION === "on", main: counts(quietCollectionStats()), host: host ? counts(host) : null };
+  return {
+    enabled: env().AGENTCRON_QUIET_COLLECTION === "on",
+    main: summarizeQuietCollections(quietCollectionStats()),
+    host: host ? summarizeQuietCollections(host) : null,
+  };
 }
 
 async function lastClockEvent(db: Db): Promise<SchedulerStatusDto["lastClockEvent"]> {
