@@ -38,6 +38,8 @@ function nextDaily(h: number, m: number, now: number): number {
 async function main() {
   const rss0 = process.memoryUsage().rss;
   const { getDb } = await import("../src/lib/db/client");
+  const { quietCollectionStats, summarizeQuietCollections } = await import("../src/lib/scheduler/quiet-collection");
+  const { env } = await import("../src/lib/env");
   const { updateSettings } = await import("../src/lib/config/settings");
   const { startScheduler } = await import("../src/lib/scheduler/start");
   const { registerRunner } = await import("../src/lib/scheduler/runner-registry");
@@ -77,10 +79,12 @@ async function main() {
     const startMs = performance.now() - t0;
     const passMs: number[] = [];
     const orig = loop.runPass.bind(loop);
+    // Passes are async (the data layer): each call is timed until the pass that answers it has
+    // ended (runPass resolves with its report), not just its synchronous start.
     loop.runPass = () => {
       const t = performance.now();
       const r = orig();
-      passMs.push(performance.now() - t);
+      void r.then(() => passMs.push(performance.now() - t), () => {});
       return r;
     };
     // Settle the start-up passes: measured from when the last pass armed a wake in the
@@ -95,6 +99,7 @@ async function main() {
     const fired0 = (c.prepare("SELECT count(*) FROM tasks").pluck().get() as number) + 0;
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+    const quiet0 = quietCollectionStats();
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
     await new Promise((r) => setTimeout(r, MEASURE_MS));
@@ -104,11 +109,13 @@ async function main() {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const fired = (c.prepare("SELECT count(*) FROM tasks").pluck().get() as number) - fired0;
     const lateness = (c.prepare("SELECT lateness_ms FROM schedule_firing_metrics ORDER BY lateness_ms").pluck().all() as number[]);
+    const quiet1 = quietCollectionStats();
+    const quiet = summarizeQuietCollections({ collections: quiet1.collections - quiet0.collections, pauseMsTotal: quiet1.pauseMsTotal - quiet0.pauseMsTotal, pauseMsMax: quiet1.pauseMsMax });
     await loop.stop();
     const cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
     passMs.sort((a, b) => a - b);
     results.push(
-      `| ${name} | ${fmt(cpuPct, 2)} % of a core (${fmt((cpu.user + cpu.system) / 1000, 0)} ms CPU in ${fmt(wall / 1000, 1)} s) | ${fmt(mib(peakRss), 0)} MiB | ${passMs.length} passes: p50 ${fmt(pct(passMs, 50), 2)} ms, p99 ${fmt(pct(passMs, 99), 2)} ms, max ${fmt(passMs.at(-1) ?? NaN, 2)} ms | ${fired} tasks${lateness.length ? `, lateness p50 ${pct(lateness, 50)} / p99 ${pct(lateness, 99)} ms` : ""} | build ${fmt(buildMs / 1000, 1)} s, loop start ${fmt(startMs, 0)} ms |`,
+      `| ${name} | ${fmt(cpuPct, 2)} % of a core (${fmt((cpu.user + cpu.system) / 1000, 0)} ms CPU in ${fmt(wall / 1000, 1)} s) | ${fmt(mib(peakRss), 0)} MiB | ${passMs.length} passes: p50 ${fmt(pct(passMs, 50), 2)} ms, p99 ${fmt(pct(passMs, 99), 2)} ms, max ${fmt(passMs.at(-1) ?? NaN, 2)} ms | ${fired} tasks${lateness.length ? `, lateness p50 ${pct(lateness, 50)} / p99 ${pct(lateness, 99)} ms` : ""} | ${quiet.collections} (pause mean ${fmt(quiet.pauseMsMean, 1)} ms, max so far ${fmt(quiet.pauseMsMax, 1)} ms) | build ${fmt(buildMs / 1000, 1)} s, loop start ${fmt(startMs, 0)} ms |`,
     );
     console.log(results.at(-1));
   };
@@ -119,7 +126,7 @@ async function main() {
 
   console.log(`\nMachine: ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${os.loadavg().map((l) => fmt(l, 1)).join(" / ")}`);
   console.log(`RSS: ${fmt(mib(rss0), 0)} MiB at start (tsx), ${fmt(mib(rssDb), 0)} MiB with the code loaded and the DB open\n`);
-  console.log("| Phase | process CPU | peak RSS | passes | fired | setup |\n|---|---|---|---|---|---|");
+  console.log(`| Phase | process CPU | peak RSS | passes (call → its pass ended) | fired | quiet-window collections, main thread (ADR 0035, ${env().AGENTCRON_QUIET_COLLECTION}) | setup |\n|---|---|---|---|---|---|---|`);
   for (const r of results) console.log(r);
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

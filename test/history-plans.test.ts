@@ -10,6 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db/client";
 import { renderPrometheusMetrics } from "@/lib/metrics/prometheus";
 import { listTasks } from "@/lib/tasks/queries";
+import { listSchedulesWithLastRun } from "@/lib/schedules/list";
+import { selectUsageTotals } from "@/lib/db/queries/spend";
+import { usageWindows } from "@/lib/budgets/usage";
 import { makeSchedule, makeTask, T0, truncateAll } from "./factories";
 
 /** Records the SQL of every statement prepared on the connection while `fn` runs. */
@@ -96,6 +99,35 @@ describe("history query plans", () => {
       if ("scheduleId" in shape) expect(steps, label).toMatch(/schedule_id=\?/);
       if ("before" in shape) expect(steps, label).toContain("(created_at,id)<(?,?)");
     }
+    }
+  });
+
+  it("GET /api/schedules' spend read sums each span's window from the covering index alone", async () => {
+    const s = await makeSchedule();
+    await makeTask({ scheduleId: s.id, status: "completed", finishedAt: T0, costUsd: 1, inputTokens: 10, outputTokens: 1 });
+    const c = getDb().$client;
+    // As the app runs (no statistics), then with bench:history's (1,036,944 rollup rows of 1,000
+    // schedules: the primary key's schedule prefix is what a skip-scan would walk).
+    for (const stats of ["none", "bench:history"]) {
+      if (stats !== "none") {
+        c.exec("ANALYZE");
+        c.exec("DELETE FROM sqlite_stat1 WHERE tbl = 'schedule_usage_rollups'");
+        c.prepare("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('schedule_usage_rollups', ?, ?)").run("sqlite_autoindex_schedule_usage_rollups_1", "1036944 1037 346 1");
+        c.prepare("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('schedule_usage_rollups', ?, ?)").run("schedule_usage_rollups_window_idx", "1036944 345648 3 1 1 1 1 1 1");
+        c.exec("ANALYZE sqlite_schema");
+      }
+      // The list's own read (≤ 50 schedules: by id) and the one for every schedule (the list above 50).
+      const sqls = (
+        await preparedDuring(async () => {
+          await listSchedulesWithLastRun(getDb());
+          await selectUsageTotals(getDb(), usageWindows(T0), null);
+        })
+      ).filter((q) => /from "schedule_usage_rollups"/i.test(q));
+      expect(sqls, stats).toHaveLength(8); // 24 h, 7 d, 30 d and all time, twice
+      for (const sql of sqls) {
+        const steps = (await plan(sql)).join(" | ");
+        expect(steps, `${stats} stats: ${sql}`).toMatch(/^SEARCH schedule_usage_rollups USING COVERING INDEX schedule_usage_rollups_window_idx \(span_ms=\?/);
+      }
     }
   });
 

@@ -53,7 +53,7 @@ describe("usage totals", () => {
       runs30d: 5, unpricedRuns30d: 1, unpricedRunsAll: 1,
     });
 
-    // The list carries the same totals, one query for every schedule (at the real clock, so
+    // The list carries the same totals, read for every schedule at once (at the real clock, so
     // only the all-time totals are compared).
     const res = await callRoute(list, "/api/schedules");
     const listed = new Map(res.data.schedules.map((x: { id: string; usage: unknown }) => [x.id, x.usage]));

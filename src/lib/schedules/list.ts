@@ -16,7 +16,7 @@ export async function listSchedulesWithLastRun(db: Db = getDb()): Promise<Schedu
   const rows = await listSchedules(db);
   // Every schedule's last run in one query (not one per schedule).
   const lastRuns = await lastRunsOfAllSchedules(db);
-  const items = rows.map((s) => ({ ...serializeSchedule(s), lastRun: lastRuns.get(s.id) ?? null }));
+  const items: ScheduleListItemDto[] = rows.map((s) => Object.assign(serializeSchedule(s), { lastRun: lastRuns.get(s.id) ?? null }));
   // Spend totals for the whole list in one query (budgets/usage.ts).
   return withScheduleUsage(db, items, Date.now());
 }

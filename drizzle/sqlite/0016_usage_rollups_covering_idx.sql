@@ -1,0 +1,2 @@
+DROP INDEX `schedule_usage_rollups_span_idx`;--> statement-breakpoint
+CREATE INDEX `schedule_usage_rollups_window_idx` ON `schedule_usage_rollups` (`span_ms`,`bucket_start`,`schedule_id`,`cost_usd`,`input_tokens`,`output_tokens`,`runs`,`unpriced_runs`);
