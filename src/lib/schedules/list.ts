@@ -17,6 +17,6 @@ export async function listSchedulesWithLastRun(db: Db = getDb()): Promise<Schedu
   // Every schedule's last run in one query (not one per schedule).
   const lastRuns = await lastRunsOfAllSchedules(db);
   const items: ScheduleListItemDto[] = rows.map((s) => Object.assign(serializeSchedule(s), { lastRun: lastRuns.get(s.id) ?? null }));
-  // Spend totals for the whole list in one query (budgets/usage.ts).
+  // Spend totals for the whole list in one read, one statement per window (budgets/usage.ts).
   return withScheduleUsage(db, items, Date.now());
 }
