@@ -7,7 +7,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { GET as list } from "@/app/api/schedules/route";
 import { GET as getOne, PATCH as patchOne } from "@/app/api/schedules/[id]/route";
 import { GET as getSettings, PATCH as patchSettings } from "@/app/api/settings/route";
-import { scheduleUsage } from "@/lib/budgets/usage";
+import { scheduleUsage, usageWindows } from "@/lib/budgets/usage";
+import { selectUsageTotals } from "@/lib/db/queries/spend";
 import { formatUsd } from "@/components/schedules/usage-summary";
 import { DEFAULT_MODEL_PRICES, effectivePriceTable, priceFor } from "@/lib/budgets/prices";
 import { getDb } from "@/lib/db/client";
@@ -52,6 +53,10 @@ describe("usage totals", () => {
       inputTokens30d: 2000, outputTokens30d: 200, inputTokensAll: 2500, outputTokensAll: 250,
       runs30d: 5, unpricedRuns30d: 1, unpricedRunsAll: 1,
     });
+
+    // The cost caps' gate reads only the windows it checks (24 h, 7 d); the others stay 0.
+    const [gate] = await selectUsageTotals(getDb(), usageWindows(now), [s.id], ["h24", "d7"]);
+    expect(gate).toMatchObject({ scheduleId: s.id, cost24h: 0.75, in24h: 1300, cost7d: 1.75, out7d: 160, unpriced7d: 1, cost30d: 0, runs30d: 0, costAll: 0 });
 
     // The list carries the same totals, read for every schedule at once (at the real clock, so
     // only the all-time totals are compared).

@@ -48,7 +48,7 @@ export class BudgetGate {
     const settings = await getSpendSettings(db);
     const byschedule = new Map<string, CapBreach>();
     if (caps.length) {
-      const totals = new Map((await selectUsageTotals(db, usageWindows(now), caps.map((c) => c.id))).map((t) => [t.scheduleId, t]));
+      const totals = new Map((await selectUsageTotals(db, usageWindows(now), caps.map((c) => c.id), ["h24", "d7"])).map((t) => [t.scheduleId, t]));
       for (const c of caps) {
         const t = totals.get(c.id);
         const spent24h = t?.cost24h ?? 0;

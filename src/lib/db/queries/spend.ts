@@ -35,16 +35,23 @@ interface WindowSums {
   cost: number; input: number; output: number; runs: number; unpriced: number;
 }
 
+/** The windows selectUsageTotals can read: 24 h (hour rows), 7 d and 30 d (day rows), all time. */
+export type UsageWindowName = "h24" | "d7" | "d30" | "all";
+
+const ALL_WINDOWS: readonly UsageWindowName[] = ["h24", "d7", "d30", "all"];
+
 /**
  * Usage totals per schedule over the rollups (no N+1, no task scan): the hour rows since
- * `w.h24` (≤ 25 a schedule), the day rows since `w.d30` (≤ 31; the 7-day sums are the rows
- * since `w.d7`) and the all-time row. `scheduleIds` null = every schedule (including '' for
- * tasks without one). Four narrow statements, one per window, each a range of the covering
- * window index summed plainly, merged here: the single statement with 20 `CASE` sums over every
- * row of the three spans cost GET /api/schedules 114–141 ms p50 at 1,000 schedules with a year of
- * history (bench:history, 2026-12-04), over its 100 ms target (issue 15 item 3).
+ * `w.h24` (≤ 25 a schedule), the day rows since `w.d7` and since `w.d30` (≤ 31) and the
+ * all-time row. `scheduleIds` null = every schedule (including '' for tasks without one).
+ * `windows`: which of them to read (default all); the fields of the others stay 0 — the cost
+ * caps' gate reads only 24 h and 7 d. One statement per window, one after another (the caller's
+ * handle may be a transaction's single connection), each a range of the covering window index
+ * summed plainly, merged here: the single statement with 20 `CASE` sums over every row of the
+ * three spans cost GET /api/schedules 114–141 ms p50 at 1,000 schedules with a year of history
+ * (bench:history, 2026-12-04), over its 100 ms target (issue 15 item 3).
  */
-export async function selectUsageTotals(db: Db, w: UsageWindows, scheduleIds: string[] | null): Promise<UsageTotalsRow[]> {
+export async function selectUsageTotals(db: Db, w: UsageWindows, scheduleIds: string[] | null, windows: readonly UsageWindowName[] = ALL_WINDOWS): Promise<UsageTotalsRow[]> {
   const { scheduleUsageRollups: u } = tablesOf(db);
   if (scheduleIds && !scheduleIds.length) return [];
   const ofSchedules = scheduleIds ? inArray(u.scheduleId, scheduleIds) : undefined;
@@ -55,29 +62,27 @@ export async function selectUsageTotals(db: Db, w: UsageWindows, scheduleIds: st
   // One range of the window index per window, each summed plainly: 7 d as its own narrower range
   // of the day rows, not CASE sums over the 30 d range (each CASE column cost ~2 ms over the 23,440
   // day rows of bench:history; a plain range read of 7 d reads a quarter of them).
-  const windowSums = (span: number, start: number) =>
+  const windowSums = (span: number, start: number): Promise<WindowSums[]> =>
     run(db, db.select({ scheduleId: u.scheduleId, ...sums }).from(u).where(and(eq(u.spanMs, span), gte(u.bucketStart, start), ofSchedules)).groupBy(u.scheduleId));
-  const [h24, d7, d30, all] = await Promise.all([
-    windowSums(HOUR_SPAN_MS, w.h24),
-    windowSums(DAY_SPAN_MS, w.d7),
-    windowSums(DAY_SPAN_MS, w.d30),
-    run(db, db.select({ scheduleId: u.scheduleId, cost: u.costUsd, input: u.inputTokens, output: u.outputTokens, runs: u.runs, unpriced: u.unpricedRuns }).from(u).where(and(eq(u.spanMs, 0), ofSchedules))),
-  ]);
+  const reads: Record<UsageWindowName, { read: () => Promise<WindowSums[]>; set: (t: UsageTotalsRow, sums: number[]) => void }> = {
+    h24: { read: () => windowSums(HOUR_SPAN_MS, w.h24), set: (t, [c, i, o, r, p]) => Object.assign(t, { cost24h: c, in24h: i, out24h: o, runs24h: r, unpriced24h: p }) },
+    d7: { read: () => windowSums(DAY_SPAN_MS, w.d7), set: (t, [c, i, o, r, p]) => Object.assign(t, { cost7d: c, in7d: i, out7d: o, runs7d: r, unpriced7d: p }) },
+    d30: { read: () => windowSums(DAY_SPAN_MS, w.d30), set: (t, [c, i, o, r, p]) => Object.assign(t, { cost30d: c, in30d: i, out30d: o, runs30d: r, unpriced30d: p }) },
+    all: {
+      read: () => run(db, db.select({ scheduleId: u.scheduleId, cost: u.costUsd, input: u.inputTokens, output: u.outputTokens, runs: u.runs, unpriced: u.unpricedRuns }).from(u).where(and(eq(u.spanMs, 0), ofSchedules))),
+      set: (t, [c, i, o, r, p]) => Object.assign(t, { costAll: c, inAll: i, outAll: o, runsAll: r, unpricedAll: p }),
+    },
+  };
   const totals = new Map<string, UsageTotalsRow>();
-  const row = (scheduleId: string) => {
-    let t = totals.get(scheduleId);
-    if (!t) totals.set(scheduleId, (t = emptyTotals(scheduleId)));
-    return t;
-  };
-  // PostgreSQL returns bigint sums as strings.
-  const n = (raw: WindowSums) => [raw.cost, raw.input, raw.output, raw.runs, raw.unpriced].map(Number);
-  const put = (rows: WindowSums[], set: (t: UsageTotalsRow, sums: number[]) => void) => {
-    for (const r of rows) set(row(r.scheduleId), n(r));
-  };
-  put(h24, (t, [c, i, o, r, p]) => Object.assign(t, { cost24h: c, in24h: i, out24h: o, runs24h: r, unpriced24h: p }));
-  put(d7, (t, [c, i, o, r, p]) => Object.assign(t, { cost7d: c, in7d: i, out7d: o, runs7d: r, unpriced7d: p }));
-  put(d30, (t, [c, i, o, r, p]) => Object.assign(t, { cost30d: c, in30d: i, out30d: o, runs30d: r, unpriced30d: p }));
-  put(all, (t, [c, i, o, r, p]) => Object.assign(t, { costAll: c, inAll: i, outAll: o, runsAll: r, unpricedAll: p }));
+  for (const name of windows) {
+    const { read, set } = reads[name];
+    for (const r of await read()) {
+      let t = totals.get(r.scheduleId);
+      if (!t) totals.set(r.scheduleId, (t = emptyTotals(r.scheduleId)));
+      // PostgreSQL returns bigint sums as strings.
+      set(t, [r.cost, r.input, r.output, r.runs, r.unpriced].map(Number));
+    }
+  }
   return [...totals.values()];
 }
 
