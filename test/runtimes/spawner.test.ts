@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commandRuntime } from "@/lib/runtimes/command";
 import { commandConfigSchema } from "@/lib/runtimes/config";
 import { descendantPids, isAlive } from "@/lib/runtimes/process-tree";
-import { currentSpawners, defaultSpawnerScripts, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, type AgentProcess } from "@/lib/runtimes/spawner/client";
+import { currentSpawners, defaultSpawnerScripts, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, warmSpawners, type AgentProcess } from "@/lib/runtimes/spawner/client";
 import { collect, waitFor } from "./harness";
 
 const cfg = (c: Record<string, unknown>) => commandConfigSchema.parse(c);
@@ -25,6 +25,13 @@ async function readAll(child: AgentProcess): Promise<{ out: string; err: string;
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once("close", (c, s) => resolve([c, s])));
   return { out, err, code, signal };
+}
+
+/** Starts an agent and reads it from the tick its start resolves in (a later reader could miss its 'close'). */
+async function startAndRead(request: Parameters<typeof spawnAgent>[0]): Promise<Awaited<ReturnType<typeof readAll>>> {
+  const started = await spawnAgent(request);
+  if (!started.ok) throw new Error(started.error.message);
+  return readAll(started.child);
 }
 
 afterAll(() => resetSpawners(null));
@@ -75,17 +82,43 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
 
   it("a prompt larger than a pipe holds reaches the agent whole, and the next starts don't wait for it to be read", async () => {
     const prompt = "x".repeat(300_000) + "\n";
-    // Two agents that read their stdin only after 3 s, one per spawner; the third start goes to
-    // a spawner whose 300 kB write is still pending, and must not wait behind it.
-    const slow = await Promise.all([0, 1].map(() => spawnAgent({ file: "sh", args: ["-c", "sleep 3; wc -c"], env: { PATH: process.env.PATH! }, stdin: prompt })));
+    // Two agents that read their stdin only after 3 s, one per spawner (each start is the least
+    // busy ready spawner's); the third start goes to a spawner whose 300 kB write is still
+    // pending, and must not wait behind it.
+    await warmSpawners();
+    const slow: AgentProcess[] = [];
+    for (let i = 0; i < 2; i++) {
+      const started = await spawnAgent({ file: "sh", args: ["-c", "sleep 3; wc -c"], env: { PATH: process.env.PATH! }, stdin: prompt });
+      if (!started.ok) throw new Error(started.error.message);
+      slow.push(started.child);
+    }
+    // Read from now on: a reader attached after an agent's close would wait forever.
+    const slowOutputs = Promise.all(slow.map(readAll));
     const quick = await spawnAgent({ file: "sh", args: ["-c", "echo quick"], env: { PATH: process.env.PATH! }, stdin: null });
     if (!quick.ok) throw new Error(quick.error.message);
     expect((await readAll(quick.child)).out).toBe("quick\n");
-    for (const s of slow) {
-      if (!s.ok) throw new Error(s.error.message);
-      expect(s.child.exitCode).toBeNull(); // still asleep: the quick one did not wait for it
-    }
-    for (const s of slow) if (s.ok) expect((await readAll(s.child)).out.trim()).toBe(String(prompt.length));
+    for (const s of slow) expect(s.exitCode).toBeNull(); // still asleep: the quick one did not wait for it
+    for (const { out } of await slowOutputs) expect(out.trim()).toBe(String(prompt.length));
+  });
+
+  it("starts asked for in the same tick are shared among the spawners, not all sent to the first", async () => {
+    await warmSpawners(); // both spawners are up
+    const spawnerPids = currentSpawners().map((s) => s.pid);
+    expect(spawnerPids).toHaveLength(2);
+    const outputs = await Promise.all(Array.from({ length: 4 }, () => startAndRead({ file: "sh", args: ["-c", 'echo "ppid $PPID"; sleep 0.3'], env: { PATH: process.env.PATH! }, stdin: null })));
+    const ppids = outputs.map(({ out }) => Number(/ppid (\d+)/.exec(out)![1]));
+    expect(ppids.filter((p) => p === spawnerPids[0])).toHaveLength(2);
+    expect(ppids.filter((p) => p === spawnerPids[1])).toHaveLength(2);
+  });
+
+  it("a spawner still starting up is not sent starts while another is ready", async () => {
+    await warmSpawners();
+    const [ready, doomed] = currentSpawners();
+    doomed.kill();
+    await waitFor(() => doomed.dead, 5_000, "the killed spawner to be seen dead");
+    // The next pick starts a spawner in its place; it is not ready yet, so all three go to the ready one.
+    const outputs = await Promise.all(Array.from({ length: 3 }, () => startAndRead({ file: "sh", args: ["-c", 'echo "ppid $PPID"'], env: { PATH: process.env.PATH! }, stdin: null })));
+    expect(outputs.map(({ out }) => Number(/ppid (\d+)/.exec(out)![1]))).toEqual([ready.pid, ready.pid, ready.pid]);
   });
 
   it("silent agents that exit at once all end (EOF before the run's reader attached is kept)", async () => {

@@ -204,6 +204,7 @@ export class SpawnerProcess {
   private nextId = 1;
   private deadWith: string | null = null;
   private retired = false;
+  private saidReady = false;
   /** Resolves true once the spawner said ready, false if it died or failed first. */
   readonly ready: Promise<boolean>;
 
@@ -213,7 +214,10 @@ export class SpawnerProcess {
     this.proc = startSpawnerProcess(script);
     this.idle();
     this.proc.on("message", (message: FromSpawner, handle?: Socket) => {
-      if (message.t === "ready") markReady(true);
+      if (message.t === "ready") {
+        this.saidReady = true;
+        markReady(true);
+      }
       else this.onMessage(message, handle);
     });
     this.proc.on("error", (err) => {
@@ -234,6 +238,11 @@ export class SpawnerProcess {
   /** True once it died or was retired (close): it takes no more spawns. */
   get dead(): boolean {
     return this.deadWith !== null || this.retired;
+  }
+
+  /** True once it said ready and while it lives: a spawn can be sent at once, in this tick. */
+  get readyNow(): boolean {
+    return this.saidReady && !this.dead;
   }
 
   /** Spawns in flight plus agents alive: the pool's measure of how busy this spawner is. */
@@ -356,13 +365,17 @@ function liveSpawner(slot: number): SpawnerProcess {
   return spawner;
 }
 
-/** The least busy spawner (new ones are started in place of dead ones). */
+/**
+ * The least busy spawner that is ready, or the least busy one when none is (new ones are
+ * started in place of dead ones): a spawner still starting up is not sent a burst's starts
+ * while another could take them now.
+ */
 function pickSpawner(): SpawnerProcess {
   const size = poolSize();
   let best = liveSpawner(0);
   for (let i = 1; i < size; i++) {
     const s = liveSpawner(i);
-    if (s.load < best.load) best = s;
+    if (s.readyNow !== best.readyNow ? s.readyNow : s.load < best.load) best = s;
   }
   return best;
 }
@@ -407,6 +420,9 @@ function giveUpScript(spawner: SpawnerProcess): void {
 export async function spawnAgent(request: AgentSpawnRequest): Promise<AgentSpawnResult> {
   while (poolSize() > 0 && !pool().unavailable) {
     const spawner = pickSpawner();
+    // Sent in the tick it was picked in, so its load counts for the next pick: starts asked
+    // for together (a pass's launches) are shared among the spawners, not all sent to one.
+    if (spawner.readyNow) return spawner.spawn(request);
     if (await readyWithin(spawner, SPAWNER_READY_TIMEOUT_MS)) return spawner.spawn(request);
     giveUpScript(spawner);
   }
