@@ -217,8 +217,7 @@ export class SpawnerProcess {
       if (message.t === "ready") {
         this.saidReady = true;
         markReady(true);
-      }
-      else this.onMessage(message, handle);
+      } else this.onMessage(message, handle);
     });
     this.proc.on("error", (err) => {
       this.die(err.message);
