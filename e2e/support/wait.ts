@@ -32,14 +32,23 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** Runs a child to its exit (or kills it after 60 s); resolves its exit code and everything it printed. */
+/**
+ * Runs a child to its end (or kills it after 60 s); resolves its exit code and everything it
+ * printed. Waits for 'close', not 'exit': the child's last lines can still be in its pipes when
+ * 'exit' is emitted. After the kill, the pipes are closed from this side too, so a grandchild
+ * still holding them can't keep the promise open.
+ */
 export function runToExit(child: ChildProcess): Promise<{ code: number | null; output: string }> {
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const timer = setTimeout(() => {
+    child.kill("SIGKILL");
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+  }, 60_000);
   return new Promise((resolve) =>
-    child.on("exit", (code) => {
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, output });
     }),

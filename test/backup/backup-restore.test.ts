@@ -31,7 +31,11 @@ afterAll(() => {
   for (const c of children) c.kill("SIGKILL");
 });
 
-/** Runs a package.json script (without npm in between) to its exit; this process's event loop keeps running meanwhile. */
+/**
+ * Runs a package.json script (without npm in between) to its end; this process's event loop keeps
+ * running meanwhile. Resolves on 'close', not 'exit': a child's last output can still be in its
+ * pipes when 'exit' is emitted.
+ */
 function runScript(name: string, args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [command, ...rest] = scripts[name].split(" ");
   const child = spawn(command, [...rest, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -40,7 +44,7 @@ function runScript(name: string, args: string[], env: Record<string, string | un
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 /** Starts `npm run worker` on a data directory; resolves with its health URL once booted. */

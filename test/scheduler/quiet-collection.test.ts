@@ -177,7 +177,7 @@ describe("the young generation's fixed size (V8_HEAP_FLAGS)", () => {
     const child = spawnNextStart({ host: "127.0.0.1", port: 0, nodeArgs: ["-e", probe], stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d));
-    await new Promise((resolve) => child.on("exit", resolve));
+    await new Promise((resolve) => child.once("close", resolve)); // 'close': its stdout read to the end
     const { execArgv, newSpace } = JSON.parse(out) as { execArgv: string[]; newSpace: number };
     expect(execArgv.slice(0, V8_HEAP_FLAGS.length)).toEqual(V8_HEAP_FLAGS);
     expect(newSpace).toBe(Number((V8_HEAP_FLAGS[0] as string).split("=")[1]) * MiB); // fixed at its size from the start
