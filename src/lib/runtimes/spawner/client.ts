@@ -419,10 +419,10 @@ function giveUpScript(spawner: SpawnerProcess): void {
 export async function spawnAgent(request: AgentSpawnRequest): Promise<AgentSpawnResult> {
   while (poolSize() > 0 && !pool().unavailable) {
     const spawner = pickSpawner();
-    // Sent in the tick it was picked in, so its load counts for the next pick: starts asked
-    // for together (a pass's launches) are shared among the spawners, not all sent to one.
-    if (spawner.readyNow) return spawner.spawn(request);
-    if (await readyWithin(spawner, SPAWNER_READY_TIMEOUT_MS)) return spawner.spawn(request);
+    // A ready spawner is sent the start in the tick it was picked in (no await), so its load
+    // counts for the next pick: starts asked for together (a pass's launches) are shared among
+    // the spawners, not all sent to one.
+    if (spawner.readyNow || (await readyWithin(spawner, SPAWNER_READY_TIMEOUT_MS))) return spawner.spawn(request);
     giveUpScript(spawner);
   }
   return spawnInProcess(request);
