@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commandRuntime } from "@/lib/runtimes/command";
 import { commandConfigSchema } from "@/lib/runtimes/config";
 import { descendantPids, isAlive } from "@/lib/runtimes/process-tree";
-import { currentSpawners, defaultSpawnerScripts, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, warmSpawners, type AgentProcess } from "@/lib/runtimes/spawner/client";
+import { currentSpawners, defaultSpawnerScripts, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, warmSpawners, type AgentProcess, type AgentSpawnRequest } from "@/lib/runtimes/spawner/client";
 import { collect, waitFor } from "./harness";
 
 const cfg = (c: Record<string, unknown>) => commandConfigSchema.parse(c);
@@ -151,6 +151,34 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
     // The same spawners still serve.
     const ok = await spawnAgent({ file: "true", args: [], env: { PATH: process.env.PATH! }, stdin: null });
     expect(ok).toMatchObject({ ok: true, via: "spawner" });
+  });
+
+  it("a lone surrogate in the prompt, an argument or a variable reaches the agent as U+FFFD, as an in-process spawn gives it; a NUL byte is a start failure; the spawner lives on", async () => {
+    await warmSpawners();
+    const spawnerPids = currentSpawners().map((s) => s.pid);
+    expect(spawnerPids).toHaveLength(2);
+    // What the fuzz test once sent as a prompt: "\ud800" ended the posix spawner (CI, 2026-12-04).
+    // Each request is sent twice in one tick, so each of the two spawners gets one.
+    const request = { file: "sh", args: ["-c", 'printf "%s|%s|" "$1" "$V"; cat', "sh", "x\udc00y"], env: { PATH: process.env.PATH!, V: "\ud83d" }, stdin: "a\ud800b" };
+    const via = await Promise.all([startAndRead(request), startAndRead(request)]);
+    expect(via.map((r) => r.out)).toEqual(["x\ufffdy|\ufffd|a\ufffdb", "x\ufffdy|\ufffd|a\ufffdb"]);
+    const inProc = await spawnInProcess(request);
+    if (!inProc.ok) throw new Error(inProc.error.message);
+    expect((await readAll(inProc.child)).out).toBe(via[0].out);
+    const bads: AgentSpawnRequest[] = [
+      { file: "sh", args: ["-c", "echo a\0b"], env: { PATH: process.env.PATH! }, stdin: null },
+      { file: "sh", args: ["-c", "true"], env: { PATH: process.env.PATH!, V: "a\0b" }, stdin: null },
+      { file: "sh", args: ["-c", "true"], cwd: "/tmp\0x", env: { PATH: process.env.PATH! }, stdin: null },
+    ];
+    for (const bad of bads) {
+      expect(await Promise.all([spawnAgent(bad), spawnAgent(bad)])).toMatchObject([{ ok: false }, { ok: false }]);
+      expect(await spawnInProcess(bad)).toMatchObject({ ok: false });
+    }
+    // The same spawner processes, both alive, still start agents.
+    expect(currentSpawners().map((s) => s.pid)).toEqual(spawnerPids);
+    expect(spawnerStatus()).toMatchObject({ mode: "process", processes: 2, kind, reason: null });
+    expect((await startAndRead({ file: "sh", args: ["-c", "echo still"], env: { PATH: process.env.PATH! }, stdin: null })).out).toBe("still\n");
+    expect(currentSpawners().map((s) => s.pid)).toEqual(spawnerPids);
   });
 
   it("cancel kills the agent and its grandchild (process-group kill from this process)", async () => {

@@ -25,6 +25,26 @@ export interface AgentSpawnRequest {
 }
 
 /**
+ * The request as every spawner receives it: each string well-formed UTF-16, a lone
+ * surrogate replaced by U+FFFD. That is what Node's own `spawn` does when it encodes
+ * argv, env and a string written to stdin as UTF-8, so an agent gets the same bytes
+ * whichever spawner starts it; the posix spawner (Python) would otherwise refuse to
+ * encode the string (a prompt with "\ud800" in it ended that spawner, and every agent
+ * it had started lost its reporter: CI, 2026-12-04).
+ */
+function wellFormed(request: AgentSpawnRequest): { file: string; args: string[]; cwd: string | null; env: Record<string, string>; stdin: string | null } {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request.env)) env[key.toWellFormed()] = value.toWellFormed();
+  return {
+    file: request.file.toWellFormed(),
+    args: request.args.map((arg) => arg.toWellFormed()),
+    cwd: request.cwd?.toWellFormed() ?? null,
+    env,
+    stdin: request.stdin?.toWellFormed() ?? null,
+  };
+}
+
+/**
  * A started agent process, wherever it was spawned: a real ChildProcess (in-process spawn)
  * or a RemoteChild (spawned by a spawner process). The pid is real either way, so the
  * process-tree kill (process groups, /proc) works from this thread unchanged.
@@ -256,7 +276,7 @@ export class SpawnerProcess {
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, child: null });
       this.busy();
-      this.proc.send({ t: "spawn", id, file: request.file, args: request.args, cwd: request.cwd ?? null, env: request.env, stdin: request.stdin, nice: agentNiceValue() });
+      this.proc.send({ t: "spawn", id, ...wellFormed(request), nice: agentNiceValue() });
     });
   }
 

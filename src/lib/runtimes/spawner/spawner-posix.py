@@ -74,8 +74,8 @@ def main() -> None:
         if state["closing"] and not live and not outbox and state["awaiting_ack"] is None:
             os._exit(0)
 
-    def spawn_error(rid, file: str, err: OSError) -> None:
-        code = errno.errorcode.get(err.errno or 0)
+    def spawn_error(rid, file: str, err: Exception) -> None:
+        code = errno.errorcode.get(getattr(err, "errno", None) or 0)
         send({"t": "spawn-error", "id": rid, "code": code, "message": f"spawn {file} {code or err}"})
 
     def start(request: dict) -> None:
@@ -97,7 +97,8 @@ def main() -> None:
                 start_new_session=True,
                 close_fds=True,
             )
-        except OSError as err:
+        except (OSError, ValueError) as err:
+            # ValueError: an argument with a NUL byte in it, which Node's spawn refuses too.
             for fd in (out_r, out_w, err_r, err_w):
                 os.close(fd)
             spawn_error(rid, file, err)
