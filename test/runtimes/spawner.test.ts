@@ -223,6 +223,59 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
 
 });
 
+describe.runIf(kinds.some((k) => k.kind === "posix"))("posix spawner out of file descriptors", () => {
+  afterEach(() => resetSpawners(null));
+
+  /** The posix spawner's python3 run with `ulimit -n limit`: each agent it watches holds a pidfd there. */
+  function pythonWithFdLimit(limit: number): string {
+    const posix = kinds.find((k) => k.kind === "posix")!;
+    if (posix.kind !== "posix") throw new Error("unreachable");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spawner-fds-"));
+    const python = path.join(dir, "python3");
+    fs.writeFileSync(python, `#!/bin/sh\nulimit -n ${limit}\nexec ${posix.python} "$@"\n`, { mode: 0o755 });
+    return python;
+  }
+
+  async function killAll(agents: AgentProcess[]): Promise<void> {
+    const closed = agents.map((a) => new Promise((resolve) => a.once("close", resolve)));
+    for (const a of agents) process.kill(-a.pid, "SIGKILL");
+    await Promise.all(closed);
+  }
+
+  // Out of fds, the posix spawner's Popen raises EMFILE (its exec error pipe or /dev/null can't
+  // be opened); it must answer that one start with the error and keep watching its agents.
+  it("ulimit -n 24: a start that finds no free fd fails with EMFILE; the spawner and the agents it watches go on", async () => {
+    const limit = 24;
+    const posix = kinds.find((k) => k.kind === "posix")!;
+    resetSpawners([{ ...posix, python: pythonWithFdLimit(limit) } as typeof posix]);
+    await warmSpawners();
+    const spawnerPids = currentSpawners().map((s) => s.pid);
+    const agents: AgentProcess[] = [];
+    const failures: unknown[] = [];
+    try {
+      for (let burst = 0; burst < 3; burst++) {
+        const results = await Promise.all(Array.from({ length: 8 }, () => spawnAgent({ file: "sleep", args: ["60"], env: { PATH: process.env.PATH! }, stdin: null })));
+        for (const started of results) {
+          if (started.ok) agents.push(started.child);
+          else failures.push(started);
+        }
+      }
+      expect(failures.length).toBeGreaterThan(0);
+      for (const failure of failures) expect(failure).toMatchObject({ ok: false, error: { code: "EMFILE" } });
+      // Every agent started is still running, under the same two spawners.
+      expect(agents.length).toBeGreaterThan(4);
+      expect(agents.every((a) => isAlive(a.pid))).toBe(true);
+      expect(currentSpawners().map((s) => s.pid)).toEqual(spawnerPids);
+      expect(spawnerStatus()).toMatchObject({ mode: "process", processes: 2, kind: "posix" });
+    } finally {
+      await killAll(agents);
+    }
+    // Their exits were reported (the 'close' above) and their fds freed: the next start works.
+    expect((await startAndRead({ file: "sh", args: ["-c", "echo room again"], env: { PATH: process.env.PATH! }, stdin: null })).out).toBe("room again\n");
+    expect(currentSpawners().map((s) => s.pid)).toEqual(spawnerPids);
+  });
+});
+
 describe("spawner fallbacks", () => {
   afterEach(() => resetSpawners(null));
 

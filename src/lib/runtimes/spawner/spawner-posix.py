@@ -81,8 +81,17 @@ def main() -> None:
     def start(request: dict) -> None:
         rid = request["id"]
         file = request["file"]
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
+        fds = []
+        try:
+            fds.extend(os.pipe())
+            fds.extend(os.pipe())
+        except OSError as err:
+            # EMFILE / ENFILE: this start fails; the spawner and the agents it watches go on.
+            for fd in fds:
+                os.close(fd)
+            spawn_error(rid, file, err)
+            return
+        out_r, out_w, err_r, err_w = fds
         has_stdin = request.get("stdin") is not None
         try:
             child = subprocess.Popen(
@@ -111,7 +120,18 @@ def main() -> None:
                 os.setpriority(os.PRIO_PROCESS, child.pid, int(request["nice"]))
             except OSError:
                 pass  # ESRCH: it exited already
-        pidfd = os.pidfd_open(child.pid)
+        try:
+            pidfd = os.pidfd_open(child.pid)
+        except OSError as err:
+            # No fd to watch it by (EMFILE): an agent nobody would see exit must not run.
+            os.killpg(child.pid, signal.SIGKILL)  # its own session: the group id is its pid
+            child.wait()
+            for fd in (out_r, err_r):
+                os.close(fd)
+            if child.stdin:
+                child.stdin.close()
+            spawn_error(rid, file, err)
+            return
         live[pidfd] = (rid, child)
         sel.register(pidfd, selectors.EVENT_READ, "exit")
         send({"t": "spawned", "id": rid, "pid": child.pid})
