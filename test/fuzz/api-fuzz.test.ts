@@ -20,7 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boot } from "@/lib/boot";
 import { getDb } from "@/lib/db/client";
 import { run, tablesOf } from "@/lib/db/sql";
+import { executorStatus } from "@/lib/runtimes/executor-host/host";
 import { createRuntime } from "@/lib/runtimes/service";
+import { spawnerStatus } from "@/lib/runtimes/spawner/client";
 import { getSchedulerLoop } from "@/lib/scheduler/loop";
 import { makeConversation, makeSchedule, makeTask } from "../factories";
 import { rowsOf } from "../support/rows";
@@ -367,6 +369,11 @@ describe(`API fuzz (seed ${SEED}; FUZZ_SEED=${SEED} reproduces)`, () => {
     // Every route method was reached.
     expect(targets.filter((t) => !hits.has(`${t.method} ${t.template}`)).map((t) => `${t.method} ${t.template}`)).toEqual([]);
     expect(failures.slice(0, 20), `seed ${SEED}: ${failures.length} failures`).toEqual([]);
+    // No request ends a spawner process, the executor host's (runs) or this thread's (runtime
+    // tests): a prompt with a lone surrogate once killed the posix spawner and the agent it was
+    // running, while every answer was still a 2xx/4xx (CI, 2026-12-04).
+    expect(executorStatus().spawner, `seed ${SEED}`).toMatchObject({ mode: "process", deaths: 0, lastDeath: null });
+    expect(spawnerStatus(), `seed ${SEED}`).toMatchObject({ deaths: 0, lastDeath: null });
   });
 
   it("leaves a sound database and every list endpoint answering 200", async () => {

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { databasePath, getDb } from "@/lib/db/client";
-import { closeExecutorHost, executorHost } from "@/lib/runtimes/executor-host/host";
+import { closeExecutorHost, executorHost, executorStatus } from "@/lib/runtimes/executor-host/host";
 import { isAlive } from "@/lib/runtimes/process-tree";
 import { taskEventBus } from "@/lib/runtimes/task-executor";
 import type { SchedulerLoop } from "@/lib/scheduler/loop";
@@ -185,5 +185,25 @@ describe("executor host (worker thread)", () => {
     expect(spawners.map((pid) => niceOf(`/proc/${pid}/stat`))).toEqual(spawners.map(() => base));
     expect(abortRunningTask(taskId, "cancelled")).toBe(true);
     await waitFor(() => readPids(pidFile).every((pid) => !isAlive(pid)), "every process of the tree gone", 5_000);
+  });
+  it("a spawner of the host's that dies is counted in the status the main thread reads (executor.spawner.deaths, lastDeath)", async () => {
+    await executorHost();
+    const pidFile = path.join(tmp, "spawner-death.pids");
+    const taskId = await launchAgent(["--hang", "--pid-file", pidFile]);
+    await waitFor(() => readPids(pidFile).length >= 1, "the agent's pid", 10_000);
+    await waitFor(() => executorStatus().spawner !== null, "the host's spawner status", 10_000);
+    const before = executorStatus().spawner!;
+    expect(before).toMatchObject({ mode: "process", lastDeath: null });
+    // The agent's parent is the host's spawner that started it.
+    const agentStat = fs.readFileSync(`/proc/${readPids(pidFile)[0]}/stat`, "utf8");
+    const spawnerPid = Number(agentStat.slice(agentStat.lastIndexOf(")") + 2).split(" ")[1]);
+    expect(fs.readFileSync(`/proc/${spawnerPid}/cmdline`, "utf8")).toMatch(/spawner-(process\.mjs|posix\.py)/);
+    process.kill(spawnerPid, "SIGKILL");
+    await waitFor(() => executorStatus().spawner?.deaths === before.deaths + 1, "the death in the status", 10_000);
+    expect(executorStatus().spawner).toMatchObject({ mode: "process", processes: before.processes, lastDeath: { cause: "killed by SIGKILL" } });
+    // Its agent went with it, and the run says why.
+    await waitFor(async () => (await taskById(taskId))?.status === "failed", "the run to fail", 10_000);
+    expect(await taskById(taskId)).toMatchObject({ status: "failed", failureReason: "agent_error" });
+    await waitFor(() => readPids(pidFile).every((pid) => !isAlive(pid)), "the agent gone", 5_000);
   });
 });

@@ -51,7 +51,7 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
   it("says which kind starts agents", async () => {
     const started = await spawnAgent({ file: "true", args: [], env: { PATH: process.env.PATH! }, stdin: null });
     expect(started).toMatchObject({ ok: true, via: "spawner" });
-    expect(spawnerStatus()).toEqual({ mode: "process", processes: 2, kind, reason: null });
+    expect(spawnerStatus()).toEqual({ mode: "process", processes: 2, kind, reason: null, deaths: 0, lastDeath: null });
   });
 
   it("starts the agent in a spawner process: pid is a grandchild of ours, stdout, stderr, stdin and the exit code come through", async () => {
@@ -176,7 +176,7 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
     }
     // The same spawner processes, both alive, still start agents.
     expect(currentSpawners().map((s) => s.pid)).toEqual(spawnerPids);
-    expect(spawnerStatus()).toMatchObject({ mode: "process", processes: 2, kind, reason: null });
+    expect(spawnerStatus()).toMatchObject({ mode: "process", processes: 2, kind, reason: null, deaths: 0 });
     expect((await startAndRead({ file: "sh", args: ["-c", "echo still"], env: { PATH: process.env.PATH! }, stdin: null })).out).toBe("still\n");
     expect(currentSpawners().map((s) => s.pid)).toEqual(spawnerPids);
   });
@@ -210,8 +210,11 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
     }, 10_000, "the agent's children");
     const holder = currentSpawners().find((s) => s.load > 0)!;
     const holderPid = holder.pid!;
+    expect(spawnerStatus()).toMatchObject({ deaths: 0, lastDeath: null });
     holder.kill();
     const { result } = await running;
+    // The status counts it (GET /api/scheduler/status executor.spawner), with why and when.
+    expect(spawnerStatus()).toMatchObject({ deaths: 1, lastDeath: { cause: "killed by SIGKILL", at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } });
     expect(result).toMatchObject({ status: "error", failureReason: "agent_error" });
     expect(result?.error).toContain("spawner process died");
     await waitFor(() => !tree.some(isAlive), 5_000, "the dead spawner's agents to die");
@@ -219,6 +222,14 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
     const next = await collect(commandRuntime(cfg({ command: ["sh", "-c", "echo again"] })));
     expect(next.result).toMatchObject({ status: "success", text: "again" });
     expect(currentSpawners().map((s) => s.pid)).not.toContain(holderPid);
+    // Closing (retiring) the spawners is not a death.
+    resetSpawners([script]);
+    await warmSpawners();
+    expect(spawnerStatus()).toMatchObject({ deaths: 0 });
+    const before = currentSpawners();
+    resetSpawners([script]);
+    await waitFor(() => before.every((s) => !isAlive(s.pid!)), 5_000, "the retired spawners to exit");
+    expect(spawnerStatus()).toMatchObject({ deaths: 0, lastDeath: null });
   });
 
 });
@@ -266,7 +277,7 @@ describe.runIf(kinds.some((k) => k.kind === "posix"))("posix spawner out of file
       expect(agents.length).toBeGreaterThan(4);
       expect(agents.every((a) => isAlive(a.pid))).toBe(true);
       expect(currentSpawners().map((s) => s.pid)).toEqual(spawnerPids);
-      expect(spawnerStatus()).toMatchObject({ mode: "process", processes: 2, kind: "posix" });
+      expect(spawnerStatus()).toMatchObject({ mode: "process", processes: 2, kind: "posix", deaths: 0 });
     } finally {
       await killAll(agents);
     }
@@ -290,7 +301,8 @@ describe("spawner fallbacks", () => {
     if (!started.ok) throw new Error(started.error.message);
     expect(started.via).toBe("spawner");
     expect((await readAll(started.child)).out).toBe("fine\n");
-    expect(spawnerStatus()).toEqual({ mode: "process", processes: 2, kind: "node", reason: "a spawner process could not start (posix)" });
+    // A spawner that never said ready is a fallback, not a death.
+    expect(spawnerStatus()).toEqual({ mode: "process", processes: 2, kind: "node", reason: "a spawner process could not start (posix)", deaths: 0, lastDeath: null });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -15,7 +15,7 @@ import { startWalCheckpointer, WAL_CHECKPOINT_INTERVAL_MS, type WalCheckpointer 
 import { collectIfGrown } from "../../scheduler/quiet-collection";
 import { lowerThisThreadPriority, observeTrackedRoots } from "../process-tree";
 import { buildRuntime } from "../registry";
-import { spawnerStatus, warmSpawners } from "../spawner/client";
+import { onSpawnerStatusChange, spawnerStatus, warmSpawners } from "../spawner/client";
 import { executeTask, type TaskOutcome } from "../task-executor";
 import type { FromHost, HostRunRequest, ToHost } from "./protocol";
 
@@ -127,6 +127,7 @@ port.on("message", (message: ToHost) => {
 // the main thread's priority; the agents they start get the agents' (ADR 0029).
 const reportSpawner = () => send({ t: "spawner", status: spawnerStatus() });
 void warmSpawners().then(reportSpawner);
+onSpawnerStatusChange(reportSpawner); // a spawner died: the status counts it
 // Background work: this thread yields the CPU to the main thread's chat and API (ADR 0029).
 lowerThisThreadPriority();
 send({ t: "ready" });

@@ -228,7 +228,14 @@ export class SpawnerProcess {
   /** Resolves true once the spawner said ready, false if it died or failed first. */
   readonly ready: Promise<boolean>;
 
-  constructor(readonly script: SpawnerScript) {
+  /**
+   * @param onDied called once when the process dies after it said ready and before it was
+   *   retired (a crash, a kill): the pool counts it for the status.
+   */
+  constructor(
+    readonly script: SpawnerScript,
+    private readonly onDied?: (cause: string) => void,
+  ) {
     let markReady!: (ok: boolean) => void;
     this.ready = new Promise((resolve) => (markReady = resolve));
     this.proc = startSpawnerProcess(script);
@@ -344,6 +351,7 @@ export class SpawnerProcess {
 
   private die(cause: string): void {
     if (this.deadWith !== null) return;
+    const unexpected = this.saidReady && !this.retired;
     this.retired = true;
     this.deadWith = cause;
     const children = [...this.live.values(), ...[...this.pending.values()].flatMap((p) => (p.child ? [p.child] : []))];
@@ -356,6 +364,7 @@ export class SpawnerProcess {
     for (const pending of this.pending.values()) pending.resolve({ ok: false, error: { code: null, message: error.message, spawnerDied: true } });
     this.live.clear();
     this.pending.clear();
+    if (unexpected) this.onDied?.(cause);
   }
 }
 
@@ -367,10 +376,33 @@ interface Pool {
   fellBack: string | null;
   /** Set when no spawner could start: spawns stay in-process for the life of this thread. */
   unavailable: string | null;
+  /** Spawner processes that died while in use (status). */
+  deaths: number;
+  lastDeath: SpawnerDeath | null;
+  /** Called when the status changes after warm-up (a death): the executor host reports it. */
+  listeners: Set<() => void>;
 }
 
 /** Per thread (globalThis is per thread): each thread that spawns has its own spawners. */
-const pool = () => processSingleton<Pool>("agent-spawners", () => ({ spawners: [], scripts: defaultSpawnerScripts(), fellBack: null, unavailable: null }));
+const pool = () =>
+  processSingleton<Pool>("agent-spawners", () => ({ spawners: [], scripts: defaultSpawnerScripts(), fellBack: null, unavailable: null, deaths: 0, lastDeath: null, listeners: new Set() }));
+
+function recordDeath(cause: string): void {
+  const p = pool();
+  p.deaths += 1;
+  p.lastDeath = { cause, at: new Date().toISOString() };
+  for (const listener of p.listeners) listener();
+}
+
+/**
+ * Calls `listener` whenever this thread's spawner status changes after warm-up (a spawner
+ * died: `deaths` and `lastDeath`). Returns the function that stops it.
+ */
+export function onSpawnerStatusChange(listener: () => void): () => void {
+  const p = pool();
+  p.listeners.add(listener);
+  return () => p.listeners.delete(listener);
+}
 
 /** How many spawner processes this thread uses (AGENTCRON_SPAWNERS; 0 = spawn in-process). */
 function poolSize(): number {
@@ -380,7 +412,7 @@ function poolSize(): number {
 function liveSpawner(slot: number): SpawnerProcess {
   const p = pool();
   let spawner = p.spawners[slot];
-  if (!spawner || spawner.dead) spawner = p.spawners[slot] = new SpawnerProcess(p.scripts[0]);
+  if (!spawner || spawner.dead) spawner = p.spawners[slot] = new SpawnerProcess(p.scripts[0], recordDeath);
   return spawner;
 }
 
@@ -489,13 +521,28 @@ export interface SpawnerStatus {
   kind: SpawnerScript["kind"] | null;
   /** Why spawns are in-process, or why the posix spawner was given up for the Node one; null otherwise. */
   reason: string | null;
+  /**
+   * Spawner processes that died while in use since this thread started them (a crash or a
+   * kill; each took the agents it had started with it, their runs failed `agent_error`). A new
+   * spawner takes the next start. Retired spawners and ones that never said ready don't count.
+   */
+  deaths: number;
+  /** The newest of those deaths, or null. */
+  lastDeath: SpawnerDeath | null;
+}
+
+/** A spawner process's death: why (`exited with code 1`, `killed by SIGKILL`, …) and when (ISO 8601). */
+export interface SpawnerDeath {
+  cause: string;
+  at: string;
 }
 
 export function spawnerStatus(): SpawnerStatus {
   const p = pool();
-  if (poolSize() === 0) return { mode: "in-process", processes: 0, kind: null, reason: "AGENTCRON_SPAWNERS=0" };
-  if (p.unavailable) return { mode: "in-process", processes: 0, kind: null, reason: p.unavailable };
-  return { mode: "process", processes: poolSize(), kind: p.scripts[0].kind, reason: p.fellBack };
+  const deaths = { deaths: p.deaths, lastDeath: p.lastDeath };
+  if (poolSize() === 0) return { mode: "in-process", processes: 0, kind: null, reason: "AGENTCRON_SPAWNERS=0", ...deaths };
+  if (p.unavailable) return { mode: "in-process", processes: 0, kind: null, reason: p.unavailable, ...deaths };
+  return { mode: "process", processes: poolSize(), kind: p.scripts[0].kind, reason: p.fellBack, ...deaths };
 }
 
 /**
@@ -528,6 +575,8 @@ export function resetSpawners(scripts: SpawnerScript[] | null = null): void {
   p.spawners = [];
   p.unavailable = null;
   p.fellBack = null;
+  p.deaths = 0;
+  p.lastDeath = null;
   p.scripts = scripts ?? defaultSpawnerScripts();
 }
 
