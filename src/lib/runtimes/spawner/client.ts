@@ -29,8 +29,8 @@ export interface AgentSpawnRequest {
  * surrogate replaced by U+FFFD. That is what Node's own `spawn` does when it encodes
  * argv, env and a string written to stdin as UTF-8, so an agent gets the same bytes
  * whichever spawner starts it; the posix spawner (Python) would otherwise refuse to
- * encode the string (a prompt with "\ud800" in it ended that spawner, and every agent
- * it had started lost its reporter: CI, 2026-12-04).
+ * encode the string (a prompt with "\ud800" in it ended that spawner, and the agents it
+ * had started were killed with it: CI, 2026-12-04).
  */
 function wellFormed(request: AgentSpawnRequest): { file: string; args: string[]; cwd: string | null; env: Record<string, string>; stdin: string | null } {
   const env: Record<string, string> = {};
