@@ -186,6 +186,7 @@ describe("executor host (worker thread)", () => {
     expect(abortRunningTask(taskId, "cancelled")).toBe(true);
     await waitFor(() => readPids(pidFile).every((pid) => !isAlive(pid)), "every process of the tree gone", 5_000);
   });
+
   it("a spawner of the host's that dies is counted in the status the main thread reads (executor.spawner.deaths, lastDeath)", async () => {
     await executorHost();
     const pidFile = path.join(tmp, "spawner-death.pids");

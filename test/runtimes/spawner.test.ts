@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commandRuntime } from "@/lib/runtimes/command";
 import { commandConfigSchema } from "@/lib/runtimes/config";
 import { descendantPids, isAlive } from "@/lib/runtimes/process-tree";
-import { currentSpawners, defaultSpawnerScripts, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, warmSpawners, type AgentProcess, type AgentSpawnRequest } from "@/lib/runtimes/spawner/client";
+import { currentSpawners, defaultSpawnerScripts, resetSpawners, spawnAgent, spawnerEntry, spawnerStatus, spawnInProcess, warmSpawners, type AgentProcess, type AgentSpawnRequest, type SpawnerScript } from "@/lib/runtimes/spawner/client";
 import { collect, waitFor } from "./harness";
 
 const cfg = (c: Record<string, unknown>) => commandConfigSchema.parse(c);
@@ -28,7 +28,7 @@ async function readAll(child: AgentProcess): Promise<{ out: string; err: string;
 }
 
 /** Starts an agent and reads it from the tick its start resolves in (a later reader could miss its 'close'). */
-async function startAndRead(request: Parameters<typeof spawnAgent>[0]): Promise<Awaited<ReturnType<typeof readAll>>> {
+async function startAndRead(request: AgentSpawnRequest): Promise<Awaited<ReturnType<typeof readAll>>> {
   const started = await spawnAgent(request);
   if (!started.ok) throw new Error(started.error.message);
   return readAll(started.child);
@@ -235,16 +235,20 @@ describe.each(kinds.map((script) => ({ kind: script.kind, script })))("$kind spa
 });
 
 describe.runIf(kinds.some((k) => k.kind === "posix"))("posix spawner out of file descriptors", () => {
-  afterEach(() => resetSpawners(null));
+  let dir = "";
+  afterEach(() => {
+    resetSpawners(null);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
-  /** The posix spawner's python3 run with `ulimit -n limit`: each agent it watches holds a pidfd there. */
-  function pythonWithFdLimit(limit: number): string {
-    const posix = kinds.find((k) => k.kind === "posix")!;
-    if (posix.kind !== "posix") throw new Error("unreachable");
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spawner-fds-"));
+  /** The posix spawner with its python3 run under `ulimit -n limit`: each agent it watches holds a pidfd there. */
+  function posixWithFdLimit(limit: number): SpawnerScript {
+    const posix = kinds.find((k) => k.kind === "posix");
+    if (posix?.kind !== "posix") throw new Error("no posix spawner on this machine");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "spawner-fds-"));
     const python = path.join(dir, "python3");
     fs.writeFileSync(python, `#!/bin/sh\nulimit -n ${limit}\nexec ${posix.python} "$@"\n`, { mode: 0o755 });
-    return python;
+    return { ...posix, python };
   }
 
   async function killAll(agents: AgentProcess[]): Promise<void> {
@@ -256,9 +260,7 @@ describe.runIf(kinds.some((k) => k.kind === "posix"))("posix spawner out of file
   // Out of fds, the posix spawner's Popen raises EMFILE (its exec error pipe or /dev/null can't
   // be opened); it must answer that one start with the error and keep watching its agents.
   it("ulimit -n 24: a start that finds no free fd fails with EMFILE; the spawner and the agents it watches go on", async () => {
-    const limit = 24;
-    const posix = kinds.find((k) => k.kind === "posix")!;
-    resetSpawners([{ ...posix, python: pythonWithFdLimit(limit) } as typeof posix]);
+    resetSpawners([posixWithFdLimit(24)]);
     await warmSpawners();
     const spawnerPids = currentSpawners().map((s) => s.pid);
     const agents: AgentProcess[] = [];

@@ -32,7 +32,7 @@ export interface AgentSpawnRequest {
  * encode the string (a prompt with "\ud800" in it ended that spawner, and the agents it
  * had started were killed with it: CI, 2026-12-04).
  */
-function wellFormed(request: AgentSpawnRequest): { file: string; args: string[]; cwd: string | null; env: Record<string, string>; stdin: string | null } {
+function wellFormed(request: AgentSpawnRequest): Omit<AgentSpawnRequest, "cwd"> & { cwd: string | null } {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.env)) env[key.toWellFormed()] = value.toWellFormed();
   return {
@@ -396,12 +396,10 @@ function recordDeath(cause: string): void {
 
 /**
  * Calls `listener` whenever this thread's spawner status changes after warm-up (a spawner
- * died: `deaths` and `lastDeath`). Returns the function that stops it.
+ * died: `deaths` and `lastDeath`), for the life of the thread.
  */
-export function onSpawnerStatusChange(listener: () => void): () => void {
-  const p = pool();
-  p.listeners.add(listener);
-  return () => p.listeners.delete(listener);
+export function onSpawnerStatusChange(listener: () => void): void {
+  pool().listeners.add(listener);
 }
 
 /** How many spawner processes this thread uses (AGENTCRON_SPAWNERS; 0 = spawn in-process). */
